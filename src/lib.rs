@@ -1,0 +1,2 @@
+//! regis: a git-backed package registry engine.
+#![forbid(unsafe_code)]
