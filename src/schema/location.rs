@@ -1,0 +1,237 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::{SchemaError, is_clean_relative_path};
+
+/// Where a package's source lives: a GitHub repository or any git URL, optionally in a
+/// subdirectory. JSON: `{"githubOwner","githubRepo","subdir"?}` or `{"gitUrl","subdir"?}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawLocation", into = "RawLocation")]
+pub enum Location {
+    GitHub {
+        owner: String,
+        repo: String,
+        subdir: Option<String>,
+    },
+    Git {
+        url: String,
+        subdir: Option<String>,
+    },
+}
+
+/// URL schemes a `gitUrl` may use.
+const GIT_URL_SCHEMES: &[&str] = &["https", "http", "git", "ssh", "file"];
+
+impl Location {
+    pub fn github(owner: &str, repo: &str, subdir: Option<&str>) -> Result<Self, SchemaError> {
+        check_github_part("githubOwner", owner)?;
+        check_github_part("githubRepo", repo)?;
+        Ok(Location::GitHub {
+            owner: owner.to_owned(),
+            repo: repo.to_owned(),
+            subdir: check_subdir(subdir)?,
+        })
+    }
+
+    pub fn git(url: &str, subdir: Option<&str>) -> Result<Self, SchemaError> {
+        let scheme = url.split_once("://").map(|(s, _)| s);
+        match scheme {
+            Some(s) if GIT_URL_SCHEMES.contains(&s) && url.len() > s.len() + 3 => {}
+            _ => {
+                return Err(SchemaError::Location {
+                    reason: format!(
+                        "`gitUrl` `{url}` is not a URL: expected one of the schemes {}",
+                        GIT_URL_SCHEMES.join(", ")
+                    ),
+                });
+            }
+        }
+        if url.chars().any(char::is_whitespace) {
+            return Err(SchemaError::Location {
+                reason: format!("`gitUrl` `{url}` contains whitespace"),
+            });
+        }
+        Ok(Location::Git {
+            url: url.to_owned(),
+            subdir: check_subdir(subdir)?,
+        })
+    }
+
+    pub fn subdir(&self) -> Option<&str> {
+        match self {
+            Location::GitHub { subdir, .. } | Location::Git { subdir, .. } => subdir.as_deref(),
+        }
+    }
+
+    /// The URL to clone: GitHub locations map to `<github_base>/<owner>/<repo>.git`.
+    ///
+    /// ```
+    /// use regis::schema::Location;
+    /// let l = Location::github("purescript", "purescript-prelude", None).unwrap();
+    /// assert_eq!(l.clone_url("https://github.com"), "https://github.com/purescript/purescript-prelude.git");
+    /// ```
+    pub fn clone_url(&self, github_base: &str) -> String {
+        match self {
+            Location::GitHub { owner, repo, .. } => {
+                format!("{}/{owner}/{repo}.git", github_base.trim_end_matches('/'))
+            }
+            Location::Git { url, .. } => url.clone(),
+        }
+    }
+
+    /// True when two locations name the same repository and subdirectory. GitHub owner
+    /// and repository names are case-insensitive.
+    pub fn same_place(&self, other: &Location) -> bool {
+        match (self, other) {
+            (
+                Location::GitHub { owner: o1, repo: r1, subdir: s1 },
+                Location::GitHub { owner: o2, repo: r2, subdir: s2 },
+            ) => o1.eq_ignore_ascii_case(o2) && r1.eq_ignore_ascii_case(r2) && s1 == s2,
+            _ => self == other,
+        }
+    }
+}
+
+fn check_github_part(field: &str, value: &str) -> Result<(), SchemaError> {
+    let ok = !value.is_empty()
+        && value != "."
+        && value != ".."
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(SchemaError::Location {
+            reason: format!(
+                "`{field}` `{value}` is not a GitHub name: expected ASCII letters, digits, `-`, `_` and `.`"
+            ),
+        })
+    }
+}
+
+fn check_subdir(subdir: Option<&str>) -> Result<Option<String>, SchemaError> {
+    match subdir {
+        None => Ok(None),
+        Some(s) if is_clean_relative_path(s) => Ok(Some(s.to_owned())),
+        Some(s) => Err(SchemaError::Location {
+            reason: format!(
+                "`subdir` `{s}` must be a relative path inside the repository (no leading `/`, no `.` or `..` parts)"
+            ),
+        }),
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::GitHub { owner, repo, .. } => write!(f, "github:{owner}/{repo}")?,
+            Location::Git { url, .. } => write!(f, "{url}")?,
+        }
+        match self.subdir() {
+            Some(s) => write!(f, " (subdir `{s}`)"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The wire shape: every key optional, checked by `TryFrom`.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawLocation {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    github_owner: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    github_repo: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    git_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subdir: Option<String>,
+}
+
+impl TryFrom<RawLocation> for Location {
+    type Error = SchemaError;
+    fn try_from(raw: RawLocation) -> Result<Self, SchemaError> {
+        match raw {
+            RawLocation { github_owner: Some(o), github_repo: Some(r), git_url: None, subdir } => {
+                Location::github(&o, &r, subdir.as_deref())
+            }
+            RawLocation { github_owner: None, github_repo: None, git_url: Some(u), subdir } => {
+                Location::git(&u, subdir.as_deref())
+            }
+            _ => Err(SchemaError::Location {
+                reason: "expected `{\"githubOwner\", \"githubRepo\", \"subdir\"?}` or `{\"gitUrl\", \"subdir\"?}`"
+                    .into(),
+            }),
+        }
+    }
+}
+
+impl From<Location> for RawLocation {
+    fn from(l: Location) -> RawLocation {
+        match l {
+            Location::GitHub { owner, repo, subdir } => RawLocation {
+                github_owner: Some(owner),
+                github_repo: Some(repo),
+                git_url: None,
+                subdir,
+            },
+            Location::Git { url, subdir } => RawLocation {
+                github_owner: None,
+                github_repo: None,
+                git_url: Some(url),
+                subdir,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Location, String> {
+        serde_json::from_str(s).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn both_shapes_roundtrip_in_key_order() {
+        for s in [
+            r#"{"githubOwner":"purescript","githubRepo":"purescript-prelude"}"#,
+            r#"{"githubOwner":"o","githubRepo":"r","subdir":"lib/a"}"#,
+            r#"{"gitUrl":"https://example.com/x.git"}"#,
+            r#"{"gitUrl":"file:///tmp/x","subdir":"pkg"}"#,
+        ] {
+            assert_eq!(serde_json::to_string(&parse(s).unwrap()).unwrap(), s);
+        }
+    }
+
+    #[test]
+    fn rejects_mixed_missing_and_unsafe() {
+        for s in [
+            r#"{"githubOwner":"o"}"#,
+            r#"{"githubOwner":"o","githubRepo":"r","gitUrl":"https://x/y"}"#,
+            r#"{"gitUrl":"not a url"}"#,
+            r#"{"gitUrl":"ftp://x/y"}"#,
+            r#"{"githubOwner":"o/p","githubRepo":"r"}"#,
+            r#"{"githubOwner":"o","githubRepo":"r","subdir":"../x"}"#,
+            r#"{"githubOwner":"o","githubRepo":"r","subdir":"/abs"}"#,
+            r#"{"githubOwner":"o","githubRepo":"r","extra":1}"#,
+        ] {
+            assert!(parse(s).is_err(), "{s} should be rejected");
+        }
+        insta::assert_snapshot!(parse(r#"{"githubOwner":"o"}"#).unwrap_err(), @r#"invalid location: expected `{"githubOwner", "githubRepo", "subdir"?}` or `{"gitUrl", "subdir"?}`"#);
+    }
+
+    #[test]
+    fn clone_urls_and_sameness() {
+        let a = Location::github("Owner", "Repo", None).unwrap();
+        let b = Location::github("owner", "repo", None).unwrap();
+        assert!(a.same_place(&b));
+        assert_eq!(a.clone_url("file:///srv/gh/"), "file:///srv/gh/Owner/Repo.git");
+        let g = Location::git("git://127.0.0.1:9418/x.git", None).unwrap();
+        assert_eq!(g.clone_url("https://github.com"), "git://127.0.0.1:9418/x.git");
+        assert!(!g.same_place(&a));
+    }
+}

@@ -1,0 +1,232 @@
+use std::fmt;
+
+use super::{SchemaError, string_type};
+
+/// A version `X.Y.Z`: three non-negative integers below 2^32, no leading zeros, no `v`,
+/// no prerelease or build part. Ordered as semver orders them.
+///
+/// ```
+/// use regis::schema::Version;
+/// let v: Version = "1.10.0".parse().unwrap();
+/// assert!(v > "1.9.3".parse().unwrap());
+/// assert!("01.0.0".parse::<Version>().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version(semver::Version);
+
+impl Version {
+    pub fn parse(s: &str) -> Result<Self, SchemaError> {
+        let fail = |reason: String| SchemaError::Version {
+            value: s.to_owned(),
+            reason,
+        };
+        let parts: Vec<&str> = s.split('.').collect();
+        if parts.len() != 3 {
+            return Err(fail(
+                "expected three numbers `MAJOR.MINOR.PATCH` separated by `.`".into(),
+            ));
+        }
+        let mut nums = [0u64; 3];
+        for (slot, part) in nums.iter_mut().zip(&parts) {
+            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(fail(format!(
+                    "`{part}` is not a number: expected digits only (no `v`, prerelease or build part)"
+                )));
+            }
+            if part.len() > 1 && part.starts_with('0') {
+                return Err(fail(format!("`{part}` has a leading zero")));
+            }
+            *slot = part
+                .parse::<u32>()
+                .map_err(|_| fail(format!("`{part}` is too large: expected a number below 2^32")))?
+                .into();
+        }
+        Ok(Version(semver::Version::new(nums[0], nums[1], nums[2])))
+    }
+
+    pub fn new(major: u32, minor: u32, patch: u32) -> Self {
+        Version(semver::Version::new(major.into(), minor.into(), patch.into()))
+    }
+
+    pub fn major(&self) -> u32 {
+        self.0.major as u32
+    }
+    pub fn minor(&self) -> u32 {
+        self.0.minor as u32
+    }
+    pub fn patch(&self) -> u32 {
+        self.0.patch as u32
+    }
+
+    /// The semver view of this version.
+    pub fn as_semver(&self) -> &semver::Version {
+        &self.0
+    }
+
+    /// The next version up in the ordering (`X.Y.Z+1`), if it exists.
+    pub fn bump_patch(&self) -> Option<Version> {
+        Some(Version::new(self.major(), self.minor(), self.patch().checked_add(1)?))
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.0.major, self.0.minor, self.0.patch)
+    }
+}
+
+string_type!(Version);
+
+/// A version range `>=A.B.C <X.Y.Z` (exactly one space), lower bound inclusive, upper
+/// bound exclusive, lower < upper.
+///
+/// ```
+/// use regis::schema::{Range, Version};
+/// let r: Range = ">=4.0.0 <5.0.0".parse().unwrap();
+/// assert!(r.contains(&"4.2.1".parse::<Version>().unwrap()));
+/// assert!(!r.contains(&"5.0.0".parse::<Version>().unwrap()));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Range {
+    lower: Version,
+    upper: Version,
+}
+
+impl Range {
+    pub fn parse(s: &str) -> Result<Self, SchemaError> {
+        let fail = |reason: String| SchemaError::Range {
+            value: s.to_owned(),
+            reason,
+        };
+        let expected = "expected `>=A.B.C <X.Y.Z`";
+        let (lo, hi) = s
+            .strip_prefix(">=")
+            .and_then(|rest| rest.split_once(" <"))
+            .ok_or_else(|| fail(expected.into()))?;
+        let lower = Version::parse(lo).map_err(|e| fail(format!("{expected}: {e}")))?;
+        let upper = Version::parse(hi).map_err(|e| fail(format!("{expected}: {e}")))?;
+        Range::new(lower, upper).map_err(|_| fail(format!("lower bound `{lo}` is not below upper bound `{hi}`")))
+    }
+
+    pub fn new(lower: Version, upper: Version) -> Result<Self, SchemaError> {
+        if lower >= upper {
+            return Err(SchemaError::Range {
+                value: format!(">={lower} <{upper}"),
+                reason: format!("lower bound `{lower}` is not below upper bound `{upper}`"),
+            });
+        }
+        Ok(Range { lower, upper })
+    }
+
+    /// `>=v <(major+1).0.0`, or `>=0.y.z <0.(y+1).0` for 0.x versions: the usual caret range.
+    pub fn caret(v: &Version) -> Range {
+        let upper = if v.major() > 0 {
+            Version::new(v.major() + 1, 0, 0)
+        } else {
+            Version::new(0, v.minor() + 1, 0)
+        };
+        Range::new(v.clone(), upper).expect("caret upper bound is above the version")
+    }
+
+    pub fn lower(&self) -> &Version {
+        &self.lower
+    }
+    pub fn upper(&self) -> &Version {
+        &self.upper
+    }
+
+    pub fn contains(&self, v: &Version) -> bool {
+        &self.lower <= v && v < &self.upper
+    }
+}
+
+impl fmt::Display for Range {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, ">={} <{}", self.lower, self.upper)
+    }
+}
+
+string_type!(Range);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn v(s: &str) -> Version {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn versions_parse_and_order_numerically() {
+        assert_eq!(v("0.0.0").to_string(), "0.0.0");
+        assert!(v("10.0.0") > v("9.9.9"));
+        assert!(v("1.2.10") > v("1.2.9"));
+        assert_eq!(v("4294967295.0.0").major(), u32::MAX);
+    }
+
+    #[test]
+    fn versions_reject_what_the_format_forbids() {
+        for s in [
+            "", "1", "1.0", "1.0.0.0", "v1.0.0", "01.0.0", "1.00.0", "1.0.0-rc.1", "1.0.0+b",
+            " 1.0.0", "1.0.0 ", "1..0", "4294967296.0.0", "-1.0.0", "1.a.0",
+        ] {
+            assert!(Version::parse(s).is_err(), "{s:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn version_errors_name_the_problem() {
+        let msg = |s: &str| Version::parse(s).unwrap_err().to_string();
+        insta::assert_snapshot!(msg("v1.0.0"), @"invalid version `v1.0.0`: `v1` is not a number: expected digits only (no `v`, prerelease or build part)");
+        insta::assert_snapshot!(msg("1.0"), @"invalid version `1.0`: expected three numbers `MAJOR.MINOR.PATCH` separated by `.`");
+        insta::assert_snapshot!(msg("1.02.0"), @"invalid version `1.02.0`: `02` has a leading zero");
+        insta::assert_snapshot!(msg("1.0.4294967296"), @"invalid version `1.0.4294967296`: `4294967296` is too large: expected a number below 2^32");
+    }
+
+    #[test]
+    fn ranges_parse_exactly() {
+        let r = Range::parse(">=1.0.0 <2.0.0").unwrap();
+        assert_eq!(r.to_string(), ">=1.0.0 <2.0.0");
+        for s in [
+            ">=1.0.0  <2.0.0", ">= 1.0.0 <2.0.0", "^1.0.0", ">=1.0.0", ">=2.0.0 <2.0.0",
+            ">=3.0.0 <2.0.0", " >=1.0.0 <2.0.0", ">=1.0.0 <2.0.0 ", "1.0.0 - 2.0.0",
+        ] {
+            assert!(Range::parse(s).is_err(), "{s:?} should be rejected");
+        }
+        insta::assert_snapshot!(Range::parse(">=2.0.0 <1.0.0").unwrap_err().to_string(), @"invalid range `>=2.0.0 <1.0.0`: lower bound `2.0.0` is not below upper bound `1.0.0`");
+        insta::assert_snapshot!(Range::parse("^1.0.0").unwrap_err().to_string(), @"invalid range `^1.0.0`: expected `>=A.B.C <X.Y.Z`");
+    }
+
+    #[test]
+    fn caret_ranges() {
+        assert_eq!(Range::caret(&v("4.1.2")).to_string(), ">=4.1.2 <5.0.0");
+        assert_eq!(Range::caret(&v("0.3.1")).to_string(), ">=0.3.1 <0.4.0");
+    }
+
+    fn arb_version() -> impl Strategy<Value = Version> {
+        (0u32..20, 0u32..20, 0u32..20).prop_map(|(a, b, c)| Version::new(a, b, c))
+    }
+
+    proptest! {
+        #[test]
+        fn version_display_parse_roundtrip(a: u32, b: u32, c: u32) {
+            let v = Version::new(a, b, c);
+            prop_assert_eq!(Version::parse(&v.to_string()).unwrap(), v);
+        }
+
+        #[test]
+        fn range_contains_iff_between_bounds(lo in arb_version(), hi in arb_version(), x in arb_version()) {
+            prop_assume!(lo < hi);
+            let r = Range::new(lo.clone(), hi.clone()).unwrap();
+            prop_assert_eq!(r.contains(&x), lo <= x && x < hi);
+            prop_assert_eq!(Range::parse(&r.to_string()).unwrap(), r);
+        }
+
+        #[test]
+        fn version_order_matches_tuple_order(a in arb_version(), b in arb_version()) {
+            let key = |v: &Version| (v.major(), v.minor(), v.patch());
+            prop_assert_eq!(a.cmp(&b), key(&a).cmp(&key(&b)));
+        }
+    }
+}
