@@ -2,3 +2,8 @@
 #![forbid(unsafe_code)]
 
 pub mod schema;
+pub mod index;
+pub mod manifest;
+pub mod metadata;
+pub mod package_set;
+pub mod payload;

@@ -1,0 +1,251 @@
+//! The package index (one file per package at the cargo-style path, JSON Lines of
+//! manifests ascending by version): paths, parsing, inserting and removing entries. Pure.
+
+use std::collections::BTreeMap;
+
+use crate::manifest::Manifest;
+use crate::schema::{PackageName, Version};
+
+/// The one function that places a package in the index.
+///
+/// ```
+/// use regis::index::entry_path;
+/// let p = |n: &str| entry_path(&n.parse().unwrap());
+/// assert_eq!(p("a"), "1/a");
+/// assert_eq!(p("ab"), "2/ab");
+/// assert_eq!(p("aff"), "3/a/aff");
+/// assert_eq!(p("prelude"), "pr/el/prelude");
+/// ```
+pub fn entry_path(name: &PackageName) -> String {
+    let n = name.as_str();
+    match n.len() {
+        1 => format!("1/{n}"),
+        2 => format!("2/{n}"),
+        3 => format!("3/{}/{n}", &n[..1]),
+        _ => format!("{}/{}/{n}", &n[..2], &n[2..4]),
+    }
+}
+
+/// A problem with an index file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IndexError {
+    #[error("`{file}` line {line}: not a valid manifest: {message}")]
+    BadLine {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    #[error("`{file}` line {line}: entry is for package `{found}`, expected `{expected}`")]
+    WrongPackage {
+        file: String,
+        line: usize,
+        found: PackageName,
+        expected: PackageName,
+    },
+    #[error("`{file}` line {line}: version `{version}` appears more than once")]
+    Duplicate {
+        file: String,
+        line: usize,
+        version: Version,
+    },
+    #[error("`{file}` is empty: an index file lists at least one version")]
+    Empty { file: String },
+    #[error("`{name}@{version}` is already in the index with a different manifest: a published version can never change")]
+    Conflict { name: PackageName, version: Version },
+}
+
+/// The entries of one package's index file, ordered by version.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexFile {
+    entries: BTreeMap<Version, Manifest>,
+}
+
+/// What an insert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    Added,
+    AlreadyPresent,
+}
+
+impl IndexFile {
+    /// Parse the file of package `name`. Every non-empty line must be a manifest of that
+    /// package; a line that does not parse is an error, never skipped.
+    pub fn parse(file: &str, name: &PackageName, text: &str) -> Result<IndexFile, IndexError> {
+        let mut entries = BTreeMap::new();
+        for (i, line) in text.lines().enumerate() {
+            let line_no = i + 1;
+            if line.is_empty() {
+                continue;
+            }
+            let m: Manifest = serde_json::from_str(line).map_err(|e| IndexError::BadLine {
+                file: file.to_owned(),
+                line: line_no,
+                message: e.to_string(),
+            })?;
+            if &m.name != name {
+                return Err(IndexError::WrongPackage {
+                    file: file.to_owned(),
+                    line: line_no,
+                    found: m.name,
+                    expected: name.clone(),
+                });
+            }
+            let version = m.version.clone();
+            if entries.insert(version.clone(), m).is_some() {
+                return Err(IndexError::Duplicate {
+                    file: file.to_owned(),
+                    line: line_no,
+                    version,
+                });
+            }
+        }
+        if entries.is_empty() {
+            return Err(IndexError::Empty { file: file.to_owned() });
+        }
+        Ok(IndexFile { entries })
+    }
+
+    /// The canonical bytes: one compact manifest per line, ascending, each ending in `\n`.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for m in self.entries.values() {
+            out.push_str(&m.to_index_line());
+            out.push('\n');
+        }
+        out
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn get(&self, version: &Version) -> Option<&Manifest> {
+        self.entries.get(version)
+    }
+
+    pub fn versions(&self) -> impl DoubleEndedIterator<Item = &Version> {
+        self.entries.keys()
+    }
+
+    pub fn manifests(&self) -> impl Iterator<Item = &Manifest> {
+        self.entries.values()
+    }
+
+    /// Add a manifest; an identical one already there is fine, a different one is a conflict.
+    pub fn insert(&mut self, manifest: Manifest) -> Result<Inserted, IndexError> {
+        match self.entries.get(&manifest.version) {
+            Some(existing) if existing == &manifest => Ok(Inserted::AlreadyPresent),
+            Some(_) => Err(IndexError::Conflict {
+                name: manifest.name,
+                version: manifest.version,
+            }),
+            None => {
+                self.entries.insert(manifest.version.clone(), manifest);
+                Ok(Inserted::Added)
+            }
+        }
+    }
+
+    /// Remove a version; returns the manifest that was there.
+    pub fn remove(&mut self, version: &Version) -> Option<Manifest> {
+        self.entries.remove(version)
+    }
+}
+
+/// A read-only view of every package's versions and dependencies.
+#[derive(Debug, Clone, Default)]
+pub struct IndexView {
+    packages: BTreeMap<PackageName, IndexFile>,
+}
+
+impl IndexView {
+    pub fn insert_file(&mut self, name: PackageName, file: IndexFile) {
+        self.packages.insert(name, file);
+    }
+
+    pub fn package(&self, name: &PackageName) -> Option<&IndexFile> {
+        self.packages.get(name)
+    }
+
+    pub fn manifest(&self, name: &PackageName, version: &Version) -> Option<&Manifest> {
+        self.packages.get(name)?.get(version)
+    }
+
+    pub fn packages(&self) -> impl Iterator<Item = (&PackageName, &IndexFile)> {
+        self.packages.iter()
+    }
+
+    /// The highest version of `name` inside `range`, if any.
+    pub fn best_in_range(
+        &self,
+        name: &PackageName,
+        range: &crate::schema::Range,
+    ) -> Option<&Version> {
+        self.packages
+            .get(name)?
+            .versions()
+            .filter(|v| range.contains(v))
+            .next_back()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(s: &str) -> PackageName {
+        s.parse().unwrap()
+    }
+
+    fn line(n: &str, v: &str) -> String {
+        format!(
+            r#"{{"name":"{n}","version":"{v}","license":"MIT","location":{{"githubOwner":"o","githubRepo":"{n}"}},"ref":"v{v}","dependencies":{{}}}}"#
+        )
+    }
+
+    #[test]
+    fn paths_for_every_length_class() {
+        assert_eq!(entry_path(&name("ab")), "2/ab");
+        assert_eq!(entry_path(&name("abcd")), "ab/cd/abcd");
+        assert_eq!(entry_path(&name("type-equality")), "ty/pe/type-equality");
+    }
+
+    #[test]
+    fn parses_sorts_and_writes_canonically() {
+        let text = format!("{}\n{}\n", line("aff", "10.0.0"), line("aff", "9.0.0"));
+        let f = IndexFile::parse("3/a/aff", &name("aff"), &text).unwrap();
+        assert_eq!(f.to_text(), format!("{}\n{}\n", line("aff", "9.0.0"), line("aff", "10.0.0")));
+    }
+
+    #[test]
+    fn a_corrupt_line_is_an_error_not_an_empty_entry() {
+        let text = format!("{}\n{{\"name\":\"aff\"\n", line("aff", "1.0.0"));
+        let e = IndexFile::parse("3/a/aff", &name("aff"), &text).unwrap_err();
+        assert!(matches!(e, IndexError::BadLine { line: 2, .. }), "{e}");
+        assert!(e.to_string().starts_with("`3/a/aff` line 2: not a valid manifest: "));
+        let e = IndexFile::parse("3/a/aff", &name("aff"), "").unwrap_err();
+        assert_eq!(e.to_string(), "`3/a/aff` is empty: an index file lists at least one version");
+    }
+
+    #[test]
+    fn wrong_package_and_duplicates_are_errors() {
+        let e = IndexFile::parse("3/a/aff", &name("aff"), &line("arr", "1.0.0")).unwrap_err();
+        insta::assert_snapshot!(e.to_string(), @"`3/a/aff` line 1: entry is for package `arr`, expected `aff`");
+        let t = format!("{}\n{}\n", line("aff", "1.0.0"), line("aff", "1.0.0"));
+        let e = IndexFile::parse("3/a/aff", &name("aff"), &t).unwrap_err();
+        insta::assert_snapshot!(e.to_string(), @"`3/a/aff` line 2: version `1.0.0` appears more than once");
+    }
+
+    #[test]
+    fn insert_is_idempotent_and_refuses_changes() {
+        let mut f = IndexFile::default();
+        let m: Manifest = serde_json::from_str(&line("aff", "1.0.0")).unwrap();
+        assert_eq!(f.insert(m.clone()).unwrap(), Inserted::Added);
+        assert_eq!(f.insert(m.clone()).unwrap(), Inserted::AlreadyPresent);
+        let mut changed = m.clone();
+        changed.reference = "other".into();
+        assert!(matches!(f.insert(changed), Err(IndexError::Conflict { .. })));
+        assert_eq!(f.remove(&m.version), Some(m));
+        assert!(f.is_empty());
+    }
+}

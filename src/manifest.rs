@@ -1,0 +1,170 @@
+//! The package manifest (`purs.json` / `purs.dhall` in a package, one line per version in
+//! the index): its fields in the PureScript Registry's key order, and its cross-field checks.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::schema::{License, Location, Owner, PackageName, Range, Version};
+
+/// The longest description a manifest may carry, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 500;
+
+/// A package manifest. Field order is the wire key order:
+/// `name, version, license, description?, location, ref, owners?, includeFiles?,
+/// excludeFiles?, dependencies`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawManifest", rename_all = "camelCase")]
+pub struct Manifest {
+    pub name: PackageName,
+    pub version: Version,
+    pub license: License,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub location: Location,
+    #[serde(rename = "ref")]
+    pub reference: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owners: Option<Vec<Owner>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include_files: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exclude_files: Option<Vec<String>>,
+    pub dependencies: BTreeMap<PackageName, Range>,
+}
+
+/// A manifest that has the right fields but breaks a rule spanning them, or cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("`{file}` is not a valid manifest: {message}")]
+    Invalid { file: String, message: String },
+}
+
+impl Manifest {
+    /// The compact one-line JSON written to the index (no trailing newline).
+    pub fn to_index_line(&self) -> String {
+        serde_json::to_string(self).expect("manifests always serialize")
+    }
+
+    /// The pretty `purs.json` form: 2-space indent and a trailing newline.
+    pub fn to_pretty_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("manifests always serialize");
+        s.push('\n');
+        s
+    }
+
+    /// Parse `purs.json` text; `file` names it in errors.
+    pub fn from_json(file: &str, text: &str) -> Result<Manifest, ManifestError> {
+        serde_json::from_str(text).map_err(|e| ManifestError::Invalid {
+            file: file.to_owned(),
+            message: e.to_string(),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawManifest {
+    name: PackageName,
+    version: Version,
+    license: License,
+    description: Option<String>,
+    location: Location,
+    #[serde(rename = "ref")]
+    reference: String,
+    owners: Option<Vec<Owner>>,
+    include_files: Option<Vec<String>>,
+    exclude_files: Option<Vec<String>>,
+    dependencies: BTreeMap<PackageName, Range>,
+}
+
+impl TryFrom<RawManifest> for Manifest {
+    type Error = String;
+
+    fn try_from(raw: RawManifest) -> Result<Self, String> {
+        if let Some(d) = &raw.description {
+            let n = d.chars().count();
+            if n > MAX_DESCRIPTION_CHARS {
+                return Err(format!(
+                    "`description` is {n} characters long: expected at most {MAX_DESCRIPTION_CHARS}"
+                ));
+            }
+        }
+        if raw.reference.is_empty() {
+            return Err("`ref` is empty: expected the git tag, branch or commit the version was published from".into());
+        }
+        if raw.dependencies.contains_key(&raw.name) {
+            return Err(format!("`{}` depends on itself", raw.name));
+        }
+        for (field, globs) in [("includeFiles", &raw.include_files), ("excludeFiles", &raw.exclude_files)] {
+            if let Some(globs) = globs {
+                if globs.is_empty() {
+                    return Err(format!("`{field}` is an empty list: omit it instead"));
+                }
+                if let Some(g) = globs.iter().find(|g| g.trim().is_empty()) {
+                    return Err(format!("`{field}` has an empty pattern `{g}`"));
+                }
+            }
+        }
+        if let Some(owners) = &raw.owners
+            && owners.is_empty()
+        {
+            return Err("`owners` is an empty list: omit it instead".into());
+        }
+        Ok(Manifest {
+            name: raw.name,
+            version: raw.version,
+            license: raw.license,
+            description: raw.description,
+            location: raw.location,
+            reference: raw.reference,
+            owners: raw.owners,
+            include_files: raw.include_files,
+            exclude_files: raw.exclude_files,
+            dependencies: raw.dependencies,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINE: &str = r#"{"name":"unique","version":"0.5.1","license":"MIT","description":"Data.Unique for PureScript","location":{"githubOwner":"mechairoi","githubRepo":"purescript-unique"},"ref":"v0.5.1","owners":[{"keytype":"ssh-ed25519","public":"AAAAC3NzaC1lZDI1NTE5AAAAICm0Ar7rHAWONOM4qA5q777/CQaN6cHvcBq3VXB7d5Yw"}],"dependencies":{"eff":">=3.1.0 <4.0.0","prelude":">=3.0.0 <4.0.0"}}"#;
+
+    #[test]
+    fn index_line_roundtrips_byte_for_byte() {
+        let m = Manifest::from_json("line", LINE).unwrap();
+        assert_eq!(m.to_index_line(), LINE);
+    }
+
+    #[test]
+    fn key_order_is_canonical_whatever_the_input_order() {
+        let shuffled = r#"{"dependencies":{},"ref":"v1.0.0","location":{"githubOwner":"o","githubRepo":"r"},"description":"d","license":"MIT","version":"1.0.0","name":"a"}"#;
+        let m = Manifest::from_json("x", shuffled).unwrap();
+        assert_eq!(
+            m.to_index_line(),
+            r#"{"name":"a","version":"1.0.0","license":"MIT","description":"d","location":{"githubOwner":"o","githubRepo":"r"},"ref":"v1.0.0","dependencies":{}}"#
+        );
+    }
+
+    fn err(text: &str) -> String {
+        Manifest::from_json("purs.json", text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn cross_field_rules() {
+        let base = |extra: &str| {
+            format!(
+                r#"{{"name":"a","version":"1.0.0","license":"MIT","location":{{"githubOwner":"o","githubRepo":"r"}},"ref":"v1"{extra},"dependencies":{{}}}}"#
+            )
+        };
+        let long = "x".repeat(501);
+        insta::assert_snapshot!(err(&base(&format!(r#","description":"{long}""#))), @"`purs.json` is not a valid manifest: `description` is 501 characters long: expected at most 500");
+        assert!(Manifest::from_json("f", &base(&format!(r#","description":"{}""#, "é".repeat(500)))).is_ok());
+        insta::assert_snapshot!(err(&base(r#","includeFiles":[]"#)), @"`purs.json` is not a valid manifest: `includeFiles` is an empty list: omit it instead");
+        insta::assert_snapshot!(err(&base(r#","verison":"1.0.0""#)), @"`purs.json` is not a valid manifest: unknown field `verison`, expected one of `name`, `version`, `license`, `description`, `location`, `ref`, `owners`, `includeFiles`, `excludeFiles`, `dependencies` at line 1 column 114");
+        insta::assert_snapshot!(err(r#"{"name":"a","version":"1.0.0","license":"MIT","location":{"githubOwner":"o","githubRepo":"r"},"ref":"v1","dependencies":{"a":">=1.0.0 <2.0.0"}}"#), @"`purs.json` is not a valid manifest: `a` depends on itself at line 1 column 142");
+        insta::assert_snapshot!(err(r#"{"name":"a","version":"1.0","license":"MIT","location":{"githubOwner":"o","githubRepo":"r"},"ref":"v1","dependencies":{}}"#), @"`purs.json` is not a valid manifest: invalid version `1.0`: expected three numbers `MAJOR.MINOR.PATCH` separated by `.` at line 1 column 28");
+    }
+}

@@ -1,0 +1,297 @@
+//! Package metadata (`metadata/<name>.json` in the registry repo) and its transitions:
+//! publishing a version, transferring, unpublishing. Pure functions over values.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::schema::{Location, Owner, Sha256, Timestamp, Version};
+
+/// Everything the registry knows about one package. Key order: `location, owners?,
+/// published, unpublished`; version keys ascending; inner keys alphabetical.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    pub location: Location,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub owners: Option<Vec<Owner>>,
+    pub published: BTreeMap<Version, PublishedVersion>,
+    pub unpublished: BTreeMap<Version, UnpublishedVersion>,
+}
+
+/// A published version: its tarball's size and hash, the compilers it builds with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, try_from = "RawPublished")]
+pub struct PublishedVersion {
+    pub bytes: u64,
+    pub compilers: Vec<Version>,
+    pub hash: Sha256,
+    pub published_time: Timestamp,
+    #[serde(rename = "ref")]
+    pub reference: String,
+}
+
+/// A version taken down: it can never be published again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UnpublishedVersion {
+    pub published_time: Timestamp,
+    pub reason: String,
+    pub unpublished_time: Timestamp,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawPublished {
+    bytes: u64,
+    compilers: Vec<Version>,
+    hash: Sha256,
+    published_time: Timestamp,
+    #[serde(rename = "ref")]
+    reference: String,
+}
+
+impl TryFrom<RawPublished> for PublishedVersion {
+    type Error = String;
+    fn try_from(r: RawPublished) -> Result<Self, String> {
+        if r.compilers.is_empty() {
+            return Err("`compilers` is empty: expected at least one compiler version".into());
+        }
+        Ok(PublishedVersion {
+            bytes: r.bytes,
+            compilers: r.compilers,
+            hash: r.hash,
+            published_time: r.published_time,
+            reference: r.reference,
+        })
+    }
+}
+
+/// A transition that the current metadata does not allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MetadataError {
+    #[error("`{file}` is not valid metadata: {message}")]
+    Invalid { file: String, message: String },
+    #[error("`{name}@{version}` is already published with hash `{existing}`: a published version can never change, publish a new version instead")]
+    AlreadyPublished {
+        name: String,
+        version: Version,
+        existing: Sha256,
+    },
+    #[error("`{name}@{version}` was unpublished on {when}: a version number can never be reused, publish a new version instead")]
+    WasUnpublished {
+        name: String,
+        version: Version,
+        when: Timestamp,
+    },
+    #[error("package `{name}` lives at {registered}, but the publish gives {given}: if the package moved, submit a transfer first")]
+    LocationMismatch {
+        name: String,
+        registered: Location,
+        given: Location,
+    },
+}
+
+/// What a publish does to metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublishChange {
+    /// The version was added.
+    Added,
+    /// The same version with the same tarball was already recorded (a re-run).
+    AlreadyRecorded,
+}
+
+impl Metadata {
+    pub fn new(location: Location, owners: Option<Vec<Owner>>) -> Self {
+        Metadata {
+            location,
+            owners,
+            published: BTreeMap::new(),
+            unpublished: BTreeMap::new(),
+        }
+    }
+
+    /// Parse `metadata/<name>.json`; `file` names it in errors.
+    pub fn from_json(file: &str, text: &str) -> Result<Metadata, MetadataError> {
+        serde_json::from_str(text).map_err(|e| MetadataError::Invalid {
+            file: file.to_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    /// The canonical bytes: pretty JSON with 2-space indent and a trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("metadata always serializes");
+        s.push('\n');
+        s
+    }
+
+    /// Whether `version` was ever used (published or unpublished).
+    pub fn version_used(&self, version: &Version) -> bool {
+        self.published.contains_key(version) || self.unpublished.contains_key(version)
+    }
+
+    /// Check that `version` may be published with a tarball of `hash` (pure).
+    pub fn check_publish(
+        &self,
+        name: &str,
+        version: &Version,
+        hash: &Sha256,
+    ) -> Result<PublishChange, MetadataError> {
+        if let Some(u) = self.unpublished.get(version) {
+            return Err(MetadataError::WasUnpublished {
+                name: name.to_owned(),
+                version: version.clone(),
+                when: u.unpublished_time,
+            });
+        }
+        match self.published.get(version) {
+            Some(p) if &p.hash == hash => Ok(PublishChange::AlreadyRecorded),
+            Some(p) => Err(MetadataError::AlreadyPublished {
+                name: name.to_owned(),
+                version: version.clone(),
+                existing: p.hash,
+            }),
+            None => Ok(PublishChange::Added),
+        }
+    }
+
+    /// Record a published version. Re-recording the same tarball is a no-op; owners are
+    /// replaced by the manifest's when it lists some.
+    pub fn publish(
+        &mut self,
+        name: &str,
+        version: Version,
+        entry: PublishedVersion,
+        owners: Option<Vec<Owner>>,
+    ) -> Result<PublishChange, MetadataError> {
+        let change = self.check_publish(name, &version, &entry.hash)?;
+        if change == PublishChange::Added {
+            self.published.insert(version, entry);
+        }
+        if owners.is_some() {
+            self.owners = owners;
+        }
+        Ok(change)
+    }
+
+    /// Check that a publish from `given` matches the registered location.
+    pub fn check_location(&self, name: &str, given: &Location) -> Result<(), MetadataError> {
+        if self.location.same_place(given) {
+            Ok(())
+        } else {
+            Err(MetadataError::LocationMismatch {
+                name: name.to_owned(),
+                registered: self.location.clone(),
+                given: given.clone(),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PRELUDE: &str = r#"{
+  "location": {
+    "githubOwner": "purescript",
+    "githubRepo": "purescript-prelude"
+  },
+  "published": {
+    "6.0.1": {
+      "bytes": 31125,
+      "compilers": [
+        "0.15.10"
+      ],
+      "hash": "sha256-XaM78oJFCsdZxjlDbUHj8MnZidwQc4HSnfrLfliXuAc=",
+      "publishedTime": "2022-08-18T20:04:00.000Z",
+      "ref": "v6.0.1"
+    }
+  },
+  "unpublished": {}
+}
+"#;
+
+    fn prelude() -> Metadata {
+        Metadata::from_json("prelude.json", PRELUDE).unwrap()
+    }
+
+    fn entry(hash: Sha256) -> PublishedVersion {
+        PublishedVersion {
+            bytes: 10,
+            compilers: vec!["0.15.10".parse().unwrap()],
+            hash,
+            published_time: "2024-01-01T00:00:00.000Z".parse().unwrap(),
+            reference: "v7.0.0".into(),
+        }
+    }
+
+    #[test]
+    fn roundtrips_byte_for_byte() {
+        assert_eq!(prelude().to_json(), PRELUDE);
+    }
+
+    #[test]
+    fn versions_are_ordered_numerically() {
+        let mut m = prelude();
+        for v in ["10.0.0", "9.0.0", "6.0.10"] {
+            m.publish("prelude", v.parse().unwrap(), entry(Sha256::of(v.as_bytes())), None)
+                .unwrap();
+        }
+        let keys: Vec<String> = m.published.keys().map(|v| v.to_string()).collect();
+        assert_eq!(keys, ["6.0.1", "6.0.10", "9.0.0", "10.0.0"]);
+        let json = m.to_json();
+        assert!(json.find("\"9.0.0\"").unwrap() < json.find("\"10.0.0\"").unwrap());
+    }
+
+    #[test]
+    fn publish_is_idempotent_and_never_overwrites() {
+        let mut m = prelude();
+        let v: Version = "7.0.0".parse().unwrap();
+        let h = Sha256::of(b"a");
+        assert_eq!(m.publish("prelude", v.clone(), entry(h), None).unwrap(), PublishChange::Added);
+        assert_eq!(
+            m.publish("prelude", v.clone(), entry(h), None).unwrap(),
+            PublishChange::AlreadyRecorded
+        );
+        let e = m.publish("prelude", v, entry(Sha256::of(b"b")), None).unwrap_err();
+        assert!(matches!(e, MetadataError::AlreadyPublished { .. }));
+        assert_eq!(m.published.len(), 2);
+    }
+
+    #[test]
+    fn unpublished_versions_are_never_reused() {
+        let mut m = prelude();
+        let v: Version = "5.0.0".parse().unwrap();
+        m.unpublished.insert(
+            v.clone(),
+            UnpublishedVersion {
+                published_time: "2024-01-01T00:00:00.000Z".parse().unwrap(),
+                reason: "broken".into(),
+                unpublished_time: "2024-01-02T00:00:00.000Z".parse().unwrap(),
+            },
+        );
+        let e = m.publish("prelude", v, entry(Sha256::of(b"a")), None).unwrap_err();
+        insta::assert_snapshot!(e.to_string(), @"`prelude@5.0.0` was unpublished on 2024-01-02T00:00:00.000Z: a version number can never be reused, publish a new version instead");
+    }
+
+    #[test]
+    fn location_must_match() {
+        let m = prelude();
+        assert!(m.check_location("prelude", &Location::github("PureScript", "purescript-prelude", None).unwrap()).is_ok());
+        let e = m
+            .check_location("prelude", &Location::github("someone", "prelude", None).unwrap())
+            .unwrap_err();
+        insta::assert_snapshot!(e.to_string(), @"package `prelude` lives at github:purescript/purescript-prelude, but the publish gives github:someone/prelude: if the package moved, submit a transfer first");
+    }
+
+    #[test]
+    fn rejects_malformed_metadata() {
+        let bad = PRELUDE.replace("\"0.15.10\"\n      ]", "\n      ]").replace("[\n        \n", "[\n");
+        let e = Metadata::from_json("metadata/prelude.json", &bad).unwrap_err().to_string();
+        assert!(e.contains("`compilers` is empty"), "{e}");
+        let e = Metadata::from_json("metadata/prelude.json", "{").unwrap_err().to_string();
+        assert!(e.starts_with("`metadata/prelude.json` is not valid metadata: "), "{e}");
+    }
+}

@@ -1,0 +1,334 @@
+//! Every operation payload, of both eras, and how an issue body becomes one. Pure.
+//!
+//! Current era: `Publish`, `Authenticated {payload, signature}` carrying a `Transfer` or
+//! `Unpublish`, and `PackageSetUpdate`. CI era: `Addition` and `Update`, read and turned
+//! into a `Publish` whose version comes from the package's manifest.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::schema::{Location, PackageName, Version};
+
+/// The longest unpublish reason, in characters.
+pub const MAX_REASON_CHARS: usize = 300;
+
+/// A request to publish one version of a package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Publish {
+    pub name: PackageName,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub location: Option<Location>,
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Always present in the current format; `None` only for CI-era payloads, whose
+    /// version is read from the manifest at `ref`.
+    #[serde(deserialize_with = "required")]
+    pub version: Option<Version>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub compiler: Option<Version>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub resolutions: Option<BTreeMap<PackageName, Version>>,
+}
+
+fn required<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Version>, D::Error> {
+    Version::deserialize(d).map(Some)
+}
+
+/// The CI-era build plan: the compiler and the exact dependency versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BuildPlan {
+    pub compiler: Version,
+    pub resolutions: BTreeMap<PackageName, Version>,
+}
+
+/// CI-era: the first publish of a package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Addition {
+    pub package_name: PackageName,
+    pub new_package_location: Location,
+    pub new_ref: String,
+    pub build_plan: BuildPlan,
+}
+
+/// CI-era: a new version of an existing package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Update {
+    pub package_name: PackageName,
+    pub update_ref: String,
+    pub build_plan: BuildPlan,
+}
+
+impl From<Addition> for Publish {
+    fn from(a: Addition) -> Publish {
+        Publish {
+            name: a.package_name,
+            location: Some(a.new_package_location),
+            reference: a.new_ref,
+            version: None,
+            compiler: Some(a.build_plan.compiler),
+            resolutions: Some(a.build_plan.resolutions),
+        }
+    }
+}
+
+impl From<Update> for Publish {
+    fn from(u: Update) -> Publish {
+        Publish {
+            name: u.package_name,
+            location: None,
+            reference: u.update_ref,
+            version: None,
+            compiler: Some(u.build_plan.compiler),
+            resolutions: Some(u.build_plan.resolutions),
+        }
+    }
+}
+
+/// A signed payload. `payload` is kept as the exact string that was signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Authenticated {
+    pub payload: String,
+    pub signature: String,
+}
+
+/// What an authenticated payload asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthenticatedData {
+    Transfer(Transfer),
+    Unpublish(Unpublish),
+}
+
+/// Move a package to a new location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Transfer {
+    pub name: PackageName,
+    pub new_location: Location,
+}
+
+/// Take one version down.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "RawUnpublish")]
+pub struct Unpublish {
+    pub name: PackageName,
+    pub version: Version,
+    pub reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUnpublish {
+    name: PackageName,
+    version: Version,
+    reason: String,
+}
+
+impl TryFrom<RawUnpublish> for Unpublish {
+    type Error = String;
+    fn try_from(r: RawUnpublish) -> Result<Self, String> {
+        let n = r.reason.chars().count();
+        if n > MAX_REASON_CHARS {
+            return Err(format!(
+                "`reason` is {n} characters long: expected at most {MAX_REASON_CHARS}"
+            ));
+        }
+        if r.reason.trim().is_empty() {
+            return Err("`reason` is empty: say why the version is unpublished".into());
+        }
+        Ok(Unpublish {
+            name: r.name,
+            version: r.version,
+            reason: r.reason,
+        })
+    }
+}
+
+impl Authenticated {
+    /// Parse the signed inner payload (a `Transfer` or an `Unpublish`).
+    pub fn data(&self) -> Result<AuthenticatedData, PayloadError> {
+        let obj = object(&self.payload)?;
+        if obj.contains_key("newLocation") {
+            from_value(obj, "Transfer").map(AuthenticatedData::Transfer)
+        } else if obj.contains_key("reason") || obj.contains_key("version") {
+            from_value(obj, "Unpublish").map(AuthenticatedData::Unpublish)
+        } else {
+            Err(PayloadError::UnknownShape {
+                keys: keys(&obj),
+                expected: "`Transfer {name, newLocation}` or `Unpublish {name, version, reason}`",
+            })
+        }
+    }
+}
+
+/// Changes to the latest package set: `null` removes a package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackageSetUpdate {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub compiler: Option<Version>,
+    pub packages: BTreeMap<PackageName, Option<Version>>,
+}
+
+/// Any payload regis accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    Publish(Publish),
+    Authenticated(Authenticated),
+    PackageSetUpdate(PackageSetUpdate),
+}
+
+/// A payload that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    #[error("no JSON object found: expected the payload between a `{{` and a `}}`")]
+    NoJson,
+    #[error("the payload is not valid JSON: {0}")]
+    Json(String),
+    #[error("the payload is not a JSON object: expected `{{ ... }}`")]
+    NotAnObject,
+    #[error("the payload has keys {keys}: expected {expected}")]
+    UnknownShape {
+        keys: String,
+        expected: &'static str,
+    },
+    #[error("invalid `{shape}` payload: {message}")]
+    Invalid { shape: &'static str, message: String },
+}
+
+const SHAPES: &str = "`Publish {name, location?, ref, version, compiler?, resolutions?}`, `Authenticated {payload, signature}`, `PackageSetUpdate {compiler?, packages}`, or the older `Addition {packageName, newPackageLocation, newRef, buildPlan}` / `Update {packageName, updateRef, buildPlan}`";
+
+/// The JSON of an issue body: the text from the first `{` to the last `}`.
+pub fn extract_json(body: &str) -> Option<&str> {
+    let start = body.find('{')?;
+    let end = body.rfind('}')?;
+    (start < end).then(|| &body[start..=end])
+}
+
+type Object = serde_json::Map<String, serde_json::Value>;
+
+fn object(text: &str) -> Result<Object, PayloadError> {
+    match serde_json::from_str(text) {
+        Ok(serde_json::Value::Object(o)) => Ok(o),
+        Ok(_) => Err(PayloadError::NotAnObject),
+        Err(e) => Err(PayloadError::Json(e.to_string())),
+    }
+}
+
+fn keys(obj: &Object) -> String {
+    if obj.is_empty() {
+        return "none".into();
+    }
+    obj.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+}
+
+fn from_value<T: serde::de::DeserializeOwned>(obj: Object, shape: &'static str) -> Result<T, PayloadError> {
+    serde_json::from_value(serde_json::Value::Object(obj)).map_err(|e| PayloadError::Invalid {
+        shape,
+        message: e.to_string(),
+    })
+}
+
+impl Operation {
+    /// Parse a payload, telling the shapes apart by their keys so that errors speak of
+    /// the shape the author meant.
+    pub fn parse(text: &str) -> Result<Operation, PayloadError> {
+        let obj = object(text)?;
+        let has = |k: &str| obj.contains_key(k);
+        if has("payload") || has("signature") {
+            from_value(obj, "Authenticated").map(Operation::Authenticated)
+        } else if has("packages") {
+            from_value(obj, "PackageSetUpdate").map(Operation::PackageSetUpdate)
+        } else if has("newPackageLocation") || has("newRef") {
+            from_value::<Addition>(obj, "Addition").map(|a| Operation::Publish(a.into()))
+        } else if has("updateRef") {
+            from_value::<Update>(obj, "Update").map(|u| Operation::Publish(u.into()))
+        } else if has("name") || has("ref") || has("version") {
+            from_value(obj, "Publish").map(Operation::Publish)
+        } else {
+            Err(PayloadError::UnknownShape {
+                keys: keys(&obj),
+                expected: SHAPES,
+            })
+        }
+    }
+
+    /// Parse the payload inside an issue body.
+    pub fn from_issue_body(body: &str) -> Result<Operation, PayloadError> {
+        Operation::parse(extract_json(body).ok_or(PayloadError::NoJson)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn current_publish_from_a_real_issue_body() {
+        let body = "{\"location\": {\"githubOwner\": \"purescript\",\"githubRepo\": \"purescript-prelude\"},\"ref\": \"v5.0.0\",\"name\": \"prelude\", \"version\": \"5.0.0\", \"compiler\": \"0.15.0\", \"resolutions\": { \"prelude\": \"1.0.0\" } }";
+        let Operation::Publish(p) = Operation::from_issue_body(body).unwrap() else { panic!() };
+        assert_eq!(p.name.as_str(), "prelude");
+        assert_eq!(p.version, Some("5.0.0".parse().unwrap()));
+        assert_eq!(p.compiler, Some("0.15.0".parse().unwrap()));
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"{"name":"prelude","location":{"githubOwner":"purescript","githubRepo":"purescript-prelude"},"ref":"v5.0.0","version":"5.0.0","compiler":"0.15.0","resolutions":{"prelude":"1.0.0"}}"#
+        );
+    }
+
+    #[test]
+    fn body_inside_a_code_fence() {
+        let body = "```json\n{\"name\":\"something\",\"ref\":\"v1.2.3\", \"version\": \"1.2.3\", \"compiler\": \"0.15.0\", \"resolutions\": { \"prelude\": \"1.0.0\" } }```";
+        assert!(matches!(Operation::from_issue_body(body).unwrap(), Operation::Publish(_)));
+    }
+
+    #[test]
+    fn ci_era_payloads_become_publishes_without_a_version() {
+        let add = r#"{"packageName":"a","newPackageLocation":{"githubOwner":"o","githubRepo":"r"},"newRef":"v1.0.0","buildPlan":{"compiler":"0.14.0","resolutions":{"prelude":"5.0.0"}}}"#;
+        let Operation::Publish(p) = Operation::parse(add).unwrap() else { panic!() };
+        assert_eq!((p.version, p.location.is_some(), p.reference.as_str()), (None, true, "v1.0.0"));
+        let upd = r#"{"packageName":"a","updateRef":"v1.1.0","buildPlan":{"compiler":"0.14.0","resolutions":{}}}"#;
+        let Operation::Publish(p) = Operation::parse(upd).unwrap() else { panic!() };
+        assert_eq!((p.version, p.location, p.compiler.unwrap().to_string()), (None, None, "0.14.0".into()));
+    }
+
+    #[test]
+    fn authenticated_keeps_the_exact_signed_string() {
+        let inner = "{ \"name\": \"node-os\", \"newLocation\": { \"githubOwner\": \"purescript-node\", \"githubRepo\": \"purescript-node-os\" } }";
+        let outer = serde_json::json!({"payload": inner, "signature": "1f49"}).to_string();
+        let Operation::Authenticated(a) = Operation::parse(&outer).unwrap() else { panic!() };
+        assert_eq!(a.payload, inner);
+        assert!(matches!(a.data().unwrap(), AuthenticatedData::Transfer(_)));
+        let un = Authenticated {
+            payload: format!(r#"{{"name":"a","version":"1.0.0","reason":"{}"}}"#, "x".repeat(301)),
+            signature: String::new(),
+        };
+        insta::assert_snapshot!(un.data().unwrap_err().to_string(), @"invalid `Unpublish` payload: `reason` is 301 characters long: expected at most 300");
+    }
+
+    #[test]
+    fn package_set_update_with_removals() {
+        let Operation::PackageSetUpdate(u) =
+            Operation::parse(r#"{ "packages": { "aff": "7.0.0", "argonaut": null } }"#).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(u.packages.len(), 2);
+        assert_eq!(u.packages[&"argonaut".parse::<PackageName>().unwrap()], None);
+    }
+
+    #[test]
+    fn errors_say_what_was_expected() {
+        let e = |s: &str| Operation::from_issue_body(s).unwrap_err().to_string();
+        insta::assert_snapshot!(e("please publish my package"), @"no JSON object found: expected the payload between a `{` and a `}`");
+        insta::assert_snapshot!(e(r#"{"pkg":"a"}"#), @"the payload has keys `pkg`: expected `Publish {name, location?, ref, version, compiler?, resolutions?}`, `Authenticated {payload, signature}`, `PackageSetUpdate {compiler?, packages}`, or the older `Addition {packageName, newPackageLocation, newRef, buildPlan}` / `Update {packageName, updateRef, buildPlan}`");
+        insta::assert_snapshot!(e(r#"{"name":"a","ref":"v1"}"#), @"invalid `Publish` payload: missing field `version`");
+        insta::assert_snapshot!(e(r#"{"name":"a","ref":"v1","version":"1.0.0","compilr":"0.15.0"}"#), @"invalid `Publish` payload: unknown field `compilr`, expected one of `name`, `location`, `ref`, `version`, `compiler`, `resolutions`");
+        insta::assert_snapshot!(e(r#"{"name":"a",}"#), @"the payload is not valid JSON: trailing comma at line 1 column 13");
+    }
+}
