@@ -7,3 +7,6 @@ pub mod manifest;
 pub mod metadata;
 pub mod package_set;
 pub mod payload;
+pub mod storage;
+pub mod store;
+pub mod check;

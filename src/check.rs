@@ -1,0 +1,354 @@
+//! Auditing a registry: every document in canonical form, metadata and index in agreement,
+//! dependencies satisfiable, package sets consistent, and (optionally) storage intact.
+//! A broken file is a finding, not a stop: the audit reads everything it can.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::index::{IndexFile, IndexView};
+use crate::metadata::Metadata;
+use crate::package_set::PackageSet;
+use crate::schema::{PackageName, Sha256, Version};
+use crate::storage::{Storage, StorageKey};
+use crate::store::{IndexDir, RegistryDir, StoreError, index_file_name, read_optional};
+
+/// What kind of problem a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    /// A file that cannot be parsed.
+    Unreadable,
+    /// A file not at the path its contents or name require.
+    Misplaced,
+    /// A file whose bytes differ from the canonical serialization of its contents.
+    NonCanonical,
+    /// A published version with no index line.
+    MissingFromIndex,
+    /// An index line for a version that is not published.
+    NotPublished,
+    /// A dependency range that no indexed version satisfies.
+    UnsatisfiableDependency,
+    /// A package set naming a version that is not published or not indexed.
+    SetMemberNotPublished,
+    /// A package set member depending on a package that is not in the set.
+    SetMissingDependency,
+    /// A published version whose tarball is not in storage.
+    MissingTarball,
+    /// A stored tarball whose size or hash differs from metadata.
+    TarballMismatch,
+}
+
+/// One problem: which file, package and version, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Finding {
+    pub file: String,
+    pub package: Option<PackageName>,
+    pub version: Option<Version>,
+    pub kind: FindingKind,
+    pub message: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.file)?;
+        match (&self.package, &self.version) {
+            (Some(p), Some(v)) => write!(f, "`{p}@{v}`: ")?,
+            (Some(p), None) => write!(f, "`{p}`: ")?,
+            _ => {}
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// The audit's result.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub packages: usize,
+    pub versions: usize,
+    pub index_files: usize,
+    pub package_sets: usize,
+    pub tarballs_checked: usize,
+}
+
+impl Report {
+    pub fn is_clean(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+/// The audit could not run at all (as opposed to finding problems).
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error("`{0}` is not a directory: expected the {1} checkout")]
+    NotADirectory(std::path::PathBuf, &'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+}
+
+struct Audit {
+    findings: Vec<Finding>,
+}
+
+impl Audit {
+    fn add(&mut self, kind: FindingKind, file: &str, package: Option<&PackageName>, version: Option<&Version>, message: String) {
+        self.findings.push(Finding {
+            file: file.to_owned(),
+            package: package.cloned(),
+            version: version.cloned(),
+            kind,
+            message,
+        });
+    }
+
+    fn canonical(&mut self, file: &str, package: Option<&PackageName>, original: &str, canonical: &str) {
+        if original != canonical {
+            let line = first_difference(original, canonical);
+            self.add(
+                FindingKind::NonCanonical,
+                file,
+                package,
+                None,
+                format!("not in canonical form (first difference on line {line}): expected the bytes regis writes"),
+            );
+        }
+    }
+}
+
+fn first_difference(a: &str, b: &str) -> usize {
+    let mut la = a.split_inclusive('\n');
+    let mut lb = b.split_inclusive('\n');
+    let mut n = 1;
+    loop {
+        match (la.next(), lb.next()) {
+            (Some(x), Some(y)) if x == y => n += 1,
+            _ => return n,
+        }
+    }
+}
+
+/// Audit `registry` and `index`, and `storage` when given.
+pub fn run(registry: &RegistryDir, index: &IndexDir, storage: Option<&dyn Storage>) -> Result<Report, CheckError> {
+    for (dir, what) in [(registry.root(), "registry"), (index.root(), "index")] {
+        if !dir.is_dir() {
+            return Err(CheckError::NotADirectory(dir.to_path_buf(), what));
+        }
+    }
+    let mut audit = Audit { findings: Vec::new() };
+    let metadata = load_metadata(registry, &mut audit)?;
+    let view = load_index(index, &mut audit)?;
+    let sets = load_package_sets(registry, &mut audit)?;
+
+    compare_metadata_and_index(&metadata, &view, &mut audit);
+    check_dependencies(&view, &mut audit);
+    for (file, set) in &sets {
+        check_package_set(file, set, &metadata, &view, &mut audit);
+    }
+    let mut tarballs_checked = 0;
+    if let Some(storage) = storage {
+        tarballs_checked = check_storage(storage, &metadata, &mut audit)?;
+    }
+
+    let mut findings = audit.findings;
+    findings.sort();
+    Ok(Report {
+        findings,
+        packages: metadata.len(),
+        versions: metadata.values().map(|(_, m)| m.published.len()).sum(),
+        index_files: view.packages().count(),
+        package_sets: sets.len(),
+        tarballs_checked,
+    })
+}
+
+type Loaded = BTreeMap<PackageName, (String, Metadata)>;
+
+fn load_metadata(registry: &RegistryDir, audit: &mut Audit) -> Result<Loaded, CheckError> {
+    let mut out = BTreeMap::new();
+    let dir = registry.root().join(crate::store::METADATA_DIR);
+    let names = match registry.metadata_files() {
+        Ok(n) => n,
+        Err(StoreError::BadFileName { .. }) => list_metadata_leniently(&dir, audit)?,
+        Err(e) => return Err(e.into()),
+    };
+    for (name, rel) in names {
+        let file = rel.display().to_string();
+        let text = read_optional(&registry.root().join(&rel))?.unwrap_or_default();
+        match Metadata::from_json(&file, &text) {
+            Ok(m) => {
+                audit.canonical(&file, Some(&name), &text, &m.to_json());
+                out.insert(name, (file, m));
+            }
+            Err(e) => audit.add(FindingKind::Unreadable, &file, Some(&name), None, e.to_string()),
+        }
+    }
+    Ok(out)
+}
+
+/// The metadata files, reporting the ones not named `<package>.json` instead of stopping.
+fn list_metadata_leniently(dir: &std::path::Path, audit: &mut Audit) -> Result<Vec<(PackageName, std::path::PathBuf)>, CheckError> {
+    let mut out = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|source| StoreError::Io { action: "list", path: dir.to_path_buf(), source })?
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    entries.sort();
+    for file_name in entries {
+        let rel = std::path::Path::new(crate::store::METADATA_DIR).join(&file_name);
+        match file_name.strip_suffix(".json").map(str::parse::<PackageName>) {
+            Some(Ok(name)) => out.push((name, rel)),
+            Some(Err(e)) => audit.add(FindingKind::Misplaced, &rel.display().to_string(), None, None, format!("not named after a package: {e}")),
+            None => audit.add(FindingKind::Misplaced, &rel.display().to_string(), None, None, "expected `<package>.json`".into()),
+        }
+    }
+    Ok(out)
+}
+
+fn load_index(index: &IndexDir, audit: &mut Audit) -> Result<IndexView, CheckError> {
+    let mut view = IndexView::default();
+    for rel in index.files()? {
+        let name = match index_file_name(&rel) {
+            Ok(n) => n,
+            Err(e) => {
+                audit.add(FindingKind::Misplaced, &rel, None, None, e.to_string());
+                continue;
+            }
+        };
+        let text = read_optional(&index.root().join(&rel))?.unwrap_or_default();
+        match IndexFile::parse(&rel, &name, &text) {
+            Ok(f) => {
+                audit.canonical(&rel, Some(&name), &text, &f.to_text());
+                view.insert_file(name, f);
+            }
+            Err(e) => audit.add(FindingKind::Unreadable, &rel, Some(&name), None, e.to_string()),
+        }
+    }
+    Ok(view)
+}
+
+fn load_package_sets(registry: &RegistryDir, audit: &mut Audit) -> Result<Vec<(String, PackageSet)>, CheckError> {
+    let dir = registry.root().join(crate::store::PACKAGE_SETS_DIR);
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(&dir) else { return Ok(out) };
+    let mut files: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    files.sort();
+    for file_name in files {
+        let rel = format!("{}/{file_name}", crate::store::PACKAGE_SETS_DIR);
+        let text = read_optional(&dir.join(&file_name))?.unwrap_or_default();
+        match PackageSet::from_json(&rel, &text) {
+            Ok(set) => {
+                audit.canonical(&rel, None, &text, &set.to_json());
+                if set.file_name() != rel {
+                    audit.add(FindingKind::Misplaced, &rel, None, Some(&set.version), format!("package set `{}` belongs at `{}`", set.version, set.file_name()));
+                }
+                out.push((rel, set));
+            }
+            Err(e) => audit.add(FindingKind::Unreadable, &rel, None, None, e.to_string()),
+        }
+    }
+    Ok(out)
+}
+
+fn compare_metadata_and_index(metadata: &Loaded, view: &IndexView, audit: &mut Audit) {
+    for (name, (file, m)) in metadata {
+        let indexed = view.package(name);
+        for version in m.published.keys() {
+            if indexed.and_then(|f| f.get(version)).is_none() {
+                audit.add(FindingKind::MissingFromIndex, file, Some(name), Some(version), format!("published in metadata but has no line in `{}`", crate::index::entry_path(name)));
+            }
+        }
+    }
+    for (name, f) in view.packages() {
+        let path = crate::index::entry_path(name);
+        let m = metadata.get(name).map(|(_, m)| m);
+        for version in f.versions() {
+            let message = match m {
+                None => "indexed, but the package has no metadata".to_owned(),
+                Some(m) if m.unpublished.contains_key(version) => "indexed, but the version is unpublished".to_owned(),
+                Some(m) if !m.published.contains_key(version) => "indexed, but not published in metadata".to_owned(),
+                Some(_) => continue,
+            };
+            audit.add(FindingKind::NotPublished, &path, Some(name), Some(version), message);
+        }
+    }
+}
+
+fn check_dependencies(view: &IndexView, audit: &mut Audit) {
+    for (name, f) in view.packages() {
+        let path = crate::index::entry_path(name);
+        for m in f.manifests() {
+            for (dep, range) in &m.dependencies {
+                if view.best_in_range(dep, range).is_none() {
+                    let why = match view.package(dep) {
+                        None => format!("depends on `{dep}`, which is not in the index"),
+                        Some(_) => format!("depends on `{dep}` `{range}`, but no indexed version of `{dep}` is in that range"),
+                    };
+                    audit.add(FindingKind::UnsatisfiableDependency, &path, Some(name), Some(&m.version), why);
+                }
+            }
+        }
+    }
+}
+
+fn check_package_set(file: &str, set: &PackageSet, metadata: &Loaded, view: &IndexView, audit: &mut Audit) {
+    for (name, version) in &set.packages {
+        let published = metadata.get(name).is_some_and(|(_, m)| m.published.contains_key(version));
+        let Some(manifest) = view.manifest(name, version) else {
+            let what = if published { "published but not indexed" } else { "not published" };
+            audit.add(FindingKind::SetMemberNotPublished, file, Some(name), Some(version), format!("in package set `{}`, but {what}", set.version));
+            continue;
+        };
+        if !published {
+            audit.add(FindingKind::SetMemberNotPublished, file, Some(name), Some(version), format!("in package set `{}`, but not published in metadata", set.version));
+        }
+        let missing: BTreeSet<&PackageName> = manifest.dependencies.keys().filter(|d| !set.packages.contains_key(*d)).collect();
+        if !missing.is_empty() {
+            let list: Vec<String> = missing.iter().map(|d| format!("`{d}`")).collect();
+            audit.add(FindingKind::SetMissingDependency, file, Some(name), Some(version), format!("depends on {}, missing from package set `{}`", list.join(", "), set.version));
+        }
+    }
+}
+
+fn check_storage(storage: &dyn Storage, metadata: &Loaded, audit: &mut Audit) -> Result<usize, CheckError> {
+    let mut checked = 0;
+    for (name, (file, m)) in metadata {
+        for (version, p) in &m.published {
+            let key = StorageKey::tarball(name, version);
+            checked += 1;
+            match storage.get(&key)? {
+                None => audit.add(FindingKind::MissingTarball, file, Some(name), Some(version), format!("no tarball `{key}` in storage `{}`", storage.describe())),
+                Some(bytes) => {
+                    let hash = Sha256::of(&bytes);
+                    if bytes.len() as u64 != p.bytes || hash != p.hash {
+                        audit.add(FindingKind::TarballMismatch, file, Some(name), Some(version), format!("tarball `{key}` is {} bytes with hash `{hash}`, but metadata records {} bytes with hash `{}`", bytes.len(), p.bytes, p.hash));
+                    }
+                }
+            }
+        }
+    }
+    Ok(checked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_difference_counts_lines() {
+        assert_eq!(first_difference("a\nb\nc\n", "a\nb\nd\n"), 3);
+        assert_eq!(first_difference("a\n", "a"), 1);
+        assert_eq!(first_difference("a\nb", "a\nb\n"), 2);
+    }
+}

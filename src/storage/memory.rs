@@ -1,0 +1,48 @@
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use super::{Storage, StorageError, StorageKey};
+
+/// Tarballs in memory, for tests.
+#[derive(Debug, Default)]
+pub struct MemoryStorage {
+    objects: Mutex<BTreeMap<StorageKey, Vec<u8>>>,
+}
+
+impl MemoryStorage {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every stored key, sorted.
+    pub fn keys(&self) -> Vec<StorageKey> {
+        self.objects.lock().unwrap().keys().cloned().collect()
+    }
+}
+
+impl Storage for MemoryStorage {
+    fn get(&self, key: &StorageKey) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.objects.lock().unwrap().get(key).cloned())
+    }
+
+    fn write_new(&self, key: &StorageKey, bytes: &[u8]) -> Result<(), StorageError> {
+        self.objects.lock().unwrap().insert(key.clone(), bytes.to_vec());
+        Ok(())
+    }
+
+    fn delete(&self, key: &StorageKey) -> Result<bool, StorageError> {
+        Ok(self.objects.lock().unwrap().remove(key).is_some())
+    }
+
+    fn describe(&self) -> String {
+        "memory".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn follows_the_storage_contract() {
+        super::super::contract::check(&super::MemoryStorage::new());
+    }
+}

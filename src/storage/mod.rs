@@ -1,0 +1,110 @@
+//! Where tarballs live: the `Storage` trait, the one type that computes storage keys, and
+//! the local-filesystem (default) and in-memory (tests) backends.
+
+mod fs;
+mod memory;
+
+pub use fs::FsStorage;
+pub use memory::MemoryStorage;
+
+use std::fmt;
+
+use crate::schema::{PackageName, Sha256, Version};
+
+/// The one owner of storage paths: `<name>/<version>.tar.gz`.
+///
+/// ```
+/// use regis::storage::StorageKey;
+/// let k = StorageKey::tarball(&"prelude".parse().unwrap(), &"6.0.1".parse().unwrap());
+/// assert_eq!(k.as_str(), "prelude/6.0.1.tar.gz");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StorageKey(String);
+
+impl StorageKey {
+    pub fn tarball(name: &PackageName, version: &Version) -> Self {
+        StorageKey(format!("{name}/{version}.tar.gz"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for StorageKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What an upload did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Put {
+    Stored,
+    /// An object with exactly these bytes was already there (a re-run).
+    AlreadyPresent,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("storage already holds `{key}` with different contents ({existing_bytes} bytes, `{existing_hash}`) than the upload ({new_bytes} bytes, `{new_hash}`): a stored tarball is never replaced")]
+    Conflict {
+        key: StorageKey,
+        existing_bytes: u64,
+        existing_hash: Sha256,
+        new_bytes: u64,
+        new_hash: Sha256,
+    },
+    #[error("storage `{location}`: {action} `{key}`: {source}")]
+    Io {
+        location: String,
+        action: &'static str,
+        key: StorageKey,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A tarball store. `put` is idempotent: an existing object is accepted only when its
+/// bytes (and so its hash) are identical.
+pub trait Storage {
+    fn get(&self, key: &StorageKey) -> Result<Option<Vec<u8>>, StorageError>;
+    /// Write bytes that are known not to be there yet; backends make it atomic.
+    fn write_new(&self, key: &StorageKey, bytes: &[u8]) -> Result<(), StorageError>;
+    fn delete(&self, key: &StorageKey) -> Result<bool, StorageError>;
+    /// Where this storage is, for messages.
+    fn describe(&self) -> String;
+
+    fn put(&self, key: &StorageKey, bytes: &[u8]) -> Result<Put, StorageError> {
+        match self.get(key)? {
+            Some(existing) if existing == bytes => Ok(Put::AlreadyPresent),
+            Some(existing) => Err(StorageError::Conflict {
+                key: key.clone(),
+                existing_bytes: existing.len() as u64,
+                existing_hash: Sha256::of(&existing),
+                new_bytes: bytes.len() as u64,
+                new_hash: Sha256::of(bytes),
+            }),
+            None => self.write_new(key, bytes).map(|()| Put::Stored),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod contract {
+    //! The behaviour every backend must have.
+    use super::*;
+
+    pub fn check(storage: &dyn Storage) {
+        let k = StorageKey::tarball(&"a".parse().unwrap(), &"1.0.0".parse().unwrap());
+        assert_eq!(storage.get(&k).unwrap(), None);
+        assert_eq!(storage.put(&k, b"one").unwrap(), Put::Stored);
+        assert_eq!(storage.put(&k, b"one").unwrap(), Put::AlreadyPresent);
+        let e = storage.put(&k, b"two").unwrap_err();
+        assert!(matches!(e, StorageError::Conflict { existing_bytes: 3, .. }), "{e}");
+        assert_eq!(storage.get(&k).unwrap().as_deref(), Some(&b"one"[..]));
+        assert!(storage.delete(&k).unwrap());
+        assert!(!storage.delete(&k).unwrap());
+        assert_eq!(storage.get(&k).unwrap(), None);
+    }
+}

@@ -1,0 +1,280 @@
+//! The registry and index working trees as files: where each document lives, reading it
+//! through its parser, and atomic writes. Git (commit, push) is `crate::git`'s job.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::index::{IndexError, IndexFile, IndexView, entry_path};
+use crate::metadata::{Metadata, MetadataError};
+use crate::package_set::{PackageSet, PackageSetError};
+use crate::schema::{PackageName, Version};
+
+/// Reading or writing a document in a working tree failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("could not {action} `{path}`: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error(transparent)]
+    PackageSet(#[from] PackageSetError),
+    #[error("`{path}` is not named after a package: {reason}")]
+    BadFileName { path: PathBuf, reason: String },
+}
+
+fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StoreError {
+    let path = path.to_path_buf();
+    move |source| StoreError::Io { action, path, source }
+}
+
+/// Read a file, `None` when it does not exist.
+pub fn read_optional(path: &Path) -> Result<Option<String>, StoreError> {
+    match std::fs::read_to_string(path) {
+        Ok(s) => Ok(Some(s)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io("read", path)(e)),
+    }
+}
+
+/// Write through a temporary file in the same directory, then rename into place.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let dir = path.parent().expect("document paths have a parent");
+    std::fs::create_dir_all(dir).map_err(io("create the directory of", path))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io("write", path))?;
+    tmp.write_all(bytes).map_err(io("write", path))?;
+    tmp.persist(path).map_err(|e| io("write", path)(e.error))?;
+    Ok(())
+}
+
+/// Remove a file if it exists; `true` if it did.
+pub fn remove_file(path: &Path) -> Result<bool, StoreError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io("remove", path)(e)),
+    }
+}
+
+/// The registry repo's working tree: `metadata/<name>.json`, `package-sets/<version>.json`.
+#[derive(Debug, Clone)]
+pub struct RegistryDir {
+    root: PathBuf,
+}
+
+pub const METADATA_DIR: &str = "metadata";
+pub const PACKAGE_SETS_DIR: &str = "package-sets";
+
+impl RegistryDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        RegistryDir { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Repo-relative path of a package's metadata.
+    pub fn metadata_rel(name: &PackageName) -> PathBuf {
+        Path::new(METADATA_DIR).join(format!("{name}.json"))
+    }
+
+    pub fn read_metadata(&self, name: &PackageName) -> Result<Option<Metadata>, StoreError> {
+        let rel = Self::metadata_rel(name);
+        let Some(text) = read_optional(&self.root.join(&rel))? else {
+            return Ok(None);
+        };
+        Ok(Some(Metadata::from_json(&rel.display().to_string(), &text)?))
+    }
+
+    pub fn write_metadata(&self, name: &PackageName, m: &Metadata) -> Result<PathBuf, StoreError> {
+        let rel = Self::metadata_rel(name);
+        write_atomic(&self.root.join(&rel), m.to_json().as_bytes())?;
+        Ok(rel)
+    }
+
+    /// Names of every package with a metadata file, with each file's repo-relative path.
+    pub fn metadata_files(&self) -> Result<Vec<(PackageName, PathBuf)>, StoreError> {
+        let dir = self.root.join(METADATA_DIR);
+        let mut out = Vec::new();
+        for rel in list_dir(&dir)? {
+            let path = Path::new(METADATA_DIR).join(&rel);
+            let stem = rel.strip_suffix(".json").ok_or_else(|| StoreError::BadFileName {
+                path: path.clone(),
+                reason: "expected `<name>.json`".into(),
+            })?;
+            let name = stem.parse().map_err(|e: crate::schema::SchemaError| StoreError::BadFileName {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            out.push((name, path));
+        }
+        Ok(out)
+    }
+
+    /// Every package's metadata. A file that does not parse is an error.
+    pub fn all_metadata(&self) -> Result<BTreeMap<PackageName, Metadata>, StoreError> {
+        let mut out = BTreeMap::new();
+        for (name, _) in self.metadata_files()? {
+            if let Some(m) = self.read_metadata(&name)? {
+                out.insert(name, m);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every package set, ordered by version.
+    pub fn package_sets(&self) -> Result<BTreeMap<Version, (PathBuf, PackageSet)>, StoreError> {
+        let dir = self.root.join(PACKAGE_SETS_DIR);
+        let mut out = BTreeMap::new();
+        for rel in list_dir(&dir)? {
+            let path = Path::new(PACKAGE_SETS_DIR).join(&rel);
+            let text = read_optional(&self.root.join(&path))?.unwrap_or_default();
+            let set = PackageSet::from_json(&path.display().to_string(), &text)?;
+            out.insert(set.version.clone(), (path, set));
+        }
+        Ok(out)
+    }
+}
+
+/// The sorted file names directly in `dir` (no hidden files); empty if `dir` is absent.
+fn list_dir(dir: &Path) -> Result<Vec<String>, StoreError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io("list", dir)(e)),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io("list", dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') && entry.path().is_file() {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// The index repo's working tree.
+#[derive(Debug, Clone)]
+pub struct IndexDir {
+    root: PathBuf,
+}
+
+impl IndexDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        IndexDir { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// One package's entries, `None` if it has no index file.
+    pub fn read(&self, name: &PackageName) -> Result<Option<IndexFile>, StoreError> {
+        let rel = entry_path(name);
+        let Some(text) = read_optional(&self.root.join(&rel))? else {
+            return Ok(None);
+        };
+        Ok(Some(IndexFile::parse(&rel, name, &text)?))
+    }
+
+    /// Write a package's entries; an empty file is removed. Returns the repo-relative path.
+    pub fn write(&self, name: &PackageName, file: &IndexFile) -> Result<PathBuf, StoreError> {
+        let rel = PathBuf::from(entry_path(name));
+        let path = self.root.join(&rel);
+        if file.is_empty() {
+            remove_file(&path)?;
+        } else {
+            write_atomic(&path, file.to_text().as_bytes())?;
+        }
+        Ok(rel)
+    }
+
+    /// Every index file below the root (skipping hidden entries and top-level files such as
+    /// a README), as repo-relative `/`-separated paths.
+    pub fn files(&self) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        let walk = walkdir::WalkDir::new(&self.root)
+            .min_depth(1)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| !e.file_name().to_string_lossy().starts_with('.'));
+        for entry in walk {
+            let entry = entry.map_err(|e| {
+                let path = e.path().unwrap_or(&self.root).to_path_buf();
+                StoreError::Io {
+                    action: "walk",
+                    path,
+                    source: e.into_io_error().unwrap_or_else(|| std::io::Error::other("loop")),
+                }
+            })?;
+            if entry.file_type().is_file() && entry.depth() >= 2 {
+                let rel = entry.path().strip_prefix(&self.root).expect("below root");
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The whole index. A file at the wrong path or with a bad line is an error.
+    pub fn view(&self) -> Result<IndexView, StoreError> {
+        let mut view = IndexView::default();
+        for rel in self.files()? {
+            let name = index_file_name(&rel)?;
+            let text = read_optional(&self.root.join(&rel))?.unwrap_or_default();
+            view.insert_file(name.clone(), IndexFile::parse(&rel, &name, &text)?);
+        }
+        Ok(view)
+    }
+}
+
+/// The package an index file belongs to, checking that it sits at its one right path.
+pub fn index_file_name(rel: &str) -> Result<PackageName, StoreError> {
+    let bad = |reason: String| StoreError::BadFileName {
+        path: PathBuf::from(rel),
+        reason,
+    };
+    let file = rel.rsplit('/').next().unwrap_or(rel);
+    let name: PackageName = file.parse().map_err(|e: crate::schema::SchemaError| bad(e.to_string()))?;
+    let expected = entry_path(&name);
+    if expected != rel {
+        return Err(bad(format!("package `{name}` belongs at `{expected}`")));
+    }
+    Ok(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_files_must_sit_at_their_path() {
+        assert_eq!(index_file_name("3/a/aff").unwrap().as_str(), "aff");
+        let e = index_file_name("af/f/aff").unwrap_err().to_string();
+        assert_eq!(e, "`af/f/aff` is not named after a package: package `aff` belongs at `3/a/aff`");
+        assert!(index_file_name("3/a/Aff").is_err());
+    }
+
+    #[test]
+    fn atomic_write_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let reg = RegistryDir::new(dir.path());
+        let name: PackageName = "a".parse().unwrap();
+        assert!(reg.read_metadata(&name).unwrap().is_none());
+        let m = Metadata::new(crate::schema::Location::github("o", "r", None).unwrap(), None);
+        assert_eq!(reg.write_metadata(&name, &m).unwrap(), Path::new("metadata/a.json"));
+        assert_eq!(reg.read_metadata(&name).unwrap(), Some(m));
+        assert_eq!(reg.metadata_files().unwrap().len(), 1);
+        std::fs::write(dir.path().join("metadata/B.json"), "{}").unwrap();
+        assert!(reg.metadata_files().is_err());
+    }
+}
