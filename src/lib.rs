@@ -10,3 +10,7 @@ pub mod payload;
 pub mod storage;
 pub mod store;
 pub mod check;
+pub mod init;
+pub mod operation;
+pub mod sample;
+pub mod cli;

@@ -39,3 +39,120 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+use regis::config::Config;
+use regis::git::GitRepo;
+use regis::init::{self, Layout};
+use regis::operation::Context;
+use regis::operation::publish::{self, PublishError, PublishReport};
+use regis::payload::Publish;
+use regis::sample::SamplePackage;
+use regis::schema::{Location, Timestamp};
+use regis::source::GitSource;
+use regis::storage::FsStorage;
+
+/// A fresh registry in a tempdir (real git repos with bare remotes), with GitHub locations
+/// served from `<tmp>/github/<owner>/<repo>.git`.
+pub struct TestRegistry {
+    pub tmp: tempfile::TempDir,
+    pub layout: Layout,
+    pub config: Config,
+    pub registry: GitRepo,
+    pub index: GitRepo,
+    pub storage: FsStorage,
+    pub source: GitSource,
+}
+
+pub const NOW: &str = "2026-11-22T10:00:00.000Z";
+
+impl TestRegistry {
+    pub fn new() -> Self {
+        Self::with_config(|_| {})
+    }
+
+    pub fn with_config(edit: impl FnOnce(&mut Config)) -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut config = Config {
+            name: "test".into(),
+            github_base_url: format!("file://{}", tmp.path().join("github").display()),
+            ..Config::default()
+        };
+        edit(&mut config);
+        let (layout, config) = init::init(&tmp.path().join("reg"), &config).unwrap();
+        TestRegistry {
+            registry: GitRepo::open(&layout.registry).unwrap(),
+            index: GitRepo::open(&layout.index).unwrap(),
+            storage: FsStorage::new(&layout.storage),
+            source: GitSource::new(),
+            layout,
+            config,
+            tmp,
+        }
+    }
+
+    pub fn github(&self, repo: &str) -> Location {
+        Location::github("test", repo, None).unwrap()
+    }
+
+    /// The directory serving a GitHub location.
+    pub fn repo_dir(&self, repo: &str) -> PathBuf {
+        self.tmp.path().join("github/test").join(format!("{repo}.git"))
+    }
+
+    /// A sample package whose source repo is `<name>` under the test GitHub owner.
+    pub fn package(&self, name: &str, version: &str, deps: &[(&str, &str)]) -> SamplePackage {
+        SamplePackage::new(name, version, self.github(name), deps)
+    }
+
+    /// Commit `p` to its source repo and tag it.
+    pub fn push_source(&self, p: &SamplePackage) {
+        let Location::GitHub { repo, .. } = &p.manifest.location else { panic!("github only") };
+        p.commit_to(&self.repo_dir(repo)).unwrap();
+    }
+
+    pub fn ctx(&self) -> Context<'_> {
+        Context {
+            config: &self.config,
+            registry: &self.registry,
+            index: &self.index,
+            storage: &self.storage,
+            source: &self.source,
+            now: NOW.parse::<Timestamp>().unwrap(),
+        }
+    }
+
+    pub fn publish(&self, request: &Publish) -> Result<PublishReport, PublishError> {
+        publish::publish(&self.ctx(), request)
+    }
+
+    /// Commit `p` to its repo and publish it (with its location).
+    pub fn release(&self, p: &SamplePackage) -> PublishReport {
+        self.push_source(p);
+        self.publish(&p.payload(true)).unwrap_or_else(|e| panic!("publishing {}: {e}", p.manifest.name))
+    }
+
+    /// The commit at the head of `main` in a bare remote.
+    pub fn remote_head(remote: &Path) -> String {
+        let repo = git2::Repository::open_bare(remote).unwrap();
+        let id = repo.refname_to_id("refs/heads/main").unwrap();
+        id.to_string()
+    }
+
+    pub fn remote_heads(&self) -> (String, String) {
+        (Self::remote_head(&self.layout.registry_remote), Self::remote_head(&self.layout.index_remote))
+    }
+
+    /// A file's contents at the head of a bare remote's `main`.
+    pub fn remote_file(remote: &Path, path: &str) -> Option<String> {
+        let repo = git2::Repository::open_bare(remote).unwrap();
+        let commit = repo.find_reference("refs/heads/main").unwrap().peel_to_commit().unwrap();
+        let entry = commit.tree().unwrap().get_path(Path::new(path)).ok()?;
+        let blob = repo.find_blob(entry.id()).unwrap();
+        Some(String::from_utf8(blob.content().to_vec()).unwrap())
+    }
+
+    /// Every file in storage, relative paths.
+    pub fn stored(&self) -> Vec<PathBuf> {
+        files_below(&self.layout.storage)
+    }
+}

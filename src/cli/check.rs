@@ -1,0 +1,67 @@
+//! `regis check`: audit a registry; exit 0 clean, 1 findings, 2 could not run.
+
+use std::process::ExitCode;
+
+use crate::check;
+use crate::storage::FsStorage;
+use crate::store::{IndexDir, RegistryDir};
+
+use super::Global;
+
+/// Audit registry ↔ index ↔ package sets (↔ storage with --storage).
+///
+/// Reports every file not in canonical form, published versions missing from the index and
+/// index lines not published, dependency ranges no indexed version satisfies, package-set
+/// members that are not published or miss a dependency, and (with --storage) missing or
+/// altered tarballs. Exit status: 0 clean, 1 findings, 2 could not run.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+impl Args {
+    pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
+        match self.audit(global) {
+            Ok(report) => {
+                if global.json {
+                    super::print_json(&report)?;
+                } else {
+                    print_text(&report);
+                }
+                Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            }
+            Err(e) => {
+                eprintln!("error: could not check the registry: {}", super::error_chain(&e));
+                Ok(ExitCode::from(2))
+            }
+        }
+    }
+
+    fn audit(&self, global: &Global) -> anyhow::Result<check::Report> {
+        let config = global.config()?;
+        let index = global.index_dir(&config)?;
+        let storage = match (&global.storage, &config.storage) {
+            (None, None) => None,
+            _ => Some(FsStorage::new(global.storage_dir(&config)?)),
+        };
+        let storage_ref = storage.as_ref().map(|s| s as &dyn crate::storage::Storage);
+        Ok(check::run(&RegistryDir::new(&global.registry), &IndexDir::new(index), storage_ref)?)
+    }
+}
+
+fn print_text(report: &check::Report) {
+    for f in &report.findings {
+        println!("{f}");
+    }
+    let storage = if report.tarballs_checked > 0 { format!(", {} tarballs", report.tarballs_checked) } else { String::new() };
+    println!(
+        "checked {} packages, {} versions, {} index files, {} package sets{storage}: {}",
+        report.packages,
+        report.versions,
+        report.index_files,
+        report.package_sets,
+        match report.findings.len() {
+            0 => "no findings".to_owned(),
+            1 => "1 finding".to_owned(),
+            n => format!("{n} findings"),
+        }
+    );
+}

@@ -1,0 +1,131 @@
+//! The command line: clap-derived arguments, one module per subcommand, the shared
+//! options, and how results and errors are printed. The only place that prints.
+
+mod check;
+mod demo;
+mod init;
+mod publish;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+
+/// regis: a git-backed package registry engine.
+///
+/// Reads and writes the PureScript Registry's formats byte for byte: metadata and package
+/// sets in a registry repo, manifests in an index repo, tarballs in storage.
+#[derive(Debug, Parser)]
+#[command(name = "regis", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, clap::Args)]
+pub struct Global {
+    /// The registry repo checkout (metadata/, package-sets/, regis.dhall).
+    #[arg(long, global = true, default_value = ".", value_name = "DIR")]
+    pub registry: PathBuf,
+    /// The index repo checkout [default: `index` from regis.dhall, relative to the registry].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub index: Option<PathBuf>,
+    /// The tarball storage directory [default: `storage` from regis.dhall, relative to the registry].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub storage: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Init(init::Args),
+    Publish(publish::Args),
+    Check(check::Args),
+    Demo(demo::Args),
+}
+
+/// Parse the arguments, run the subcommand, print the error chain on failure.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", error_chain(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Init(a) => a.run(&cli.global),
+        Command::Publish(a) => a.run(&cli.global),
+        Command::Check(a) => a.run(&cli.global),
+        Command::Demo(a) => a.run(&cli.global),
+    }
+}
+
+/// An error and its causes joined by `: `, skipping causes already in the message.
+pub fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !out.contains(&c) {
+            out.push_str(": ");
+            out.push_str(&c);
+        }
+    }
+    out
+}
+
+impl Global {
+    pub fn config(&self) -> anyhow::Result<Config> {
+        Ok(Config::load(&self.registry)?)
+    }
+
+    /// `--index`, else the config's `index` relative to the registry.
+    pub fn index_dir(&self, config: &Config) -> anyhow::Result<PathBuf> {
+        self.dir_option(self.index.as_deref(), config.index.as_deref(), "index", "--index")
+    }
+
+    /// `--storage`, else the config's `storage` relative to the registry.
+    pub fn storage_dir(&self, config: &Config) -> anyhow::Result<PathBuf> {
+        self.dir_option(self.storage.as_deref(), config.storage.as_deref(), "storage", "--storage")
+    }
+
+    fn dir_option(&self, flag: Option<&Path>, configured: Option<&str>, field: &str, name: &str) -> anyhow::Result<PathBuf> {
+        match (flag, configured) {
+            (Some(p), _) => Ok(p.to_path_buf()),
+            (None, Some(rel)) => Ok(self.registry.join(rel)),
+            (None, None) => anyhow::bail!(
+                "no {field} directory given: pass `{name} DIR` or set `{field}` in `{}`",
+                self.registry.join(crate::config::CONFIG_FILE).display()
+            ),
+        }
+    }
+}
+
+/// Print a serializable value as pretty JSON.
+pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value).context("encoding the output as JSON")?);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,146 @@
+//! `regis publish FILE`: run a Publish payload through the same pipeline CI uses.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use serde::Serialize;
+
+use crate::git::{CommitOutcome, GitRepo};
+use crate::operation::Context;
+use crate::operation::publish::{self, PublishReport};
+use crate::payload::{Operation, Publish};
+use crate::schema::Timestamp;
+use crate::source::GitSource;
+use crate::storage::{FsStorage, Put};
+
+use super::Global;
+
+/// Publish a package version from a Publish payload (JSON; CI-era Addition/Update too).
+///
+/// Fetches the source at `ref`, checks it, packs the tarball, uploads it, and commits and
+/// pushes metadata and index. Re-running a payload finishes an interrupted publish.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The payload file (`-` for standard input); text around the JSON object is ignored.
+    pub file: PathBuf,
+}
+
+impl Args {
+    pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
+        let request = read_publish(&self.file)?;
+        let report = run_publish(global, &request)?;
+        if global.json {
+            super::print_json(&PublishOutput::from(&report))?;
+        } else {
+            print!("{}", describe(&report));
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Read a payload file and require it to be a publish.
+pub fn read_publish(file: &Path) -> anyhow::Result<Publish> {
+    let text = if file == Path::new("-") {
+        std::io::read_to_string(std::io::stdin()).context("reading the payload from standard input")?
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("reading `{}`", file.display()))?
+    };
+    match Operation::from_issue_body(&text).with_context(|| format!("reading the payload in `{}`", file.display()))? {
+        Operation::Publish(p) => Ok(p),
+        other => bail!(
+            "`{}` holds a {} payload: `regis publish` expects a Publish `{{name, location?, ref, version, compiler?, resolutions?}}`",
+            file.display(),
+            match other {
+                Operation::Authenticated(_) => "signed (Transfer or Unpublish)",
+                _ => "PackageSetUpdate",
+            }
+        ),
+    }
+}
+
+/// Open the registry, index and storage named by the options and publish.
+pub fn run_publish(global: &Global, request: &Publish) -> anyhow::Result<PublishReport> {
+    let config = global.config()?;
+    let registry = GitRepo::open(&global.registry).context("opening the registry repo")?;
+    let index = GitRepo::open(&global.index_dir(&config)?).context("opening the index repo")?;
+    let storage = FsStorage::new(global.storage_dir(&config)?);
+    let source = GitSource::new();
+    let ctx = Context {
+        config: &config,
+        registry: &registry,
+        index: &index,
+        storage: &storage,
+        source: &source,
+        now: Timestamp::now(),
+    };
+    let what = match &request.version {
+        Some(v) => format!("{}@{v}", request.name),
+        None => format!("{} at `{}`", request.name, request.reference),
+    };
+    publish::publish(&ctx, request).with_context(|| format!("could not publish `{what}`"))
+}
+
+/// The human summary of a publish.
+pub fn describe(r: &PublishReport) -> String {
+    let mut out = String::new();
+    let verb = if r.changed_nothing() { "already published" } else { "published" };
+    out.push_str(&format!("{verb} {}@{}\n", r.name, r.version));
+    out.push_str(&format!("  tarball   {} ({} bytes, {} files, {})\n", r.storage_key, r.bytes, r.files, r.hash));
+    out.push_str(&format!(
+        "  storage   {}\n",
+        match r.storage {
+            Put::Stored => "stored",
+            Put::AlreadyPresent => "already present",
+        }
+    ));
+    out.push_str(&format!("  metadata  {}\n", outcome(&r.metadata)));
+    out.push_str(&format!("  index     {}\n", outcome(&r.index)));
+    for w in &r.warnings {
+        out.push_str(&format!("warning: {w}\n"));
+    }
+    out
+}
+
+fn outcome(o: &CommitOutcome) -> String {
+    match o {
+        CommitOutcome::Unchanged => "unchanged".into(),
+        CommitOutcome::Committed { commit, pushed, attempts } => {
+            let short = &commit[..commit.len().min(10)];
+            let push = if *pushed { "pushed" } else { "not pushed (no remote)" };
+            let tries = if *attempts > 1 { format!(" after {attempts} attempts") } else { String::new() };
+            format!("committed {short}, {push}{tries}")
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct PublishOutput {
+    name: String,
+    version: String,
+    hash: String,
+    bytes: u64,
+    files: usize,
+    storage_key: String,
+    stored: bool,
+    metadata: String,
+    index: String,
+    warnings: Vec<String>,
+}
+
+impl From<&PublishReport> for PublishOutput {
+    fn from(r: &PublishReport) -> Self {
+        PublishOutput {
+            name: r.name.to_string(),
+            version: r.version.to_string(),
+            hash: r.hash.to_string(),
+            bytes: r.bytes,
+            files: r.files,
+            storage_key: r.storage_key.to_string(),
+            stored: r.storage == Put::Stored,
+            metadata: outcome(&r.metadata),
+            index: outcome(&r.index),
+            warnings: r.warnings.clone(),
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! `regis init`: lay down a new registry from `index-template/` — a registry repo with its
+//! config, an index repo and a storage directory, each git repo with a bare remote so
+//! pushes are real.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{CONFIG_FILE, Config};
+use crate::git::GitRepo;
+
+/// The template files, embedded at build time: (path under the repo, contents).
+const REGISTRY_TEMPLATE: &[(&str, &str)] = &[
+    ("README.md", include_str!("../index-template/registry/README.md")),
+    ("metadata/.gitkeep", ""),
+    ("package-sets/.gitkeep", ""),
+];
+const INDEX_TEMPLATE: &[(&str, &str)] = &[("README.md", include_str!("../index-template/index/README.md"))];
+
+/// Where `init` put everything.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Layout {
+    pub root: PathBuf,
+    pub registry: PathBuf,
+    pub index: PathBuf,
+    pub storage: PathBuf,
+    pub registry_remote: PathBuf,
+    pub index_remote: PathBuf,
+}
+
+impl Layout {
+    pub fn under(root: &Path) -> Layout {
+        Layout {
+            root: root.to_path_buf(),
+            registry: root.join("registry"),
+            index: root.join("index"),
+            storage: root.join("storage"),
+            registry_remote: root.join("remotes/registry.git"),
+            index_remote: root.join("remotes/index.git"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("`{0}` is not empty: expected a new or empty directory for the registry")]
+    NotEmpty(PathBuf),
+    #[error("could not write `{path}`: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
+}
+
+/// Create a registry under `root` with `config` (whose `index` and `storage` are set to
+/// the sibling directories).
+pub fn init(root: &Path, config: &Config) -> Result<(Layout, Config), InitError> {
+    if root.exists() && std::fs::read_dir(root).map_err(|source| InitError::Io { path: root.to_path_buf(), source })?.next().is_some() {
+        return Err(InitError::NotEmpty(root.to_path_buf()));
+    }
+    let layout = Layout::under(root);
+    let config = Config {
+        index: Some("../index".into()),
+        storage: Some("../storage".into()),
+        ..config.clone()
+    };
+    write_files(&layout.registry, REGISTRY_TEMPLATE)?;
+    write_file(&layout.registry.join(CONFIG_FILE), &config.to_dhall())?;
+    write_files(&layout.index, INDEX_TEMPLATE)?;
+    std::fs::create_dir_all(&layout.storage).map_err(|source| InitError::Io { path: layout.storage.clone(), source })?;
+    GitRepo::init_with_remote(&layout.registry, &layout.registry_remote, &format!("Initialize registry `{}`", config.name))?;
+    GitRepo::init_with_remote(&layout.index, &layout.index_remote, &format!("Initialize the index of `{}`", config.name))?;
+    Ok((layout, config))
+}
+
+fn write_files(dir: &Path, files: &[(&str, &str)]) -> Result<(), InitError> {
+    for (rel, text) in files {
+        write_file(&dir.join(rel), text)?;
+    }
+    Ok(())
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), InitError> {
+    let io = |source| InitError::Io { path: path.to_path_buf(), source };
+    std::fs::create_dir_all(path.parent().expect("template paths have a parent")).map_err(io)?;
+    std::fs::write(path, text).map_err(io)
+}

@@ -1,0 +1,24 @@
+//! Operations, each `validate → plan → apply`: validation and planning are pure functions
+//! over values; `apply` performs the planned writes through the effect traits in
+//! [`Context`] (storage, the two git repos, the source fetcher).
+
+pub mod publish;
+
+use crate::config::Config;
+use crate::git::GitRepo;
+use crate::schema::Timestamp;
+use crate::source::Source;
+use crate::storage::Storage;
+
+/// Everything an operation reads from or writes to, passed in one place.
+pub struct Context<'a> {
+    pub config: &'a Config,
+    /// The registry repo (metadata, package sets).
+    pub registry: &'a GitRepo,
+    /// The index repo.
+    pub index: &'a GitRepo,
+    pub storage: &'a dyn Storage,
+    pub source: &'a dyn Source,
+    /// The time recorded for what the operation does.
+    pub now: Timestamp,
+}

@@ -1,0 +1,336 @@
+//! Publish: fetch the source at `ref`, read its manifest, check everything the registry
+//! requires, pack the deterministic tarball, then write storage → metadata → index.
+//! Every step checks what is already there, so re-running a payload after a crash at
+//! any point finishes the job and changes nothing that was already right.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::config::Config;
+use crate::git::CommitOutcome;
+use crate::index::{IndexError, IndexFile};
+use crate::manifest::{Manifest, ManifestError};
+use crate::metadata::{Metadata, MetadataError, PublishedVersion};
+use crate::payload::Publish;
+use crate::schema::{Location, PackageName, Range, SchemaError, Sha256, Version};
+use crate::source::{EntryKind, SourceTree};
+use crate::storage::{Put, StorageKey};
+use crate::store::{IndexDir, RegistryDir, StoreError};
+use crate::tarball;
+
+use super::Context;
+
+/// Why a publish was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("package name `{name}` starts with `{prefix}`: drop the prefix, names in this registry do not repeat the language")]
+    ForbiddenPrefix { name: PackageName, prefix: String },
+    #[error("package name `{name}` is reserved")]
+    ReservedName { name: PackageName },
+    #[error("package `{name}` is not in the registry yet: the first publish must give a `location`")]
+    NeedsLocation { name: PackageName },
+    #[error("{location} already belongs to package `{owner}`: a location can hold only one package")]
+    LocationClaimed { location: Location, owner: PackageName },
+    #[error("no `purs.json` or `purs.dhall` at the root of {location} at `{reference}`: expected the package manifest there")]
+    NoManifest { location: Location, reference: String },
+    #[error("the payload publishes `{expected}`, but the manifest at `{reference}` is for `{found}`")]
+    NameMismatch { expected: PackageName, found: PackageName, reference: String },
+    #[error("the payload publishes `{name}@{expected}`, but the manifest at `{reference}` says version `{found}`")]
+    VersionMismatch { name: PackageName, expected: Version, found: Version, reference: String },
+    #[error("the manifest of `{name}` gives location {manifest}, but the package is published from {used}: make them agree")]
+    ManifestLocation { name: PackageName, manifest: Location, used: Location },
+    #[error("`{name}@{version}` cannot be published: {problems}")]
+    Dependencies { name: PackageName, version: Version, problems: String },
+    #[error("the registry config is invalid: `defaultCompiler`: {0}")]
+    DefaultCompiler(SchemaError),
+    #[error(transparent)]
+    License(SchemaError),
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
+    #[error(transparent)]
+    Tarball(#[from] tarball::TarballError),
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+    #[error("could not stage `purs.dhall` for evaluation: {0}")]
+    DhallStaging(std::io::Error),
+}
+
+/// What a publish did.
+#[derive(Debug, Clone)]
+pub struct PublishReport {
+    pub name: PackageName,
+    pub version: Version,
+    pub hash: Sha256,
+    pub bytes: u64,
+    pub files: usize,
+    pub storage_key: StorageKey,
+    pub storage: Put,
+    pub metadata: CommitOutcome,
+    pub index: CommitOutcome,
+    pub warnings: Vec<String>,
+}
+
+impl PublishReport {
+    /// True when every store already had this version (a re-run of a finished publish).
+    pub fn changed_nothing(&self) -> bool {
+        self.storage == Put::AlreadyPresent
+            && matches!(self.metadata, CommitOutcome::Unchanged)
+            && matches!(self.index, CommitOutcome::Unchanged)
+    }
+}
+
+/// Everything apply will write, decided before any write happens.
+#[derive(Debug, Clone)]
+pub struct PublishPlan {
+    pub manifest: Manifest,
+    pub location: Location,
+    pub key: StorageKey,
+    pub tarball: Vec<u8>,
+    pub entry: PublishedVersion,
+    pub files: usize,
+    pub warnings: Vec<String>,
+}
+
+/// Run a Publish payload end to end.
+pub fn publish(ctx: &Context<'_>, request: &Publish) -> Result<PublishReport, PublishError> {
+    ctx.registry.sync()?;
+    ctx.index.sync()?;
+    let registry = RegistryDir::new(ctx.registry.workdir());
+    let index = IndexDir::new(ctx.index.workdir());
+
+    let existing = registry.read_metadata(&request.name)?;
+    let location = validate_request(request, existing.as_ref(), ctx.config)?;
+    if existing.is_none() {
+        check_location_unclaimed(&registry, &request.name, &location)?;
+    }
+    let url = location.clone_url(&ctx.config.github_base_url);
+    let tree = ctx.source.fetch(&url, &request.reference, location.subdir())?;
+    let manifest = read_manifest(&tree, request, &location)?;
+    let dependencies = read_dependencies(&index, &manifest)?;
+    validate_manifest(request, &manifest, &location, &dependencies)?;
+    let plan = plan(ctx, request, manifest, location, &tree)?;
+    if let Some(m) = &existing {
+        m.check_publish(request.name.as_str(), &plan.manifest.version, &plan.entry.hash)?;
+    }
+    apply(ctx, &registry, &index, plan)
+}
+
+/// Which location to fetch from, and the checks that need no source (pure).
+pub fn validate_request(request: &Publish, existing: Option<&Metadata>, config: &Config) -> Result<Location, PublishError> {
+    let name = &request.name;
+    if let Some(prefix) = config.forbidden_name_prefixes.iter().find(|p| name.as_str().starts_with(p.as_str())) {
+        return Err(PublishError::ForbiddenPrefix { name: name.clone(), prefix: prefix.clone() });
+    }
+    if config.reserved_names.iter().any(|r| r == name.as_str()) {
+        return Err(PublishError::ReservedName { name: name.clone() });
+    }
+    if let (Some(m), Some(v)) = (existing, &request.version) {
+        // Refuse early what can never succeed; a published version may be a re-run.
+        if let Some(u) = m.unpublished.get(v) {
+            return Err(MetadataError::WasUnpublished { name: name.to_string(), version: v.clone(), when: u.unpublished_time }.into());
+        }
+    }
+    match (existing, &request.location) {
+        (Some(m), Some(given)) => {
+            m.check_location(name.as_str(), given)?;
+            Ok(m.location.clone())
+        }
+        (Some(m), None) => Ok(m.location.clone()),
+        (None, Some(given)) => Ok(given.clone()),
+        (None, None) => Err(PublishError::NeedsLocation { name: name.clone() }),
+    }
+}
+
+fn check_location_unclaimed(registry: &RegistryDir, name: &PackageName, location: &Location) -> Result<(), PublishError> {
+    for (other, m) in registry.all_metadata()? {
+        if &other != name && m.location.same_place(location) {
+            return Err(PublishError::LocationClaimed { location: location.clone(), owner: other });
+        }
+    }
+    Ok(())
+}
+
+/// Read `purs.json` (or `purs.dhall`) from the package root. The recorded `ref` is the
+/// one the version was fetched at.
+fn read_manifest(tree: &SourceTree, request: &Publish, location: &Location) -> Result<Manifest, PublishError> {
+    let has = |p: &str| tree.entries().iter().any(|e| e.path == p && matches!(e.kind, EntryKind::File { .. }));
+    let mut manifest = if has("purs.json") {
+        let bytes = tree.read("purs.json")?;
+        Manifest::from_json("purs.json", &String::from_utf8_lossy(&bytes))?
+    } else if has("purs.dhall") {
+        read_dhall_manifest(tree)?
+    } else {
+        return Err(PublishError::NoManifest { location: location.clone(), reference: request.reference.clone() });
+    };
+    manifest.reference = request.reference.clone();
+    Ok(manifest)
+}
+
+/// `purs.dhall` may import other Dhall files of the package by relative path, so the
+/// package's `.dhall` files are written to a scratch directory and evaluated there.
+fn read_dhall_manifest(tree: &SourceTree) -> Result<Manifest, PublishError> {
+    let dir = tempfile::tempdir().map_err(PublishError::DhallStaging)?;
+    for entry in tree.entries() {
+        if entry.path.ends_with(".dhall") && matches!(entry.kind, EntryKind::File { .. }) {
+            let path = dir.path().join(&entry.path);
+            std::fs::create_dir_all(path.parent().expect("has parent")).map_err(PublishError::DhallStaging)?;
+            std::fs::write(&path, tree.read(&entry.path)?).map_err(PublishError::DhallStaging)?;
+        }
+    }
+    Ok(Manifest::from_dhall_file("purs.dhall", &dir.path().join("purs.dhall"))?)
+}
+
+/// The index files of the manifest's dependencies (`None` for a package not in the index).
+fn read_dependencies(index: &IndexDir, manifest: &Manifest) -> Result<BTreeMap<PackageName, Option<IndexFile>>, PublishError> {
+    manifest.dependencies.keys().map(|dep| Ok((dep.clone(), index.read(dep)?))).collect()
+}
+
+/// The checks between payload, manifest, location and index (pure).
+pub fn validate_manifest(
+    request: &Publish,
+    manifest: &Manifest,
+    location: &Location,
+    dependencies: &BTreeMap<PackageName, Option<IndexFile>>,
+) -> Result<(), PublishError> {
+    if manifest.name != request.name {
+        return Err(PublishError::NameMismatch { expected: request.name.clone(), found: manifest.name.clone(), reference: request.reference.clone() });
+    }
+    if let Some(v) = &request.version
+        && v != &manifest.version
+    {
+        return Err(PublishError::VersionMismatch { name: request.name.clone(), expected: v.clone(), found: manifest.version.clone(), reference: request.reference.clone() });
+    }
+    if !manifest.location.same_place(location) {
+        return Err(PublishError::ManifestLocation { name: manifest.name.clone(), manifest: manifest.location.clone(), used: location.clone() });
+    }
+    manifest.license.check_canonical().map_err(PublishError::License)?;
+    let problems: Vec<String> = manifest
+        .dependencies
+        .iter()
+        .filter_map(|(dep, range)| dependency_problem(dep, range, dependencies.get(dep).and_then(Option::as_ref)))
+        .collect();
+    if !problems.is_empty() {
+        return Err(PublishError::Dependencies { name: manifest.name.clone(), version: manifest.version.clone(), problems: problems.join("; ") });
+    }
+    Ok(())
+}
+
+fn dependency_problem(dep: &PackageName, range: &Range, file: Option<&IndexFile>) -> Option<String> {
+    let Some(file) = file else {
+        return Some(format!("dependency `{dep}` is not in the registry: publish it first"));
+    };
+    if file.versions().any(|v| range.contains(v)) {
+        return None;
+    }
+    let available: Vec<String> = file.versions().map(|v| format!("`{v}`")).collect();
+    Some(format!("no published version of `{dep}` is in `{range}` (published: {})", available.join(", ")))
+}
+
+/// Pack the tarball and decide the metadata entry (pure apart from reading the source).
+fn plan(ctx: &Context<'_>, request: &Publish, manifest: Manifest, location: Location, tree: &SourceTree) -> Result<PublishPlan, PublishError> {
+    let compiler = match &request.compiler {
+        Some(c) => c.clone(),
+        None => Version::parse(&ctx.config.default_compiler).map_err(PublishError::DefaultCompiler)?,
+    };
+    let packed = pack(tree, &manifest, ctx.config)?;
+    let hash = Sha256::from_digest(packed.sha256);
+    let entry = PublishedVersion {
+        bytes: packed.bytes.len() as u64,
+        compilers: vec![compiler],
+        hash,
+        published_time: ctx.now,
+        reference: request.reference.clone(),
+    };
+    Ok(PublishPlan {
+        key: StorageKey::tarball(&manifest.name, &manifest.version),
+        manifest,
+        location,
+        files: packed.files,
+        tarball: packed.bytes,
+        entry,
+        warnings: packed.warnings,
+    })
+}
+
+/// Select the package's files and build the deterministic tarball, with the canonical
+/// `purs.json` always inside.
+pub fn pack(tree: &SourceTree, manifest: &Manifest, config: &Config) -> Result<tarball::Packed, PublishError> {
+    let entries: Vec<tarball::InputEntry> = tree
+        .entries()
+        .iter()
+        .map(|e| tarball::InputEntry {
+            path: e.path.clone(),
+            kind: match &e.kind {
+                EntryKind::File { executable, size } => tarball::InputKind::File { executable: *executable, size: *size },
+                EntryKind::Symlink { target } => tarball::InputKind::Symlink { target: target.clone() },
+            },
+        })
+        .collect();
+    let rules = tarball::Rules {
+        include: manifest.include_files.clone().unwrap_or_default(),
+        exclude: manifest.exclude_files.clone().unwrap_or_default(),
+    };
+    let limits = tarball::Limits {
+        max_bytes: config.package_bytes_max,
+        warn_bytes: config.package_bytes_warn,
+        ..tarball::Limits::default()
+    };
+    let selected = tarball::select(&entries, &rules)?;
+    let top = format!("{}-{}", manifest.name, manifest.version);
+    let overrides = vec![("purs.json".to_owned(), manifest.to_pretty_json().into_bytes())];
+    Ok(tarball::pack(&top, &selected, &overrides, &mut |p: &str| tree.read(p), &limits)?)
+}
+
+/// Write storage → metadata → index. Each write is idempotent; each git change is
+/// re-applied on the new head if another job pushed first.
+fn apply(ctx: &Context<'_>, registry: &RegistryDir, index: &IndexDir, plan: PublishPlan) -> Result<PublishReport, PublishError> {
+    let name = plan.manifest.name.clone();
+    let version = plan.manifest.version.clone();
+    let attempts = ctx.config.push_attempts as usize;
+    let message = format!("Publish {name}@{version}");
+
+    let storage = ctx.storage.put(&plan.key, &plan.tarball)?;
+
+    let metadata = ctx.registry.commit_change(&message, attempts, |_| -> Result<Vec<PathBuf>, PublishError> {
+        let mut m = match registry.read_metadata(&name)? {
+            Some(m) => {
+                m.check_location(name.as_str(), &plan.location)?;
+                m
+            }
+            None => Metadata::new(plan.location.clone(), None),
+        };
+        m.publish(name.as_str(), version.clone(), plan.entry.clone(), plan.manifest.owners.clone())?;
+        Ok(vec![registry.write_metadata(&name, &m)?])
+    })?;
+
+    let index_outcome = ctx.index.commit_change(&message, attempts, |_| -> Result<Vec<PathBuf>, PublishError> {
+        let mut file = index.read(&name)?.unwrap_or_default();
+        file.insert(plan.manifest.clone())?;
+        Ok(vec![index.write(&name, &file)?])
+    })?;
+
+    // The metadata may hold an earlier run's entry: report what is recorded.
+    let recorded = registry.read_metadata(&name)?.and_then(|m| m.published.get(&version).cloned()).unwrap_or(plan.entry);
+    Ok(PublishReport {
+        name,
+        version,
+        hash: recorded.hash,
+        bytes: recorded.bytes,
+        files: plan.files,
+        storage_key: plan.key,
+        storage,
+        metadata,
+        index: index_outcome,
+        warnings: plan.warnings,
+    })
+}

@@ -1,0 +1,289 @@
+//! Publish end to end on real git repos with bare remotes in tempdirs: the output and the
+//! side effects, re-runs after a crash at each step, and every refusal changing nothing.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{NOW, TestRegistry};
+use regis::git::CommitOutcome;
+use regis::operation::publish::PublishError;
+use regis::schema::{Location, Sha256};
+use regis::storage::{Put, Storage, StorageKey};
+
+fn unpacked_paths(tarball: &[u8]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = regis::tarball::unpack(tarball, dir.path(), &regis::tarball::Limits::default()).unwrap();
+    paths.sort();
+    paths
+}
+
+#[test]
+fn a_new_package_lands_in_storage_metadata_and_index() {
+    let t = TestRegistry::new();
+    let before = t.remote_heads();
+    let p = t.package("prelude", "1.0.0", &[]);
+    let report = t.release(&p);
+
+    // Storage: the tarball whose hash and size are recorded.
+    let tarball = std::fs::read(t.layout.storage.join("prelude/1.0.0.tar.gz")).unwrap();
+    assert_eq!(Sha256::of(&tarball), report.hash);
+    assert_eq!(tarball.len() as u64, report.bytes);
+    assert_eq!(report.storage, Put::Stored);
+    let paths = unpacked_paths(&tarball);
+    for expected in ["prelude-1.0.0/LICENSE", "prelude-1.0.0/README.md", "prelude-1.0.0/purs.json", "prelude-1.0.0/src/Prelude.purs"] {
+        assert!(paths.iter().any(|p| p == expected), "{expected} missing from {paths:?}");
+    }
+    assert!(!paths.iter().any(|p| p.contains("test/") || p.contains(".gitignore")), "{paths:?}");
+
+    // Metadata: exact bytes, committed and pushed.
+    let metadata = TestRegistry::remote_file(&t.layout.registry_remote, "metadata/prelude.json").unwrap();
+    assert_eq!(
+        metadata,
+        format!(
+            "{{\n  \"location\": {{\n    \"githubOwner\": \"test\",\n    \"githubRepo\": \"prelude\"\n  }},\n  \"published\": {{\n    \"1.0.0\": {{\n      \"bytes\": {},\n      \"compilers\": [\n        \"0.15.15\"\n      ],\n      \"hash\": \"{}\",\n      \"publishedTime\": \"{NOW}\",\n      \"ref\": \"v1.0.0\"\n    }}\n  }},\n  \"unpublished\": {{}}\n}}\n",
+            report.bytes, report.hash
+        )
+    );
+    // Index: the manifest line, committed and pushed.
+    let line = TestRegistry::remote_file(&t.layout.index_remote, "pr/el/prelude").unwrap();
+    assert_eq!(line, format!("{}\n", p.manifest.to_index_line()));
+    let after = t.remote_heads();
+    assert_ne!(before.0, after.0);
+    assert_ne!(before.1, after.1);
+    assert!(matches!(report.metadata, CommitOutcome::Committed { pushed: true, .. }));
+    let repo = git2::Repository::open_bare(&t.layout.index_remote).unwrap();
+    let head = repo.find_reference("refs/heads/main").unwrap().peel_to_commit().unwrap();
+    assert_eq!(head.message().unwrap(), "Publish prelude@1.0.0");
+    assert_eq!(head.parent_count(), 1, "one commit per operation");
+}
+
+#[test]
+fn dependencies_updates_and_a_dhall_manifest() {
+    let t = TestRegistry::new();
+    t.release(&t.package("prelude", "1.0.0", &[]));
+    t.release(&t.package("effect", "1.0.0", &[("prelude", ">=1.0.0 <2.0.0")]));
+    let mut console = t.package("console", "1.0.0", &[("effect", ">=1.0.0 <2.0.0")]);
+    console.dhall_manifest = true;
+    let r = t.release(&console);
+    assert_eq!(r.version.to_string(), "1.0.0");
+    let tarball = std::fs::read(t.layout.storage.join("console/1.0.0.tar.gz")).unwrap();
+    let paths = unpacked_paths(&tarball);
+    assert!(paths.contains(&"console-1.0.0/purs.json".to_string()), "purs.json is always written: {paths:?}");
+    assert!(paths.contains(&"console-1.0.0/purs.dhall".to_string()), "{paths:?}");
+
+    // An update needs no location: the registry knows where the package lives.
+    let next = t.package("prelude", "1.1.0", &[]);
+    t.push_source(&next);
+    t.publish(&next.payload(false)).unwrap();
+    let index = std::fs::read_to_string(t.layout.index.join("pr/el/prelude")).unwrap();
+    assert_eq!(index.lines().count(), 2);
+    assert!(index.lines().next().unwrap().contains("\"version\":\"1.0.0\""), "ascending order");
+}
+
+#[test]
+fn the_payload_compiler_is_recorded() {
+    let t = TestRegistry::new();
+    let p = t.package("prelude", "1.0.0", &[]);
+    t.push_source(&p);
+    let mut payload = p.payload(true);
+    payload.compiler = Some("0.15.4".parse().unwrap());
+    t.publish(&payload).unwrap();
+    let m = std::fs::read_to_string(t.layout.registry.join("metadata/prelude.json")).unwrap();
+    assert!(m.contains("\"compilers\": [\n        \"0.15.4\"\n      ]"), "{m}");
+}
+
+#[test]
+fn re_running_a_finished_publish_changes_nothing() {
+    let t = TestRegistry::new();
+    let p = t.package("prelude", "1.0.0", &[]);
+    let first = t.release(&p);
+    let heads = t.remote_heads();
+    let again = t.publish(&p.payload(true)).unwrap();
+    assert!(again.changed_nothing(), "{again:?}");
+    assert_eq!(again.hash, first.hash);
+    assert_eq!(t.remote_heads(), heads);
+}
+
+#[test]
+fn a_crash_after_storage_is_finished_by_a_re_run() {
+    // Registry A publishes; registry B shares A's storage but has nothing else: the state
+    // a crash right after the upload leaves behind.
+    let a = TestRegistry::new();
+    let p = a.package("prelude", "1.0.0", &[]);
+    let first = a.release(&p);
+    let b = TestRegistry::with_config(|c| c.github_base_url = a.config.github_base_url.clone());
+    let ctx = regis::operation::Context { storage: &a.storage, ..b.ctx() };
+    let report = regis::operation::publish::publish(&ctx, &p.payload(true)).unwrap();
+    assert_eq!(report.storage, Put::AlreadyPresent);
+    assert!(matches!(report.metadata, CommitOutcome::Committed { .. }));
+    assert!(matches!(report.index, CommitOutcome::Committed { .. }));
+    assert_eq!(report.hash, first.hash);
+}
+
+#[test]
+fn a_crash_after_metadata_is_finished_by_a_re_run() {
+    let t = TestRegistry::new();
+    let index_before = TestRegistry::remote_head(&t.layout.index_remote);
+    let p = t.package("prelude", "1.0.0", &[]);
+    let first = t.release(&p);
+    // Roll the index remote back: storage and metadata are done, the index is not.
+    let remote = git2::Repository::open_bare(&t.layout.index_remote).unwrap();
+    remote.reference("refs/heads/main", index_before.parse().unwrap(), true, "simulate a crash").unwrap();
+    // A half-written file in the index working tree, as a crash mid-write would leave.
+    std::fs::write(t.layout.index.join("pr/el/prelude"), "{\"name\":\"prel").unwrap();
+
+    let heads = TestRegistry::remote_head(&t.layout.registry_remote);
+    let report = t.publish(&p.payload(true)).unwrap();
+    assert_eq!(report.storage, Put::AlreadyPresent);
+    assert!(matches!(report.metadata, CommitOutcome::Unchanged));
+    assert!(matches!(report.index, CommitOutcome::Committed { pushed: true, .. }));
+    assert_eq!(TestRegistry::remote_head(&t.layout.registry_remote), heads);
+    assert_eq!(report.hash, first.hash);
+    let line = TestRegistry::remote_file(&t.layout.index_remote, "pr/el/prelude").unwrap();
+    assert_eq!(line, format!("{}\n", p.manifest.to_index_line()));
+}
+
+/// Runs a publish that must fail, and asserts nothing was stored or pushed.
+fn refused(t: &TestRegistry, request: &regis::payload::Publish) -> String {
+    let heads = t.remote_heads();
+    let stored = t.stored();
+    let e = t.publish(request).expect_err("the publish should be refused");
+    assert_eq!(t.remote_heads(), heads, "nothing is pushed on failure");
+    assert_eq!(t.stored(), stored, "nothing is stored on failure");
+    e.to_string()
+}
+
+#[test]
+fn refusals_name_the_problem_and_change_nothing() {
+    let t = TestRegistry::new();
+    t.release(&t.package("prelude", "1.0.0", &[]));
+
+    let mut p = t.package("effect", "1.0.0", &[("prelude", ">=2.0.0 <3.0.0"), ("missing", ">=1.0.0 <2.0.0")]);
+    t.push_source(&p);
+    insta::assert_snapshot!(refused(&t, &p.payload(true)), @"`effect@1.0.0` cannot be published: dependency `missing` is not in the registry: publish it first; no published version of `prelude` is in `>=2.0.0 <3.0.0` (published: `1.0.0`)");
+
+    p = t.package("effect", "1.0.0", &[]);
+    p.manifest.license = "GPL-3.0".parse().unwrap();
+    t.push_source(&p);
+    insta::assert_snapshot!(refused(&t, &p.payload(true)), @"invalid license `GPL-3.0`: `GPL-3.0` is not a canonical SPDX identifier (a deprecated license identifier was used): use `GPL-3.0-only` or `GPL-3.0-or-later`");
+
+    p = t.package("effect", "1.0.0", &[]);
+    t.push_source(&p);
+    let mut wrong = p.payload(true);
+    wrong.name = "effects".parse().unwrap();
+    wrong.location = Some(t.github("effect"));
+    insta::assert_snapshot!(refused(&t, &wrong), @"the payload publishes `effects`, but the manifest at `v1.0.0` is for `effect`");
+    let mut wrong = p.payload(true);
+    wrong.version = Some("1.0.1".parse().unwrap());
+    insta::assert_snapshot!(refused(&t, &wrong), @"the payload publishes `effect@1.0.1`, but the manifest at `v1.0.0` says version `1.0.0`");
+    let mut wrong = p.payload(true);
+    wrong.reference = "v9.9.9".into();
+    let e = refused(&t, &wrong);
+    assert!(e.contains("`v9.9.9`") && e.contains("expected a tag, branch or commit"), "{e}");
+    insta::assert_snapshot!(refused(&t, &p.payload(false)), @"package `effect` is not in the registry yet: the first publish must give a `location`");
+
+    // The location already belongs to prelude.
+    let mut thief = t.package("prelude2", "1.0.0", &[]);
+    thief.manifest.location = t.github("prelude");
+    insta::assert_snapshot!(refused(&t, &thief.payload(true)), @"github:test/prelude already belongs to package `prelude`: a location can hold only one package");
+
+    // An update from somewhere else must go through a transfer.
+    let moved = t.package("prelude", "1.1.0", &[]);
+    let mut from_elsewhere = moved.payload(true);
+    from_elsewhere.location = Some(t.github("prelude-fork"));
+    insta::assert_snapshot!(refused(&t, &from_elsewhere), @"package `prelude` lives at github:test/prelude, but the publish gives github:test/prelude-fork: if the package moved, submit a transfer first");
+
+    let prefixed = t.package("purescript-foo", "1.0.0", &[]);
+    insta::assert_snapshot!(refused(&t, &prefixed.payload(true)), @"package name `purescript-foo` starts with `purescript-`: drop the prefix, names in this registry do not repeat the language");
+}
+
+#[test]
+fn a_published_version_never_changes() {
+    let t = TestRegistry::new();
+    let p = t.package("prelude", "1.0.0", &[]);
+    let first = t.release(&p);
+    // Move the tag to different content.
+    let mut changed = p.clone();
+    changed.files.push(("src/Extra.purs".into(), b"module Extra where\n".to_vec()));
+    t.push_source(&changed);
+    let e = refused(&t, &p.payload(true));
+    assert_eq!(
+        e,
+        format!("`prelude@1.0.0` is already published with hash `{}`: a published version can never change, publish a new version instead", first.hash)
+    );
+}
+
+#[test]
+fn packaging_limits_and_layout_problems_are_refused() {
+    let t = TestRegistry::with_config(|c| {
+        c.package_bytes_max = 2_000;
+        c.package_bytes_warn = 1_000;
+    });
+    // Incompressible content over the limit.
+    let mut big = t.package("big", "1.0.0", &[]);
+    let noise: Vec<u8> = (0..6_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    big.files.push(("src/Data.purs".into(), noise));
+    t.push_source(&big);
+    let e = refused(&t, &big.payload(true));
+    assert!(e.contains("more than the limit of 2000 bytes"), "{e}");
+
+    // No sources.
+    let mut empty = t.package("empty", "1.0.0", &[]);
+    empty.files.retain(|(p, _)| !p.starts_with("src/"));
+    t.push_source(&empty);
+    let e = refused(&t, &empty.payload(true));
+    assert!(e.contains("`src/`"), "{e}");
+
+    // No manifest at all.
+    let bare = t.package("bare", "1.0.0", &[]);
+    regis::sample::write_repo(&t.repo_dir("bare"), &bare.files, "no manifest", "v1.0.0").unwrap();
+    insta::assert_snapshot!(refused(&t, &bare.payload(true)), @"no `purs.json` or `purs.dhall` at the root of github:test/bare at `v1.0.0`: expected the package manifest there");
+
+    // A manifest that is not valid.
+    let mut files = bare.files.clone();
+    files.push(("purs.json".into(), b"{\"name\":\"bare\"}".to_vec()));
+    regis::sample::write_repo(&t.repo_dir("bare"), &files, "bad manifest", "v1.0.1").unwrap();
+    let mut payload = bare.payload(true);
+    payload.reference = "v1.0.1".into();
+    insta::assert_snapshot!(refused(&t, &payload), @"`purs.json` is not a valid manifest: missing field `version` at line 1 column 15");
+
+    // Close to the limit: published, with a warning.
+    let mut medium = t.package("medium", "1.0.0", &[]);
+    let noise: Vec<u8> = (0..1_200u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    medium.files.push(("src/Data.purs".into(), noise));
+    let r = t.release(&medium);
+    assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+}
+
+#[test]
+fn a_symlink_out_of_the_package_is_refused() {
+    let t = TestRegistry::new();
+    let p = t.package("linky", "1.0.0", &[]);
+    t.push_source(&p);
+    let repo = git2::Repository::open(t.repo_dir("linky")).unwrap();
+    std::os::unix::fs::symlink("../../../etc/passwd", t.repo_dir("linky").join("src/Secret.purs")).unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_path(Path::new("src/Secret.purs")).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("a", "a@example.com").unwrap();
+    let parent = repo.head().unwrap().peel_to_commit().unwrap();
+    let c = repo.commit(Some("HEAD"), &sig, &sig, "link", &tree, &[&parent]).unwrap();
+    repo.tag_lightweight("v1.0.0", &repo.find_object(c, None).unwrap(), true).unwrap();
+    let e = refused(&t, &p.payload(true));
+    assert!(e.contains("points outside the package"), "{e}");
+}
+
+#[test]
+fn git_urls_are_fetched_too() {
+    let t = TestRegistry::new();
+    let dir: PathBuf = t.tmp.path().join("elsewhere/pkg");
+    let url = format!("file://{}", dir.display());
+    let p = regis::sample::SamplePackage::new("gitpkg", "1.0.0", Location::git(&url, None).unwrap(), &[]);
+    p.commit_to(&dir).unwrap();
+    let r = t.publish(&p.payload(true)).unwrap();
+    assert!(t.storage.get(&StorageKey::tarball(&r.name, &r.version)).unwrap().is_some());
+    let e = PublishError::NeedsLocation { name: r.name.clone() };
+    assert!(e.to_string().contains("gitpkg"));
+}
