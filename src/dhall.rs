@@ -172,6 +172,8 @@ pub enum DhallError {
 /// remote imports are unavailable (serde_dhall is built without them).
 pub fn file_to_json(path: &Path, schema: Schema) -> Result<Value, DhallError> {
     let label = path.display().to_string();
+    // read once here for a plain "cannot read" error; serde_dhall reads it again so that its
+    // relative imports resolve from the file's directory
     std::fs::read_to_string(path).map_err(|cause| DhallError::Read {
         path: label.clone(),
         cause,
@@ -193,6 +195,27 @@ pub fn str_to_json(text: &str, schema: Schema) -> Result<Value, DhallError> {
         .parse::<SimpleValue>()
         .map_err(|e| classify(&e.to_string(), TEXT_LABEL, schema, &ty))?;
     Ok(to_json(&value, Some(&ty)))
+}
+
+/// `text` as a Dhall double-quoted text literal (what a writer of Dhall files needs), e.g.
+/// `a"b` → `"a\"b"`; `$` is escaped so that `${` is never an interpolation.
+pub fn text_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '$' => out.push_str("\\u0024"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Substitute `./<Schema>.dhall` imports in `schema`'s source; `stack` detects cycles.
@@ -281,14 +304,14 @@ fn classify(message: &str, file: &str, schema: Schema, ty: &SimpleType) -> Dhall
 }
 
 /// Name the file where serde_dhall says `<current file>`, drop the doubled `Type error: error:`
-/// prefix and trailing blank space.
+/// prefix and surrounding blank space.
 fn tidy_cause(message: &str, file: &str) -> String {
     let message = message.replace("<current file>", file);
     let message = match message.strip_prefix("Type error: error: ") {
         Some(rest) => format!("type error: {rest}"),
         None => message,
     };
-    message.trim_end().to_string()
+    message.trim().to_string()
 }
 
 /// The two types of Dhall's `annot mismatch: <found> != <expected>` (first line).
@@ -742,6 +765,25 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_example_type_checks() {
+        let readme = include_str!("../schemas/README.md");
+        let start = readme.find("```dhall\n").unwrap() + "```dhall\n".len();
+        let example = &readme[start..start + readme[start..].find("```").unwrap()];
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("schemas")).unwrap();
+        for &schema in Schema::all() {
+            std::fs::write(
+                dir.path().join("schemas").join(schema.file_name()),
+                schema.source(),
+            )
+            .unwrap();
+        }
+        std::fs::write(dir.path().join("purs.dhall"), example).unwrap();
+        let json = file_to_json(&dir.path().join("purs.dhall"), Schema::Manifest).unwrap();
+        assert_eq!(json["dependencies"], json!({"prelude": ">=6.0.0 <7.0.0"}));
+    }
+
+    #[test]
     fn str_to_json_converts_without_a_file() {
         let json = str_to_json(
             r#"{ name = "p", version = "1.0.0", reason = "oops" }"#,
@@ -825,11 +867,10 @@ mod tests {
         std::fs::write(&file, "{ name = \"p\", version =\n").unwrap();
         let err = file_to_json(&file, Schema::Manifest).unwrap_err();
         assert!(matches!(err, DhallError::Syntax { .. }), "{err:?}");
-        assert!(
-            err.to_string()
-                .starts_with(&format!("syntax error in `{}`: ", file.display())),
-            "{err}"
-        );
+        let message = err
+            .to_string()
+            .replace(&dir.path().display().to_string(), "<dir>");
+        insta::assert_snapshot!(message);
     }
 
     #[test]
@@ -851,6 +892,26 @@ mod tests {
                 .starts_with("cannot read `/nonexistent/purs.dhall`: "),
             "{err}"
         );
+    }
+
+    #[test]
+    fn text_literals_read_back_as_the_same_text() {
+        for text in [
+            "",
+            "plain",
+            "a\"b\\c",
+            "${x} $ {",
+            "line\nnext\ttab\r",
+            "bell\u{7} del\u{7f} c1\u{85}",
+            "é ✓ 𝄞",
+        ] {
+            let literal = text_literal(text);
+            let back: String = serde_dhall::from_str(&literal)
+                .parse()
+                .unwrap_or_else(|e| panic!("{literal}: {e}"));
+            assert_eq!(back, text, "{literal}");
+        }
+        assert_eq!(text_literal("a\"${b}"), r#""a\"\u0024{b}""#);
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! regis: a git-backed package registry engine.
 #![forbid(unsafe_code)]
 
+pub mod config;
 pub mod dhall;
