@@ -1,16 +1,22 @@
 //! regis: a git-backed package registry engine.
+//!
+//! regis reads and writes the PureScript Registry's formats byte for byte: package
+//! metadata and package sets in a git registry repo, manifests in a git index repo, and
+//! deterministic tarballs in a storage backend. See `ARCHITECTURE.md` for the map.
 #![forbid(unsafe_code)]
 
-pub mod schema;
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod dhall;
 pub mod index;
+pub mod init;
 pub mod manifest;
 pub mod metadata;
+pub mod operation;
 pub mod package_set;
 pub mod payload;
+pub mod sample;
+pub mod schema;
 pub mod storage;
 pub mod store;
-pub mod check;
-pub mod init;
-pub mod operation;
-pub mod sample;
-pub mod cli;

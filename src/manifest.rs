@@ -38,6 +38,8 @@ pub struct Manifest {
 pub enum ManifestError {
     #[error("`{file}` is not a valid manifest: {message}")]
     Invalid { file: String, message: String },
+    #[error(transparent)]
+    Dhall(#[from] crate::dhall::DhallError),
 }
 
 impl Manifest {
@@ -51,6 +53,17 @@ impl Manifest {
         let mut s = serde_json::to_string_pretty(self).expect("manifests always serialize");
         s.push('\n');
         s
+    }
+
+    /// Evaluate `purs.dhall` text from a package, type-checked against
+    /// `schemas/Manifest.dhall` with imports disabled (see
+    /// [`crate::dhall::untrusted_str_to_json`]), and read it through the same checks as JSON.
+    pub fn from_untrusted_dhall(file: &str, text: &str) -> Result<Manifest, ManifestError> {
+        let value = crate::dhall::untrusted_str_to_json(text, file, crate::dhall::Schema::Manifest)?;
+        serde_json::from_value(value).map_err(|e| ManifestError::Invalid {
+            file: file.to_owned(),
+            message: e.to_string(),
+        })
     }
 
     /// Parse `purs.json` text; `file` names it in errors.
@@ -129,6 +142,19 @@ impl TryFrom<RawManifest> for Manifest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_package_dhall_manifest_cannot_read_the_environment_or_files() {
+        let sample = crate::sample::SamplePackage::new("a", "1.0.0", Location::github("o", "r", None).unwrap(), &[]);
+        let text = crate::sample::manifest_dhall(&sample.manifest);
+        assert_eq!(Manifest::from_untrusted_dhall("purs.dhall", &text).unwrap(), sample.manifest);
+        for import in ["env:HOME as Text", "/etc/hostname as Text", "../secret as Text", "./x.dhall"] {
+            let hostile = text.replace("Some \"A sample package\"", &format!("Some ({import})"));
+            assert_ne!(hostile, text);
+            let e = Manifest::from_untrusted_dhall("purs.dhall", &hostile).unwrap_err().to_string();
+            assert!(e.contains("purs.dhall"), "{import}: {e}");
+        }
+    }
 
     const LINE: &str = r#"{"name":"unique","version":"0.5.1","license":"MIT","description":"Data.Unique for PureScript","location":{"githubOwner":"mechairoi","githubRepo":"purescript-unique"},"ref":"v0.5.1","owners":[{"keytype":"ssh-ed25519","public":"AAAAC3NzaC1lZDI1NTE5AAAAICm0Ar7rHAWONOM4qA5q777/CQaN6cHvcBq3VXB7d5Yw"}],"dependencies":{"eff":">=3.1.0 <4.0.0","prelude":">=3.0.0 <4.0.0"}}"#;
 

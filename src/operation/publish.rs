@@ -61,8 +61,6 @@ pub enum PublishError {
     Tarball(#[from] tarball::TarballError),
     #[error(transparent)]
     Storage(#[from] crate::storage::StorageError),
-    #[error("could not stage `purs.dhall` for evaluation: {0}")]
-    DhallStaging(std::io::Error),
 }
 
 /// What a publish did.
@@ -168,26 +166,13 @@ fn read_manifest(tree: &SourceTree, request: &Publish, location: &Location) -> R
         let bytes = tree.read("purs.json")?;
         Manifest::from_json("purs.json", &String::from_utf8_lossy(&bytes))?
     } else if has("purs.dhall") {
-        read_dhall_manifest(tree)?
+        let bytes = tree.read("purs.dhall")?;
+        Manifest::from_untrusted_dhall("purs.dhall", &String::from_utf8_lossy(&bytes))?
     } else {
         return Err(PublishError::NoManifest { location: location.clone(), reference: request.reference.clone() });
     };
     manifest.reference = request.reference.clone();
     Ok(manifest)
-}
-
-/// `purs.dhall` may import other Dhall files of the package by relative path, so the
-/// package's `.dhall` files are written to a scratch directory and evaluated there.
-fn read_dhall_manifest(tree: &SourceTree) -> Result<Manifest, PublishError> {
-    let dir = tempfile::tempdir().map_err(PublishError::DhallStaging)?;
-    for entry in tree.entries() {
-        if entry.path.ends_with(".dhall") && matches!(entry.kind, EntryKind::File { .. }) {
-            let path = dir.path().join(&entry.path);
-            std::fs::create_dir_all(path.parent().expect("has parent")).map_err(PublishError::DhallStaging)?;
-            std::fs::write(&path, tree.read(&entry.path)?).map_err(PublishError::DhallStaging)?;
-        }
-    }
-    Ok(Manifest::from_dhall_file("purs.dhall", &dir.path().join("purs.dhall"))?)
 }
 
 /// The index files of the manifest's dependencies (`None` for a package not in the index).

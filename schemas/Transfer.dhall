@@ -1,0 +1,2 @@
+-- Move a package to a new location (signed, inside an Authenticated payload).
+{ name : Text, newLocation : ./Location.dhall }

@@ -1,0 +1,949 @@
+//! Dhall input: type-checking against schemas/*.dhall and conversion to the JSON wire shape.
+//!
+//! The schemas are embedded in the binary. They import each other by relative path
+//! (`./Location.dhall`), and `serde_dhall` resolves a relative import in a string against the
+//! current directory, so the embedded texts cannot be evaluated as they are. Instead each
+//! schema's imports are substituted in memory by the (recursively substituted) text of the
+//! imported schema, in parentheses: a closed Dhall expression may replace its import, so the
+//! result is the same type, evaluated without touching the file system.
+//!
+//! A value is checked by evaluating it with the schema's type as annotation, which makes
+//! Dhall report a mismatch (rather than serde), and is converted to JSON following the type,
+//! so maps (`List { mapKey, mapValue }`) and `None` are told apart from records and `null`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde_dhall::{NumKind, SimpleType, SimpleValue};
+use serde_json::{Map, Value};
+
+/// The directory of the schema files, relative to the project (and to a registry repo that
+/// carries a copy of them).
+pub const SCHEMA_DIR: &str = "schemas";
+
+/// The label used in messages for Dhall text that does not come from a file.
+const TEXT_LABEL: &str = "<text>";
+
+/// One Dhall type of `schemas/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Schema {
+    Location,
+    Owner,
+    Manifest,
+    Metadata,
+    PackageSet,
+    Publish,
+    Addition,
+    Update,
+    Authenticated,
+    Transfer,
+    Unpublish,
+    PackageSetUpdate,
+    Config,
+}
+
+impl Schema {
+    /// The schema's file name in `schemas/`, e.g. `Manifest.dhall`.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Schema::Location => "Location.dhall",
+            Schema::Owner => "Owner.dhall",
+            Schema::Manifest => "Manifest.dhall",
+            Schema::Metadata => "Metadata.dhall",
+            Schema::PackageSet => "PackageSet.dhall",
+            Schema::Publish => "Publish.dhall",
+            Schema::Addition => "Addition.dhall",
+            Schema::Update => "Update.dhall",
+            Schema::Authenticated => "Authenticated.dhall",
+            Schema::Transfer => "Transfer.dhall",
+            Schema::Unpublish => "Unpublish.dhall",
+            Schema::PackageSetUpdate => "PackageSetUpdate.dhall",
+            Schema::Config => "Config.dhall",
+        }
+    }
+
+    /// The schema's text exactly as in `schemas/` (relative imports included).
+    pub fn source(self) -> &'static str {
+        match self {
+            Schema::Location => include_str!("../schemas/Location.dhall"),
+            Schema::Owner => include_str!("../schemas/Owner.dhall"),
+            Schema::Manifest => include_str!("../schemas/Manifest.dhall"),
+            Schema::Metadata => include_str!("../schemas/Metadata.dhall"),
+            Schema::PackageSet => include_str!("../schemas/PackageSet.dhall"),
+            Schema::Publish => include_str!("../schemas/Publish.dhall"),
+            Schema::Addition => include_str!("../schemas/Addition.dhall"),
+            Schema::Update => include_str!("../schemas/Update.dhall"),
+            Schema::Authenticated => include_str!("../schemas/Authenticated.dhall"),
+            Schema::Transfer => include_str!("../schemas/Transfer.dhall"),
+            Schema::Unpublish => include_str!("../schemas/Unpublish.dhall"),
+            Schema::PackageSetUpdate => include_str!("../schemas/PackageSetUpdate.dhall"),
+            Schema::Config => include_str!("../schemas/Config.dhall"),
+        }
+    }
+
+    /// Every schema, imported ones first.
+    pub fn all() -> &'static [Schema] {
+        &[
+            Schema::Location,
+            Schema::Owner,
+            Schema::Manifest,
+            Schema::Metadata,
+            Schema::PackageSet,
+            Schema::Publish,
+            Schema::Addition,
+            Schema::Update,
+            Schema::Authenticated,
+            Schema::Transfer,
+            Schema::Unpublish,
+            Schema::PackageSetUpdate,
+            Schema::Config,
+        ]
+    }
+
+    /// The schema's path as shown in messages: `schemas/Manifest.dhall`.
+    pub fn display_path(self) -> String {
+        format!("{SCHEMA_DIR}/{}", self.file_name())
+    }
+
+    fn from_file_name(name: &str) -> Option<Schema> {
+        Schema::all()
+            .iter()
+            .copied()
+            .find(|s| s.file_name() == name)
+    }
+
+    /// The schema's text with every import replaced by the imported schema's text.
+    fn resolved_source(self) -> Result<String, DhallError> {
+        resolve_imports(self, &mut Vec::new())
+    }
+
+    /// The schema as a type `serde_dhall` can annotate with.
+    fn simple_type(self) -> Result<SimpleType, DhallError> {
+        let text = self.resolved_source()?;
+        serde_dhall::from_str(&text)
+            .imports(false)
+            .parse::<SimpleType>()
+            .map_err(|e| DhallError::Schema {
+                schema: self.display_path(),
+                cause: tidy_cause(&e.to_string(), &self.display_path()),
+            })
+    }
+}
+
+impl std::fmt::Display for Schema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.display_path())
+    }
+}
+
+/// Errors of reading, evaluating and type-checking Dhall input.
+#[derive(Debug, thiserror::Error)]
+pub enum DhallError {
+    #[error("cannot read `{path}`: {cause}")]
+    Read { path: String, cause: std::io::Error },
+    #[error("syntax error in `{file}`: {cause}")]
+    Syntax { file: String, cause: String },
+    #[error("`{file}` is not a valid value of the type of `{schema}`: {cause}")]
+    Invalid {
+        file: String,
+        schema: String,
+        cause: String,
+    },
+    #[error("`{file}` does not have the type of `{schema}`: {cause}")]
+    TypeMismatch {
+        file: String,
+        schema: String,
+        cause: String,
+    },
+    #[error("embedded schema `{schema}` is broken (expected a Dhall type): {cause}")]
+    Schema { schema: String, cause: String },
+}
+
+/// Evaluate a Dhall file (relative imports resolved from its directory), type-check it against
+/// `schema`, and convert the value to the JSON shape the wire format uses (dhall-to-json
+/// semantics): records → objects, `None` → field omitted, `Some x` → x, union alternatives →
+/// their payload (no tag), `List { mapKey, mapValue }` → object, Natural/Integer → numbers,
+/// Text → strings.
+///
+/// One difference from dhall-to-json: `None` inside a map or a list is `null` (dhall-to-json
+/// drops null map entries), so `PackageSetUpdate.packages` keeps its removals.
+///
+/// Imports are resolved as Dhall does: local paths (`./`, `../`, `/`, `~`), `env:` variables;
+/// remote imports are unavailable (serde_dhall is built without them).
+pub fn file_to_json(path: &Path, schema: Schema) -> Result<Value, DhallError> {
+    let label = path.display().to_string();
+    // read once here for a plain "cannot read" error; serde_dhall reads it again so that its
+    // relative imports resolve from the file's directory
+    std::fs::read_to_string(path).map_err(|cause| DhallError::Read {
+        path: label.clone(),
+        cause,
+    })?;
+    let ty = schema.simple_type()?;
+    let value = serde_dhall::from_file(path)
+        .type_annotation(&ty)
+        .parse::<SimpleValue>()
+        .map_err(|e| classify(&e.to_string(), &label, schema, &ty))?;
+    Ok(to_json(&value, Some(&ty)))
+}
+
+/// [`file_to_json`] for Dhall text; its relative imports are resolved from the current
+/// directory, and messages call it `<text>`.
+pub fn str_to_json(text: &str, schema: Schema) -> Result<Value, DhallError> {
+    let ty = schema.simple_type()?;
+    let value = serde_dhall::from_str(text)
+        .type_annotation(&ty)
+        .parse::<SimpleValue>()
+        .map_err(|e| classify(&e.to_string(), TEXT_LABEL, schema, &ty))?;
+    Ok(to_json(&value, Some(&ty)))
+}
+
+/// Evaluate Dhall text that comes from an untrusted package (a `purs.dhall` in a source
+/// repo) with every import disabled: such a file must not read the registry's environment
+/// variables (`env:GITHUB_TOKEN`) or files (`/etc/…`, `../…`) and smuggle them into the
+/// published manifest. `label` names the file in errors.
+pub fn untrusted_str_to_json(text: &str, label: &str, schema: Schema) -> Result<Value, DhallError> {
+    let ty = schema.simple_type()?;
+    let value = serde_dhall::from_str(text)
+        .imports(false)
+        .type_annotation(&ty)
+        .parse::<SimpleValue>()
+        .map_err(|e| classify(&e.to_string(), label, schema, &ty))?;
+    Ok(to_json(&value, Some(&ty)))
+}
+
+/// `text` as a Dhall double-quoted text literal (what a writer of Dhall files needs), e.g.
+/// `a"b` → `"a\"b"`; `$` is escaped so that `${` is never an interpolation.
+pub fn text_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '$' => out.push_str("\\u0024"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Substitute `./<Schema>.dhall` imports in `schema`'s source; `stack` detects cycles.
+fn resolve_imports(schema: Schema, stack: &mut Vec<Schema>) -> Result<String, DhallError> {
+    let broken = |cause: String| DhallError::Schema {
+        schema: schema.display_path(),
+        cause,
+    };
+    if stack.contains(&schema) {
+        return Err(broken("import cycle".to_string()));
+    }
+    stack.push(schema);
+    let source = schema.source();
+    let mut out = String::with_capacity(source.len());
+    let mut rest = source;
+    while let Some(at) = find_import(rest) {
+        let (before, after) = rest.split_at(at);
+        let name_len = after[2..].find(".dhall").map(|n| n + 2 + ".dhall".len());
+        let name = name_len.map(|n| &after[2..n]).unwrap_or_default();
+        let imported = Schema::from_file_name(name).ok_or_else(|| {
+            broken(format!(
+                "unknown import `./{name}` (expected a schema file)"
+            ))
+        })?;
+        out.push_str(before);
+        out.push_str("(\n");
+        out.push_str(&resolve_imports(imported, stack)?);
+        out.push_str("\n)");
+        rest = &after[name_len.unwrap_or(after.len())..];
+    }
+    out.push_str(rest);
+    stack.pop();
+    Ok(out)
+}
+
+/// The byte offset of the next `./` that starts a relative import (not part of `../` or a
+/// longer path), skipping `--` line comments.
+fn find_import(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        if bytes[i] == b'-' && bytes[i + 1] == b'-' {
+            i += text[i..].find('\n').unwrap_or(text.len() - i);
+            continue;
+        }
+        let starts_path = i == 0
+            || !matches!(bytes[i - 1], b'.' | b'/' | b'_' | b'-')
+                && !bytes[i - 1].is_ascii_alphanumeric();
+        if bytes[i] == b'.' && bytes[i + 1] == b'/' && starts_path {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Turn a serde_dhall error message into the error it stands for.
+fn classify(message: &str, file: &str, schema: Schema, ty: &SimpleType) -> DhallError {
+    let cause = tidy_cause(message, file);
+    // pest's parse errors start with the position (` --> 2:1`); a syntax error in an imported
+    // file is reported as a type error at the import instead.
+    if message.trim_start().starts_with("-->") {
+        return DhallError::Syntax {
+            file: file.to_string(),
+            cause,
+        };
+    }
+    match annotation_mismatch(message) {
+        Some((found, expected)) if parse_type(expected).as_ref() == Some(ty) => {
+            let cause = match parse_type(found).and_then(|found| first_difference("", &found, ty)) {
+                Some(difference) => format!("{difference}: {cause}"),
+                None => cause,
+            };
+            DhallError::TypeMismatch {
+                file: file.to_string(),
+                schema: schema.display_path(),
+                cause,
+            }
+        }
+        _ => DhallError::Invalid {
+            file: file.to_string(),
+            schema: schema.display_path(),
+            cause,
+        },
+    }
+}
+
+/// Name the file where serde_dhall says `<current file>`, drop the doubled `Type error: error:`
+/// prefix and surrounding blank space.
+fn tidy_cause(message: &str, file: &str) -> String {
+    let message = message.replace("<current file>", file);
+    let message = match message.strip_prefix("Type error: error: ") {
+        Some(rest) => format!("type error: {rest}"),
+        None => message,
+    };
+    message.trim().to_string()
+}
+
+/// The two types of Dhall's `annot mismatch: <found> != <expected>` (first line).
+fn annotation_mismatch(message: &str) -> Option<(&str, &str)> {
+    let first_line = message.lines().next()?;
+    let (_, types) = first_line.split_once("annot mismatch: ")?;
+    types.split_once(" != ")
+}
+
+fn parse_type(text: &str) -> Option<SimpleType> {
+    serde_dhall::from_str(text)
+        .imports(false)
+        .parse::<SimpleType>()
+        .ok()
+}
+
+/// A short description of where `found` first differs from `expected`, in field order; `at`
+/// is the path of the value (`published.*.bytes`, `owners[*].id`), empty for the whole value.
+fn first_difference(at: &str, found: &SimpleType, expected: &SimpleType) -> Option<String> {
+    let field = |name: &str| {
+        if at.is_empty() {
+            name.to_string()
+        } else {
+            format!("{at}.{name}")
+        }
+    };
+    match (found, expected) {
+        (SimpleType::Record(found), SimpleType::Record(expected)) => {
+            let names: BTreeSet<&String> = found.keys().chain(expected.keys()).collect();
+            names
+                .into_iter()
+                .find_map(|name| match (found.get(name), expected.get(name)) {
+                    (None, Some(ty)) => {
+                        Some(format!("missing field `{}` (expected `{ty}`)", field(name)))
+                    }
+                    (Some(_), None) => Some(format!("unexpected field `{}`", field(name))),
+                    (Some(f), Some(e)) => first_difference(&field(name), f, e),
+                    (None, None) => None,
+                })
+        }
+        (SimpleType::Union(found), SimpleType::Union(expected)) => {
+            let list = quoted_list(expected.keys());
+            let names: BTreeSet<&String> = found.keys().chain(expected.keys()).collect();
+            names
+                .into_iter()
+                .find_map(|name| match (found.get(name), expected.get(name)) {
+                    (Some(_), None) => Some(format!(
+                        "unknown alternative `{name}` in {} (expected one of {list})",
+                        describe(at)
+                    )),
+                    (None, Some(_)) => Some(format!(
+                        "the union of {} lacks alternative `{name}` (expected exactly {list})",
+                        describe(at)
+                    )),
+                    (Some(Some(f)), Some(Some(e))) => first_difference(&field(name), f, e),
+                    (Some(f), Some(e)) if f.is_some() != e.is_some() => Some(format!(
+                        "alternative `{name}` of {} has a different payload than expected",
+                        describe(at)
+                    )),
+                    _ => None,
+                })
+        }
+        (SimpleType::List(f), SimpleType::List(e)) => {
+            match (map_value_type(f), map_value_type(e)) {
+                (Some(f), Some(e)) => first_difference(&field("*"), f, e),
+                _ => first_difference(&format!("{at}[*]"), f, e),
+            }
+        }
+        (SimpleType::Optional(f), SimpleType::Optional(e)) => first_difference(at, f, e),
+        _ if found == expected => None,
+        _ => Some(format!(
+            "{} has type `{found}` (expected `{expected}`)",
+            describe(at)
+        )),
+    }
+}
+
+/// The value type of a map entry type `{ mapKey : Text, mapValue : T }`.
+fn map_value_type(entry: &SimpleType) -> Option<&SimpleType> {
+    match entry {
+        SimpleType::Record(kts)
+            if kts.len() == 2 && kts.get("mapKey") == Some(&SimpleType::Text) =>
+        {
+            kts.get("mapValue")
+        }
+        _ => None,
+    }
+}
+
+fn quoted_list<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    let sorted: BTreeSet<&String> = names.collect();
+    sorted
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A value's path for messages: `` `owners[*].id` ``, or "the value" for the whole value.
+fn describe(at: &str) -> String {
+    if at.is_empty() {
+        "the value".to_string()
+    } else {
+        format!("`{at}`")
+    }
+}
+
+/// Convert a Dhall value to JSON, guided by its type where one is known (see [`file_to_json`]).
+fn to_json(value: &SimpleValue, ty: Option<&SimpleType>) -> Value {
+    match (value, ty) {
+        (SimpleValue::Num(n), _) => num_to_json(n),
+        (SimpleValue::Text(t), _) => Value::String(t.clone()),
+        (SimpleValue::Optional(None), _) => Value::Null,
+        (SimpleValue::Optional(Some(x)), ty) => {
+            let inner = match ty {
+                Some(SimpleType::Optional(t)) => Some(t.as_ref()),
+                _ => None,
+            };
+            to_json(x, inner)
+        }
+        (SimpleValue::List(xs), ty) => {
+            let inner = match ty {
+                Some(SimpleType::List(t)) => Some(t.as_ref()),
+                _ => None,
+            };
+            Value::Array(xs.iter().map(|x| to_json(x, inner)).collect())
+        }
+        (SimpleValue::Record(fields), Some(SimpleType::List(entry))) => {
+            // serde_dhall already turned the `List { mapKey, mapValue }` into a record.
+            let value_ty = match entry.as_ref() {
+                SimpleType::Record(kts) => kts.get("mapValue"),
+                _ => None,
+            };
+            let object = fields
+                .iter()
+                .map(|(k, v)| (k.clone(), to_json(v, value_ty)))
+                .collect();
+            Value::Object(object)
+        }
+        (SimpleValue::Record(fields), ty) => {
+            let field_types = match ty {
+                Some(SimpleType::Record(kts)) => Some(kts),
+                _ => None,
+            };
+            record_to_json(fields, |name| field_types.and_then(|kts| kts.get(name)))
+        }
+        (SimpleValue::Union(name, payload), ty) => {
+            let payload_ty = match ty {
+                Some(SimpleType::Union(alts)) => alts.get(name).and_then(Option::as_ref),
+                _ => None,
+            };
+            match payload {
+                Some(p) => to_json(p, payload_ty),
+                None => Value::String(name.clone()),
+            }
+        }
+    }
+}
+
+/// A record's fields as an object; `None` fields are left out.
+fn record_to_json<'t>(
+    fields: &BTreeMap<String, SimpleValue>,
+    field_type: impl Fn(&str) -> Option<&'t SimpleType>,
+) -> Value {
+    let object: Map<String, Value> = fields
+        .iter()
+        .filter(|(_, v)| !matches!(v, SimpleValue::Optional(None)))
+        .map(|(k, v)| (k.clone(), to_json(v, field_type(k))))
+        .collect();
+    Value::Object(object)
+}
+
+fn num_to_json(n: &NumKind) -> Value {
+    match n {
+        NumKind::Bool(b) => Value::Bool(*b),
+        NumKind::Natural(n) => Value::from(*n),
+        NumKind::Integer(i) => Value::from(*i),
+        NumKind::Double(d) => {
+            serde_json::Number::from_f64(f64::from(*d)).map_or(Value::Null, Value::Number)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn sample(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/dhall")
+            .join(name)
+    }
+
+    /// A file of the PureScript fixtures, or `None` (with a note) when they are absent.
+    fn fixture(relative: &str) -> Option<Value> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/purescript");
+        if !dir.is_dir() {
+            eprintln!(
+                "note: `{}` is absent, skipping the comparison with `{relative}`",
+                dir.display()
+            );
+            return None;
+        }
+        let text = std::fs::read_to_string(dir.join(relative)).expect("fixture is readable");
+        Some(serde_json::from_str(&text).expect("fixture is JSON"))
+    }
+
+    /// The JSON payload of an issue body: the text from the first `{` to the last `}`.
+    fn payload_of(body: &str) -> Value {
+        let start = body.find('{').expect("a `{` in the body");
+        let end = body.rfind('}').expect("a `}` in the body");
+        serde_json::from_str(&body[start..=end]).expect("the payload is JSON")
+    }
+
+    #[test]
+    fn every_schema_loads_as_a_type_without_imports_left() {
+        for &schema in Schema::all() {
+            let resolved = schema.resolved_source().unwrap();
+            assert_eq!(find_import(&resolved), None, "{schema}");
+            schema.simple_type().unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+
+    #[test]
+    fn every_schema_file_is_embedded_and_listed() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(SCHEMA_DIR);
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".dhall"))
+            .collect();
+        on_disk.sort();
+        let mut listed: Vec<String> = Schema::all()
+            .iter()
+            .map(|s| s.file_name().to_string())
+            .collect();
+        listed.sort();
+        assert_eq!(on_disk, listed);
+        for &schema in Schema::all() {
+            let text = std::fs::read_to_string(dir.join(schema.file_name())).unwrap();
+            assert_eq!(text, schema.source(), "{schema}");
+            assert_eq!(Schema::from_file_name(schema.file_name()), Some(schema));
+        }
+    }
+
+    #[test]
+    fn schemas_written_to_disk_import_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        for &schema in Schema::all() {
+            std::fs::write(dir.path().join(schema.file_name()), schema.source()).unwrap();
+        }
+        for &schema in Schema::all() {
+            let on_disk: SimpleType = serde_dhall::from_file(dir.path().join(schema.file_name()))
+                .parse()
+                .unwrap();
+            assert_eq!(on_disk, schema.simple_type().unwrap(), "{schema}");
+        }
+    }
+
+    #[test]
+    fn import_substitution_skips_comments_and_longer_paths() {
+        assert_eq!(
+            find_import("-- see ./Location.dhall\n{ a : ./X.dhall }"),
+            Some(30)
+        );
+        assert_eq!(find_import("../Location.dhall"), None);
+        assert_eq!(find_import("/a/./b"), None);
+        assert_eq!(find_import("(./Owner.dhall)"), Some(1));
+    }
+
+    #[test]
+    fn manifest_matches_the_real_prelude_json() {
+        let json = file_to_json(&sample("prelude-4.1.1.dhall"), Schema::Manifest).unwrap();
+        if let Some(expected) = fixture("manifests/prelude-4.1.1.json") {
+            assert_eq!(json, expected);
+        }
+        assert_eq!(json["dependencies"], json!({}));
+        assert!(json["owners"][0].get("id").is_none());
+    }
+
+    #[test]
+    fn manifest_with_to_map_matches_the_real_aff_json() {
+        let json = file_to_json(&sample("aff-5.1.2.dhall"), Schema::Manifest).unwrap();
+        if let Some(expected) = fixture("manifests/aff-5.1.2.json") {
+            assert_eq!(json, expected);
+        }
+        assert_eq!(json["dependencies"]["unsafe-coerce"], ">=4.0.0 <5.0.0");
+    }
+
+    #[test]
+    fn metadata_matches_the_real_prelude_metadata() {
+        let json = file_to_json(&sample("prelude-metadata.dhall"), Schema::Metadata).unwrap();
+        if let Some(expected) = fixture("mini-registry/metadata/prelude.json") {
+            assert_eq!(json, expected);
+        }
+        assert_eq!(json["published"]["6.0.1"]["bytes"], 31125);
+    }
+
+    #[test]
+    fn package_set_matches_the_real_one() {
+        let json = file_to_json(&sample("package-set-0.0.1.dhall"), Schema::PackageSet).unwrap();
+        if let Some(expected) = fixture("mini-registry/package-sets/0.0.1.json") {
+            assert_eq!(json, expected);
+        }
+    }
+
+    #[test]
+    fn publish_matches_the_real_issue_payload() {
+        let json = file_to_json(&sample("publish.dhall"), Schema::Publish).unwrap();
+        if let Some(event) = fixture("events/addition_issue_created.json") {
+            let body = event["issue"]["body"].as_str().unwrap();
+            assert_eq!(json, payload_of(body));
+        }
+    }
+
+    #[test]
+    fn package_set_update_keeps_removals_as_null() {
+        let json = file_to_json(
+            &sample("package-set-update.dhall"),
+            Schema::PackageSetUpdate,
+        )
+        .unwrap();
+        let expected = json!({ "packages": { "aff": "7.0.0", "argonaut": null } });
+        assert_eq!(json, expected);
+        if let Some(event) = fixture("events/package-set-update_issue_created.json") {
+            let body = event["issue"]["body"].as_str().unwrap();
+            assert_eq!(json, payload_of(body));
+        }
+    }
+
+    #[test]
+    fn transfer_matches_the_signed_vector_payload() {
+        let json = file_to_json(&sample("transfer.dhall"), Schema::Transfer).unwrap();
+        if let Some(vectors) = fixture("vectors/ssh-signature.json") {
+            let payload = vectors["ed25519"]["payload"].as_str().unwrap();
+            assert_eq!(json, serde_json::from_str::<Value>(payload).unwrap());
+        }
+    }
+
+    #[test]
+    fn authenticated_matches_the_signed_vector() {
+        let json = file_to_json(&sample("authenticated.dhall"), Schema::Authenticated).unwrap();
+        if let Some(vectors) = fixture("vectors/ssh-signature.json") {
+            let expected = json!({
+                "payload": vectors["ed25519"]["payload"],
+                "signature": vectors["ed25519"]["signature_hex"],
+            });
+            assert_eq!(json, expected);
+        }
+    }
+
+    #[test]
+    fn the_other_samples_convert_to_their_wire_shape() {
+        let cases = [
+            (
+                "unpublish.dhall",
+                Schema::Unpublish,
+                json!({"name": "prelude", "version": "6.0.1", "reason": "published by mistake"}),
+            ),
+            (
+                "addition.dhall",
+                Schema::Addition,
+                json!({
+                    "packageName": "prelude",
+                    "newPackageLocation": {"gitUrl": "https://example.com/prelude.git", "subdir": "lib"},
+                    "newRef": "v5.0.0",
+                    "buildPlan": {"compiler": "0.15.0", "resolutions": {"effect": "4.0.0"}},
+                }),
+            ),
+            (
+                "update.dhall",
+                Schema::Update,
+                json!({
+                    "packageName": "prelude",
+                    "updateRef": "v5.0.1",
+                    "buildPlan": {"compiler": "0.15.0", "resolutions": {}},
+                }),
+            ),
+            (
+                "owner.dhall",
+                Schema::Owner,
+                json!({
+                    "id": "maintainer@jrrom.com",
+                    "keytype": "ssh-ed25519",
+                    "public": "AAAAC3NzaC1lZDI1NTE5AAAAIFO1kn/983377PaE6JQO9UoiJ67ZZWNZxyouUVkhJYKd",
+                }),
+            ),
+            (
+                "location.dhall",
+                Schema::Location,
+                json!({"gitUrl": "https://example.com/monorepo.git", "subdir": "packages/foo"}),
+            ),
+            (
+                "config.dhall",
+                Schema::Config,
+                json!({
+                    "name": "test-registry",
+                    "githubBaseUrl": "file:///srv/git",
+                    "defaultCompiler": "0.15.15",
+                    "forbiddenNamePrefixes": ["purescript-", "ps-"],
+                    "reservedNames": ["metadata", "registry"],
+                    "packageBytesMax": 1000000,
+                    "packageBytesWarn": 100000,
+                    "pushAttempts": 3,
+                    "storage": "../storage",
+                }),
+            ),
+        ];
+        for (file, schema, expected) in cases {
+            assert_eq!(
+                file_to_json(&sample(file), schema).unwrap(),
+                expected,
+                "{file}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_manifest_in_a_package_imports_schemas_from_its_own_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("schemas")).unwrap();
+        for &schema in Schema::all() {
+            std::fs::write(
+                dir.path().join("schemas").join(schema.file_name()),
+                schema.source(),
+            )
+            .unwrap();
+        }
+        let purs = dir.path().join("purs.dhall");
+        let text = r#"
+            let Location = ./schemas/Location.dhall
+            in  { name = "mini", version = "1.0.0", license = "MIT", description = None Text
+                , location = Location.GitHub { githubOwner = "o", githubRepo = "r", subdir = Some "lib" }
+                , ref = "v1.0.0", owners = None (List ./schemas/Owner.dhall)
+                , includeFiles = None (List Text), excludeFiles = None (List Text)
+                , dependencies = toMap { prelude = ">=6.0.0 <7.0.0" }
+                } : ./schemas/Manifest.dhall
+        "#;
+        std::fs::write(&purs, text).unwrap();
+        // evaluated from elsewhere: the imports follow the file, not the current directory
+        let json = file_to_json(&purs, Schema::Manifest).unwrap();
+        assert_eq!(
+            json["location"],
+            json!({"githubOwner": "o", "githubRepo": "r", "subdir": "lib"})
+        );
+        assert_eq!(json["dependencies"], json!({"prelude": ">=6.0.0 <7.0.0"}));
+    }
+
+    #[test]
+    fn the_readme_example_type_checks() {
+        let readme = include_str!("../schemas/README.md");
+        let start = readme.find("```dhall\n").unwrap() + "```dhall\n".len();
+        let example = &readme[start..start + readme[start..].find("```").unwrap()];
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("schemas")).unwrap();
+        for &schema in Schema::all() {
+            std::fs::write(
+                dir.path().join("schemas").join(schema.file_name()),
+                schema.source(),
+            )
+            .unwrap();
+        }
+        std::fs::write(dir.path().join("purs.dhall"), example).unwrap();
+        let json = file_to_json(&dir.path().join("purs.dhall"), Schema::Manifest).unwrap();
+        assert_eq!(json["dependencies"], json!({"prelude": ">=6.0.0 <7.0.0"}));
+    }
+
+    #[test]
+    fn str_to_json_converts_without_a_file() {
+        let json = str_to_json(
+            r#"{ name = "p", version = "1.0.0", reason = "oops" }"#,
+            Schema::Unpublish,
+        )
+        .unwrap();
+        assert_eq!(
+            json,
+            json!({"name": "p", "version": "1.0.0", "reason": "oops"})
+        );
+    }
+
+    const UNPUBLISH_WITHOUT_REASON: &str = r#"{ name = "p", version = "1.0.0" }"#;
+
+    #[test]
+    fn a_missing_field_is_refused_naming_the_schema() {
+        let err = str_to_json(UNPUBLISH_WITHOUT_REASON, Schema::Unpublish).unwrap_err();
+        assert!(matches!(err, DhallError::TypeMismatch { .. }), "{err:?}");
+        insta::assert_snapshot!(err.to_string());
+    }
+
+    #[test]
+    fn text_where_a_natural_is_expected_is_refused_naming_the_schema() {
+        let text = r#"
+            { location = < GitHub : { githubOwner : Text, githubRepo : Text, subdir : Optional Text }
+                         | Git : { gitUrl : Text, subdir : Optional Text } >.Git { gitUrl = "u", subdir = None Text }
+            , owners = None (List { id : Optional Text, keytype : Text, public : Text })
+            , published = toMap { `1.0.0` = { bytes = "31125", compilers = ["0.15.10"], hash = "h", publishedTime = "t", ref = "" } }
+            , unpublished = toMap {=} : List { mapKey : Text, mapValue : { publishedTime : Text, reason : Text, unpublishedTime : Text } }
+            }
+        "#;
+        let err = str_to_json(text, Schema::Metadata).unwrap_err();
+        assert!(matches!(err, DhallError::TypeMismatch { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(message.starts_with("`<text>` does not have the type of `schemas/Metadata.dhall`: `published.*.bytes` has type `Text` (expected `Natural`)"), "{message}");
+    }
+
+    #[test]
+    fn an_unknown_union_alternative_is_refused_naming_the_schema() {
+        let text = r#"< GitHub : { githubOwner : Text, githubRepo : Text, subdir : Optional Text }
+                      | Git : { gitUrl : Text, subdir : Optional Text }
+                      | Hg : { hgUrl : Text } >.Hg { hgUrl = "u" }"#;
+        let err = str_to_json(text, Schema::Location).unwrap_err();
+        insta::assert_snapshot!(err.to_string());
+
+        // an alternative the imported schema does not have fails inside the file
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Location.dhall"), Schema::Location.source()).unwrap();
+        let file = dir.path().join("location.dhall");
+        std::fs::write(&file, "(./Location.dhall).Hg { hgUrl = \"u\" }").unwrap();
+        let err = file_to_json(&file, Schema::Location).unwrap_err();
+        assert!(matches!(err, DhallError::Invalid { .. }), "{err:?}");
+        assert!(err.to_string().contains("schemas/Location.dhall"), "{err}");
+        assert!(err.to_string().contains("location.dhall"), "{err}");
+        eprintln!("{err}");
+    }
+
+    #[test]
+    fn a_different_record_is_refused_with_its_first_difference() {
+        let err = str_to_json(
+            r#"{ payload = "p", signature = "s", extra = 1 }"#,
+            Schema::Authenticated,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains(": unexpected field `extra`: "),
+            "{err}"
+        );
+        let err = str_to_json(r#""just text""#, Schema::Owner).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(": the value has type `Text` (expected `{ "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("purs.dhall");
+        std::fs::write(&file, "{ name = \"p\", version =\n").unwrap();
+        let err = file_to_json(&file, Schema::Manifest).unwrap_err();
+        assert!(matches!(err, DhallError::Syntax { .. }), "{err:?}");
+        let message = err
+            .to_string()
+            .replace(&dir.path().display().to_string(), "<dir>");
+        insta::assert_snapshot!(message);
+    }
+
+    #[test]
+    fn a_broken_import_is_invalid_not_a_syntax_error_of_the_importer() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("broken.dhall"), "{ a = ").unwrap();
+        let file = dir.path().join("purs.dhall");
+        std::fs::write(&file, "./broken.dhall").unwrap();
+        let err = file_to_json(&file, Schema::Manifest).unwrap_err();
+        assert!(matches!(err, DhallError::Invalid { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_missing_file_is_a_read_error() {
+        let err = file_to_json(Path::new("/nonexistent/purs.dhall"), Schema::Manifest).unwrap_err();
+        assert!(matches!(err, DhallError::Read { .. }), "{err:?}");
+        assert!(
+            err.to_string()
+                .starts_with("cannot read `/nonexistent/purs.dhall`: "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn text_literals_read_back_as_the_same_text() {
+        for text in [
+            "",
+            "plain",
+            "a\"b\\c",
+            "${x} $ {",
+            "line\nnext\ttab\r",
+            "bell\u{7} del\u{7f} c1\u{85}",
+            "é ✓ 𝄞",
+        ] {
+            let literal = text_literal(text);
+            let back: String = serde_dhall::from_str(&literal)
+                .parse()
+                .unwrap_or_else(|e| panic!("{literal}: {e}"));
+            assert_eq!(back, text, "{literal}");
+        }
+        assert_eq!(text_literal("a\"${b}"), r#""a\"\u0024{b}""#);
+    }
+
+    #[test]
+    fn json_conversion_follows_dhall_to_json() {
+        let ty: SimpleType = serde_dhall::from_str(
+            "{ a : Optional Natural, b : List (Optional Integer), c : < X | Y : Bool >, d : < X | Y : Bool >, e : Double }",
+        )
+        .parse()
+        .unwrap();
+        let value: SimpleValue = serde_dhall::from_str(
+            "{ a = None Natural, b = [ Some -1, None Integer ], c = < X | Y : Bool >.X, d = < X | Y : Bool >.Y True, e = 1.5 }",
+        )
+        .type_annotation(&ty)
+        .parse()
+        .unwrap();
+        assert_eq!(
+            to_json(&value, Some(&ty)),
+            json!({ "b": [-1, null], "c": "X", "d": true, "e": 1.5 })
+        );
+    }
+}
