@@ -1,2 +1,3 @@
 //! regis: a git-backed package registry engine.
 #![forbid(unsafe_code)]
+pub mod tarball;
