@@ -47,7 +47,9 @@
 //! names empty. The same input always gives the same bytes.
 //!
 //! "Files" in the limits and in [`Packed::files`] are regular files and symlinks;
-//! "unpacked bytes" are the sum of regular file sizes.
+//! "unpacked bytes" are the sum of regular file sizes. `max_files` also bounds the number
+//! of directories (besides the top one), so that whatever `pack` accepts, `unpack` accepts
+//! under the same limits. The top directory name is at most 255 bytes.
 //!
 //! # Unpacking ([`unpack`])
 //!
@@ -107,7 +109,7 @@ pub struct Limits {
     pub warn_bytes: u64,
     /// Largest allowed sum of file sizes.
     pub max_unpacked_bytes: u64,
-    /// Largest allowed number of files and symlinks.
+    /// Largest allowed number of files and symlinks, and of directories besides the top one.
     pub max_files: usize,
 }
 
@@ -188,6 +190,8 @@ pub enum TarballError {
     InvalidTopDir { top_dir: String },
     #[error("package has {count} files, more than the limit of {limit} files")]
     TooManyFiles { count: usize, limit: usize },
+    #[error("package has {count} directories, more than the limit of {limit} directories")]
+    TooManyDirs { count: usize, limit: usize },
     #[error("package files total {bytes} bytes unpacked, more than the limit of {limit} bytes")]
     TooManyBytes { bytes: u64, limit: u64 },
     #[error("package tarball is {bytes} bytes, more than the limit of {limit} bytes")]
@@ -220,8 +224,10 @@ pub enum TarballError {
 
 type Result<T, E = TarballError> = std::result::Result<T, E>;
 
-/// Longest accepted path or symlink target, in bytes (Linux's `PATH_MAX`).
+/// Longest accepted package path or symlink target, in bytes (Linux's `PATH_MAX`).
 const MAX_PATH_BYTES: usize = 4096;
+/// Longest accepted top directory name, in bytes (Linux's `NAME_MAX`).
+const MAX_NAME_BYTES: usize = 255;
 /// Most symlinks followed while resolving one target.
 const MAX_HOPS: usize = 40;
 
@@ -229,12 +235,10 @@ const MAX_HOPS: usize = 40;
 // Paths and symlink targets
 // ---------------------------------------------------------------------------------------
 
-/// What is wrong with a relative package path, said as what was expected.
+/// What is wrong with a relative path, said as what was expected (length aside).
 fn path_problem(path: &str) -> Option<&'static str> {
     if path.is_empty() {
         Some("expected a non-empty path")
-    } else if path.len() > MAX_PATH_BYTES {
-        Some("expected at most 4096 bytes")
     } else if path.starts_with('/') {
         Some("expected a relative path, without a leading `/`")
     } else if path.contains('\\') {
@@ -252,8 +256,10 @@ fn path_problem(path: &str) -> Option<&'static str> {
     }
 }
 
+/// Checks a path relative to the package root.
 fn check_path(path: &str) -> Result<()> {
-    match path_problem(path) {
+    let too_long = (path.len() > MAX_PATH_BYTES).then_some("expected at most 4096 bytes");
+    match too_long.or_else(|| path_problem(path)) {
         Some(expected) => Err(TarballError::InvalidPath {
             path: path.to_owned(),
             expected,
@@ -634,7 +640,7 @@ where
 }
 
 fn check_top_dir(top_dir: &str) -> Result<()> {
-    if path_problem(top_dir).is_some() || top_dir.contains('/') {
+    if path_problem(top_dir).is_some() || top_dir.contains('/') || top_dir.len() > MAX_NAME_BYTES {
         return Err(TarballError::InvalidTopDir {
             top_dir: top_dir.to_owned(),
         });
@@ -684,6 +690,13 @@ fn check_listed_limits(plan: &BTreeMap<&str, Item>, limits: &Limits) -> Result<(
     if plan.len() > limits.max_files {
         return Err(TarballError::TooManyFiles {
             count: plan.len(),
+            limit: limits.max_files,
+        });
+    }
+    let dirs: BTreeSet<&str> = plan.keys().flat_map(|path| ancestors(path)).collect();
+    if dirs.len() > limits.max_files {
+        return Err(TarballError::TooManyDirs {
+            count: dirs.len(),
             limit: limits.max_files,
         });
     }
@@ -815,7 +828,9 @@ fn append_symlink<W: Write>(archive: &mut tar::Builder<W>, path: &str, target: &
 // Unpacking
 // ---------------------------------------------------------------------------------------
 
-/// Bytes allowed per entry for its header, padding and GNU long name and link entries.
+/// Bytes allowed per entry for its header (512), content padding (511) and GNU long name
+/// and long link entries (512 + 4608 each, for paths of at most 4352 bytes and targets of
+/// at most 4096): 11,263 bytes at most.
 const ENTRY_OVERHEAD: u64 = 12 * 1024;
 
 /// Safely unpacks a `.tar.gz` into `dest`, an empty or missing directory.
@@ -992,6 +1007,9 @@ impl<'a> Unpacker<'a> {
             EntryType::Directory => raw.strip_suffix('/').unwrap_or(raw),
             _ => raw,
         };
+        if path.len() > MAX_NAME_BYTES + 1 + MAX_PATH_BYTES {
+            return Err(refused(raw, "expected at most 4352 bytes"));
+        }
         if let Some(expected) = path_problem(path) {
             return Err(refused(raw, expected));
         }
@@ -1852,6 +1870,51 @@ mod tests {
             err.to_string(),
             "package has 6 files, more than the limit of 5 files"
         );
+    }
+
+    #[test]
+    fn too_many_directories_is_an_error() {
+        let source = Source::new(&[("src/a/b/c/d/e/A.purs", b"a")]);
+        let limits = Limits {
+            max_files: 5,
+            ..Limits::default()
+        };
+        let err = source.pack_with(&source.entries(), &limits).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "package has 6 directories, more than the limit of 5 directories"
+        );
+        let limits = Limits {
+            max_files: 6,
+            ..Limits::default()
+        };
+        let packed = source.pack_with(&source.entries(), &limits).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        unpack(&packed.bytes, out.path(), &limits).unwrap();
+    }
+
+    #[test]
+    fn longest_paths_pack_and_unpack() {
+        let name = format!("src/{}", "a".repeat(200));
+        let path = format!("{}/A.purs", vec![name.as_str(); 20].join("/"));
+        let path = &path[..MAX_PATH_BYTES - 5];
+        let path = format!("{}.purs", path.trim_end_matches('/'));
+        let source = Source::new(&[(path.as_str(), b"x")]);
+        let top = "t".repeat(MAX_NAME_BYTES);
+        let packed = pack(
+            &top,
+            &source.entries(),
+            &[],
+            &mut |p| source.read(p),
+            &Limits::default(),
+        )
+        .unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let got = unpack(&packed.bytes, out.path(), &Limits::default());
+        // The OS may refuse a path this long; regis must not.
+        if let Err(err) = got {
+            assert!(matches!(err, TarballError::Write { .. }), "{err:?}");
+        }
     }
 
     #[test]
