@@ -20,3 +20,4 @@ pub mod sample;
 pub mod schema;
 pub mod storage;
 pub mod store;
+pub mod tarball;
