@@ -1,2 +1,4 @@
 //! regis: a git-backed package registry engine.
 #![forbid(unsafe_code)]
+pub mod git;
+pub mod source;
