@@ -74,6 +74,12 @@ pub enum GitError {
     DetachedHead { path: PathBuf },
     #[error("path `{}` is not inside the work tree `{}`: expected a relative path without `..` or `.git`", path.display(), workdir.display())]
     InvalidPath { path: PathBuf, workdir: PathBuf },
+    #[error("could not stage `{}` in `{}`: {cause}", path.display(), workdir.display())]
+    Stage {
+        path: PathBuf,
+        workdir: PathBuf,
+        cause: String,
+    },
     #[error("could not {action} in `{}`: {cause}", path.display())]
     Git {
         action: &'static str,
@@ -374,13 +380,11 @@ impl GitRepo {
             .map_err(self.git_error("make a commit signature"))
     }
 
-    /// Commits the index as it is after staging `paths`; `None` when the tree is unchanged.
+    /// Commits HEAD's tree plus exactly `paths` as they are in the work tree (anything else
+    /// staged before is unstaged); `None` when the tree is unchanged.
     fn commit_paths(&self, message: &str, paths: &[PathBuf]) -> Result<Option<Oid>, GitError> {
-        let mut index = self
-            .repo
-            .index()
-            .map_err(self.git_error("open the index"))?;
-        index.read(true).map_err(self.git_error("read the index"))?;
+        let parent = self.head_commit()?;
+        let mut index = self.index_at(parent.as_ref())?;
         for path in paths {
             self.stage(&mut index, path)?;
         }
@@ -388,7 +392,6 @@ impl GitRepo {
         let tree_id = index
             .write_tree()
             .map_err(self.git_error("write the tree"))?;
-        let parent = self.head_commit()?;
         let unchanged = match &parent {
             Some(parent) => parent.tree_id() == tree_id,
             None => index.is_empty(),
@@ -398,6 +401,20 @@ impl GitRepo {
         }
         self.commit_tree(message, tree_id, parent.as_ref())
             .map(Some)
+    }
+
+    /// The repository's index, reset to the tree of `commit` (emptied when there is none).
+    fn index_at(&self, commit: Option<&Commit<'_>>) -> Result<Index, GitError> {
+        let mut index = self
+            .repo
+            .index()
+            .map_err(self.git_error("open the index"))?;
+        let reset = match commit {
+            Some(commit) => commit.tree().and_then(|tree| index.read_tree(&tree)),
+            None => index.clear(),
+        };
+        reset.map_err(self.git_error("reset the index to HEAD"))?;
+        Ok(index)
     }
 
     fn commit_tree(
@@ -460,7 +477,11 @@ impl GitRepo {
                 });
             }
         };
-        staged.map_err(self.git_error("stage a path"))
+        staged.map_err(|e| GitError::Stage {
+            path: relative,
+            workdir: self.workdir.clone(),
+            cause: e.message().to_owned(),
+        })
     }
 
     /// `path` relative to the work tree, checked to stay inside it and out of `.git`.
@@ -676,12 +697,9 @@ fn userinfo(url: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    use super::testing::Daemon;
     use super::*;
-    use std::net::{TcpListener, TcpStream};
     use std::os::unix::fs::PermissionsExt;
-    use std::process::{Child, Command, Stdio};
-    use std::thread::sleep;
-    use std::time::{Duration, Instant};
     use tempfile::TempDir;
 
     type Change = Box<dyn FnMut(&Path) -> Result<Vec<PathBuf>, GitError>>;
@@ -768,74 +786,6 @@ mod tests {
             } => (*pushed, *attempts),
             CommitOutcome::Unchanged => panic!("expected a commit, got {outcome:?}"),
         }
-    }
-
-    /// A `git daemon` serving `base` over git:// (push enabled), killed on drop.
-    struct Daemon {
-        child: Child,
-        port: u16,
-    }
-
-    impl Daemon {
-        /// `None` (with a note) when `git daemon` cannot run here.
-        fn start(base: &Path) -> Option<Daemon> {
-            for _ in 0..3 {
-                let port = free_port();
-                let Ok(mut child) = Command::new("git")
-                    .arg("daemon")
-                    .arg("--reuseaddr")
-                    .arg("--listen=127.0.0.1")
-                    .arg(format!("--port={port}"))
-                    .arg(format!("--base-path={}", base.display()))
-                    .arg("--export-all")
-                    .arg("--enable=receive-pack")
-                    .arg(base)
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                else {
-                    break;
-                };
-                if wait_until_listening(&mut child, port) {
-                    return Some(Daemon { child, port });
-                }
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-            eprintln!("note: `git daemon` is not available, skipping the git:// test");
-            None
-        }
-
-        fn url(&self, name: &str) -> String {
-            format!("git://127.0.0.1:{}/{name}", self.port)
-        }
-    }
-
-    impl Drop for Daemon {
-        fn drop(&mut self) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-
-    fn free_port() -> u16 {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    }
-
-    fn wait_until_listening(child: &mut Child, port: u16) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if !matches!(child.try_wait(), Ok(None)) {
-                return false;
-            }
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return true;
-            }
-            sleep(Duration::from_millis(20));
-        }
-        false
     }
 
     fn install_hook(bare: &Path, name: &str, script: &str) {
@@ -958,12 +908,19 @@ exit 0
     #[test]
     fn commit_change_stages_only_the_named_paths() {
         let up = upstream();
-        fs::write(up.registry.workdir().join("stray.txt"), "stray\n").unwrap();
+        let workdir = up.registry.workdir();
+        fs::write(workdir.join("stray.txt"), "stray\n").unwrap();
+        fs::write(workdir.join("staged.txt"), "staged\n").unwrap();
+        let mut index = up.registry.repo.index().unwrap();
+        index.add_path(Path::new("staged.txt")).unwrap();
+        index.write().unwrap();
         up.registry
             .commit_change("add a", 1, write("a.txt", "a\n"))
             .unwrap();
         assert_eq!(up.file("a.txt").as_deref(), Some("a\n"));
         assert_eq!(up.file("stray.txt"), None);
+        assert_eq!(up.file("staged.txt"), None);
+        assert_eq!(up.file("README.md").as_deref(), Some("registry\n"));
     }
 
     #[test]
@@ -1254,5 +1211,83 @@ exit 0
             scrub(&format!("failed for {url}; user:s3cret rejected"), url),
             "failed for https://github.com/owner/repo.git; *** rejected"
         );
+    }
+}
+
+/// Test support shared with other modules' tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::net::{TcpListener, TcpStream};
+    use std::path::Path;
+    use std::process::{Child, Command, Stdio};
+    use std::thread::sleep;
+    use std::time::{Duration, Instant};
+
+    /// A `git daemon` serving `base` over git:// (push enabled), killed on drop.
+    pub(crate) struct Daemon {
+        child: Child,
+        port: u16,
+    }
+
+    impl Daemon {
+        /// `None` (with a note) when `git daemon` cannot run here.
+        pub(crate) fn start(base: &Path) -> Option<Daemon> {
+            for _ in 0..3 {
+                let port = free_port();
+                let Ok(mut child) = Command::new("git")
+                    .arg("daemon")
+                    .arg("--reuseaddr")
+                    .arg("--listen=127.0.0.1")
+                    .arg(format!("--port={port}"))
+                    .arg(format!("--base-path={}", base.display()))
+                    .arg("--export-all")
+                    .arg("--enable=receive-pack")
+                    .arg(base)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                else {
+                    break;
+                };
+                if wait_until_listening(&mut child, port) {
+                    return Some(Daemon { child, port });
+                }
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            eprintln!("note: `git daemon` is not available here, skipping this git:// test");
+            None
+        }
+
+        pub(crate) fn url(&self, name: &str) -> String {
+            format!("git://127.0.0.1:{}/{name}", self.port)
+        }
+    }
+
+    impl Drop for Daemon {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    fn free_port() -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    }
+
+    fn wait_until_listening(child: &mut Child, port: u16) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if !matches!(child.try_wait(), Ok(None)) {
+                return false;
+            }
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return true;
+            }
+            sleep(Duration::from_millis(20));
+        }
+        false
     }
 }
