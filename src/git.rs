@@ -1,0 +1,1293 @@
+//! Registry and index repositories over git2: sync with the remote, stage, commit once, push, retry on races.
+//!
+//! A [`GitRepo`] is a non-bare working copy whose optional remote is `origin`. Every
+//! operation lands its change through [`GitRepo::commit_change`]: the change is written,
+//! exactly the paths it names are staged, one commit is made (none when nothing changed),
+//! and the branch is pushed. When the push is refused because another job moved the remote
+//! branch, the working copy is synced to the remote and the change is applied again on the
+//! new head, so no commit is lost or duplicated.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use git2::build::{CheckoutBuilder, RepoBuilder};
+use git2::{
+    AutotagOption, Commit, Cred, CredentialType, ErrorCode, FetchOptions, FetchPrune, Index,
+    IndexAddOption, ObjectType, Oid, PushOptions, RemoteCallbacks, Repository,
+    RepositoryInitOptions, ResetType, Signature,
+};
+use thiserror::Error;
+
+/// The only remote regis talks to.
+const REMOTE: &str = "origin";
+/// The branch `regis init` creates.
+const INITIAL_BRANCH: &str = "main";
+/// Author and committer when the repository's git config names nobody.
+const FALLBACK_NAME: &str = "regis";
+const FALLBACK_EMAIL: &str = "regis@localhost";
+
+/// Errors of the git layer. Remote URLs in messages never carry credentials.
+#[derive(Debug, Error)]
+pub enum GitError {
+    #[error("`{}` is not a git working copy: {cause}", path.display())]
+    NotAWorkingCopy { path: PathBuf, cause: String },
+    #[error("`{}` is already a git repository: expected a directory without one", path.display())]
+    AlreadyARepository { path: PathBuf },
+    #[error("`{}` exists and is not a bare git repository: expected a new or empty directory for the remote", path.display())]
+    RemoteNotBare { path: PathBuf },
+    #[error("could not clone `{url}` into `{}`: {cause}", path.display())]
+    Clone {
+        url: String,
+        path: PathBuf,
+        cause: String,
+    },
+    #[error("could not fetch from `{url}` into `{}`: {cause}", path.display())]
+    Fetch {
+        url: String,
+        path: PathBuf,
+        cause: String,
+    },
+    #[error("could not push `{branch}` to `{url}`: {cause}")]
+    Push {
+        branch: String,
+        url: String,
+        cause: String,
+    },
+    #[error("push of `{branch}` to `{url}` was rejected: {reason}")]
+    PushRejected {
+        branch: String,
+        url: String,
+        reason: String,
+    },
+    #[error(
+        "gave up after {attempts} attempts to push `{branch}` to `{url}`: the remote branch moved every time, expected it to stay still long enough for a fast-forward push"
+    )]
+    RetriesExhausted {
+        attempts: usize,
+        branch: String,
+        url: String,
+    },
+    #[error("HEAD of `{}` is detached: expected a checked-out branch", path.display())]
+    DetachedHead { path: PathBuf },
+    #[error("path `{}` is not inside the work tree `{}`: expected a relative path without `..` or `.git`", path.display(), workdir.display())]
+    InvalidPath { path: PathBuf, workdir: PathBuf },
+    #[error("could not stage `{}` in `{}`: {cause}", path.display(), workdir.display())]
+    Stage {
+        path: PathBuf,
+        workdir: PathBuf,
+        cause: String,
+    },
+    #[error("could not {action} in `{}`: {cause}", path.display())]
+    Git {
+        action: &'static str,
+        path: PathBuf,
+        cause: String,
+    },
+    #[error("could not {action} `{}`: {cause}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        cause: io::Error,
+    },
+}
+
+/// What [`GitRepo::commit_change`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitOutcome {
+    /// The change left the tree as it was: no commit, nothing pushed.
+    Unchanged,
+    /// One commit was made (hex id); `pushed` is false when there is no remote.
+    Committed {
+        commit: String,
+        pushed: bool,
+        attempts: usize,
+    },
+}
+
+/// How one attempt's push ended, when it did not fail outright.
+enum PushStatus {
+    NoRemote,
+    Pushed,
+    RemoteMoved,
+}
+
+/// What the transport said about one pushed ref.
+enum PushReply {
+    Accepted,
+    /// libgit2 refused before sending: the remote holds commits the local branch lacks.
+    NonFastForward,
+    /// The remote rejected the ref, with its reason.
+    Rejected(String),
+}
+
+/// A non-bare git working copy with an optional `origin` remote.
+pub struct GitRepo {
+    repo: Repository,
+    workdir: PathBuf,
+}
+
+impl fmt::Debug for GitRepo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GitRepo")
+            .field("workdir", &self.workdir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GitRepo {
+    /// Opens the working copy at `dir` (not a parent of it).
+    pub fn open(dir: &Path) -> Result<Self, GitError> {
+        let repo = Repository::open(dir).map_err(|e| GitError::NotAWorkingCopy {
+            path: dir.to_path_buf(),
+            cause: e.message().to_owned(),
+        })?;
+        Self::from_repository(repo, dir)
+    }
+
+    /// `regis init`: `git init` dir (branch `main`), commit every file already in it with
+    /// `message`, create a bare repo at `bare_remote`, add it as `origin`, push, set upstream.
+    pub fn init_with_remote(
+        dir: &Path,
+        bare_remote: &Path,
+        message: &str,
+    ) -> Result<Self, GitError> {
+        if dir.join(".git").exists() {
+            return Err(GitError::AlreadyARepository {
+                path: dir.to_path_buf(),
+            });
+        }
+        let repo = init_repository(dir, false)?;
+        let this = Self::from_repository(repo, dir)?;
+        this.commit_all(message)?;
+        let url = init_bare_remote(bare_remote)?;
+        this.repo
+            .remote(REMOTE, &url)
+            .map_err(this.git_error("add the remote `origin`"))?;
+        this.push_initial()?;
+        this.set_upstream(INITIAL_BRANCH)?;
+        Ok(this)
+    }
+
+    /// Clones `url` into `dir` as a non-bare working copy.
+    pub fn clone(url: &str, dir: &Path) -> Result<Self, GitError> {
+        let mut fetch = FetchOptions::new();
+        fetch.remote_callbacks(auth_callbacks());
+        let repo = RepoBuilder::new()
+            .fetch_options(fetch)
+            .clone(url, dir)
+            .map_err(|e| GitError::Clone {
+                url: redact_url(url),
+                path: dir.to_path_buf(),
+                cause: scrub(e.message(), url),
+            })?;
+        Self::from_repository(repo, dir)
+    }
+
+    /// The root of the working copy.
+    pub fn workdir(&self) -> &Path {
+        &self.workdir
+    }
+
+    /// Whether the repository has an `origin` remote.
+    pub fn has_remote(&self) -> bool {
+        self.repo.find_remote(REMOTE).is_ok()
+    }
+
+    /// Fetches `origin` and hard-resets the current branch, index and tracked files to
+    /// origin's branch of the same name, discarding unpushed commits and stray edits.
+    /// Untracked files are left alone. When origin has no such branch yet (an empty remote),
+    /// the branch keeps its commits and only the tracked files are reset. Without a remote
+    /// this does nothing.
+    pub fn sync(&self) -> Result<(), GitError> {
+        if !self.has_remote() {
+            return Ok(());
+        }
+        let branch = self.branch()?;
+        self.fetch()?;
+        let target = match self.remote_tip(&branch)? {
+            Some(tip) => Some(tip),
+            None => self.head_oid()?,
+        };
+        match target {
+            Some(oid) => self.reset_hard(oid),
+            None => Ok(()),
+        }
+    }
+
+    /// Applies one operation's change and lands it as one commit, retrying on push races.
+    ///
+    /// Each attempt calls `change(workdir)`, which writes files and returns the paths it
+    /// wrote or deleted (relative to the work tree, or absolute inside it); exactly those are
+    /// staged. A change that leaves HEAD's tree as it was returns
+    /// [`CommitOutcome::Unchanged`]. Otherwise one commit is made and pushed to `origin`
+    /// when there is one. If the push is refused because the remote branch moved, the work
+    /// tree is [synced](Self::sync) and the next attempt re-applies the change on the new
+    /// head, so `change` must be written as "make the files contain X". `max_attempts` of 0
+    /// counts as 1.
+    pub fn commit_change<E, F>(
+        &self,
+        message: &str,
+        max_attempts: usize,
+        mut change: F,
+    ) -> Result<CommitOutcome, E>
+    where
+        E: From<GitError>,
+        F: FnMut(&Path) -> Result<Vec<PathBuf>, E>,
+    {
+        let max_attempts = max_attempts.max(1);
+        for attempt in 1..=max_attempts {
+            let paths = change(&self.workdir)?;
+            let Some(commit) = self.commit_paths(message, &paths)? else {
+                return Ok(CommitOutcome::Unchanged);
+            };
+            let pushed = match self.push_head(commit)? {
+                PushStatus::NoRemote => false,
+                PushStatus::Pushed => true,
+                PushStatus::RemoteMoved if attempt < max_attempts => {
+                    self.sync()?;
+                    continue;
+                }
+                PushStatus::RemoteMoved => break,
+            };
+            return Ok(CommitOutcome::Committed {
+                commit: commit.to_string(),
+                pushed,
+                attempts: attempt,
+            });
+        }
+        Err(self.retries_exhausted(max_attempts).into())
+    }
+
+    /// The hex id of the HEAD commit, or `None` while the branch is unborn.
+    pub fn head(&self) -> Result<Option<String>, GitError> {
+        Ok(self.head_oid()?.map(|oid| oid.to_string()))
+    }
+
+    fn from_repository(repo: Repository, dir: &Path) -> Result<Self, GitError> {
+        let Some(workdir) = repo.workdir() else {
+            return Err(GitError::NotAWorkingCopy {
+                path: dir.to_path_buf(),
+                cause: "it is a bare repository".to_owned(),
+            });
+        };
+        // Drop the trailing `/` libgit2 puts on work tree paths.
+        let workdir = workdir.components().collect();
+        Ok(Self { repo, workdir })
+    }
+
+    fn git_error(&self, action: &'static str) -> impl FnOnce(git2::Error) -> GitError + '_ {
+        move |e| GitError::Git {
+            action,
+            path: self.workdir.clone(),
+            cause: e.message().to_owned(),
+        }
+    }
+
+    /// The branch HEAD points at, born or not (`main`, not `refs/heads/main`).
+    fn branch(&self) -> Result<String, GitError> {
+        let head = self
+            .repo
+            .find_reference("HEAD")
+            .map_err(self.git_error("read HEAD"))?;
+        head.symbolic_target()
+            .ok()
+            .flatten()
+            .and_then(|target| target.strip_prefix("refs/heads/"))
+            .map(str::to_owned)
+            .ok_or_else(|| GitError::DetachedHead {
+                path: self.workdir.clone(),
+            })
+    }
+
+    fn head_oid(&self) -> Result<Option<Oid>, GitError> {
+        match self.repo.head() {
+            Ok(head) => Ok(head.target()),
+            Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => Ok(None),
+            Err(e) => Err(self.git_error("read HEAD")(e)),
+        }
+    }
+
+    fn head_commit(&self) -> Result<Option<Commit<'_>>, GitError> {
+        let Some(oid) = self.head_oid()? else {
+            return Ok(None);
+        };
+        let commit = self
+            .repo
+            .find_commit(oid)
+            .map_err(self.git_error("read the HEAD commit"))?;
+        Ok(Some(commit))
+    }
+
+    /// The URL of `origin` without credentials, for messages.
+    fn remote_url(&self) -> String {
+        self.repo
+            .find_remote(REMOTE)
+            .ok()
+            .and_then(|remote| remote.url().ok().map(redact_url))
+            .unwrap_or_else(|| REMOTE.to_owned())
+    }
+
+    fn remote_tip(&self, branch: &str) -> Result<Option<Oid>, GitError> {
+        match self
+            .repo
+            .find_reference(&format!("refs/remotes/{REMOTE}/{branch}"))
+        {
+            Ok(reference) => Ok(reference.target()),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(self.git_error("read the remote-tracking branch")(e)),
+        }
+    }
+
+    fn fetch(&self) -> Result<(), GitError> {
+        let mut remote = self
+            .repo
+            .find_remote(REMOTE)
+            .map_err(self.git_error("find the remote `origin`"))?;
+        let mut options = FetchOptions::new();
+        options
+            .remote_callbacks(auth_callbacks())
+            .prune(FetchPrune::On)
+            .download_tags(AutotagOption::None);
+        let raw_url = remote.url().unwrap_or(REMOTE).to_owned();
+        remote
+            .fetch::<&str>(&[], Some(&mut options), Some("regis: fetch"))
+            .map_err(|e| GitError::Fetch {
+                url: redact_url(&raw_url),
+                path: self.workdir.clone(),
+                cause: scrub(e.message(), &raw_url),
+            })
+    }
+
+    fn reset_hard(&self, oid: Oid) -> Result<(), GitError> {
+        let target = self
+            .repo
+            .find_object(oid, Some(ObjectType::Commit))
+            .map_err(self.git_error("find the commit to reset to"))?;
+        let mut checkout = CheckoutBuilder::new();
+        checkout.force();
+        self.repo
+            .reset(&target, ResetType::Hard, Some(&mut checkout))
+            .map_err(self.git_error("reset the work tree"))
+    }
+
+    fn signature(&self) -> Result<Signature<'static>, GitError> {
+        self.repo
+            .signature()
+            .or_else(|_| Signature::now(FALLBACK_NAME, FALLBACK_EMAIL))
+            .map_err(self.git_error("make a commit signature"))
+    }
+
+    /// Commits HEAD's tree plus exactly `paths` as they are in the work tree (anything else
+    /// staged before is unstaged); `None` when the tree is unchanged.
+    fn commit_paths(&self, message: &str, paths: &[PathBuf]) -> Result<Option<Oid>, GitError> {
+        let parent = self.head_commit()?;
+        let mut index = self.index_at(parent.as_ref())?;
+        for path in paths {
+            self.stage(&mut index, path)?;
+        }
+        index.write().map_err(self.git_error("write the index"))?;
+        let tree_id = index
+            .write_tree()
+            .map_err(self.git_error("write the tree"))?;
+        let unchanged = match &parent {
+            Some(parent) => parent.tree_id() == tree_id,
+            None => index.is_empty(),
+        };
+        if unchanged {
+            return Ok(None);
+        }
+        self.commit_tree(message, tree_id, parent.as_ref())
+            .map(Some)
+    }
+
+    /// The repository's index, reset to the tree of `commit` (emptied when there is none).
+    fn index_at(&self, commit: Option<&Commit<'_>>) -> Result<Index, GitError> {
+        let mut index = self
+            .repo
+            .index()
+            .map_err(self.git_error("open the index"))?;
+        let reset = match commit {
+            Some(commit) => commit.tree().and_then(|tree| index.read_tree(&tree)),
+            None => index.clear(),
+        };
+        reset.map_err(self.git_error("reset the index to HEAD"))?;
+        Ok(index)
+    }
+
+    fn commit_tree(
+        &self,
+        message: &str,
+        tree_id: Oid,
+        parent: Option<&Commit<'_>>,
+    ) -> Result<Oid, GitError> {
+        let tree = self
+            .repo
+            .find_tree(tree_id)
+            .map_err(self.git_error("read the tree"))?;
+        let signature = self.signature()?;
+        let parents: Vec<&Commit<'_>> = parent.into_iter().collect();
+        self.repo
+            .commit(
+                Some("HEAD"),
+                &signature,
+                &signature,
+                message,
+                &tree,
+                &parents,
+            )
+            .map_err(self.git_error("commit"))
+    }
+
+    /// Commits every file in the work tree (the first commit of `regis init`).
+    fn commit_all(&self, message: &str) -> Result<Oid, GitError> {
+        let mut index = self
+            .repo
+            .index()
+            .map_err(self.git_error("open the index"))?;
+        index
+            .add_all(["*"], IndexAddOption::DEFAULT, None)
+            .map_err(self.git_error("stage the files"))?;
+        index.write().map_err(self.git_error("write the index"))?;
+        let tree_id = index
+            .write_tree()
+            .map_err(self.git_error("write the tree"))?;
+        self.commit_tree(message, tree_id, None)
+    }
+
+    /// Stages one path: added if it exists, removed from the index if it does not.
+    fn stage(&self, index: &mut Index, path: &Path) -> Result<(), GitError> {
+        let relative = self.relative(path)?;
+        let absolute = self.workdir.join(&relative);
+        let staged = match fs::symlink_metadata(&absolute) {
+            Ok(meta) if meta.is_dir() => index
+                .add_all([&relative], IndexAddOption::DEFAULT, None)
+                .and_then(|()| index.update_all([&relative], None)),
+            Ok(_) => index.add_path(&relative),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => index
+                .remove_path(&relative)
+                .and_then(|()| index.remove_dir(&relative, 0)),
+            Err(cause) => {
+                return Err(GitError::Io {
+                    action: "inspect",
+                    path: absolute,
+                    cause,
+                });
+            }
+        };
+        staged.map_err(|e| GitError::Stage {
+            path: relative,
+            workdir: self.workdir.clone(),
+            cause: e.message().to_owned(),
+        })
+    }
+
+    /// `path` relative to the work tree, checked to stay inside it and out of `.git`.
+    fn relative(&self, path: &Path) -> Result<PathBuf, GitError> {
+        let invalid = || GitError::InvalidPath {
+            path: path.to_path_buf(),
+            workdir: self.workdir.clone(),
+        };
+        let stripped = path.strip_prefix(&self.workdir).unwrap_or(path);
+        let mut relative = PathBuf::new();
+        for component in stripped.components() {
+            match component {
+                Component::Normal(part) if relative.as_os_str().is_empty() && part == ".git" => {
+                    return Err(invalid());
+                }
+                Component::Normal(part) => relative.push(part),
+                Component::CurDir => {}
+                _ => return Err(invalid()),
+            }
+        }
+        if relative.as_os_str().is_empty() {
+            return Err(invalid());
+        }
+        Ok(relative)
+    }
+
+    /// Pushes the current branch, whose tip is `commit`, to origin.
+    fn push_head(&self, commit: Oid) -> Result<PushStatus, GitError> {
+        if !self.has_remote() {
+            return Ok(PushStatus::NoRemote);
+        }
+        let branch = self.branch()?;
+        match self.push_branch(&branch)? {
+            PushReply::Accepted => Ok(PushStatus::Pushed),
+            PushReply::NonFastForward => Ok(PushStatus::RemoteMoved),
+            PushReply::Rejected(_) if self.remote_moved(&branch, commit)? => {
+                Ok(PushStatus::RemoteMoved)
+            }
+            PushReply::Rejected(reason) => Err(GitError::PushRejected {
+                branch,
+                url: self.remote_url(),
+                reason,
+            }),
+        }
+    }
+
+    /// Pushes `branch` to the same name on origin.
+    fn push_branch(&self, branch: &str) -> Result<PushReply, GitError> {
+        let refname = format!("refs/heads/{branch}");
+        let mut remote = self
+            .repo
+            .find_remote(REMOTE)
+            .map_err(self.git_error("find the remote `origin`"))?;
+        let raw_url = remote.url().unwrap_or(REMOTE).to_owned();
+        let rejection = RefCell::new(None);
+        let pushed = {
+            let mut callbacks = auth_callbacks();
+            callbacks.push_update_reference(|reference, status| {
+                if let Some(status) = status {
+                    *rejection.borrow_mut() = Some(format!("`{reference}`: {status}"));
+                }
+                Ok(())
+            });
+            let mut options = PushOptions::new();
+            options.remote_callbacks(callbacks);
+            remote.push(&[format!("{refname}:{refname}")], Some(&mut options))
+        };
+        match pushed {
+            Ok(()) => Ok(rejection
+                .into_inner()
+                .map_or(PushReply::Accepted, PushReply::Rejected)),
+            Err(e) if e.code() == ErrorCode::NotFastForward => Ok(PushReply::NonFastForward),
+            Err(e) => Err(GitError::Push {
+                branch: branch.to_owned(),
+                url: redact_url(&raw_url),
+                cause: scrub(e.message(), &raw_url),
+            }),
+        }
+    }
+
+    /// After a rejected push: whether origin's branch now holds commits that `commit` lacks.
+    fn remote_moved(&self, branch: &str, commit: Oid) -> Result<bool, GitError> {
+        self.fetch()?;
+        let Some(tip) = self.remote_tip(branch)? else {
+            return Ok(false);
+        };
+        let contained = tip == commit
+            || self
+                .repo
+                .graph_descendant_of(commit, tip)
+                .map_err(self.git_error("compare with the remote branch"))?;
+        Ok(!contained)
+    }
+
+    fn push_initial(&self) -> Result<(), GitError> {
+        let rejected = |reason: String| GitError::PushRejected {
+            branch: INITIAL_BRANCH.to_owned(),
+            url: self.remote_url(),
+            reason,
+        };
+        match self.push_branch(INITIAL_BRANCH)? {
+            PushReply::Accepted => Ok(()),
+            PushReply::NonFastForward => Err(rejected(format!(
+                "the remote already has a different `{INITIAL_BRANCH}`, expected an empty remote"
+            ))),
+            PushReply::Rejected(reason) => Err(rejected(reason)),
+        }
+    }
+
+    fn set_upstream(&self, branch: &str) -> Result<(), GitError> {
+        let head = self.head_oid()?.ok_or_else(|| {
+            self.git_error("set the upstream")(git2::Error::from_str("no commit"))
+        })?;
+        self.repo
+            .reference(
+                &format!("refs/remotes/{REMOTE}/{branch}"),
+                head,
+                true,
+                "regis: init",
+            )
+            .map_err(self.git_error("create the remote-tracking branch"))?;
+        let mut local = self
+            .repo
+            .find_branch(branch, git2::BranchType::Local)
+            .map_err(self.git_error("find the branch"))?;
+        local
+            .set_upstream(Some(&format!("{REMOTE}/{branch}")))
+            .map_err(self.git_error("set the upstream"))
+    }
+
+    fn retries_exhausted(&self, attempts: usize) -> GitError {
+        GitError::RetriesExhausted {
+            attempts,
+            branch: self.branch().unwrap_or_default(),
+            url: self.remote_url(),
+        }
+    }
+}
+
+/// `git init` (bare or not) with `main` as the initial branch, creating `dir` if needed.
+fn init_repository(dir: &Path, bare: bool) -> Result<Repository, GitError> {
+    let mut options = RepositoryInitOptions::new();
+    options.bare(bare).mkpath(true).initial_head(INITIAL_BRANCH);
+    Repository::init_opts(dir, &options).map_err(|e| GitError::Git {
+        action: "initialise a repository",
+        path: dir.to_path_buf(),
+        cause: e.message().to_owned(),
+    })
+}
+
+/// Creates (or reuses) the bare repository at `path`; returns its absolute path as a URL.
+fn init_bare_remote(path: &Path) -> Result<String, GitError> {
+    let not_bare = || GitError::RemoteNotBare {
+        path: path.to_path_buf(),
+    };
+    let occupied = fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_some());
+    if occupied && Repository::open_bare(path).is_err() {
+        return Err(not_bare());
+    }
+    init_repository(path, true)?;
+    let absolute = path.canonicalize().map_err(|cause| GitError::Io {
+        action: "resolve",
+        path: path.to_path_buf(),
+        cause,
+    })?;
+    absolute.to_str().map(str::to_owned).ok_or_else(not_bare)
+}
+
+/// Callbacks that answer one credential request from the git credential helpers.
+fn auth_callbacks<'a>() -> RemoteCallbacks<'a> {
+    let mut callbacks = RemoteCallbacks::new();
+    let mut asked = false;
+    callbacks.credentials(move |url, username, allowed| {
+        if asked {
+            return Err(git2::Error::from_str("authentication failed"));
+        }
+        asked = true;
+        if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
+            let config = git2::Config::open_default()?;
+            return Cred::credential_helper(&config, url, username);
+        }
+        if allowed.contains(CredentialType::DEFAULT) {
+            return Cred::default();
+        }
+        Err(git2::Error::from_str("no supported credential type"))
+    });
+    callbacks
+}
+
+/// `url` without any `user:password@` part, for messages.
+pub fn redact_url(url: &str) -> String {
+    match userinfo(url) {
+        Some(info) => url.replacen(&format!("{info}@"), "", 1),
+        None => url.to_owned(),
+    }
+}
+
+/// `text` with the credentials of `url` removed wherever they appear.
+pub(crate) fn scrub(text: &str, url: &str) -> String {
+    match userinfo(url) {
+        Some(info) => text.replace(&format!("{info}@"), "").replace(info, "***"),
+        None => text.to_owned(),
+    }
+}
+
+/// The `user:password` part of `scheme://user:password@host/…`, if any.
+fn userinfo(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let (info, _) = authority.rsplit_once('@')?;
+    (!info.is_empty()).then_some(info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::Daemon;
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+    use tempfile::TempDir;
+
+    type Change = Box<dyn FnMut(&Path) -> Result<Vec<PathBuf>, GitError>>;
+
+    /// A registry working copy made by `init_with_remote`, and its bare remote.
+    struct Upstream {
+        root: TempDir,
+        bare: PathBuf,
+        registry: GitRepo,
+    }
+
+    fn upstream() -> Upstream {
+        let root = TempDir::new().unwrap();
+        let dir = root.path().join("registry");
+        fs::create_dir(&dir).unwrap();
+        fs::write(dir.join("README.md"), "registry\n").unwrap();
+        let bare = root.path().join("remote.git");
+        let registry = GitRepo::init_with_remote(&dir, &bare, "init").unwrap();
+        Upstream {
+            root,
+            bare,
+            registry,
+        }
+    }
+
+    impl Upstream {
+        fn clone_from(&self, url: &str, name: &str) -> GitRepo {
+            GitRepo::clone(url, &self.root.path().join(name)).unwrap()
+        }
+
+        fn clone_as(&self, name: &str) -> GitRepo {
+            self.clone_from(&format!("file://{}", self.bare.display()), name)
+        }
+
+        fn messages(&self) -> Vec<String> {
+            remote_messages(&self.bare)
+        }
+
+        fn file(&self, path: &str) -> Option<String> {
+            remote_file(&self.bare, path)
+        }
+    }
+
+    /// Commit messages on the bare remote's `main`, newest first.
+    fn remote_messages(bare: &Path) -> Vec<String> {
+        let repo = Repository::open_bare(bare).unwrap();
+        let mut walk = repo.revwalk().unwrap();
+        walk.push_ref("refs/heads/main").unwrap();
+        walk.map(|oid| {
+            let commit = repo.find_commit(oid.unwrap()).unwrap();
+            commit.message().unwrap().to_owned()
+        })
+        .collect()
+    }
+
+    /// A file's content at the bare remote's `main`.
+    fn remote_file(bare: &Path, path: &str) -> Option<String> {
+        let repo = Repository::open_bare(bare).unwrap();
+        let tree = repo
+            .revparse_single("main^{tree}")
+            .unwrap()
+            .peel_to_tree()
+            .unwrap();
+        let entry = tree.get_path(Path::new(path)).ok()?;
+        let blob = repo.find_blob(entry.id()).unwrap();
+        Some(String::from_utf8(blob.content().to_vec()).unwrap())
+    }
+
+    /// A change that makes `path` contain `content`.
+    fn write(path: &str, content: &str) -> Change {
+        let (path, content) = (path.to_owned(), content.to_owned());
+        Box::new(move |dir| {
+            let file = dir.join(&path);
+            fs::create_dir_all(file.parent().unwrap()).unwrap();
+            fs::write(file, &content).unwrap();
+            Ok(vec![PathBuf::from(&path)])
+        })
+    }
+
+    fn committed(outcome: &CommitOutcome) -> (bool, usize) {
+        match outcome {
+            CommitOutcome::Committed {
+                pushed, attempts, ..
+            } => (*pushed, *attempts),
+            CommitOutcome::Unchanged => panic!("expected a commit, got {outcome:?}"),
+        }
+    }
+
+    fn install_hook(bare: &Path, name: &str, script: &str) {
+        let hooks = bare.join("hooks");
+        fs::create_dir_all(&hooks).unwrap();
+        let hook = hooks.join(name);
+        fs::write(&hook, script).unwrap();
+        fs::set_permissions(&hook, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    /// A pre-receive hook that, once, lands a commit adding `racer.txt` on `main` while the
+    /// push is in flight, so receive-pack rejects the pushed ref (reported per ref).
+    const RACING_HOOK: &str = r#"#!/bin/sh
+[ -e "$GIT_DIR/race-once" ] || exit 0
+rm -f "$GIT_DIR/race-once"
+unset GIT_QUARANTINE_PATH GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES
+tip=$(git rev-parse refs/heads/main) || exit 1
+blob=$(echo racer | git hash-object -w --stdin) || exit 1
+tree=$( (git ls-tree "$tip"; printf '100644 blob %s\tracer.txt\n' "$blob") | git mktree) || exit 1
+commit=$(echo racer | GIT_AUTHOR_NAME=racer GIT_AUTHOR_EMAIL=racer@localhost \
+  GIT_COMMITTER_NAME=racer GIT_COMMITTER_EMAIL=racer@localhost \
+  git commit-tree "$tree" -p "$tip") || exit 1
+git update-ref refs/heads/main "$commit" "$tip" || exit 1
+exit 0
+"#;
+
+    #[test]
+    fn init_with_remote_pushes_main_and_sets_upstream() {
+        let up = upstream();
+        assert_eq!(up.messages(), ["init"]);
+        assert_eq!(up.file("README.md").as_deref(), Some("registry\n"));
+        assert!(up.registry.has_remote());
+        let repo = &up.registry.repo;
+        let branch = repo.find_branch("main", git2::BranchType::Local).unwrap();
+        let upstream = branch.upstream().unwrap();
+        assert_eq!(upstream.name().unwrap(), Some("origin/main"));
+        assert_eq!(
+            up.registry.workdir().canonicalize().unwrap(),
+            up.root.path().join("registry").canonicalize().unwrap()
+        );
+    }
+
+    #[test]
+    fn init_with_remote_refuses_an_existing_repository() {
+        let up = upstream();
+        let other = up.root.path().join("other.git");
+        let err = GitRepo::init_with_remote(up.registry.workdir(), &other, "init").unwrap_err();
+        assert!(matches!(err, GitError::AlreadyARepository { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .ends_with("is already a git repository: expected a directory without one")
+        );
+    }
+
+    #[test]
+    fn open_names_the_directory_that_is_not_a_working_copy() {
+        let dir = TempDir::new().unwrap();
+        let err = GitRepo::open(dir.path()).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.starts_with(&format!(
+                "`{}` is not a git working copy: ",
+                dir.path().display()
+            )),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn commit_change_commits_and_pushes_then_skips_identical_content() {
+        let up = upstream();
+        let outcome = up
+            .registry
+            .commit_change("add a", 3, write("metadata/a.json", "{}\n"))
+            .unwrap();
+        assert_eq!(committed(&outcome), (true, 1));
+        let CommitOutcome::Committed { commit, .. } = &outcome else {
+            unreachable!()
+        };
+        assert_eq!(up.registry.head().unwrap().as_ref(), Some(commit));
+        assert_eq!(up.messages(), ["add a", "init"]);
+        assert_eq!(up.file("metadata/a.json").as_deref(), Some("{}\n"));
+
+        let again = up
+            .registry
+            .commit_change("add a", 3, write("metadata/a.json", "{}\n"))
+            .unwrap();
+        assert_eq!(again, CommitOutcome::Unchanged);
+        assert_eq!(up.messages(), ["add a", "init"]);
+        assert_eq!(up.registry.head().unwrap().as_ref(), Some(commit));
+    }
+
+    #[test]
+    fn commit_change_stages_deletions_of_files_and_directories() {
+        let up = upstream();
+        let mut add = |dir: &Path| -> Result<Vec<PathBuf>, GitError> {
+            fs::create_dir_all(dir.join("index/ab")).unwrap();
+            fs::write(dir.join("index/ab/abc"), "1\n").unwrap();
+            fs::write(dir.join("index/ab/abd"), "2\n").unwrap();
+            fs::write(dir.join("top.txt"), "top\n").unwrap();
+            Ok(vec![PathBuf::from("index"), dir.join("top.txt")])
+        };
+        up.registry.commit_change("add", 1, &mut add).unwrap();
+        assert_eq!(up.file("index/ab/abd").as_deref(), Some("2\n"));
+        assert_eq!(up.file("top.txt").as_deref(), Some("top\n"));
+
+        let remove = |dir: &Path| -> Result<Vec<PathBuf>, GitError> {
+            fs::remove_dir_all(dir.join("index")).unwrap();
+            fs::remove_file(dir.join("top.txt")).unwrap();
+            Ok(vec![PathBuf::from("index"), PathBuf::from("./top.txt")])
+        };
+        let outcome = up.registry.commit_change("remove", 1, remove).unwrap();
+        assert_eq!(committed(&outcome), (true, 1));
+        assert_eq!(up.file("index/ab/abc"), None);
+        assert_eq!(up.file("top.txt"), None);
+        assert_eq!(up.file("README.md").as_deref(), Some("registry\n"));
+        assert_eq!(up.messages(), ["remove", "add", "init"]);
+    }
+
+    #[test]
+    fn commit_change_stages_only_the_named_paths() {
+        let up = upstream();
+        let workdir = up.registry.workdir();
+        fs::write(workdir.join("stray.txt"), "stray\n").unwrap();
+        fs::write(workdir.join("staged.txt"), "staged\n").unwrap();
+        let mut index = up.registry.repo.index().unwrap();
+        index.add_path(Path::new("staged.txt")).unwrap();
+        index.write().unwrap();
+        up.registry
+            .commit_change("add a", 1, write("a.txt", "a\n"))
+            .unwrap();
+        assert_eq!(up.file("a.txt").as_deref(), Some("a\n"));
+        assert_eq!(up.file("stray.txt"), None);
+        assert_eq!(up.file("staged.txt"), None);
+        assert_eq!(up.file("README.md").as_deref(), Some("registry\n"));
+    }
+
+    #[test]
+    fn commit_change_rejects_paths_outside_the_work_tree() {
+        let up = upstream();
+        for bad in ["../escape.txt", "/etc/passwd", ".git/config", ""] {
+            let change =
+                |_: &Path| -> Result<Vec<PathBuf>, GitError> { Ok(vec![PathBuf::from(bad)]) };
+            let err = up.registry.commit_change("bad", 1, change).unwrap_err();
+            assert!(matches!(err, GitError::InvalidPath { .. }), "{bad}: {err}");
+        }
+        assert_eq!(up.messages(), ["init"]);
+    }
+
+    #[test]
+    fn commit_change_uses_the_configured_author() {
+        let up = upstream();
+        let mut config = up.registry.repo.config().unwrap();
+        config.set_str("user.name", "Ada").unwrap();
+        config.set_str("user.email", "ada@example.org").unwrap();
+        up.registry
+            .commit_change("add a", 1, write("a.txt", "a\n"))
+            .unwrap();
+        let head = up.registry.head_commit().unwrap().unwrap();
+        assert_eq!(head.author().name().unwrap(), "Ada");
+        assert_eq!(head.committer().email().unwrap(), "ada@example.org");
+    }
+
+    #[test]
+    fn commit_change_without_a_remote_commits_locally() {
+        let dir = TempDir::new().unwrap();
+        init_repository(dir.path(), false).unwrap();
+        let repo = GitRepo::open(dir.path()).unwrap();
+        assert!(!repo.has_remote());
+        repo.sync().unwrap();
+        assert_eq!(repo.head().unwrap(), None);
+        let outcome = repo
+            .commit_change("first", 3, write("a.txt", "a\n"))
+            .unwrap();
+        assert_eq!(committed(&outcome), (false, 1));
+        assert!(repo.head().unwrap().is_some());
+        let empty = |_: &Path| -> Result<Vec<PathBuf>, GitError> { Ok(vec![]) };
+        assert_eq!(
+            repo.commit_change("nothing", 3, empty).unwrap(),
+            CommitOutcome::Unchanged
+        );
+    }
+
+    #[test]
+    fn commit_change_returns_the_change_error() {
+        #[derive(Debug)]
+        enum OpError {
+            Git,
+            Change,
+        }
+        impl From<GitError> for OpError {
+            fn from(_: GitError) -> Self {
+                OpError::Git
+            }
+        }
+        let up = upstream();
+        let change = |_: &Path| -> Result<Vec<PathBuf>, OpError> { Err(OpError::Change) };
+        let err = up.registry.commit_change("x", 3, change).unwrap_err();
+        assert!(matches!(err, OpError::Change));
+        let bad = |_: &Path| -> Result<Vec<PathBuf>, OpError> { Ok(vec![PathBuf::from("../x")]) };
+        assert!(matches!(
+            up.registry.commit_change("x", 3, bad).unwrap_err(),
+            OpError::Git
+        ));
+    }
+
+    #[test]
+    fn a_stale_clone_syncs_and_reapplies_after_a_rejected_push() {
+        let up = upstream();
+        let a = up.clone_as("a");
+        let b = up.clone_as("b");
+        let first = a.commit_change("add a", 3, write("a.txt", "a\n")).unwrap();
+        assert_eq!(committed(&first), (true, 1));
+
+        let mut calls = 0;
+        let mut change = write("b.txt", "b\n");
+        let outcome = b
+            .commit_change("add b", 3, |dir: &Path| {
+                calls += 1;
+                change(dir)
+            })
+            .unwrap();
+        assert_eq!(committed(&outcome), (true, 2));
+        assert_eq!(calls, 2);
+        assert_eq!(up.messages(), ["add b", "add a", "init"]);
+        assert_eq!(up.file("a.txt").as_deref(), Some("a\n"));
+        assert_eq!(up.file("b.txt").as_deref(), Some("b\n"));
+        assert_eq!(
+            fs::read_to_string(b.workdir().join("a.txt")).unwrap(),
+            "a\n"
+        );
+    }
+
+    #[test]
+    fn a_race_whose_result_is_already_on_the_remote_is_unchanged() {
+        let up = upstream();
+        let a = up.clone_as("a");
+        let b = up.clone_as("b");
+        a.commit_change("add x (a)", 3, write("x.txt", "x\n"))
+            .unwrap();
+        let outcome = b
+            .commit_change("add x (b)", 3, write("x.txt", "x\n"))
+            .unwrap();
+        assert_eq!(outcome, CommitOutcome::Unchanged);
+        assert_eq!(up.messages(), ["add x (a)", "init"]);
+        assert_eq!(b.head().unwrap(), a.head().unwrap());
+    }
+
+    #[test]
+    fn commit_change_gives_up_after_max_attempts() {
+        let up = upstream();
+        let a = up.clone_as("a");
+        let b = up.clone_as("b");
+        let mut round = 0;
+        let mut change = write("b.txt", "b\n");
+        let err = b
+            .commit_change("add b", 2, |dir: &Path| {
+                round += 1;
+                a.sync()?;
+                a.commit_change("racer", 1, write(&format!("racer{round}.txt"), "r\n"))?;
+                change(dir)
+            })
+            .unwrap_err();
+        assert_eq!(round, 2);
+        assert!(
+            matches!(err, GitError::RetriesExhausted { attempts: 2, .. }),
+            "{err}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.starts_with("gave up after 2 attempts to push `main` to `"),
+            "{message}"
+        );
+        assert_eq!(up.messages(), ["racer", "racer", "init"]);
+        assert_eq!(up.file("b.txt"), None);
+    }
+
+    #[test]
+    fn sync_discards_unpushed_commits_and_dirty_files() {
+        let up = upstream();
+        let a = up.clone_as("a");
+        a.commit_paths(
+            "local only",
+            &[write("local.txt", "l\n")(a.workdir()).unwrap()[0].clone()],
+        )
+        .unwrap()
+        .unwrap();
+        fs::write(a.workdir().join("README.md"), "dirty\n").unwrap();
+        up.registry
+            .commit_change("remote", 1, write("remote.txt", "r\n"))
+            .unwrap();
+
+        a.sync().unwrap();
+        assert_eq!(a.head().unwrap(), up.registry.head().unwrap());
+        assert!(!a.workdir().join("local.txt").exists());
+        assert_eq!(
+            fs::read_to_string(a.workdir().join("README.md")).unwrap(),
+            "registry\n"
+        );
+        assert_eq!(
+            fs::read_to_string(a.workdir().join("remote.txt")).unwrap(),
+            "r\n"
+        );
+        let statuses = a.repo.statuses(None).unwrap();
+        assert!(statuses.is_empty());
+    }
+
+    #[test]
+    fn a_clone_of_an_empty_remote_syncs_and_pushes_the_first_commit() {
+        let root = TempDir::new().unwrap();
+        let bare = root.path().join("empty.git");
+        init_repository(&bare, true).unwrap();
+        let url = bare.to_str().unwrap();
+        let a = GitRepo::clone(url, &root.path().join("a")).unwrap();
+        assert_eq!(a.head().unwrap(), None);
+        a.sync().unwrap();
+        let outcome = a.commit_change("first", 3, write("a.txt", "a\n")).unwrap();
+        assert_eq!(committed(&outcome), (true, 1));
+        let branch = a.branch().unwrap();
+        let remote = Repository::open_bare(&bare).unwrap();
+        let tip = remote
+            .refname_to_id(&format!("refs/heads/{branch}"))
+            .unwrap();
+        assert_eq!(Some(tip.to_string()), a.head().unwrap());
+
+        let b = GitRepo::clone(url, &root.path().join("b")).unwrap();
+        b.sync().unwrap();
+        assert_eq!(b.head().unwrap(), a.head().unwrap());
+    }
+
+    #[test]
+    fn clone_of_a_missing_path_names_it() {
+        let root = TempDir::new().unwrap();
+        let missing = root.path().join("missing.git");
+        let url = missing.to_str().unwrap();
+        let err = GitRepo::clone(url, &root.path().join("a")).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with(&format!("could not clone `{url}` into `")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn races_over_git_daemon_are_retried() {
+        let up = upstream();
+        let Some(daemon) = Daemon::start(up.root.path()) else {
+            return;
+        };
+        let url = daemon.url("remote.git");
+        let a = up.clone_from(&url, "a");
+        let b = up.clone_from(&url, "b");
+
+        // Plain race: libgit2 sees the stale remote ref and refuses before sending.
+        a.commit_change("add a", 3, write("a.txt", "a\n")).unwrap();
+        let outcome = b.commit_change("add b", 3, write("b.txt", "b\n")).unwrap();
+        assert_eq!(committed(&outcome), (true, 2));
+        assert_eq!(up.messages(), ["add b", "add a", "init"]);
+
+        // In-flight race: the remote moves during the push and rejects the ref itself.
+        install_hook(&up.bare, "pre-receive", RACING_HOOK);
+        fs::write(up.bare.join("race-once"), "").unwrap();
+        let mut calls = 0;
+        let mut change = write("c.txt", "c\n");
+        let outcome = b
+            .commit_change("add c", 3, |dir: &Path| {
+                calls += 1;
+                change(dir)
+            })
+            .unwrap();
+        assert_eq!(committed(&outcome), (true, 2));
+        assert_eq!(calls, 2);
+        assert_eq!(
+            up.messages(),
+            ["add c", "racer\n", "add b", "add a", "init"]
+        );
+        assert_eq!(up.file("racer.txt").as_deref(), Some("racer\n"));
+        assert_eq!(up.file("c.txt").as_deref(), Some("c\n"));
+    }
+
+    #[test]
+    fn a_rejection_without_a_race_is_returned_at_once() {
+        let up = upstream();
+        let Some(daemon) = Daemon::start(up.root.path()) else {
+            return;
+        };
+        let b = up.clone_from(&daemon.url("remote.git"), "b");
+        install_hook(&up.bare, "pre-receive", "#!/bin/sh\nexit 1\n");
+        let mut calls = 0;
+        let mut change = write("b.txt", "b\n");
+        let err = b
+            .commit_change("add b", 3, |dir: &Path| {
+                calls += 1;
+                change(dir)
+            })
+            .unwrap_err();
+        assert_eq!(calls, 1);
+        assert!(matches!(err, GitError::PushRejected { .. }), "{err}");
+        let message = err.to_string();
+        assert!(
+            message.starts_with("push of `main` to `git://127.0.0.1:"),
+            "{message}"
+        );
+        assert!(message.contains("pre-receive hook declined"), "{message}");
+        assert_eq!(up.messages(), ["init"]);
+    }
+
+    #[test]
+    fn urls_lose_their_credentials() {
+        let url = "https://user:s3cret@github.com/owner/repo.git";
+        assert_eq!(redact_url(url), "https://github.com/owner/repo.git");
+        assert_eq!(redact_url("https://tok@host/x"), "https://host/x");
+        assert_eq!(
+            redact_url("https://github.com/a/b@c"),
+            "https://github.com/a/b@c"
+        );
+        assert_eq!(
+            redact_url("git@github.com:a/b.git"),
+            "git@github.com:a/b.git"
+        );
+        assert_eq!(redact_url("/plain/path"), "/plain/path");
+        assert_eq!(
+            scrub(&format!("failed for {url}; user:s3cret rejected"), url),
+            "failed for https://github.com/owner/repo.git; *** rejected"
+        );
+    }
+}
+
+/// Test support shared with other modules' tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::net::{TcpListener, TcpStream};
+    use std::path::Path;
+    use std::process::{Child, Command, Stdio};
+    use std::thread::sleep;
+    use std::time::{Duration, Instant};
+
+    /// A `git daemon` serving `base` over git:// (push enabled), killed on drop.
+    pub(crate) struct Daemon {
+        child: Child,
+        port: u16,
+    }
+
+    impl Daemon {
+        /// `None` (with a note) when `git daemon` cannot run here.
+        pub(crate) fn start(base: &Path) -> Option<Daemon> {
+            for _ in 0..3 {
+                let port = free_port();
+                let Ok(mut child) = Command::new("git")
+                    .arg("daemon")
+                    .arg("--reuseaddr")
+                    .arg("--listen=127.0.0.1")
+                    .arg(format!("--port={port}"))
+                    .arg(format!("--base-path={}", base.display()))
+                    .arg("--export-all")
+                    .arg("--enable=receive-pack")
+                    .arg(base)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                else {
+                    break;
+                };
+                if wait_until_listening(&mut child, port) {
+                    return Some(Daemon { child, port });
+                }
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            eprintln!("note: `git daemon` is not available here, skipping this git:// test");
+            None
+        }
+
+        pub(crate) fn url(&self, name: &str) -> String {
+            format!("git://127.0.0.1:{}/{name}", self.port)
+        }
+    }
+
+    impl Drop for Daemon {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    fn free_port() -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    }
+
+    fn wait_until_listening(child: &mut Child, port: u16) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if !matches!(child.try_wait(), Ok(None)) {
+                return false;
+            }
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return true;
+            }
+            sleep(Duration::from_millis(20));
+        }
+        false
+    }
+}
