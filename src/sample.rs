@@ -163,7 +163,7 @@ pub fn write_repo(dir: &Path, files: &[(String, Vec<u8>)], message: &str, tag: &
     let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
     let parents: Vec<&git2::Commit> = parent.iter().collect();
     let oid = repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)?;
-    repo.tag_lightweight(tag, repo.find_object(oid, None)?.as_ref(), true)?;
+    repo.tag_lightweight(tag, &repo.find_object(oid, None)?, true)?;
     Ok(oid.to_string())
 }
 
