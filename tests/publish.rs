@@ -214,6 +214,19 @@ fn a_published_version_never_changes() {
     );
 }
 
+/// Incompressible bytes (xorshift64).
+fn noise(n: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
 #[test]
 fn packaging_limits_and_layout_problems_are_refused() {
     let t = TestRegistry::with_config(|c| {
@@ -222,8 +235,7 @@ fn packaging_limits_and_layout_problems_are_refused() {
     });
     // Incompressible content over the limit.
     let mut big = t.package("big", "1.0.0", &[]);
-    let noise: Vec<u8> = (0..6_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-    big.files.push(("src/Data.purs".into(), noise));
+    big.files.push(("src/Data.purs".into(), noise(6_000)));
     t.push_source(&big);
     let e = refused(&t, &big.payload(true));
     assert!(e.contains("more than the limit of 2000 bytes"), "{e}");
@@ -250,8 +262,7 @@ fn packaging_limits_and_layout_problems_are_refused() {
 
     // Close to the limit: published, with a warning.
     let mut medium = t.package("medium", "1.0.0", &[]);
-    let noise: Vec<u8> = (0..1_200u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-    medium.files.push(("src/Data.purs".into(), noise));
+    medium.files.push(("src/Data.purs".into(), noise(1_200)));
     let r = t.release(&medium);
     assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
 }
