@@ -95,7 +95,14 @@ struct Audit {
 }
 
 impl Audit {
-    fn add(&mut self, kind: FindingKind, file: &str, package: Option<&PackageName>, version: Option<&Version>, message: String) {
+    fn add(
+        &mut self,
+        kind: FindingKind,
+        file: &str,
+        package: Option<&PackageName>,
+        version: Option<&Version>,
+        message: String,
+    ) {
         self.findings.push(Finding {
             file: file.to_owned(),
             package: package.cloned(),
@@ -105,7 +112,13 @@ impl Audit {
         });
     }
 
-    fn canonical(&mut self, file: &str, package: Option<&PackageName>, original: &str, canonical: &str) {
+    fn canonical(
+        &mut self,
+        file: &str,
+        package: Option<&PackageName>,
+        original: &str,
+        canonical: &str,
+    ) {
         if original != canonical {
             let line = first_difference(original, canonical);
             self.add(
@@ -132,13 +145,19 @@ fn first_difference(a: &str, b: &str) -> usize {
 }
 
 /// Audit `registry` and `index`, and `storage` when given.
-pub fn run(registry: &RegistryDir, index: &IndexDir, storage: Option<&dyn Storage>) -> Result<Report, CheckError> {
+pub fn run(
+    registry: &RegistryDir,
+    index: &IndexDir,
+    storage: Option<&dyn Storage>,
+) -> Result<Report, CheckError> {
     for (dir, what) in [(registry.root(), "registry"), (index.root(), "index")] {
         if !dir.is_dir() {
             return Err(CheckError::NotADirectory(dir.to_path_buf(), what));
         }
     }
-    let mut audit = Audit { findings: Vec::new() };
+    let mut audit = Audit {
+        findings: Vec::new(),
+    };
     let metadata = load_metadata(registry, &mut audit)?;
     let view = load_index(index, &mut audit)?;
     let sets = load_package_sets(registry, &mut audit)?;
@@ -183,17 +202,30 @@ fn load_metadata(registry: &RegistryDir, audit: &mut Audit) -> Result<Loaded, Ch
                 audit.canonical(&file, Some(&name), &text, &m.to_json());
                 out.insert(name, (file, m));
             }
-            Err(e) => audit.add(FindingKind::Unreadable, &file, Some(&name), None, e.to_string()),
+            Err(e) => audit.add(
+                FindingKind::Unreadable,
+                &file,
+                Some(&name),
+                None,
+                e.to_string(),
+            ),
         }
     }
     Ok(out)
 }
 
 /// The metadata files, reporting the ones not named `<package>.json` instead of stopping.
-fn list_metadata_leniently(dir: &std::path::Path, audit: &mut Audit) -> Result<Vec<(PackageName, std::path::PathBuf)>, CheckError> {
+fn list_metadata_leniently(
+    dir: &std::path::Path,
+    audit: &mut Audit,
+) -> Result<Vec<(PackageName, std::path::PathBuf)>, CheckError> {
     let mut out = Vec::new();
     let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|source| StoreError::Io { action: "list", path: dir.to_path_buf(), source })?
+        .map_err(|source| StoreError::Io {
+            action: "list",
+            path: dir.to_path_buf(),
+            source,
+        })?
         .filter_map(Result::ok)
         .filter(|e| e.path().is_file())
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -202,10 +234,25 @@ fn list_metadata_leniently(dir: &std::path::Path, audit: &mut Audit) -> Result<V
     entries.sort();
     for file_name in entries {
         let rel = std::path::Path::new(crate::store::METADATA_DIR).join(&file_name);
-        match file_name.strip_suffix(".json").map(str::parse::<PackageName>) {
+        match file_name
+            .strip_suffix(".json")
+            .map(str::parse::<PackageName>)
+        {
             Some(Ok(name)) => out.push((name, rel)),
-            Some(Err(e)) => audit.add(FindingKind::Misplaced, &rel.display().to_string(), None, None, format!("not named after a package: {e}")),
-            None => audit.add(FindingKind::Misplaced, &rel.display().to_string(), None, None, "expected `<package>.json`".into()),
+            Some(Err(e)) => audit.add(
+                FindingKind::Misplaced,
+                &rel.display().to_string(),
+                None,
+                None,
+                format!("not named after a package: {e}"),
+            ),
+            None => audit.add(
+                FindingKind::Misplaced,
+                &rel.display().to_string(),
+                None,
+                None,
+                "expected `<package>.json`".into(),
+            ),
         }
     }
     Ok(out)
@@ -227,16 +274,27 @@ fn load_index(index: &IndexDir, audit: &mut Audit) -> Result<IndexView, CheckErr
                 audit.canonical(&rel, Some(&name), &text, &f.to_text());
                 view.insert_file(name, f);
             }
-            Err(e) => audit.add(FindingKind::Unreadable, &rel, Some(&name), None, e.to_string()),
+            Err(e) => audit.add(
+                FindingKind::Unreadable,
+                &rel,
+                Some(&name),
+                None,
+                e.to_string(),
+            ),
         }
     }
     Ok(view)
 }
 
-fn load_package_sets(registry: &RegistryDir, audit: &mut Audit) -> Result<Vec<(String, PackageSet)>, CheckError> {
+fn load_package_sets(
+    registry: &RegistryDir,
+    audit: &mut Audit,
+) -> Result<Vec<(String, PackageSet)>, CheckError> {
     let dir = registry.root().join(crate::store::PACKAGE_SETS_DIR);
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(&dir) else { return Ok(out) };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(out);
+    };
     let mut files: Vec<String> = entries
         .filter_map(Result::ok)
         .filter(|e| e.path().is_file())
@@ -251,7 +309,17 @@ fn load_package_sets(registry: &RegistryDir, audit: &mut Audit) -> Result<Vec<(S
             Ok(set) => {
                 audit.canonical(&rel, None, &text, &set.to_json());
                 if set.file_name() != rel {
-                    audit.add(FindingKind::Misplaced, &rel, None, Some(&set.version), format!("package set `{}` belongs at `{}`", set.version, set.file_name()));
+                    audit.add(
+                        FindingKind::Misplaced,
+                        &rel,
+                        None,
+                        Some(&set.version),
+                        format!(
+                            "package set `{}` belongs at `{}`",
+                            set.version,
+                            set.file_name()
+                        ),
+                    );
                 }
                 out.push((rel, set));
             }
@@ -266,7 +334,16 @@ fn compare_metadata_and_index(metadata: &Loaded, view: &IndexView, audit: &mut A
         let indexed = view.package(name);
         for version in m.published.keys() {
             if indexed.and_then(|f| f.get(version)).is_none() {
-                audit.add(FindingKind::MissingFromIndex, file, Some(name), Some(version), format!("published in metadata but has no line in `{}`", crate::index::entry_path(name)));
+                audit.add(
+                    FindingKind::MissingFromIndex,
+                    file,
+                    Some(name),
+                    Some(version),
+                    format!(
+                        "published in metadata but has no line in `{}`",
+                        crate::index::entry_path(name)
+                    ),
+                );
             }
         }
     }
@@ -276,11 +353,21 @@ fn compare_metadata_and_index(metadata: &Loaded, view: &IndexView, audit: &mut A
         for version in f.versions() {
             let message = match m {
                 None => "indexed, but the package has no metadata".to_owned(),
-                Some(m) if m.unpublished.contains_key(version) => "indexed, but the version is unpublished".to_owned(),
-                Some(m) if !m.published.contains_key(version) => "indexed, but not published in metadata".to_owned(),
+                Some(m) if m.unpublished.contains_key(version) => {
+                    "indexed, but the version is unpublished".to_owned()
+                }
+                Some(m) if !m.published.contains_key(version) => {
+                    "indexed, but not published in metadata".to_owned()
+                }
                 Some(_) => continue,
             };
-            audit.add(FindingKind::NotPublished, &path, Some(name), Some(version), message);
+            audit.add(
+                FindingKind::NotPublished,
+                &path,
+                Some(name),
+                Some(version),
+                message,
+            );
         }
     }
 }
@@ -293,42 +380,101 @@ fn check_dependencies(view: &IndexView, audit: &mut Audit) {
                 if view.best_in_range(dep, range).is_none() {
                     let why = match view.package(dep) {
                         None => format!("depends on `{dep}`, which is not in the index"),
-                        Some(_) => format!("depends on `{dep}` `{range}`, but no indexed version of `{dep}` is in that range"),
+                        Some(_) => format!(
+                            "depends on `{dep}` `{range}`, but no indexed version of `{dep}` is in that range"
+                        ),
                     };
-                    audit.add(FindingKind::UnsatisfiableDependency, &path, Some(name), Some(&m.version), why);
+                    audit.add(
+                        FindingKind::UnsatisfiableDependency,
+                        &path,
+                        Some(name),
+                        Some(&m.version),
+                        why,
+                    );
                 }
             }
         }
     }
 }
 
-fn check_package_set(file: &str, set: &PackageSet, metadata: &Loaded, view: &IndexView, audit: &mut Audit) {
+fn check_package_set(
+    file: &str,
+    set: &PackageSet,
+    metadata: &Loaded,
+    view: &IndexView,
+    audit: &mut Audit,
+) {
     for (name, version) in &set.packages {
-        let published = metadata.get(name).is_some_and(|(_, m)| m.published.contains_key(version));
+        let published = metadata
+            .get(name)
+            .is_some_and(|(_, m)| m.published.contains_key(version));
         let Some(manifest) = view.manifest(name, version) else {
-            let what = if published { "published but not indexed" } else { "not published" };
-            audit.add(FindingKind::SetMemberNotPublished, file, Some(name), Some(version), format!("in package set `{}`, but {what}", set.version));
+            let what = if published {
+                "published but not indexed"
+            } else {
+                "not published"
+            };
+            audit.add(
+                FindingKind::SetMemberNotPublished,
+                file,
+                Some(name),
+                Some(version),
+                format!("in package set `{}`, but {what}", set.version),
+            );
             continue;
         };
         if !published {
-            audit.add(FindingKind::SetMemberNotPublished, file, Some(name), Some(version), format!("in package set `{}`, but not published in metadata", set.version));
+            audit.add(
+                FindingKind::SetMemberNotPublished,
+                file,
+                Some(name),
+                Some(version),
+                format!(
+                    "in package set `{}`, but not published in metadata",
+                    set.version
+                ),
+            );
         }
-        let missing: BTreeSet<&PackageName> = manifest.dependencies.keys().filter(|d| !set.packages.contains_key(*d)).collect();
+        let missing: BTreeSet<&PackageName> = manifest
+            .dependencies
+            .keys()
+            .filter(|d| !set.packages.contains_key(*d))
+            .collect();
         if !missing.is_empty() {
             let list: Vec<String> = missing.iter().map(|d| format!("`{d}`")).collect();
-            audit.add(FindingKind::SetMissingDependency, file, Some(name), Some(version), format!("depends on {}, missing from package set `{}`", list.join(", "), set.version));
+            audit.add(
+                FindingKind::SetMissingDependency,
+                file,
+                Some(name),
+                Some(version),
+                format!(
+                    "depends on {}, missing from package set `{}`",
+                    list.join(", "),
+                    set.version
+                ),
+            );
         }
     }
 }
 
-fn check_storage(storage: &dyn Storage, metadata: &Loaded, audit: &mut Audit) -> Result<usize, CheckError> {
+fn check_storage(
+    storage: &dyn Storage,
+    metadata: &Loaded,
+    audit: &mut Audit,
+) -> Result<usize, CheckError> {
     let mut checked = 0;
     for (name, (file, m)) in metadata {
         for (version, p) in &m.published {
             let key = StorageKey::tarball(name, version);
             checked += 1;
             match storage.get(&key)? {
-                None => audit.add(FindingKind::MissingTarball, file, Some(name), Some(version), format!("no tarball `{key}` in storage `{}`", storage.describe())),
+                None => audit.add(
+                    FindingKind::MissingTarball,
+                    file,
+                    Some(name),
+                    Some(version),
+                    format!("no tarball `{key}` in storage `{}`", storage.describe()),
+                ),
                 Some(bytes) => {
                     let hash = Sha256::of(&bytes);
                     if bytes.len() as u64 != p.bytes || hash != p.hash {

@@ -50,7 +50,9 @@ pub enum IndexError {
     },
     #[error("`{file}` is empty: an index file lists at least one version")]
     Empty { file: String },
-    #[error("`{name}@{version}` is already in the index with a different manifest: a published version can never change")]
+    #[error(
+        "`{name}@{version}` is already in the index with a different manifest: a published version can never change"
+    )]
     Conflict { name: PackageName, version: Version },
 }
 
@@ -100,7 +102,9 @@ impl IndexFile {
             }
         }
         if entries.is_empty() {
-            return Err(IndexError::Empty { file: file.to_owned() });
+            return Err(IndexError::Empty {
+                file: file.to_owned(),
+            });
         }
         Ok(IndexFile { entries })
     }
@@ -184,8 +188,7 @@ impl IndexView {
         self.packages
             .get(name)?
             .versions()
-            .filter(|v| range.contains(v))
-            .next_back()
+            .rfind(|v| range.contains(v))
     }
 }
 
@@ -214,7 +217,10 @@ mod tests {
     fn parses_sorts_and_writes_canonically() {
         let text = format!("{}\n{}\n", line("aff", "10.0.0"), line("aff", "9.0.0"));
         let f = IndexFile::parse("3/a/aff", &name("aff"), &text).unwrap();
-        assert_eq!(f.to_text(), format!("{}\n{}\n", line("aff", "9.0.0"), line("aff", "10.0.0")));
+        assert_eq!(
+            f.to_text(),
+            format!("{}\n{}\n", line("aff", "9.0.0"), line("aff", "10.0.0"))
+        );
     }
 
     #[test]
@@ -222,9 +228,15 @@ mod tests {
         let text = format!("{}\n{{\"name\":\"aff\"\n", line("aff", "1.0.0"));
         let e = IndexFile::parse("3/a/aff", &name("aff"), &text).unwrap_err();
         assert!(matches!(e, IndexError::BadLine { line: 2, .. }), "{e}");
-        assert!(e.to_string().starts_with("`3/a/aff` line 2: not a valid manifest: "));
+        assert!(
+            e.to_string()
+                .starts_with("`3/a/aff` line 2: not a valid manifest: ")
+        );
         let e = IndexFile::parse("3/a/aff", &name("aff"), "").unwrap_err();
-        assert_eq!(e.to_string(), "`3/a/aff` is empty: an index file lists at least one version");
+        assert_eq!(
+            e.to_string(),
+            "`3/a/aff` is empty: an index file lists at least one version"
+        );
     }
 
     #[test]
@@ -244,7 +256,10 @@ mod tests {
         assert_eq!(f.insert(m.clone()).unwrap(), Inserted::AlreadyPresent);
         let mut changed = m.clone();
         changed.reference = "other".into();
-        assert!(matches!(f.insert(changed), Err(IndexError::Conflict { .. })));
+        assert!(matches!(
+            f.insert(changed),
+            Err(IndexError::Conflict { .. })
+        ));
         assert_eq!(f.remove(&m.version), Some(m));
         assert!(f.is_empty());
     }

@@ -9,11 +9,17 @@ use crate::git::GitRepo;
 
 /// The template files, embedded at build time: (path under the repo, contents).
 const REGISTRY_TEMPLATE: &[(&str, &str)] = &[
-    ("README.md", include_str!("../index-template/registry/README.md")),
+    (
+        "README.md",
+        include_str!("../index-template/registry/README.md"),
+    ),
     ("metadata/.gitkeep", ""),
     ("package-sets/.gitkeep", ""),
 ];
-const INDEX_TEMPLATE: &[(&str, &str)] = &[("README.md", include_str!("../index-template/index/README.md"))];
+const INDEX_TEMPLATE: &[(&str, &str)] = &[(
+    "README.md",
+    include_str!("../index-template/index/README.md"),
+)];
 
 /// Where `init` put everything.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -56,7 +62,15 @@ pub enum InitError {
 /// Create a registry under `root` with `config` (whose `index` and `storage` are set to
 /// the sibling directories).
 pub fn init(root: &Path, config: &Config) -> Result<(Layout, Config), InitError> {
-    if root.exists() && std::fs::read_dir(root).map_err(|source| InitError::Io { path: root.to_path_buf(), source })?.next().is_some() {
+    if root.exists()
+        && std::fs::read_dir(root)
+            .map_err(|source| InitError::Io {
+                path: root.to_path_buf(),
+                source,
+            })?
+            .next()
+            .is_some()
+    {
         return Err(InitError::NotEmpty(root.to_path_buf()));
     }
     let layout = Layout::under(root);
@@ -68,9 +82,20 @@ pub fn init(root: &Path, config: &Config) -> Result<(Layout, Config), InitError>
     write_files(&layout.registry, REGISTRY_TEMPLATE)?;
     write_file(&layout.registry.join(CONFIG_FILE), &config.to_dhall())?;
     write_files(&layout.index, INDEX_TEMPLATE)?;
-    std::fs::create_dir_all(&layout.storage).map_err(|source| InitError::Io { path: layout.storage.clone(), source })?;
-    GitRepo::init_with_remote(&layout.registry, &layout.registry_remote, &format!("Initialize registry `{}`", config.name))?;
-    GitRepo::init_with_remote(&layout.index, &layout.index_remote, &format!("Initialize the index of `{}`", config.name))?;
+    std::fs::create_dir_all(&layout.storage).map_err(|source| InitError::Io {
+        path: layout.storage.clone(),
+        source,
+    })?;
+    GitRepo::init_with_remote(
+        &layout.registry,
+        &layout.registry_remote,
+        &format!("Initialize registry `{}`", config.name),
+    )?;
+    GitRepo::init_with_remote(
+        &layout.index,
+        &layout.index_remote,
+        &format!("Initialize the index of `{}`", config.name),
+    )?;
     Ok((layout, config))
 }
 
@@ -82,7 +107,10 @@ fn write_files(dir: &Path, files: &[(&str, &str)]) -> Result<(), InitError> {
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), InitError> {
-    let io = |source| InitError::Io { path: path.to_path_buf(), source };
+    let io = |source| InitError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     std::fs::create_dir_all(path.parent().expect("template paths have a parent")).map_err(io)?;
     std::fs::write(path, text).map_err(io)
 }

@@ -59,7 +59,8 @@ impl Manifest {
     /// `schemas/Manifest.dhall` with imports disabled (see
     /// [`crate::dhall::untrusted_str_to_json`]), and read it through the same checks as JSON.
     pub fn from_untrusted_dhall(file: &str, text: &str) -> Result<Manifest, ManifestError> {
-        let value = crate::dhall::untrusted_str_to_json(text, file, crate::dhall::Schema::Manifest)?;
+        let value =
+            crate::dhall::untrusted_str_to_json(text, file, crate::dhall::Schema::Manifest)?;
         serde_json::from_value(value).map_err(|e| ManifestError::Invalid {
             file: file.to_owned(),
             message: e.to_string(),
@@ -109,7 +110,10 @@ impl TryFrom<RawManifest> for Manifest {
         if raw.dependencies.contains_key(&raw.name) {
             return Err(format!("`{}` depends on itself", raw.name));
         }
-        for (field, globs) in [("includeFiles", &raw.include_files), ("excludeFiles", &raw.exclude_files)] {
+        for (field, globs) in [
+            ("includeFiles", &raw.include_files),
+            ("excludeFiles", &raw.exclude_files),
+        ] {
             if let Some(globs) = globs {
                 if globs.is_empty() {
                     return Err(format!("`{field}` is an empty list: omit it instead"));
@@ -145,13 +149,28 @@ mod tests {
 
     #[test]
     fn a_package_dhall_manifest_cannot_read_the_environment_or_files() {
-        let sample = crate::sample::SamplePackage::new("a", "1.0.0", Location::github("o", "r", None).unwrap(), &[]);
+        let sample = crate::sample::SamplePackage::new(
+            "a",
+            "1.0.0",
+            Location::github("o", "r", None).unwrap(),
+            &[],
+        );
         let text = crate::sample::manifest_dhall(&sample.manifest);
-        assert_eq!(Manifest::from_untrusted_dhall("purs.dhall", &text).unwrap(), sample.manifest);
-        for import in ["env:HOME as Text", "/etc/hostname as Text", "../secret as Text", "./x.dhall"] {
+        assert_eq!(
+            Manifest::from_untrusted_dhall("purs.dhall", &text).unwrap(),
+            sample.manifest
+        );
+        for import in [
+            "env:HOME as Text",
+            "/etc/hostname as Text",
+            "../secret as Text",
+            "./x.dhall",
+        ] {
             let hostile = text.replace("Some \"A sample package\"", &format!("Some ({import})"));
             assert_ne!(hostile, text);
-            let e = Manifest::from_untrusted_dhall("purs.dhall", &hostile).unwrap_err().to_string();
+            let e = Manifest::from_untrusted_dhall("purs.dhall", &hostile)
+                .unwrap_err()
+                .to_string();
             assert!(e.contains("purs.dhall"), "{import}: {e}");
         }
     }
@@ -175,7 +194,9 @@ mod tests {
     }
 
     fn err(text: &str) -> String {
-        Manifest::from_json("purs.json", text).unwrap_err().to_string()
+        Manifest::from_json("purs.json", text)
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -187,7 +208,13 @@ mod tests {
         };
         let long = "x".repeat(501);
         insta::assert_snapshot!(err(&base(&format!(r#","description":"{long}""#))), @"`purs.json` is not a valid manifest: `description` is 501 characters long: expected at most 500");
-        assert!(Manifest::from_json("f", &base(&format!(r#","description":"{}""#, "é".repeat(500)))).is_ok());
+        assert!(
+            Manifest::from_json(
+                "f",
+                &base(&format!(r#","description":"{}""#, "é".repeat(500)))
+            )
+            .is_ok()
+        );
         insta::assert_snapshot!(err(&base(r#","includeFiles":[]"#)), @"`purs.json` is not a valid manifest: `includeFiles` is an empty list: omit it instead");
         insta::assert_snapshot!(err(&base(r#","verison":"1.0.0""#)), @"`purs.json` is not a valid manifest: unknown field `verison`, expected one of `name`, `version`, `license`, `description`, `location`, `ref`, `owners`, `includeFiles`, `excludeFiles`, `dependencies` at line 1 column 114");
         insta::assert_snapshot!(err(r#"{"name":"a","version":"1.0.0","license":"MIT","location":{"githubOwner":"o","githubRepo":"r"},"ref":"v1","dependencies":{"a":">=1.0.0 <2.0.0"}}"#), @"`purs.json` is not a valid manifest: `a` depends on itself");

@@ -21,7 +21,11 @@ pub struct Metadata {
 
 /// A published version: its tarball's size and hash, the compilers it builds with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, try_from = "RawPublished")]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    try_from = "RawPublished"
+)]
 pub struct PublishedVersion {
     pub bytes: u64,
     pub compilers: Vec<Version>,
@@ -72,19 +76,25 @@ impl TryFrom<RawPublished> for PublishedVersion {
 pub enum MetadataError {
     #[error("`{file}` is not valid metadata: {message}")]
     Invalid { file: String, message: String },
-    #[error("`{name}@{version}` is already published with hash `{existing}`: a published version can never change, publish a new version instead")]
+    #[error(
+        "`{name}@{version}` is already published with hash `{existing}`: a published version can never change, publish a new version instead"
+    )]
     AlreadyPublished {
         name: String,
         version: Version,
         existing: Sha256,
     },
-    #[error("`{name}@{version}` was unpublished on {when}: a version number can never be reused, publish a new version instead")]
+    #[error(
+        "`{name}@{version}` was unpublished on {when}: a version number can never be reused, publish a new version instead"
+    )]
     WasUnpublished {
         name: String,
         version: Version,
         when: Timestamp,
     },
-    #[error("package `{name}` lives at {registered}, but the publish gives {given}: if the package moved, submit a transfer first")]
+    #[error(
+        "package `{name}` lives at {registered}, but the publish gives {given}: if the package moved, submit a transfer first"
+    )]
     LocationMismatch {
         name: String,
         registered: Location,
@@ -236,8 +246,13 @@ mod tests {
     fn versions_are_ordered_numerically() {
         let mut m = prelude();
         for v in ["10.0.0", "9.0.0", "6.0.10"] {
-            m.publish("prelude", v.parse().unwrap(), entry(Sha256::of(v.as_bytes())), None)
-                .unwrap();
+            m.publish(
+                "prelude",
+                v.parse().unwrap(),
+                entry(Sha256::of(v.as_bytes())),
+                None,
+            )
+            .unwrap();
         }
         let keys: Vec<String> = m.published.keys().map(|v| v.to_string()).collect();
         assert_eq!(keys, ["6.0.1", "6.0.10", "9.0.0", "10.0.0"]);
@@ -250,12 +265,17 @@ mod tests {
         let mut m = prelude();
         let v: Version = "7.0.0".parse().unwrap();
         let h = Sha256::of(b"a");
-        assert_eq!(m.publish("prelude", v.clone(), entry(h), None).unwrap(), PublishChange::Added);
+        assert_eq!(
+            m.publish("prelude", v.clone(), entry(h), None).unwrap(),
+            PublishChange::Added
+        );
         assert_eq!(
             m.publish("prelude", v.clone(), entry(h), None).unwrap(),
             PublishChange::AlreadyRecorded
         );
-        let e = m.publish("prelude", v, entry(Sha256::of(b"b")), None).unwrap_err();
+        let e = m
+            .publish("prelude", v, entry(Sha256::of(b"b")), None)
+            .unwrap_err();
         assert!(matches!(e, MetadataError::AlreadyPublished { .. }));
         assert_eq!(m.published.len(), 2);
     }
@@ -272,26 +292,46 @@ mod tests {
                 unpublished_time: "2024-01-02T00:00:00.000Z".parse().unwrap(),
             },
         );
-        let e = m.publish("prelude", v, entry(Sha256::of(b"a")), None).unwrap_err();
+        let e = m
+            .publish("prelude", v, entry(Sha256::of(b"a")), None)
+            .unwrap_err();
         insta::assert_snapshot!(e.to_string(), @"`prelude@5.0.0` was unpublished on 2024-01-02T00:00:00.000Z: a version number can never be reused, publish a new version instead");
     }
 
     #[test]
     fn location_must_match() {
         let m = prelude();
-        assert!(m.check_location("prelude", &Location::github("PureScript", "purescript-prelude", None).unwrap()).is_ok());
+        assert!(
+            m.check_location(
+                "prelude",
+                &Location::github("PureScript", "purescript-prelude", None).unwrap()
+            )
+            .is_ok()
+        );
         let e = m
-            .check_location("prelude", &Location::github("someone", "prelude", None).unwrap())
+            .check_location(
+                "prelude",
+                &Location::github("someone", "prelude", None).unwrap(),
+            )
             .unwrap_err();
         insta::assert_snapshot!(e.to_string(), @"package `prelude` lives at github:purescript/purescript-prelude, but the publish gives github:someone/prelude: if the package moved, submit a transfer first");
     }
 
     #[test]
     fn rejects_malformed_metadata() {
-        let bad = PRELUDE.replace("\"0.15.10\"\n      ]", "\n      ]").replace("[\n        \n", "[\n");
-        let e = Metadata::from_json("metadata/prelude.json", &bad).unwrap_err().to_string();
+        let bad = PRELUDE
+            .replace("\"0.15.10\"\n      ]", "\n      ]")
+            .replace("[\n        \n", "[\n");
+        let e = Metadata::from_json("metadata/prelude.json", &bad)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`compilers` is empty"), "{e}");
-        let e = Metadata::from_json("metadata/prelude.json", "{").unwrap_err().to_string();
-        assert!(e.starts_with("`metadata/prelude.json` is not valid metadata: "), "{e}");
+        let e = Metadata::from_json("metadata/prelude.json", "{")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("`metadata/prelude.json` is not valid metadata: "),
+            "{e}"
+        );
     }
 }

@@ -56,7 +56,11 @@ mod tests {
         let s = PackageSet::from_json("0.0.1.json", text).unwrap();
         assert_eq!(s.to_json(), text);
         assert_eq!(s.file_name(), "package-sets/0.0.1.json");
-        let e = PackageSet::from_json("x.json", &text.replace("2024-01-01", "2024-1-1")).unwrap_err();
-        assert!(e.to_string().contains("expected a date `YYYY-MM-DD`"), "{e}");
+        let e =
+            PackageSet::from_json("x.json", &text.replace("2024-01-01", "2024-1-1")).unwrap_err();
+        assert!(
+            e.to_string().contains("expected a date `YYYY-MM-DD`"),
+            "{e}"
+        );
     }
 }

@@ -198,7 +198,10 @@ pub enum PayloadError {
         expected: &'static str,
     },
     #[error("invalid `{shape}` payload: {message}")]
-    Invalid { shape: &'static str, message: String },
+    Invalid {
+        shape: &'static str,
+        message: String,
+    },
 }
 
 const SHAPES: &str = "`Publish {name, location?, ref, version, compiler?, resolutions?}`, `Authenticated {payload, signature}`, `PackageSetUpdate {compiler?, packages}`, or the older `Addition {packageName, newPackageLocation, newRef, buildPlan}` / `Update {packageName, updateRef, buildPlan}`";
@@ -224,10 +227,16 @@ fn keys(obj: &Object) -> String {
     if obj.is_empty() {
         return "none".into();
     }
-    obj.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+    obj.keys()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-fn from_value<T: serde::de::DeserializeOwned>(obj: Object, shape: &'static str) -> Result<T, PayloadError> {
+fn from_value<T: serde::de::DeserializeOwned>(
+    obj: Object,
+    shape: &'static str,
+) -> Result<T, PayloadError> {
     serde_json::from_value(serde_json::Value::Object(obj)).map_err(|e| PayloadError::Invalid {
         shape,
         message: e.to_string(),
@@ -271,7 +280,9 @@ mod tests {
     #[test]
     fn current_publish_from_a_real_issue_body() {
         let body = "{\"location\": {\"githubOwner\": \"purescript\",\"githubRepo\": \"purescript-prelude\"},\"ref\": \"v5.0.0\",\"name\": \"prelude\", \"version\": \"5.0.0\", \"compiler\": \"0.15.0\", \"resolutions\": { \"prelude\": \"1.0.0\" } }";
-        let Operation::Publish(p) = Operation::from_issue_body(body).unwrap() else { panic!() };
+        let Operation::Publish(p) = Operation::from_issue_body(body).unwrap() else {
+            panic!()
+        };
         assert_eq!(p.name.as_str(), "prelude");
         assert_eq!(p.version, Some("5.0.0".parse().unwrap()));
         assert_eq!(p.compiler, Some("0.15.0".parse().unwrap()));
@@ -284,28 +295,46 @@ mod tests {
     #[test]
     fn body_inside_a_code_fence() {
         let body = "```json\n{\"name\":\"something\",\"ref\":\"v1.2.3\", \"version\": \"1.2.3\", \"compiler\": \"0.15.0\", \"resolutions\": { \"prelude\": \"1.0.0\" } }```";
-        assert!(matches!(Operation::from_issue_body(body).unwrap(), Operation::Publish(_)));
+        assert!(matches!(
+            Operation::from_issue_body(body).unwrap(),
+            Operation::Publish(_)
+        ));
     }
 
     #[test]
     fn ci_era_payloads_become_publishes_without_a_version() {
         let add = r#"{"packageName":"a","newPackageLocation":{"githubOwner":"o","githubRepo":"r"},"newRef":"v1.0.0","buildPlan":{"compiler":"0.14.0","resolutions":{"prelude":"5.0.0"}}}"#;
-        let Operation::Publish(p) = Operation::parse(add).unwrap() else { panic!() };
-        assert_eq!((p.version, p.location.is_some(), p.reference.as_str()), (None, true, "v1.0.0"));
+        let Operation::Publish(p) = Operation::parse(add).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (p.version, p.location.is_some(), p.reference.as_str()),
+            (None, true, "v1.0.0")
+        );
         let upd = r#"{"packageName":"a","updateRef":"v1.1.0","buildPlan":{"compiler":"0.14.0","resolutions":{}}}"#;
-        let Operation::Publish(p) = Operation::parse(upd).unwrap() else { panic!() };
-        assert_eq!((p.version, p.location, p.compiler.unwrap().to_string()), (None, None, "0.14.0".into()));
+        let Operation::Publish(p) = Operation::parse(upd).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (p.version, p.location, p.compiler.unwrap().to_string()),
+            (None, None, "0.14.0".into())
+        );
     }
 
     #[test]
     fn authenticated_keeps_the_exact_signed_string() {
         let inner = "{ \"name\": \"node-os\", \"newLocation\": { \"githubOwner\": \"purescript-node\", \"githubRepo\": \"purescript-node-os\" } }";
         let outer = serde_json::json!({"payload": inner, "signature": "1f49"}).to_string();
-        let Operation::Authenticated(a) = Operation::parse(&outer).unwrap() else { panic!() };
+        let Operation::Authenticated(a) = Operation::parse(&outer).unwrap() else {
+            panic!()
+        };
         assert_eq!(a.payload, inner);
         assert!(matches!(a.data().unwrap(), AuthenticatedData::Transfer(_)));
         let un = Authenticated {
-            payload: format!(r#"{{"name":"a","version":"1.0.0","reason":"{}"}}"#, "x".repeat(301)),
+            payload: format!(
+                r#"{{"name":"a","version":"1.0.0","reason":"{}"}}"#,
+                "x".repeat(301)
+            ),
             signature: String::new(),
         };
         insta::assert_snapshot!(un.data().unwrap_err().to_string(), @"invalid `Unpublish` payload: `reason` is 301 characters long: expected at most 300");
@@ -319,7 +348,10 @@ mod tests {
             panic!()
         };
         assert_eq!(u.packages.len(), 2);
-        assert_eq!(u.packages[&"argonaut".parse::<PackageName>().unwrap()], None);
+        assert_eq!(
+            u.packages[&"argonaut".parse::<PackageName>().unwrap()],
+            None
+        );
     }
 
     #[test]

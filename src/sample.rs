@@ -21,15 +21,28 @@ pub struct SamplePackage {
 
 impl SamplePackage {
     /// A small package with one module, a README and a LICENSE.
-    pub fn new(name: &str, version: &str, location: Location, dependencies: &[(&str, &str)]) -> Self {
+    pub fn new(
+        name: &str,
+        version: &str,
+        location: Location,
+        dependencies: &[(&str, &str)],
+    ) -> Self {
         let name: PackageName = name.parse().expect("sample names are valid");
         let version: Version = version.parse().expect("sample versions are valid");
         let dependencies: BTreeMap<PackageName, Range> = dependencies
             .iter()
-            .map(|(n, r)| (n.parse().expect("valid name"), r.parse().expect("valid range")))
+            .map(|(n, r)| {
+                (
+                    n.parse().expect("valid name"),
+                    r.parse().expect("valid range"),
+                )
+            })
             .collect();
         let module = module_name(name.as_str());
-        let imports: String = dependencies.keys().map(|d| format!("import {}\n", module_name(d.as_str()))).collect();
+        let imports: String = dependencies
+            .keys()
+            .map(|d| format!("import {}\n", module_name(d.as_str())))
+            .collect();
         let files = vec![
             (format!("src/{module}.purs"), format!("module {module} where\n\n{imports}\nversion :: String\nversion = \"{version}\"\n").into_bytes()),
             ("README.md".to_owned(), format!("# {name}\n\nA sample package.\n").into_bytes()),
@@ -71,9 +84,15 @@ impl SamplePackage {
     pub fn all_files(&self) -> Vec<(String, Vec<u8>)> {
         let mut files = self.files.clone();
         if self.dhall_manifest {
-            files.push(("purs.dhall".into(), manifest_dhall(&self.manifest).into_bytes()));
+            files.push((
+                "purs.dhall".into(),
+                manifest_dhall(&self.manifest).into_bytes(),
+            ));
         } else {
-            files.push(("purs.json".into(), self.manifest.to_pretty_json().into_bytes()));
+            files.push((
+                "purs.json".into(),
+                self.manifest.to_pretty_json().into_bytes(),
+            ));
         }
         files
     }
@@ -81,7 +100,12 @@ impl SamplePackage {
     /// Commit this version into the git repo at `dir` (created if absent, its tracked files
     /// replaced) and tag it with the manifest's `ref`. Returns the commit id.
     pub fn commit_to(&self, dir: &Path) -> Result<String, git2::Error> {
-        write_repo(dir, &self.all_files(), &format!("Release {}", self.manifest.version), &self.manifest.reference)
+        write_repo(
+            dir,
+            &self.all_files(),
+            &format!("Release {}", self.manifest.version),
+            &self.manifest.reference,
+        )
     }
 }
 
@@ -91,7 +115,9 @@ fn module_name(package: &str) -> String {
         .split('-')
         .map(|p| {
             let mut c = p.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
         })
         .collect::<Vec<_>>()
         .join(".")
@@ -101,7 +127,11 @@ fn module_name(package: &str) -> String {
 pub fn manifest_dhall(m: &Manifest) -> String {
     let text = |s: &str| serde_json::to_string(s).expect("strings serialize");
     let location = match &m.location {
-        Location::GitHub { owner, repo, subdir } => format!(
+        Location::GitHub {
+            owner,
+            repo,
+            subdir,
+        } => format!(
             "< GitHub : {{ githubOwner : Text, githubRepo : Text, subdir : Optional Text }} | Git : {{ gitUrl : Text, subdir : Optional Text }} >.GitHub {{ githubOwner = {}, githubRepo = {}, subdir = {} }}",
             text(owner),
             text(repo),
@@ -116,12 +146,25 @@ pub fn manifest_dhall(m: &Manifest) -> String {
     let deps = if m.dependencies.is_empty() {
         "[] : List { mapKey : Text, mapValue : Text }".to_owned()
     } else {
-        let items: Vec<String> = m.dependencies.iter().map(|(n, r)| format!("{{ mapKey = {}, mapValue = {} }}", text(n.as_str()), text(&r.to_string()))).collect();
+        let items: Vec<String> = m
+            .dependencies
+            .iter()
+            .map(|(n, r)| {
+                format!(
+                    "{{ mapKey = {}, mapValue = {} }}",
+                    text(n.as_str()),
+                    text(&r.to_string())
+                )
+            })
+            .collect();
         format!("[ {} ]", items.join(", "))
     };
     let list = |v: &Option<Vec<String>>| match v {
         None => "None (List Text)".to_owned(),
-        Some(items) => format!("Some [ {} ]", items.iter().map(|s| text(s)).collect::<Vec<_>>().join(", ")),
+        Some(items) => format!(
+            "Some [ {} ]",
+            items.iter().map(|s| text(s)).collect::<Vec<_>>().join(", ")
+        ),
     };
     format!(
         "{{ name = {}\n, version = {}\n, license = {}\n, description = {}\n, location = {location}\n, ref = {}\n, owners = None (List {{ id : Optional Text, keytype : Text, public : Text }})\n, includeFiles = {}\n, excludeFiles = {}\n, dependencies = {deps}\n}}\n",
@@ -140,7 +183,12 @@ fn optional(v: Option<String>) -> String {
 }
 
 /// Make the git repo at `dir` hold exactly `files` in a new commit on `main`, tagged `tag`.
-pub fn write_repo(dir: &Path, files: &[(String, Vec<u8>)], message: &str, tag: &str) -> Result<String, git2::Error> {
+pub fn write_repo(
+    dir: &Path,
+    files: &[(String, Vec<u8>)],
+    message: &str,
+    tag: &str,
+) -> Result<String, git2::Error> {
     let repo = match git2::Repository::open(dir) {
         Ok(r) => r,
         Err(_) => {
@@ -153,7 +201,8 @@ pub fn write_repo(dir: &Path, files: &[(String, Vec<u8>)], message: &str, tag: &
     index.clear()?;
     for (path, bytes) in files {
         let full: PathBuf = dir.join(path);
-        std::fs::create_dir_all(full.parent().expect("has parent")).map_err(|e| git2::Error::from_str(&e.to_string()))?;
+        std::fs::create_dir_all(full.parent().expect("has parent"))
+            .map_err(|e| git2::Error::from_str(&e.to_string()))?;
         std::fs::write(&full, bytes).map_err(|e| git2::Error::from_str(&e.to_string()))?;
         index.add_path(Path::new(path))?;
     }

@@ -32,7 +32,11 @@ pub enum StoreError {
 
 fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StoreError {
     let path = path.to_path_buf();
-    move |source| StoreError::Io { action, path, source }
+    move |source| StoreError::Io {
+        action,
+        path,
+        source,
+    }
 }
 
 /// Read a file, `None` when it does not exist.
@@ -91,7 +95,10 @@ impl RegistryDir {
         let Some(text) = read_optional(&self.root.join(&rel))? else {
             return Ok(None);
         };
-        Ok(Some(Metadata::from_json(&rel.display().to_string(), &text)?))
+        Ok(Some(Metadata::from_json(
+            &rel.display().to_string(),
+            &text,
+        )?))
     }
 
     pub fn write_metadata(&self, name: &PackageName, m: &Metadata) -> Result<PathBuf, StoreError> {
@@ -106,14 +113,18 @@ impl RegistryDir {
         let mut out = Vec::new();
         for rel in list_dir(&dir)? {
             let path = Path::new(METADATA_DIR).join(&rel);
-            let stem = rel.strip_suffix(".json").ok_or_else(|| StoreError::BadFileName {
-                path: path.clone(),
-                reason: "expected `<name>.json`".into(),
-            })?;
-            let name = stem.parse().map_err(|e: crate::schema::SchemaError| StoreError::BadFileName {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
+            let stem = rel
+                .strip_suffix(".json")
+                .ok_or_else(|| StoreError::BadFileName {
+                    path: path.clone(),
+                    reason: "expected `<name>.json`".into(),
+                })?;
+            let name =
+                stem.parse()
+                    .map_err(|e: crate::schema::SchemaError| StoreError::BadFileName {
+                        path: path.clone(),
+                        reason: e.to_string(),
+                    })?;
             out.push((name, path));
         }
         Ok(out)
@@ -214,7 +225,9 @@ impl IndexDir {
                 StoreError::Io {
                     action: "walk",
                     path,
-                    source: e.into_io_error().unwrap_or_else(|| std::io::Error::other("loop")),
+                    source: e
+                        .into_io_error()
+                        .unwrap_or_else(|| std::io::Error::other("loop")),
                 }
             })?;
             if entry.file_type().is_file() && entry.depth() >= 2 {
@@ -244,7 +257,9 @@ pub fn index_file_name(rel: &str) -> Result<PackageName, StoreError> {
         reason,
     };
     let file = rel.rsplit('/').next().unwrap_or(rel);
-    let name: PackageName = file.parse().map_err(|e: crate::schema::SchemaError| bad(e.to_string()))?;
+    let name: PackageName = file
+        .parse()
+        .map_err(|e: crate::schema::SchemaError| bad(e.to_string()))?;
     let expected = entry_path(&name);
     if expected != rel {
         return Err(bad(format!("package `{name}` belongs at `{expected}`")));
@@ -260,7 +275,10 @@ mod tests {
     fn index_files_must_sit_at_their_path() {
         assert_eq!(index_file_name("3/a/aff").unwrap().as_str(), "aff");
         let e = index_file_name("af/f/aff").unwrap_err().to_string();
-        assert_eq!(e, "`af/f/aff` is not named after a package: package `aff` belongs at `3/a/aff`");
+        assert_eq!(
+            e,
+            "`af/f/aff` is not named after a package: package `aff` belongs at `3/a/aff`"
+        );
         assert!(index_file_name("3/a/Aff").is_err());
     }
 
@@ -270,8 +288,14 @@ mod tests {
         let reg = RegistryDir::new(dir.path());
         let name: PackageName = "a".parse().unwrap();
         assert!(reg.read_metadata(&name).unwrap().is_none());
-        let m = Metadata::new(crate::schema::Location::github("o", "r", None).unwrap(), None);
-        assert_eq!(reg.write_metadata(&name, &m).unwrap(), Path::new("metadata/a.json"));
+        let m = Metadata::new(
+            crate::schema::Location::github("o", "r", None).unwrap(),
+            None,
+        );
+        assert_eq!(
+            reg.write_metadata(&name, &m).unwrap(),
+            Path::new("metadata/a.json")
+        );
         assert_eq!(reg.read_metadata(&name).unwrap(), Some(m));
         assert_eq!(reg.metadata_files().unwrap().len(), 1);
         std::fs::write(dir.path().join("metadata/B.json"), "{}").unwrap();

@@ -13,7 +13,8 @@ use regis::storage::{Put, Storage, StorageKey};
 
 fn unpacked_paths(tarball: &[u8]) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
-    let mut paths = regis::tarball::unpack(tarball, dir.path(), &regis::tarball::Limits::default()).unwrap();
+    let mut paths =
+        regis::tarball::unpack(tarball, dir.path(), &regis::tarball::Limits::default()).unwrap();
     paths.sort();
     paths
 }
@@ -31,13 +32,27 @@ fn a_new_package_lands_in_storage_metadata_and_index() {
     assert_eq!(tarball.len() as u64, report.bytes);
     assert_eq!(report.storage, Put::Stored);
     let paths = unpacked_paths(&tarball);
-    for expected in ["prelude-1.0.0/LICENSE", "prelude-1.0.0/README.md", "prelude-1.0.0/purs.json", "prelude-1.0.0/src/Prelude.purs"] {
-        assert!(paths.iter().any(|p| p == expected), "{expected} missing from {paths:?}");
+    for expected in [
+        "prelude-1.0.0/LICENSE",
+        "prelude-1.0.0/README.md",
+        "prelude-1.0.0/purs.json",
+        "prelude-1.0.0/src/Prelude.purs",
+    ] {
+        assert!(
+            paths.iter().any(|p| p == expected),
+            "{expected} missing from {paths:?}"
+        );
     }
-    assert!(!paths.iter().any(|p| p.contains("test/") || p.contains(".gitignore")), "{paths:?}");
+    assert!(
+        !paths
+            .iter()
+            .any(|p| p.contains("test/") || p.contains(".gitignore")),
+        "{paths:?}"
+    );
 
     // Metadata: exact bytes, committed and pushed.
-    let metadata = TestRegistry::remote_file(&t.layout.registry_remote, "metadata/prelude.json").unwrap();
+    let metadata =
+        TestRegistry::remote_file(&t.layout.registry_remote, "metadata/prelude.json").unwrap();
     assert_eq!(
         metadata,
         format!(
@@ -51,9 +66,16 @@ fn a_new_package_lands_in_storage_metadata_and_index() {
     let after = t.remote_heads();
     assert_ne!(before.0, after.0);
     assert_ne!(before.1, after.1);
-    assert!(matches!(report.metadata, CommitOutcome::Committed { pushed: true, .. }));
+    assert!(matches!(
+        report.metadata,
+        CommitOutcome::Committed { pushed: true, .. }
+    ));
     let repo = git2::Repository::open_bare(&t.layout.index_remote).unwrap();
-    let head = repo.find_reference("refs/heads/main").unwrap().peel_to_commit().unwrap();
+    let head = repo
+        .find_reference("refs/heads/main")
+        .unwrap()
+        .peel_to_commit()
+        .unwrap();
     assert_eq!(head.message().unwrap(), "Publish prelude@1.0.0");
     assert_eq!(head.parent_count(), 1, "one commit per operation");
 }
@@ -69,8 +91,14 @@ fn dependencies_updates_and_a_dhall_manifest() {
     assert_eq!(r.version.to_string(), "1.0.0");
     let tarball = std::fs::read(t.layout.storage.join("console/1.0.0.tar.gz")).unwrap();
     let paths = unpacked_paths(&tarball);
-    assert!(paths.contains(&"console-1.0.0/purs.json".to_string()), "purs.json is always written: {paths:?}");
-    assert!(paths.contains(&"console-1.0.0/purs.dhall".to_string()), "{paths:?}");
+    assert!(
+        paths.contains(&"console-1.0.0/purs.json".to_string()),
+        "purs.json is always written: {paths:?}"
+    );
+    assert!(
+        paths.contains(&"console-1.0.0/purs.dhall".to_string()),
+        "{paths:?}"
+    );
 
     // An update needs no location: the registry knows where the package lives.
     let next = t.package("prelude", "1.1.0", &[]);
@@ -78,7 +106,14 @@ fn dependencies_updates_and_a_dhall_manifest() {
     t.publish(&next.payload(false)).unwrap();
     let index = std::fs::read_to_string(t.layout.index.join("pr/el/prelude")).unwrap();
     assert_eq!(index.lines().count(), 2);
-    assert!(index.lines().next().unwrap().contains("\"version\":\"1.0.0\""), "ascending order");
+    assert!(
+        index
+            .lines()
+            .next()
+            .unwrap()
+            .contains("\"version\":\"1.0.0\""),
+        "ascending order"
+    );
 }
 
 #[test]
@@ -90,7 +125,10 @@ fn the_payload_compiler_is_recorded() {
     payload.compiler = Some("0.15.4".parse().unwrap());
     t.publish(&payload).unwrap();
     let m = std::fs::read_to_string(t.layout.registry.join("metadata/prelude.json")).unwrap();
-    assert!(m.contains("\"compilers\": [\n        \"0.15.4\"\n      ]"), "{m}");
+    assert!(
+        m.contains("\"compilers\": [\n        \"0.15.4\"\n      ]"),
+        "{m}"
+    );
 }
 
 #[test]
@@ -113,7 +151,10 @@ fn a_crash_after_storage_is_finished_by_a_re_run() {
     let p = a.package("prelude", "1.0.0", &[]);
     let first = a.release(&p);
     let b = TestRegistry::with_config(|c| c.github_base_url = a.config.github_base_url.clone());
-    let ctx = regis::operation::Context { storage: &a.storage, ..b.ctx() };
+    let ctx = regis::operation::Context {
+        storage: &a.storage,
+        ..b.ctx()
+    };
     let report = regis::operation::publish::publish(&ctx, &p.payload(true)).unwrap();
     assert_eq!(report.storage, Put::AlreadyPresent);
     assert!(matches!(report.metadata, CommitOutcome::Committed { .. }));
@@ -129,7 +170,14 @@ fn a_crash_after_metadata_is_finished_by_a_re_run() {
     let first = t.release(&p);
     // Roll the index remote back: storage and metadata are done, the index is not.
     let remote = git2::Repository::open_bare(&t.layout.index_remote).unwrap();
-    remote.reference("refs/heads/main", index_before.parse().unwrap(), true, "simulate a crash").unwrap();
+    remote
+        .reference(
+            "refs/heads/main",
+            index_before.parse().unwrap(),
+            true,
+            "simulate a crash",
+        )
+        .unwrap();
     // A half-written file in the index working tree, as a crash mid-write would leave.
     std::fs::write(t.layout.index.join("pr/el/prelude"), "{\"name\":\"prel").unwrap();
 
@@ -137,7 +185,10 @@ fn a_crash_after_metadata_is_finished_by_a_re_run() {
     let report = t.publish(&p.payload(true)).unwrap();
     assert_eq!(report.storage, Put::AlreadyPresent);
     assert!(matches!(report.metadata, CommitOutcome::Unchanged));
-    assert!(matches!(report.index, CommitOutcome::Committed { pushed: true, .. }));
+    assert!(matches!(
+        report.index,
+        CommitOutcome::Committed { pushed: true, .. }
+    ));
     assert_eq!(TestRegistry::remote_head(&t.layout.registry_remote), heads);
     assert_eq!(report.hash, first.hash);
     let line = TestRegistry::remote_file(&t.layout.index_remote, "pr/el/prelude").unwrap();
@@ -148,7 +199,9 @@ fn a_crash_after_metadata_is_finished_by_a_re_run() {
 fn refused(t: &TestRegistry, request: &regis::payload::Publish) -> String {
     let heads = t.remote_heads();
     let stored = t.stored();
-    let e = t.publish(request).expect_err("the publish should be refused");
+    let e = t
+        .publish(request)
+        .expect_err("the publish should be refused");
     assert_eq!(t.remote_heads(), heads, "nothing is pushed on failure");
     assert_eq!(t.stored(), stored, "nothing is stored on failure");
     e.to_string()
@@ -159,7 +212,11 @@ fn refusals_name_the_problem_and_change_nothing() {
     let t = TestRegistry::new();
     t.release(&t.package("prelude", "1.0.0", &[]));
 
-    let mut p = t.package("effect", "1.0.0", &[("prelude", ">=2.0.0 <3.0.0"), ("missing", ">=1.0.0 <2.0.0")]);
+    let mut p = t.package(
+        "effect",
+        "1.0.0",
+        &[("prelude", ">=2.0.0 <3.0.0"), ("missing", ">=1.0.0 <2.0.0")],
+    );
     t.push_source(&p);
     insta::assert_snapshot!(refused(&t, &p.payload(true)), @"`effect@1.0.0` cannot be published: dependency `missing` is not in the registry: publish it first; no published version of `prelude` is in `>=2.0.0 <3.0.0` (published: `1.0.0`)");
 
@@ -180,7 +237,10 @@ fn refusals_name_the_problem_and_change_nothing() {
     let mut wrong = p.payload(true);
     wrong.reference = "v9.9.9".into();
     let e = refused(&t, &wrong);
-    assert!(e.contains("`v9.9.9`") && e.contains("expected a tag, branch or commit"), "{e}");
+    assert!(
+        e.contains("`v9.9.9`") && e.contains("expected a tag, branch or commit"),
+        "{e}"
+    );
     insta::assert_snapshot!(refused(&t, &p.payload(false)), @"package `effect` is not in the registry yet: the first publish must give a `location`");
 
     // The location already belongs to prelude.
@@ -205,12 +265,17 @@ fn a_published_version_never_changes() {
     let first = t.release(&p);
     // Move the tag to different content.
     let mut changed = p.clone();
-    changed.files.push(("src/Extra.purs".into(), b"module Extra where\n".to_vec()));
+    changed
+        .files
+        .push(("src/Extra.purs".into(), b"module Extra where\n".to_vec()));
     t.push_source(&changed);
     let e = refused(&t, &p.payload(true));
     assert_eq!(
         e,
-        format!("`prelude@1.0.0` is already published with hash `{}`: a published version can never change, publish a new version instead", first.hash)
+        format!(
+            "`prelude@1.0.0` is already published with hash `{}`: a published version can never change, publish a new version instead",
+            first.hash
+        )
     );
 }
 
@@ -273,15 +338,22 @@ fn a_symlink_out_of_the_package_is_refused() {
     let p = t.package("linky", "1.0.0", &[]);
     t.push_source(&p);
     let repo = git2::Repository::open(t.repo_dir("linky")).unwrap();
-    std::os::unix::fs::symlink("../../../etc/passwd", t.repo_dir("linky").join("src/Secret.purs")).unwrap();
+    std::os::unix::fs::symlink(
+        "../../../etc/passwd",
+        t.repo_dir("linky").join("src/Secret.purs"),
+    )
+    .unwrap();
     let mut index = repo.index().unwrap();
     index.add_path(Path::new("src/Secret.purs")).unwrap();
     index.write().unwrap();
     let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
     let sig = git2::Signature::now("a", "a@example.com").unwrap();
     let parent = repo.head().unwrap().peel_to_commit().unwrap();
-    let c = repo.commit(Some("HEAD"), &sig, &sig, "link", &tree, &[&parent]).unwrap();
-    repo.tag_lightweight("v1.0.0", &repo.find_object(c, None).unwrap(), true).unwrap();
+    let c = repo
+        .commit(Some("HEAD"), &sig, &sig, "link", &tree, &[&parent])
+        .unwrap();
+    repo.tag_lightweight("v1.0.0", &repo.find_object(c, None).unwrap(), true)
+        .unwrap();
     let e = refused(&t, &p.payload(true));
     assert!(e.contains("points outside the package"), "{e}");
 }
@@ -291,10 +363,22 @@ fn git_urls_are_fetched_too() {
     let t = TestRegistry::new();
     let dir: PathBuf = t.tmp.path().join("elsewhere/pkg");
     let url = format!("file://{}", dir.display());
-    let p = regis::sample::SamplePackage::new("gitpkg", "1.0.0", Location::git(&url, None).unwrap(), &[]);
+    let p = regis::sample::SamplePackage::new(
+        "gitpkg",
+        "1.0.0",
+        Location::git(&url, None).unwrap(),
+        &[],
+    );
     p.commit_to(&dir).unwrap();
     let r = t.publish(&p.payload(true)).unwrap();
-    assert!(t.storage.get(&StorageKey::tarball(&r.name, &r.version)).unwrap().is_some());
-    let e = PublishError::NeedsLocation { name: r.name.clone() };
+    assert!(
+        t.storage
+            .get(&StorageKey::tarball(&r.name, &r.version))
+            .unwrap()
+            .is_some()
+    );
+    let e = PublishError::NeedsLocation {
+        name: r.name.clone(),
+    };
     assert!(e.to_string().contains("gitpkg"));
 }

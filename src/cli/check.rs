@@ -26,10 +26,17 @@ impl Args {
                 } else {
                     print_text(&report);
                 }
-                Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+                Ok(if report.is_clean() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                })
             }
             Err(e) => {
-                eprintln!("error: could not check the registry: {}", super::error_chain(&e));
+                eprintln!(
+                    "error: could not check the registry: {}",
+                    super::error_chain(&e)
+                );
                 Ok(ExitCode::from(2))
             }
         }
@@ -43,7 +50,11 @@ impl Args {
             _ => Some(FsStorage::new(global.storage_dir(&config)?)),
         };
         let storage_ref = storage.as_ref().map(|s| s as &dyn crate::storage::Storage);
-        Ok(check::run(&RegistryDir::new(&global.registry), &IndexDir::new(index), storage_ref)?)
+        Ok(check::run(
+            &RegistryDir::new(&global.registry),
+            &IndexDir::new(index),
+            storage_ref,
+        )?)
     }
 }
 
@@ -51,7 +62,11 @@ fn print_text(report: &check::Report) {
     for f in &report.findings {
         println!("{f}");
     }
-    let storage = if report.tarballs_checked > 0 { format!(", {} tarballs", report.tarballs_checked) } else { String::new() };
+    let storage = if report.tarballs_checked > 0 {
+        format!(", {} tarballs", report.tarballs_checked)
+    } else {
+        String::new()
+    };
     println!(
         "checked {} packages, {} versions, {} index files, {} package sets{storage}: {}",
         report.packages,

@@ -34,7 +34,11 @@ impl Args {
     pub fn run(self, _global: &Global) -> anyhow::Result<ExitCode> {
         let root = match self.dir {
             Some(d) => d,
-            None => tempfile::Builder::new().prefix("regis-demo-").tempdir().context("creating a temporary directory")?.keep(),
+            None => tempfile::Builder::new()
+                .prefix("regis-demo-")
+                .tempdir()
+                .context("creating a temporary directory")?
+                .keep(),
         };
         let root = std::path::absolute(&root).context("resolving the demo directory")?;
         run_demo(&root)?;
@@ -53,23 +57,67 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
         github_base_url: format!("file://{}", github.display()),
         ..Config::default()
     };
-    step(1, "create a registry (registry repo, index repo, storage, bare remotes)");
+    step(
+        1,
+        "create a registry (registry repo, index repo, storage, bare remotes)",
+    );
     let (layout, config) = init::init(&root.join("registry-root"), &config)?;
-    println!("    registry {}\n    index    {}\n    storage  {}", layout.registry.display(), layout.index.display(), layout.storage.display());
+    println!(
+        "    registry {}\n    index    {}\n    storage  {}",
+        layout.registry.display(),
+        layout.index.display(),
+        layout.storage.display()
+    );
 
-    step(2, "create local git repos of sample packages (GitHub locations served from a local directory)");
+    step(
+        2,
+        "create local git repos of sample packages (GitHub locations served from a local directory)",
+    );
     let loc = |repo: &str| Location::github("demo", repo, None).expect("valid location");
     let prelude = SamplePackage::new("prelude", "1.0.0", loc("purescript-prelude"), &[]);
-    let effect = SamplePackage::new("effect", "1.0.0", loc("purescript-effect"), &[("prelude", ">=1.0.0 <2.0.0")]);
-    let mut console = SamplePackage::new("console", "1.0.0", loc("purescript-console"), &[("effect", ">=1.0.0 <2.0.0"), ("prelude", ">=1.0.0 <2.0.0")]);
+    let effect = SamplePackage::new(
+        "effect",
+        "1.0.0",
+        loc("purescript-effect"),
+        &[("prelude", ">=1.0.0 <2.0.0")],
+    );
+    let mut console = SamplePackage::new(
+        "console",
+        "1.0.0",
+        loc("purescript-console"),
+        &[("effect", ">=1.0.0 <2.0.0"), ("prelude", ">=1.0.0 <2.0.0")],
+    );
     console.dhall_manifest = true;
-    let arrays = SamplePackage::new("arrays", "1.0.0", loc("purescript-arrays"), &[("foldable", ">=1.0.0 <2.0.0"), ("prelude", ">=1.0.0 <2.0.0")]);
+    let arrays = SamplePackage::new(
+        "arrays",
+        "1.0.0",
+        loc("purescript-arrays"),
+        &[
+            ("foldable", ">=1.0.0 <2.0.0"),
+            ("prelude", ">=1.0.0 <2.0.0"),
+        ],
+    );
     let prelude_next = SamplePackage::new("prelude", "1.1.0", loc("purescript-prelude"), &[]);
-    for (p, repo) in [(&prelude, "purescript-prelude"), (&effect, "purescript-effect"), (&console, "purescript-console"), (&arrays, "purescript-arrays")] {
+    for (p, repo) in [
+        (&prelude, "purescript-prelude"),
+        (&effect, "purescript-effect"),
+        (&console, "purescript-console"),
+        (&arrays, "purescript-arrays"),
+    ] {
         let dir = github.join("demo").join(format!("{repo}.git"));
-        p.commit_to(&dir).with_context(|| format!("creating the sample repo {}", dir.display()))?;
-        let manifest = if p.dhall_manifest { "purs.dhall" } else { "purs.json" };
-        println!("    {:<8} {} ({manifest}, tag {})", p.manifest.name, dir.display(), p.manifest.reference);
+        p.commit_to(&dir)
+            .with_context(|| format!("creating the sample repo {}", dir.display()))?;
+        let manifest = if p.dhall_manifest {
+            "purs.dhall"
+        } else {
+            "purs.json"
+        };
+        println!(
+            "    {:<8} {} ({manifest}, tag {})",
+            p.manifest.name,
+            dir.display(),
+            p.manifest.reference
+        );
     }
     prelude_next.commit_to(&github.join("demo/purescript-prelude.git"))?;
 
@@ -77,33 +125,75 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
     let index = GitRepo::open(&layout.index)?;
     let storage = FsStorage::new(&layout.storage);
     let source = GitSource::new();
-    let ctx = Context { config: &config, registry: &registry, index: &index, storage: &storage, source: &source, now: Timestamp::now() };
+    let ctx = Context {
+        config: &config,
+        registry: &registry,
+        index: &index,
+        storage: &storage,
+        source: &source,
+        now: Timestamp::now(),
+    };
 
-    step(3, "publish prelude, effect and console (console's manifest is purs.dhall)");
+    step(
+        3,
+        "publish prelude, effect and console (console's manifest is purs.dhall)",
+    );
     for p in [&prelude, &effect, &console] {
         let report = publish::publish(&ctx, &p.payload(true))?;
         print_indented(&super::publish::describe(&report));
     }
 
-    step(4, "publish an update of prelude (no location needed: the registry knows it)");
-    print_indented(&super::publish::describe(&publish::publish(&ctx, &prelude_next.payload(false))?));
+    step(
+        4,
+        "publish an update of prelude (no location needed: the registry knows it)",
+    );
+    print_indented(&super::publish::describe(&publish::publish(
+        &ctx,
+        &prelude_next.payload(false),
+    )?));
 
-    step(5, "publish arrays, which depends on a package that does not exist: refused");
+    step(
+        5,
+        "publish arrays, which depends on a package that does not exist: refused",
+    );
     match publish::publish(&ctx, &arrays.payload(true)) {
         Ok(_) => anyhow::bail!("the demo expected publishing `arrays` to fail"),
         Err(e) => println!("    error: {}", error_chain(&anyhow::Error::from(e))),
     }
-    println!("    (nothing was stored or committed for arrays: {})", if storage.root().join("arrays").exists() { "unexpected tarball!" } else { "no tarball, no metadata, no index line" });
+    println!(
+        "    (nothing was stored or committed for arrays: {})",
+        if storage.root().join("arrays").exists() {
+            "unexpected tarball!"
+        } else {
+            "no tarball, no metadata, no index line"
+        }
+    );
 
-    step(6, "re-run the prelude 1.0.0 publish: every step finds its work done");
-    print_indented(&super::publish::describe(&publish::publish(&ctx, &prelude.payload(true))?));
+    step(
+        6,
+        "re-run the prelude 1.0.0 publish: every step finds its work done",
+    );
+    print_indented(&super::publish::describe(&publish::publish(
+        &ctx,
+        &prelude.payload(true),
+    )?));
 
     step(7, "audit the registry: regis check");
-    let report = check::run(&RegistryDir::new(&layout.registry), &IndexDir::new(&layout.index), Some(&storage))?;
+    let report = check::run(
+        &RegistryDir::new(&layout.registry),
+        &IndexDir::new(&layout.index),
+        Some(&storage),
+    )?;
     for f in &report.findings {
         println!("    {f}");
     }
-    println!("    checked {} packages, {} versions, {} tarballs: {} findings", report.packages, report.versions, report.tarballs_checked, report.findings.len());
+    println!(
+        "    checked {} packages, {} versions, {} tarballs: {} findings",
+        report.packages,
+        report.versions,
+        report.tarballs_checked,
+        report.findings.len()
+    );
     if !report.is_clean() {
         anyhow::bail!("the demo registry has findings");
     }
@@ -119,11 +209,18 @@ fn print_indented(text: &str) {
 }
 
 fn print_where(layout: &Layout) {
-    println!("\nEverything is in {}:", layout.root.parent().unwrap_or(&layout.root).display());
+    println!(
+        "\nEverything is in {}:",
+        layout.root.parent().unwrap_or(&layout.root).display()
+    );
     println!("  metadata     {}/metadata/", layout.registry.display());
     println!("  index        {}/", layout.index.display());
     println!("  tarballs     {}/", layout.storage.display());
-    println!("  git remotes  {} and {}", layout.registry_remote.display(), layout.index_remote.display());
+    println!(
+        "  git remotes  {} and {}",
+        layout.registry_remote.display(),
+        layout.index_remote.display()
+    );
     println!("Try: regis --registry {} check", layout.registry.display());
     println!("     git -C {} log --oneline", layout.index.display());
 }

@@ -21,16 +21,34 @@ pub struct Args {
 
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
-        let config = Config { name: self.name, ..Config::default() };
+        let config = Config {
+            name: self.name,
+            ..Config::default()
+        };
         let (layout, _) = init::init(&self.dir, &config)?;
         if global.json {
             super::print_json(&layout)?;
         } else {
-            println!("created registry `{}` in {}", config.name, layout.root.display());
-            println!("  registry repo  {} (remote {})", layout.registry.display(), layout.registry_remote.display());
-            println!("  index repo     {} (remote {})", layout.index.display(), layout.index_remote.display());
+            println!(
+                "created registry `{}` in {}",
+                config.name,
+                layout.root.display()
+            );
+            println!(
+                "  registry repo  {} (remote {})",
+                layout.registry.display(),
+                layout.registry_remote.display()
+            );
+            println!(
+                "  index repo     {} (remote {})",
+                layout.index.display(),
+                layout.index_remote.display()
+            );
             println!("  storage        {}", layout.storage.display());
-            println!("publish with: regis --registry {} publish PAYLOAD.json", layout.registry.display());
+            println!(
+                "publish with: regis --registry {} publish PAYLOAD.json",
+                layout.registry.display()
+            );
         }
         Ok(ExitCode::SUCCESS)
     }

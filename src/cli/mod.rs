@@ -93,15 +93,31 @@ impl Global {
 
     /// `--index`, else the config's `index` relative to the registry.
     pub fn index_dir(&self, config: &Config) -> anyhow::Result<PathBuf> {
-        self.dir_option(self.index.as_deref(), config.index.as_deref(), "index", "--index")
+        self.dir_option(
+            self.index.as_deref(),
+            config.index.as_deref(),
+            "index",
+            "--index",
+        )
     }
 
     /// `--storage`, else the config's `storage` relative to the registry.
     pub fn storage_dir(&self, config: &Config) -> anyhow::Result<PathBuf> {
-        self.dir_option(self.storage.as_deref(), config.storage.as_deref(), "storage", "--storage")
+        self.dir_option(
+            self.storage.as_deref(),
+            config.storage.as_deref(),
+            "storage",
+            "--storage",
+        )
     }
 
-    fn dir_option(&self, flag: Option<&Path>, configured: Option<&str>, field: &str, name: &str) -> anyhow::Result<PathBuf> {
+    fn dir_option(
+        &self,
+        flag: Option<&Path>,
+        configured: Option<&str>,
+        field: &str,
+        name: &str,
+    ) -> anyhow::Result<PathBuf> {
         match (flag, configured) {
             (Some(p), _) => Ok(p.to_path_buf()),
             (None, Some(rel)) => Ok(self.registry.join(rel)),
@@ -115,7 +131,10 @@ impl Global {
 
 /// Print a serializable value as pretty JSON.
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value).context("encoding the output as JSON")?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).context("encoding the output as JSON")?
+    );
     Ok(())
 }
 

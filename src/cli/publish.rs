@@ -42,11 +42,14 @@ impl Args {
 /// Read a payload file and require it to be a publish.
 pub fn read_publish(file: &Path) -> anyhow::Result<Publish> {
     let text = if file == Path::new("-") {
-        std::io::read_to_string(std::io::stdin()).context("reading the payload from standard input")?
+        std::io::read_to_string(std::io::stdin())
+            .context("reading the payload from standard input")?
     } else {
         std::fs::read_to_string(file).with_context(|| format!("reading `{}`", file.display()))?
     };
-    match Operation::from_issue_body(&text).with_context(|| format!("reading the payload in `{}`", file.display()))? {
+    match Operation::from_issue_body(&text)
+        .with_context(|| format!("reading the payload in `{}`", file.display()))?
+    {
         Operation::Publish(p) => Ok(p),
         other => bail!(
             "`{}` holds a {} payload: `regis publish` expects a Publish `{{name, location?, ref, version, compiler?, resolutions?}}`",
@@ -84,9 +87,16 @@ pub fn run_publish(global: &Global, request: &Publish) -> anyhow::Result<Publish
 /// The human summary of a publish.
 pub fn describe(r: &PublishReport) -> String {
     let mut out = String::new();
-    let verb = if r.changed_nothing() { "already published" } else { "published" };
+    let verb = if r.changed_nothing() {
+        "already published"
+    } else {
+        "published"
+    };
     out.push_str(&format!("{verb} {}@{}\n", r.name, r.version));
-    out.push_str(&format!("  tarball   {} ({} bytes, {} files, {})\n", r.storage_key, r.bytes, r.files, r.hash));
+    out.push_str(&format!(
+        "  tarball   {} ({} bytes, {} files, {})\n",
+        r.storage_key, r.bytes, r.files, r.hash
+    ));
     out.push_str(&format!(
         "  storage   {}\n",
         match r.storage {
@@ -105,10 +115,22 @@ pub fn describe(r: &PublishReport) -> String {
 fn outcome(o: &CommitOutcome) -> String {
     match o {
         CommitOutcome::Unchanged => "unchanged".into(),
-        CommitOutcome::Committed { commit, pushed, attempts } => {
+        CommitOutcome::Committed {
+            commit,
+            pushed,
+            attempts,
+        } => {
             let short = &commit[..commit.len().min(10)];
-            let push = if *pushed { "pushed" } else { "not pushed (no remote)" };
-            let tries = if *attempts > 1 { format!(" after {attempts} attempts") } else { String::new() };
+            let push = if *pushed {
+                "pushed"
+            } else {
+                "not pushed (no remote)"
+            };
+            let tries = if *attempts > 1 {
+                format!(" after {attempts} attempts")
+            } else {
+                String::new()
+            };
             format!("committed {short}, {push}{tries}")
         }
     }

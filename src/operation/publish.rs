@@ -23,24 +23,61 @@ use super::Context;
 /// Why a publish was refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
-    #[error("package name `{name}` starts with `{prefix}`: drop the prefix, names in this registry do not repeat the language")]
+    #[error(
+        "package name `{name}` starts with `{prefix}`: drop the prefix, names in this registry do not repeat the language"
+    )]
     ForbiddenPrefix { name: PackageName, prefix: String },
     #[error("package name `{name}` is reserved")]
     ReservedName { name: PackageName },
-    #[error("package `{name}` is not in the registry yet: the first publish must give a `location`")]
+    #[error(
+        "package `{name}` is not in the registry yet: the first publish must give a `location`"
+    )]
     NeedsLocation { name: PackageName },
-    #[error("{location} already belongs to package `{owner}`: a location can hold only one package")]
-    LocationClaimed { location: Location, owner: PackageName },
-    #[error("no `purs.json` or `purs.dhall` at the root of {location} at `{reference}`: expected the package manifest there")]
-    NoManifest { location: Location, reference: String },
-    #[error("the payload publishes `{expected}`, but the manifest at `{reference}` is for `{found}`")]
-    NameMismatch { expected: PackageName, found: PackageName, reference: String },
-    #[error("the payload publishes `{name}@{expected}`, but the manifest at `{reference}` says version `{found}`")]
-    VersionMismatch { name: PackageName, expected: Version, found: Version, reference: String },
-    #[error("the manifest of `{name}` gives location {manifest}, but the package is published from {used}: make them agree")]
-    ManifestLocation { name: PackageName, manifest: Location, used: Location },
+    #[error(
+        "{location} already belongs to package `{owner}`: a location can hold only one package"
+    )]
+    LocationClaimed {
+        location: Location,
+        owner: PackageName,
+    },
+    #[error(
+        "no `purs.json` or `purs.dhall` at the root of {location} at `{reference}`: expected the package manifest there"
+    )]
+    NoManifest {
+        location: Location,
+        reference: String,
+    },
+    #[error(
+        "the payload publishes `{expected}`, but the manifest at `{reference}` is for `{found}`"
+    )]
+    NameMismatch {
+        expected: PackageName,
+        found: PackageName,
+        reference: String,
+    },
+    #[error(
+        "the payload publishes `{name}@{expected}`, but the manifest at `{reference}` says version `{found}`"
+    )]
+    VersionMismatch {
+        name: PackageName,
+        expected: Version,
+        found: Version,
+        reference: String,
+    },
+    #[error(
+        "the manifest of `{name}` gives location {manifest}, but the package is published from {used}: make them agree"
+    )]
+    ManifestLocation {
+        name: PackageName,
+        manifest: Location,
+        used: Location,
+    },
     #[error("`{name}@{version}` cannot be published: {problems}")]
-    Dependencies { name: PackageName, version: Version, problems: String },
+    Dependencies {
+        name: PackageName,
+        version: Version,
+        problems: String,
+    },
     #[error("the registry config is invalid: `defaultCompiler`: {0}")]
     DefaultCompiler(SchemaError),
     #[error(transparent)]
@@ -112,22 +149,39 @@ pub fn publish(ctx: &Context<'_>, request: &Publish) -> Result<PublishReport, Pu
         check_location_unclaimed(&registry, &request.name, &location)?;
     }
     let url = location.clone_url(&ctx.config.github_base_url);
-    let tree = ctx.source.fetch(&url, &request.reference, location.subdir())?;
+    let tree = ctx
+        .source
+        .fetch(&url, &request.reference, location.subdir())?;
     let manifest = read_manifest(&tree, request, &location)?;
     let dependencies = read_dependencies(&index, &manifest)?;
     validate_manifest(request, &manifest, &location, &dependencies)?;
     let plan = plan(ctx, request, manifest, location, &tree)?;
     if let Some(m) = &existing {
-        m.check_publish(request.name.as_str(), &plan.manifest.version, &plan.entry.hash)?;
+        m.check_publish(
+            request.name.as_str(),
+            &plan.manifest.version,
+            &plan.entry.hash,
+        )?;
     }
     apply(ctx, &registry, &index, plan)
 }
 
 /// Which location to fetch from, and the checks that need no source (pure).
-pub fn validate_request(request: &Publish, existing: Option<&Metadata>, config: &Config) -> Result<Location, PublishError> {
+pub fn validate_request(
+    request: &Publish,
+    existing: Option<&Metadata>,
+    config: &Config,
+) -> Result<Location, PublishError> {
     let name = &request.name;
-    if let Some(prefix) = config.forbidden_name_prefixes.iter().find(|p| name.as_str().starts_with(p.as_str())) {
-        return Err(PublishError::ForbiddenPrefix { name: name.clone(), prefix: prefix.clone() });
+    if let Some(prefix) = config
+        .forbidden_name_prefixes
+        .iter()
+        .find(|p| name.as_str().starts_with(p.as_str()))
+    {
+        return Err(PublishError::ForbiddenPrefix {
+            name: name.clone(),
+            prefix: prefix.clone(),
+        });
     }
     if config.reserved_names.iter().any(|r| r == name.as_str()) {
         return Err(PublishError::ReservedName { name: name.clone() });
@@ -135,7 +189,12 @@ pub fn validate_request(request: &Publish, existing: Option<&Metadata>, config: 
     if let (Some(m), Some(v)) = (existing, &request.version) {
         // Refuse early what can never succeed; a published version may be a re-run.
         if let Some(u) = m.unpublished.get(v) {
-            return Err(MetadataError::WasUnpublished { name: name.to_string(), version: v.clone(), when: u.unpublished_time }.into());
+            return Err(MetadataError::WasUnpublished {
+                name: name.to_string(),
+                version: v.clone(),
+                when: u.unpublished_time,
+            }
+            .into());
         }
     }
     match (existing, &request.location) {
@@ -149,10 +208,17 @@ pub fn validate_request(request: &Publish, existing: Option<&Metadata>, config: 
     }
 }
 
-fn check_location_unclaimed(registry: &RegistryDir, name: &PackageName, location: &Location) -> Result<(), PublishError> {
+fn check_location_unclaimed(
+    registry: &RegistryDir,
+    name: &PackageName,
+    location: &Location,
+) -> Result<(), PublishError> {
     for (other, m) in registry.all_metadata()? {
         if &other != name && m.location.same_place(location) {
-            return Err(PublishError::LocationClaimed { location: location.clone(), owner: other });
+            return Err(PublishError::LocationClaimed {
+                location: location.clone(),
+                owner: other,
+            });
         }
     }
     Ok(())
@@ -160,8 +226,16 @@ fn check_location_unclaimed(registry: &RegistryDir, name: &PackageName, location
 
 /// Read `purs.json` (or `purs.dhall`) from the package root. The recorded `ref` is the
 /// one the version was fetched at.
-fn read_manifest(tree: &SourceTree, request: &Publish, location: &Location) -> Result<Manifest, PublishError> {
-    let has = |p: &str| tree.entries().iter().any(|e| e.path == p && matches!(e.kind, EntryKind::File { .. }));
+fn read_manifest(
+    tree: &SourceTree,
+    request: &Publish,
+    location: &Location,
+) -> Result<Manifest, PublishError> {
+    let has = |p: &str| {
+        tree.entries()
+            .iter()
+            .any(|e| e.path == p && matches!(e.kind, EntryKind::File { .. }))
+    };
     let mut manifest = if has("purs.json") {
         let bytes = tree.read("purs.json")?;
         Manifest::from_json("purs.json", &String::from_utf8_lossy(&bytes))?
@@ -169,15 +243,25 @@ fn read_manifest(tree: &SourceTree, request: &Publish, location: &Location) -> R
         let bytes = tree.read("purs.dhall")?;
         Manifest::from_untrusted_dhall("purs.dhall", &String::from_utf8_lossy(&bytes))?
     } else {
-        return Err(PublishError::NoManifest { location: location.clone(), reference: request.reference.clone() });
+        return Err(PublishError::NoManifest {
+            location: location.clone(),
+            reference: request.reference.clone(),
+        });
     };
     manifest.reference = request.reference.clone();
     Ok(manifest)
 }
 
 /// The index files of the manifest's dependencies (`None` for a package not in the index).
-fn read_dependencies(index: &IndexDir, manifest: &Manifest) -> Result<BTreeMap<PackageName, Option<IndexFile>>, PublishError> {
-    manifest.dependencies.keys().map(|dep| Ok((dep.clone(), index.read(dep)?))).collect()
+fn read_dependencies(
+    index: &IndexDir,
+    manifest: &Manifest,
+) -> Result<BTreeMap<PackageName, Option<IndexFile>>, PublishError> {
+    manifest
+        .dependencies
+        .keys()
+        .map(|dep| Ok((dep.clone(), index.read(dep)?)))
+        .collect()
 }
 
 /// The checks between payload, manifest, location and index (pure).
@@ -188,44 +272,83 @@ pub fn validate_manifest(
     dependencies: &BTreeMap<PackageName, Option<IndexFile>>,
 ) -> Result<(), PublishError> {
     if manifest.name != request.name {
-        return Err(PublishError::NameMismatch { expected: request.name.clone(), found: manifest.name.clone(), reference: request.reference.clone() });
+        return Err(PublishError::NameMismatch {
+            expected: request.name.clone(),
+            found: manifest.name.clone(),
+            reference: request.reference.clone(),
+        });
     }
     if let Some(v) = &request.version
         && v != &manifest.version
     {
-        return Err(PublishError::VersionMismatch { name: request.name.clone(), expected: v.clone(), found: manifest.version.clone(), reference: request.reference.clone() });
+        return Err(PublishError::VersionMismatch {
+            name: request.name.clone(),
+            expected: v.clone(),
+            found: manifest.version.clone(),
+            reference: request.reference.clone(),
+        });
     }
     if !manifest.location.same_place(location) {
-        return Err(PublishError::ManifestLocation { name: manifest.name.clone(), manifest: manifest.location.clone(), used: location.clone() });
+        return Err(PublishError::ManifestLocation {
+            name: manifest.name.clone(),
+            manifest: manifest.location.clone(),
+            used: location.clone(),
+        });
     }
-    manifest.license.check_canonical().map_err(PublishError::License)?;
+    manifest
+        .license
+        .check_canonical()
+        .map_err(PublishError::License)?;
     let problems: Vec<String> = manifest
         .dependencies
         .iter()
-        .filter_map(|(dep, range)| dependency_problem(dep, range, dependencies.get(dep).and_then(Option::as_ref)))
+        .filter_map(|(dep, range)| {
+            dependency_problem(dep, range, dependencies.get(dep).and_then(Option::as_ref))
+        })
         .collect();
     if !problems.is_empty() {
-        return Err(PublishError::Dependencies { name: manifest.name.clone(), version: manifest.version.clone(), problems: problems.join("; ") });
+        return Err(PublishError::Dependencies {
+            name: manifest.name.clone(),
+            version: manifest.version.clone(),
+            problems: problems.join("; "),
+        });
     }
     Ok(())
 }
 
-fn dependency_problem(dep: &PackageName, range: &Range, file: Option<&IndexFile>) -> Option<String> {
+fn dependency_problem(
+    dep: &PackageName,
+    range: &Range,
+    file: Option<&IndexFile>,
+) -> Option<String> {
     let Some(file) = file else {
-        return Some(format!("dependency `{dep}` is not in the registry: publish it first"));
+        return Some(format!(
+            "dependency `{dep}` is not in the registry: publish it first"
+        ));
     };
     if file.versions().any(|v| range.contains(v)) {
         return None;
     }
     let available: Vec<String> = file.versions().map(|v| format!("`{v}`")).collect();
-    Some(format!("no published version of `{dep}` is in `{range}` (published: {})", available.join(", ")))
+    Some(format!(
+        "no published version of `{dep}` is in `{range}` (published: {})",
+        available.join(", ")
+    ))
 }
 
 /// Pack the tarball and decide the metadata entry (pure apart from reading the source).
-fn plan(ctx: &Context<'_>, request: &Publish, manifest: Manifest, location: Location, tree: &SourceTree) -> Result<PublishPlan, PublishError> {
+fn plan(
+    ctx: &Context<'_>,
+    request: &Publish,
+    manifest: Manifest,
+    location: Location,
+    tree: &SourceTree,
+) -> Result<PublishPlan, PublishError> {
     let compiler = match &request.compiler {
         Some(c) => c.clone(),
-        None => Version::parse(&ctx.config.default_compiler).map_err(PublishError::DefaultCompiler)?,
+        None => {
+            Version::parse(&ctx.config.default_compiler).map_err(PublishError::DefaultCompiler)?
+        }
     };
     let packed = pack(tree, &manifest, ctx.config)?;
     let hash = Sha256::from_digest(packed.sha256);
@@ -249,15 +372,24 @@ fn plan(ctx: &Context<'_>, request: &Publish, manifest: Manifest, location: Loca
 
 /// Select the package's files and build the deterministic tarball, with the canonical
 /// `purs.json` always inside.
-pub fn pack(tree: &SourceTree, manifest: &Manifest, config: &Config) -> Result<tarball::Packed, PublishError> {
+pub fn pack(
+    tree: &SourceTree,
+    manifest: &Manifest,
+    config: &Config,
+) -> Result<tarball::Packed, PublishError> {
     let entries: Vec<tarball::InputEntry> = tree
         .entries()
         .iter()
         .map(|e| tarball::InputEntry {
             path: e.path.clone(),
             kind: match &e.kind {
-                EntryKind::File { executable, size } => tarball::InputKind::File { executable: *executable, size: *size },
-                EntryKind::Symlink { target } => tarball::InputKind::Symlink { target: target.clone() },
+                EntryKind::File { executable, size } => tarball::InputKind::File {
+                    executable: *executable,
+                    size: *size,
+                },
+                EntryKind::Symlink { target } => tarball::InputKind::Symlink {
+                    target: target.clone(),
+                },
             },
         })
         .collect();
@@ -272,13 +404,27 @@ pub fn pack(tree: &SourceTree, manifest: &Manifest, config: &Config) -> Result<t
     };
     let selected = tarball::select(&entries, &rules)?;
     let top = format!("{}-{}", manifest.name, manifest.version);
-    let overrides = vec![("purs.json".to_owned(), manifest.to_pretty_json().into_bytes())];
-    Ok(tarball::pack(&top, &selected, &overrides, &mut |p: &str| tree.read(p), &limits)?)
+    let overrides = vec![(
+        "purs.json".to_owned(),
+        manifest.to_pretty_json().into_bytes(),
+    )];
+    Ok(tarball::pack(
+        &top,
+        &selected,
+        &overrides,
+        &mut |p: &str| tree.read(p),
+        &limits,
+    )?)
 }
 
 /// Write storage → metadata → index. Each write is idempotent; each git change is
 /// re-applied on the new head if another job pushed first.
-fn apply(ctx: &Context<'_>, registry: &RegistryDir, index: &IndexDir, plan: PublishPlan) -> Result<PublishReport, PublishError> {
+fn apply(
+    ctx: &Context<'_>,
+    registry: &RegistryDir,
+    index: &IndexDir,
+    plan: PublishPlan,
+) -> Result<PublishReport, PublishError> {
     let name = plan.manifest.name.clone();
     let version = plan.manifest.version.clone();
     let attempts = ctx.config.push_attempts as usize;
@@ -286,26 +432,42 @@ fn apply(ctx: &Context<'_>, registry: &RegistryDir, index: &IndexDir, plan: Publ
 
     let storage = ctx.storage.put(&plan.key, &plan.tarball)?;
 
-    let metadata = ctx.registry.commit_change(&message, attempts, |_| -> Result<Vec<PathBuf>, PublishError> {
-        let mut m = match registry.read_metadata(&name)? {
-            Some(m) => {
-                m.check_location(name.as_str(), &plan.location)?;
-                m
-            }
-            None => Metadata::new(plan.location.clone(), None),
-        };
-        m.publish(name.as_str(), version.clone(), plan.entry.clone(), plan.manifest.owners.clone())?;
-        Ok(vec![registry.write_metadata(&name, &m)?])
-    })?;
+    let metadata = ctx.registry.commit_change(
+        &message,
+        attempts,
+        |_| -> Result<Vec<PathBuf>, PublishError> {
+            let mut m = match registry.read_metadata(&name)? {
+                Some(m) => {
+                    m.check_location(name.as_str(), &plan.location)?;
+                    m
+                }
+                None => Metadata::new(plan.location.clone(), None),
+            };
+            m.publish(
+                name.as_str(),
+                version.clone(),
+                plan.entry.clone(),
+                plan.manifest.owners.clone(),
+            )?;
+            Ok(vec![registry.write_metadata(&name, &m)?])
+        },
+    )?;
 
-    let index_outcome = ctx.index.commit_change(&message, attempts, |_| -> Result<Vec<PathBuf>, PublishError> {
-        let mut file = index.read(&name)?.unwrap_or_default();
-        file.insert(plan.manifest.clone())?;
-        Ok(vec![index.write(&name, &file)?])
-    })?;
+    let index_outcome = ctx.index.commit_change(
+        &message,
+        attempts,
+        |_| -> Result<Vec<PathBuf>, PublishError> {
+            let mut file = index.read(&name)?.unwrap_or_default();
+            file.insert(plan.manifest.clone())?;
+            Ok(vec![index.write(&name, &file)?])
+        },
+    )?;
 
     // The metadata may hold an earlier run's entry: report what is recorded.
-    let recorded = registry.read_metadata(&name)?.and_then(|m| m.published.get(&version).cloned()).unwrap_or(plan.entry);
+    let recorded = registry
+        .read_metadata(&name)?
+        .and_then(|m| m.published.get(&version).cloned())
+        .unwrap_or(plan.entry);
     Ok(PublishReport {
         name,
         version,

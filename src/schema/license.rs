@@ -45,7 +45,10 @@ impl License {
             .map_err(|e| {
                 let bad = &self.0[e.span.clone()];
                 let base = bad.trim_end_matches('+');
-                let hint = if ["GPL-", "LGPL-", "AGPL-"].iter().any(|p| base.starts_with(p)) {
+                let hint = if ["GPL-", "LGPL-", "AGPL-"]
+                    .iter()
+                    .any(|p| base.starts_with(p))
+                {
                     format!(": use `{base}-only` or `{base}-or-later`")
                 } else {
                     ": expected a current identifier from https://spdx.org/licenses/".to_owned()
@@ -80,9 +83,17 @@ mod tests {
     #[test]
     fn reads_every_license_seen_in_the_real_registry() {
         for s in [
-            "MIT", "BSD-3-Clause", "Apache-2.0 AND ISC", "GPL-3.0-or-later", "LGPL-3.0+",
-            "AGPL-3.0", "(GPL-3.0-only OR MIT)", "LGPL-2.1 AND LGPL-2.1-only", "MIT-0 AND ISC AND MIT",
-            "WTFPL", "Apache-2.0 WITH LLVM-exception",
+            "MIT",
+            "BSD-3-Clause",
+            "Apache-2.0 AND ISC",
+            "GPL-3.0-or-later",
+            "LGPL-3.0+",
+            "AGPL-3.0",
+            "(GPL-3.0-only OR MIT)",
+            "LGPL-2.1 AND LGPL-2.1-only",
+            "MIT-0 AND ISC AND MIT",
+            "WTFPL",
+            "Apache-2.0 WITH LLVM-exception",
         ] {
             assert_eq!(License::parse(s).unwrap().as_str(), s);
         }
@@ -90,11 +101,22 @@ mod tests {
 
     #[test]
     fn canonical_check_for_authored_input() {
-        assert!(License::parse("MIT OR Apache-2.0").unwrap().check_canonical().is_ok());
+        assert!(
+            License::parse("MIT OR Apache-2.0")
+                .unwrap()
+                .check_canonical()
+                .is_ok()
+        );
         for s in ["GPL-3.0", "LGPL-3.0+", "AGPL-3.0"] {
             assert!(License::parse(s).unwrap().check_canonical().is_err(), "{s}");
         }
-        let msg = |s: &str| License::parse(s).unwrap().check_canonical().unwrap_err().to_string();
+        let msg = |s: &str| {
+            License::parse(s)
+                .unwrap()
+                .check_canonical()
+                .unwrap_err()
+                .to_string()
+        };
         insta::assert_snapshot!(msg("GPL-3.0"), @"invalid license `GPL-3.0`: `GPL-3.0` is not a canonical SPDX identifier (a deprecated license identifier was used): use `GPL-3.0-only` or `GPL-3.0-or-later`");
         insta::assert_snapshot!(msg("MIT AND LGPL-3.0+"), @"invalid license `MIT AND LGPL-3.0+`: `LGPL-3.0` is not a canonical SPDX identifier (a deprecated license identifier was used): use `LGPL-3.0-only` or `LGPL-3.0-or-later`");
     }

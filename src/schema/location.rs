@@ -85,8 +85,16 @@ impl Location {
     pub fn same_place(&self, other: &Location) -> bool {
         match (self, other) {
             (
-                Location::GitHub { owner: o1, repo: r1, subdir: s1 },
-                Location::GitHub { owner: o2, repo: r2, subdir: s2 },
+                Location::GitHub {
+                    owner: o1,
+                    repo: r1,
+                    subdir: s1,
+                },
+                Location::GitHub {
+                    owner: o2,
+                    repo: r2,
+                    subdir: s2,
+                },
             ) => o1.eq_ignore_ascii_case(o2) && r1.eq_ignore_ascii_case(r2) && s1 == s2,
             _ => self == other,
         }
@@ -171,7 +179,11 @@ impl TryFrom<RawLocation> for Location {
 impl From<Location> for RawLocation {
     fn from(l: Location) -> RawLocation {
         match l {
-            Location::GitHub { owner, repo, subdir } => RawLocation {
+            Location::GitHub {
+                owner,
+                repo,
+                subdir,
+            } => RawLocation {
                 github_owner: Some(owner),
                 github_repo: Some(repo),
                 git_url: None,
@@ -229,9 +241,15 @@ mod tests {
         let a = Location::github("Owner", "Repo", None).unwrap();
         let b = Location::github("owner", "repo", None).unwrap();
         assert!(a.same_place(&b));
-        assert_eq!(a.clone_url("file:///srv/gh/"), "file:///srv/gh/Owner/Repo.git");
+        assert_eq!(
+            a.clone_url("file:///srv/gh/"),
+            "file:///srv/gh/Owner/Repo.git"
+        );
         let g = Location::git("git://127.0.0.1:9418/x.git", None).unwrap();
-        assert_eq!(g.clone_url("https://github.com"), "git://127.0.0.1:9418/x.git");
+        assert_eq!(
+            g.clone_url("https://github.com"),
+            "git://127.0.0.1:9418/x.git"
+        );
         assert!(!g.same_place(&a));
     }
 }

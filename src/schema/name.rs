@@ -73,7 +73,14 @@ mod tests {
 
     #[test]
     fn accepts_real_names() {
-        for n in ["aff", "a", "argonaut-codecs", "8bit", "halogen-vdom", "x-1-y"] {
+        for n in [
+            "aff",
+            "a",
+            "argonaut-codecs",
+            "8bit",
+            "halogen-vdom",
+            "x-1-y",
+        ] {
             assert_eq!(PackageName::parse(n).unwrap().as_str(), n);
         }
         assert!(PackageName::parse(&"a".repeat(150)).is_ok());
@@ -81,9 +88,7 @@ mod tests {
 
     #[test]
     fn rejects_malformed_names() {
-        for n in [
-            "", "-a", "a-", "a--b", "A", "a_b", "a.b", "a b", "ä",
-        ] {
+        for n in ["", "-a", "a-", "a--b", "A", "a_b", "a.b", "a b", "ä"] {
             assert!(PackageName::parse(n).is_err(), "{n:?} should be rejected");
         }
         assert!(PackageName::parse(&"a".repeat(151)).is_err());

@@ -18,7 +18,9 @@ impl Owner {
             reason: format!("{what}: expected an SSH public key split into `keytype` and `public`"),
         };
         if keytype.is_empty() || keytype.chars().any(char::is_whitespace) {
-            return Err(bad(&format!("`keytype` `{keytype}` is empty or has spaces")));
+            return Err(bad(&format!(
+                "`keytype` `{keytype}` is empty or has spaces"
+            )));
         }
         if public.is_empty() || public.chars().any(char::is_whitespace) {
             return Err(bad("`public` is empty or has spaces"));

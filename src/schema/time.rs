@@ -83,15 +83,21 @@ mod tests {
             assert_eq!(Timestamp::parse(s).unwrap().to_string(), s);
         }
         for s in [
-            "2018-05-25T11:45:49Z", "2018-05-25T11:45:49.000+00:00", "2018-05-25 11:45:49.000Z",
-            "2018-05-25T11:45:49.0000Z", "2018-13-25T11:45:49.000Z",
+            "2018-05-25T11:45:49Z",
+            "2018-05-25T11:45:49.000+00:00",
+            "2018-05-25 11:45:49.000Z",
+            "2018-05-25T11:45:49.0000Z",
+            "2018-13-25T11:45:49.000Z",
         ] {
             assert!(Timestamp::parse(s).is_err(), "{s}");
         }
         assert_eq!(Date::parse("2024-01-01").unwrap().to_string(), "2024-01-01");
         assert!(Date::parse("2024-1-01").is_err());
         assert_eq!(
-            Timestamp::parse("2026-07-25T15:11:12.686Z").unwrap().date().to_string(),
+            Timestamp::parse("2026-07-25T15:11:12.686Z")
+                .unwrap()
+                .date()
+                .to_string(),
             "2026-07-25"
         );
     }

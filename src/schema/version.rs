@@ -38,14 +38,22 @@ impl Version {
             }
             *slot = part
                 .parse::<u32>()
-                .map_err(|_| fail(format!("`{part}` is too large: expected a number below 2^32")))?
+                .map_err(|_| {
+                    fail(format!(
+                        "`{part}` is too large: expected a number below 2^32"
+                    ))
+                })?
                 .into();
         }
         Ok(Version(semver::Version::new(nums[0], nums[1], nums[2])))
     }
 
     pub fn new(major: u32, minor: u32, patch: u32) -> Self {
-        Version(semver::Version::new(major.into(), minor.into(), patch.into()))
+        Version(semver::Version::new(
+            major.into(),
+            minor.into(),
+            patch.into(),
+        ))
     }
 
     pub fn major(&self) -> u32 {
@@ -65,7 +73,11 @@ impl Version {
 
     /// The next version up in the ordering (`X.Y.Z+1`), if it exists.
     pub fn bump_patch(&self) -> Option<Version> {
-        Some(Version::new(self.major(), self.minor(), self.patch().checked_add(1)?))
+        Some(Version::new(
+            self.major(),
+            self.minor(),
+            self.patch().checked_add(1)?,
+        ))
     }
 }
 
@@ -105,7 +117,11 @@ impl Range {
             .ok_or_else(|| fail(expected.into()))?;
         let lower = Version::parse(lo).map_err(|e| fail(format!("{expected}: {e}")))?;
         let upper = Version::parse(hi).map_err(|e| fail(format!("{expected}: {e}")))?;
-        Range::new(lower, upper).map_err(|_| fail(format!("lower bound `{lo}` is not below upper bound `{hi}`")))
+        Range::new(lower, upper).map_err(|_| {
+            fail(format!(
+                "lower bound `{lo}` is not below upper bound `{hi}`"
+            ))
+        })
     }
 
     pub fn new(lower: Version, upper: Version) -> Result<Self, SchemaError> {
@@ -168,8 +184,21 @@ mod tests {
     #[test]
     fn versions_reject_what_the_format_forbids() {
         for s in [
-            "", "1", "1.0", "1.0.0.0", "v1.0.0", "01.0.0", "1.00.0", "1.0.0-rc.1", "1.0.0+b",
-            " 1.0.0", "1.0.0 ", "1..0", "4294967296.0.0", "-1.0.0", "1.a.0",
+            "",
+            "1",
+            "1.0",
+            "1.0.0.0",
+            "v1.0.0",
+            "01.0.0",
+            "1.00.0",
+            "1.0.0-rc.1",
+            "1.0.0+b",
+            " 1.0.0",
+            "1.0.0 ",
+            "1..0",
+            "4294967296.0.0",
+            "-1.0.0",
+            "1.a.0",
         ] {
             assert!(Version::parse(s).is_err(), "{s:?} should be rejected");
         }
@@ -189,8 +218,15 @@ mod tests {
         let r = Range::parse(">=1.0.0 <2.0.0").unwrap();
         assert_eq!(r.to_string(), ">=1.0.0 <2.0.0");
         for s in [
-            ">=1.0.0  <2.0.0", ">= 1.0.0 <2.0.0", "^1.0.0", ">=1.0.0", ">=2.0.0 <2.0.0",
-            ">=3.0.0 <2.0.0", " >=1.0.0 <2.0.0", ">=1.0.0 <2.0.0 ", "1.0.0 - 2.0.0",
+            ">=1.0.0  <2.0.0",
+            ">= 1.0.0 <2.0.0",
+            "^1.0.0",
+            ">=1.0.0",
+            ">=2.0.0 <2.0.0",
+            ">=3.0.0 <2.0.0",
+            " >=1.0.0 <2.0.0",
+            ">=1.0.0 <2.0.0 ",
+            "1.0.0 - 2.0.0",
         ] {
             assert!(Range::parse(s).is_err(), "{s:?} should be rejected");
         }

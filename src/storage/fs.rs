@@ -47,11 +47,13 @@ impl Storage for FsStorage {
         let path = self.path_of(key);
         let dir = path.parent().expect("keys have a directory");
         std::fs::create_dir_all(dir).map_err(|e| self.io("creating the directory of", key, e))?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| self.io("writing", key, e))?;
+        let mut tmp =
+            tempfile::NamedTempFile::new_in(dir).map_err(|e| self.io("writing", key, e))?;
         tmp.write_all(bytes)
             .and_then(|()| tmp.as_file().sync_all())
             .map_err(|e| self.io("writing", key, e))?;
-        tmp.persist(&path).map_err(|e| self.io("writing", key, e.error))?;
+        tmp.persist(&path)
+            .map_err(|e| self.io("writing", key, e.error))?;
         Ok(())
     }
 
@@ -79,7 +81,10 @@ mod tests {
         super::super::contract::check(&s);
         let k = StorageKey::tarball(&"b".parse().unwrap(), &"2.0.0".parse().unwrap());
         s.put(&k, b"x").unwrap();
-        assert_eq!(std::fs::read(dir.path().join("b/2.0.0.tar.gz")).unwrap(), b"x");
+        assert_eq!(
+            std::fs::read(dir.path().join("b/2.0.0.tar.gz")).unwrap(),
+            b"x"
+        );
         let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("b")).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary files are left behind");
     }

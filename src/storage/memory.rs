@@ -26,7 +26,10 @@ impl Storage for MemoryStorage {
     }
 
     fn write_new(&self, key: &StorageKey, bytes: &[u8]) -> Result<(), StorageError> {
-        self.objects.lock().unwrap().insert(key.clone(), bytes.to_vec());
+        self.objects
+            .lock()
+            .unwrap()
+            .insert(key.clone(), bytes.to_vec());
         Ok(())
     }
 

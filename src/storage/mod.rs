@@ -47,7 +47,9 @@ pub enum Put {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
-    #[error("storage already holds `{key}` with different contents ({existing_bytes} bytes, `{existing_hash}`) than the upload ({new_bytes} bytes, `{new_hash}`): a stored tarball is never replaced")]
+    #[error(
+        "storage already holds `{key}` with different contents ({existing_bytes} bytes, `{existing_hash}`) than the upload ({new_bytes} bytes, `{new_hash}`): a stored tarball is never replaced"
+    )]
     Conflict {
         key: StorageKey,
         existing_bytes: u64,
@@ -101,7 +103,16 @@ pub(crate) mod contract {
         assert_eq!(storage.put(&k, b"one").unwrap(), Put::Stored);
         assert_eq!(storage.put(&k, b"one").unwrap(), Put::AlreadyPresent);
         let e = storage.put(&k, b"two").unwrap_err();
-        assert!(matches!(e, StorageError::Conflict { existing_bytes: 3, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                StorageError::Conflict {
+                    existing_bytes: 3,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         assert_eq!(storage.get(&k).unwrap().as_deref(), Some(&b"one"[..]));
         assert!(storage.delete(&k).unwrap());
         assert!(!storage.delete(&k).unwrap());

@@ -10,7 +10,10 @@ pub fn purescript_fixtures() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("skipping: {} is absent (this test reads the shared PureScript fixtures)", dir.display());
+        eprintln!(
+            "skipping: {} is absent (this test reads the shared PureScript fixtures)",
+            dir.display()
+        );
         None
     }
 }
@@ -96,7 +99,10 @@ impl TestRegistry {
 
     /// The directory serving a GitHub location.
     pub fn repo_dir(&self, repo: &str) -> PathBuf {
-        self.tmp.path().join("github/test").join(format!("{repo}.git"))
+        self.tmp
+            .path()
+            .join("github/test")
+            .join(format!("{repo}.git"))
     }
 
     /// A sample package whose source repo is `<name>` under the test GitHub owner.
@@ -106,7 +112,9 @@ impl TestRegistry {
 
     /// Commit `p` to its source repo and tag it.
     pub fn push_source(&self, p: &SamplePackage) {
-        let Location::GitHub { repo, .. } = &p.manifest.location else { panic!("github only") };
+        let Location::GitHub { repo, .. } = &p.manifest.location else {
+            panic!("github only")
+        };
         p.commit_to(&self.repo_dir(repo)).unwrap();
     }
 
@@ -128,7 +136,8 @@ impl TestRegistry {
     /// Commit `p` to its repo and publish it (with its location).
     pub fn release(&self, p: &SamplePackage) -> PublishReport {
         self.push_source(p);
-        self.publish(&p.payload(true)).unwrap_or_else(|e| panic!("publishing {}: {e}", p.manifest.name))
+        self.publish(&p.payload(true))
+            .unwrap_or_else(|e| panic!("publishing {}: {e}", p.manifest.name))
     }
 
     /// The commit at the head of `main` in a bare remote.
@@ -139,13 +148,20 @@ impl TestRegistry {
     }
 
     pub fn remote_heads(&self) -> (String, String) {
-        (Self::remote_head(&self.layout.registry_remote), Self::remote_head(&self.layout.index_remote))
+        (
+            Self::remote_head(&self.layout.registry_remote),
+            Self::remote_head(&self.layout.index_remote),
+        )
     }
 
     /// A file's contents at the head of a bare remote's `main`.
     pub fn remote_file(remote: &Path, path: &str) -> Option<String> {
         let repo = git2::Repository::open_bare(remote).unwrap();
-        let commit = repo.find_reference("refs/heads/main").unwrap().peel_to_commit().unwrap();
+        let commit = repo
+            .find_reference("refs/heads/main")
+            .unwrap()
+            .peel_to_commit()
+            .unwrap();
         let entry = commit.tree().unwrap().get_path(Path::new(path)).ok()?;
         let blob = repo.find_blob(entry.id()).unwrap();
         Some(String::from_utf8(blob.content().to_vec()).unwrap())
