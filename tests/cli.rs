@@ -1,0 +1,271 @@
+//! The `regis` binary as a user runs it: exit codes, output, and errors on stderr.
+//! `check_*` tests read the shared PureScript fixtures and skip without them.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn regis(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_regis"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn check_exit_codes_on_real_data() {
+    let Some(root) = common::purescript_fixtures() else {
+        return;
+    };
+    let sample = root.join("real-sample");
+    let out = regis(&[
+        "check",
+        "--registry",
+        sample.to_str().unwrap(),
+        "--index",
+        sample.join("index").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "checked 81 packages, 597 versions, 81 index files, 0 package sets: no findings\n"
+    );
+
+    let s = root.join("package-set-samples");
+    let out = regis(&[
+        "--json",
+        "check",
+        "--registry",
+        s.join("registry").to_str().unwrap(),
+        "--index",
+        s.join("index").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["findings"][0]["kind"], "missing-from-index");
+    assert_eq!(json["findings"][0]["package"], "harmonia");
+    assert_eq!(json["findings"][0]["version"], "0.1.0");
+    assert_eq!(json["findings"][0]["file"], "metadata/harmonia.json");
+}
+
+#[test]
+fn check_could_not_run_is_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = regis(&[
+        "check",
+        "--registry",
+        tmp.path().to_str().unwrap(),
+        "--index",
+        "/definitely/not/here",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: could not check the registry: `/definitely/not/here` is not a directory: expected the index checkout\n"
+    );
+    // No index given and no config naming one.
+    let out = regis(&["check", "--registry", tmp.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr)
+            .contains("no index directory given: pass `--index DIR` or set `index` in"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A broken config is an error, never silently the defaults.
+    std::fs::write(tmp.path().join("regis.dhall"), "{ name = 1 }").unwrap();
+    let out = regis(&[
+        "check",
+        "--registry",
+        tmp.path().to_str().unwrap(),
+        "--index",
+        tmp.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("regis.dhall"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn init_then_publish_payload_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("reg");
+    let out = regis(&["init", root.to_str().unwrap(), "--name", "cli-test"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("created registry `cli-test` in "));
+    for p in [
+        "registry/regis.dhall",
+        "registry/README.md",
+        "registry/metadata/.gitkeep",
+        "index/README.md",
+        "remotes/registry.git/HEAD",
+        "remotes/index.git/HEAD",
+    ] {
+        assert!(root.join(p).exists(), "{p} missing");
+    }
+    let again = regis(&["init", root.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        text(&again.stderr).contains("is not empty: expected a new or empty directory"),
+        "{}",
+        text(&again.stderr)
+    );
+
+    // A package in a local git repo, published by a payload file with a gitUrl location.
+    let src = tmp.path().join("src/pkg");
+    let url = format!("file://{}", src.display());
+    let p = regis::sample::SamplePackage::new(
+        "pkg",
+        "1.0.0",
+        regis::schema::Location::git(&url, None).unwrap(),
+        &[],
+    );
+    p.commit_to(&src).unwrap();
+    let payload = tmp.path().join("payload.json");
+    std::fs::write(
+        &payload,
+        format!(
+            "Please publish:\n```json\n{}\n```\n",
+            serde_json::to_string(&p.payload(true)).unwrap()
+        ),
+    )
+    .unwrap();
+    let registry = root.join("registry");
+    let out = regis(&[
+        "--registry",
+        registry.to_str().unwrap(),
+        "--json",
+        "publish",
+        payload.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            json["name"].as_str(),
+            json["version"].as_str(),
+            json["stored"].as_bool()
+        ),
+        (Some("pkg"), Some("1.0.0"), Some(true))
+    );
+    assert!(root.join("storage/pkg/1.0.0.tar.gz").exists());
+    let out = regis(&[
+        "--registry",
+        registry.to_str().unwrap(),
+        "publish",
+        payload.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        text(&out.stdout).lines().next(),
+        Some("already published pkg@1.0.0")
+    );
+    let out = regis(&["--registry", registry.to_str().unwrap(), "check"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).ends_with("1 tarballs: no findings\n"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn publish_refuses_other_payloads_and_bad_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = |name: &str, body: &str| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        p
+    };
+    let transfer = file("t.json", r#"{"payload":"{}","signature":"00"}"#);
+    let out = regis(&[
+        "--registry",
+        tmp.path().to_str().unwrap(),
+        "publish",
+        transfer.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: `{}` holds a signed (Transfer or Unpublish) payload: `regis publish` expects a Publish `{{name, location?, ref, version, compiler?, resolutions?}}`\n",
+            transfer.display()
+        )
+    );
+    let bad = file("b.json", r#"{"name":"a","ref":"v1","version":"1.0"}"#);
+    let out = regis(&[
+        "--registry",
+        tmp.path().to_str().unwrap(),
+        "publish",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: reading the payload in `{}`: invalid `Publish` payload: invalid version `1.0`: expected three numbers `MAJOR.MINOR.PATCH` separated by `.`\n",
+            bad.display()
+        )
+    );
+    let out = regis(&[
+        "--registry",
+        tmp.path().to_str().unwrap(),
+        "publish",
+        "/no/such/file.json",
+    ]);
+    assert!(
+        text(&out.stderr).starts_with("error: reading `/no/such/file.json`: "),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn demo_runs_offline_and_ends_clean() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let out = regis(&["demo", "--dir", dir.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let stdout = text(&out.stdout);
+    for expected in [
+        "published prelude@1.0.0",
+        "published console@1.0.0",
+        "published prelude@1.1.0",
+        "error: `arrays@1.0.0` cannot be published: dependency `foldable` is not in the registry: publish it first",
+        "already published prelude@1.0.0",
+        "checked 3 packages, 4 versions, 4 tarballs: 0 findings",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+    assert!(
+        Path::new(&dir)
+            .join("registry-root/storage/console/1.0.0.tar.gz")
+            .exists()
+    );
+    assert!(
+        !Path::new(&dir)
+            .join("registry-root/storage/arrays")
+            .exists()
+    );
+}
