@@ -9,6 +9,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod dhall;
+mod error;
 pub mod git;
 pub mod index;
 pub mod init;
@@ -23,3 +24,5 @@ pub mod source;
 pub mod storage;
 pub mod store;
 pub mod tarball;
+
+pub use error::{Error, Result};

@@ -382,3 +382,233 @@ fn git_urls_are_fetched_too() {
     };
     assert!(e.to_string().contains("gitpkg"));
 }
+
+/// A source that lets another job publish (through another checkout of the same remotes)
+/// while this job is fetching: the other job's pushes land first.
+struct RacingSource<'a> {
+    inner: regis::source::GitSource,
+    other_job: std::cell::RefCell<Option<Box<dyn FnOnce() + 'a>>>,
+}
+
+impl regis::source::Source for RacingSource<'_> {
+    fn fetch(
+        &self,
+        url: &str,
+        reference: &str,
+        subdir: Option<&str>,
+    ) -> Result<regis::source::SourceTree, regis::source::SourceError> {
+        if let Some(job) = self.other_job.borrow_mut().take() {
+            job();
+        }
+        self.inner.fetch(url, reference, subdir)
+    }
+}
+
+fn commits_on(remote: &Path) -> Vec<String> {
+    let repo = git2::Repository::open_bare(remote).unwrap();
+    let mut walk = repo.revwalk().unwrap();
+    walk.push_ref("refs/heads/main").unwrap();
+    walk.map(|id| {
+        repo.find_commit(id.unwrap())
+            .unwrap()
+            .message()
+            .unwrap()
+            .to_owned()
+    })
+    .collect()
+}
+
+#[test]
+fn a_publish_racing_another_job_re_applies_its_change_and_loses_nothing() {
+    let t = TestRegistry::new();
+    let a = t.package("alpha", "1.0.0", &[]);
+    let b = t.package("beta", "1.0.0", &[]);
+    t.push_source(&a);
+    t.push_source(&b);
+
+    // Job B works in its own checkouts of the same remotes.
+    let checkouts = tempfile::tempdir().unwrap();
+    let registry_b = regis::git::GitRepo::clone(
+        t.layout.registry_remote.to_str().unwrap(),
+        &checkouts.path().join("registry"),
+    )
+    .unwrap();
+    let index_b = regis::git::GitRepo::clone(
+        t.layout.index_remote.to_str().unwrap(),
+        &checkouts.path().join("index"),
+    )
+    .unwrap();
+    let racing = RacingSource {
+        inner: regis::source::GitSource::new(),
+        other_job: std::cell::RefCell::new(Some(Box::new(|| {
+            t.publish(&a.payload(true)).unwrap();
+        }))),
+    };
+    let ctx_b = regis::operation::Context {
+        registry: &registry_b,
+        index: &index_b,
+        source: &racing,
+        ..t.ctx()
+    };
+    let report = regis::operation::publish::publish(&ctx_b, &b.payload(true)).unwrap();
+
+    // B synced before A pushed, so its first push of each repo was rejected and retried.
+    assert!(
+        matches!(
+            report.metadata,
+            CommitOutcome::Committed {
+                attempts: 2,
+                pushed: true,
+                ..
+            }
+        ),
+        "{:?}",
+        report.metadata
+    );
+    assert!(
+        matches!(
+            report.index,
+            CommitOutcome::Committed {
+                attempts: 2,
+                pushed: true,
+                ..
+            }
+        ),
+        "{:?}",
+        report.index
+    );
+    for remote in [&t.layout.registry_remote, &t.layout.index_remote] {
+        let messages = commits_on(remote);
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert_eq!(
+            &messages[..2],
+            ["Publish beta@1.0.0", "Publish alpha@1.0.0"]
+        );
+    }
+    assert!(TestRegistry::remote_file(&t.layout.registry_remote, "metadata/alpha.json").is_some());
+    assert!(TestRegistry::remote_file(&t.layout.registry_remote, "metadata/beta.json").is_some());
+    assert!(TestRegistry::remote_file(&t.layout.index_remote, "al/ph/alpha").is_some());
+    assert!(TestRegistry::remote_file(&t.layout.index_remote, "be/ta/beta").is_some());
+}
+
+#[test]
+fn racing_jobs_cannot_claim_one_new_name_twice() {
+    // Two first publishes of `same` from different locations: the one that lands second
+    // re-reads metadata on the new head and is refused, leaving the first intact.
+    let t = TestRegistry::new();
+    let first = t.package("same", "1.0.0", &[]);
+    let mut second = t.package("same", "1.0.0", &[]);
+    second.manifest.location = t.github("same-fork");
+    t.push_source(&first);
+    second.commit_to(&t.repo_dir("same-fork")).unwrap();
+
+    let checkouts = tempfile::tempdir().unwrap();
+    let registry_b = regis::git::GitRepo::clone(
+        t.layout.registry_remote.to_str().unwrap(),
+        &checkouts.path().join("registry"),
+    )
+    .unwrap();
+    let index_b = regis::git::GitRepo::clone(
+        t.layout.index_remote.to_str().unwrap(),
+        &checkouts.path().join("index"),
+    )
+    .unwrap();
+    let racing = RacingSource {
+        inner: regis::source::GitSource::new(),
+        other_job: std::cell::RefCell::new(Some(Box::new(|| {
+            t.publish(&first.payload(true)).unwrap();
+        }))),
+    };
+    let storage_b = regis::storage::MemoryStorage::new();
+    let ctx_b = regis::operation::Context {
+        registry: &registry_b,
+        index: &index_b,
+        source: &racing,
+        storage: &storage_b,
+        ..t.ctx()
+    };
+    let e = regis::operation::publish::publish(&ctx_b, &second.payload(true)).unwrap_err();
+    insta::assert_snapshot!(e.to_string(), @"package `same` lives at github:test/same, but the publish gives github:test/same-fork: if the package moved, submit a transfer first");
+    let metadata =
+        TestRegistry::remote_file(&t.layout.registry_remote, "metadata/same.json").unwrap();
+    assert!(metadata.contains("\"githubRepo\": \"same\""), "{metadata}");
+    assert_eq!(
+        commits_on(&t.layout.index_remote).len(),
+        2,
+        "only the first job's index commit"
+    );
+}
+
+#[test]
+fn an_unpublished_version_can_never_be_published_again() {
+    let t = TestRegistry::new();
+    t.release(&t.package("prelude", "1.0.0", &[]));
+    // Record 1.1.0 as unpublished, as an Unpublish would, and push it.
+    t.registry
+        .commit_change("Unpublish prelude@1.1.0", 1, |dir| -> Result<Vec<PathBuf>, regis::git::GitError> {
+            let path = dir.join("metadata/prelude.json");
+            let text = std::fs::read_to_string(&path).unwrap();
+            let text = text.replace(
+                "\"unpublished\": {}",
+                "\"unpublished\": {\n    \"1.1.0\": {\n      \"publishedTime\": \"2026-01-01T00:00:00.000Z\",\n      \"reason\": \"broken\",\n      \"unpublishedTime\": \"2026-01-02T00:00:00.000Z\"\n    }\n  }",
+            );
+            std::fs::write(&path, text).unwrap();
+            Ok(vec![PathBuf::from("metadata/prelude.json")])
+        })
+        .unwrap();
+    let again = t.package("prelude", "1.1.0", &[]);
+    t.push_source(&again);
+    insta::assert_snapshot!(refused(&t, &again.payload(false)), @"`prelude@1.1.0` was unpublished on 2026-01-02T00:00:00.000Z: a version number can never be reused, publish a new version instead");
+}
+
+#[test]
+fn an_over_long_description_is_refused() {
+    let t = TestRegistry::new();
+    let mut p = t.package("wordy", "1.0.0", &[]);
+    p.manifest.description = Some("x".repeat(501));
+    t.push_source(&p);
+    insta::assert_snapshot!(refused(&t, &p.payload(true)), @"`purs.json` is not a valid manifest: `description` is 501 characters long: expected at most 500");
+}
+
+#[test]
+fn a_package_in_a_subdirectory_of_a_monorepo() {
+    let t = TestRegistry::new();
+    let location = Location::github("test", "mono", Some("packages/inner")).unwrap();
+    let p = regis::sample::SamplePackage::new("inner", "1.0.0", location, &[]);
+    let mut files: Vec<(String, Vec<u8>)> = p
+        .all_files()
+        .into_iter()
+        .map(|(path, bytes)| (format!("packages/inner/{path}"), bytes))
+        .collect();
+    files.push(("README.md".into(), b"# the monorepo\n".to_vec()));
+    files.push((
+        "packages/other/src/Other.purs".into(),
+        b"module Other where\n".to_vec(),
+    ));
+    regis::sample::write_repo(&t.repo_dir("mono"), &files, "monorepo", "v1.0.0").unwrap();
+    let r = t.publish(&p.payload(true)).unwrap();
+    let tarball = std::fs::read(t.layout.storage.join("inner/1.0.0.tar.gz")).unwrap();
+    assert_eq!(Sha256::of(&tarball), r.hash);
+    let paths = unpacked_paths(&tarball);
+    assert!(
+        paths.contains(&"inner-1.0.0/src/Inner.purs".to_string()),
+        "{paths:?}"
+    );
+    assert!(
+        paths.contains(&"inner-1.0.0/README.md".to_string()),
+        "{paths:?}"
+    );
+    assert!(
+        !paths.iter().any(|p| p.contains("Other")),
+        "only the subdirectory is packed: {paths:?}"
+    );
+    let readme = {
+        let dir = tempfile::tempdir().unwrap();
+        regis::tarball::unpack(&tarball, dir.path(), &regis::tarball::Limits::default()).unwrap();
+        std::fs::read_to_string(dir.path().join("inner-1.0.0/README.md")).unwrap()
+    };
+    assert_eq!(
+        readme, "# inner\n\nA sample package.\n",
+        "the package's README, not the monorepo's"
+    );
+}

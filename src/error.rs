@@ -1,0 +1,60 @@
+//! The crate's error: every module's error enum folded into one, for callers that drive
+//! several layers (the CLI uses `anyhow` on top of these).
+
+/// Any error regis returns.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Schema(#[from] crate::schema::SchemaError),
+    #[error(transparent)]
+    Manifest(#[from] crate::manifest::ManifestError),
+    #[error(transparent)]
+    Metadata(#[from] crate::metadata::MetadataError),
+    #[error(transparent)]
+    Index(#[from] crate::index::IndexError),
+    #[error(transparent)]
+    PackageSet(#[from] crate::package_set::PackageSetError),
+    #[error(transparent)]
+    Payload(#[from] crate::payload::PayloadError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
+    #[error(transparent)]
+    Tarball(#[from] crate::tarball::TarballError),
+    #[error(transparent)]
+    Dhall(#[from] crate::dhall::DhallError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Publish(#[from] crate::operation::publish::PublishError),
+    #[error(transparent)]
+    Check(#[from] crate::check::CheckError),
+    #[error(transparent)]
+    Init(#[from] crate::init::InitError),
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_errors_fold_in_with_their_message() {
+        fn parse(s: &str) -> Result<crate::schema::Version> {
+            Ok(s.parse()?)
+        }
+        let e = parse("1.0").unwrap_err();
+        assert!(matches!(e, Error::Schema(_)));
+        assert_eq!(
+            e.to_string(),
+            "invalid version `1.0`: expected three numbers `MAJOR.MINOR.PATCH` separated by `.`"
+        );
+    }
+}
