@@ -370,7 +370,13 @@ impl GitRepo {
         checkout.force();
         self.repo
             .reset(&target, ResetType::Hard, Some(&mut checkout))
-            .map_err(self.git_error("reset the work tree"))
+            .map_err(self.git_error("reset the work tree"))?;
+        // Untracked files go too: a crashed run's new `metadata/<name>.json` left behind
+        // would otherwise pass for registered. Ignored files stay. (A hard reset overrides
+        // the checkout strategy, hence the second checkout.)
+        self.repo
+            .checkout_head(Some(CheckoutBuilder::new().force().remove_untracked(true)))
+            .map_err(self.git_error("remove untracked files from the work tree"))
     }
 
     fn signature(&self) -> Result<Signature<'static>, GitError> {
@@ -1074,11 +1080,18 @@ exit 0
         .unwrap()
         .unwrap();
         fs::write(a.workdir().join("README.md"), "dirty\n").unwrap();
+        fs::create_dir_all(a.workdir().join("metadata")).unwrap();
+        fs::write(a.workdir().join("metadata/stray.json"), "{}").unwrap();
+        fs::write(a.workdir().join(".gitignore"), "").unwrap();
         up.registry
             .commit_change("remote", 1, write("remote.txt", "r\n"))
             .unwrap();
 
         a.sync().unwrap();
+        assert!(
+            !a.workdir().join("metadata/stray.json").exists(),
+            "untracked files a crashed run left are removed"
+        );
         assert_eq!(a.head().unwrap(), up.registry.head().unwrap());
         assert!(!a.workdir().join("local.txt").exists());
         assert_eq!(

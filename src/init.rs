@@ -13,8 +13,14 @@ const REGISTRY_TEMPLATE: &[(&str, &str)] = &[
         "README.md",
         include_str!("../index-template/registry/README.md"),
     ),
-    ("metadata/.gitkeep", include_str!("../index-template/registry/metadata/.gitkeep")),
-    ("package-sets/.gitkeep", include_str!("../index-template/registry/package-sets/.gitkeep")),
+    (
+        "metadata/.gitkeep",
+        include_str!("../index-template/registry/metadata/.gitkeep"),
+    ),
+    (
+        "package-sets/.gitkeep",
+        include_str!("../index-template/registry/package-sets/.gitkeep"),
+    ),
 ];
 const INDEX_TEMPLATE: &[(&str, &str)] = &[(
     "README.md",

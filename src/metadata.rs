@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::schema::{Location, Owner, Sha256, Timestamp, Version};
+use crate::schema::{Location, Owner, PackageName, Sha256, Timestamp, Version};
 
 /// Everything the registry knows about one package. Key order: `location, owners?,
 /// published, unpublished`; version keys ascending; inner keys alphabetical.
@@ -80,7 +80,7 @@ pub enum MetadataError {
         "`{name}@{version}` is already published with hash `{existing}`: a published version can never change, publish a new version instead"
     )]
     AlreadyPublished {
-        name: String,
+        name: PackageName,
         version: Version,
         existing: Sha256,
     },
@@ -88,15 +88,15 @@ pub enum MetadataError {
         "`{name}@{version}` was unpublished on {when}: a version number can never be reused, publish a new version instead"
     )]
     WasUnpublished {
-        name: String,
+        name: PackageName,
         version: Version,
         when: Timestamp,
     },
     #[error(
-        "package `{name}` lives at {registered}, but the publish gives {given}: if the package moved, submit a transfer first"
+        "package `{name}` lives at `{registered}`, but the publish gives `{given}`: if the package moved, submit a transfer first"
     )]
     LocationMismatch {
-        name: String,
+        name: PackageName,
         registered: Location,
         given: Location,
     },
@@ -144,13 +144,13 @@ impl Metadata {
     /// Check that `version` may be published with a tarball of `hash` (pure).
     pub fn check_publish(
         &self,
-        name: &str,
+        name: &PackageName,
         version: &Version,
         hash: &Sha256,
     ) -> Result<PublishChange, MetadataError> {
         if let Some(u) = self.unpublished.get(version) {
             return Err(MetadataError::WasUnpublished {
-                name: name.to_owned(),
+                name: name.clone(),
                 version: version.clone(),
                 when: u.unpublished_time,
             });
@@ -158,7 +158,7 @@ impl Metadata {
         match self.published.get(version) {
             Some(p) if &p.hash == hash => Ok(PublishChange::AlreadyRecorded),
             Some(p) => Err(MetadataError::AlreadyPublished {
-                name: name.to_owned(),
+                name: name.clone(),
                 version: version.clone(),
                 existing: p.hash,
             }),
@@ -170,7 +170,7 @@ impl Metadata {
     /// replaced by the manifest's when it lists some.
     pub fn publish(
         &mut self,
-        name: &str,
+        name: &PackageName,
         version: Version,
         entry: PublishedVersion,
         owners: Option<Vec<Owner>>,
@@ -186,12 +186,16 @@ impl Metadata {
     }
 
     /// Check that a publish from `given` matches the registered location.
-    pub fn check_location(&self, name: &str, given: &Location) -> Result<(), MetadataError> {
+    pub fn check_location(
+        &self,
+        name: &PackageName,
+        given: &Location,
+    ) -> Result<(), MetadataError> {
         if self.location.same_place(given) {
             Ok(())
         } else {
             Err(MetadataError::LocationMismatch {
-                name: name.to_owned(),
+                name: name.clone(),
                 registered: self.location.clone(),
                 given: given.clone(),
             })
@@ -223,6 +227,10 @@ mod tests {
 }
 "#;
 
+    fn pn(s: &str) -> PackageName {
+        s.parse().unwrap()
+    }
+
     fn prelude() -> Metadata {
         Metadata::from_json("prelude.json", PRELUDE).unwrap()
     }
@@ -247,7 +255,7 @@ mod tests {
         let mut m = prelude();
         for v in ["10.0.0", "9.0.0", "6.0.10"] {
             m.publish(
-                "prelude",
+                &pn("prelude"),
                 v.parse().unwrap(),
                 entry(Sha256::of(v.as_bytes())),
                 None,
@@ -266,15 +274,17 @@ mod tests {
         let v: Version = "7.0.0".parse().unwrap();
         let h = Sha256::of(b"a");
         assert_eq!(
-            m.publish("prelude", v.clone(), entry(h), None).unwrap(),
+            m.publish(&pn("prelude"), v.clone(), entry(h), None)
+                .unwrap(),
             PublishChange::Added
         );
         assert_eq!(
-            m.publish("prelude", v.clone(), entry(h), None).unwrap(),
+            m.publish(&pn("prelude"), v.clone(), entry(h), None)
+                .unwrap(),
             PublishChange::AlreadyRecorded
         );
         let e = m
-            .publish("prelude", v, entry(Sha256::of(b"b")), None)
+            .publish(&pn("prelude"), v, entry(Sha256::of(b"b")), None)
             .unwrap_err();
         assert!(matches!(e, MetadataError::AlreadyPublished { .. }));
         assert_eq!(m.published.len(), 2);
@@ -293,7 +303,7 @@ mod tests {
             },
         );
         let e = m
-            .publish("prelude", v, entry(Sha256::of(b"a")), None)
+            .publish(&pn("prelude"), v, entry(Sha256::of(b"a")), None)
             .unwrap_err();
         insta::assert_snapshot!(e.to_string(), @"`prelude@5.0.0` was unpublished on 2024-01-02T00:00:00.000Z: a version number can never be reused, publish a new version instead");
     }
@@ -303,18 +313,18 @@ mod tests {
         let m = prelude();
         assert!(
             m.check_location(
-                "prelude",
+                &pn("prelude"),
                 &Location::github("PureScript", "purescript-prelude", None).unwrap()
             )
             .is_ok()
         );
         let e = m
             .check_location(
-                "prelude",
+                &pn("prelude"),
                 &Location::github("someone", "prelude", None).unwrap(),
             )
             .unwrap_err();
-        insta::assert_snapshot!(e.to_string(), @"package `prelude` lives at github:purescript/purescript-prelude, but the publish gives github:someone/prelude: if the package moved, submit a transfer first");
+        insta::assert_snapshot!(e.to_string(), @"package `prelude` lives at `github:purescript/purescript-prelude`, but the publish gives `github:someone/prelude`: if the package moved, submit a transfer first");
     }
 
     #[test]

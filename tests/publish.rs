@@ -246,13 +246,13 @@ fn refusals_name_the_problem_and_change_nothing() {
     // The location already belongs to prelude.
     let mut thief = t.package("prelude2", "1.0.0", &[]);
     thief.manifest.location = t.github("prelude");
-    insta::assert_snapshot!(refused(&t, &thief.payload(true)), @"github:test/prelude already belongs to package `prelude`: a location can hold only one package");
+    insta::assert_snapshot!(refused(&t, &thief.payload(true)), @"location `github:test/prelude` already belongs to package `prelude`: a location can hold only one package");
 
     // An update from somewhere else must go through a transfer.
     let moved = t.package("prelude", "1.1.0", &[]);
     let mut from_elsewhere = moved.payload(true);
     from_elsewhere.location = Some(t.github("prelude-fork"));
-    insta::assert_snapshot!(refused(&t, &from_elsewhere), @"package `prelude` lives at github:test/prelude, but the publish gives github:test/prelude-fork: if the package moved, submit a transfer first");
+    insta::assert_snapshot!(refused(&t, &from_elsewhere), @"package `prelude` lives at `github:test/prelude`, but the publish gives `github:test/prelude-fork`: if the package moved, submit a transfer first");
 
     let prefixed = t.package("purescript-foo", "1.0.0", &[]);
     insta::assert_snapshot!(refused(&t, &prefixed.payload(true)), @"package name `purescript-foo` starts with `purescript-`: drop the prefix, names in this registry do not repeat the language");
@@ -315,7 +315,7 @@ fn packaging_limits_and_layout_problems_are_refused() {
     // No manifest at all.
     let bare = t.package("bare", "1.0.0", &[]);
     regis::sample::write_repo(&t.repo_dir("bare"), &bare.files, "no manifest", "v1.0.0").unwrap();
-    insta::assert_snapshot!(refused(&t, &bare.payload(true)), @"no `purs.json` or `purs.dhall` at the root of github:test/bare at `v1.0.0`: expected the package manifest there");
+    insta::assert_snapshot!(refused(&t, &bare.payload(true)), @"no `purs.json` or `purs.dhall` at the root of `github:test/bare` at `v1.0.0`: expected the package manifest there");
 
     // A manifest that is not valid.
     let mut files = bare.files.clone();
@@ -528,7 +528,7 @@ fn racing_jobs_cannot_claim_one_new_name_twice() {
         ..t.ctx()
     };
     let e = regis::operation::publish::publish(&ctx_b, &second.payload(true)).unwrap_err();
-    insta::assert_snapshot!(e.to_string(), @"package `same` lives at github:test/same, but the publish gives github:test/same-fork: if the package moved, submit a transfer first");
+    insta::assert_snapshot!(e.to_string(), @"package `same` lives at `github:test/same`, but the publish gives `github:test/same-fork`: if the package moved, submit a transfer first");
     let metadata =
         TestRegistry::remote_file(&t.layout.registry_remote, "metadata/same.json").unwrap();
     assert!(metadata.contains("\"githubRepo\": \"same\""), "{metadata}");
@@ -536,6 +536,39 @@ fn racing_jobs_cannot_claim_one_new_name_twice() {
         commits_on(&t.layout.index_remote).len(),
         2,
         "only the first job's index commit"
+    );
+    assert!(
+        storage_b.keys().is_empty(),
+        "the refused job took back the tarball it stored"
+    );
+}
+
+#[test]
+fn an_index_file_that_cannot_take_the_entry_stops_the_publish_before_any_write() {
+    let t = TestRegistry::new();
+    let p = t.package("prelude", "1.0.0", &[]);
+    t.push_source(&p);
+    // The index already holds a different manifest for this version (metadata does not).
+    let mut other = p.manifest.clone();
+    other.reference = "elsewhere".into();
+    t.index
+        .commit_change(
+            "stray line",
+            1,
+            |dir| -> Result<Vec<PathBuf>, regis::git::GitError> {
+                std::fs::create_dir_all(dir.join("pr/el")).unwrap();
+                std::fs::write(
+                    dir.join("pr/el/prelude"),
+                    format!("{}\n", other.to_index_line()),
+                )
+                .unwrap();
+                Ok(vec![PathBuf::from("pr/el/prelude")])
+            },
+        )
+        .unwrap();
+    insta::assert_snapshot!(refused(&t, &p.payload(true)), @"`prelude@1.0.0` is already in the index with a different manifest: a published version can never change");
+    assert!(
+        TestRegistry::remote_file(&t.layout.registry_remote, "metadata/prelude.json").is_none()
     );
 }
 

@@ -67,7 +67,11 @@ pub fn run_publish(global: &Global, request: &Publish) -> anyhow::Result<Publish
     let config = global.config()?;
     let registry = GitRepo::open(&global.registry).context("opening the registry repo")?;
     let index = GitRepo::open(&global.index_dir(&config)?).context("opening the index repo")?;
-    let storage = FsStorage::new(global.storage_dir(&config)?);
+    let storage_dir = global.storage_dir(&config)?;
+    for repo in [&registry, &index] {
+        ensure_outside(&storage_dir, repo.workdir())?;
+    }
+    let storage = FsStorage::new(storage_dir);
     let source = GitSource::new();
     let ctx = Context {
         config: &config,
@@ -82,6 +86,20 @@ pub fn run_publish(global: &Global, request: &Publish) -> anyhow::Result<Publish
         None => format!("{} at `{}`", request.name, request.reference),
     };
     publish::publish(&ctx, request).with_context(|| format!("could not publish `{what}`"))
+}
+
+/// Syncing a working tree removes untracked files, so storage must not live in one.
+fn ensure_outside(storage: &Path, workdir: &Path) -> anyhow::Result<()> {
+    let resolve = |p: &Path| std::path::absolute(p).map(|a| a.canonicalize().unwrap_or(a));
+    let (storage_abs, workdir_abs) = (resolve(storage)?, resolve(workdir)?);
+    if storage_abs.starts_with(&workdir_abs) {
+        bail!(
+            "storage `{}` is inside the git working tree `{}`: expected a directory outside it (regis resets its working trees to the remote)",
+            storage.display(),
+            workdir.display()
+        );
+    }
+    Ok(())
 }
 
 /// The human summary of a publish.

@@ -34,14 +34,14 @@ pub enum PublishError {
     )]
     NeedsLocation { name: PackageName },
     #[error(
-        "{location} already belongs to package `{owner}`: a location can hold only one package"
+        "location `{location}` already belongs to package `{owner}`: a location can hold only one package"
     )]
     LocationClaimed {
         location: Location,
         owner: PackageName,
     },
     #[error(
-        "no `purs.json` or `purs.dhall` at the root of {location} at `{reference}`: expected the package manifest there"
+        "no `purs.json` or `purs.dhall` at the root of `{location}` at `{reference}`: expected the package manifest there"
     )]
     NoManifest {
         location: Location,
@@ -65,7 +65,7 @@ pub enum PublishError {
         reference: String,
     },
     #[error(
-        "the manifest of `{name}` gives location {manifest}, but the package is published from {used}: make them agree"
+        "the manifest of `{name}` gives location `{manifest}`, but the package is published from `{used}`: make them agree"
     )]
     ManifestLocation {
         name: PackageName,
@@ -78,6 +78,8 @@ pub enum PublishError {
         version: Version,
         problems: String,
     },
+    #[error("`{file}` is not UTF-8 text: expected a UTF-8 manifest")]
+    NotUtf8 { file: String },
     #[error("the registry config is invalid: `defaultCompiler`: {0}")]
     DefaultCompiler(SchemaError),
     #[error(transparent)]
@@ -157,12 +159,14 @@ pub fn publish(ctx: &Context<'_>, request: &Publish) -> Result<PublishReport, Pu
     validate_manifest(request, &manifest, &location, &dependencies)?;
     let plan = plan(ctx, request, manifest, location, &tree)?;
     if let Some(m) = &existing {
-        m.check_publish(
-            request.name.as_str(),
-            &plan.manifest.version,
-            &plan.entry.hash,
-        )?;
+        m.check_publish(&request.name, &plan.manifest.version, &plan.entry.hash)?;
     }
+    // The package's own index file must take the entry before anything is written: a bad
+    // line or a conflicting manifest found after the metadata push would strand the version.
+    index
+        .read(&plan.manifest.name)?
+        .unwrap_or_default()
+        .insert(plan.manifest.clone())?;
     apply(ctx, &registry, &index, plan)
 }
 
@@ -190,7 +194,7 @@ pub fn validate_request(
         // Refuse early what can never succeed; a published version may be a re-run.
         if let Some(u) = m.unpublished.get(v) {
             return Err(MetadataError::WasUnpublished {
-                name: name.to_string(),
+                name: name.clone(),
                 version: v.clone(),
                 when: u.unpublished_time,
             }
@@ -199,7 +203,7 @@ pub fn validate_request(
     }
     match (existing, &request.location) {
         (Some(m), Some(given)) => {
-            m.check_location(name.as_str(), given)?;
+            m.check_location(name, given)?;
             Ok(m.location.clone())
         }
         (Some(m), None) => Ok(m.location.clone()),
@@ -237,11 +241,9 @@ fn read_manifest(
             .any(|e| e.path == p && matches!(e.kind, EntryKind::File { .. }))
     };
     let mut manifest = if has("purs.json") {
-        let bytes = tree.read("purs.json")?;
-        Manifest::from_json("purs.json", &String::from_utf8_lossy(&bytes))?
+        Manifest::from_json("purs.json", &read_text(tree, "purs.json")?)?
     } else if has("purs.dhall") {
-        let bytes = tree.read("purs.dhall")?;
-        Manifest::from_untrusted_dhall("purs.dhall", &String::from_utf8_lossy(&bytes))?
+        Manifest::from_untrusted_dhall("purs.dhall", &read_text(tree, "purs.dhall")?)?
     } else {
         return Err(PublishError::NoManifest {
             location: location.clone(),
@@ -250,6 +252,13 @@ fn read_manifest(
     };
     manifest.reference = request.reference.clone();
     Ok(manifest)
+}
+
+/// A manifest file's text; invalid UTF-8 is an error, never silently replaced.
+fn read_text(tree: &SourceTree, file: &str) -> Result<String, PublishError> {
+    String::from_utf8(tree.read(file)?).map_err(|_| PublishError::NotUtf8 {
+        file: file.to_owned(),
+    })
 }
 
 /// The index files of the manifest's dependencies (`None` for a package not in the index).
@@ -436,22 +445,37 @@ fn apply(
         &message,
         attempts,
         |_| -> Result<Vec<PathBuf>, PublishError> {
+            // Re-read on every attempt: after a rejected push this is another job's new head.
             let mut m = match registry.read_metadata(&name)? {
                 Some(m) => {
-                    m.check_location(name.as_str(), &plan.location)?;
+                    m.check_location(&name, &plan.location)?;
                     m
                 }
-                None => Metadata::new(plan.location.clone(), None),
+                None => {
+                    check_location_unclaimed(registry, &name, &plan.location)?;
+                    Metadata::new(plan.location.clone(), None)
+                }
             };
             m.publish(
-                name.as_str(),
+                &name,
                 version.clone(),
                 plan.entry.clone(),
                 plan.manifest.owners.clone(),
             )?;
             Ok(vec![registry.write_metadata(&name, &m)?])
         },
-    )?;
+    );
+    let metadata = match metadata {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            // Nothing records this tarball: take back what this run stored, so a fixed
+            // re-tag of the same version is not refused by storage later.
+            if storage == Put::Stored {
+                ctx.storage.delete(&plan.key)?;
+            }
+            return Err(e);
+        }
+    };
 
     let index_outcome = ctx.index.commit_change(
         &message,

@@ -138,7 +138,7 @@ impl fmt::Display for Location {
             Location::Git { url, .. } => write!(f, "{url}")?,
         }
         match self.subdir() {
-            Some(s) => write!(f, " (subdir `{s}`)"),
+            Some(s) => write!(f, " (subdir {s})"),
             None => Ok(()),
         }
     }

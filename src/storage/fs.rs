@@ -41,20 +41,29 @@ impl Storage for FsStorage {
         }
     }
 
-    /// Written to a temporary file in the same directory, synced, then renamed into
-    /// place, so a crash never leaves a partial tarball under the final name.
-    fn write_new(&self, key: &StorageKey, bytes: &[u8]) -> Result<(), StorageError> {
+    /// Written to a temporary file in the same directory, synced, then linked into place
+    /// without replacing a file another writer put there meanwhile, and the directory
+    /// synced: a crash never leaves a partial or lost tarball under the final name.
+    /// Files are world-readable (0644), as a web server serving them needs.
+    fn write_new(&self, key: &StorageKey, bytes: &[u8]) -> Result<bool, StorageError> {
         let path = self.path_of(key);
         let dir = path.parent().expect("keys have a directory");
         std::fs::create_dir_all(dir).map_err(|e| self.io("creating the directory of", key, e))?;
         let mut tmp =
             tempfile::NamedTempFile::new_in(dir).map_err(|e| self.io("writing", key, e))?;
         tmp.write_all(bytes)
+            .and_then(|()| set_readable(tmp.as_file()))
             .and_then(|()| tmp.as_file().sync_all())
             .map_err(|e| self.io("writing", key, e))?;
-        tmp.persist(&path)
-            .map_err(|e| self.io("writing", key, e.error))?;
-        Ok(())
+        match tmp.persist_noclobber(&path) {
+            Ok(_) => {}
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+            Err(e) => return Err(self.io("writing", key, e.error)),
+        }
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| self.io("syncing the directory of", key, e))?;
+        Ok(true)
     }
 
     fn delete(&self, key: &StorageKey) -> Result<bool, StorageError> {
@@ -68,6 +77,17 @@ impl Storage for FsStorage {
     fn describe(&self) -> String {
         self.root.display().to_string()
     }
+}
+
+#[cfg(unix)]
+fn set_readable(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn set_readable(_: &std::fs::File) -> std::io::Result<()> {
+    Ok(())
 }
 
 #[cfg(test)]
@@ -87,5 +107,14 @@ mod tests {
         );
         let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("b")).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary files are left behind");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("b/2.0.0.tar.gz"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o644);
+        }
     }
 }

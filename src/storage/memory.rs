@@ -25,12 +25,13 @@ impl Storage for MemoryStorage {
         Ok(self.objects.lock().unwrap().get(key).cloned())
     }
 
-    fn write_new(&self, key: &StorageKey, bytes: &[u8]) -> Result<(), StorageError> {
-        self.objects
-            .lock()
-            .unwrap()
-            .insert(key.clone(), bytes.to_vec());
-        Ok(())
+    fn write_new(&self, key: &StorageKey, bytes: &[u8]) -> Result<bool, StorageError> {
+        let mut objects = self.objects.lock().unwrap();
+        if objects.contains_key(key) {
+            return Ok(false);
+        }
+        objects.insert(key.clone(), bytes.to_vec());
+        Ok(true)
     }
 
     fn delete(&self, key: &StorageKey) -> Result<bool, StorageError> {

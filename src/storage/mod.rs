@@ -71,25 +71,40 @@ pub enum StorageError {
 /// bytes (and so its hash) are identical.
 pub trait Storage {
     fn get(&self, key: &StorageKey) -> Result<Option<Vec<u8>>, StorageError>;
-    /// Write bytes that are known not to be there yet; backends make it atomic.
-    fn write_new(&self, key: &StorageKey, bytes: &[u8]) -> Result<(), StorageError>;
+    /// Write an object that was not there when last looked at, atomically and without
+    /// replacing one that appeared meanwhile: `Ok(false)` if another writer got there first.
+    fn write_new(&self, key: &StorageKey, bytes: &[u8]) -> Result<bool, StorageError>;
     fn delete(&self, key: &StorageKey) -> Result<bool, StorageError>;
     /// Where this storage is, for messages.
     fn describe(&self) -> String;
 
     fn put(&self, key: &StorageKey, bytes: &[u8]) -> Result<Put, StorageError> {
+        if let Some(existing) = self.get(key)? {
+            return compare(key, &existing, bytes);
+        }
+        if self.write_new(key, bytes)? {
+            return Ok(Put::Stored);
+        }
+        // Another writer stored this key between the look and the write.
         match self.get(key)? {
-            Some(existing) if existing == bytes => Ok(Put::AlreadyPresent),
-            Some(existing) => Err(StorageError::Conflict {
-                key: key.clone(),
-                existing_bytes: existing.len() as u64,
-                existing_hash: Sha256::of(&existing),
-                new_bytes: bytes.len() as u64,
-                new_hash: Sha256::of(bytes),
-            }),
-            None => self.write_new(key, bytes).map(|()| Put::Stored),
+            Some(existing) => compare(key, &existing, bytes),
+            None => self.write_new(key, bytes).map(|_| Put::Stored),
         }
     }
+}
+
+/// An existing object is accepted only if it is byte for byte the upload.
+fn compare(key: &StorageKey, existing: &[u8], new: &[u8]) -> Result<Put, StorageError> {
+    if existing == new {
+        return Ok(Put::AlreadyPresent);
+    }
+    Err(StorageError::Conflict {
+        key: key.clone(),
+        existing_bytes: existing.len() as u64,
+        existing_hash: Sha256::of(existing),
+        new_bytes: new.len() as u64,
+        new_hash: Sha256::of(new),
+    })
 }
 
 #[cfg(test)]
@@ -117,5 +132,9 @@ pub(crate) mod contract {
         assert!(storage.delete(&k).unwrap());
         assert!(!storage.delete(&k).unwrap());
         assert_eq!(storage.get(&k).unwrap(), None);
+        // A writer that lost a race does not replace the winner's object.
+        assert!(storage.write_new(&k, b"first").unwrap());
+        assert!(!storage.write_new(&k, b"second").unwrap());
+        assert_eq!(storage.get(&k).unwrap().as_deref(), Some(&b"first"[..]));
     }
 }
