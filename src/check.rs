@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -12,7 +13,9 @@ use crate::metadata::Metadata;
 use crate::package_set::PackageSet;
 use crate::schema::{PackageName, Sha256, Version};
 use crate::storage::{Storage, StorageKey};
-use crate::store::{IndexDir, RegistryDir, StoreError, index_file_name, read_optional};
+use crate::store::{
+    IndexDir, METADATA_DIR, PACKAGE_SETS_DIR, RegistryDir, StoreError, index_file_name, list_dir,
+};
 
 /// What kind of problem a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -28,6 +31,8 @@ pub enum FindingKind {
     MissingFromIndex,
     /// An index line for a version that is not published.
     NotPublished,
+    /// A version listed as both published and unpublished in metadata.
+    PublishedAndUnpublished,
     /// A dependency range that no indexed version satisfies.
     UnsatisfiableDependency,
     /// A package set naming a version that is not published or not indexed.
@@ -92,6 +97,10 @@ pub enum CheckError {
 
 struct Audit {
     findings: Vec<Finding>,
+    /// Packages whose metadata file could not be read: not cross-checked again.
+    unreadable_metadata: BTreeSet<PackageName>,
+    /// Packages whose index file could not be read: not cross-checked again.
+    unreadable_index: BTreeSet<PackageName>,
 }
 
 impl Audit {
@@ -157,6 +166,8 @@ pub fn run(
     }
     let mut audit = Audit {
         findings: Vec::new(),
+        unreadable_metadata: BTreeSet::new(),
+        unreadable_index: BTreeSet::new(),
     };
     let metadata = load_metadata(registry, &mut audit)?;
     let view = load_index(index, &mut audit)?;
@@ -186,73 +197,95 @@ pub fn run(
 
 type Loaded = BTreeMap<PackageName, (String, Metadata)>;
 
-fn load_metadata(registry: &RegistryDir, audit: &mut Audit) -> Result<Loaded, CheckError> {
-    let mut out = BTreeMap::new();
-    let dir = registry.root().join(crate::store::METADATA_DIR);
-    let names = match registry.metadata_files() {
-        Ok(n) => n,
-        Err(StoreError::BadFileName { .. }) => list_metadata_leniently(&dir, audit)?,
-        Err(e) => return Err(e.into()),
-    };
-    for (name, rel) in names {
-        let file = rel.display().to_string();
-        let text = read_optional(&registry.root().join(&rel))?.unwrap_or_default();
-        match Metadata::from_json(&file, &text) {
-            Ok(m) => {
-                audit.canonical(&file, Some(&name), &text, &m.to_json());
-                out.insert(name, (file, m));
-            }
-            Err(e) => audit.add(
+/// A file's text, or `None` with an `Unreadable` finding when it is not UTF-8.
+fn read_text(
+    path: &Path,
+    file: &str,
+    package: Option<&PackageName>,
+    audit: &mut Audit,
+) -> Result<Option<String>, CheckError> {
+    let bytes = std::fs::read(path).map_err(|source| StoreError::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Some(text)),
+        Err(_) => {
+            audit.add(
                 FindingKind::Unreadable,
-                &file,
-                Some(&name),
+                file,
+                package,
                 None,
-                e.to_string(),
-            ),
+                "not UTF-8 text".into(),
+            );
+            Ok(None)
         }
     }
-    Ok(out)
 }
 
-/// The metadata files, reporting the ones not named `<package>.json` instead of stopping.
-fn list_metadata_leniently(
-    dir: &std::path::Path,
-    audit: &mut Audit,
-) -> Result<Vec<(PackageName, std::path::PathBuf)>, CheckError> {
-    let mut out = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|source| StoreError::Io {
-            action: "list",
-            path: dir.to_path_buf(),
-            source,
-        })?
-        .filter_map(Result::ok)
-        .filter(|e| e.path().is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with('.'))
-        .collect();
-    entries.sort();
-    for file_name in entries {
-        let rel = std::path::Path::new(crate::store::METADATA_DIR).join(&file_name);
-        match file_name
+fn load_metadata(registry: &RegistryDir, audit: &mut Audit) -> Result<Loaded, CheckError> {
+    let mut out = BTreeMap::new();
+    for file_name in list_dir(&registry.root().join(METADATA_DIR))? {
+        let file = format!("{METADATA_DIR}/{file_name}");
+        let name = match file_name
             .strip_suffix(".json")
             .map(str::parse::<PackageName>)
         {
-            Some(Ok(name)) => out.push((name, rel)),
-            Some(Err(e)) => audit.add(
-                FindingKind::Misplaced,
-                &rel.display().to_string(),
-                None,
-                None,
-                format!("not named after a package: {e}"),
-            ),
-            None => audit.add(
-                FindingKind::Misplaced,
-                &rel.display().to_string(),
-                None,
-                None,
-                "expected `<package>.json`".into(),
-            ),
+            Some(Ok(name)) => name,
+            Some(Err(e)) => {
+                audit.add(
+                    FindingKind::Misplaced,
+                    &file,
+                    None,
+                    None,
+                    format!("not named after a package: {e}"),
+                );
+                continue;
+            }
+            None => {
+                audit.add(
+                    FindingKind::Misplaced,
+                    &file,
+                    None,
+                    None,
+                    "expected `<package>.json`".into(),
+                );
+                continue;
+            }
+        };
+        let Some(text) = read_text(&registry.root().join(&file), &file, Some(&name), audit)? else {
+            audit.unreadable_metadata.insert(name);
+            continue;
+        };
+        match Metadata::from_json(&file, &text) {
+            Ok(m) => {
+                audit.canonical(&file, Some(&name), &text, &m.to_json());
+                for version in m
+                    .published
+                    .keys()
+                    .filter(|v| m.unpublished.contains_key(*v))
+                {
+                    audit.add(
+                        FindingKind::PublishedAndUnpublished,
+                        &file,
+                        Some(&name),
+                        Some(version),
+                        "listed as both published and unpublished".into(),
+                    );
+                }
+                out.insert(name, (file, m));
+            }
+            Err(e) => {
+                audit.add(
+                    FindingKind::Unreadable,
+                    &file,
+                    Some(&name),
+                    None,
+                    e.to_string(),
+                );
+                audit.unreadable_metadata.insert(name);
+            }
         }
     }
     Ok(out)
@@ -268,19 +301,25 @@ fn load_index(index: &IndexDir, audit: &mut Audit) -> Result<IndexView, CheckErr
                 continue;
             }
         };
-        let text = read_optional(&index.root().join(&rel))?.unwrap_or_default();
+        let Some(text) = read_text(&index.root().join(&rel), &rel, Some(&name), audit)? else {
+            audit.unreadable_index.insert(name);
+            continue;
+        };
         match IndexFile::parse(&rel, &name, &text) {
             Ok(f) => {
                 audit.canonical(&rel, Some(&name), &text, &f.to_text());
                 view.insert_file(name, f);
             }
-            Err(e) => audit.add(
-                FindingKind::Unreadable,
-                &rel,
-                Some(&name),
-                None,
-                e.to_string(),
-            ),
+            Err(e) => {
+                audit.add(
+                    FindingKind::Unreadable,
+                    &rel,
+                    Some(&name),
+                    None,
+                    e.to_string(),
+                );
+                audit.unreadable_index.insert(name);
+            }
         }
     }
     Ok(view)
@@ -290,21 +329,12 @@ fn load_package_sets(
     registry: &RegistryDir,
     audit: &mut Audit,
 ) -> Result<Vec<(String, PackageSet)>, CheckError> {
-    let dir = registry.root().join(crate::store::PACKAGE_SETS_DIR);
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Ok(out);
-    };
-    let mut files: Vec<String> = entries
-        .filter_map(Result::ok)
-        .filter(|e| e.path().is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with('.'))
-        .collect();
-    files.sort();
-    for file_name in files {
-        let rel = format!("{}/{file_name}", crate::store::PACKAGE_SETS_DIR);
-        let text = read_optional(&dir.join(&file_name))?.unwrap_or_default();
+    for file_name in list_dir(&registry.root().join(PACKAGE_SETS_DIR))? {
+        let rel = format!("{PACKAGE_SETS_DIR}/{file_name}");
+        let Some(text) = read_text(&registry.root().join(&rel), &rel, None, audit)? else {
+            continue;
+        };
         match PackageSet::from_json(&rel, &text) {
             Ok(set) => {
                 audit.canonical(&rel, None, &text, &set.to_json());
@@ -331,6 +361,9 @@ fn load_package_sets(
 
 fn compare_metadata_and_index(metadata: &Loaded, view: &IndexView, audit: &mut Audit) {
     for (name, (file, m)) in metadata {
+        if audit.unreadable_index.contains(name) {
+            continue; // already reported; its versions are unknown, not missing
+        }
         let indexed = view.package(name);
         for version in m.published.keys() {
             if indexed.and_then(|f| f.get(version)).is_none() {
@@ -348,6 +381,9 @@ fn compare_metadata_and_index(metadata: &Loaded, view: &IndexView, audit: &mut A
         }
     }
     for (name, f) in view.packages() {
+        if audit.unreadable_metadata.contains(name) {
+            continue;
+        }
         let path = crate::index::entry_path(name);
         let m = metadata.get(name).map(|(_, m)| m);
         for version in f.versions() {
@@ -377,6 +413,9 @@ fn check_dependencies(view: &IndexView, audit: &mut Audit) {
         let path = crate::index::entry_path(name);
         for m in f.manifests() {
             for (dep, range) in &m.dependencies {
+                if audit.unreadable_index.contains(dep) {
+                    continue;
+                }
                 if view.best_in_range(dep, range).is_none() {
                     let why = match view.package(dep) {
                         None => format!("depends on `{dep}`, which is not in the index"),
@@ -405,6 +444,9 @@ fn check_package_set(
     audit: &mut Audit,
 ) {
     for (name, version) in &set.packages {
+        if audit.unreadable_metadata.contains(name) || audit.unreadable_index.contains(name) {
+            continue;
+        }
         let published = metadata
             .get(name)
             .is_some_and(|(_, m)| m.published.contains_key(version));

@@ -156,7 +156,7 @@ impl RegistryDir {
 }
 
 /// The sorted file names directly in `dir` (no hidden files); empty if `dir` is absent.
-fn list_dir(dir: &Path) -> Result<Vec<String>, StoreError> {
+pub fn list_dir(dir: &Path) -> Result<Vec<String>, StoreError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
