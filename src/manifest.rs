@@ -50,9 +50,7 @@ impl Manifest {
 
     /// The pretty `purs.json` form: 2-space indent and a trailing newline.
     pub fn to_pretty_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("manifests always serialize");
-        s.push('\n');
-        s
+        crate::schema::pretty_json(self)
     }
 
     /// Evaluate `purs.dhall` text from a package, type-checked against

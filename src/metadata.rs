@@ -131,9 +131,7 @@ impl Metadata {
 
     /// The canonical bytes: pretty JSON with 2-space indent and a trailing newline.
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("metadata always serializes");
-        s.push('\n');
-        s
+        crate::schema::pretty_json(self)
     }
 
     /// Whether `version` was ever used (published or unpublished).

@@ -35,9 +35,7 @@ impl PackageSet {
 
     /// The canonical bytes: pretty JSON with 2-space indent and a trailing newline.
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("package sets always serialize");
-        s.push('\n');
-        s
+        crate::schema::pretty_json(self)
     }
 
     /// The file name this set is stored under: `package-sets/<version>.json`.

@@ -75,6 +75,14 @@ macro_rules! string_type {
 }
 pub(crate) use string_type;
 
+/// The canonical bytes of a pretty-printed document: 2-space indent and a trailing
+/// newline, as the PureScript Registry writes metadata, package sets and `purs.json`.
+pub(crate) fn pretty_json<T: serde::Serialize>(value: &T) -> String {
+    let mut s = serde_json::to_string_pretty(value).expect("registry documents always serialize");
+    s.push('\n');
+    s
+}
+
 /// True when `path` is a relative, `/`-separated path with no empty, `.` or `..` parts.
 pub(crate) fn is_clean_relative_path(path: &str) -> bool {
     !path.is_empty()
