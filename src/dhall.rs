@@ -157,7 +157,18 @@ pub enum DhallError {
     },
     #[error("embedded schema `{schema}` is broken (expected a Dhall type): {cause}")]
     Schema { schema: String, cause: String },
+    #[error("`{file}` is {size} bytes: expected at most {limit} bytes of Dhall")]
+    TooLarge {
+        file: String,
+        size: usize,
+        limit: usize,
+    },
+    #[error("`{file}` could not be evaluated: the Dhall evaluator failed on it")]
+    EvaluatorFailed { file: String },
 }
+
+/// The largest untrusted Dhall text regis evaluates. A manifest is a few hundred bytes.
+pub const MAX_UNTRUSTED_DHALL_BYTES: usize = 64 * 1024;
 
 /// Evaluate a Dhall file (relative imports resolved from its directory), type-check it against
 /// `schema`, and convert the value to the JSON shape the wire format uses (dhall-to-json
@@ -202,12 +213,25 @@ pub fn str_to_json(text: &str, schema: Schema) -> Result<Value, DhallError> {
 /// variables (`env:GITHUB_TOKEN`) or files (`/etc/…`, `../…`) and smuggle them into the
 /// published manifest. `label` names the file in errors.
 pub fn untrusted_str_to_json(text: &str, label: &str, schema: Schema) -> Result<Value, DhallError> {
+    if text.len() > MAX_UNTRUSTED_DHALL_BYTES {
+        return Err(DhallError::TooLarge {
+            file: label.to_owned(),
+            size: text.len(),
+            limit: MAX_UNTRUSTED_DHALL_BYTES,
+        });
+    }
     let ty = schema.simple_type()?;
-    let value = serde_dhall::from_str(text)
-        .imports(false)
-        .type_annotation(&ty)
-        .parse::<SimpleValue>()
-        .map_err(|e| classify(&e.to_string(), label, schema, &ty))?;
+    // serde_dhall has inputs it panics on; untrusted input must fail, not abort the job.
+    let parsed = std::panic::catch_unwind(|| {
+        serde_dhall::from_str(text)
+            .imports(false)
+            .type_annotation(&ty)
+            .parse::<SimpleValue>()
+    })
+    .map_err(|_| DhallError::EvaluatorFailed {
+        file: label.to_owned(),
+    })?;
+    let value = parsed.map_err(|e| classify(&e.to_string(), label, schema, &ty))?;
     Ok(to_json(&value, Some(&ty)))
 }
 

@@ -51,9 +51,13 @@ pub enum IndexError {
     #[error("`{file}` is empty: an index file lists at least one version")]
     Empty { file: String },
     #[error(
-        "`{name}@{version}` is already in the index with a different manifest: a published version can never change"
+        "`{name}@{version}` is already in the index (`{file}`) with a different manifest: a published version can never change"
     )]
-    Conflict { name: PackageName, version: Version },
+    Conflict {
+        file: String,
+        name: PackageName,
+        version: Version,
+    },
 }
 
 /// The entries of one package's index file, ordered by version.
@@ -140,6 +144,7 @@ impl IndexFile {
         match self.entries.get(&manifest.version) {
             Some(existing) if existing == &manifest => Ok(Inserted::AlreadyPresent),
             Some(_) => Err(IndexError::Conflict {
+                file: entry_path(&manifest.name),
                 name: manifest.name,
                 version: manifest.version,
             }),

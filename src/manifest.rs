@@ -171,6 +171,14 @@ mod tests {
                 .to_string();
             assert!(e.contains("purs.dhall"), "{import}: {e}");
         }
+        let huge = format!(
+            "{text}\n-- {}",
+            "x".repeat(crate::dhall::MAX_UNTRUSTED_DHALL_BYTES)
+        );
+        let e = Manifest::from_untrusted_dhall("purs.dhall", &huge)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("expected at most 65536 bytes of Dhall"), "{e}");
     }
 
     const LINE: &str = r#"{"name":"unique","version":"0.5.1","license":"MIT","description":"Data.Unique for PureScript","location":{"githubOwner":"mechairoi","githubRepo":"purescript-unique"},"ref":"v0.5.1","owners":[{"keytype":"ssh-ed25519","public":"AAAAC3NzaC1lZDI1NTE5AAAAICm0Ar7rHAWONOM4qA5q777/CQaN6cHvcBq3VXB7d5Yw"}],"dependencies":{"eff":">=3.1.0 <4.0.0","prelude":">=3.0.0 <4.0.0"}}"#;

@@ -566,7 +566,7 @@ fn an_index_file_that_cannot_take_the_entry_stops_the_publish_before_any_write()
             },
         )
         .unwrap();
-    insta::assert_snapshot!(refused(&t, &p.payload(true)), @"`prelude@1.0.0` is already in the index with a different manifest: a published version can never change");
+    insta::assert_snapshot!(refused(&t, &p.payload(true)), @"`prelude@1.0.0` is already in the index (`pr/el/prelude`) with a different manifest: a published version can never change");
     assert!(
         TestRegistry::remote_file(&t.layout.registry_remote, "metadata/prelude.json").is_none()
     );

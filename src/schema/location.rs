@@ -47,6 +47,19 @@ impl Location {
                 });
             }
         }
+        let authority = url
+            .split_once("://")
+            .map_or("", |(_, rest)| rest.split('/').next().unwrap_or(""));
+        if let Some((userinfo, _)) = authority.rsplit_once('@')
+            && (userinfo.contains(':') || matches!(scheme, Some("https" | "http")))
+        {
+            return Err(SchemaError::Location {
+                reason: format!(
+                    "`gitUrl` `{}` carries credentials: expected a URL without a user or password (it is published in metadata)",
+                    crate::git::redact_url(url)
+                ),
+            });
+        }
         if url.chars().any(char::is_whitespace) {
             return Err(SchemaError::Location {
                 reason: format!("`gitUrl` `{url}` contains whitespace"),
@@ -214,6 +227,7 @@ mod tests {
             r#"{"githubOwner":"o","githubRepo":"r","subdir":"lib/a"}"#,
             r#"{"gitUrl":"https://example.com/x.git"}"#,
             r#"{"gitUrl":"file:///tmp/x","subdir":"pkg"}"#,
+            r#"{"gitUrl":"ssh://git@example.com/x.git"}"#,
         ] {
             assert_eq!(serde_json::to_string(&parse(s).unwrap()).unwrap(), s);
         }
@@ -230,6 +244,8 @@ mod tests {
             r#"{"githubOwner":"o","githubRepo":"r","subdir":"../x"}"#,
             r#"{"githubOwner":"o","githubRepo":"r","subdir":"/abs"}"#,
             r#"{"githubOwner":"o","githubRepo":"r","extra":1}"#,
+            r#"{"gitUrl":"https://user:token@example.com/x.git"}"#,
+            r#"{"gitUrl":"https://token@example.com/x.git"}"#,
         ] {
             assert!(parse(s).is_err(), "{s} should be rejected");
         }
