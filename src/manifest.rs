@@ -65,6 +65,33 @@ impl Manifest {
         })
     }
 
+    /// Parse a `purs.json` written by a package author: keys the format does not know are
+    /// dropped (the PureScript Registry ignores them too) and returned, so the caller can
+    /// warn. Everything else is checked as strictly as an index line.
+    pub fn from_authored_json(
+        file: &str,
+        text: &str,
+    ) -> Result<(Manifest, Vec<String>), ManifestError> {
+        let invalid = |message: String| ManifestError::Invalid {
+            file: file.to_owned(),
+            message,
+        };
+        let mut value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let mut ignored = Vec::new();
+        if let Some(object) = value.as_object_mut() {
+            object.retain(|key, _| {
+                let known = KEYS.contains(&key.as_str());
+                if !known {
+                    ignored.push(key.clone());
+                }
+                known
+            });
+        }
+        let manifest = serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?;
+        Ok((manifest, ignored))
+    }
+
     /// Parse `purs.json` text; `file` names it in errors.
     pub fn from_json(file: &str, text: &str) -> Result<Manifest, ManifestError> {
         serde_json::from_str(text).map_err(|e| ManifestError::Invalid {
@@ -73,6 +100,20 @@ impl Manifest {
         })
     }
 }
+
+/// The keys of a manifest, in wire order.
+const KEYS: &[&str] = &[
+    "name",
+    "version",
+    "license",
+    "description",
+    "location",
+    "ref",
+    "owners",
+    "includeFiles",
+    "excludeFiles",
+    "dependencies",
+];
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -187,6 +228,23 @@ mod tests {
     fn index_line_roundtrips_byte_for_byte() {
         let m = Manifest::from_json("line", LINE).unwrap();
         assert_eq!(m.to_index_line(), LINE);
+    }
+
+    #[test]
+    fn authored_manifests_may_carry_unknown_keys() {
+        let text = LINE.replacen('{', r#"{"$schema":"x","spago":{"a":1},"#, 1);
+        assert!(
+            Manifest::from_json("purs.json", &text).is_err(),
+            "index lines stay strict"
+        );
+        let (m, ignored) = Manifest::from_authored_json("purs.json", &text).unwrap();
+        assert_eq!(m.to_index_line(), LINE);
+        assert_eq!(ignored, ["$schema", "spago"]);
+        let e = Manifest::from_authored_json("purs.json", r#"{"name":"a"}"#).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`purs.json` is not a valid manifest: missing field `version`"
+        );
     }
 
     #[test]

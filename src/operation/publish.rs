@@ -154,10 +154,11 @@ pub fn publish(ctx: &Context<'_>, request: &Publish) -> Result<PublishReport, Pu
     let tree = ctx
         .source
         .fetch(&url, &request.reference, location.subdir())?;
-    let manifest = read_manifest(&tree, request, &location)?;
+    let (manifest, manifest_warnings) = read_manifest(&tree, request, &location)?;
     let dependencies = read_dependencies(&index, &manifest)?;
     validate_manifest(request, &manifest, &location, &dependencies)?;
-    let plan = plan(ctx, request, manifest, location, &tree)?;
+    let mut plan = plan(ctx, request, manifest, location, &tree)?;
+    plan.warnings.splice(0..0, manifest_warnings);
     if let Some(m) = &existing {
         m.check_publish(&request.name, &plan.manifest.version, &plan.entry.hash)?;
     }
@@ -234,16 +235,24 @@ fn read_manifest(
     tree: &SourceTree,
     request: &Publish,
     location: &Location,
-) -> Result<Manifest, PublishError> {
+) -> Result<(Manifest, Vec<String>), PublishError> {
     let has = |p: &str| {
         tree.entries()
             .iter()
             .any(|e| e.path == p && matches!(e.kind, EntryKind::File { .. }))
     };
-    let mut manifest = if has("purs.json") {
-        Manifest::from_json("purs.json", &read_text(tree, "purs.json")?)?
+    let (mut manifest, warnings) = if has("purs.json") {
+        let (manifest, ignored) =
+            Manifest::from_authored_json("purs.json", &read_text(tree, "purs.json")?)?;
+        let warnings = ignored
+            .iter()
+            .map(|k| format!("`purs.json`: ignored unknown field `{k}`"))
+            .collect();
+        (manifest, warnings)
     } else if has("purs.dhall") {
-        Manifest::from_untrusted_dhall("purs.dhall", &read_text(tree, "purs.dhall")?)?
+        let manifest =
+            Manifest::from_untrusted_dhall("purs.dhall", &read_text(tree, "purs.dhall")?)?;
+        (manifest, Vec::new())
     } else {
         return Err(PublishError::NoManifest {
             location: location.clone(),
@@ -251,7 +260,7 @@ fn read_manifest(
         });
     };
     manifest.reference = request.reference.clone();
-    Ok(manifest)
+    Ok((manifest, warnings))
 }
 
 /// A manifest file's text; invalid UTF-8 is an error, never silently replaced.
