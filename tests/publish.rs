@@ -404,6 +404,30 @@ impl regis::source::Source for RacingSource<'_> {
     }
 }
 
+impl<'a> RacingSource<'a> {
+    fn new(other_job: impl FnOnce() + 'a) -> Self {
+        RacingSource {
+            inner: regis::source::GitSource::new(),
+            other_job: std::cell::RefCell::new(Some(Box::new(other_job))),
+        }
+    }
+}
+
+/// Another job's checkouts of the registry's two remotes.
+fn other_checkouts(
+    t: &TestRegistry,
+) -> (tempfile::TempDir, regis::git::GitRepo, regis::git::GitRepo) {
+    let dir = tempfile::tempdir().unwrap();
+    let clone = |remote: &Path, name: &str| {
+        regis::git::GitRepo::clone(remote.to_str().unwrap(), &dir.path().join(name)).unwrap()
+    };
+    let (registry, index) = (
+        clone(&t.layout.registry_remote, "registry"),
+        clone(&t.layout.index_remote, "index"),
+    );
+    (dir, registry, index)
+}
+
 fn commits_on(remote: &Path) -> Vec<String> {
     let repo = git2::Repository::open_bare(remote).unwrap();
     let mut walk = repo.revwalk().unwrap();
@@ -427,23 +451,10 @@ fn a_publish_racing_another_job_re_applies_its_change_and_loses_nothing() {
     t.push_source(&b);
 
     // Job B works in its own checkouts of the same remotes.
-    let checkouts = tempfile::tempdir().unwrap();
-    let registry_b = regis::git::GitRepo::clone(
-        t.layout.registry_remote.to_str().unwrap(),
-        &checkouts.path().join("registry"),
-    )
-    .unwrap();
-    let index_b = regis::git::GitRepo::clone(
-        t.layout.index_remote.to_str().unwrap(),
-        &checkouts.path().join("index"),
-    )
-    .unwrap();
-    let racing = RacingSource {
-        inner: regis::source::GitSource::new(),
-        other_job: std::cell::RefCell::new(Some(Box::new(|| {
-            t.publish(&a.payload(true)).unwrap();
-        }))),
-    };
+    let (_checkouts, registry_b, index_b) = other_checkouts(&t);
+    let racing = RacingSource::new(|| {
+        t.publish(&a.payload(true)).unwrap();
+    });
     let ctx_b = regis::operation::Context {
         registry: &registry_b,
         index: &index_b,
@@ -502,23 +513,10 @@ fn racing_jobs_cannot_claim_one_new_name_twice() {
     t.push_source(&first);
     second.commit_to(&t.repo_dir("same-fork")).unwrap();
 
-    let checkouts = tempfile::tempdir().unwrap();
-    let registry_b = regis::git::GitRepo::clone(
-        t.layout.registry_remote.to_str().unwrap(),
-        &checkouts.path().join("registry"),
-    )
-    .unwrap();
-    let index_b = regis::git::GitRepo::clone(
-        t.layout.index_remote.to_str().unwrap(),
-        &checkouts.path().join("index"),
-    )
-    .unwrap();
-    let racing = RacingSource {
-        inner: regis::source::GitSource::new(),
-        other_job: std::cell::RefCell::new(Some(Box::new(|| {
-            t.publish(&first.payload(true)).unwrap();
-        }))),
-    };
+    let (_checkouts, registry_b, index_b) = other_checkouts(&t);
+    let racing = RacingSource::new(|| {
+        t.publish(&first.payload(true)).unwrap();
+    });
     let storage_b = regis::storage::MemoryStorage::new();
     let ctx_b = regis::operation::Context {
         registry: &registry_b,
