@@ -1,31 +1,84 @@
 //! Fetching a package's source at a ref (git2 clone of its location).
 //!
-//! [`GitSource`] fetches every branch and tag of a location into a private bare repository,
-//! resolves the ref to a commit and lists the package's files from git objects (no checkout);
-//! file contents are read only when asked for. [`MemorySource`] serves fixed files for tests.
+//! [`GitSource`] fetches what the ref can name into a private bare repository, resolves it
+//! to a commit and lists the package's files from git objects (no checkout); file contents
+//! are read only when asked for. [`MemorySource`] serves fixed files for tests.
+//!
+//! # What is fetched
+//!
+//! Only `refs/tags/<ref>` and `refs/heads/<ref>`, shallow (depth 1) where the transport
+//! supports it: libgit2's local transport (plain paths and `file://`) does not, and neither
+//! do servers without the `shallow` capability, so those are fetched in full. A tag wins
+//! over a branch and is peeled to its commit. When neither exists and the ref looks like a
+//! commit id, a full 40-hex id is asked for by id (servers that allow it, such as GitHub,
+//! hand it out); if that did not bring the commit, or the id is abbreviated (which needs
+//! the history to expand), every branch and tag is fetched in full and the id looked up
+//! among them. Narrow fetching saves work; it is not a security boundary, since whoever
+//! names the ref can always name an abbreviated id. The bounds below are.
+//!
+//! # Bounds on untrusted repositories
+//!
+//! A few kilobytes of git objects can describe billions of paths (the same subtree named
+//! many times) or gigabytes of contents (a zero-filled blob compresses a thousandfold), so
+//! every object's size is read from its header before the object is loaded:
+//! - commit, tag and tree objects larger than [`MAX_OBJECT_BYTES`] are refused;
+//! - the listing stops with an error after [`MAX_ENTRIES`] tree entries (files, symlinks,
+//!   directories and submodules, see [`GitSource::with_max_entries`]), at directories
+//!   nested deeper than [`MAX_DEPTH`] (see [`GitSource::with_max_depth`]) and at paths
+//!   longer than [`MAX_PATH_BYTES`];
+//! - a symlink target is read only if it is at most [`MAX_SYMLINK_TARGET_BYTES`] long;
+//! - file contents are never read while listing; [`SourceTree::read_limited`] refuses a
+//!   file larger than its cap before reading it.
+//!
+//! # Names that are not UTF-8
+//!
+//! They do not fail the fetch: such an entry is listed with each byte of an invalid
+//! sequence written `\xNN` (in its own name or a directory's), and a symlink target that
+//! is not UTF-8 is escaped the same way. The tarball refuses any packed path or symlink
+//! target holding a backslash, so such an entry is refused exactly when it is selected for
+//! packing and ignored otherwise. A file listed under an escaped path cannot be
+//! [`read`](SourceTree::read).
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
+use std::fmt::Write as _;
 use std::sync::Mutex;
 
 use git2::{
-    AutotagOption, Commit, ErrorCode, FetchOptions, ObjectType, Odb, Oid, Repository, Tree,
-    TreeEntry, TreeWalkMode, TreeWalkResult,
+    AutotagOption, Commit, ErrorCode, FetchOptions, ObjectType, Odb, Oid, Reference, Repository,
+    Tree,
 };
 use tempfile::TempDir;
 use thiserror::Error;
 
 use crate::git::{redact_url, scrub};
 
+/// Most tree entries (files, symlinks, directories and submodules) a package may have.
+pub const MAX_ENTRIES: usize = 100_000;
+/// Most directory levels below the package root.
+pub const MAX_DEPTH: usize = 128;
+/// Longest path below the package root, in bytes (Linux's `PATH_MAX`, as in the tarball).
+pub const MAX_PATH_BYTES: usize = 4096;
+/// Longest symlink target read, in bytes.
+pub const MAX_SYMLINK_TARGET_BYTES: u64 = 4096;
+/// Largest commit, tag or tree object loaded, in bytes.
+pub const MAX_OBJECT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Most tags followed from a ref to its commit.
+const MAX_TAG_HOPS: usize = 16;
+
 /// Git file modes of the tree entries a package can contain.
+const MODE_TREE: i32 = 0o040000;
 const MODE_FILE: i32 = 0o100644;
 const MODE_GROUP_WRITABLE_FILE: i32 = 0o100664;
 const MODE_EXECUTABLE: i32 = 0o100755;
 const MODE_SYMLINK: i32 = 0o120000;
 
-/// What a fetch brings over: every branch and every tag, under their own names.
-const REFSPECS: [&str; 2] = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
+/// What the fallback fetch brings over: every branch and every tag, under their own names.
+const ALL_REFSPECS: [&str; 2] = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
+
+/// libgit2's `GIT_ENOTSUPPORTED`, returned by the local transport for a shallow fetch.
+const GIT_ENOTSUPPORTED: i32 = -39;
 
 /// Errors while fetching or reading a package source. URLs never carry credentials.
 #[derive(Debug, Error)]
@@ -59,10 +112,49 @@ pub enum SourceError {
         url: String,
     },
     #[error(
-        "path `{path}` at ref `{reference}` in `{url}` is not valid UTF-8: expected UTF-8 paths and symlink targets"
+        "the package at ref `{reference}` in `{url}` has more than {limit} entries: expected at most {limit} files, directories, symlinks and submodules"
     )]
-    NotUtf8 {
+    TooManyEntries {
+        limit: usize,
+        reference: String,
+        url: String,
+    },
+    #[error(
+        "directory `{path}` at ref `{reference}` in `{url}` is nested too deep: expected at most {limit} directory levels"
+    )]
+    TooDeep {
         path: String,
+        limit: usize,
+        reference: String,
+        url: String,
+    },
+    #[error(
+        "path `{path}…` at ref `{reference}` in `{url}` is too long: expected at most {limit} bytes"
+    )]
+    PathTooLong {
+        /// The start of the path.
+        path: String,
+        limit: usize,
+        reference: String,
+        url: String,
+    },
+    #[error(
+        "symlink `{path}` at ref `{reference}` in `{url}` has a target of {size} bytes: expected at most {limit} bytes"
+    )]
+    SymlinkTooLarge {
+        path: String,
+        size: u64,
+        limit: u64,
+        reference: String,
+        url: String,
+    },
+    #[error(
+        "{what} at ref `{reference}` in `{url}` is {size} bytes: expected at most {limit} bytes"
+    )]
+    ObjectTooLarge {
+        what: String,
+        size: u64,
+        limit: u64,
         reference: String,
         url: String,
     },
@@ -79,6 +171,15 @@ pub enum SourceError {
     FileNotFound { path: String, commit: String },
     #[error("`{path}` in the source at commit `{commit}` is a symlink: expected a regular file")]
     NotAFile { path: String, commit: String },
+    #[error(
+        "`{path}` in the source at commit `{commit}` is {size} bytes: expected at most {limit} bytes"
+    )]
+    FileTooLarge {
+        path: String,
+        size: u64,
+        limit: u64,
+        commit: String,
+    },
     #[error("could not read `{path}` in the source at commit `{commit}`: {cause}")]
     Blob {
         path: String,
@@ -92,7 +193,8 @@ pub enum SourceError {
 /// One file of a package, relative to the package root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceEntry {
-    /// `/`-separated path relative to the package root.
+    /// `/`-separated path relative to the package root (bytes that are not UTF-8 written
+    /// `\xNN`, see the [module documentation](self)).
     pub path: String,
     pub kind: EntryKind,
 }
@@ -142,29 +244,32 @@ impl SourceTree {
         &self.entries
     }
 
-    /// The contents of the regular file at `path` (as listed in [`entries`](Self::entries)).
+    /// The contents of the regular file at `path` (as listed in [`entries`](Self::entries)),
+    /// whatever its size: for files whose listed size has been checked already, such as
+    /// those the tarball packs. Use [`read_limited`](Self::read_limited) otherwise.
     pub fn read(&self, path: &str) -> Result<Vec<u8>, SourceError> {
-        let entry = self
-            .entries
-            .binary_search_by(|entry| entry.path.as_str().cmp(path))
-            .map(|at| &self.entries[at])
-            .map_err(|_| self.file_not_found(path))?;
-        if let EntryKind::Symlink { .. } = entry.kind {
-            return Err(SourceError::NotAFile {
-                path: path.to_owned(),
-                commit: self.commit.clone(),
-            });
+        self.file_size(path)?;
+        self.read_file(path)
+    }
+
+    /// The contents of the regular file at `path`, refused without reading it when its
+    /// listed size (from the object header) is more than `max_bytes`.
+    pub fn read_limited(&self, path: &str, max_bytes: u64) -> Result<Vec<u8>, SourceError> {
+        let too_large = |size: u64| SourceError::FileTooLarge {
+            path: path.to_owned(),
+            size,
+            limit: max_bytes,
+            commit: self.commit.clone(),
+        };
+        let size = self.file_size(path)?;
+        if size > max_bytes {
+            return Err(too_large(size));
         }
-        match &self.blobs {
-            Blobs::Memory(files) => files
-                .get(path)
-                .cloned()
-                .ok_or_else(|| self.file_not_found(path)),
-            Blobs::Git { repo, ids, .. } => {
-                let id = ids.get(path).ok_or_else(|| self.file_not_found(path))?;
-                self.read_blob(repo, *id, path)
-            }
+        let bytes = self.read_file(path)?;
+        if bytes.len() as u64 > max_bytes {
+            return Err(too_large(bytes.len() as u64));
         }
+        Ok(bytes)
     }
 
     /// A source of plain, non-executable files, for tests. A path given twice keeps the last
@@ -185,6 +290,35 @@ impl SourceTree {
             commit: String::new(),
             entries,
             blobs: Blobs::Memory(files),
+        }
+    }
+
+    /// The listed size of the regular file at `path`.
+    fn file_size(&self, path: &str) -> Result<u64, SourceError> {
+        let entry = self
+            .entries
+            .binary_search_by(|entry| entry.path.as_str().cmp(path))
+            .map(|at| &self.entries[at])
+            .map_err(|_| self.file_not_found(path))?;
+        match entry.kind {
+            EntryKind::File { size, .. } => Ok(size),
+            EntryKind::Symlink { .. } => Err(SourceError::NotAFile {
+                path: path.to_owned(),
+                commit: self.commit.clone(),
+            }),
+        }
+    }
+
+    fn read_file(&self, path: &str) -> Result<Vec<u8>, SourceError> {
+        match &self.blobs {
+            Blobs::Memory(files) => files
+                .get(path)
+                .cloned()
+                .ok_or_else(|| self.file_not_found(path)),
+            Blobs::Git { repo, ids, .. } => {
+                let id = ids.get(path).ok_or_else(|| self.file_not_found(path))?;
+                self.read_blob(repo, *id, path)
+            }
         }
     }
 
@@ -225,14 +359,39 @@ pub trait Source {
 
 /// Fetches over git (file://, plain local paths, git://, http(s)://) into a private
 /// temporary directory that lives as long as the returned [`SourceTree`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct GitSource {
-    _private: (),
+    max_entries: usize,
+    max_depth: usize,
+}
+
+impl Default for GitSource {
+    fn default() -> Self {
+        GitSource {
+            max_entries: MAX_ENTRIES,
+            max_depth: MAX_DEPTH,
+        }
+    }
 }
 
 impl GitSource {
+    /// A source with the default bounds, [`MAX_ENTRIES`] and [`MAX_DEPTH`].
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Fails a fetch whose package tree has more than `max_entries` entries (files,
+    /// symlinks, directories and submodules, counted as they are listed).
+    pub fn with_max_entries(mut self, max_entries: usize) -> Self {
+        self.max_entries = max_entries;
+        self
+    }
+
+    /// Fails a fetch whose package tree nests directories more than `max_depth` levels
+    /// below its root (`0` allows files at the root only).
+    pub fn with_max_depth(mut self, max_depth: usize) -> Self {
+        self.max_depth = max_depth;
+        self
     }
 }
 
@@ -252,11 +411,14 @@ impl Source for GitSource {
                 url: redact_url(url),
                 cause,
             })?;
-        let repo = clone_bare(url, dir.path())?;
+        let repo = Repository::init_bare(dir.path()).map_err(|e| at.clone_error(&e))?;
         let (commit, entries, ids) = {
-            let commit = at.resolve(&repo)?;
-            let tree = at.package_tree(&repo, &commit, subdir.as_deref())?;
-            let (entries, ids) = at.list(&repo, &tree)?;
+            let odb = repo
+                .odb()
+                .map_err(|e| at.read_error("the object database", &e))?;
+            let commit = at.fetch_commit(&repo, &odb)?;
+            let tree = at.package_tree(&repo, &odb, &commit, subdir.as_deref())?;
+            let (entries, ids) = at.list(&repo, &odb, &tree, self)?;
             (commit.id().to_string(), entries, ids)
         };
         Ok(SourceTree {
@@ -323,32 +485,81 @@ impl Source for MemorySource {
     }
 }
 
-/// Fetches every branch and tag of `url` into a new bare repository at `dir`.
-fn clone_bare(url: &str, dir: &Path) -> Result<Repository, SourceError> {
-    let fail = |e: git2::Error| SourceError::Clone {
-        url: redact_url(url),
-        cause: scrub(e.message(), url),
+/// Fetches `refspecs` from `url` into `repo`, without following tags; shallow (depth 1)
+/// when asked and the transport supports it, in full otherwise.
+fn fetch_refspecs(
+    repo: &Repository,
+    url: &str,
+    refspecs: &[&str],
+    shallow: bool,
+) -> Result<(), git2::Error> {
+    let fetch = |depth: i32| {
+        let mut remote = repo.remote_anonymous(url)?;
+        let mut options = FetchOptions::new();
+        options.download_tags(AutotagOption::None).depth(depth);
+        remote.fetch(refspecs, Some(&mut options), None)
     };
-    let repo = Repository::init_bare(dir).map_err(fail)?;
-    fetch_refspecs(&repo, url, &REFSPECS).map_err(fail)?;
-    Ok(repo)
+    if shallow {
+        match fetch(1) {
+            Err(e) if shallow_unsupported(&e) => {}
+            done => return done,
+        }
+    }
+    fetch(0)
 }
 
-fn fetch_refspecs(repo: &Repository, url: &str, refspecs: &[&str]) -> Result<(), git2::Error> {
-    let mut remote = repo.remote_anonymous(url)?;
-    let mut options = FetchOptions::new();
-    options.download_tags(AutotagOption::None);
-    remote.fetch(refspecs, Some(&mut options), None)
+/// Whether a shallow fetch failed only for being shallow: libgit2's local transport
+/// (`GIT_ENOTSUPPORTED`), or a server without the `shallow` capability (`GIT_EINVALID`).
+fn shallow_unsupported(error: &git2::Error) -> bool {
+    error.raw_code() == GIT_ENOTSUPPORTED || error.code() == ErrorCode::Invalid
 }
 
 fn is_commit_id_prefix(reference: &str) -> bool {
     (4..=40).contains(&reference.len()) && reference.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// `bytes` as a string, each byte of an invalid UTF-8 sequence written `\xNN`.
+fn escape_non_utf8(bytes: &[u8]) -> String {
+    let mut escaped = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        escaped.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            let _ = write!(escaped, "\\x{byte:02x}");
+        }
+    }
+    escaped
+}
+
+/// The first 100 characters of `path`, to name an overlong path.
+fn path_start(path: &str) -> String {
+    path.chars().take(100).collect()
+}
+
 /// The location and ref being fetched, which every error names.
 struct At<'a> {
     url: &'a str,
     reference: &'a str,
+}
+
+/// The state of one bounded tree listing.
+struct Listing {
+    entries: Vec<SourceEntry>,
+    ids: BTreeMap<String, Oid>,
+    /// Tree entries seen so far, of any kind.
+    seen: usize,
+    /// Trees still to list.
+    pending: Vec<Dir>,
+}
+
+/// A directory to list.
+struct Dir {
+    id: Oid,
+    /// `""` for the package root, else the directory's path and `/`.
+    prefix: String,
+    /// Directory levels below the package root.
+    level: usize,
+    /// Whether a name on the way is not UTF-8 (the prefix is escaped).
+    escaped: bool,
 }
 
 impl At<'_> {
@@ -371,34 +582,63 @@ impl At<'_> {
         Ok((!parts.is_empty()).then(|| parts.join("/")))
     }
 
-    /// The commit `reference` names: a tag, then a branch, then a commit id.
-    fn resolve<'r>(&self, repo: &'r Repository) -> Result<Commit<'r>, SourceError> {
-        for name in [
+    /// Fetches what `reference` can name and returns its commit: a tag, then a branch,
+    /// then a commit id (see the module documentation for what is fetched when).
+    fn fetch_commit<'r>(
+        &self,
+        repo: &'r Repository,
+        odb: &Odb<'_>,
+    ) -> Result<Commit<'r>, SourceError> {
+        let names: Vec<String> = [
             format!("refs/tags/{}", self.reference),
             format!("refs/heads/{}", self.reference),
-        ] {
-            if let Ok(reference) = repo.find_reference(&name) {
-                return reference
-                    .peel_to_commit()
-                    .map_err(|e| self.not_a_commit(&e));
+        ]
+        .into_iter()
+        .filter(|name| Reference::is_valid_name(name))
+        .collect();
+        if !names.is_empty() {
+            let refspecs: Vec<String> =
+                names.iter().map(|name| format!("+{name}:{name}")).collect();
+            let refspecs: Vec<&str> = refspecs.iter().map(String::as_str).collect();
+            fetch_refspecs(repo, self.url, &refspecs, true).map_err(|e| self.clone_error(&e))?;
+            for name in &names {
+                if let Ok(reference) = repo.find_reference(name) {
+                    let id = reference
+                        .resolve()
+                        .ok()
+                        .and_then(|direct| direct.target())
+                        .ok_or_else(|| {
+                            self.not_a_commit(format!("`{name}` is not a direct ref"))
+                        })?;
+                    return self.peel(repo, odb, id);
+                }
             }
         }
         if !is_commit_id_prefix(self.reference) {
             return Err(self.ref_not_found());
         }
-        match self.find_commit_id(repo) {
-            Err(SourceError::RefNotFound { .. }) if self.reference.len() == 40 => {
-                // A commit no branch or tag reaches: servers may still hand it out by id.
-                let _ = fetch_refspecs(repo, self.url, &[self.reference]);
-                self.find_commit_id(repo)
+        if self.reference.len() == 40 {
+            // Servers that allow it hand out a commit by id, even one no ref reaches.
+            let _ = fetch_refspecs(repo, self.url, &[self.reference], true);
+            match self.find_commit_id(repo, odb) {
+                Err(SourceError::RefNotFound { .. }) => {}
+                found => return found,
             }
-            found => found,
         }
+        // An abbreviated id, or a full one the server would not hand out: look among the
+        // commits every branch and tag reaches.
+        fetch_refspecs(repo, self.url, &ALL_REFSPECS, false).map_err(|e| self.clone_error(&e))?;
+        self.find_commit_id(repo, odb)
     }
 
-    fn find_commit_id<'r>(&self, repo: &'r Repository) -> Result<Commit<'r>, SourceError> {
-        match repo.find_object_by_prefix(self.reference, None) {
-            Ok(object) => object.peel_to_commit().map_err(|e| self.not_a_commit(&e)),
+    fn find_commit_id<'r>(
+        &self,
+        repo: &'r Repository,
+        odb: &Odb<'_>,
+    ) -> Result<Commit<'r>, SourceError> {
+        let prefix = Oid::from_str(self.reference).map_err(|_| self.ref_not_found())?;
+        match odb.exists_prefix(prefix, self.reference.len()) {
+            Ok(id) => self.peel(repo, odb, id),
             Err(e) if e.code() == ErrorCode::Ambiguous => Err(SourceError::AmbiguousRef {
                 reference: self.reference.to_owned(),
                 url: redact_url(self.url),
@@ -407,112 +647,222 @@ impl At<'_> {
         }
     }
 
+    /// Follows tags from `id` to a commit, loading no object larger than
+    /// [`MAX_OBJECT_BYTES`].
+    fn peel<'r>(
+        &self,
+        repo: &'r Repository,
+        odb: &Odb<'_>,
+        mut id: Oid,
+    ) -> Result<Commit<'r>, SourceError> {
+        for _ in 0..=MAX_TAG_HOPS {
+            let kind = self.checked_header(odb, id, &format!("object `{id}`"))?;
+            match kind {
+                ObjectType::Commit => {
+                    return repo
+                        .find_commit(id)
+                        .map_err(|e| self.read_error(&format!("commit `{id}`"), &e));
+                }
+                ObjectType::Tag => {
+                    id = repo
+                        .find_tag(id)
+                        .map_err(|e| self.read_error(&format!("tag `{id}`"), &e))?
+                        .target_id();
+                }
+                other => return Err(self.not_a_commit(format!("`{id}` is a {other}"))),
+            }
+        }
+        Err(self.not_a_commit(format!(
+            "expected at most {MAX_TAG_HOPS} tags on the way to a commit"
+        )))
+    }
+
+    /// The type of object `id`, after checking its size against [`MAX_OBJECT_BYTES`].
+    fn checked_header(
+        &self,
+        odb: &Odb<'_>,
+        id: Oid,
+        what: &str,
+    ) -> Result<ObjectType, SourceError> {
+        let (size, kind) = odb.read_header(id).map_err(|e| self.read_error(what, &e))?;
+        if size as u64 > MAX_OBJECT_BYTES {
+            return Err(SourceError::ObjectTooLarge {
+                what: what.to_owned(),
+                size: size as u64,
+                limit: MAX_OBJECT_BYTES,
+                reference: self.reference.to_owned(),
+                url: redact_url(self.url),
+            });
+        }
+        Ok(kind)
+    }
+
+    /// Tree `id`, loaded only if it is a tree of at most [`MAX_OBJECT_BYTES`].
+    fn load_tree<'r>(
+        &self,
+        repo: &'r Repository,
+        odb: &Odb<'_>,
+        id: Oid,
+        what: &str,
+    ) -> Result<Tree<'r>, SourceError> {
+        match self.checked_header(odb, id, what)? {
+            ObjectType::Tree => repo.find_tree(id).map_err(|e| self.read_error(what, &e)),
+            other => Err(self.read_failure(what, format!("expected a tree, found a {other}"))),
+        }
+    }
+
     /// The tree of the package: the commit's root tree, or the directory `subdir`.
     fn package_tree<'r>(
         &self,
         repo: &'r Repository,
+        odb: &Odb<'_>,
         commit: &Commit<'r>,
         subdir: Option<&str>,
     ) -> Result<Tree<'r>, SourceError> {
-        let root = commit
-            .tree()
-            .map_err(|e| self.read_error("the commit's tree", &e))?;
+        let mut tree = self.load_tree(repo, odb, commit.tree_id(), "the commit's tree")?;
         let Some(subdir) = subdir else {
-            return Ok(root);
+            return Ok(tree);
         };
-        let entry = root
-            .get_path(Path::new(subdir))
-            .ok()
-            .filter(|entry| entry.kind() == Some(ObjectType::Tree))
-            .ok_or_else(|| self.subdir_not_found(subdir))?;
-        repo.find_tree(entry.id())
-            .map_err(|e| self.read_error(&format!("subdir `{subdir}`"), &e))
+        for name in subdir.split('/') {
+            let id = tree
+                .get_name(name)
+                .filter(|entry| entry.filemode() == MODE_TREE)
+                .map(|entry| entry.id())
+                .ok_or_else(|| self.subdir_not_found(subdir))?;
+            tree = self.load_tree(repo, odb, id, &format!("subdir `{subdir}`"))?;
+        }
+        Ok(tree)
     }
 
-    /// Every file and symlink under `tree`, sorted by path, with the blob ids of the files.
+    /// Every file and symlink under `tree`, sorted by path, with the blob ids of the files
+    /// whose path is UTF-8, within the bounds of `source`.
     fn list(
         &self,
         repo: &Repository,
+        odb: &Odb<'_>,
         tree: &Tree<'_>,
+        source: &GitSource,
     ) -> Result<(Vec<SourceEntry>, BTreeMap<String, Oid>), SourceError> {
-        let odb = repo
-            .odb()
-            .map_err(|e| self.read_error("the object database", &e))?;
-        let mut entries = Vec::new();
-        let mut ids = BTreeMap::new();
-        let mut failure = None;
-        let walked = tree.walk(TreeWalkMode::PreOrder, |root, entry| {
-            match self.entry(repo, &odb, root, entry) {
-                Ok(Some(found)) => {
-                    if let EntryKind::File { .. } = found.kind {
-                        ids.insert(found.path.clone(), entry.id());
+        let mut listing = Listing {
+            entries: Vec::new(),
+            ids: BTreeMap::new(),
+            seen: 0,
+            pending: vec![Dir {
+                id: tree.id(),
+                prefix: String::new(),
+                level: 0,
+                escaped: false,
+            }],
+        };
+        while let Some(dir) = listing.pending.pop() {
+            let Dir {
+                id,
+                prefix,
+                level,
+                escaped,
+            } = dir;
+            let what = match prefix.strip_suffix('/') {
+                Some(dir) => format!("directory `{dir}`"),
+                None => "the package's tree".to_owned(),
+            };
+            let tree = self.load_tree(repo, odb, id, &what)?;
+            for entry in tree.iter() {
+                listing.seen += 1;
+                if listing.seen > source.max_entries {
+                    return Err(SourceError::TooManyEntries {
+                        limit: source.max_entries,
+                        reference: self.reference.to_owned(),
+                        url: redact_url(self.url),
+                    });
+                }
+                let name = entry.name_bytes();
+                let escaped = escaped || std::str::from_utf8(name).is_err();
+                let path = format!("{prefix}{}", escape_non_utf8(name));
+                if path.len() > MAX_PATH_BYTES {
+                    return Err(SourceError::PathTooLong {
+                        path: path_start(&path),
+                        limit: MAX_PATH_BYTES,
+                        reference: self.reference.to_owned(),
+                        url: redact_url(self.url),
+                    });
+                }
+                let kind = match entry.filemode() {
+                    MODE_TREE if level >= source.max_depth => {
+                        return Err(SourceError::TooDeep {
+                            path,
+                            limit: source.max_depth,
+                            reference: self.reference.to_owned(),
+                            url: redact_url(self.url),
+                        });
                     }
-                    entries.push(found);
-                    TreeWalkResult::Ok
+                    MODE_TREE => {
+                        listing.pending.push(Dir {
+                            id: entry.id(),
+                            prefix: format!("{path}/"),
+                            level: level + 1,
+                            escaped,
+                        });
+                        continue;
+                    }
+                    MODE_SYMLINK => EntryKind::Symlink {
+                        target: self.symlink_target(repo, odb, entry.id(), &path)?,
+                    },
+                    mode @ (MODE_FILE | MODE_GROUP_WRITABLE_FILE | MODE_EXECUTABLE) => {
+                        EntryKind::File {
+                            executable: mode == MODE_EXECUTABLE,
+                            size: self.blob_size(odb, entry.id(), &path)?,
+                        }
+                    }
+                    // Submodules and anything else git may store.
+                    _ => continue,
+                };
+                if !escaped && matches!(kind, EntryKind::File { .. }) {
+                    listing.ids.insert(path.clone(), entry.id());
                 }
-                Ok(None) => TreeWalkResult::Ok,
-                Err(error) => {
-                    failure = Some(error);
-                    TreeWalkResult::Abort
-                }
+                listing.entries.push(SourceEntry { path, kind });
             }
-        });
-        if let Some(error) = failure {
-            return Err(error);
         }
-        walked.map_err(|e| self.read_error("the tree", &e))?;
+        let Listing {
+            mut entries, ids, ..
+        } = listing;
         entries.sort_by(|a, b| a.path.cmp(&b.path));
         Ok((entries, ids))
     }
 
-    /// One tree entry as a [`SourceEntry`]; `None` for directories and submodules.
-    fn entry(
-        &self,
-        repo: &Repository,
-        odb: &Odb<'_>,
-        root: &str,
-        entry: &TreeEntry<'_>,
-    ) -> Result<Option<SourceEntry>, SourceError> {
-        let mode = entry.filemode();
-        if !matches!(
-            mode,
-            MODE_FILE | MODE_GROUP_WRITABLE_FILE | MODE_EXECUTABLE | MODE_SYMLINK
-        ) {
-            return Ok(None);
+    /// The size of blob `id` from its header, without reading it.
+    fn blob_size(&self, odb: &Odb<'_>, id: Oid, path: &str) -> Result<u64, SourceError> {
+        let what = format!("`{path}`");
+        match odb.read_header(id) {
+            Ok((size, ObjectType::Blob)) => Ok(size as u64),
+            Ok((_, other)) => {
+                Err(self.read_failure(&what, format!("expected a blob, found a {other}")))
+            }
+            Err(e) => Err(self.read_error(&what, &e)),
         }
-        let path = match entry.name() {
-            Ok(name) => format!("{root}{name}"),
-            Err(_) => {
-                let name = String::from_utf8_lossy(entry.name_bytes());
-                return Err(self.not_utf8(&format!("{root}{name}")));
-            }
-        };
-        let kind = if mode == MODE_SYMLINK {
-            EntryKind::Symlink {
-                target: self.symlink_target(repo, entry.id(), &path)?,
-            }
-        } else {
-            let (size, _) = odb
-                .read_header(entry.id())
-                .map_err(|e| self.read_error(&format!("`{path}`"), &e))?;
-            EntryKind::File {
-                executable: mode == MODE_EXECUTABLE,
-                size: size as u64,
-            }
-        };
-        Ok(Some(SourceEntry { path, kind }))
     }
 
+    /// The target of the symlink at `path`, read only if it is at most
+    /// [`MAX_SYMLINK_TARGET_BYTES`] long; bytes that are not UTF-8 are escaped.
     fn symlink_target(
         &self,
         repo: &Repository,
+        odb: &Odb<'_>,
         id: Oid,
         path: &str,
     ) -> Result<String, SourceError> {
-        let blob = repo
-            .find_blob(id)
-            .map_err(|e| self.read_error(&format!("symlink `{path}`"), &e))?;
-        String::from_utf8(blob.content().to_vec()).map_err(|_| self.not_utf8(path))
+        let what = format!("symlink `{path}`");
+        let size = self.blob_size(odb, id, path)?;
+        if size > MAX_SYMLINK_TARGET_BYTES {
+            return Err(SourceError::SymlinkTooLarge {
+                path: path.to_owned(),
+                size,
+                limit: MAX_SYMLINK_TARGET_BYTES,
+                reference: self.reference.to_owned(),
+                url: redact_url(self.url),
+            });
+        }
+        let blob = repo.find_blob(id).map_err(|e| self.read_error(&what, &e))?;
+        Ok(escape_non_utf8(blob.content()))
     }
 
     fn ref_not_found(&self) -> SourceError {
@@ -522,11 +872,18 @@ impl At<'_> {
         }
     }
 
-    fn not_a_commit(&self, cause: &git2::Error) -> SourceError {
+    fn clone_error(&self, cause: &git2::Error) -> SourceError {
+        SourceError::Clone {
+            url: redact_url(self.url),
+            cause: scrub(cause.message(), self.url),
+        }
+    }
+
+    fn not_a_commit(&self, cause: String) -> SourceError {
         SourceError::NotACommit {
             reference: self.reference.to_owned(),
             url: redact_url(self.url),
-            cause: cause.message().to_owned(),
+            cause,
         }
     }
 
@@ -546,20 +903,16 @@ impl At<'_> {
         }
     }
 
-    fn not_utf8(&self, path: &str) -> SourceError {
-        SourceError::NotUtf8 {
-            path: path.to_owned(),
-            reference: self.reference.to_owned(),
-            url: redact_url(self.url),
-        }
+    fn read_error(&self, what: &str, cause: &git2::Error) -> SourceError {
+        self.read_failure(what, cause.message().to_owned())
     }
 
-    fn read_error(&self, what: &str, cause: &git2::Error) -> SourceError {
+    fn read_failure(&self, what: &str, cause: String) -> SourceError {
         SourceError::Read {
             what: what.to_owned(),
             reference: self.reference.to_owned(),
             url: redact_url(self.url),
-            cause: cause.message().to_owned(),
+            cause,
         }
     }
 }
@@ -568,10 +921,11 @@ impl At<'_> {
 mod tests {
     use super::*;
     use crate::git::testing::Daemon;
+    use crate::tarball;
     use git2::{RepositoryInitOptions, Signature};
     use std::fs;
     use std::os::unix::fs::{PermissionsExt, symlink};
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
 
     /// A package repository with tags, a branch, a submodule entry and a tag no branch reaches.
     struct Fixture {
@@ -959,5 +1313,424 @@ mod tests {
         assert_send_sync::<SourceTree>();
         assert_send_sync::<GitSource>();
         assert_send_sync::<MemorySource>();
+    }
+
+    // -- bounds on untrusted repositories ----------------------------------------------
+
+    /// A bare repository whose tag `v1` points at a commit of the tree `build` writes, and
+    /// the URL to fetch it from.
+    fn crafted(build: impl FnOnce(&Repository) -> Oid) -> (TempDir, String) {
+        let root = TempDir::new().unwrap();
+        let path = root.path().join("crafted.git");
+        let repo = Repository::init_bare(&path).unwrap();
+        let tree = repo.find_tree(build(&repo)).unwrap();
+        let sig = signature();
+        let commit = repo
+            .commit(None, &sig, &sig, "crafted", &tree, &[])
+            .unwrap();
+        repo.tag_lightweight("v1", &repo.find_object(commit, None).unwrap(), false)
+            .unwrap();
+        let url = path.to_str().unwrap().to_owned();
+        (root, url)
+    }
+
+    /// Writes a tree of `(name, id, mode)` entries.
+    fn write_tree(repo: &Repository, entries: &[(&[u8], Oid, i32)]) -> Oid {
+        let mut builder = repo.treebuilder(None).unwrap();
+        for (name, id, mode) in entries {
+            builder.insert(*name, *id, *mode).unwrap();
+        }
+        builder.write().unwrap()
+    }
+
+    /// The private clone behind a fetched tree.
+    fn clone_of(tree: &SourceTree) -> std::sync::MutexGuard<'_, Repository> {
+        let Blobs::Git { repo, .. } = &tree.blobs else {
+            panic!("expected a git-backed tree");
+        };
+        repo.lock().unwrap()
+    }
+
+    /// A tree naming the same subtree ten times per level, seven levels deep: ten million
+    /// files in a few kilobytes of objects.
+    #[test]
+    fn a_git_bomb_stops_at_the_entry_limit() {
+        let (_root, url) = crafted(|repo| {
+            let blob = repo.blob(b"x").unwrap();
+            let mut tree = write_tree(repo, &[(b"f", blob, MODE_FILE)]);
+            for _ in 0..7 {
+                let names: Vec<String> = (0..10).map(|i| format!("d{i}")).collect();
+                let entries: Vec<(&[u8], Oid, i32)> = names
+                    .iter()
+                    .map(|name| (name.as_bytes(), tree, MODE_TREE))
+                    .collect();
+                tree = write_tree(repo, &entries);
+            }
+            tree
+        });
+        let err = GitSource::new().fetch(&url, "v1", None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the package at ref `v1` in `{url}` has more than 100000 entries: expected at \
+                 most 100000 files, directories, symlinks and submodules"
+            )
+        );
+    }
+
+    #[test]
+    fn the_entry_limit_counts_every_tree_entry() {
+        let fx = fixture();
+        // 6 at the root (with the submodule), bin/run.sh, lib/sub, 2 in lib/sub, 2 files.
+        let twelve = GitSource::new().with_max_entries(12);
+        assert_eq!(
+            twelve
+                .fetch(fx.url(), "v1.0.0", None)
+                .unwrap()
+                .entries()
+                .len(),
+            6
+        );
+        let err = GitSource::new()
+            .with_max_entries(11)
+            .fetch(fx.url(), "v1.0.0", None)
+            .unwrap_err();
+        assert!(
+            matches!(err, SourceError::TooManyEntries { limit: 11, .. }),
+            "{err}"
+        );
+        // Only the subdir is listed, and counted.
+        let sub = GitSource::new()
+            .with_max_entries(3)
+            .fetch(fx.url(), "v1.0.0", Some("lib/sub"))
+            .unwrap();
+        assert_eq!(paths(&sub), ["purs.json", "src/A.purs"]);
+    }
+
+    #[test]
+    fn directories_nested_too_deep_are_refused() {
+        let fx = fixture();
+        let three = GitSource::new().with_max_depth(3);
+        assert!(three.fetch(fx.url(), "v1.0.0", None).is_ok());
+        let err = GitSource::new()
+            .with_max_depth(2)
+            .fetch(fx.url(), "v1.0.0", None)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "directory `lib/sub/src` at ref `v1.0.0` in `{}` is nested too deep: expected \
+                 at most 2 directory levels",
+                fx.url()
+            )
+        );
+
+        let chain = |levels: usize| {
+            crafted(|repo| {
+                let blob = repo.blob(b"x").unwrap();
+                let mut tree = write_tree(repo, &[(b"f", blob, MODE_FILE)]);
+                for _ in 0..levels {
+                    tree = write_tree(repo, &[(b"a", tree, MODE_TREE)]);
+                }
+                tree
+            })
+        };
+        let (_root, url) = chain(MAX_DEPTH);
+        let tree = GitSource::new().fetch(&url, "v1", None).unwrap();
+        assert_eq!(
+            tree.entries()[0].path,
+            format!("{}f", "a/".repeat(MAX_DEPTH))
+        );
+        let (_root, url) = chain(MAX_DEPTH + 1);
+        let err = GitSource::new().fetch(&url, "v1", None).unwrap_err();
+        assert!(
+            matches!(&err, SourceError::TooDeep { path, limit: MAX_DEPTH, .. }
+                if path.len() == 2 * MAX_DEPTH + 1),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn paths_longer_than_the_limit_are_refused() {
+        let long = "n".repeat(250);
+        let (_root, url) = crafted(|repo| {
+            let blob = repo.blob(b"x").unwrap();
+            let mut tree = write_tree(repo, &[(b"f", blob, MODE_FILE)]);
+            for _ in 0..17 {
+                tree = write_tree(repo, &[(long.as_bytes(), tree, MODE_TREE)]);
+            }
+            tree
+        });
+        let err = GitSource::new().fetch(&url, "v1", None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "path `{}…` at ref `v1` in `{url}` is too long: expected at most 4096 bytes",
+                &long[..100]
+            )
+        );
+    }
+
+    #[test]
+    fn symlink_targets_are_read_only_when_small() {
+        let target = |len: usize| {
+            crafted(|repo| {
+                let source = repo.blob(b"module A where\n").unwrap();
+                let src = write_tree(repo, &[(b"A.purs", source, MODE_FILE)]);
+                let target = repo.blob("a".repeat(len).as_bytes()).unwrap();
+                write_tree(
+                    repo,
+                    &[(b"src", src, MODE_TREE), (b"link", target, MODE_SYMLINK)],
+                )
+            })
+        };
+        let (_root, url) = target(4096);
+        let tree = GitSource::new().fetch(&url, "v1", None).unwrap();
+        assert_eq!(
+            tree.entries()[0].kind,
+            EntryKind::Symlink {
+                target: "a".repeat(4096)
+            }
+        );
+        let (_root, url) = target(4097);
+        let err = GitSource::new().fetch(&url, "v1", None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "symlink `link` at ref `v1` in `{url}` has a target of 4097 bytes: expected at \
+                 most 4096 bytes"
+            )
+        );
+    }
+
+    #[test]
+    fn read_limited_checks_the_listed_size_first() {
+        let fx = fixture();
+        let tree = fx.fetch("v1.0.0", None).unwrap();
+        assert_eq!(tree.read_limited("purs.json", 3).unwrap(), b"{}\n");
+        let err = tree.read_limited("purs.json", 2).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`purs.json` in the source at commit `{}` is 3 bytes: expected at most 2 bytes",
+                fx.v1
+            )
+        );
+        assert!(matches!(
+            tree.read_limited("link", 1 << 20),
+            Err(SourceError::NotAFile { .. })
+        ));
+        assert!(matches!(
+            tree.read_limited("nope", 1 << 20),
+            Err(SourceError::FileNotFound { .. })
+        ));
+
+        // Two mebibytes of zeros pack to a few kilobytes.
+        let (_root, url) = crafted(|repo| {
+            let zeros = repo.blob(&vec![0; 2 << 20]).unwrap();
+            write_tree(repo, &[(b"purs.json", zeros, MODE_FILE)])
+        });
+        let tree = GitSource::new().fetch(&url, "v1", None).unwrap();
+        let err = tree.read_limited("purs.json", 1 << 20).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SourceError::FileTooLarge {
+                    size: 2097152,
+                    limit: 1048576,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(tree.read("purs.json").unwrap().len(), 2 << 20);
+
+        let memory = SourceTree::from_memory(vec![("purs.json".to_owned(), b"{}".to_vec())]);
+        assert_eq!(memory.read_limited("purs.json", 2).unwrap(), b"{}");
+        assert_eq!(
+            memory.read_limited("purs.json", 1).unwrap_err().to_string(),
+            "`purs.json` in the source at commit `` is 2 bytes: expected at most 1 bytes"
+        );
+    }
+
+    #[test]
+    fn oversized_commits_are_not_loaded() {
+        let root = TempDir::new().unwrap();
+        let path = root.path().join("big.git");
+        let repo = Repository::init_bare(&path).unwrap();
+        let tree = repo.find_tree(write_tree(&repo, &[])).unwrap();
+        let sig = signature();
+        let message = "a".repeat(MAX_OBJECT_BYTES as usize + 1);
+        let commit = repo.commit(None, &sig, &sig, &message, &tree, &[]).unwrap();
+        repo.tag_lightweight("v1", &repo.find_object(commit, None).unwrap(), false)
+            .unwrap();
+        let url = path.to_str().unwrap();
+        let err = GitSource::new().fetch(url, "v1", None).unwrap_err();
+        assert!(
+            matches!(&err, SourceError::ObjectTooLarge { what, limit: MAX_OBJECT_BYTES, .. }
+                if *what == format!("object `{commit}`")),
+            "{err}"
+        );
+    }
+
+    /// Names that are not UTF-8 are listed escaped, so that the tarball refuses them only if
+    /// they are packed.
+    #[test]
+    fn names_that_are_not_utf8_are_escaped_not_fatal() {
+        let (_root, url) = crafted(|repo| {
+            let source = repo.blob(b"module A where\n").unwrap();
+            let src = write_tree(repo, &[(b"A.purs", source, MODE_FILE)]);
+            let text = repo.blob(b"text").unwrap();
+            let odd_target = repo.blob(b"../\xfe").unwrap();
+            let cafe = write_tree(repo, &[(b"x.txt", text, MODE_FILE)]);
+            let docs = write_tree(
+                repo,
+                &[
+                    (b"weird\xffname.txt", text, MODE_FILE),
+                    (b"caf\xe9", cafe, MODE_TREE),
+                    (b"link", odd_target, MODE_SYMLINK),
+                ],
+            );
+            write_tree(
+                repo,
+                &[(b"src", src, MODE_TREE), (b"docs", docs, MODE_TREE)],
+            )
+        });
+        let tree = GitSource::new().fetch(&url, "v1", None).unwrap();
+        assert_eq!(
+            tree.entries(),
+            [
+                file("docs/caf\\xe9/x.txt", false, 4),
+                SourceEntry {
+                    path: "docs/link".to_owned(),
+                    kind: EntryKind::Symlink {
+                        target: "../\\xfe".to_owned()
+                    },
+                },
+                file("docs/weird\\xffname.txt", false, 4),
+                file("src/A.purs", false, 15),
+            ]
+        );
+        assert!(matches!(
+            tree.read("docs/weird\\xffname.txt"),
+            Err(SourceError::FileNotFound { .. })
+        ));
+        assert!(matches!(
+            tree.read("docs/caf\\xe9/x.txt"),
+            Err(SourceError::FileNotFound { .. })
+        ));
+
+        let entries: Vec<tarball::InputEntry> = tree
+            .entries()
+            .iter()
+            .map(|e| tarball::InputEntry {
+                path: e.path.clone(),
+                kind: match &e.kind {
+                    EntryKind::File { executable, size } => tarball::InputKind::File {
+                        executable: *executable,
+                        size: *size,
+                    },
+                    EntryKind::Symlink { target } => tarball::InputKind::Symlink {
+                        target: target.clone(),
+                    },
+                },
+            })
+            .collect();
+        let rules = |include: &str| tarball::Rules {
+            include: vec![include.to_owned()],
+            exclude: Vec::new(),
+        };
+        let selected = tarball::select(&entries, &tarball::Rules::default()).unwrap();
+        assert_eq!(selected.len(), 1);
+        for (include, refused) in [
+            ("docs/weird*", "docs/weird\\xffname.txt"),
+            ("docs/caf*/**", "docs/caf\\xe9/x.txt"),
+        ] {
+            match tarball::select(&entries, &rules(include)) {
+                Err(tarball::TarballError::InvalidPath { path, .. }) => assert_eq!(path, refused),
+                other => panic!("{include}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            tarball::select(&entries, &rules("docs/link")),
+            Err(tarball::TarballError::SymlinkTarget { .. })
+        ));
+    }
+
+    // -- what is fetched -----------------------------------------------------------------
+
+    fn refs(tree: &SourceTree) -> Vec<String> {
+        let repo = clone_of(tree);
+        let mut names: Vec<String> = repo
+            .references()
+            .unwrap()
+            .map(|r| r.unwrap().name().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn fetch_brings_only_what_the_ref_names() {
+        let fx = fixture();
+        assert_eq!(
+            refs(&fx.fetch("v1.0.0", None).unwrap()),
+            ["refs/tags/v1.0.0"]
+        );
+        assert_eq!(
+            refs(&fx.fetch("v1.0.1", None).unwrap()),
+            ["refs/tags/v1.0.1"]
+        );
+        assert_eq!(
+            refs(&fx.fetch("feature", None).unwrap()),
+            ["refs/heads/feature"]
+        );
+
+        // A tag and a branch of the same name: both come, the tag wins.
+        let repo = Repository::open(&fx.path).unwrap();
+        let feature = repo.find_commit(fx.feature).unwrap();
+        repo.branch("v1.0.0", &feature, false).unwrap();
+        let tree = fx.fetch("v1.0.0", None).unwrap();
+        assert_eq!(refs(&tree), ["refs/heads/v1.0.0", "refs/tags/v1.0.0"]);
+        assert_eq!(tree.commit(), fx.v1.to_string());
+
+        // An abbreviated id needs the history: every branch and tag, after the narrow
+        // fetch found none of that name.
+        let short = &fx.orphan.to_string()[..10];
+        let tree = fx.fetch(short, None).unwrap();
+        assert_eq!(tree.commit(), fx.orphan.to_string());
+        assert!(refs(&tree).contains(&"refs/tags/orphan".to_owned()));
+    }
+
+    /// Over a smart transport the fetch is shallow and brings nothing the ref does not reach.
+    #[test]
+    fn fetch_over_the_network_is_shallow_and_narrow() {
+        let fx = fixture();
+        let Some(daemon) = Daemon::start(fx.root.path()) else {
+            return;
+        };
+        let url = daemon.url("pkg");
+        let tree = GitSource::new().fetch(&url, "feature", None).unwrap();
+        assert_eq!(tree.commit(), fx.feature.to_string());
+        {
+            let repo = clone_of(&tree);
+            assert!(repo.is_shallow());
+            let odb = repo.odb().unwrap();
+            assert!(odb.exists(fx.feature));
+            for absent in [fx.v1, fx.orphan, fx.dangling] {
+                assert!(!odb.exists(absent), "{absent}");
+            }
+        }
+        assert_eq!(refs(&tree), ["refs/heads/feature"]);
+
+        // The daemon does not hand out commits by id: a full id falls back to the history.
+        let tree = GitSource::new()
+            .fetch(&url, &fx.orphan.to_string(), None)
+            .unwrap();
+        assert_eq!(tree.commit(), fx.orphan.to_string());
+        let err = GitSource::new()
+            .fetch(&url, &fx.dangling.to_string(), None)
+            .unwrap_err();
+        assert!(matches!(err, SourceError::RefNotFound { .. }), "{err}");
     }
 }

@@ -2,9 +2,11 @@
 //!
 //! # Selection ([`select`])
 //!
-//! Paths are relative to the package root and `/`-separated. A path that is empty, longer
-//! than 4096 bytes, starts with `/`, or holds a backslash, a NUL, or an empty, `.` or `..`
-//! component is an error, as is a path listed twice.
+//! Paths are relative to the package root and `/`-separated. A selected path that is empty,
+//! longer than 4096 bytes, starts with `/`, or holds a backslash, a NUL, or an empty, `.` or
+//! `..` component is an error, as is a selected path listed twice or a selected file that
+//! is also the directory of another selected path. Paths that are not selected are ignored,
+//! whatever they are (an odd name under `docs/` does not stop a package).
 //!
 //! 1. **Always dropped**, whatever the globs say:
 //!    - any path with a component that is a VCS directory (`.git`, `.hg`, `.svn`, `CVS`,
@@ -33,8 +35,7 @@
 //! normalized (some `..` components, then names: no `.`, no empty component, no `..` after
 //! a name), must not climb above the package root from the link's directory, and must
 //! resolve (following other selected symlinks, at most 40 hops) to a selected file or to a
-//! directory holding selected entries. A file path that is also a directory of another
-//! path is an error.
+//! directory holding selected entries. Symlinks that are not selected are not checked.
 //!
 //! # Archive ([`pack`])
 //!
@@ -559,20 +560,23 @@ fn glob_problem(pattern: &str) -> Option<&'static str> {
 }
 
 /// Decides which entries are packed (pure: paths only, no file contents). Sorted by path.
+///
+/// Only the selected entries are checked (paths, uniqueness, symlinks): entries that are
+/// not selected are ignored, whatever their paths.
 pub fn select(entries: &[InputEntry], rules: &Rules) -> Result<Vec<InputEntry>> {
     let globs = Globs::new(rules)?;
-    for entry in entries {
-        check_path(&entry.path)?;
-    }
-    Tree::new(entries.iter().map(|e| (e.path.as_str(), None)))?;
     let mut selected: Vec<InputEntry> = entries
         .iter()
         .filter(|e| globs.selects(&e.path))
         .cloned()
         .collect();
+    for entry in &selected {
+        check_path(&entry.path)?;
+    }
     selected.sort_by(|a, b| a.path.cmp(&b.path));
+    let tree = tree_of(selected.iter().map(|e| (e.path.as_str(), &e.kind)))?;
     check_src(&selected)?;
-    tree_of(selected.iter().map(|e| (e.path.as_str(), &e.kind)))?.check_symlinks()?;
+    tree.check_symlinks()?;
     Ok(selected)
 }
 
@@ -1445,29 +1449,81 @@ mod tests {
         }
     }
 
+    /// Paths no rule could accept, with a glob that selects whatever the path.
+    const BAD_PATHS: [&str; 11] = [
+        "",
+        "../x",
+        "src/../x",
+        "/abs",
+        "src\\A.purs",
+        "a//b",
+        "src/",
+        "a/./b",
+        "a\0b",
+        "docs/weird\\name.txt",
+        "docs/caf\\xe9.txt",
+    ];
+
     #[test]
-    fn bad_paths_are_errors() {
-        for path in [
-            "",
-            "../x",
-            "src/../x",
-            "/abs",
-            "src\\A.purs",
-            "a//b",
-            "src/",
-            "a/./b",
-            "a\0b",
-        ] {
-            match select(&[file("src/A.purs"), file(path)], &Rules::default()) {
+    fn bad_paths_are_errors_when_selected() {
+        let everything = rules(&["**"], &[]);
+        for path in BAD_PATHS {
+            match select(&[file("src/A.purs"), file(path)], &everything) {
                 Err(TarballError::InvalidPath { path: p, .. }) => assert_eq!(p, path),
                 other => panic!("{path:?}: {other:?}"),
             }
+        }
+        for path in ["src/../x", "src/", "src/a\\b"] {
+            assert!(
+                matches!(
+                    select(&[file("src/A.purs"), file(path)], &Rules::default()),
+                    Err(TarballError::InvalidPath { .. })
+                ),
+                "{path:?}"
+            );
         }
         let long = format!("src/{}", "a".repeat(MAX_PATH_BYTES));
         assert!(matches!(
             select(&[file(&long)], &Rules::default()),
             Err(TarballError::InvalidPath { .. })
         ));
+    }
+
+    #[test]
+    fn paths_that_are_not_selected_are_ignored() {
+        let mut entries: Vec<InputEntry> = BAD_PATHS
+            .iter()
+            .filter(|path| !path.starts_with("src/"))
+            .map(|path| file(path))
+            .collect();
+        entries.extend([
+            file("src/A.purs"),
+            file("purs.json"),
+            file("docs/dup"),
+            file("docs/dup"),
+            file("docs/file"),
+            file("docs/file/inside"),
+            link("docs/escape", "/etc/passwd"),
+            link("docs/odd", "./a//b"),
+            link("docs/loop", "loop"),
+            file(&format!("docs/{}", "a".repeat(MAX_PATH_BYTES))),
+            file("node_modules/weird\\name.js"),
+        ]);
+        let got: Vec<String> = select(&entries, &Rules::default())
+            .unwrap()
+            .into_iter()
+            .map(|e| e.path)
+            .collect();
+        assert_eq!(got, ["purs.json", "src/A.purs"]);
+        // Excluded paths are not selected either.
+        entries.push(file("src/weird\\name.purs"));
+        assert!(select(&entries, &Rules::default()).is_err());
+        let got = select(&entries, &rules(&[], &["src/weird*"])).unwrap();
+        assert_eq!(got.len(), 2);
+        // A selected file may lie inside a path that is an unselected file.
+        let entries = [file("src/A.purs"), file("docs"), file("docs/x.md")];
+        let got = select(&entries, &rules(&["docs/**"], &[])).unwrap();
+        assert_eq!(got.len(), 2);
     }
 
     #[test]
@@ -2013,8 +2069,8 @@ mod tests {
             bad_glob("a/../b"),
             bad_glob(""),
             bad_glob("src/{a,b"),
-            select_err(&[file("a/../b")], &Rules::default()),
-            select_err(&[file("a\\b")], &Rules::default()),
+            select_err(&[file("a/../b")], &rules(&["**"], &[])),
+            select_err(&[file("a\\b")], &rules(&["**"], &[])),
             select_err(&[file("src/A"), file("src/A")], &Rules::default()),
             select_err(&[file("src/A"), file("src/A/B")], &Rules::default()),
             err_message(TarballError::InvalidTopDir {
