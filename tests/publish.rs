@@ -643,3 +643,15 @@ fn a_package_in_a_subdirectory_of_a_monorepo() {
         "the package's README, not the monorepo's"
     );
 }
+
+#[test]
+fn an_oversized_manifest_is_not_read() {
+    let t = TestRegistry::new();
+    let p = t.package("fat", "1.0.0", &[]);
+    let mut files = p.files.clone();
+    let padded = format!("{}{}", p.manifest.to_pretty_json(), " ".repeat(1024 * 1024));
+    files.push(("purs.json".into(), padded.into_bytes()));
+    regis::sample::write_repo(&t.repo_dir("fat"), &files, "fat manifest", "v1.0.0").unwrap();
+    let e = refused(&t, &p.payload(true));
+    assert!(e.contains("purs.json") && e.contains("1048576"), "{e}");
+}

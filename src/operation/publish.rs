@@ -263,10 +263,15 @@ fn read_manifest(
     Ok((manifest, warnings))
 }
 
+/// The largest manifest file read from a package (a real one is well under 10 KiB).
+pub const MAX_MANIFEST_BYTES: u64 = 1024 * 1024;
+
 /// A manifest file's text; invalid UTF-8 is an error, never silently replaced.
 fn read_text(tree: &SourceTree, file: &str) -> Result<String, PublishError> {
-    String::from_utf8(tree.read(file)?).map_err(|_| PublishError::NotUtf8 {
-        file: file.to_owned(),
+    String::from_utf8(tree.read_limited(file, MAX_MANIFEST_BYTES)?).map_err(|_| {
+        PublishError::NotUtf8 {
+            file: file.to_owned(),
+        }
     })
 }
 
