@@ -771,8 +771,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_manifest_in_a_package_imports_schemas_from_its_own_directory() {
+    /// A temporary directory holding `schemas/` exactly as shipped.
+    fn schemas_dir() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("schemas")).unwrap();
         for &schema in Schema::all() {
@@ -782,6 +782,12 @@ mod tests {
             )
             .unwrap();
         }
+        dir
+    }
+
+    #[test]
+    fn a_manifest_in_a_package_imports_schemas_from_its_own_directory() {
+        let dir = schemas_dir();
         let purs = dir.path().join("purs.dhall");
         let text = r#"
             let Location = ./schemas/Location.dhall
@@ -807,15 +813,7 @@ mod tests {
         let readme = include_str!("../schemas/README.md");
         let start = readme.find("```dhall\n").unwrap() + "```dhall\n".len();
         let example = &readme[start..start + readme[start..].find("```").unwrap()];
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("schemas")).unwrap();
-        for &schema in Schema::all() {
-            std::fs::write(
-                dir.path().join("schemas").join(schema.file_name()),
-                schema.source(),
-            )
-            .unwrap();
-        }
+        let dir = schemas_dir();
         std::fs::write(dir.path().join("purs.dhall"), example).unwrap();
         let json = file_to_json(&dir.path().join("purs.dhall"), Schema::Manifest).unwrap();
         assert_eq!(json["dependencies"], json!({"prelude": ">=6.0.0 <7.0.0"}));

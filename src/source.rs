@@ -206,6 +206,26 @@ pub enum EntryKind {
     Symlink { target: String },
 }
 
+/// A listed entry as the tarball packer's input.
+impl From<&SourceEntry> for crate::tarball::InputEntry {
+    fn from(e: &SourceEntry) -> Self {
+        use crate::tarball::InputKind;
+        let kind = match &e.kind {
+            EntryKind::File { executable, size } => InputKind::File {
+                executable: *executable,
+                size: *size,
+            },
+            EntryKind::Symlink { target } => InputKind::Symlink {
+                target: target.clone(),
+            },
+        };
+        crate::tarball::InputEntry {
+            path: e.path.clone(),
+            kind,
+        }
+    }
+}
+
 /// The files of one package at one commit.
 pub struct SourceTree {
     commit: String,
@@ -1038,6 +1058,15 @@ mod tests {
         }
     }
 
+    fn link_entry(path: &str, target: &str) -> SourceEntry {
+        SourceEntry {
+            path: path.to_owned(),
+            kind: EntryKind::Symlink {
+                target: target.to_owned(),
+            },
+        }
+    }
+
     #[test]
     fn fetch_by_lightweight_tag_lists_files_modes_and_symlinks() {
         let fx = fixture();
@@ -1049,12 +1078,7 @@ mod tests {
                 file("bin/run.sh", true, 10),
                 file("lib/sub/purs.json", false, 13),
                 file("lib/sub/src/A.purs", false, 15),
-                SourceEntry {
-                    path: "link".to_owned(),
-                    kind: EntryKind::Symlink {
-                        target: "src/Main.purs".to_owned()
-                    },
-                },
+                link_entry("link", "src/Main.purs"),
                 file("purs.json", false, 3),
                 file("src/Main.purs", false, 18),
             ]
@@ -1601,12 +1625,7 @@ mod tests {
             tree.entries(),
             [
                 file("docs/caf\\xe9/x.txt", false, 4),
-                SourceEntry {
-                    path: "docs/link".to_owned(),
-                    kind: EntryKind::Symlink {
-                        target: "../\\xfe".to_owned()
-                    },
-                },
+                link_entry("docs/link", "../\\xfe"),
                 file("docs/weird\\xffname.txt", false, 4),
                 file("src/A.purs", false, 15),
             ]
@@ -1620,22 +1639,7 @@ mod tests {
             Err(SourceError::FileNotFound { .. })
         ));
 
-        let entries: Vec<tarball::InputEntry> = tree
-            .entries()
-            .iter()
-            .map(|e| tarball::InputEntry {
-                path: e.path.clone(),
-                kind: match &e.kind {
-                    EntryKind::File { executable, size } => tarball::InputKind::File {
-                        executable: *executable,
-                        size: *size,
-                    },
-                    EntryKind::Symlink { target } => tarball::InputKind::Symlink {
-                        target: target.clone(),
-                    },
-                },
-            })
-            .collect();
+        let entries: Vec<tarball::InputEntry> = tree.entries().iter().map(Into::into).collect();
         let rules = |include: &str| tarball::Rules {
             include: vec![include.to_owned()],
             exclude: Vec::new(),

@@ -400,22 +400,7 @@ pub fn pack(
     manifest: &Manifest,
     config: &Config,
 ) -> Result<tarball::Packed, PublishError> {
-    let entries: Vec<tarball::InputEntry> = tree
-        .entries()
-        .iter()
-        .map(|e| tarball::InputEntry {
-            path: e.path.clone(),
-            kind: match &e.kind {
-                EntryKind::File { executable, size } => tarball::InputKind::File {
-                    executable: *executable,
-                    size: *size,
-                },
-                EntryKind::Symlink { target } => tarball::InputKind::Symlink {
-                    target: target.clone(),
-                },
-            },
-        })
-        .collect();
+    let entries: Vec<tarball::InputEntry> = tree.entries().iter().map(Into::into).collect();
     let rules = tarball::Rules {
         include: manifest.include_files.clone().unwrap_or_default(),
         exclude: manifest.exclude_files.clone().unwrap_or_default(),
