@@ -486,16 +486,13 @@ fn apply(
         },
     )?;
 
-    // The metadata may hold an earlier run's entry: report what is recorded.
-    let recorded = registry
-        .read_metadata(&name)?
-        .and_then(|m| m.published.get(&version).cloned())
-        .unwrap_or(plan.entry);
+    // An earlier run's entry, if any, was accepted only because its hash (and so its
+    // bytes) equals this plan's: the plan is what is recorded.
     Ok(PublishReport {
         name,
         version,
-        hash: recorded.hash,
-        bytes: recorded.bytes,
+        hash: plan.entry.hash,
+        bytes: plan.entry.bytes,
         files: plan.files,
         storage_key: plan.key,
         storage,
