@@ -20,6 +20,7 @@ pub mod package_set;
 pub mod payload;
 pub mod sample;
 pub mod schema;
+pub mod solver;
 pub mod source;
 pub mod storage;
 pub mod store;

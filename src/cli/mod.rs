@@ -5,6 +5,7 @@ mod check;
 mod demo;
 mod init;
 mod publish;
+mod solve;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -49,6 +50,7 @@ pub enum Command {
     Init(init::Args),
     Publish(publish::Args),
     Check(check::Args),
+    Solve(solve::Args),
     Demo(demo::Args),
 }
 
@@ -69,6 +71,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Init(a) => a.run(&cli.global),
         Command::Publish(a) => a.run(&cli.global),
         Command::Check(a) => a.run(&cli.global),
+        Command::Solve(a) => a.run(&cli.global),
         Command::Demo(a) => a.run(&cli.global),
     }
 }

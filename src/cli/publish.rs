@@ -1,5 +1,6 @@
 //! `regis publish FILE`: run a Publish payload through the same pipeline CI uses.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -10,7 +11,7 @@ use crate::git::{CommitOutcome, GitRepo};
 use crate::operation::Context;
 use crate::operation::publish::{self, PublishReport};
 use crate::payload::{Operation, Publish};
-use crate::schema::Timestamp;
+use crate::schema::{PackageName, Timestamp, Version};
 use crate::source::GitSource;
 use crate::storage::{FsStorage, Put};
 
@@ -116,6 +117,11 @@ pub fn describe(r: &PublishReport) -> String {
         r.storage_key, r.bytes, r.files, r.hash
     ));
     out.push_str(&format!(
+        "  compiler  {}\n  plan      {}\n",
+        r.build_plan.compiler,
+        plan_line(&r.build_plan.resolutions)
+    ));
+    out.push_str(&format!(
         "  storage   {}\n",
         match r.storage {
             Put::Stored => "stored",
@@ -128,6 +134,18 @@ pub fn describe(r: &PublishReport) -> String {
         out.push_str(&format!("warning: {w}\n"));
     }
     out
+}
+
+/// `a@1.0.0, b@2.0.0`, or `no dependencies`.
+pub fn plan_line(resolutions: &BTreeMap<PackageName, Version>) -> String {
+    if resolutions.is_empty() {
+        return "no dependencies".to_owned();
+    }
+    resolutions
+        .iter()
+        .map(|(n, v)| format!("{n}@{v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn outcome(o: &CommitOutcome) -> String {
@@ -162,6 +180,8 @@ struct PublishOutput {
     bytes: u64,
     files: usize,
     storage_key: String,
+    compiler: String,
+    resolutions: BTreeMap<PackageName, Version>,
     stored: bool,
     metadata: String,
     index: String,
@@ -177,6 +197,8 @@ impl From<&PublishReport> for PublishOutput {
             bytes: r.bytes,
             files: r.files,
             storage_key: r.storage_key.to_string(),
+            compiler: r.build_plan.compiler.to_string(),
+            resolutions: r.build_plan.resolutions.clone(),
             stored: r.storage == Put::Stored,
             metadata: outcome(&r.metadata),
             index: outcome(&r.index),

@@ -13,6 +13,7 @@ use crate::manifest::{Manifest, ManifestError};
 use crate::metadata::{Metadata, MetadataError, PublishedVersion};
 use crate::payload::Publish;
 use crate::schema::{Location, PackageName, Range, SchemaError, Sha256, Version};
+use crate::solver::{self, BuildPlan, DirPackages, SolveError, Solver};
 use crate::source::{EntryKind, SourceTree};
 use crate::storage::{Put, StorageKey};
 use crate::store::{IndexDir, RegistryDir, StoreError};
@@ -85,6 +86,8 @@ pub enum PublishError {
     #[error(transparent)]
     License(SchemaError),
     #[error(transparent)]
+    Solve(#[from] SolveError),
+    #[error(transparent)]
     Manifest(#[from] ManifestError),
     #[error(transparent)]
     Metadata(#[from] MetadataError),
@@ -111,6 +114,7 @@ pub struct PublishReport {
     pub bytes: u64,
     pub files: usize,
     pub storage_key: StorageKey,
+    pub build_plan: BuildPlan,
     pub storage: Put,
     pub metadata: CommitOutcome,
     pub index: CommitOutcome,
@@ -134,6 +138,8 @@ pub struct PublishPlan {
     pub key: StorageKey,
     pub tarball: Vec<u8>,
     pub entry: PublishedVersion,
+    /// The compiler and dependency versions it builds with.
+    pub build_plan: BuildPlan,
     pub files: usize,
     pub warnings: Vec<String>,
 }
@@ -157,7 +163,8 @@ pub fn publish(ctx: &Context<'_>, request: &Publish) -> Result<PublishReport, Pu
     let (manifest, manifest_warnings) = read_manifest(&tree, request, &location)?;
     let dependencies = read_dependencies(&index, &manifest)?;
     validate_manifest(request, &manifest, &location, &dependencies)?;
-    let mut plan = plan(ctx, request, manifest, location, &tree)?;
+    let build_plan = solve(ctx, &registry, &index, request, &manifest)?;
+    let mut plan = plan(ctx, request, manifest, location, &tree, build_plan)?;
     plan.warnings.splice(0..0, manifest_warnings);
     if let Some(m) = &existing {
         m.check_publish(&request.name, &plan.manifest.version, &plan.entry.hash)?;
@@ -326,6 +333,9 @@ pub fn validate_manifest(
         .dependencies
         .iter()
         .filter_map(|(dep, range)| {
+            if dep == &manifest.name {
+                return Some(format!("it lists itself as a dependency (`{dep} {range}`)"));
+            }
             dependency_problem(dep, range, dependencies.get(dep).and_then(Option::as_ref))
         })
         .collect();
@@ -359,6 +369,26 @@ fn dependency_problem(
     ))
 }
 
+/// The build plan: the payload's `resolutions` checked, else solved — for the payload's
+/// compiler if it names one, else with the newest compiler that works.
+fn solve(
+    ctx: &Context<'_>,
+    registry: &RegistryDir,
+    index: &IndexDir,
+    request: &Publish,
+    manifest: &Manifest,
+) -> Result<BuildPlan, PublishError> {
+    let default =
+        Version::parse(&ctx.config.default_compiler).map_err(PublishError::DefaultCompiler)?;
+    let packages = DirPackages { registry, index };
+    let solver = Solver::new(&packages);
+    let wanted = solver::Request::manifest(manifest, request.compiler.clone());
+    Ok(match &request.resolutions {
+        Some(resolutions) => solver.check_resolutions(&wanted, resolutions, &[default])?,
+        None => solver.solve(&wanted, &[default])?,
+    })
+}
+
 /// Pack the tarball and decide the metadata entry (pure apart from reading the source).
 fn plan(
     ctx: &Context<'_>,
@@ -366,18 +396,13 @@ fn plan(
     manifest: Manifest,
     location: Location,
     tree: &SourceTree,
+    build_plan: BuildPlan,
 ) -> Result<PublishPlan, PublishError> {
-    let compiler = match &request.compiler {
-        Some(c) => c.clone(),
-        None => {
-            Version::parse(&ctx.config.default_compiler).map_err(PublishError::DefaultCompiler)?
-        }
-    };
     let packed = pack(tree, &manifest, ctx.config)?;
     let hash = Sha256::from_digest(packed.sha256);
     let entry = PublishedVersion {
         bytes: packed.bytes.len() as u64,
-        compilers: vec![compiler],
+        compilers: vec![build_plan.compiler.clone()],
         hash,
         published_time: ctx.now,
         reference: request.reference.clone(),
@@ -389,6 +414,7 @@ fn plan(
         files: packed.files,
         tarball: packed.bytes,
         entry,
+        build_plan,
         warnings: packed.warnings,
     })
 }
@@ -495,6 +521,7 @@ fn apply(
         bytes: plan.entry.bytes,
         files: plan.files,
         storage_key: plan.key,
+        build_plan: plan.build_plan,
         storage,
         metadata,
         index: index_outcome,

@@ -12,7 +12,7 @@ mod version;
 
 pub use license::License;
 pub use location::Location;
-pub use name::PackageName;
+pub use name::{PackageName, PackageVersion};
 pub use owner::Owner;
 pub use sha256::Sha256;
 pub use time::{Date, Timestamp};

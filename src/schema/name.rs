@@ -67,6 +67,41 @@ impl std::borrow::Borrow<str> for PackageName {
 
 string_type!(PackageName);
 
+/// `name@version`, as the command line names one version of a package.
+///
+/// ```
+/// use regis::schema::PackageVersion;
+/// let pv: PackageVersion = "aff@7.1.0".parse().unwrap();
+/// assert_eq!((pv.name.as_str(), pv.version.to_string().as_str()), ("aff", "7.1.0"));
+/// assert_eq!(pv.to_string(), "aff@7.1.0");
+/// assert!("aff".parse::<PackageVersion>().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PackageVersion {
+    pub name: PackageName,
+    pub version: super::Version,
+}
+
+impl std::str::FromStr for PackageVersion {
+    type Err = SchemaError;
+    fn from_str(s: &str) -> Result<Self, SchemaError> {
+        let (name, version) = s.split_once('@').ok_or_else(|| SchemaError::PackageName {
+            value: s.to_owned(),
+            reason: "expected `NAME@VERSION`".to_owned(),
+        })?;
+        Ok(PackageVersion {
+            name: name.parse()?,
+            version: version.parse()?,
+        })
+    }
+}
+
+impl fmt::Display for PackageVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.name, self.version)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

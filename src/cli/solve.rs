@@ -1,0 +1,116 @@
+//! `regis solve NAME@VERSION`: the build plan of a published version; exit 0 solved, 1 no
+//! plan, 2 could not run.
+
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use crate::schema::{PackageName, PackageVersion, Version};
+use crate::solver::{self, DirPackages, SolveError, Solver};
+use crate::store::{IndexDir, RegistryDir};
+
+use super::Global;
+
+/// Print the build plan of a published version: the compiler and one version of every
+/// package it depends on, directly or not — the newest that work together.
+///
+/// Reads the registry and index working trees as they are. Without `--compiler`, the
+/// newest compiler the version is recorded to build with that also solves is chosen.
+/// Exit status: 0 solved, 1 no build plan (the conflict is explained), 2 could not run.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The version to solve for, e.g. `aff@7.1.0`.
+    #[arg(value_name = "NAME@VERSION")]
+    pub package: PackageVersion,
+    /// Solve for this compiler version only.
+    #[arg(long, value_name = "VERSION")]
+    pub compiler: Option<Version>,
+}
+
+#[derive(Serialize)]
+struct Output<'a> {
+    name: &'a PackageName,
+    version: &'a Version,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plan: Option<&'a solver::BuildPlan>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conflict: Option<String>,
+}
+
+impl Args {
+    pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
+        let outcome = match self.solve(global) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                eprintln!(
+                    "error: could not solve `{}`: {}",
+                    self.package,
+                    super::error_chain(&e)
+                );
+                return Ok(ExitCode::from(2));
+            }
+        };
+        let (plan, conflict) = match &outcome {
+            Ok(plan) => (Some(plan), None),
+            Err(explanation) => (None, Some(explanation.clone())),
+        };
+        if global.json {
+            super::print_json(&Output {
+                name: &self.package.name,
+                version: &self.package.version,
+                plan,
+                conflict,
+            })?;
+        } else if let Some(plan) = plan {
+            println!("{} with compiler {}", self.package, plan.compiler);
+            if plan.resolutions.is_empty() {
+                println!("  (no dependencies)");
+            }
+            for (name, version) in &plan.resolutions {
+                println!("  {name} {version}");
+            }
+        } else if let Some(conflict) = conflict {
+            println!("{conflict}");
+        }
+        Ok(if outcome.is_ok() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    }
+
+    /// `Ok(Err(explanation))` when there is no plan.
+    fn solve(&self, global: &Global) -> anyhow::Result<Result<solver::BuildPlan, String>> {
+        let config = global.config()?;
+        let registry = RegistryDir::new(&global.registry);
+        let index = IndexDir::new(global.index_dir(&config)?);
+        let packages = DirPackages {
+            registry: &registry,
+            index: &index,
+        };
+        let solver = Solver::new(&packages);
+        let PackageVersion { name, version } = &self.package;
+        let versions = solver.versions(name)?;
+        let Some(versions) = versions else {
+            anyhow::bail!("`{name}` is not in the registry (no metadata or index file)");
+        };
+        if !versions.contains_key(version) {
+            let published: Vec<String> = versions.keys().rev().map(|v| format!("`{v}`")).collect();
+            anyhow::bail!(
+                "`{name}@{version}` is not published (published: {})",
+                if published.is_empty() {
+                    "none".to_owned()
+                } else {
+                    published.join(", ")
+                }
+            );
+        }
+        let request =
+            solver::Request::published(name.clone(), version.clone(), self.compiler.clone());
+        match solver.solve(&request, &[]) {
+            Ok(plan) => Ok(Ok(plan)),
+            Err(e @ SolveError::NoPlan { .. }) => Ok(Err(e.to_string())),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
