@@ -131,6 +131,154 @@ fn the_payload_compiler_is_recorded() {
     );
 }
 
+/// Publish `p` with the given compiler and resolutions.
+fn publish_with(
+    t: &TestRegistry,
+    p: &regis::sample::SamplePackage,
+    compiler: Option<&str>,
+    resolutions: Option<&[(&str, &str)]>,
+) -> Result<regis::operation::publish::PublishReport, String> {
+    t.push_source(p);
+    let mut payload = p.payload(true);
+    payload.compiler = compiler.map(|c| c.parse().unwrap());
+    payload.resolutions = resolutions.map(|r| {
+        r.iter()
+            .map(|(n, v)| (n.parse().unwrap(), v.parse().unwrap()))
+            .collect()
+    });
+    let heads = t.remote_heads();
+    let stored = t.stored();
+    t.publish(&payload).map_err(|e| {
+        assert_eq!(t.remote_heads(), heads, "nothing is pushed on failure");
+        assert_eq!(t.stored(), stored, "nothing is stored on failure");
+        e.to_string()
+    })
+}
+
+fn compilers_of(t: &TestRegistry, name: &str, version: &str) -> Vec<String> {
+    let text =
+        std::fs::read_to_string(t.layout.registry.join(format!("metadata/{name}.json"))).unwrap();
+    let m = regis::metadata::Metadata::from_json(name, &text).unwrap();
+    m.published[&version.parse().unwrap()]
+        .compilers
+        .iter()
+        .map(|c| c.to_string())
+        .collect()
+}
+
+#[test]
+fn the_newest_compiler_that_solves_is_chosen_and_recorded() {
+    let t = TestRegistry::new();
+    publish_with(
+        &t,
+        &t.package("prelude", "1.0.0", &[]),
+        Some("0.15.4"),
+        None,
+    )
+    .unwrap();
+    let r = t.release(&t.package("effect", "1.0.0", &[("prelude", ">=1.0.0 <2.0.0")]));
+    // prelude is known to build only with 0.15.4, so the default 0.15.15 cannot be used.
+    assert_eq!(r.build_plan.compiler.to_string(), "0.15.4");
+    assert_eq!(
+        r.build_plan
+            .resolutions
+            .iter()
+            .map(|(n, v)| format!("{n}@{v}"))
+            .collect::<Vec<_>>(),
+        ["prelude@1.0.0"]
+    );
+    assert_eq!(compilers_of(&t, "effect", "1.0.0"), ["0.15.4"]);
+    // A package with no dependency gets the newest compiler known: the default.
+    let r = t.release(&t.package("tuples", "1.0.0", &[]));
+    assert_eq!(r.build_plan.compiler.to_string(), "0.15.15");
+
+    // A compiler no dependency builds with is refused, explained, and changes nothing.
+    let e = publish_with(
+        &t,
+        &t.package("console", "1.0.0", &[("effect", ">=1.0.0 <2.0.0")]),
+        Some("0.15.15"),
+        None,
+    )
+    .unwrap_err();
+    insta::assert_snapshot!(e, @"
+    no build plan for `console@1.0.0`:
+    Because `effect@1.0.0` builds only with compiler `0.15.4` and `console@1.0.0` needs `effect >=1.0.0 <2.0.0`, `console@1.0.0` needs compiler `0.15.4`.
+    And because compiler `0.15.15` was asked for, there is no build plan for `console@1.0.0`.
+    ");
+}
+
+#[test]
+fn conflicting_dependencies_are_refused_with_an_explanation() {
+    let t = TestRegistry::new();
+    t.release(&t.package("prelude", "1.0.0", &[]));
+    t.release(&t.package("prelude", "2.0.0", &[]));
+    t.release(&t.package("effect", "1.0.0", &[("prelude", ">=1.0.0 <2.0.0")]));
+    t.release(&t.package("arrays", "1.0.0", &[("prelude", ">=2.0.0 <3.0.0")]));
+    let e = publish_with(
+        &t,
+        &t.package(
+            "app",
+            "1.0.0",
+            &[("effect", ">=1.0.0 <2.0.0"), ("arrays", ">=1.0.0 <2.0.0")],
+        ),
+        None,
+        None,
+    )
+    .unwrap_err();
+    insta::assert_snapshot!(e, @"
+    no build plan for `app@1.0.0`:
+    Because `arrays@1.0.0` needs `prelude >=2.0.0 <3.0.0` and `effect@1.0.0` needs `prelude >=1.0.0 <2.0.0`, `effect@1.0.0` and `arrays@1.0.0` cannot be used together.
+    And because `app@1.0.0` needs `arrays >=1.0.0 <2.0.0` and `app@1.0.0` needs `effect >=1.0.0 <2.0.0`, there is no build plan for `app@1.0.0`.
+    ");
+}
+
+#[test]
+fn payload_resolutions_are_checked_and_used() {
+    let t = TestRegistry::new();
+    t.release(&t.package("prelude", "1.0.0", &[]));
+    t.release(&t.package("prelude", "1.1.0", &[]));
+    t.release(&t.package("prelude", "2.0.0", &[]));
+    t.release(&t.package("effect", "1.0.0", &[("prelude", ">=1.0.0 <2.0.0")]));
+    let app = |v: &str| t.package("app", v, &[("effect", ">=1.0.0 <2.0.0")]);
+
+    // A valid plan that is not the newest one is used as given.
+    let r = publish_with(
+        &t,
+        &app("1.0.0"),
+        None,
+        Some(&[("effect", "1.0.0"), ("prelude", "1.0.0")]),
+    )
+    .unwrap();
+    assert_eq!(
+        r.build_plan
+            .resolutions
+            .iter()
+            .map(|(n, v)| format!("{n}@{v}"))
+            .collect::<Vec<_>>(),
+        ["effect@1.0.0", "prelude@1.0.0"]
+    );
+    assert_eq!(compilers_of(&t, "app", "1.0.0"), ["0.15.15"]);
+
+    let e = publish_with(&t, &app("1.0.1"), None, Some(&[("effect", "1.0.0")])).unwrap_err();
+    insta::assert_snapshot!(e, @"the resolutions given for `app@1.0.1` are not a build plan: `prelude` is missing: `effect@1.0.0` needs `prelude >=1.0.0 <2.0.0`");
+    let e = publish_with(
+        &t,
+        &app("1.0.1"),
+        None,
+        Some(&[("effect", "1.0.0"), ("prelude", "2.0.0")]),
+    )
+    .unwrap_err();
+    insta::assert_snapshot!(e, @"the resolutions given for `app@1.0.1` are not a build plan: `effect@1.0.0` needs `prelude >=1.0.0 <2.0.0`, but the resolutions give `prelude@2.0.0`");
+    let e = publish_with(
+        &t,
+        &app("1.0.1"),
+        Some("0.15.4"),
+        Some(&[("effect", "1.0.0"), ("prelude", "1.1.0")]),
+    )
+    .unwrap_err();
+    insta::assert_snapshot!(e, @"the resolutions given for `app@1.0.1` are not a build plan: not every resolved version builds with compiler `0.15.4`");
+}
+
 #[test]
 fn re_running_a_finished_publish_changes_nothing() {
     let t = TestRegistry::new();
