@@ -249,7 +249,11 @@ impl Config {
         for (field, command) in [("buildCheck", &self.build_check), ("docs", &self.docs)] {
             match command {
                 Some(command) if command.trim().is_empty() => {
-                    return invalid(field, command.clone(), "a non-empty shell command or `None`");
+                    return invalid(
+                        field,
+                        command.clone(),
+                        "a non-empty shell command or `None`",
+                    );
                 }
                 _ => {}
             }
@@ -343,7 +347,10 @@ mod tests {
             package_bytes_max: u64::MAX,
             package_bytes_warn: 0,
             push_attempts: u32::MAX,
-            build_check: Some("purs compile \"$REGIS_DEPENDENCIES\"/*/src/**/*.purs 'src/**/*.purs'\n".to_string()),
+            build_check: Some(
+                "purs compile \"$REGIS_DEPENDENCIES\"/*/src/**/*.purs 'src/**/*.purs'\n"
+                    .to_string(),
+            ),
             docs: Some("purs docs --format html > \"${OUT:-/dev/null}\"".to_string()),
             hook_timeout_seconds: u64::MAX,
             storage: Some("../storage".to_string()),
