@@ -15,6 +15,12 @@
     -- a tarball larger than this many bytes is published with a warning (200000)
 , pushAttempts : Natural
     -- how many times a git push that lost a race is re-applied and retried (5)
+, buildCheck : Optional Text
+    -- shell command (sh -c) that checks a package builds against its dependencies (None)
+, docs : Optional Text
+    -- shell command (sh -c) that builds a package's documentation (None)
+, hookTimeoutSeconds : Natural
+    -- a build check or docs command running longer is killed and counts as failed (900)
 , storage : Optional Text
     -- default storage directory, relative to the registry repo
 , index : Optional Text

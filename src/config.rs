@@ -31,6 +31,14 @@ pub struct Config {
     pub package_bytes_warn: u64,
     /// How many times a git push that lost a race is re-applied and retried.
     pub push_attempts: u32,
+    /// Shell command (`sh -c`) that checks a package builds against its dependencies; `None`
+    /// skips the check.
+    pub build_check: Option<String>,
+    /// Shell command (`sh -c`) that builds a package's documentation; `None` builds none.
+    pub docs: Option<String>,
+    /// A build check or docs command running longer than this many seconds is killed and
+    /// counts as failed.
+    pub hook_timeout_seconds: u64,
     /// Default storage directory, relative to the registry repo.
     pub storage: Option<String>,
     /// Default index checkout, relative to the registry repo.
@@ -75,6 +83,9 @@ impl Default for Config {
             package_bytes_max: 2_000_000,
             package_bytes_warn: 200_000,
             push_attempts: 5,
+            build_check: None,
+            docs: None,
+            hook_timeout_seconds: 900,
             storage: None,
             index: None,
         }
@@ -109,7 +120,7 @@ impl Config {
     /// The Dhall text `regis init` writes: every field explicit, with a comment per field; it
     /// loads back to `self`.
     pub fn to_dhall(&self) -> String {
-        let fields: [(&str, &str, String); 10] = [
+        let fields: [(&str, &str, String); 13] = [
             (
                 "name",
                 "registry name used in messages and commit messages",
@@ -149,6 +160,21 @@ impl Config {
                 "pushAttempts",
                 "how many times a git push that lost a race is re-applied and retried",
                 self.push_attempts.to_string(),
+            ),
+            (
+                "buildCheck",
+                "shell command (sh -c) that checks a package builds against its dependencies",
+                optional_text(self.build_check.as_deref()),
+            ),
+            (
+                "docs",
+                "shell command (sh -c) that builds a package's documentation",
+                optional_text(self.docs.as_deref()),
+            ),
+            (
+                "hookTimeoutSeconds",
+                "a build check or docs command running longer is killed and counts as failed",
+                self.hook_timeout_seconds.to_string(),
             ),
             (
                 "storage",
@@ -220,6 +246,25 @@ impl Config {
         if self.push_attempts == 0 {
             return invalid("pushAttempts", self.push_attempts.to_string(), "at least 1");
         }
+        for (field, command) in [("buildCheck", &self.build_check), ("docs", &self.docs)] {
+            match command {
+                Some(command) if command.trim().is_empty() => {
+                    return invalid(
+                        field,
+                        command.clone(),
+                        "a non-empty shell command or `None`",
+                    );
+                }
+                _ => {}
+            }
+        }
+        if self.hook_timeout_seconds == 0 {
+            return invalid(
+                "hookTimeoutSeconds",
+                self.hook_timeout_seconds.to_string(),
+                "at least 1",
+            );
+        }
         Ok(())
     }
 }
@@ -272,7 +317,9 @@ mod tests {
             (2_000_000, 200_000)
         );
         assert_eq!(config.push_attempts, 5);
-        assert_eq!(config.check(), Ok(()));
+        assert_eq!((config.build_check, config.docs), (None, None));
+        assert_eq!(config.hook_timeout_seconds, 900);
+        assert_eq!(Config::default().check(), Ok(()));
     }
 
     #[test]
@@ -300,6 +347,12 @@ mod tests {
             package_bytes_max: u64::MAX,
             package_bytes_warn: 0,
             push_attempts: u32::MAX,
+            build_check: Some(
+                "purs compile \"$REGIS_DEPENDENCIES\"/*/src/**/*.purs 'src/**/*.purs'\n"
+                    .to_string(),
+            ),
+            docs: Some("purs docs --format html > \"${OUT:-/dev/null}\"".to_string()),
+            hook_timeout_seconds: u64::MAX,
             storage: Some("../storage".to_string()),
             index: Some("../index".to_string()),
         };
@@ -316,6 +369,11 @@ mod tests {
         assert_eq!(config.github_base_url, "file:///srv/git");
         assert_eq!(config.storage.as_deref(), Some("../storage"));
         assert_eq!(config.index, None);
+        assert_eq!(
+            config.build_check.as_deref(),
+            Some("purs compile 'src/**/*.purs'")
+        );
+        assert_eq!((config.docs, config.hook_timeout_seconds), (None, 600));
     }
 
     #[test]
@@ -357,6 +415,27 @@ mod tests {
                     ..Config::default()
                 },
                 "pushAttempts",
+            ),
+            (
+                Config {
+                    build_check: Some(" \n".to_string()),
+                    ..Config::default()
+                },
+                "buildCheck",
+            ),
+            (
+                Config {
+                    docs: Some(String::new()),
+                    ..Config::default()
+                },
+                "docs",
+            ),
+            (
+                Config {
+                    hook_timeout_seconds: 0,
+                    ..Config::default()
+                },
+                "hookTimeoutSeconds",
             ),
             (
                 Config {

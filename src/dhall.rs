@@ -758,6 +758,8 @@ mod tests {
                     "packageBytesMax": 1000000,
                     "packageBytesWarn": 100000,
                     "pushAttempts": 3,
+                    "buildCheck": "purs compile 'src/**/*.purs'",
+                    "hookTimeoutSeconds": 600,
                     "storage": "../storage",
                 }),
             ),

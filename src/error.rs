@@ -36,6 +36,8 @@ pub enum Error {
     Check(#[from] crate::check::CheckError),
     #[error(transparent)]
     Init(#[from] crate::init::InitError),
+    #[error(transparent)]
+    Hook(#[from] crate::hooks::HookError),
 }
 
 /// `Result` with [`Error`].

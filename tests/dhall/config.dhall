@@ -6,6 +6,9 @@
 , packageBytesMax = 1000000
 , packageBytesWarn = 100000
 , pushAttempts = 3
+, buildCheck = Some "purs compile 'src/**/*.purs'"
+, docs = None Text
+, hookTimeoutSeconds = 600
 , storage = Some "../storage"
 , index = None Text
 }
