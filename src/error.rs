@@ -15,6 +15,8 @@ pub enum Error {
     #[error(transparent)]
     PackageSet(#[from] crate::package_set::PackageSetError),
     #[error(transparent)]
+    PackageSetUpdate(#[from] crate::package_set::PackageSetUpdateError),
+    #[error(transparent)]
     Payload(#[from] crate::payload::PayloadError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
