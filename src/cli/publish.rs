@@ -130,8 +130,19 @@ pub fn describe(r: &PublishReport) -> String {
     ));
     out.push_str(&format!("  metadata  {}\n", outcome(&r.metadata)));
     out.push_str(&format!("  index     {}\n", outcome(&r.index)));
+    match &r.docs {
+        None => {}
+        Some(Ok(o)) => out.push_str(&format!(
+            "  docs      built in {:.1} s\n",
+            o.duration.as_secs_f64()
+        )),
+        Some(Err(_)) => out.push_str("  docs      failed (the publish stands)\n"),
+    }
     for w in &r.warnings {
         out.push_str(&format!("warning: {w}\n"));
+    }
+    if let Some(Err(e)) = &r.docs {
+        out.push_str(&format!("warning: {e}\n"));
     }
     out
 }
@@ -186,6 +197,15 @@ struct PublishOutput {
     metadata: String,
     index: String,
     warnings: Vec<String>,
+    /// `null` without a docs command, else whether it succeeded and its error.
+    docs: Option<DocsOutput>,
+}
+
+#[derive(Serialize)]
+struct DocsOutput {
+    success: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
 impl From<&PublishReport> for PublishOutput {
@@ -203,6 +223,10 @@ impl From<&PublishReport> for PublishOutput {
             metadata: outcome(&r.metadata),
             index: outcome(&r.index),
             warnings: r.warnings.clone(),
+            docs: r.docs.as_ref().map(|d| DocsOutput {
+                success: d.is_ok(),
+                error: d.as_ref().err().cloned(),
+            }),
         }
     }
 }

@@ -5,9 +5,11 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::config::Config;
 use crate::git::CommitOutcome;
+use crate::hooks::{HookEnv, HookError, HookKind, HookOutcome, Workspace};
 use crate::index::{IndexError, IndexFile};
 use crate::manifest::{Manifest, ManifestError};
 use crate::metadata::{Metadata, MetadataError, PublishedVersion};
@@ -88,6 +90,8 @@ pub enum PublishError {
     #[error(transparent)]
     Solve(#[from] SolveError),
     #[error(transparent)]
+    Hook(#[from] HookError),
+    #[error(transparent)]
     Manifest(#[from] ManifestError),
     #[error(transparent)]
     Metadata(#[from] MetadataError),
@@ -119,6 +123,9 @@ pub struct PublishReport {
     pub metadata: CommitOutcome,
     pub index: CommitOutcome,
     pub warnings: Vec<String>,
+    /// The docs command's outcome, when one is configured: a failure (the error text) does
+    /// not fail the publish.
+    pub docs: Option<Result<HookOutcome, String>>,
 }
 
 impl PublishReport {
@@ -175,7 +182,75 @@ pub fn publish(ctx: &Context<'_>, request: &Publish) -> Result<PublishReport, Pu
         .read(&plan.manifest.name)?
         .unwrap_or_default()
         .insert(plan.manifest.clone())?;
-    apply(ctx, &registry, &index, plan)
+    // The build check runs before anything is written: a failure leaves no trace.
+    let mut workspace = match &ctx.config.build_check {
+        Some(command) => {
+            let ws = hook_workspace(ctx, &registry, &plan)?;
+            run_hook(ctx, &ws, &plan, HookKind::BuildCheck, command)?.ok_or_error()?;
+            Some(ws)
+        }
+        None => None,
+    };
+    let mut report = apply(ctx, &registry, &index, plan.clone())?;
+    if let Some(command) = &ctx.config.docs {
+        report.docs = Some(docs(ctx, &registry, &plan, &mut workspace, command));
+    }
+    Ok(report)
+}
+
+/// A hook workspace: the package unpacked, and each resolved dependency from storage
+/// (checked against the hash metadata records for it).
+fn hook_workspace(
+    ctx: &Context<'_>,
+    registry: &RegistryDir,
+    plan: &PublishPlan,
+) -> Result<Workspace, PublishError> {
+    let mut ws = Workspace::new()?;
+    ws.set_package(&plan.manifest.name, &plan.manifest.version, &plan.tarball)?;
+    for (name, version) in &plan.build_plan.resolutions {
+        let hash = registry
+            .read_metadata(name)?
+            .and_then(|m| m.published.get(version).map(|p| p.hash.clone()))
+            .ok_or_else(|| PublishError::Dependencies {
+                name: plan.manifest.name.clone(),
+                version: plan.manifest.version.clone(),
+                problems: format!("`{name}@{version}` is in the build plan but not in metadata"),
+            })?;
+        ws.add_from_storage(ctx.storage, name, version, &hash)?;
+    }
+    Ok(ws)
+}
+
+fn run_hook(
+    ctx: &Context<'_>,
+    ws: &Workspace,
+    plan: &PublishPlan,
+    kind: HookKind,
+    command: &str,
+) -> Result<HookOutcome, HookError> {
+    let env = HookEnv {
+        compiler: plan.build_plan.compiler.clone(),
+        package: Some((plan.manifest.name.clone(), plan.manifest.version.clone())),
+    };
+    let timeout = Duration::from_secs(ctx.config.hook_timeout_seconds);
+    ws.run(kind, command, &plan.build_plan.resolutions, &env, timeout)
+}
+
+/// Run the docs command after the publish: its failure is reported, never fatal.
+fn docs(
+    ctx: &Context<'_>,
+    registry: &RegistryDir,
+    plan: &PublishPlan,
+    workspace: &mut Option<Workspace>,
+    command: &str,
+) -> Result<HookOutcome, String> {
+    if workspace.is_none() {
+        *workspace = Some(hook_workspace(ctx, registry, plan).map_err(|e| e.to_string())?);
+    }
+    let ws = workspace.as_ref().expect("set above");
+    run_hook(ctx, ws, plan, HookKind::Docs, command)
+        .and_then(HookOutcome::ok_or_error)
+        .map_err(|e| e.to_string())
 }
 
 /// Which location to fetch from, and the checks that need no source (pure).
@@ -526,5 +601,6 @@ fn apply(
         metadata,
         index: index_outcome,
         warnings: plan.warnings,
+        docs: None,
     })
 }
