@@ -35,7 +35,7 @@ echo "hook=$REGIS_HOOK compiler=$REGIS_COMPILER package=$REGIS_PACKAGE@$REGIS_VE
 echo "cwd-is-package=$( [ "$(pwd)" = "$REGIS_PACKAGE_DIR" ] && echo yes )" >> "$log"
 test -f purs.json && test -d src
 ls "$REGIS_DEPENDENCIES" >> "$log"
-test -f "$REGIS_DEPENDENCIES/prelude-1.0.0/purs.json"
+[ "$REGIS_PACKAGE" = prelude ] || test -f "$REGIS_DEPENDENCIES/prelude-1.0.0/purs.json"
 cat "$REGIS_RESOLUTIONS" >> "$log"
 "#,
             log = log.display()
