@@ -35,6 +35,8 @@ pub enum Error {
     #[error(transparent)]
     Publish(#[from] crate::operation::publish::PublishError),
     #[error(transparent)]
+    PackageSetOp(#[from] crate::operation::package_set::PackageSetOpError),
+    #[error(transparent)]
     Check(#[from] crate::check::CheckError),
     #[error(transparent)]
     Init(#[from] crate::init::InitError),

@@ -141,6 +141,22 @@ impl RegistryDir {
         Ok(out)
     }
 
+    /// Write a package set at `package-sets/<version>.json`; returns the repo-relative path.
+    pub fn write_package_set(&self, set: &PackageSet) -> Result<PathBuf, StoreError> {
+        let rel = PathBuf::from(set.file_name());
+        write_atomic(&self.root.join(&rel), set.to_json().as_bytes())?;
+        Ok(rel)
+    }
+
+    /// The newest package set, if there is one.
+    pub fn latest_package_set(&self) -> Result<Option<PackageSet>, StoreError> {
+        Ok(self
+            .package_sets()?
+            .into_values()
+            .next_back()
+            .map(|(_, set)| set))
+    }
+
     /// Every package set, ordered by version.
     pub fn package_sets(&self) -> Result<BTreeMap<Version, (PathBuf, PackageSet)>, StoreError> {
         let dir = self.root.join(PACKAGE_SETS_DIR);

@@ -2,8 +2,11 @@
 //! options, and how results and errors are printed. The only place that prints.
 
 mod check;
+mod daily;
 mod demo;
 mod init;
+mod package_set;
+mod progress;
 mod publish;
 mod solve;
 
@@ -50,6 +53,9 @@ pub enum Command {
     Init(init::Args),
     Publish(publish::Args),
     Check(check::Args),
+    #[command(name = "package-set", subcommand)]
+    PackageSet(package_set::Command),
+    Daily(daily::Args),
     Solve(solve::Args),
     Demo(demo::Args),
 }
@@ -71,6 +77,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Init(a) => a.run(&cli.global),
         Command::Publish(a) => a.run(&cli.global),
         Command::Check(a) => a.run(&cli.global),
+        Command::PackageSet(c) => c.run(&cli.global),
+        Command::Daily(a) => a.run(&cli.global),
         Command::Solve(a) => a.run(&cli.global),
         Command::Demo(a) => a.run(&cli.global),
     }
@@ -130,6 +138,59 @@ impl Global {
             ),
         }
     }
+}
+
+/// The registry, index and storage named by the options, opened for an operation.
+pub(crate) struct Opened {
+    pub config: Config,
+    pub registry: crate::git::GitRepo,
+    pub index: crate::git::GitRepo,
+    pub storage: crate::storage::FsStorage,
+    pub source: crate::source::GitSource,
+}
+
+impl Opened {
+    pub fn open(global: &Global) -> anyhow::Result<Opened> {
+        let config = global.config()?;
+        let registry =
+            crate::git::GitRepo::open(&global.registry).context("opening the registry repo")?;
+        let index = crate::git::GitRepo::open(&global.index_dir(&config)?)
+            .context("opening the index repo")?;
+        let storage_dir = global.storage_dir(&config)?;
+        for repo in [&registry, &index] {
+            publish::ensure_outside(&storage_dir, repo.workdir())?;
+        }
+        Ok(Opened {
+            storage: crate::storage::FsStorage::new(storage_dir),
+            source: crate::source::GitSource::new(),
+            config,
+            registry,
+            index,
+        })
+    }
+
+    pub fn ctx(&self) -> crate::operation::Context<'_> {
+        crate::operation::Context {
+            config: &self.config,
+            registry: &self.registry,
+            index: &self.index,
+            storage: &self.storage,
+            source: &self.source,
+            now: crate::schema::Timestamp::now(),
+        }
+    }
+}
+
+/// Read a payload file (`-` for standard input); text around the JSON object is ignored.
+pub(crate) fn read_payload(file: &Path) -> anyhow::Result<crate::payload::Operation> {
+    let text = if file == Path::new("-") {
+        std::io::read_to_string(std::io::stdin())
+            .context("reading the payload from standard input")?
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("reading `{}`", file.display()))?
+    };
+    crate::payload::Operation::from_issue_body(&text)
+        .with_context(|| format!("reading the payload in `{}`", file.display()))
 }
 
 /// Print a serializable value as pretty JSON.

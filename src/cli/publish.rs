@@ -7,13 +7,11 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use serde::Serialize;
 
-use crate::git::{CommitOutcome, GitRepo};
-use crate::operation::Context;
+use crate::git::CommitOutcome;
 use crate::operation::publish::{self, PublishReport};
 use crate::payload::{Operation, Publish};
-use crate::schema::{PackageName, Timestamp, Version};
-use crate::source::GitSource;
-use crate::storage::{FsStorage, Put};
+use crate::schema::{PackageName, Version};
+use crate::storage::Put;
 
 use super::Global;
 
@@ -42,15 +40,7 @@ impl Args {
 
 /// Read a payload file and require it to be a publish.
 pub fn read_publish(file: &Path) -> anyhow::Result<Publish> {
-    let text = if file == Path::new("-") {
-        std::io::read_to_string(std::io::stdin())
-            .context("reading the payload from standard input")?
-    } else {
-        std::fs::read_to_string(file).with_context(|| format!("reading `{}`", file.display()))?
-    };
-    match Operation::from_issue_body(&text)
-        .with_context(|| format!("reading the payload in `{}`", file.display()))?
-    {
+    match super::read_payload(file)? {
         Operation::Publish(p) => Ok(p),
         other => bail!(
             "`{}` holds a {} payload: `regis publish` expects a Publish `{{name, location?, ref, version, compiler?, resolutions?}}`",
@@ -65,23 +55,8 @@ pub fn read_publish(file: &Path) -> anyhow::Result<Publish> {
 
 /// Open the registry, index and storage named by the options and publish.
 pub fn run_publish(global: &Global, request: &Publish) -> anyhow::Result<PublishReport> {
-    let config = global.config()?;
-    let registry = GitRepo::open(&global.registry).context("opening the registry repo")?;
-    let index = GitRepo::open(&global.index_dir(&config)?).context("opening the index repo")?;
-    let storage_dir = global.storage_dir(&config)?;
-    for repo in [&registry, &index] {
-        ensure_outside(&storage_dir, repo.workdir())?;
-    }
-    let storage = FsStorage::new(storage_dir);
-    let source = GitSource::new();
-    let ctx = Context {
-        config: &config,
-        registry: &registry,
-        index: &index,
-        storage: &storage,
-        source: &source,
-        now: Timestamp::now(),
-    };
+    let opened = super::Opened::open(global)?;
+    let ctx = opened.ctx();
     let what = match &request.version {
         Some(v) => format!("{}@{v}", request.name),
         None => format!("{} at `{}`", request.name, request.reference),
@@ -90,7 +65,7 @@ pub fn run_publish(global: &Global, request: &Publish) -> anyhow::Result<Publish
 }
 
 /// Syncing a working tree removes untracked files, so storage must not live in one.
-fn ensure_outside(storage: &Path, workdir: &Path) -> anyhow::Result<()> {
+pub(crate) fn ensure_outside(storage: &Path, workdir: &Path) -> anyhow::Result<()> {
     let resolve = |p: &Path| std::path::absolute(p).map(|a| a.canonicalize().unwrap_or(a));
     let (storage_abs, workdir_abs) = (resolve(storage)?, resolve(workdir)?);
     if storage_abs.starts_with(&workdir_abs) {
@@ -159,7 +134,7 @@ pub fn plan_line(resolutions: &BTreeMap<PackageName, Version>) -> String {
         .join(", ")
 }
 
-fn outcome(o: &CommitOutcome) -> String {
+pub(crate) fn outcome(o: &CommitOutcome) -> String {
     match o {
         CommitOutcome::Unchanged => "unchanged".into(),
         CommitOutcome::Committed {

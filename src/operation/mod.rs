@@ -2,6 +2,7 @@
 //! over values; `apply` performs the planned writes through the effect traits in
 //! [`Context`] (storage, the two git repos, the source fetcher).
 
+pub mod package_set;
 pub mod publish;
 
 use crate::config::Config;

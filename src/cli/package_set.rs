@@ -1,0 +1,200 @@
+//! `regis package-set update FILE [--dry-run]`: apply a PackageSetUpdate to the latest set.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use serde::Serialize;
+
+use crate::operation::package_set::{self, Inputs, UpdateReport};
+use crate::package_set::{Authority, Change, PackageSet};
+use crate::payload::{Operation, PackageSetUpdate};
+use crate::schema::Timestamp;
+use crate::storage::{FsStorage, MemoryStorage, Storage};
+
+use super::Global;
+use super::progress::Reporter;
+
+/// Package sets: curated snapshots of versions that build together with one compiler.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    Update(UpdateArgs),
+}
+
+impl Command {
+    pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
+        match self {
+            Command::Update(a) => a.run(global),
+        }
+    }
+}
+
+/// Apply a PackageSetUpdate `{compiler?, packages: {name: version | null}}` to the latest
+/// package set and publish the next one.
+///
+/// Every member must be published, every dependency of every member must be in the set,
+/// and each member must be recorded as building with the set's compiler (or, with a
+/// `buildCheck` configured, the set must pass it). The whole batch is tried first; if it
+/// fails, changes are tried one at a time and those that pass are kept. The local command
+/// acts as the registry operator, a trustee: removals, downgrades and compiler changes are
+/// allowed. Exit status: 0 every change accepted, 1 some or all refused.
+#[derive(Debug, clap::Args)]
+pub struct UpdateArgs {
+    /// The payload file (`-` for standard input).
+    pub file: PathBuf,
+    /// Print the resulting set and write nothing (reads the working trees as they are).
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+impl UpdateArgs {
+    fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
+        let request = read_update(&self.file)?;
+        let progress = Reporter::new(global.json);
+        let report = if self.dry_run {
+            let config = global.config()?;
+            let index = global.index_dir(&config)?;
+            let storage = dry_run_storage(global, &config)?;
+            let inputs = Inputs {
+                config: &config,
+                registry: &global.registry,
+                index: &index,
+                storage: storage.as_ref(),
+                today: Timestamp::now().date(),
+            };
+            package_set::dry_run(&inputs, &request, Authority::Trustee, &progress)
+        } else {
+            let opened = super::Opened::open(global)?;
+            package_set::update(&opened.ctx(), &request, Authority::Trustee, &progress)
+        };
+        progress.finish();
+        let report = report.context("could not update the package set")?;
+        print_report(global, &report, self.dry_run)?;
+        Ok(if report.rejected.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    }
+}
+
+fn read_update(file: &std::path::Path) -> anyhow::Result<PackageSetUpdate> {
+    match super::read_payload(file)? {
+        Operation::PackageSetUpdate(u) => Ok(u),
+        _ => bail!(
+            "`{}` is not a PackageSetUpdate: expected `{{\"compiler\"?: VERSION, \"packages\": {{NAME: VERSION | null}}}}`",
+            file.display()
+        ),
+    }
+}
+
+/// Storage for a dry run: the configured directory if any; without one, an empty store
+/// (a build check, which needs the members' tarballs, is then refused).
+pub(crate) fn dry_run_storage(
+    global: &Global,
+    config: &crate::config::Config,
+) -> anyhow::Result<Box<dyn Storage>> {
+    if global.storage.is_some() || config.storage.is_some() {
+        return Ok(Box::new(FsStorage::new(global.storage_dir(config)?)));
+    }
+    if config.build_check.is_some() {
+        bail!("the build check runs over the members' tarballs: pass `--storage DIR`");
+    }
+    Ok(Box::new(MemoryStorage::new()))
+}
+
+#[derive(Serialize)]
+struct Output<'a> {
+    previous: Option<String>,
+    set: Option<&'a PackageSet>,
+    accepted: Vec<String>,
+    rejected: Vec<Rejected>,
+    unchanged: Vec<String>,
+    batch_passed: bool,
+    dry_run: bool,
+    commit: Option<String>,
+    message: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Rejected {
+    change: String,
+    reason: String,
+}
+
+pub(crate) fn print_report(
+    global: &Global,
+    report: &UpdateReport,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    if global.json {
+        return super::print_json(&Output {
+            previous: report.previous.as_ref().map(|p| p.version.to_string()),
+            set: report.set.as_ref(),
+            accepted: report.accepted.iter().map(Change::to_string).collect(),
+            rejected: report
+                .rejected
+                .iter()
+                .map(|(c, r)| Rejected {
+                    change: c.to_string(),
+                    reason: r.clone(),
+                })
+                .collect(),
+            unchanged: report.unchanged.iter().map(|n| n.to_string()).collect(),
+            batch_passed: report.batch_passed,
+            dry_run,
+            commit: report.commit.as_ref().map(super::publish::outcome),
+            message: report.message.as_deref(),
+        });
+    }
+    print!("{}", describe(report, dry_run));
+    if dry_run && let Some(set) = &report.set {
+        print!("{}", set.to_json());
+    }
+    Ok(())
+}
+
+/// The human summary of an update.
+pub fn describe(report: &UpdateReport, dry_run: bool) -> String {
+    let mut out = String::new();
+    let from = match &report.previous {
+        Some(p) => format!("package set {}", p.version),
+        None => "no package set yet".to_owned(),
+    };
+    match &report.set {
+        Some(set) => out.push_str(&format!(
+            "{from} -> {} (compiler {}, {} packages){}\n",
+            set.version,
+            set.compiler,
+            set.packages.len(),
+            if dry_run {
+                ", dry run: nothing written"
+            } else {
+                ""
+            }
+        )),
+        None => out.push_str(&format!("{from}: no change accepted, nothing written\n")),
+    }
+    for change in &report.accepted {
+        out.push_str(&format!("  accepted  {change}\n"));
+    }
+    for (change, reason) in &report.rejected {
+        out.push_str(&format!("  refused   {change}: {reason}\n"));
+    }
+    if !report.unchanged.is_empty() {
+        let names: Vec<String> = report.unchanged.iter().map(|n| n.to_string()).collect();
+        out.push_str(&format!("  unchanged {}\n", names.join(", ")));
+    }
+    if let Some(commit) = &report.commit {
+        out.push_str(&format!(
+            "  {}  {}\n",
+            report
+                .set
+                .as_ref()
+                .map(PackageSet::file_name)
+                .unwrap_or_default(),
+            super::publish::outcome(commit)
+        ));
+    }
+    out
+}
