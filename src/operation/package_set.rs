@@ -327,7 +327,7 @@ fn build_check(
             .metadata
             .get(name)
             .and_then(|m| m.published.get(version))
-            .map(|p| p.hash.clone())
+            .map(|p| p.hash)
             .ok_or_else(|| PackageSetOpError::NoMetadata {
                 name: name.clone(),
                 version: version.clone(),
@@ -366,7 +366,7 @@ fn commit(
 ) -> Result<CommitOutcome, PackageSetOpError> {
     let attempts = ctx.config.push_attempts as usize;
     let expected = state.latest.as_ref().map(|s| s.version.clone());
-    Ok(ctx.registry.commit_change(
+    ctx.registry.commit_change(
         message,
         attempts,
         |_| -> Result<Vec<std::path::PathBuf>, PackageSetOpError> {
@@ -386,5 +386,5 @@ fn commit(
                 }),
             }
         },
-    )?)
+    )
 }

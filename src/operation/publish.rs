@@ -210,7 +210,7 @@ fn hook_workspace(
     for (name, version) in &plan.build_plan.resolutions {
         let hash = registry
             .read_metadata(name)?
-            .and_then(|m| m.published.get(version).map(|p| p.hash.clone()))
+            .and_then(|m| m.published.get(version).map(|p| p.hash))
             .ok_or_else(|| PublishError::Dependencies {
                 name: plan.manifest.name.clone(),
                 version: plan.manifest.version.clone(),
