@@ -269,3 +269,72 @@ fn demo_runs_offline_and_ends_clean() {
             .exists()
     );
 }
+
+#[test]
+fn package_set_update_dry_run_and_daily_on_real_data() {
+    let Some(root) = common::purescript_fixtures() else {
+        return;
+    };
+    let s = root.join("package-set-samples");
+    let (registry, index) = (s.join("registry"), s.join("index"));
+    let update = s.join("update-80.7.0-to-80.8.0.json");
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "--registry",
+            registry.to_str().unwrap(),
+            "--index",
+            index.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run = |a: Vec<String>| regis(&a.iter().map(String::as_str).collect::<Vec<_>>());
+
+    let out = run(args(&[
+        "package-set",
+        "update",
+        update.to_str().unwrap(),
+        "--dry-run",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let (summary, set) = stdout.split_at(stdout.find('{').unwrap());
+    insta::assert_snapshot!(summary, @"
+    package set 80.7.0 -> 80.8.0 (compiler 0.15.15, 648 packages), dry run: nothing written
+      accepted  upgrade `yoga-http-api` from `0.3.3` to `0.3.4`
+      accepted  upgrade `yoga-fastify-om` from `0.4.6` to `0.4.7`
+      accepted  upgrade `yoga-fetch-om` from `0.7.0` to `0.8.0`
+    ");
+    let set: serde_json::Value = serde_json::from_str(set).unwrap();
+    let real: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.join("80.8.0.json")).unwrap()).unwrap();
+    assert_eq!(set["packages"], real["packages"]);
+    assert_eq!(set["version"], "80.8.0");
+    // Not a terminal: progress is plain log lines.
+    assert_eq!(
+        text(&out.stderr),
+        "package set: trying all 3 changes together\n"
+    );
+
+    let out = run(args(&["daily", "--dry-run", "--json"]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["set"]["version"], "81.0.0",
+        "node-child-process 12.0.0 is a major"
+    );
+    assert_eq!(report["accepted"].as_array().unwrap().len(), 12);
+    assert_eq!(report["dry_run"], true);
+
+    let out = run(args(&[
+        "package-set",
+        "update",
+        s.join("80.8.0.json").to_str().unwrap(),
+        "--dry-run",
+    ]));
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(text(&out.stderr).replace(s.to_str().unwrap(), "SAMPLES"), @"error: reading the payload in `SAMPLES/80.8.0.json`: invalid `PackageSetUpdate` payload: unknown field `published`, expected `compiler` or `packages`");
+}

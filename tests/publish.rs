@@ -576,20 +576,6 @@ fn other_checkouts(
     (dir, registry, index)
 }
 
-fn commits_on(remote: &Path) -> Vec<String> {
-    let repo = git2::Repository::open_bare(remote).unwrap();
-    let mut walk = repo.revwalk().unwrap();
-    walk.push_ref("refs/heads/main").unwrap();
-    walk.map(|id| {
-        repo.find_commit(id.unwrap())
-            .unwrap()
-            .message()
-            .unwrap()
-            .to_owned()
-    })
-    .collect()
-}
-
 #[test]
 fn a_publish_racing_another_job_re_applies_its_change_and_loses_nothing() {
     let t = TestRegistry::new();
@@ -637,7 +623,7 @@ fn a_publish_racing_another_job_re_applies_its_change_and_loses_nothing() {
         report.index
     );
     for remote in [&t.layout.registry_remote, &t.layout.index_remote] {
-        let messages = commits_on(remote);
+        let messages = common::commits_on(remote);
         assert_eq!(messages.len(), 3, "{messages:?}");
         assert_eq!(
             &messages[..2],
@@ -679,7 +665,7 @@ fn racing_jobs_cannot_claim_one_new_name_twice() {
         TestRegistry::remote_file(&t.layout.registry_remote, "metadata/same.json").unwrap();
     assert!(metadata.contains("\"githubRepo\": \"same\""), "{metadata}");
     assert_eq!(
-        commits_on(&t.layout.index_remote).len(),
+        common::commits_on(&t.layout.index_remote).len(),
         2,
         "only the first job's index commit"
     );

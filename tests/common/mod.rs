@@ -43,6 +43,21 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Commit messages on a bare remote's `main`, newest first.
+pub fn commits_on(remote: &Path) -> Vec<String> {
+    let repo = git2::Repository::open_bare(remote).unwrap();
+    let mut walk = repo.revwalk().unwrap();
+    walk.push_ref("refs/heads/main").unwrap();
+    walk.map(|id| {
+        repo.find_commit(id.unwrap())
+            .unwrap()
+            .message()
+            .unwrap()
+            .to_owned()
+    })
+    .collect()
+}
+
 use regis::config::Config;
 use regis::git::GitRepo;
 use regis::init::{self, Layout};

@@ -1,0 +1,299 @@
+//! Package-set updates and the daily job end to end: real git repos with bare remotes,
+//! the real 80.7.0 → 80.8.0 update (`../shared/fixtures/purescript/package-set-samples`,
+//! skipped when absent), build checks written as small `sh` scripts.
+
+mod common;
+
+use std::path::Path;
+
+use common::{TestRegistry, commits_on};
+use regis::git::{CommitOutcome, GitRepo};
+use regis::operation::Context;
+use regis::operation::package_set::{self, Inputs, PackageSetOpError, Silent, UpdateReport};
+use regis::package_set::{Authority, PackageSet};
+use regis::payload::PackageSetUpdate;
+use regis::schema::Timestamp;
+use regis::source::GitSource;
+use regis::storage::FsStorage;
+use regis::store::RegistryDir;
+
+fn update_payload(json: &str) -> PackageSetUpdate {
+    serde_json::from_str(json).unwrap()
+}
+
+fn latest(t: &TestRegistry) -> Option<PackageSet> {
+    RegistryDir::new(&t.layout.registry)
+        .latest_package_set()
+        .unwrap()
+}
+
+fn run(
+    t: &TestRegistry,
+    json: &str,
+    authority: Authority,
+) -> Result<UpdateReport, PackageSetOpError> {
+    package_set::update(&t.ctx(), &update_payload(json), authority, &Silent)
+}
+
+/// Publish prelude, effect (→ prelude), console (→ effect) and start the first set.
+fn registry_with_a_set(t: &TestRegistry) {
+    t.release(&t.package("prelude", "1.0.0", &[]));
+    t.release(&t.package("effect", "1.0.0", &[("prelude", ">=1.0.0 <2.0.0")]));
+    t.release(&t.package("console", "1.0.0", &[("effect", ">=1.0.0 <2.0.0")]));
+    let r = run(
+        t,
+        r#"{"packages": {"prelude": "1.0.0", "effect": "1.0.0", "console": "1.0.0"}}"#,
+        Authority::Trustee,
+    )
+    .unwrap();
+    assert_eq!(r.set.unwrap().version.to_string(), "0.1.0");
+}
+
+#[test]
+fn the_real_80_7_0_to_80_8_0_update_gives_80_8_0_byte_for_byte() {
+    let Some(fixtures) = common::purescript_fixtures() else {
+        return;
+    };
+    let samples = fixtures.join("package-set-samples");
+    let tmp = tempfile::tempdir().unwrap();
+    let (reg, idx) = (tmp.path().join("registry"), tmp.path().join("index"));
+    common::copy_dir(&samples.join("registry"), &reg);
+    common::copy_dir(&samples.join("index"), &idx);
+    let registry_remote = tmp.path().join("registry.git");
+    let registry = GitRepo::init_with_remote(&reg, &registry_remote, "import").unwrap();
+    let index = GitRepo::init_with_remote(&idx, &tmp.path().join("index.git"), "import").unwrap();
+    let config = regis::config::Config::default();
+    let storage = FsStorage::new(tmp.path().join("storage"));
+    let source = GitSource::new();
+    let ctx = Context {
+        config: &config,
+        registry: &registry,
+        index: &index,
+        storage: &storage,
+        source: &source,
+        now: "2026-08-18T12:00:00.000Z".parse::<Timestamp>().unwrap(),
+    };
+    let text = std::fs::read_to_string(samples.join("update-80.7.0-to-80.8.0.json")).unwrap();
+    let report =
+        package_set::update(&ctx, &update_payload(&text), Authority::Anyone, &Silent).unwrap();
+    assert!(report.batch_passed && report.rejected.is_empty());
+    assert!(matches!(
+        report.commit,
+        Some(CommitOutcome::Committed { pushed: true, .. })
+    ));
+    let expected = std::fs::read_to_string(samples.join("80.8.0.json")).unwrap();
+    assert_eq!(
+        TestRegistry::remote_file(&registry_remote, "package-sets/80.8.0.json").as_deref(),
+        Some(expected.as_str()),
+        "the pushed set is the real 80.8.0"
+    );
+    insta::assert_snapshot!(commits_on(&registry_remote)[0], @"
+    Update package set to 80.8.0
+
+    Updated packages:
+      - yoga-fastify-om@0.4.6 -> 0.4.7
+      - yoga-fetch-om@0.7.0 -> 0.8.0
+      - yoga-http-api@0.3.3 -> 0.3.4
+    ");
+}
+
+#[test]
+fn a_failing_member_is_refused_and_the_rest_of_the_batch_lands() {
+    let t = TestRegistry::new();
+    registry_with_a_set(&t);
+    t.release(&t.package("prelude", "1.1.0", &[]));
+    t.release(&t.package("effect", "1.1.0", &[("prelude", ">=1.1.0 <2.0.0")]));
+    // `orphan` depends on a package that is not in the set.
+    t.release(&t.package("lonely", "1.0.0", &[]));
+    t.release(&t.package("orphan", "1.0.0", &[("lonely", ">=1.0.0 <2.0.0")]));
+    let head = TestRegistry::remote_head(&t.layout.registry_remote);
+    let r = run(
+        &t,
+        r#"{"packages": {"orphan": "1.0.0", "effect": "1.1.0", "prelude": "1.1.0"}}"#,
+        Authority::Anyone,
+    )
+    .unwrap();
+    assert!(!r.batch_passed);
+    let accepted: Vec<String> = r.accepted.iter().map(|c| c.to_string()).collect();
+    // One at a time, dependencies first: prelude before effect.
+    assert_eq!(
+        accepted,
+        [
+            "upgrade `prelude` from `1.0.0` to `1.1.0`",
+            "upgrade `effect` from `1.0.0` to `1.1.0`"
+        ]
+    );
+    let rejected: Vec<String> = r
+        .rejected
+        .iter()
+        .map(|(c, reason)| format!("{c}: {reason}"))
+        .collect();
+    insta::assert_snapshot!(rejected.join("\n"), @"add `orphan@1.0.0`: `orphan@1.0.0` depends on `lonely`, which is not in the set");
+    let set = latest(&t).unwrap();
+    assert_eq!(
+        set.version.to_string(),
+        "0.2.0",
+        "minor: packages' minor rose"
+    );
+    assert_eq!(set.packages.len(), 3);
+    assert_ne!(TestRegistry::remote_head(&t.layout.registry_remote), head);
+    insta::assert_snapshot!(commits_on(&t.layout.registry_remote)[0], @"
+    Update package set to 0.2.0
+
+    Updated packages:
+      - effect@1.0.0 -> 1.1.0
+      - prelude@1.0.0 -> 1.1.0
+    ");
+}
+
+#[test]
+fn the_build_check_runs_over_each_candidate_set() {
+    let scripts = tempfile::tempdir().unwrap();
+    let log = scripts.path().join("log");
+    let check = scripts.path().join("check.sh");
+    // Fails any set holding console 1.1.0; logs what each run saw.
+    std::fs::write(
+        &check,
+        format!(
+            "printf '%s %s\\n' \"$REGIS_COMPILER\" \"$(ls \"$REGIS_DEPENDENCIES\" | tr '\\n' ' ')\" >> '{}'\n\
+             if grep -q '\"1.1.0\"' \"$REGIS_RESOLUTIONS\" && grep -q console-1.1.0 \"$REGIS_RESOLUTIONS\"; then echo 'console: type error' >&2; exit 1; fi\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    let t =
+        TestRegistry::with_config(|c| c.build_check = Some(format!("sh '{}'", check.display())));
+    registry_with_a_set(&t);
+    t.release(&t.package("console", "1.1.0", &[("effect", ">=1.0.0 <2.0.0")]));
+    t.release(&t.package("prelude", "1.0.1", &[]));
+    // Publishes ran the check too (on each package); count the set runs only.
+    std::fs::remove_file(&log).unwrap();
+    let r = run(
+        &t,
+        r#"{"packages": {"console": "1.1.0", "prelude": "1.0.1"}}"#,
+        Authority::Anyone,
+    )
+    .unwrap();
+    let accepted: Vec<String> = r.accepted.iter().map(|c| c.to_string()).collect();
+    assert_eq!(accepted, ["upgrade `prelude` from `1.0.0` to `1.0.1`"]);
+    assert_eq!(r.rejected.len(), 1);
+    let reason = &r.rejected[0].1;
+    assert!(
+        reason.contains("console: type error") && reason.contains("build check"),
+        "{reason}"
+    );
+    // Batch, then each change alone: three runs over whole sets, tarballs from storage
+    // (unpacked once each into one workspace).
+    let runs = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(runs.lines().count(), 3, "{runs}");
+    assert!(runs.lines().all(|l| l.starts_with("0.15.15 ")), "{runs}");
+    assert!(runs.contains("console-1.1.0"), "{runs}");
+    assert_eq!(
+        latest(&t).unwrap().version.to_string(),
+        "0.1.1",
+        "patch bump"
+    );
+}
+
+#[test]
+fn removals_downgrades_and_compiler_changes_need_a_trustee() {
+    let t = TestRegistry::new();
+    registry_with_a_set(&t);
+    let head = TestRegistry::remote_head(&t.layout.registry_remote);
+    let e = run(
+        &t,
+        r#"{"compiler": "0.15.16", "packages": {"console": null}}"#,
+        Authority::Anyone,
+    )
+    .unwrap_err();
+    insta::assert_snapshot!(e, @"only a trustee may remove or downgrade packages or change the compiler, and this update asks to change the compiler from `0.15.15` to `0.15.16`, remove `console@1.0.0`: a trustee must submit it");
+    let e = run(&t, r#"{"packages": {"nope": "1.0.0"}}"#, Authority::Anyone).unwrap_err();
+    insta::assert_snapshot!(e, @"`nope@1.0.0` is not published: no version of `nope` is published");
+    let e = run(
+        &t,
+        r#"{"packages": {"effect": "1.0.0"}}"#,
+        Authority::Anyone,
+    )
+    .unwrap_err();
+    insta::assert_snapshot!(e, @"the package set update changes nothing: package set `0.1.0` already has the compiler and every package version it names");
+    assert_eq!(
+        TestRegistry::remote_head(&t.layout.registry_remote),
+        head,
+        "nothing is written"
+    );
+
+    // A trustee removes console and its dependency effect together: the batch passes.
+    let r = run(
+        &t,
+        r#"{"packages": {"console": null, "effect": null}}"#,
+        Authority::Trustee,
+    )
+    .unwrap();
+    assert!(r.batch_passed);
+    let set = latest(&t).unwrap();
+    assert_eq!(
+        set.version.to_string(),
+        "1.0.0",
+        "a removal is a major bump"
+    );
+    assert_eq!(
+        set.packages.keys().map(|n| n.as_str()).collect::<Vec<_>>(),
+        ["prelude"]
+    );
+}
+
+#[test]
+fn the_daily_job_adds_and_upgrades_what_fits_then_is_up_to_date() {
+    let t = TestRegistry::new();
+    let ctx = t.ctx();
+    let inputs = Inputs::of(&ctx);
+    let daily = || package_set::daily(&inputs, Some(&ctx), &Silent).unwrap();
+    // No set yet: nothing to grow.
+    t.release(&t.package("prelude", "1.0.0", &[]));
+    assert!(daily().proposal.is_none());
+
+    registry_with_a_set(&t);
+    t.release(&t.package("prelude", "1.2.0", &[]));
+    t.release(&t.package("arrays", "1.0.0", &[("prelude", ">=1.0.0 <2.0.0")]));
+    t.release(&t.package("lonely", "1.0.0", &[]));
+    // Its dependency is not in the set yet: proposed only once `lonely` is.
+    t.release(&t.package("needs-lonely", "1.0.0", &[("lonely", ">=1.0.0 <2.0.0")]));
+    let proposal = daily().proposal.expect("a proposal");
+    let names: Vec<&str> = proposal.packages.keys().map(|n| n.as_str()).collect();
+    assert_eq!(names, ["arrays", "lonely", "prelude"]);
+    let set = latest(&t).unwrap();
+    assert_eq!(set.version.to_string(), "0.2.0");
+    assert_eq!(set.packages.len(), 5);
+
+    let proposal = daily().proposal.expect("the next day");
+    let names: Vec<&str> = proposal.packages.keys().map(|n| n.as_str()).collect();
+    assert_eq!(names, ["needs-lonely"]);
+    assert_eq!(latest(&t).unwrap().version.to_string(), "0.3.0");
+    assert!(daily().proposal.is_none(), "up to date");
+}
+
+#[test]
+fn a_dry_run_writes_nothing_and_needs_no_git() {
+    let t = TestRegistry::new();
+    registry_with_a_set(&t);
+    t.release(&t.package("prelude", "1.0.1", &[]));
+    let head = TestRegistry::remote_head(&t.layout.registry_remote);
+    let inputs = Inputs {
+        config: &t.config,
+        registry: &t.layout.registry,
+        index: &t.layout.index,
+        storage: &t.storage,
+        today: "2026-11-22".parse().unwrap(),
+    };
+    let r = package_set::dry_run(
+        &inputs,
+        &update_payload(r#"{"packages": {"prelude": "1.0.1"}}"#),
+        Authority::Anyone,
+        &Silent,
+    )
+    .unwrap();
+    assert_eq!(r.set.unwrap().version.to_string(), "0.1.1");
+    assert!(r.commit.is_none());
+    assert_eq!(TestRegistry::remote_head(&t.layout.registry_remote), head);
+    assert!(!Path::new(&t.layout.registry.join("package-sets/0.1.1.json")).exists());
+}
