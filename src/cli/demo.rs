@@ -10,9 +10,12 @@ use crate::config::Config;
 use crate::git::GitRepo;
 use crate::init::{self, Layout};
 use crate::operation::Context;
-use crate::operation::publish;
+use crate::operation::{package_set, publish};
+use crate::package_set::Authority;
+use crate::payload::PackageSetUpdate;
 use crate::sample::SamplePackage;
 use crate::schema::{Location, Timestamp};
+use crate::solver;
 use crate::source::GitSource;
 use crate::storage::FsStorage;
 use crate::store::{IndexDir, RegistryDir};
@@ -178,7 +181,46 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
         &prelude.payload(true),
     )?));
 
-    step(7, "audit the registry: regis check");
+    step(
+        7,
+        "start the first package set (prelude, effect, console), then let the daily job upgrade prelude",
+    );
+    let first = PackageSetUpdate {
+        compiler: None,
+        packages: [
+            ("prelude", "1.0.0"),
+            ("effect", "1.0.0"),
+            ("console", "1.0.0"),
+        ]
+        .into_iter()
+        .map(|(n, v)| Ok((n.parse()?, Some(v.parse()?))))
+        .collect::<Result<_, crate::schema::SchemaError>>()?,
+    };
+    let report = package_set::update(&ctx, &first, Authority::Trustee, &package_set::Silent)?;
+    print_indented(&super::package_set::describe(&report, false));
+    let inputs = package_set::Inputs::of(&ctx);
+    let daily = package_set::daily(&inputs, Some(&ctx), &package_set::Silent)?;
+    match &daily.update {
+        Some(report) => print_indented(&super::package_set::describe(report, false)),
+        None => anyhow::bail!("the demo expected the daily job to upgrade prelude"),
+    }
+
+    step(8, "the build plan of console: regis solve console@1.0.0");
+    let packages = solver::DirPackages {
+        registry: &RegistryDir::new(&layout.registry),
+        index: &IndexDir::new(&layout.index),
+    };
+    let plan = solver::Solver::new(&packages).solve(
+        &solver::Request::published("console".parse()?, "1.0.0".parse()?, None),
+        &[],
+    )?;
+    println!(
+        "    compiler {}: {}",
+        plan.compiler,
+        super::publish::plan_line(&plan.resolutions)
+    );
+
+    step(9, "audit the registry: regis check");
     let report = check::run(
         &RegistryDir::new(&layout.registry),
         &IndexDir::new(&layout.index),
@@ -222,5 +264,9 @@ fn print_where(layout: &Layout) {
         layout.index_remote.display()
     );
     println!("Try: regis --registry {} check", layout.registry.display());
+    println!(
+        "     regis --registry {} solve console@1.0.0",
+        layout.registry.display()
+    );
     println!("     git -C {} log --oneline", layout.index.display());
 }
