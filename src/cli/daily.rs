@@ -47,8 +47,16 @@ impl Args {
         let report = report.context("the daily package-set update failed")?;
         match &report.update {
             Some(update) => super::package_set::print_report(global, update, dry_run)?,
-            None if global.json => super::print_json(&serde_json::json!({"proposal": null}))?,
-            None => println!("package set: up to date, nothing to propose"),
+            None if global.json => super::print_json(&serde_json::json!({
+                "latest": report.latest,
+                "proposal": null,
+            }))?,
+            None => match &report.latest {
+                Some(v) => println!("package set {v}: up to date, nothing to propose"),
+                None => println!(
+                    "no package set yet: a trustee starts the first one with `regis package-set update`"
+                ),
+            },
         }
         Ok(ExitCode::SUCCESS)
     }

@@ -176,6 +176,8 @@ pub fn dry_run(
 /// What the daily job did.
 #[derive(Debug, Clone)]
 pub struct DailyReport {
+    /// The latest set's version (`None`: there is no set yet, so nothing is proposed).
+    pub latest: Option<Version>,
     /// The proposal made (`None`: the set is up to date, or there is no set yet).
     pub proposal: Option<PackageSetUpdate>,
     pub update: Option<UpdateReport>,
@@ -200,6 +202,7 @@ pub fn daily(
     }
     let state = State::load(inputs)?;
     let nothing = DailyReport {
+        latest: state.latest.as_ref().map(|s| s.version.clone()),
         proposal: None,
         update: None,
     };
@@ -225,6 +228,7 @@ pub fn daily(
     }
     let report = run(inputs, &state, &proposal, Authority::Anyone, progress, ctx)?;
     Ok(DailyReport {
+        latest: Some(latest.version.clone()),
         proposal: Some(proposal),
         update: Some(report),
     })
