@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use crate::operation::package_set::{self, Inputs};
-use crate::schema::Timestamp;
 
 use super::Global;
 use super::progress::Reporter;
@@ -26,17 +25,10 @@ impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
         let progress = Reporter::new(global.json);
         let (report, dry_run) = if self.dry_run {
-            let config = global.config()?;
-            let index = global.index_dir(&config)?;
-            let storage = super::package_set::dry_run_storage(global, &config)?;
-            let inputs = Inputs {
-                config: &config,
-                registry: &global.registry,
-                index: &index,
-                storage: storage.as_ref(),
-                today: Timestamp::now().date(),
-            };
-            (package_set::daily(&inputs, None, &progress), true)
+            let report = super::package_set::with_dry_run_inputs(global, |inputs| {
+                package_set::daily(inputs, None, &progress)
+            })?;
+            (report, true)
         } else {
             let opened = super::Opened::open(global)?;
             let ctx = opened.ctx();

@@ -52,17 +52,9 @@ impl UpdateArgs {
         let request = read_update(&self.file)?;
         let progress = Reporter::new(global.json);
         let report = if self.dry_run {
-            let config = global.config()?;
-            let index = global.index_dir(&config)?;
-            let storage = dry_run_storage(global, &config)?;
-            let inputs = Inputs {
-                config: &config,
-                registry: &global.registry,
-                index: &index,
-                storage: storage.as_ref(),
-                today: Timestamp::now().date(),
-            };
-            package_set::dry_run(&inputs, &request, Authority::Trustee, &progress)
+            with_dry_run_inputs(global, |inputs| {
+                package_set::dry_run(inputs, &request, Authority::Trustee, &progress)
+            })?
         } else {
             let opened = super::Opened::open(global)?;
             package_set::update(&opened.ctx(), &request, Authority::Trustee, &progress)
@@ -88,19 +80,29 @@ fn read_update(file: &std::path::Path) -> anyhow::Result<PackageSetUpdate> {
     }
 }
 
-/// Storage for a dry run: the configured directory if any; without one, an empty store
-/// (a build check, which needs the members' tarballs, is then refused).
-pub(crate) fn dry_run_storage(
+/// Run `f` on the inputs of a dry run: the working trees named by the options, as they
+/// are. Storage is the configured directory if any; without one, an empty store (a build
+/// check, which needs the members' tarballs, is then refused).
+pub(crate) fn with_dry_run_inputs<T>(
     global: &Global,
-    config: &crate::config::Config,
-) -> anyhow::Result<Box<dyn Storage>> {
-    if global.storage.is_some() || config.storage.is_some() {
-        return Ok(Box::new(FsStorage::new(global.storage_dir(config)?)));
-    }
-    if config.build_check.is_some() {
+    f: impl FnOnce(&Inputs<'_>) -> T,
+) -> anyhow::Result<T> {
+    let config = global.config()?;
+    let index = global.index_dir(&config)?;
+    let storage: Box<dyn Storage> = if global.storage.is_some() || config.storage.is_some() {
+        Box::new(FsStorage::new(global.storage_dir(&config)?))
+    } else if config.build_check.is_some() {
         bail!("the build check runs over the members' tarballs: pass `--storage DIR`");
-    }
-    Ok(Box::new(MemoryStorage::new()))
+    } else {
+        Box::new(MemoryStorage::new())
+    };
+    Ok(f(&Inputs {
+        config: &config,
+        registry: &global.registry,
+        index: &index,
+        storage: storage.as_ref(),
+        today: Timestamp::now().date(),
+    }))
 }
 
 #[derive(Serialize)]
