@@ -119,11 +119,13 @@ fn dependencies_updates_and_a_dhall_manifest() {
 #[test]
 fn the_payload_compiler_is_recorded() {
     let t = TestRegistry::new();
-    let p = t.package("prelude", "1.0.0", &[]);
-    t.push_source(&p);
-    let mut payload = p.payload(true);
-    payload.compiler = Some("0.15.4".parse().unwrap());
-    t.publish(&payload).unwrap();
+    publish_with(
+        &t,
+        &t.package("prelude", "1.0.0", &[]),
+        Some("0.15.4"),
+        None,
+    )
+    .unwrap();
     let m = std::fs::read_to_string(t.layout.registry.join("metadata/prelude.json")).unwrap();
     assert!(
         m.contains("\"compilers\": [\n        \"0.15.4\"\n      ]"),

@@ -191,7 +191,7 @@ pub fn publish(ctx: &Context<'_>, request: &Publish) -> Result<PublishReport, Pu
         }
         None => None,
     };
-    let mut report = apply(ctx, &registry, &index, plan.clone())?;
+    let mut report = apply(ctx, &registry, &index, &plan)?;
     if let Some(command) = &ctx.config.docs {
         report.docs = Some(docs(ctx, &registry, &plan, &mut workspace, command));
     }
@@ -532,7 +532,7 @@ fn apply(
     ctx: &Context<'_>,
     registry: &RegistryDir,
     index: &IndexDir,
-    plan: PublishPlan,
+    plan: &PublishPlan,
 ) -> Result<PublishReport, PublishError> {
     let name = plan.manifest.name.clone();
     let version = plan.manifest.version.clone();
@@ -595,12 +595,12 @@ fn apply(
         hash: plan.entry.hash,
         bytes: plan.entry.bytes,
         files: plan.files,
-        storage_key: plan.key,
-        build_plan: plan.build_plan,
+        storage_key: plan.key.clone(),
+        build_plan: plan.build_plan.clone(),
         storage,
         metadata,
         index: index_outcome,
-        warnings: plan.warnings,
+        warnings: plan.warnings.clone(),
         docs: None,
     })
 }
