@@ -7,30 +7,16 @@
 //! Storage is not audited (no tarballs in the fixtures). When `../shared` is absent (a
 //! clone elsewhere) a note is printed and no benchmark is registered.
 
-use std::hint::black_box;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+mod common;
 
-use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use regis::check;
 use regis::store::{IndexDir, RegistryDir};
 
-/// `../shared/fixtures/purescript`, or `None` (with a note) when it is absent.
-fn fixtures() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/purescript");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "note: {} is absent: no check benchmark registered (they read the shared PureScript fixtures)",
-            dir.display()
-        );
-        None
-    }
-}
-
 fn benches(c: &mut Criterion) {
-    let Some(root) = fixtures() else {
+    let Some(root) = common::fixtures("check") else {
         return;
     };
     let cases = [
@@ -46,12 +32,7 @@ fn benches(c: &mut Criterion) {
         ),
     ];
 
-    let mut group = c.benchmark_group("check");
-    group
-        .sample_size(10)
-        .sampling_mode(SamplingMode::Flat)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
+    let mut group = common::group(c, "check");
     for (name, registry, index) in cases {
         if !registry.is_dir() || !index.is_dir() {
             eprintln!(

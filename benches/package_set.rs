@@ -14,13 +14,13 @@
 //!
 //! When `../shared` is absent a note is printed and no benchmark is registered.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use regis::config::Config;
 use regis::operation::package_set::{self as op, Inputs, Silent};
 use regis::package_set::{
@@ -31,19 +31,6 @@ use regis::payload::{Operation, PackageSetUpdate};
 use regis::schema::{Date, PackageName, Version};
 use regis::storage::MemoryStorage;
 use regis::store::{IndexDir, RegistryDir};
-
-fn fixtures() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/purescript");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "note: {} is absent: no package_set benchmark registered (they read the shared PureScript fixtures)",
-            dir.display()
-        );
-        None
-    }
-}
 
 /// The pure planning `dry_run` does once the registry is loaded: classify, apply (batch,
 /// then one at a time; no build hook, so compilers are checked from metadata), next set.
@@ -130,7 +117,7 @@ fn members_checked(
 }
 
 fn benches(c: &mut Criterion) {
-    let Some(root) = fixtures() else {
+    let Some(root) = common::fixtures("package_set") else {
         return;
     };
     let root = root.join("package-set-samples");
@@ -265,12 +252,7 @@ fn benches(c: &mut Criterion) {
         daily_set.map_or("none".to_owned(), |v| v.to_string())
     );
 
-    let mut group = c.benchmark_group("package_set");
-    group
-        .sample_size(10)
-        .sampling_mode(SamplingMode::Flat)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
+    let mut group = common::group(c, "package_set");
     // End to end: throughput in packages read (a metadata file and an index file each).
     group.throughput(Throughput::Elements(metadata.len() as u64));
     group.bench_function("update_80_7_0_to_80_8_0", |b| {

@@ -11,11 +11,12 @@
 //! The package is synthetic but realistic: 200 PureScript-like modules under `src/`,
 //! about 1 MB of text, generated deterministically, plus README, LICENSE and `purs.json`.
 
+mod common;
+
 use std::hint::black_box;
 use std::path::Path;
-use std::time::Duration;
 
-use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use regis::config::Config;
 use regis::git::GitRepo;
 use regis::init;
@@ -339,13 +340,8 @@ fn benches(c: &mut Criterion) {
         100.0 * packed.bytes.len() as f64 / packed.unpacked_bytes as f64
     );
 
-    let mut group = c.benchmark_group("publish");
-    group
-        .sample_size(10)
-        .sampling_mode(SamplingMode::Flat)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .throughput(Throughput::Bytes(packed.unpacked_bytes));
+    let mut group = common::group(c, "publish");
+    group.throughput(Throughput::Bytes(packed.unpacked_bytes));
 
     group.bench_function("pack_1mb_200_files", |b| {
         b.iter(|| {

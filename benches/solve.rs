@@ -9,29 +9,16 @@
 //!
 //! When `../shared` is absent a note is printed and no benchmark is registered.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use regis::metadata::Metadata;
 use regis::schema::{PackageName, Version};
 use regis::solver::{DirPackages, Packages, Request, Solver, ViewPackages};
 use regis::store::{IndexDir, RegistryDir};
-
-fn fixtures() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/purescript");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "note: {} is absent: no solve benchmark registered (they read the shared PureScript fixtures)",
-            dir.display()
-        );
-        None
-    }
-}
 
 /// Solve every version; the number of packages in all plans together.
 fn solve_all(packages: &dyn Packages, versions: &[(PackageName, Version)]) -> usize {
@@ -49,7 +36,7 @@ fn solve_all(packages: &dyn Packages, versions: &[(PackageName, Version)]) -> us
 }
 
 fn benches(c: &mut Criterion) {
-    let Some(root) = fixtures() else {
+    let Some(root) = common::fixtures("solve") else {
         return;
     };
     let dir = root.join("real-sample");
@@ -75,12 +62,7 @@ fn benches(c: &mut Criterion) {
         total
     );
 
-    let mut group = c.benchmark_group("solve");
-    group
-        .sample_size(10)
-        .sampling_mode(SamplingMode::Flat)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
+    let mut group = common::group(c, "solve");
     group.throughput(Throughput::Elements(versions.len() as u64));
     group.bench_function("real_sample_every_version", |b| {
         b.iter(|| solve_all(black_box(&memory), &versions))
