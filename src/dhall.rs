@@ -549,14 +549,7 @@ mod tests {
 
     /// A file of the PureScript fixtures, or `None` (with a note) when they are absent.
     fn fixture(relative: &str) -> Option<Value> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/purescript");
-        if !dir.is_dir() {
-            eprintln!(
-                "note: `{}` is absent, skipping the comparison with `{relative}`",
-                dir.display()
-            );
-            return None;
-        }
+        let dir = crate::testing::purescript_fixtures()?;
         let text = std::fs::read_to_string(dir.join(relative)).expect("fixture is readable");
         Some(serde_json::from_str(&text).expect("fixture is JSON"))
     }

@@ -28,3 +28,24 @@ pub mod store;
 pub mod tarball;
 
 pub use error::{Error, Result};
+
+/// Helpers for the unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::{Path, PathBuf};
+
+    /// The real PureScript Registry data in `../shared/fixtures/purescript/`, or `None`
+    /// (with a note on stderr) when `../shared` is absent, as in a fresh clone elsewhere.
+    pub fn purescript_fixtures() -> Option<PathBuf> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/purescript");
+        if dir.is_dir() {
+            Some(dir)
+        } else {
+            eprintln!(
+                "skipping: {} is absent (this test reads the shared PureScript fixtures)",
+                dir.display()
+            );
+            None
+        }
+    }
+}

@@ -850,7 +850,6 @@ pub fn daily_proposal(current: &PackageSet, catalog: &Catalog) -> Option<Package
 #[cfg(test)]
 mod tests {
     use std::convert::Infallible;
-    use std::path::Path;
 
     use super::*;
 
@@ -1545,7 +1544,9 @@ mod tests {
 
     #[test]
     fn catalog_keeps_versions_both_indexed_and_published() {
-        let Some(dir) = fixtures() else { return };
+        let Some(dir) = crate::testing::purescript_fixtures() else {
+            return;
+        };
         let root = dir.join("package-set-samples");
         let index = crate::store::IndexDir::new(root.join("index"))
             .view()
@@ -1566,24 +1567,12 @@ mod tests {
         );
     }
 
-    /// The real PureScript data, or `None` (with a note) when `../shared` is absent.
-    fn fixtures() -> Option<std::path::PathBuf> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/purescript");
-        if dir.is_dir() {
-            Some(dir)
-        } else {
-            eprintln!(
-                "skipping: {} is absent (this test reads the shared PureScript fixtures)",
-                dir.display()
-            );
-            None
-        }
-    }
-
     /// Applying the real update `80.7.0 → 80.8.0` reproduces the real `80.8.0.json`.
     #[test]
     fn real_update_reproduces_80_8_0() {
-        let Some(dir) = fixtures() else { return };
+        let Some(dir) = crate::testing::purescript_fixtures() else {
+            return;
+        };
         let root = dir.join("package-set-samples");
         let registry = crate::store::RegistryDir::new(root.join("registry"));
         let index = crate::store::IndexDir::new(root.join("index"))
