@@ -821,21 +821,32 @@ pub fn commit_message(previous: &PackageSet, next: &PackageSet) -> String {
 
 /// What the daily updater proposes: every package's newest published version when the set
 /// does not already have it or a newer one, and, for a package not in the set, only when
-/// every dependency of that version is in the set. Never a downgrade, a removal or a
-/// compiler change; `None` when there is nothing to propose.
-pub fn daily_proposal(current: &PackageSet, catalog: &Catalog) -> Option<PackageSetUpdate> {
+/// every dependency of that version is in the set. With `check_compilers` (no build hook
+/// decides), a version not recorded as building with the set's compiler is left out: it
+/// could only be refused, again every day. Never a downgrade, a removal or a compiler
+/// change; `None` when there is nothing to propose.
+pub fn daily_proposal(
+    current: &PackageSet,
+    catalog: &Catalog,
+    check_compilers: bool,
+) -> Option<PackageSetUpdate> {
     let mut packages = BTreeMap::new();
     for name in catalog.names() {
         let Some(newest) = catalog.newest(name) else {
             continue;
         };
+        let Some(entry) = catalog.get(name, newest) else {
+            continue;
+        };
+        if check_compilers && !entry.compilers.contains(&current.compiler) {
+            continue;
+        }
         let propose = match current.packages.get(name) {
             Some(have) => have < newest,
-            None => catalog.get(name, newest).is_some_and(|e| {
-                e.dependencies
-                    .iter()
-                    .all(|d| current.packages.contains_key(d))
-            }),
+            None => entry
+                .dependencies
+                .iter()
+                .all(|d| current.packages.contains_key(d)),
         };
         if propose {
             packages.insert(name.clone(), Some(newest.clone()));
@@ -1527,7 +1538,7 @@ mod tests {
             ("e", "1.0.0", &["f"]),
             ("f", "1.0.0", &[]),
         ]);
-        let proposal = daily_proposal(&current, &cat).unwrap();
+        let proposal = daily_proposal(&current, &cat, true).unwrap();
         assert_eq!(proposal.compiler, None);
         assert_eq!(
             proposal.packages,
@@ -1539,7 +1550,16 @@ mod tests {
             .into()
         );
         let up_to_date = catalog(&[("a", "1.0.0", &[]), ("e", "1.0.0", &["f"])]);
-        assert_eq!(daily_proposal(&current, &up_to_date), None);
+        assert_eq!(daily_proposal(&current, &up_to_date, true), None);
+
+        // Recorded only with another compiler: left out unless a build hook decides.
+        let mut legacy = Catalog::new();
+        legacy.insert(pn("g"), v("1.0.0"), vec![], vec![v("0.14.0")]);
+        assert_eq!(daily_proposal(&current, &legacy, true), None);
+        assert_eq!(
+            daily_proposal(&current, &legacy, false).unwrap().packages,
+            [(pn("g"), Some(v("1.0.0")))].into()
+        );
     }
 
     #[test]

@@ -189,8 +189,7 @@ pub struct DailyReport {
 /// written.
 ///
 /// Without a build hook, the check requires each member to be recorded as building with
-/// the set's compiler, so versions that are not are left out of the proposal rather than
-/// proposed and refused again every day.
+/// the set's compiler, so the proposal leaves out versions that are not.
 pub fn daily(
     inputs: &Inputs<'_>,
     ctx: Option<&Context<'_>>,
@@ -210,22 +209,11 @@ pub fn daily(
     let Some(latest) = &state.latest else {
         return Ok(nothing);
     };
-    let Some(mut proposal) = package_set::daily_proposal(latest, &state.catalog) else {
+    let check_compilers = inputs.config.build_check.is_none();
+    let Some(proposal) = package_set::daily_proposal(latest, &state.catalog, check_compilers)
+    else {
         return Ok(nothing);
     };
-    if inputs.config.build_check.is_none() {
-        proposal.packages.retain(|name, version| {
-            version.as_ref().is_some_and(|v| {
-                state
-                    .catalog
-                    .get(name, v)
-                    .is_some_and(|e| e.compilers.contains(&latest.compiler))
-            })
-        });
-        if proposal.packages.is_empty() {
-            return Ok(nothing);
-        }
-    }
     let report = run(inputs, &state, &proposal, Authority::Anyone, progress, ctx)?;
     Ok(DailyReport {
         latest: Some(latest.version.clone()),
