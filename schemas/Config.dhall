@@ -21,6 +21,24 @@
     -- shell command (sh -c) that builds a package's documentation (None)
 , hookTimeoutSeconds : Natural
     -- a build check or docs command running longer is killed and counts as failed (900)
+, githubApiUrl : Text
+    -- the GitHub REST API for issue comments, team checks and repository lookups ("https://api.github.com")
+, githubTokenEnv : Text
+    -- the environment variable holding the GitHub token ("GITHUB_TOKEN")
+, botLogin : Text
+    -- the GitHub login the registry comments as; its comments are ignored ("github-actions[bot]")
+, botPublicKey : Optional Text
+    -- the bot's OpenSSH public key; payloads it signed count as a trustee's (None)
+, botKeyEnv : Text
+    -- the environment variable holding the bot's OpenSSH private key ("REGIS_BOT_KEY")
+, trustees : List Text
+    -- OpenSSH public keys of trustees ([])
+, trusteeTeam : Optional Text
+    -- the GitHub team (org/team-slug) whose members are trustees (None)
+, unpublishWindowHours : Natural
+    -- how many hours after publishing an owner may still unpublish a version (48)
+, signatureNamespace : Text
+    -- the namespace SSHSIG signatures are made and checked in ("file")
 , storage : Optional Text
     -- default storage directory, relative to the registry repo
 , index : Optional Text

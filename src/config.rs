@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::dhall::{self, DhallError, Schema};
+use crate::schema::Owner;
 
 /// The config file at the root of a registry repo.
 pub const CONFIG_FILE: &str = "regis.dhall";
@@ -39,6 +40,24 @@ pub struct Config {
     /// A build check or docs command running longer than this many seconds is killed and
     /// counts as failed.
     pub hook_timeout_seconds: u64,
+    /// The GitHub REST API that issue comments, team checks and repository lookups go to.
+    pub github_api_url: String,
+    /// The environment variable holding the GitHub token (never printed).
+    pub github_token_env: String,
+    /// The GitHub login the registry's comments are posted as; its comments are ignored.
+    pub bot_login: String,
+    /// The bot's OpenSSH public key: payloads it signed are accepted as a trustee's.
+    pub bot_public_key: Option<String>,
+    /// The environment variable holding the bot's OpenSSH private key (never printed).
+    pub bot_key_env: String,
+    /// OpenSSH public keys of trustees: a payload one of them signed is a trustee's.
+    pub trustees: Vec<String>,
+    /// The GitHub team (`org/team-slug`) whose members are trustees.
+    pub trustee_team: Option<String>,
+    /// How many hours after publishing an owner may still unpublish a version.
+    pub unpublish_window_hours: u64,
+    /// The namespace SSHSIG signatures are made and checked in.
+    pub signature_namespace: String,
     /// Default storage directory, relative to the registry repo.
     pub storage: Option<String>,
     /// Default index checkout, relative to the registry repo.
@@ -86,6 +105,15 @@ impl Default for Config {
             build_check: None,
             docs: None,
             hook_timeout_seconds: 900,
+            github_api_url: "https://api.github.com".to_string(),
+            github_token_env: "GITHUB_TOKEN".to_string(),
+            bot_login: "github-actions[bot]".to_string(),
+            bot_public_key: None,
+            bot_key_env: "REGIS_BOT_KEY".to_string(),
+            trustees: vec![],
+            trustee_team: None,
+            unpublish_window_hours: 48,
+            signature_namespace: "file".to_string(),
             storage: None,
             index: None,
         }
@@ -120,7 +148,7 @@ impl Config {
     /// The Dhall text `regis init` writes: every field explicit, with a comment per field; it
     /// loads back to `self`.
     pub fn to_dhall(&self) -> String {
-        let fields: [(&str, &str, String); 13] = [
+        let fields: [(&str, &str, String); 22] = [
             (
                 "name",
                 "registry name used in messages and commit messages",
@@ -175,6 +203,51 @@ impl Config {
                 "hookTimeoutSeconds",
                 "a build check or docs command running longer is killed and counts as failed",
                 self.hook_timeout_seconds.to_string(),
+            ),
+            (
+                "githubApiUrl",
+                "the GitHub REST API for issue comments, team checks and repository lookups",
+                dhall::text_literal(&self.github_api_url),
+            ),
+            (
+                "githubTokenEnv",
+                "the environment variable holding the GitHub token",
+                dhall::text_literal(&self.github_token_env),
+            ),
+            (
+                "botLogin",
+                "the GitHub login the registry comments as; its comments are ignored",
+                dhall::text_literal(&self.bot_login),
+            ),
+            (
+                "botPublicKey",
+                "the bot's OpenSSH public key; payloads it signed count as a trustee's",
+                optional_text(self.bot_public_key.as_deref()),
+            ),
+            (
+                "botKeyEnv",
+                "the environment variable holding the bot's OpenSSH private key",
+                dhall::text_literal(&self.bot_key_env),
+            ),
+            (
+                "trustees",
+                "OpenSSH public keys of trustees",
+                text_list(&self.trustees),
+            ),
+            (
+                "trusteeTeam",
+                "the GitHub team (org/team-slug) whose members are trustees",
+                optional_text(self.trustee_team.as_deref()),
+            ),
+            (
+                "unpublishWindowHours",
+                "how many hours after publishing an owner may still unpublish a version",
+                self.unpublish_window_hours.to_string(),
+            ),
+            (
+                "signatureNamespace",
+                "the namespace SSHSIG signatures are made and checked in",
+                dhall::text_literal(&self.signature_namespace),
             ),
             (
                 "storage",
@@ -265,6 +338,56 @@ impl Config {
                 "at least 1",
             );
         }
+        let api = &self.github_api_url;
+        if !(api.starts_with("https://") || api.starts_with("http://")) || api.ends_with('/') {
+            return invalid(
+                "githubApiUrl",
+                api.clone(),
+                "an `https://` or `http://` URL without a trailing `/`",
+            );
+        }
+        for (field, name) in [
+            ("githubTokenEnv", &self.github_token_env),
+            ("botKeyEnv", &self.bot_key_env),
+        ] {
+            if name.is_empty() || name.contains('=') || name.chars().any(char::is_whitespace) {
+                return invalid(field, name.clone(), "an environment variable name");
+            }
+        }
+        if self.bot_login.trim().is_empty() {
+            return invalid("botLogin", self.bot_login.clone(), "a GitHub login");
+        }
+        for key in self.bot_public_key.iter().chain(&self.trustees) {
+            if Owner::from_openssh(key).is_err() {
+                let field = if Some(key) == self.bot_public_key.as_ref() {
+                    "botPublicKey"
+                } else {
+                    "trustees"
+                };
+                return invalid(
+                    field,
+                    key.clone(),
+                    "an OpenSSH public key line `<keytype> <base64> [comment]`",
+                );
+            }
+        }
+        if let Some(team) = &self.trustee_team {
+            let parts: Vec<&str> = team.split('/').collect();
+            if parts.len() != 2
+                || parts
+                    .iter()
+                    .any(|p| p.is_empty() || p.contains(char::is_whitespace))
+            {
+                return invalid("trusteeTeam", team.clone(), "`org/team-slug`");
+            }
+        }
+        if self.signature_namespace.is_empty() {
+            return invalid(
+                "signatureNamespace",
+                self.signature_namespace.clone(),
+                "a non-empty SSHSIG namespace such as `file`",
+            );
+        }
         Ok(())
     }
 }
@@ -353,6 +476,15 @@ mod tests {
             ),
             docs: Some("purs docs --format html > \"${OUT:-/dev/null}\"".to_string()),
             hook_timeout_seconds: u64::MAX,
+            github_api_url: "http://127.0.0.1:8080/api/v3".to_string(),
+            github_token_env: "REGISTRY_TOKEN".to_string(),
+            bot_login: "regis-bot".to_string(),
+            bot_public_key: Some("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN0qhG2pBVE36/urgalafah4ndzq4pWG4xZ6csRfdgVw bot".to_string()),
+            bot_key_env: "BOT_KEY".to_string(),
+            trustees: vec!["ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ trustee one".to_string()],
+            trustee_team: Some("purescript/packaging".to_string()),
+            unpublish_window_hours: 0,
+            signature_namespace: "registry@example.com".to_string(),
             storage: Some("../storage".to_string()),
             index: Some("../index".to_string()),
         };
@@ -443,6 +575,62 @@ mod tests {
                     ..Config::default()
                 },
                 "name",
+            ),
+            (
+                Config {
+                    github_api_url: "api.github.com".to_string(),
+                    ..Config::default()
+                },
+                "githubApiUrl",
+            ),
+            (
+                Config {
+                    github_token_env: "GITHUB TOKEN".to_string(),
+                    ..Config::default()
+                },
+                "githubTokenEnv",
+            ),
+            (
+                Config {
+                    bot_key_env: String::new(),
+                    ..Config::default()
+                },
+                "botKeyEnv",
+            ),
+            (
+                Config {
+                    bot_login: String::new(),
+                    ..Config::default()
+                },
+                "botLogin",
+            ),
+            (
+                Config {
+                    bot_public_key: Some("AAAAC3Nza".to_string()),
+                    ..Config::default()
+                },
+                "botPublicKey",
+            ),
+            (
+                Config {
+                    trustees: vec!["ssh-ed25519".to_string()],
+                    ..Config::default()
+                },
+                "trustees",
+            ),
+            (
+                Config {
+                    trustee_team: Some("packaging".to_string()),
+                    ..Config::default()
+                },
+                "trusteeTeam",
+            ),
+            (
+                Config {
+                    signature_namespace: String::new(),
+                    ..Config::default()
+                },
+                "signatureNamespace",
             ),
         ];
         for (config, field) in cases {

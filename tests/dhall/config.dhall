@@ -9,6 +9,15 @@
 , buildCheck = Some "purs compile 'src/**/*.purs'"
 , docs = None Text
 , hookTimeoutSeconds = 600
+, githubApiUrl = "http://127.0.0.1:9000"
+, githubTokenEnv = "GITHUB_TOKEN"
+, botLogin = "regis-bot"
+, botPublicKey = None Text
+, botKeyEnv = "REGIS_BOT_KEY"
+, trustees = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN0qhG2pBVE36/urgalafah4ndzq4pWG4xZ6csRfdgVw trustee" ]
+, trusteeTeam = Some "test/trustees"
+, unpublishWindowHours = 48
+, signatureNamespace = "file"
 , storage = Some "../storage"
 , index = None Text
 }
