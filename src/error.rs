@@ -42,6 +42,10 @@ pub enum Error {
     Init(#[from] crate::init::InitError),
     #[error(transparent)]
     Hook(#[from] crate::hooks::HookError),
+    #[error(transparent)]
+    Transfer(#[from] crate::operation::transfer::TransferError),
+    #[error(transparent)]
+    Unpublish(#[from] crate::operation::unpublish::UnpublishError),
 }
 
 /// `Result` with [`Error`].

@@ -69,6 +69,8 @@ pub struct HookEnv {
     pub compiler: Version,
     /// `REGIS_PACKAGE` and `REGIS_VERSION` (with `REGIS_PACKAGE_DIR`); unset when `None`.
     pub package: Option<(PackageName, Version)>,
+    /// Environment variables the command must not see (the GitHub token, the bot key).
+    pub hidden: Vec<String>,
 }
 
 /// How a hook command ended.
@@ -412,6 +414,9 @@ impl Workspace {
             .env("REGIS_COMPILER", env.compiler.to_string())
             .env("REGIS_RESOLUTIONS", resolutions)
             .env("REGIS_DEPENDENCIES", self.root.join(DEPENDENCIES_DIR));
+        for name in &env.hidden {
+            cmd.env_remove(name);
+        }
         match &env.package {
             Some((name, version)) => {
                 cmd.env("REGIS_PACKAGE", name.as_str())
@@ -720,6 +725,7 @@ mod tests {
         HookEnv {
             compiler: version("0.15.15"),
             package: None,
+            hidden: vec![],
         }
     }
 
@@ -994,13 +1000,16 @@ mod tests {
         let command = format!(
             "{{ pwd; echo \"$REGIS_HOOK\"; echo \"$REGIS_COMPILER\"; echo \"$REGIS_RESOLUTIONS\"; \
              echo \"$REGIS_DEPENDENCIES\"; echo \"$REGIS_PACKAGE\"; echo \"$REGIS_VERSION\"; \
-             echo \"$REGIS_PACKAGE_DIR\"; echo \"${{HOME+home is inherited}}\"; \
+             echo \"$REGIS_PACKAGE_DIR\"; echo \"${{PATH+path is inherited}}\"; \
+             echo \"${{HOME-home is hidden}}\"; \
              read line || echo \"stdin is empty\"; }} > '{}'",
             seen.display()
         );
         let env = HookEnv {
             compiler: version("0.15.2"),
             package: Some((name("foo"), version("1.2.3"))),
+            // a secret would be hidden the same way: a variable the test process surely has
+            hidden: vec!["HOME".to_owned()],
         };
         let outcome = ws
             .run(
@@ -1017,7 +1026,7 @@ mod tests {
             fs::read_to_string(&seen).unwrap(),
             format!(
                 "{root}/package\nbuild-check\n0.15.2\n{root}/resolutions.json\n{root}/dependencies\n\
-                 foo\n1.2.3\n{root}/package\nhome is inherited\nstdin is empty\n"
+                 foo\n1.2.3\n{root}/package\npath is inherited\nhome is hidden\nstdin is empty\n"
             )
         );
     }

@@ -184,6 +184,32 @@ impl IndexView {
         self.packages.iter()
     }
 
+    /// The indexed versions that depend on `name` with a range only `version` satisfies:
+    /// removing `version` would leave them with nothing to resolve to.
+    pub fn stranded_without(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Vec<(PackageName, Version, crate::schema::Range)> {
+        let others: Vec<&Version> = self
+            .packages
+            .get(name)
+            .map(|f| f.versions().filter(|v| *v != version).collect())
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        for (dependant, file) in self.packages.iter().filter(|(n, _)| *n != name) {
+            for m in file.manifests() {
+                let Some(range) = m.dependencies.get(name) else {
+                    continue;
+                };
+                if range.contains(version) && !others.iter().any(|v| range.contains(v)) {
+                    out.push((dependant.clone(), m.version.clone(), range.clone()));
+                }
+            }
+        }
+        out
+    }
+
     /// The highest version of `name` inside `range`, if any.
     pub fn best_in_range(
         &self,
@@ -267,5 +293,40 @@ mod tests {
         ));
         assert_eq!(f.remove(&m.version), Some(m));
         assert!(f.is_empty());
+    }
+
+    #[test]
+    fn stranded_dependants_are_those_left_with_no_version_in_range() {
+        let with_dep = |n: &str, v: &str, dep: &str| {
+            line(n, v).replace(
+                r#""dependencies":{}"#,
+                &format!(r#""dependencies":{{"prelude":"{dep}"}}"#),
+            )
+        };
+        let mut view = IndexView::default();
+        let prelude = format!("{}\n{}\n", line("prelude", "5.0.0"), line("prelude", "5.1.0"));
+        view.insert_file(
+            name("prelude"),
+            IndexFile::parse("pr/el/prelude", &name("prelude"), &prelude).unwrap(),
+        );
+        let aff = format!(
+            "{}\n{}\n",
+            with_dep("aff", "1.0.0", ">=5.0.0 <6.0.0"),
+            with_dep("aff", "2.0.0", ">=5.1.0 <6.0.0")
+        );
+        view.insert_file(
+            name("aff"),
+            IndexFile::parse("3/a/aff", &name("aff"), &aff).unwrap(),
+        );
+        let v = |s: &str| -> Version { s.parse().unwrap() };
+        // 5.0.0 can go: aff@1.0.0 still has 5.1.0 in range.
+        assert!(view.stranded_without(&name("prelude"), &v("5.0.0")).is_empty());
+        // 5.1.0 cannot: aff@2.0.0 accepts nothing else.
+        let stranded = view.stranded_without(&name("prelude"), &v("5.1.0"));
+        assert_eq!(
+            stranded,
+            [(name("aff"), v("2.0.0"), ">=5.1.0 <6.0.0".parse().unwrap())]
+        );
+        assert!(view.stranded_without(&name("aff"), &v("2.0.0")).is_empty());
     }
 }

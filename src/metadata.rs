@@ -102,6 +102,26 @@ pub enum MetadataError {
     },
 }
 
+/// Why a version cannot be unpublished, as far as metadata can tell.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnpublishRefused {
+    #[error("`{name}@{version}` is not published: published versions are {published}")]
+    NotPublished {
+        name: PackageName,
+        version: Version,
+        published: String,
+    },
+}
+
+/// What an unpublish does to metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnpublishChange {
+    /// The version moved from `published` to `unpublished`.
+    Moved,
+    /// The version was already unpublished (a re-run): nothing changed.
+    AlreadyUnpublished,
+}
+
 /// What a publish does to metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PublishChange {
@@ -181,6 +201,48 @@ impl Metadata {
             self.owners = owners;
         }
         Ok(change)
+    }
+
+    /// Move `version` from `published` to `unpublished`, keeping its publish time. A version
+    /// already unpublished is left as it is, so a re-run changes nothing.
+    pub fn unpublish(
+        &mut self,
+        name: &PackageName,
+        version: &Version,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<UnpublishChange, UnpublishRefused> {
+        if self.unpublished.contains_key(version) {
+            return Ok(UnpublishChange::AlreadyUnpublished);
+        }
+        let Some(entry) = self.published.remove(version) else {
+            return Err(UnpublishRefused::NotPublished {
+                name: name.clone(),
+                version: version.clone(),
+                published: self.published_list(),
+            });
+        };
+        self.unpublished.insert(
+            version.clone(),
+            UnpublishedVersion {
+                published_time: entry.published_time,
+                reason: reason.to_owned(),
+                unpublished_time: now,
+            },
+        );
+        Ok(UnpublishChange::Moved)
+    }
+
+    /// The published versions for messages: `` `1.0.0`, `1.1.0` `` or `none`.
+    pub fn published_list(&self) -> String {
+        if self.published.is_empty() {
+            return "none".to_owned();
+        }
+        self.published
+            .keys()
+            .map(|v| format!("`{v}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Check that a publish from `given` matches the registered location.
@@ -304,6 +366,34 @@ mod tests {
             .publish(&pn("prelude"), v, entry(Sha256::of(b"a")), None)
             .unwrap_err();
         insta::assert_snapshot!(e.to_string(), @"`prelude@5.0.0` was unpublished on 2024-01-02T00:00:00.000Z: a version number can never be reused, publish a new version instead");
+    }
+
+    #[test]
+    fn unpublish_moves_the_version_and_keeps_its_publish_time() {
+        let mut m = prelude();
+        let v: Version = "6.0.1".parse().unwrap();
+        let now: Timestamp = "2024-02-01T10:00:00.000Z".parse().unwrap();
+        assert_eq!(
+            m.unpublish(&pn("prelude"), &v, "broken build", now),
+            Ok(UnpublishChange::Moved)
+        );
+        assert!(m.published.is_empty());
+        let u = &m.unpublished[&v];
+        assert_eq!(u.published_time.to_string(), "2022-08-18T20:04:00.000Z");
+        assert_eq!((u.reason.as_str(), u.unpublished_time), ("broken build", now));
+        assert!(m.to_json().contains(
+            "\"unpublished\": {\n    \"6.0.1\": {\n      \"publishedTime\": \"2022-08-18T20:04:00.000Z\",\n      \"reason\": \"broken build\",\n      \"unpublishedTime\": \"2024-02-01T10:00:00.000Z\"\n    }\n  }\n}\n"
+        ));
+        let before = m.clone();
+        assert_eq!(
+            m.unpublish(&pn("prelude"), &v, "another reason", now),
+            Ok(UnpublishChange::AlreadyUnpublished)
+        );
+        assert_eq!(m, before);
+        let e = m
+            .unpublish(&pn("prelude"), &"6.0.2".parse().unwrap(), "x", now)
+            .unwrap_err();
+        insta::assert_snapshot!(e.to_string(), @"`prelude@6.0.2` is not published: published versions are none");
     }
 
     #[test]

@@ -4,16 +4,24 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
+use crate::config::Config;
+use crate::github::GitHubApi;
 use crate::operation::package_set::{self, Inputs};
+use crate::operation::{authorize, transferrer};
+use crate::store::RegistryDir;
 
 use super::Global;
 use super::progress::Reporter;
 
-/// The scheduled job: the package-set updater proposes the newest published version of
-/// every package whose dependencies are in the latest set, as one PackageSetUpdate, and
-/// publishes the next set with what passes.
+/// The scheduled job. First the transferrer (when `botPublicKey` is configured): every
+/// package on GitHub is looked up, and one whose repository was renamed or moved gets its
+/// new location as a Transfer signed with the bot key (from `botKeyEnv`). Then the
+/// package-set updater proposes the newest published version of every package whose
+/// dependencies are in the latest set, as one PackageSetUpdate, and publishes the next set
+/// with what passes.
 ///
-/// Progress is a bar on a terminal and plain log lines otherwise (CI).
+/// Progress is a bar on a terminal and plain log lines otherwise (CI). Exit status 1 when
+/// a move could not be recorded.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Report what would change and write nothing (reads the working trees as they are).
@@ -23,6 +31,16 @@ pub struct Args {
 
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
+        let config = global.config()?;
+        let opened = if self.dry_run {
+            None
+        } else {
+            Some(super::Opened::open(global)?)
+        };
+        let moves_ok = match &config.bot_public_key {
+            Some(_) => transferrer(global, &config, opened.as_ref())?,
+            None => true,
+        };
         let progress = Reporter::new(global.json);
         let (report, dry_run) = if self.dry_run {
             let report = super::package_set::with_dry_run_inputs(global, |inputs| {
@@ -30,7 +48,7 @@ impl Args {
             })?;
             (report, true)
         } else {
-            let opened = super::Opened::open(global)?;
+            let opened = opened.as_ref().expect("opened when not a dry run");
             let ctx = opened.ctx();
             let inputs = Inputs::of(&ctx);
             (package_set::daily(&inputs, Some(&ctx), &progress), false)
@@ -50,6 +68,74 @@ impl Args {
                 ),
             },
         }
-        Ok(ExitCode::SUCCESS)
+        Ok(if moves_ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
     }
+}
+
+/// Look the GitHub-hosted packages up and record the moves (only list them on a dry run,
+/// `opened` = `None`). Lines go to stderr with `--json`, so stdout stays one JSON value.
+/// Returns false when a move could not be recorded.
+fn transferrer(
+    global: &Global,
+    config: &Config,
+    opened: Option<&super::Opened>,
+) -> anyhow::Result<bool> {
+    let say = |line: String| {
+        if global.json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    };
+    let token = std::env::var(&config.github_token_env).ok();
+    let github = GitHubApi::new(&config.github_api_url, token)?;
+    if let Some(opened) = opened {
+        opened.registry.sync().context("syncing the registry repo")?;
+    }
+    let all = RegistryDir::new(&global.registry).all_metadata()?;
+    let survey = transferrer::survey(&all, &github).context("the transferrer failed")?;
+    say(format!(
+        "transferrer: {} GitHub locations checked, {} moved, {} not found",
+        survey.checked,
+        survey.moved.len(),
+        survey.missing.len()
+    ));
+    for (name, location) in &survey.missing {
+        say(format!("  not found {name}: {location} (left as it is)"));
+    }
+    let Some(opened) = opened else {
+        for m in &survey.moved {
+            say(format!("  would transfer {}: {} -> {}", m.name, m.from, m.to));
+        }
+        return Ok(true);
+    };
+    if survey.moved.is_empty() {
+        return Ok(true);
+    }
+    let pem = std::env::var(&config.bot_key_env).ok();
+    let bot = authorize::bot_key(config, pem.as_deref()).with_context(|| {
+        format!(
+            "{} packages moved, but their transfers cannot be signed",
+            survey.moved.len()
+        )
+    })?;
+    let mut all_ok = true;
+    for (m, result) in transferrer::record(&opened.ctx(), &survey.moved, &bot) {
+        match result {
+            Ok(_) => say(format!("  transferred {}: {} -> {}", m.name, m.from, m.to)),
+            Err(e) => {
+                all_ok = false;
+                say(format!(
+                    "  could not transfer {}: {}",
+                    m.name,
+                    super::error_chain(&e.into())
+                ));
+            }
+        }
+    }
+    Ok(all_ok)
 }

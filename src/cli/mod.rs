@@ -6,9 +6,12 @@ mod daily;
 mod demo;
 mod init;
 mod package_set;
+mod process_issue;
 mod progress;
 mod publish;
 mod solve;
+mod transfer;
+mod unpublish;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -57,6 +60,10 @@ pub enum Command {
     PackageSet(package_set::Command),
     Daily(daily::Args),
     Solve(solve::Args),
+    Transfer(transfer::Args),
+    #[command(name = "process-issue")]
+    ProcessIssue(process_issue::Args),
+    Unpublish(unpublish::Args),
     Demo(demo::Args),
 }
 
@@ -80,6 +87,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::PackageSet(c) => c.run(&cli.global),
         Command::Daily(a) => a.run(&cli.global),
         Command::Solve(a) => a.run(&cli.global),
+        Command::Transfer(a) => a.run(&cli.global),
+        Command::ProcessIssue(a) => a.run(&cli.global),
+        Command::Unpublish(a) => a.run(&cli.global),
         Command::Demo(a) => a.run(&cli.global),
     }
 }
@@ -191,6 +201,28 @@ pub(crate) fn read_payload(file: &Path) -> anyhow::Result<crate::payload::Operat
     };
     crate::payload::Operation::from_issue_body(&text)
         .with_context(|| format!("reading the payload in `{}`", file.display()))
+}
+
+/// Read a payload file and require it to be a signed (Transfer or Unpublish) payload.
+pub(crate) fn read_authenticated(
+    file: &Path,
+) -> anyhow::Result<(
+    crate::payload::Authenticated,
+    crate::payload::AuthenticatedData,
+)> {
+    use crate::payload::Operation;
+    match read_payload(file)? {
+        Operation::Authenticated(signed) => {
+            let data = signed
+                .data()
+                .with_context(|| format!("reading the signed payload in `{}`", file.display()))?;
+            Ok((signed, data))
+        }
+        _ => anyhow::bail!(
+            "`{}` does not hold a signed payload: expected `{{\"payload\": \"...\", \"signature\": \"...\"}}` as `regis sign` prints it",
+            file.display()
+        ),
+    }
 }
 
 /// Print a serializable value as pretty JSON.

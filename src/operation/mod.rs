@@ -1,9 +1,14 @@
 //! Operations, each `validate → plan → apply`: validation and planning are pure functions
 //! over values; `apply` performs the planned writes through the effect traits in
-//! [`Context`] (storage, the two git repos, the source fetcher).
+//! [`Context`] (storage, the two git repos, the source fetcher). Transfer and unpublish
+//! are authenticated: [`authorize`] says who signed them.
 
+pub mod authorize;
 pub mod package_set;
 pub mod publish;
+pub mod transfer;
+pub mod transferrer;
+pub mod unpublish;
 
 use crate::config::Config;
 use crate::git::GitRepo;

@@ -187,3 +187,23 @@ impl TestRegistry {
         files_below(&self.layout.storage)
     }
 }
+
+/// A key pair made by `ssh-keygen` in `dir`: the private key file and the public key line.
+/// `None` (with a note on stderr) when `ssh-keygen` is not installed.
+pub fn ssh_keygen(dir: &Path, file: &str, kind: &str, passphrase: &str) -> Option<(PathBuf, String)> {
+    let private = dir.join(file);
+    let status = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", kind, "-N", passphrase, "-C", &format!("{file}@example.com"), "-f"])
+        .arg(&private)
+        .status();
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => panic!("ssh-keygen -t {kind} failed: {s}"),
+        Err(e) => {
+            eprintln!("skipping: ssh-keygen cannot run ({e})");
+            return None;
+        }
+    }
+    let public = std::fs::read_to_string(private.with_extension("pub")).unwrap();
+    Some((private, public.trim().to_owned()))
+}

@@ -1,0 +1,83 @@
+//! `regis transfer FILE`: run a signed Transfer payload.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use crate::operation::transfer::{self, TransferReport};
+use crate::payload::AuthenticatedData;
+
+use super::Global;
+
+/// Move a package to a new location, from a signed Transfer payload.
+///
+/// The payload is `{"payload": "<Transfer JSON>", "signature": "..."}` as `regis sign
+/// transfer` prints it, signed by an owner of the package or a trustee. Only the
+/// package's metadata changes.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The payload file (`-` for standard input); text around the JSON object is ignored.
+    pub file: PathBuf,
+}
+
+impl Args {
+    pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
+        let (signed, data) = super::read_authenticated(&self.file)?;
+        let AuthenticatedData::Transfer(request) = data else {
+            anyhow::bail!(
+                "`{}` holds a signed Unpublish: `regis transfer` expects a signed Transfer `{{name, newLocation}}` (use `regis unpublish`)",
+                self.file.display()
+            );
+        };
+        let opened = super::Opened::open(global)?;
+        let report = transfer::transfer(&opened.ctx(), &signed, &request)
+            .with_context(|| format!("could not transfer `{}`", request.name))?;
+        if global.json {
+            super::print_json(&TransferOutput::from(&report))?;
+        } else {
+            print!("{}", describe(&report));
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// The human summary of a transfer.
+pub fn describe(r: &TransferReport) -> String {
+    let verb = if r.from.same_place(&r.to) && r.metadata == crate::git::CommitOutcome::Unchanged
+    {
+        "already at"
+    } else {
+        "transferred to"
+    };
+    format!(
+        "{} {verb} {}\n  from      {}\n  signed by {}\n  metadata  {}\n",
+        r.name,
+        r.to,
+        r.from,
+        r.signer.describe(),
+        super::publish::outcome(&r.metadata)
+    )
+}
+
+#[derive(Serialize)]
+struct TransferOutput {
+    name: String,
+    from: crate::schema::Location,
+    to: crate::schema::Location,
+    signer: String,
+    metadata: String,
+}
+
+impl From<&TransferReport> for TransferOutput {
+    fn from(r: &TransferReport) -> Self {
+        TransferOutput {
+            name: r.name.to_string(),
+            from: r.from.clone(),
+            to: r.to.clone(),
+            signer: r.signer.describe(),
+            metadata: super::publish::outcome(&r.metadata),
+        }
+    }
+}

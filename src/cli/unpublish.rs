@@ -1,0 +1,93 @@
+//! `regis unpublish FILE`: run a signed Unpublish payload.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use crate::operation::unpublish::{self, UnpublishReport};
+use crate::payload::AuthenticatedData;
+
+use super::Global;
+
+/// Take one version down, from a signed Unpublish payload.
+///
+/// The payload is `{"payload": "<Unpublish JSON>", "signature": "..."}` as `regis sign
+/// unpublish` prints it. Owners may unpublish within `unpublishWindowHours` of publishing,
+/// trustees at any time. The index line and the tarball go; metadata keeps the version
+/// under `unpublished`, so the number can never be published again.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The payload file (`-` for standard input); text around the JSON object is ignored.
+    pub file: PathBuf,
+}
+
+impl Args {
+    pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
+        let (signed, data) = super::read_authenticated(&self.file)?;
+        let AuthenticatedData::Unpublish(request) = data else {
+            anyhow::bail!(
+                "`{}` holds a signed Transfer: `regis unpublish` expects a signed Unpublish `{{name, version, reason}}` (use `regis transfer`)",
+                self.file.display()
+            );
+        };
+        let opened = super::Opened::open(global)?;
+        let report = unpublish::unpublish(&opened.ctx(), &signed, &request)
+            .with_context(|| {
+                format!("could not unpublish `{}@{}`", request.name, request.version)
+            })?;
+        if global.json {
+            super::print_json(&UnpublishOutput::from(&report))?;
+        } else {
+            print!("{}", describe(&report));
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// The human summary of an unpublish.
+pub fn describe(r: &UnpublishReport) -> String {
+    let outcome = super::publish::outcome;
+    format!(
+        "unpublished {}@{}\n  reason    {}\n  signed by {}\n  index     {}\n  metadata  {}\n  tarball   {} {}\n",
+        r.name,
+        r.version,
+        r.reason,
+        r.signer.describe(),
+        outcome(&r.index),
+        outcome(&r.metadata),
+        r.storage_key,
+        if r.tarball_deleted {
+            "deleted"
+        } else {
+            "already gone"
+        }
+    )
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UnpublishOutput {
+    name: String,
+    version: String,
+    reason: String,
+    signer: String,
+    index: String,
+    metadata: String,
+    tarball_deleted: bool,
+}
+
+impl From<&UnpublishReport> for UnpublishOutput {
+    fn from(r: &UnpublishReport) -> Self {
+        UnpublishOutput {
+            name: r.name.to_string(),
+            version: r.version.to_string(),
+            reason: r.reason.clone(),
+            signer: r.signer.describe(),
+            index: super::publish::outcome(&r.index),
+            metadata: super::publish::outcome(&r.metadata),
+            tarball_deleted: r.tarball_deleted,
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Transfer: move a package to a new location. Signed by an owner or a trustee; the new
+//! location must not hold another package. Only the package's metadata changes.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::git::CommitOutcome;
+use crate::metadata::Metadata;
+use crate::payload::{Authenticated, Transfer};
+use crate::schema::{Location, PackageName};
+use crate::store::{RegistryDir, StoreError};
+
+use super::Context;
+use super::authorize::{AuthorizeError, Signer, authorize};
+
+/// Why a transfer was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    #[error("package `{name}` is not in the registry: there is nothing to transfer")]
+    Unknown { name: PackageName },
+    #[error(transparent)]
+    Authorize(#[from] AuthorizeError),
+    #[error(
+        "location `{location}` already belongs to package `{owner}`: a location can hold only one package"
+    )]
+    LocationClaimed {
+        location: Location,
+        owner: PackageName,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
+}
+
+/// What a transfer did.
+#[derive(Debug, Clone)]
+pub struct TransferReport {
+    pub name: PackageName,
+    pub from: Location,
+    pub to: Location,
+    pub signer: Signer,
+    /// `Unchanged` when the package already lived at the new location (a re-run).
+    pub metadata: CommitOutcome,
+}
+
+/// Check a transfer against the registry as it is (pure): who signed, and that the new
+/// location is free. Returns the signer and the location the package moves from.
+pub fn validate(
+    config: &crate::config::Config,
+    signed: &Authenticated,
+    request: &Transfer,
+    all: &BTreeMap<PackageName, Metadata>,
+) -> Result<(Signer, Location), TransferError> {
+    let name = &request.name;
+    let metadata = all
+        .get(name)
+        .ok_or_else(|| TransferError::Unknown { name: name.clone() })?;
+    let signer = authorize("transfer", name, signed, metadata, config)?;
+    claimed_by_other(name, &request.new_location, all)?;
+    Ok((signer, metadata.location.clone()))
+}
+
+fn claimed_by_other(
+    name: &PackageName,
+    location: &Location,
+    all: &BTreeMap<PackageName, Metadata>,
+) -> Result<(), TransferError> {
+    match all
+        .iter()
+        .find(|(other, m)| *other != name && m.location.same_place(location))
+    {
+        Some((other, _)) => Err(TransferError::LocationClaimed {
+            location: location.clone(),
+            owner: other.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Run a signed Transfer end to end: sync, check, commit the new location, push.
+pub fn transfer(
+    ctx: &Context<'_>,
+    signed: &Authenticated,
+    request: &Transfer,
+) -> Result<TransferReport, TransferError> {
+    ctx.registry.sync()?;
+    let registry = RegistryDir::new(ctx.registry.workdir());
+    let (signer, from) = validate(ctx.config, signed, request, &registry.all_metadata()?)?;
+    let name = &request.name;
+    let message = format!("Transfer {name} to {}", request.new_location);
+    let metadata = ctx.registry.commit_change(
+        &message,
+        ctx.config.push_attempts as usize,
+        |_| -> Result<Vec<PathBuf>, TransferError> {
+            // Re-read on every attempt: after a rejected push this is another job's new head.
+            let all = registry.all_metadata()?;
+            claimed_by_other(name, &request.new_location, &all)?;
+            let mut m = all
+                .get(name)
+                .cloned()
+                .ok_or_else(|| TransferError::Unknown { name: name.clone() })?;
+            m.location = request.new_location.clone();
+            Ok(vec![registry.write_metadata(name, &m)?])
+        },
+    )?;
+    Ok(TransferReport {
+        name: name.clone(),
+        from,
+        to: request.new_location.clone(),
+        signer,
+        metadata,
+    })
+}

@@ -1,0 +1,222 @@
+//! Unpublish: take one version down. Owners may do it within the configured window after
+//! publishing, trustees at any time. Refused while an indexed version depends on it with no
+//! other version in range, or while the latest package set holds it. Writes index (the line
+//! goes) → metadata (the version moves to `unpublished`, never reusable) → storage (the
+//! tarball goes); a re-run after a crash at any point finishes the job.
+
+use std::path::PathBuf;
+
+use crate::config::Config;
+use crate::git::CommitOutcome;
+use crate::index::IndexView;
+use crate::metadata::{Metadata, UnpublishChange, UnpublishRefused};
+use crate::package_set::PackageSet;
+use crate::payload::{Authenticated, Unpublish};
+use crate::schema::{PackageName, Timestamp, Version};
+use crate::storage::StorageKey;
+use crate::store::{IndexDir, RegistryDir, StoreError};
+
+use super::Context;
+use super::authorize::{AuthorizeError, Signer, authorize};
+
+/// Why an unpublish was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum UnpublishError {
+    #[error("package `{name}` is not in the registry: there is nothing to unpublish")]
+    Unknown { name: PackageName },
+    #[error(transparent)]
+    Authorize(#[from] AuthorizeError),
+    #[error(transparent)]
+    NotPublished(#[from] UnpublishRefused),
+    #[error(
+        "`{name}@{version}` was published at {published} ({hours} hours ago): owners may unpublish a version only within {window} hours of publishing it; ask a trustee to do it"
+    )]
+    WindowClosed {
+        name: PackageName,
+        version: Version,
+        published: Timestamp,
+        hours: i64,
+        window: u64,
+    },
+    #[error(
+        "`{name}@{version}` cannot be unpublished: {dependants} would be left with no version of `{name}` in range; they must be unpublished first, or another version of `{name}` in their range published"
+    )]
+    Dependants {
+        name: PackageName,
+        version: Version,
+        dependants: String,
+    },
+    #[error(
+        "`{name}@{version}` is in the latest package set `{set}`: a trustee must remove or update it there (a package set update) before it can be unpublished"
+    )]
+    InPackageSet {
+        name: PackageName,
+        version: Version,
+        set: Version,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+}
+
+/// What an unpublish did.
+#[derive(Debug, Clone)]
+pub struct UnpublishReport {
+    pub name: PackageName,
+    pub version: Version,
+    pub reason: String,
+    pub signer: Signer,
+    pub index: CommitOutcome,
+    pub metadata: CommitOutcome,
+    /// Whether a tarball was deleted (false when an earlier run already had).
+    pub tarball_deleted: bool,
+    pub storage_key: StorageKey,
+}
+
+/// What the registry holds, as far as an unpublish needs to know.
+pub struct Registry<'a> {
+    pub metadata: &'a Metadata,
+    pub index: &'a IndexView,
+    pub latest_set: Option<&'a PackageSet>,
+}
+
+/// Check an unpublish against the registry as it is (pure): who signed, whether the window
+/// allows it, and that nothing is stranded. A version already unpublished (a re-run after
+/// a crash) needs only the signature.
+pub fn validate(
+    config: &Config,
+    signed: &Authenticated,
+    request: &Unpublish,
+    registry: &Registry<'_>,
+    now: Timestamp,
+) -> Result<Signer, UnpublishError> {
+    let (name, version) = (&request.name, &request.version);
+    let signer = authorize("unpublish", name, signed, registry.metadata, config)?;
+    if registry.metadata.unpublished.contains_key(version) {
+        return Ok(signer);
+    }
+    let entry = registry.metadata.published.get(version).ok_or_else(|| {
+        UnpublishRefused::NotPublished {
+            name: name.clone(),
+            version: version.clone(),
+            published: registry.metadata.published_list(),
+        }
+    })?;
+    if !signer.role.is_trusted() {
+        let age = now.as_datetime() - entry.published_time.as_datetime();
+        let window = config.unpublish_window_hours;
+        if age > chrono::Duration::hours(i64::try_from(window).unwrap_or(i64::MAX)) {
+            return Err(UnpublishError::WindowClosed {
+                name: name.clone(),
+                version: version.clone(),
+                published: entry.published_time,
+                hours: age.num_hours(),
+                window,
+            });
+        }
+    }
+    if let Some(set) = registry.latest_set
+        && set.packages.get(name) == Some(version)
+    {
+        return Err(UnpublishError::InPackageSet {
+            name: name.clone(),
+            version: version.clone(),
+            set: set.version.clone(),
+        });
+    }
+    let stranded = registry.index.stranded_without(name, version);
+    if !stranded.is_empty() {
+        let dependants: Vec<String> = stranded
+            .iter()
+            .map(|(n, v, range)| format!("`{n}@{v}` (needs `{range}`)"))
+            .collect();
+        return Err(UnpublishError::Dependants {
+            name: name.clone(),
+            version: version.clone(),
+            dependants: dependants.join(", "),
+        });
+    }
+    Ok(signer)
+}
+
+/// Run a signed Unpublish end to end.
+pub fn unpublish(
+    ctx: &Context<'_>,
+    signed: &Authenticated,
+    request: &Unpublish,
+) -> Result<UnpublishReport, UnpublishError> {
+    ctx.registry.sync()?;
+    ctx.index.sync()?;
+    let registry = RegistryDir::new(ctx.registry.workdir());
+    let index = IndexDir::new(ctx.index.workdir());
+    let name = &request.name;
+    let metadata = registry
+        .read_metadata(name)?
+        .ok_or_else(|| UnpublishError::Unknown { name: name.clone() })?;
+    let view = index.view()?;
+    let latest_set = registry.latest_package_set()?;
+    let current = Registry {
+        metadata: &metadata,
+        index: &view,
+        latest_set: latest_set.as_ref(),
+    };
+    let signer = validate(ctx.config, signed, request, &current, ctx.now)?;
+    apply(ctx, &registry, &index, request, signer)
+}
+
+/// Index → metadata → storage, each step idempotent and re-applied on a moved head.
+fn apply(
+    ctx: &Context<'_>,
+    registry: &RegistryDir,
+    index: &IndexDir,
+    request: &Unpublish,
+    signer: Signer,
+) -> Result<UnpublishReport, UnpublishError> {
+    let (name, version) = (&request.name, &request.version);
+    let attempts = ctx.config.push_attempts as usize;
+    let message = format!("Unpublish {name}@{version}");
+
+    let index_outcome = ctx.index.commit_change(
+        &message,
+        attempts,
+        |_| -> Result<Vec<PathBuf>, UnpublishError> {
+            let Some(mut file) = index.read(name)? else {
+                return Ok(vec![]);
+            };
+            if file.remove(version).is_none() {
+                return Ok(vec![]);
+            }
+            Ok(vec![index.write(name, &file)?])
+        },
+    )?;
+
+    let metadata = ctx.registry.commit_change(
+        &message,
+        attempts,
+        |_| -> Result<Vec<PathBuf>, UnpublishError> {
+            let mut m = registry
+                .read_metadata(name)?
+                .ok_or_else(|| UnpublishError::Unknown { name: name.clone() })?;
+            match m.unpublish(name, version, &request.reason, ctx.now)? {
+                UnpublishChange::Moved => Ok(vec![registry.write_metadata(name, &m)?]),
+                UnpublishChange::AlreadyUnpublished => Ok(vec![]),
+            }
+        },
+    )?;
+
+    let storage_key = StorageKey::tarball(name, version);
+    let tarball_deleted = ctx.storage.delete(&storage_key)?;
+    Ok(UnpublishReport {
+        name: name.clone(),
+        version: version.clone(),
+        reason: request.reason.clone(),
+        signer,
+        index: index_outcome,
+        metadata,
+        tarball_deleted,
+        storage_key,
+    })
+}

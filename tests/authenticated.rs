@@ -1,0 +1,304 @@
+//! Transfer and unpublish end to end on real git repos, with keys made by `ssh-keygen`:
+//! what each writes, and every refusal (wrong key, no owners, a payload altered for another
+//! package, an expired window, stranded dependants) changing nothing.
+
+mod common;
+
+use std::path::Path;
+
+use common::{NOW, TestRegistry, commits_on, ssh_keygen};
+use regis::auth::{SignatureFormat, SigningKey};
+use regis::git::CommitOutcome;
+use regis::metadata::Metadata;
+use regis::operation::Context;
+use regis::operation::authorize::Role;
+use regis::operation::publish::PublishError;
+use regis::operation::transfer::{self, TransferError};
+use regis::operation::unpublish::{self, UnpublishError};
+use regis::payload::{Authenticated, Transfer, Unpublish};
+use regis::schema::{Location, Owner, Timestamp};
+
+/// A registry whose `prelude@1.0.0` is owned by an ed25519 key made by ssh-keygen.
+struct Fixture {
+    t: TestRegistry,
+    keys: tempfile::TempDir,
+    owner: SigningKey,
+}
+
+fn fixture_with(edit: impl FnOnce(&mut regis::config::Config)) -> Option<Fixture> {
+    let keys = tempfile::tempdir().unwrap();
+    let (private, public) = ssh_keygen(keys.path(), "owner", "ed25519", "")?;
+    let t = TestRegistry::with_config(edit);
+    let mut p = t.package("prelude", "1.0.0", &[]);
+    p.manifest.owners = Some(vec![Owner::from_openssh(&public).unwrap()]);
+    t.release(&p);
+    let owner = SigningKey::read(&private, None).unwrap();
+    Some(Fixture { t, keys, owner })
+}
+
+fn fixture() -> Option<Fixture> {
+    fixture_with(|_| {})
+}
+
+fn signed(key: &SigningKey, payload: &str) -> Authenticated {
+    Authenticated {
+        payload: payload.to_owned(),
+        signature: key.sign(payload, SignatureFormat::Raw, "file").unwrap(),
+    }
+}
+
+fn transfer_payload(name: &str, owner: &str, repo: &str) -> (String, Transfer) {
+    let request = Transfer {
+        name: name.parse().unwrap(),
+        new_location: Location::github(owner, repo, None).unwrap(),
+    };
+    (serde_json::to_string(&request).unwrap(), request)
+}
+
+fn unpublish_payload(name: &str, version: &str) -> (String, Unpublish) {
+    let text = format!(r#"{{"name":"{name}","version":"{version}","reason":"a broken build"}}"#);
+    let request = serde_json::from_str(&text).unwrap();
+    (text, request)
+}
+
+fn metadata(t: &TestRegistry, name: &str) -> Metadata {
+    let text =
+        TestRegistry::remote_file(&t.layout.registry_remote, &format!("metadata/{name}.json"))
+            .unwrap();
+    Metadata::from_json(name, &text).unwrap()
+}
+
+fn at(t: &TestRegistry, hours_after_publish: i64) -> Context<'_> {
+    let now: Timestamp = NOW.parse().unwrap();
+    Context {
+        now: Timestamp::from_datetime(
+            now.as_datetime() + chrono::Duration::hours(hours_after_publish),
+        ),
+        ..t.ctx()
+    }
+}
+
+fn key(dir: &Path, file: &str) -> SigningKey {
+    let (private, _) = ssh_keygen(dir, file, "ed25519", "").unwrap();
+    SigningKey::read(&private, None).unwrap()
+}
+
+#[test]
+fn an_owner_transfers_a_package_and_only_its_metadata_changes() {
+    let Some(f) = fixture() else { return };
+    let t = &f.t;
+    let (index_before, stored_before) = (
+        TestRegistry::remote_head(&t.layout.index_remote),
+        t.stored(),
+    );
+    let (text, request) = transfer_payload("prelude", "new-home", "prelude");
+    let report = transfer::transfer(&t.ctx(), &signed(&f.owner, &text), &request).unwrap();
+    assert_eq!(report.signer.role, Role::Owner);
+    assert_eq!(report.from.to_string(), "github:test/prelude");
+    assert!(matches!(report.metadata, CommitOutcome::Committed { pushed: true, .. }));
+
+    let m = metadata(t, "prelude");
+    assert_eq!(m.location, request.new_location);
+    assert_eq!(m.published.len(), 1, "versions stay");
+    assert_eq!(
+        commits_on(&t.layout.registry_remote)[0],
+        "Transfer prelude to github:new-home/prelude"
+    );
+    assert_eq!(TestRegistry::remote_head(&t.layout.index_remote), index_before);
+    assert_eq!(t.stored(), stored_before);
+
+    // The same payload again changes nothing.
+    let again = transfer::transfer(&t.ctx(), &signed(&f.owner, &text), &request).unwrap();
+    assert_eq!(again.metadata, CommitOutcome::Unchanged);
+}
+
+#[test]
+fn transfer_refusals_change_nothing() {
+    let Some(f) = fixture() else { return };
+    let t = &f.t;
+    // Another package, owned by a different key, lives at test/aff.
+    let other_key = key(f.keys.path(), "other");
+    let mut aff = t.package("aff", "1.0.0", &[]);
+    aff.manifest.owners = Some(vec![other_key.public()]);
+    t.release(&aff);
+    let before = t.remote_heads();
+
+    // A key that owns nothing here.
+    let (text, request) = transfer_payload("prelude", "someone", "prelude");
+    let stranger = key(f.keys.path(), "stranger");
+    let e = transfer::transfer(&t.ctx(), &signed(&stranger, &text), &request).unwrap_err();
+    assert!(matches!(e, TransferError::Authorize(_)), "{e}");
+    insta::assert_snapshot!(
+        "transfer_by_a_stranger",
+        regis::cli::error_chain(&e.into())
+    );
+
+    // The owner of `aff` signs a transfer of `prelude`: not an owner of prelude.
+    let e = transfer::transfer(&t.ctx(), &signed(&other_key, &text), &request).unwrap_err();
+    assert!(matches!(e, TransferError::Authorize(_)), "{e}");
+
+    // A payload signed for `prelude`, replayed with the name changed to `aff`.
+    let good = signed(&f.owner, &text);
+    let (aff_text, aff_request) = transfer_payload("aff", "someone", "prelude");
+    let replayed = Authenticated {
+        payload: aff_text,
+        signature: good.signature.clone(),
+    };
+    let e = transfer::transfer(&t.ctx(), &replayed, &aff_request).unwrap_err();
+    assert!(matches!(e, TransferError::Authorize(_)), "{e}");
+
+    // The owner, but to a location another package holds.
+    let (text, request) = transfer_payload("prelude", "test", "aff");
+    let e = transfer::transfer(&t.ctx(), &signed(&f.owner, &text), &request).unwrap_err();
+    insta::assert_snapshot!(e.to_string(), @"location `github:test/aff` already belongs to package `aff`: a location can hold only one package");
+
+    // An empty signature, and a package nobody registered.
+    let empty = Authenticated {
+        payload: text.clone(),
+        signature: String::new(),
+    };
+    let e = transfer::transfer(&t.ctx(), &empty, &request).unwrap_err();
+    assert!(e.to_string().contains("is not signed"), "{e}");
+    let (text, request) = transfer_payload("nope", "test", "nope");
+    let e = transfer::transfer(&t.ctx(), &signed(&f.owner, &text), &request).unwrap_err();
+    insta::assert_snapshot!(e.to_string(), @"package `nope` is not in the registry: there is nothing to transfer");
+
+    assert_eq!(t.remote_heads(), before);
+}
+
+#[test]
+fn a_trustee_key_in_config_transfers_a_package_without_owners() {
+    let keys = tempfile::tempdir().unwrap();
+    let Some((private, public)) = ssh_keygen(keys.path(), "trustee", "ecdsa", "") else {
+        return;
+    };
+    let t = TestRegistry::with_config(|c| c.trustees = vec![public.clone()]);
+    t.release(&t.package("prelude", "1.0.0", &[]));
+    let trustee = SigningKey::read(&private, None).unwrap();
+    let (text, request) = transfer_payload("prelude", "elsewhere", "prelude");
+    let report = transfer::transfer(&t.ctx(), &signed(&trustee, &text), &request).unwrap();
+    assert_eq!(report.signer.role, Role::Trustee);
+    assert_eq!(metadata(&t, "prelude").location, request.new_location);
+}
+
+#[test]
+fn an_owner_unpublishes_within_the_window_and_the_version_is_gone_for_good() {
+    let Some(f) = fixture() else { return };
+    let t = &f.t;
+    let index_file = "pr/el/prelude";
+    assert!(TestRegistry::remote_file(&t.layout.index_remote, index_file).is_some());
+    let (text, request) = unpublish_payload("prelude", "1.0.0");
+    let ctx = at(t, 47);
+    let report = unpublish::unpublish(&ctx, &signed(&f.owner, &text), &request).unwrap();
+    assert_eq!(report.signer.role, Role::Owner);
+    assert!(report.tarball_deleted);
+
+    // Index: the only version's line (and so the file) is gone. Storage: the tarball too.
+    assert_eq!(TestRegistry::remote_file(&t.layout.index_remote, index_file), None);
+    assert!(t.stored().is_empty(), "{:?}", t.stored());
+    // Metadata: moved to `unpublished` with both times.
+    let m = metadata(t, "prelude");
+    assert!(m.published.is_empty());
+    let u = &m.unpublished[&"1.0.0".parse().unwrap()];
+    assert_eq!(u.published_time.to_string(), NOW);
+    assert_eq!(u.unpublished_time, ctx.now);
+    assert_eq!(u.reason, "a broken build");
+    for remote in [&t.layout.registry_remote, &t.layout.index_remote] {
+        assert_eq!(commits_on(remote)[0], "Unpublish prelude@1.0.0");
+    }
+
+    // A re-run changes nothing; the version can never be published again.
+    let before = t.remote_heads();
+    let again = unpublish::unpublish(&ctx, &signed(&f.owner, &text), &request).unwrap();
+    assert_eq!(
+        (again.index, again.metadata, again.tarball_deleted),
+        (CommitOutcome::Unchanged, CommitOutcome::Unchanged, false)
+    );
+    assert_eq!(t.remote_heads(), before);
+    let p = t.package("prelude", "1.0.0", &[]);
+    let e = t.publish(&p.payload(false)).unwrap_err();
+    assert!(matches!(e, PublishError::Metadata(_)), "{e}");
+    assert!(e.to_string().contains("can never be reused"), "{e}");
+
+    // And `regis check` finds the stores consistent.
+    let report = regis::check::run(
+        &regis::store::RegistryDir::new(&t.layout.registry),
+        &regis::store::IndexDir::new(&t.layout.index),
+        Some(&t.storage),
+    )
+    .unwrap();
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+}
+
+#[test]
+fn after_the_window_only_a_trustee_may_unpublish() {
+    let keys = tempfile::tempdir().unwrap();
+    let Some((trustee_private, trustee_public)) = ssh_keygen(keys.path(), "trustee", "rsa", "")
+    else {
+        return;
+    };
+    let Some(f) = fixture_with(|c| c.trustees = vec![trustee_public.clone()]) else {
+        return;
+    };
+    let t = &f.t;
+    let before = (t.remote_heads(), t.stored());
+    let (text, request) = unpublish_payload("prelude", "1.0.0");
+    let e = unpublish::unpublish(&at(t, 49), &signed(&f.owner, &text), &request).unwrap_err();
+    assert!(matches!(e, UnpublishError::WindowClosed { .. }), "{e}");
+    insta::assert_snapshot!(e.to_string(), @"`prelude@1.0.0` was published at 2026-11-22T10:00:00.000Z (49 hours ago): owners may unpublish a version only within 48 hours of publishing it; ask a trustee to do it");
+    assert_eq!((t.remote_heads(), t.stored()), before);
+
+    let trustee = SigningKey::read(&trustee_private, None).unwrap();
+    let report =
+        unpublish::unpublish(&at(t, 24 * 365), &signed(&trustee, &text), &request).unwrap();
+    assert_eq!(report.signer.role, Role::Trustee);
+    assert!(metadata(t, "prelude").published.is_empty());
+}
+
+#[test]
+fn a_version_others_depend_on_is_not_unpublished() {
+    let Some(f) = fixture() else { return };
+    let t = &f.t;
+    t.release(&t.package("aff", "1.0.0", &[("prelude", ">=1.0.0 <2.0.0")]));
+    let before = (t.remote_heads(), t.stored());
+    let (text, request) = unpublish_payload("prelude", "1.0.0");
+    let e = unpublish::unpublish(&t.ctx(), &signed(&f.owner, &text), &request).unwrap_err();
+    insta::assert_snapshot!(e.to_string(), @"`prelude@1.0.0` cannot be unpublished: `aff@1.0.0` (needs `>=1.0.0 <2.0.0`) would be left with no version of `prelude` in range; they must be unpublished first, or another version of `prelude` in their range published");
+    assert_eq!((t.remote_heads(), t.stored()), before);
+
+    // Once another version in range exists, it can go.
+    let mut next = t.package("prelude", "1.1.0", &[]);
+    next.manifest.owners = Some(vec![f.owner.public()]);
+    t.release(&next);
+    let report = unpublish::unpublish(&t.ctx(), &signed(&f.owner, &text), &request).unwrap();
+    assert!(report.tarball_deleted);
+    let index = TestRegistry::remote_file(&t.layout.index_remote, "pr/el/prelude").unwrap();
+    assert_eq!(index.lines().count(), 1);
+    assert!(index.contains("\"version\":\"1.1.0\""), "{index}");
+}
+
+#[test]
+fn unpublish_refusals_change_nothing() {
+    let Some(f) = fixture() else { return };
+    let t = &f.t;
+    let before = (t.remote_heads(), t.stored());
+    let stranger = key(f.keys.path(), "stranger");
+    let (text, request) = unpublish_payload("prelude", "1.0.0");
+    let e = unpublish::unpublish(&t.ctx(), &signed(&stranger, &text), &request).unwrap_err();
+    assert!(matches!(e, UnpublishError::Authorize(_)), "{e}");
+
+    // Signed for 1.0.0, replayed for another version.
+    let (other_text, other_request) = unpublish_payload("prelude", "2.0.0");
+    let replayed = Authenticated {
+        payload: other_text,
+        signature: signed(&f.owner, &text).signature,
+    };
+    let e = unpublish::unpublish(&t.ctx(), &replayed, &other_request).unwrap_err();
+    assert!(matches!(e, UnpublishError::Authorize(_)), "{e}");
+
+    // A version that was never published.
+    let (text, request) = unpublish_payload("prelude", "2.0.0");
+    let e = unpublish::unpublish(&t.ctx(), &signed(&f.owner, &text), &request).unwrap_err();
+    insta::assert_snapshot!(e.to_string(), @"`prelude@2.0.0` is not published: published versions are `1.0.0`");
+    assert_eq!((t.remote_heads(), t.stored()), before);
+}
