@@ -42,6 +42,8 @@ pub enum Error {
     Init(#[from] crate::init::InitError),
     #[error(transparent)]
     Hook(#[from] crate::hooks::HookError),
+    #[error(transparent)]
+    GitHub(#[from] crate::github::GitHubError),
 }
 
 /// `Result` with [`Error`].

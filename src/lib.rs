@@ -11,6 +11,7 @@ pub mod config;
 pub mod dhall;
 mod error;
 pub mod git;
+pub mod github;
 pub mod hooks;
 pub mod index;
 pub mod init;
