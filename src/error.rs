@@ -44,6 +44,8 @@ pub enum Error {
     Hook(#[from] crate::hooks::HookError),
     #[error(transparent)]
     GitHub(#[from] crate::github::GitHubError),
+    #[error(transparent)]
+    IssueBody(#[from] crate::issue_body::IssueBodyError),
 }
 
 /// `Result` with [`Error`].

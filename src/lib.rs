@@ -15,6 +15,7 @@ pub mod github;
 pub mod hooks;
 pub mod index;
 pub mod init;
+pub mod issue_body;
 pub mod manifest;
 pub mod metadata;
 pub mod operation;
