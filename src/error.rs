@@ -46,6 +46,10 @@ pub enum Error {
     Transfer(#[from] crate::operation::transfer::TransferError),
     #[error(transparent)]
     Unpublish(#[from] crate::operation::unpublish::UnpublishError),
+    #[error(transparent)]
+    GitHub(#[from] crate::github::GitHubError),
+    #[error(transparent)]
+    IssueBody(#[from] crate::issue_body::IssueBodyError),
 }
 
 /// `Result` with [`Error`].

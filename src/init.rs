@@ -21,6 +21,38 @@ const REGISTRY_TEMPLATE: &[(&str, &str)] = &[
         "package-sets/.gitkeep",
         include_str!("../index-template/registry/package-sets/.gitkeep"),
     ),
+    (
+        ".github/workflows/process-issue.yml",
+        include_str!("../index-template/registry/.github/workflows/process-issue.yml"),
+    ),
+    (
+        ".github/workflows/daily.yml",
+        include_str!("../index-template/registry/.github/workflows/daily.yml"),
+    ),
+    (
+        ".github/scripts/git-credential-regis",
+        include_str!("../index-template/registry/.github/scripts/git-credential-regis"),
+    ),
+    (
+        ".github/ISSUE_TEMPLATE/config.yml",
+        include_str!("../index-template/registry/.github/ISSUE_TEMPLATE/config.yml"),
+    ),
+    (
+        ".github/ISSUE_TEMPLATE/publish.yml",
+        include_str!("../index-template/registry/.github/ISSUE_TEMPLATE/publish.yml"),
+    ),
+    (
+        ".github/ISSUE_TEMPLATE/transfer.yml",
+        include_str!("../index-template/registry/.github/ISSUE_TEMPLATE/transfer.yml"),
+    ),
+    (
+        ".github/ISSUE_TEMPLATE/unpublish.yml",
+        include_str!("../index-template/registry/.github/ISSUE_TEMPLATE/unpublish.yml"),
+    ),
+    (
+        ".github/ISSUE_TEMPLATE/package-set-update.yml",
+        include_str!("../index-template/registry/.github/ISSUE_TEMPLATE/package-set-update.yml"),
+    ),
 ];
 const INDEX_TEMPLATE: &[(&str, &str)] = &[(
     "README.md",
@@ -119,4 +151,66 @@ fn write_file(path: &Path, text: &str) -> Result<(), InitError> {
     };
     std::fs::create_dir_all(path.parent().expect("template paths have a parent")).map_err(io)?;
     std::fs::write(path, text).map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file below `index-template/<dir>`, sorted, as `/`-separated relative paths.
+    fn template_files(dir: &str) -> Vec<String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("index-template")
+            .join(dir);
+        let mut files: Vec<String> = walkdir::WalkDir::new(&root)
+            .into_iter()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| {
+                let rel = e.path().strip_prefix(&root).unwrap();
+                rel.to_str().unwrap().replace('\\', "/")
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    fn embedded(files: &[(&str, &str)]) -> Vec<String> {
+        let mut paths: Vec<String> = files.iter().map(|(p, _)| (*p).to_owned()).collect();
+        paths.sort();
+        paths
+    }
+
+    #[test]
+    fn every_template_file_is_embedded_hidden_ones_too() {
+        assert_eq!(embedded(REGISTRY_TEMPLATE), template_files("registry"));
+        assert_eq!(embedded(INDEX_TEMPLATE), template_files("index"));
+        assert!(
+            template_files("registry")
+                .iter()
+                .any(|p| p.starts_with(".github/workflows/"))
+        );
+    }
+
+    #[test]
+    fn init_lays_down_and_commits_the_github_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (layout, _) = init(&tmp.path().join("reg"), &Config::default()).unwrap();
+        let remote = git2::Repository::open_bare(&layout.registry_remote).unwrap();
+        let tree = remote
+            .find_reference("refs/heads/main")
+            .unwrap()
+            .peel_to_tree()
+            .unwrap();
+        for (rel, text) in REGISTRY_TEMPLATE {
+            assert_eq!(
+                std::fs::read_to_string(layout.registry.join(rel)).unwrap(),
+                *text,
+                "{rel}"
+            );
+            let entry = tree.get_path(Path::new(rel)).unwrap();
+            let blob = remote.find_blob(entry.id()).unwrap();
+            assert_eq!(blob.content(), text.as_bytes(), "{rel} as committed");
+        }
+    }
 }

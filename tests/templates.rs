@@ -1,0 +1,119 @@
+//! The files `regis init` lays down for GitHub (`index-template/registry/.github/`): the
+//! YAML parses, and the workflows' git credential helper hands each repository its token
+//! when libgit2 (what regis pushes with) asks.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn github_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("index-template/registry/.github")
+}
+
+fn yaml_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(github_dir())
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn workflows_and_issue_forms_are_yaml() {
+    let files = yaml_files();
+    assert_eq!(files.len(), 7, "{files:?}");
+    // No YAML crate is in the dependency tree; PyYAML checks the syntax where it exists.
+    let has_pyyaml = Command::new("python3")
+        .args(["-c", "import yaml"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_pyyaml {
+        eprintln!("skipping the YAML syntax check: python3 with PyYAML is absent");
+        return;
+    }
+    for file in &files {
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                "import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); assert isinstance(d, dict)",
+            ])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn issue_forms_say_the_keys_github_requires() {
+    for file in yaml_files()
+        .iter()
+        .filter(|p| p.parent().unwrap().ends_with("ISSUE_TEMPLATE"))
+        .filter(|p| !p.ends_with("config.yml"))
+    {
+        let text = std::fs::read_to_string(file).unwrap();
+        for key in ["name:", "description:", "body:"] {
+            assert!(
+                text.lines().any(|l| l.starts_with(key)),
+                "{} lacks `{key}`",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn both_workflows_share_one_concurrency_group() {
+    for name in ["process-issue.yml", "daily.yml"] {
+        let text = std::fs::read_to_string(github_dir().join("workflows").join(name)).unwrap();
+        assert!(
+            text.contains("concurrency:\n  group: registry-write\n  cancel-in-progress: false\n"),
+            "{name}"
+        );
+    }
+}
+
+/// What libgit2's credential-helper runner gets from the helper for `url`.
+fn credentials_for(url: &str) -> Option<(String, String)> {
+    let tmp = tempfile::tempdir().unwrap();
+    let config_path = tmp.path().join("gitconfig");
+    let script = github_dir().join("scripts/git-credential-regis");
+    // The helper reads its tokens from the environment regis runs in.
+    let helper = format!(
+        "!INDEX_REPOSITORY=acme/index REGISTRY_PUSH_TOKEN=index-token GITHUB_TOKEN=registry-token sh {}",
+        script.display()
+    );
+    std::fs::write(
+        &config_path,
+        format!(
+            "[credential]\n\tuseHttpPath = true\n\thelper = \"{}\"\n",
+            helper.replace('\\', "\\\\")
+        ),
+    )
+    .unwrap();
+    let config = git2::Config::open(&config_path).unwrap();
+    git2::CredentialHelper::new(url).config(&config).execute()
+}
+
+#[test]
+fn the_credential_helper_gives_each_repository_its_token() {
+    let pair = |u: &str, p: &str| Some((u.to_owned(), p.to_owned()));
+    assert_eq!(
+        credentials_for("https://github.com/acme/index.git"),
+        pair("x-access-token", "index-token")
+    );
+    assert_eq!(
+        credentials_for("https://github.com/acme/index"),
+        pair("x-access-token", "index-token")
+    );
+    assert_eq!(
+        credentials_for("https://github.com/acme/registry"),
+        pair("x-access-token", "registry-token")
+    );
+}
