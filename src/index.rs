@@ -304,7 +304,11 @@ mod tests {
             )
         };
         let mut view = IndexView::default();
-        let prelude = format!("{}\n{}\n", line("prelude", "5.0.0"), line("prelude", "5.1.0"));
+        let prelude = format!(
+            "{}\n{}\n",
+            line("prelude", "5.0.0"),
+            line("prelude", "5.1.0")
+        );
         view.insert_file(
             name("prelude"),
             IndexFile::parse("pr/el/prelude", &name("prelude"), &prelude).unwrap(),
@@ -320,7 +324,10 @@ mod tests {
         );
         let v = |s: &str| -> Version { s.parse().unwrap() };
         // 5.0.0 can go: aff@1.0.0 still has 5.1.0 in range.
-        assert!(view.stranded_without(&name("prelude"), &v("5.0.0")).is_empty());
+        assert!(
+            view.stranded_without(&name("prelude"), &v("5.0.0"))
+                .is_empty()
+        );
         // 5.1.0 cannot: aff@2.0.0 accepts nothing else.
         let stranded = view.stranded_without(&name("prelude"), &v("5.1.0"));
         assert_eq!(

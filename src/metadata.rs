@@ -380,7 +380,10 @@ mod tests {
         assert!(m.published.is_empty());
         let u = &m.unpublished[&v];
         assert_eq!(u.published_time.to_string(), "2022-08-18T20:04:00.000Z");
-        assert_eq!((u.reason.as_str(), u.unpublished_time), ("broken build", now));
+        assert_eq!(
+            (u.reason.as_str(), u.unpublished_time),
+            ("broken build", now)
+        );
         assert!(m.to_json().contains(
             "\"unpublished\": {\n    \"6.0.1\": {\n      \"publishedTime\": \"2022-08-18T20:04:00.000Z\",\n      \"reason\": \"broken build\",\n      \"unpublishedTime\": \"2024-02-01T10:00:00.000Z\"\n    }\n  }\n}\n"
         ));

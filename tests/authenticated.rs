@@ -95,7 +95,10 @@ fn an_owner_transfers_a_package_and_only_its_metadata_changes() {
     let report = transfer::transfer(&t.ctx(), &signed(&f.owner, &text), &request).unwrap();
     assert_eq!(report.signer.role, Role::Owner);
     assert_eq!(report.from.to_string(), "github:test/prelude");
-    assert!(matches!(report.metadata, CommitOutcome::Committed { pushed: true, .. }));
+    assert!(matches!(
+        report.metadata,
+        CommitOutcome::Committed { pushed: true, .. }
+    ));
 
     let m = metadata(t, "prelude");
     assert_eq!(m.location, request.new_location);
@@ -104,7 +107,10 @@ fn an_owner_transfers_a_package_and_only_its_metadata_changes() {
         commits_on(&t.layout.registry_remote)[0],
         "Transfer prelude to github:new-home/prelude"
     );
-    assert_eq!(TestRegistry::remote_head(&t.layout.index_remote), index_before);
+    assert_eq!(
+        TestRegistry::remote_head(&t.layout.index_remote),
+        index_before
+    );
     assert_eq!(t.stored(), stored_before);
 
     // The same payload again changes nothing.
@@ -128,10 +134,7 @@ fn transfer_refusals_change_nothing() {
     let stranger = key(f.keys.path(), "stranger");
     let e = transfer::transfer(&t.ctx(), &signed(&stranger, &text), &request).unwrap_err();
     assert!(matches!(e, TransferError::Authorize(_)), "{e}");
-    insta::assert_snapshot!(
-        "transfer_by_a_stranger",
-        regis::cli::error_chain(&e.into())
-    );
+    insta::assert_snapshot!("transfer_by_a_stranger", regis::cli::error_chain(&e.into()));
 
     // The owner of `aff` signs a transfer of `prelude`: not an owner of prelude.
     let e = transfer::transfer(&t.ctx(), &signed(&other_key, &text), &request).unwrap_err();
@@ -194,7 +197,10 @@ fn an_owner_unpublishes_within_the_window_and_the_version_is_gone_for_good() {
     assert!(report.tarball_deleted);
 
     // Index: the only version's line (and so the file) is gone. Storage: the tarball too.
-    assert_eq!(TestRegistry::remote_file(&t.layout.index_remote, index_file), None);
+    assert_eq!(
+        TestRegistry::remote_file(&t.layout.index_remote, index_file),
+        None
+    );
     assert!(t.stored().is_empty(), "{:?}", t.stored());
     // Metadata: moved to `unpublished` with both times.
     let m = metadata(t, "prelude");

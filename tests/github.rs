@@ -1,48 +1,19 @@
 //! `GitHubApi` against a real local HTTP server (wiremock): the requests it sends, how it
 //! reads GitHub's answers, and that its errors name the request and never the token.
 
+mod common;
+
+use common::MockGitHub;
+
 use regis::github::{GitHub, GitHubApi, GitHubError, IssueRef, RepoRef};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, ResponseTemplate};
 
 const TOKEN: &str = "ghp_test_token_123";
 
-/// A mock GitHub. The server runs on its own thread; the runtime here only drives its
-/// async setup, so the blocking `GitHubApi` is called from the plain test thread.
-struct Server {
-    // Dropped first: dropping the server checks each mock's `expect`.
-    server: MockServer,
-    runtime: tokio::runtime::Runtime,
-}
-
-impl Server {
-    fn start() -> Server {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = runtime.block_on(MockServer::start());
-        Server { server, runtime }
-    }
-
-    fn mount(&self, mock: Mock) {
-        self.runtime.block_on(mock.mount(&self.server));
-    }
-
-    fn uri(&self) -> String {
-        self.server.uri()
-    }
-
-    fn api(&self) -> GitHubApi {
-        GitHubApi::new(&self.uri(), Some(TOKEN.to_owned())).unwrap()
-    }
-
-    fn received(&self) -> Vec<wiremock::Request> {
-        self.runtime
-            .block_on(self.server.received_requests())
-            .unwrap()
-    }
+fn api(server: &MockGitHub) -> GitHubApi {
+    GitHubApi::new(&server.uri(), Some(TOKEN.to_owned())).unwrap()
 }
 
 fn issue() -> IssueRef {
@@ -61,7 +32,7 @@ fn authorization(request: &wiremock::Request) -> Option<String> {
 
 #[test]
 fn comment_posts_exactly_the_body_with_the_token() {
-    let s = Server::start();
+    let s = MockGitHub::start();
     s.mount(
         Mock::given(method("POST"))
             .and(path("/repos/acme/registry/issues/5/comments"))
@@ -70,7 +41,7 @@ fn comment_posts_exactly_the_body_with_the_token() {
             .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 1})))
             .expect(1),
     );
-    s.api()
+    api(&s)
         .comment(&issue(), "Published `prelude@6.0.1`.")
         .unwrap();
     let received = s.received();
@@ -81,7 +52,7 @@ fn comment_posts_exactly_the_body_with_the_token() {
 
 #[test]
 fn close_patches_the_state() {
-    let s = Server::start();
+    let s = MockGitHub::start();
     s.mount(
         Mock::given(method("PATCH"))
             .and(path("/repos/acme/registry/issues/5"))
@@ -89,12 +60,12 @@ fn close_patches_the_state() {
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({"state": "closed"})))
             .expect(1),
     );
-    s.api().close(&issue()).unwrap();
+    api(&s).close(&issue()).unwrap();
 }
 
 #[test]
 fn without_a_token_no_authorization_is_sent() {
-    let s = Server::start();
+    let s = MockGitHub::start();
     s.mount(
         Mock::given(method("PATCH"))
             .and(path("/repos/acme/registry/issues/5"))
@@ -110,7 +81,7 @@ fn without_a_token_no_authorization_is_sent() {
 
 #[test]
 fn team_membership_is_active_membership() {
-    let s = Server::start();
+    let s = MockGitHub::start();
     let membership = |state: &str| json!({"url": "https://api.github.com/teams/1/memberships/x", "role": "member", "state": state});
     s.mount(
         Mock::given(method("GET"))
@@ -137,7 +108,7 @@ fn team_membership_is_active_membership() {
             .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})))
             .expect(1),
     );
-    let api = s.api();
+    let api = api(&s);
     assert!(api.is_team_member("acme", "trustees", "alice").unwrap());
     assert!(!api.is_team_member("acme", "trustees", "bob").unwrap());
     assert!(!api.is_team_member("acme", "trustees", "carol").unwrap());
@@ -150,26 +121,14 @@ fn team_membership_is_active_membership() {
     }
 }
 
-/// The body GitHub answers `GET /repos/{owner}/{name}` with (abridged).
-fn repository_json(owner: &str, name: &str) -> Value {
-    json!({
-        "id": 123,
-        "name": name,
-        "full_name": format!("{owner}/{name}"),
-        "owner": {"login": owner, "type": "User"},
-        "private": false,
-        "html_url": format!("https://github.com/{owner}/{name}"),
-    })
-}
-
 #[test]
 fn repository_unchanged_renamed_and_missing() {
-    let s = Server::start();
+    let s = MockGitHub::start();
     s.mount(
         Mock::given(method("GET"))
             .and(path("/repos/acme/same"))
             .respond_with(
-                ResponseTemplate::new(200).set_body_json(repository_json("acme", "same")),
+                ResponseTemplate::new(200).set_body_json(common::repository_json("acme", "same")),
             ),
     );
     // What GitHub does for a renamed or transferred repository.
@@ -191,7 +150,8 @@ fn repository_unchanged_renamed_and_missing() {
             .and(path("/repositories/123"))
             .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
             .respond_with(
-                ResponseTemplate::new(200).set_body_json(repository_json("new-owner", "new-name")),
+                ResponseTemplate::new(200)
+                    .set_body_json(common::repository_json("new-owner", "new-name")),
             )
             .expect(1),
     );
@@ -202,7 +162,7 @@ fn repository_unchanged_renamed_and_missing() {
                 ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})),
             ),
     );
-    let api = s.api();
+    let api = api(&s);
     assert_eq!(
         api.repository(&RepoRef::new("acme", "same")).unwrap(),
         Some(RepoRef::new("acme", "same"))
@@ -216,7 +176,7 @@ fn repository_unchanged_renamed_and_missing() {
 
 #[test]
 fn an_api_url_with_a_path_prefixes_every_request() {
-    let s = Server::start();
+    let s = MockGitHub::start();
     s.mount(
         Mock::given(method("POST"))
             .and(path("/api/v3/repos/acme/registry/issues/5/comments"))
@@ -226,7 +186,9 @@ fn an_api_url_with_a_path_prefixes_every_request() {
     s.mount(
         Mock::given(method("GET"))
             .and(path("/api/v3/repos/acme/same"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(repository_json("acme", "same")))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(common::repository_json("acme", "same")),
+            )
             .expect(1),
     );
     for base in [
@@ -248,7 +210,7 @@ fn an_api_url_with_a_path_prefixes_every_request() {
 
 #[test]
 fn error_answers_name_the_request_and_status_and_never_the_token() {
-    let s = Server::start();
+    let s = MockGitHub::start();
     s.mount(
         Mock::given(method("POST"))
             .and(path("/repos/acme/registry/issues/5/comments"))
@@ -269,7 +231,7 @@ fn error_answers_name_the_request_and_status_and_never_the_token() {
             .and(path("/repos/acme/weird"))
             .respond_with(ResponseTemplate::new(200).set_body_string("<html>")),
     );
-    let api = s.api();
+    let api = api(&s);
     let e = api.comment(&issue(), "hi").unwrap_err();
     assert!(
         matches!(e, GitHubError::Status { status: 403, .. }),

@@ -94,7 +94,10 @@ fn transferrer(
     let token = std::env::var(&config.github_token_env).ok();
     let github = GitHubApi::new(&config.github_api_url, token)?;
     if let Some(opened) = opened {
-        opened.registry.sync().context("syncing the registry repo")?;
+        opened
+            .registry
+            .sync()
+            .context("syncing the registry repo")?;
     }
     let all = RegistryDir::new(&global.registry).all_metadata()?;
     let survey = transferrer::survey(&all, &github).context("the transferrer failed")?;
@@ -109,7 +112,10 @@ fn transferrer(
     }
     let Some(opened) = opened else {
         for m in &survey.moved {
-            say(format!("  would transfer {}: {} -> {}", m.name, m.from, m.to));
+            say(format!(
+                "  would transfer {}: {} -> {}",
+                m.name, m.from, m.to
+            ));
         }
         return Ok(true);
     };

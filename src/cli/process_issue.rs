@@ -69,7 +69,10 @@ impl Args {
         )?;
         println!("{}", processed.headline);
         if !processed.success {
-            println!("::error title=regis::{}", workflow_escape(&processed.headline));
+            println!(
+                "::error title=regis::{}",
+                workflow_escape(&processed.headline)
+            );
         }
         write_step_summary(&processed.comment)?;
         Ok(if processed.success {
@@ -304,7 +307,11 @@ fn is_trustee(ctx: &Context<'_>, github: &dyn GitHub, login: &str) -> anyhow::Re
 fn sign_as_bot(ctx: &Context<'_>, bot_key: Option<&str>, payload: &str) -> anyhow::Result<String> {
     let key = authorize::bot_key(ctx.config, bot_key)
         .context("the payload is not signed, and the bot cannot sign it for the trustee")?;
-    Ok(key.sign(payload, SignatureFormat::Raw, &ctx.config.signature_namespace)?)
+    Ok(key.sign(
+        payload,
+        SignatureFormat::Raw,
+        &ctx.config.signature_namespace,
+    )?)
 }
 
 /// The link to this workflow run, from the variables GitHub Actions sets.

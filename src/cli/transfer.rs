@@ -45,8 +45,7 @@ impl Args {
 
 /// The human summary of a transfer.
 pub fn describe(r: &TransferReport) -> String {
-    let verb = if r.from.same_place(&r.to) && r.metadata == crate::git::CommitOutcome::Unchanged
-    {
+    let verb = if r.from.same_place(&r.to) && r.metadata == crate::git::CommitOutcome::Unchanged {
         "already at"
     } else {
         "transferred to"

@@ -33,10 +33,9 @@ impl Args {
             );
         };
         let opened = super::Opened::open(global)?;
-        let report = unpublish::unpublish(&opened.ctx(), &signed, &request)
-            .with_context(|| {
-                format!("could not unpublish `{}@{}`", request.name, request.version)
-            })?;
+        let report = unpublish::unpublish(&opened.ctx(), &signed, &request).with_context(|| {
+            format!("could not unpublish `{}@{}`", request.name, request.version)
+        })?;
         if global.json {
             super::print_json(&UnpublishOutput::from(&report))?;
         } else {

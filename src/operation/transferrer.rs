@@ -112,9 +112,7 @@ pub fn record(
         .iter()
         .map(|moved| {
             let result = signed_transfer(moved, bot, &ctx.config.signature_namespace)
-                .and_then(|(signed, request)| {
-                    Ok(transfer::transfer(ctx, &signed, &request)?)
-                });
+                .and_then(|(signed, request)| Ok(transfer::transfer(ctx, &signed, &request)?));
             (moved.clone(), result)
         })
         .collect()

@@ -98,13 +98,16 @@ pub fn validate(
     if registry.metadata.unpublished.contains_key(version) {
         return Ok(signer);
     }
-    let entry = registry.metadata.published.get(version).ok_or_else(|| {
-        UnpublishRefused::NotPublished {
-            name: name.clone(),
-            version: version.clone(),
-            published: registry.metadata.published_list(),
-        }
-    })?;
+    let entry =
+        registry
+            .metadata
+            .published
+            .get(version)
+            .ok_or_else(|| UnpublishRefused::NotPublished {
+                name: name.clone(),
+                version: version.clone(),
+                published: registry.metadata.published_list(),
+            })?;
     if !signer.role.is_trusted() {
         let age = now.as_datetime() - entry.published_time.as_datetime();
         let window = config.unpublish_window_hours;

@@ -190,10 +190,24 @@ impl TestRegistry {
 
 /// A key pair made by `ssh-keygen` in `dir`: the private key file and the public key line.
 /// `None` (with a note on stderr) when `ssh-keygen` is not installed.
-pub fn ssh_keygen(dir: &Path, file: &str, kind: &str, passphrase: &str) -> Option<(PathBuf, String)> {
+pub fn ssh_keygen(
+    dir: &Path,
+    file: &str,
+    kind: &str,
+    passphrase: &str,
+) -> Option<(PathBuf, String)> {
     let private = dir.join(file);
     let status = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", kind, "-N", passphrase, "-C", &format!("{file}@example.com"), "-f"])
+        .args([
+            "-q",
+            "-t",
+            kind,
+            "-N",
+            passphrase,
+            "-C",
+            &format!("{file}@example.com"),
+            "-f",
+        ])
         .arg(&private)
         .status();
     match status {
@@ -206,4 +220,49 @@ pub fn ssh_keygen(dir: &Path, file: &str, kind: &str, passphrase: &str) -> Optio
     }
     let public = std::fs::read_to_string(private.with_extension("pub")).unwrap();
     Some((private, public.trim().to_owned()))
+}
+
+/// A mock GitHub. The server runs on its own thread; the runtime here only drives its
+/// async setup, so the blocking `GitHubApi` is called from the plain test thread.
+pub struct MockGitHub {
+    // Dropped first: dropping the server checks each mock's `expect`.
+    server: wiremock::MockServer,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl MockGitHub {
+    pub fn start() -> MockGitHub {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = runtime.block_on(wiremock::MockServer::start());
+        MockGitHub { server, runtime }
+    }
+
+    pub fn mount(&self, mock: wiremock::Mock) {
+        self.runtime.block_on(mock.mount(&self.server));
+    }
+
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    pub fn received(&self) -> Vec<wiremock::Request> {
+        self.runtime
+            .block_on(self.server.received_requests())
+            .unwrap()
+    }
+}
+
+/// The body GitHub answers `GET /repos/{owner}/{name}` with (abridged).
+pub fn repository_json(owner: &str, name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": 123,
+        "name": name,
+        "full_name": format!("{owner}/{name}"),
+        "owner": {"login": owner, "type": "User"},
+        "private": false,
+        "html_url": format!("https://github.com/{owner}/{name}"),
+    })
 }

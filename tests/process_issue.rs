@@ -1,0 +1,434 @@
+//! `regis process-issue` as GitHub Actions runs it: the real events in
+//! `../shared/fixtures/purescript/events/` (and events made from them) against a local
+//! HTTP server speaking the GitHub REST API (wiremock). Asserts the exact comments posted,
+//! the close call, the exit status, the annotations and step summary, and that refusals
+//! change nothing. The `real_*` tests skip without the shared fixtures.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{MockGitHub, TestRegistry, commits_on, ssh_keygen};
+use regis::schema::{Location, Owner};
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, ResponseTemplate};
+
+const TOKEN: &str = "ghs_process_issue_token";
+
+/// A mock GitHub that accepts comments and closes, and knows one trustee.
+fn github() -> MockGitHub {
+    let gh = MockGitHub::start();
+    gh.mount(
+        Mock::given(method("POST"))
+            .and(path_regex(r"^/repos/[^/]+/[^/]+/issues/\d+/comments$"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 1}))),
+    );
+    gh.mount(
+        Mock::given(method("PATCH"))
+            .and(path_regex(r"^/repos/[^/]+/[^/]+/issues/\d+$"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"state": "closed"}))),
+    );
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path(
+                "/orgs/purescript/teams/trustees/memberships/a-trustee",
+            ))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"state": "active", "role": "member"})),
+            ),
+    );
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/orgs/purescript/teams/trustees/memberships/"))
+            .respond_with(
+                ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})),
+            ),
+    );
+    gh
+}
+
+fn registry(gh: &MockGitHub, edit: impl FnOnce(&mut regis::config::Config)) -> TestRegistry {
+    let api = gh.uri();
+    TestRegistry::with_config(|c| {
+        c.github_api_url = api;
+        c.trustee_team = Some("purescript/trustees".into());
+        edit(c);
+    })
+}
+
+/// What one run did: exit code, stdout, the comments posted (in order), whether the
+/// issue was closed, and the step summary.
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    comments: Vec<String>,
+    closed: bool,
+    summary: String,
+}
+
+fn process(t: &TestRegistry, gh: &MockGitHub, event: &Path, env: &[(&str, &str)]) -> Run {
+    let summary = t.tmp.path().join("step-summary.md");
+    let _ = std::fs::remove_file(&summary);
+    let before = gh.received().len();
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_regis"))
+        .args([
+            "--registry",
+            t.layout.registry.to_str().unwrap(),
+            "process-issue",
+        ])
+        .arg("--event")
+        .arg(event)
+        .env("GITHUB_TOKEN", TOKEN)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env_remove("GITHUB_SERVER_URL")
+        .env_remove("REGIS_BOT_KEY")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let requests = gh.received().split_off(before);
+    let comments = requests
+        .iter()
+        .filter(|r| r.method.as_str() == "POST")
+        .map(|r| {
+            let body: Value = serde_json::from_slice(&r.body).unwrap();
+            body["body"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    let closed = requests.iter().any(|r| {
+        r.method.as_str() == "PATCH"
+            && serde_json::from_slice::<Value>(&r.body).unwrap() == json!({"state": "closed"})
+    });
+    let run = Run {
+        code: out.status.code(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+        comments,
+        closed,
+        summary: std::fs::read_to_string(&summary).unwrap_or_default(),
+    };
+    let all = format!("{}{}{}", run.stdout, run.stderr, run.summary);
+    assert!(!all.contains(TOKEN), "the token was printed: {all}");
+    run
+}
+
+/// A real event with its body (or its comment's body) replaced, and its author.
+fn event_from(real: &Path, dir: &Path, body: &str, author: &str) -> PathBuf {
+    let mut event: Value = serde_json::from_str(&std::fs::read_to_string(real).unwrap()).unwrap();
+    match event.get_mut("comment") {
+        Some(comment) => comment["body"] = json!(body),
+        None => event["issue"]["body"] = json!(body),
+    }
+    event["sender"]["login"] = json!(author);
+    let file = dir.join(format!("event-{}.json", rand_name(body)));
+    std::fs::write(&file, serde_json::to_string(&event).unwrap()).unwrap();
+    file
+}
+
+fn rand_name(body: &str) -> String {
+    regis::schema::Sha256::of(body.as_bytes()).to_string()[7..19].replace(['/', '+'], "_")
+}
+
+fn events() -> Option<PathBuf> {
+    Some(common::purescript_fixtures()?.join("events"))
+}
+
+#[test]
+fn real_addition_event_is_answered_with_the_refusal_and_left_open() {
+    let Some(events) = events() else { return };
+    let gh = github();
+    let t = registry(&gh, |_| {});
+    // The package the event asks for, at the tag it names.
+    let p = regis::sample::SamplePackage::new(
+        "prelude",
+        "5.0.0",
+        Location::github("purescript", "purescript-prelude", None).unwrap(),
+        &[],
+    );
+    p.commit_to(
+        &t.tmp
+            .path()
+            .join("github/purescript/purescript-prelude.git"),
+    )
+    .unwrap();
+    let before = t.remote_heads();
+    let run = process(&t, &gh, &events.join("addition_issue_created.json"), &[]);
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    assert!(!run.closed);
+    assert_eq!(run.comments.len(), 2, "{:?}", run.comments);
+    assert_eq!(
+        run.comments[0],
+        "Working on the publish of `prelude@5.0.0`, as requested by @Codertocat."
+    );
+    insta::assert_snapshot!("addition_refused_comment", run.comments[1]);
+    assert!(
+        run.stdout
+            .contains("::error title=regis::the publish of `prelude@5.0.0` failed: "),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.summary, format!("{}\n", run.comments[1]));
+    assert_eq!(t.remote_heads(), before);
+    assert!(t.stored().is_empty());
+}
+
+#[test]
+fn real_comment_event_reads_the_fenced_payload() {
+    let Some(events) = events() else { return };
+    let gh = github();
+    let t = registry(&gh, |_| {});
+    let run = process(&t, &gh, &events.join("update_issue_comment.json"), &[]);
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        run.comments,
+        [
+            "Working on the publish of `something@1.2.3`, as requested by @Codertocat.",
+            "**Failed**: the publish of `something@1.2.3` failed.\n\n```text\npackage `something` is not in the registry yet: the first publish must give a `location`\n```\n\nNothing was changed. Comment on this issue with a corrected payload to try again.\n",
+        ]
+    );
+    assert!(!run.closed);
+    assert!(
+        gh.received().iter().all(|r| r
+            .url
+            .path()
+            .starts_with("/repos/purescript/registry/issues/43")),
+        "answers go to the issue the comment is on"
+    );
+}
+
+#[test]
+fn real_package_set_event_from_a_non_trustee() {
+    let Some(events) = events() else { return };
+    let gh = github();
+    let t = registry(&gh, |_| {});
+    let before = t.remote_heads();
+    let run = process(
+        &t,
+        &gh,
+        &events.join("package-set-update_issue_created.json"),
+        &[],
+    );
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        run.comments[0],
+        "Working on the package set update (2 changes), as requested by @Codertocat."
+    );
+    insta::assert_snapshot!("package_set_refused_comment", run.comments[1]);
+    assert!(!run.closed);
+    assert_eq!(t.remote_heads(), before);
+    // The trustee check asked GitHub about the author.
+    assert!(
+        gh.received()
+            .iter()
+            .any(|r| r.url.path() == "/orgs/purescript/teams/trustees/memberships/Codertocat")
+    );
+}
+
+#[test]
+fn pull_requests_and_the_bots_own_comments_are_ignored() {
+    let Some(events) = events() else { return };
+    let gh = github();
+    let t = registry(&gh, |_| {});
+    let dir = tempfile::tempdir().unwrap();
+    let real = events.join("update_issue_comment.json");
+
+    let mut pr: Value = serde_json::from_str(&std::fs::read_to_string(&real).unwrap()).unwrap();
+    pr["issue"]["pull_request"] =
+        json!({"url": "https://api.github.com/repos/purescript/registry/pulls/43"});
+    let pr_file = dir.path().join("pr.json");
+    std::fs::write(&pr_file, pr.to_string()).unwrap();
+    let bot = event_from(
+        &real,
+        dir.path(),
+        "{\"name\": \"x\"}",
+        "github-actions[bot]",
+    );
+
+    for event in [pr_file, bot] {
+        let run = process(&t, &gh, &event, &[]);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        assert!(run.stdout.starts_with("nothing to do: "), "{}", run.stdout);
+        assert!(run.comments.is_empty() && !run.closed);
+    }
+    assert!(gh.received().is_empty());
+}
+
+#[test]
+fn a_body_without_a_payload_gets_one_comment_saying_what_was_expected() {
+    let Some(events) = events() else { return };
+    let gh = github();
+    let t = registry(&gh, |_| {});
+    let dir = tempfile::tempdir().unwrap();
+    let event = event_from(
+        &events.join("addition_issue_created.json"),
+        dir.path(),
+        "please publish my package",
+        "someone",
+    );
+    let run = process(&t, &gh, &event, &[]);
+    assert_eq!(run.code, Some(1));
+    assert_eq!(run.comments.len(), 1);
+    insta::assert_snapshot!("no_payload_comment", run.comments[0]);
+}
+
+/// An owner with an ssh-keygen key: `regis sign transfer` → an issue → process-issue.
+#[test]
+fn an_author_signs_a_transfer_with_ssh_keygen_and_the_issue_accepts_it() {
+    let Some(events) = events() else { return };
+    let keys = tempfile::tempdir().unwrap();
+    let Some((private, public)) = ssh_keygen(keys.path(), "id_ed25519", "ed25519", "secret phrase")
+    else {
+        return;
+    };
+    let gh = github();
+    let t = registry(&gh, |_| {});
+    let mut p = t.package("prelude", "1.0.0", &[]);
+    p.manifest.owners = Some(vec![Owner::from_openssh(&public).unwrap()]);
+    t.release(&p);
+
+    let signed = Command::new(env!("CARGO_BIN_EXE_regis"))
+        .args(["sign", "--key"])
+        .arg(&private)
+        .args([
+            "--passphrase-env",
+            "MY_PASSPHRASE",
+            "transfer",
+            "prelude",
+            "--to-github",
+            "new-home/purescript-prelude",
+        ])
+        .env("MY_PASSPHRASE", "secret phrase")
+        .output()
+        .unwrap();
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    let body = format!(
+        "Moving prelude to its new home:\n\n```json\n{}\n```\n",
+        String::from_utf8(signed.stdout).unwrap()
+    );
+    let event = event_from(
+        &events.join("addition_issue_created.json"),
+        keys.path(),
+        &body,
+        "an-author",
+    );
+    let index_before = TestRegistry::remote_head(&t.layout.index_remote);
+    let run = process(&t, &gh, &event, &[]);
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert!(run.closed);
+    let commit = TestRegistry::remote_head(&t.layout.registry_remote);
+    assert_eq!(
+        run.comments,
+        [
+            "Working on the transfer of `prelude`, as requested by @an-author.".to_owned(),
+            format!(
+                "**Done**: transferred `prelude` to `github:new-home/purescript-prelude`.\n\n```text\nprelude transferred to github:new-home/purescript-prelude\n  from      github:test/prelude\n  signed by an owner (`ssh-ed25519` `id_ed25519@example.com`)\n  metadata  {}\n```\n",
+                regis_outcome(&commit)
+            ),
+        ]
+    );
+    assert_eq!(
+        commits_on(&t.layout.registry_remote)[0],
+        "Transfer prelude to github:new-home/purescript-prelude"
+    );
+    assert_eq!(
+        TestRegistry::remote_head(&t.layout.index_remote),
+        index_before
+    );
+    assert_eq!(
+        run.stdout,
+        "transferred `prelude` to `github:new-home/purescript-prelude`\n"
+    );
+
+    // The same signature on a payload for another package is refused, and nothing moves.
+    let mut other = t.package("aff", "1.0.0", &[]);
+    other.manifest.owners = Some(vec![Owner::from_openssh(&public).unwrap()]);
+    t.release(&other);
+    let before = t.remote_heads();
+    let replayed = body.replace("\\\"name\\\":\\\"prelude\\\"", "\\\"name\\\":\\\"aff\\\"");
+    assert_ne!(replayed, body);
+    let event = event_from(
+        &events.join("addition_issue_created.json"),
+        keys.path(),
+        &replayed,
+        "an-author",
+    );
+    let run = process(&t, &gh, &event, &[]);
+    assert_eq!(run.code, Some(1));
+    assert!(!run.closed);
+    assert_eq!(
+        run.comments[0],
+        "Working on the transfer of `aff`, as requested by @an-author."
+    );
+    insta::assert_snapshot!("replayed_transfer_comment", run.comments[1]);
+    assert_eq!(t.remote_heads(), before);
+}
+
+/// How the CLI reports a pushed commit (the id is the remote's head).
+fn regis_outcome(commit: &str) -> String {
+    format!("committed {}, pushed", &commit[..10])
+}
+
+#[test]
+fn a_trustee_may_leave_the_signature_empty_and_the_bot_signs() {
+    let Some(events) = events() else { return };
+    let keys = tempfile::tempdir().unwrap();
+    let Some((bot_private, bot_public)) = ssh_keygen(keys.path(), "bot", "ed25519", "") else {
+        return;
+    };
+    let gh = github();
+    let t = registry(&gh, |c| c.bot_public_key = Some(bot_public.clone()));
+    t.release(&t.package("prelude", "1.0.0", &[]));
+    t.release(&t.package("prelude", "1.1.0", &[]));
+    let payload = r#"{"name":"prelude","version":"1.0.0","reason":"published by mistake"}"#;
+    let body = serde_json::to_string(&json!({"payload": payload, "signature": ""})).unwrap();
+    let bot_key = std::fs::read_to_string(&bot_private).unwrap();
+    let real = events.join("addition_issue_created.json");
+
+    // Not a trustee: refused, nothing changes.
+    let before = (t.remote_heads(), t.stored());
+    let event = event_from(&real, keys.path(), &body, "someone-else");
+    let run = process(&t, &gh, &event, &[("REGIS_BOT_KEY", &bot_key)]);
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.comments[1].contains("is not signed"),
+        "{}",
+        run.comments[1]
+    );
+    assert_eq!((t.remote_heads(), t.stored()), before);
+
+    // A trustee: the bot signs, the version goes, the comment says so.
+    let event = event_from(&real, keys.path(), &format!("{body}\n"), "a-trustee");
+    let run = process(&t, &gh, &event, &[("REGIS_BOT_KEY", &bot_key)]);
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert!(run.closed);
+    assert!(
+        run.comments[1].starts_with("**Done**: unpublished `prelude@1.0.0`."),
+        "{}",
+        run.comments[1]
+    );
+    assert!(
+        run.comments[1].contains("signed by the registry bot"),
+        "{}",
+        run.comments[1]
+    );
+    assert!(
+        run.comments[1].ends_with("\nThe payload was not signed: @a-trustee is a trustee, so the registry bot signed it for them.\n"),
+        "{}",
+        run.comments[1]
+    );
+    assert!(
+        !bot_key.is_empty()
+            && !run.stdout.contains(bot_key.trim())
+            && !run.summary.contains(bot_key.trim())
+    );
+    let index = TestRegistry::remote_file(&t.layout.index_remote, "pr/el/prelude").unwrap();
+    assert!(!index.contains("\"1.0.0\""), "{index}");
+    assert!(!t.layout.storage.join("prelude/1.0.0.tar.gz").exists());
+}
