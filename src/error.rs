@@ -42,6 +42,8 @@ pub enum Error {
     Init(#[from] crate::init::InitError),
     #[error(transparent)]
     Hook(#[from] crate::hooks::HookError),
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
 }
 
 /// `Result` with [`Error`].

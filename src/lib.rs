@@ -5,6 +5,7 @@
 //! deterministic tarballs in a storage backend. See `ARCHITECTURE.md` for the map.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod check;
 pub mod cli;
 pub mod config;
