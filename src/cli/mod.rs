@@ -8,6 +8,7 @@ mod init;
 mod package_set;
 mod progress;
 mod publish;
+mod sign;
 mod solve;
 
 use std::path::{Path, PathBuf};
@@ -57,6 +58,7 @@ pub enum Command {
     PackageSet(package_set::Command),
     Daily(daily::Args),
     Solve(solve::Args),
+    Sign(sign::Args),
     Demo(demo::Args),
 }
 
@@ -80,6 +82,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::PackageSet(c) => c.run(&cli.global),
         Command::Daily(a) => a.run(&cli.global),
         Command::Solve(a) => a.run(&cli.global),
+        Command::Sign(a) => a.run(&cli.global),
         Command::Demo(a) => a.run(&cli.global),
     }
 }
@@ -183,14 +186,18 @@ impl Opened {
 
 /// Read a payload file (`-` for standard input); text around the JSON object is ignored.
 pub(crate) fn read_payload(file: &Path) -> anyhow::Result<crate::payload::Operation> {
-    let text = if file == Path::new("-") {
-        std::io::read_to_string(std::io::stdin())
-            .context("reading the payload from standard input")?
-    } else {
-        std::fs::read_to_string(file).with_context(|| format!("reading `{}`", file.display()))?
-    };
+    let text = read_input(file)?;
     crate::payload::Operation::from_issue_body(&text)
         .with_context(|| format!("reading the payload in `{}`", file.display()))
+}
+
+/// The text of a file, or of standard input for `-`.
+pub(crate) fn read_input(file: &Path) -> anyhow::Result<String> {
+    if file == Path::new("-") {
+        std::io::read_to_string(std::io::stdin()).context("reading the payload from standard input")
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("reading `{}`", file.display()))
+    }
 }
 
 /// Print a serializable value as pretty JSON.
