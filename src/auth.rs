@@ -101,9 +101,7 @@ pub enum AuthError {
         #[source]
         source: Box<AuthError>,
     },
-    #[error(
-        "not an OpenSSH private key: {reason}: expected the `-----BEGIN OPENSSH PRIVATE KEY-----` text `ssh-keygen` writes"
-    )]
+    #[error("not an OpenSSH private key: {reason}")]
     BadPrivateKey { reason: String },
     #[error(
         "the key {key} is passphrase-protected: give its passphrase (`regis sign --passphrase-env VAR` reads it from the environment variable `VAR`)"
@@ -642,7 +640,9 @@ fn not_openssh(text: &str, error: &ssh_key::Error) -> String {
         Some(label) if label != "OPENSSH PRIVATE KEY" => format!(
             "it is a `{label}` block: `ssh-keygen -p -f KEY` rewrites a key in the OpenSSH format"
         ),
-        _ => error.to_string(),
+        _ => format!(
+            "{error}: expected the `-----BEGIN OPENSSH PRIVATE KEY-----` text `ssh-keygen` writes"
+        ),
     }
 }
 
@@ -915,8 +915,14 @@ mod tests {
             .public_key()
             .to_openssh()
             .unwrap();
-        insta::assert_snapshot!(e(&public), @"not an OpenSSH private key: it is a public key: expected the private key (the file without `.pub`): expected the `-----BEGIN OPENSSH PRIVATE KEY-----` text `ssh-keygen` writes");
-        insta::assert_snapshot!(e("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n"), @"not an OpenSSH private key: it is a `RSA PRIVATE KEY` block: `ssh-keygen -p -f KEY` rewrites a key in the OpenSSH format: expected the `-----BEGIN OPENSSH PRIVATE KEY-----` text `ssh-keygen` writes");
+        insta::assert_snapshot!(e(&public), @"not an OpenSSH private key: it is a public key: expected the private key (the file without `.pub`)");
+        insta::assert_snapshot!(e("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n"), @"not an OpenSSH private key: it is a `RSA PRIVATE KEY` block: `ssh-keygen -p -f KEY` rewrites a key in the OpenSSH format");
+        assert!(
+            e("hello").starts_with("not an OpenSSH private key: ")
+                && e("hello").ends_with(
+                    ": expected the `-----BEGIN OPENSSH PRIVATE KEY-----` text `ssh-keygen` writes"
+                )
+        );
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("id_ed25519");
         let e = SigningKey::read(&missing, None).unwrap_err().to_string();

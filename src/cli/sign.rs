@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 
 use crate::auth::{SignatureFormat, SigningKey};
-use crate::payload::{Authenticated, AuthenticatedData, Transfer};
+use crate::payload::{Authenticated, AuthenticatedData, Operation, Transfer};
 use crate::schema::{Location, PackageName, PackageVersion};
 
 use super::Global;
@@ -211,10 +211,20 @@ impl TransferArgs {
 /// Read a `Transfer` or `Unpublish` from a file (`-` for standard input).
 fn read_data(file: &Path) -> anyhow::Result<AuthenticatedData> {
     let text = super::read_input(file)?;
-    crate::payload::extract_json(&text)
+    let context = || format!("reading the payload in `{}`", file.display());
+    let json = crate::payload::extract_json(&text)
         .ok_or(crate::payload::PayloadError::NoJson)
-        .and_then(AuthenticatedData::parse)
-        .with_context(|| format!("reading the payload in `{}`", file.display()))
+        .with_context(context)?;
+    let other = match Operation::parse(json) {
+        Ok(Operation::Publish(_)) => "a Publish payload (publishing needs no signature)",
+        Ok(Operation::PackageSetUpdate(_)) => "a PackageSetUpdate payload",
+        Ok(Operation::Authenticated(_)) => "a payload that is already signed",
+        Err(_) => return AuthenticatedData::parse(json).with_context(context),
+    };
+    bail!(
+        "`{}` holds {other}: `regis sign` signs a `Transfer {{name, newLocation}}` or an `Unpublish {{name, version, reason}}`",
+        file.display()
+    )
 }
 
 /// The signed bytes: the payload's compact JSON, in the fixed key order of its type.
