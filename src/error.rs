@@ -50,6 +50,8 @@ pub enum Error {
     GitHub(#[from] crate::github::GitHubError),
     #[error(transparent)]
     IssueBody(#[from] crate::issue_body::IssueBodyError),
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
 }
 
 /// `Result` with [`Error`].

@@ -152,7 +152,14 @@ impl TryFrom<RawUnpublish> for Unpublish {
 impl Authenticated {
     /// Parse the signed inner payload (a `Transfer` or an `Unpublish`).
     pub fn data(&self) -> Result<AuthenticatedData, PayloadError> {
-        let obj = object(&self.payload)?;
+        AuthenticatedData::parse(&self.payload)
+    }
+}
+
+impl AuthenticatedData {
+    /// Parse a `Transfer` or an `Unpublish`, telling them apart by their keys.
+    pub fn parse(text: &str) -> Result<AuthenticatedData, PayloadError> {
+        let obj = object(text)?;
         if obj.contains_key("newLocation") {
             from_value(obj, "Transfer").map(AuthenticatedData::Transfer)
         } else if obj.contains_key("reason") || obj.contains_key("version") {

@@ -9,6 +9,7 @@ mod package_set;
 mod process_issue;
 mod progress;
 mod publish;
+mod sign;
 mod solve;
 mod transfer;
 mod unpublish;
@@ -64,6 +65,7 @@ pub enum Command {
     #[command(name = "process-issue")]
     ProcessIssue(process_issue::Args),
     Unpublish(unpublish::Args),
+    Sign(sign::Args),
     Demo(demo::Args),
 }
 
@@ -90,6 +92,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Transfer(a) => a.run(&cli.global),
         Command::ProcessIssue(a) => a.run(&cli.global),
         Command::Unpublish(a) => a.run(&cli.global),
+        Command::Sign(a) => a.run(&cli.global),
         Command::Demo(a) => a.run(&cli.global),
     }
 }
@@ -193,12 +196,7 @@ impl Opened {
 
 /// Read a payload file (`-` for standard input); text around the JSON object is ignored.
 pub(crate) fn read_payload(file: &Path) -> anyhow::Result<crate::payload::Operation> {
-    let text = if file == Path::new("-") {
-        std::io::read_to_string(std::io::stdin())
-            .context("reading the payload from standard input")?
-    } else {
-        std::fs::read_to_string(file).with_context(|| format!("reading `{}`", file.display()))?
-    };
+    let text = read_input(file)?;
     crate::payload::Operation::from_issue_body(&text)
         .with_context(|| format!("reading the payload in `{}`", file.display()))
 }
@@ -222,6 +220,15 @@ pub(crate) fn read_authenticated(
             "`{}` does not hold a signed payload: expected `{{\"payload\": \"...\", \"signature\": \"...\"}}` as `regis sign` prints it",
             file.display()
         ),
+    }
+}
+
+/// The text of a file, or of standard input for `-`.
+pub(crate) fn read_input(file: &Path) -> anyhow::Result<String> {
+    if file == Path::new("-") {
+        std::io::read_to_string(std::io::stdin()).context("reading the payload from standard input")
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("reading `{}`", file.display()))
     }
 }
 

@@ -1,0 +1,319 @@
+//! `regis sign`: sign a `Transfer` or `Unpublish` payload with an owner's SSH key and print
+//! the `{"payload", "signature"}` JSON to paste into a registry issue.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+
+use crate::auth::{SignatureFormat, SigningKey};
+use crate::payload::{Authenticated, AuthenticatedData, Operation, Transfer};
+use crate::schema::{Location, PackageName, PackageVersion};
+
+use super::Global;
+
+/// Sign a `Transfer` or `Unpublish` payload with a package owner's SSH private key.
+///
+/// The payload is read from FILE, or built by the `transfer` or `unpublish` subcommand.
+/// What is signed is the payload's canonical compact JSON, so the same request always
+/// signs the same bytes. Prints `{"payload": ..., "signature": ...}`: paste it into an
+/// issue on the registry repository.
+///
+/// Keys: `ssh-ed25519`, `ssh-rsa`, `ecdsa-sha2-nistp256`/`384`/`521`, in the OpenSSH
+/// format `ssh-keygen` writes; the matching public key must be one of the package's owners.
+#[derive(Debug, clap::Args)]
+#[command(
+    subcommand_negates_reqs = true,
+    override_usage = "regis sign --key <PATH> [OPTIONS] <FILE>\n       regis sign --key <PATH> [OPTIONS] <COMMAND>"
+)]
+pub struct Args {
+    /// The payload: a `Transfer {name, newLocation}` or `Unpublish {name, version, reason}`
+    /// JSON object (`-` for standard input); text around the object is ignored.
+    #[arg(value_name = "FILE", required = true)]
+    pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub signing: Signing,
+    #[command(subcommand)]
+    pub build: Option<Build>,
+}
+
+/// How to sign: options taken before or after the subcommand.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Signing")]
+pub struct Signing {
+    /// The OpenSSH private key to sign with, e.g. `~/.ssh/id_ed25519` (required).
+    #[arg(long, value_name = "PATH", global = true)]
+    pub key: Option<PathBuf>,
+    /// The environment variable holding the key's passphrase, if the key has one.
+    #[arg(long, value_name = "VAR", global = true)]
+    pub passphrase_env: Option<String>,
+    /// The signature format.
+    #[arg(long, value_enum, default_value_t = Format::Raw, global = true)]
+    pub format: Format,
+    /// The namespace of an `sshsig` signature [default: `signatureNamespace` from the
+    /// registry's regis.dhall, else `file`].
+    #[arg(long, value_name = "NS", global = true)]
+    pub namespace: Option<String>,
+}
+
+/// A signature format, as `--format` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Hex of the raw SSH signature: the PureScript Registry's format.
+    Raw,
+    /// An `SSH SIGNATURE` block, as `ssh-keygen -Y sign -n NAMESPACE` writes.
+    Sshsig,
+}
+
+impl From<Format> for SignatureFormat {
+    fn from(f: Format) -> SignatureFormat {
+        match f {
+            Format::Raw => SignatureFormat::Raw,
+            Format::Sshsig => SignatureFormat::Sshsig,
+        }
+    }
+}
+
+/// Build the payload from arguments instead of reading FILE.
+#[derive(Debug, clap::Subcommand)]
+pub enum Build {
+    /// Sign a transfer of a package to a new location.
+    Transfer(TransferArgs),
+    /// Sign the unpublishing of one version.
+    Unpublish(UnpublishArgs),
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("to").required(true).args(["to_github", "to_git"])))]
+pub struct TransferArgs {
+    /// The package to move.
+    #[arg(value_name = "NAME")]
+    pub name: PackageName,
+    /// The new location: a GitHub repository.
+    #[arg(long, value_name = "OWNER/REPO", help_heading = "New location")]
+    pub to_github: Option<String>,
+    /// The new location: any git URL (https, git, ssh or file).
+    #[arg(long, value_name = "URL", help_heading = "New location")]
+    pub to_git: Option<String>,
+    /// The package's directory inside the repository.
+    #[arg(long, value_name = "DIR", help_heading = "New location")]
+    pub subdir: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UnpublishArgs {
+    /// The version to unpublish, e.g. `aff@7.1.0`.
+    #[arg(value_name = "NAME@VERSION")]
+    pub package: PackageVersion,
+    /// Why the version is taken down (at most 300 characters); recorded in the metadata.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+}
+
+impl Args {
+    pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
+        let Some(key_path) = self.signing.key.as_deref() else {
+            bail!("no key to sign with: pass `--key PATH`, e.g. `--key ~/.ssh/id_ed25519`");
+        };
+        let payload = canonical(&self.data()?)?;
+        let passphrase = self.signing.passphrase()?;
+        let namespace = self.signing.namespace(global)?;
+        let key = SigningKey::read(key_path, passphrase.as_deref())?;
+        let signature = key.sign(&payload, self.signing.format.into(), &namespace)?;
+        super::print_json(&Authenticated { payload, signature })?;
+        Ok(ExitCode::SUCCESS)
+    }
+
+    fn data(&self) -> anyhow::Result<AuthenticatedData> {
+        match (&self.build, &self.file) {
+            (Some(_), Some(file)) => bail!(
+                "both a payload file `{}` and a subcommand given: expected one of them",
+                file.display()
+            ),
+            (Some(build), None) => build.data(),
+            (None, Some(file)) => read_data(file),
+            (None, None) => {
+                bail!(
+                    "no payload given: expected a FILE, or the `transfer` or `unpublish` subcommand"
+                )
+            }
+        }
+    }
+}
+
+impl Signing {
+    /// The passphrase from the `--passphrase-env` variable; never printed.
+    fn passphrase(&self) -> anyhow::Result<Option<String>> {
+        let Some(var) = &self.passphrase_env else {
+            return Ok(None);
+        };
+        match std::env::var(var) {
+            Ok(passphrase) => Ok(Some(passphrase)),
+            Err(std::env::VarError::NotPresent) => bail!(
+                "the environment variable `{var}` named by `--passphrase-env` is not set: expected the key's passphrase in it"
+            ),
+            Err(std::env::VarError::NotUnicode(_)) => bail!(
+                "the environment variable `{var}` named by `--passphrase-env` is not valid UTF-8"
+            ),
+        }
+    }
+
+    /// `--namespace`, else the registry config's for `sshsig` (raw signatures have none).
+    fn namespace(&self, global: &Global) -> anyhow::Result<String> {
+        match (&self.namespace, self.format) {
+            (Some(namespace), _) => Ok(namespace.clone()),
+            (None, Format::Sshsig) => Ok(global
+                .config()
+                .context("reading the signature namespace from the registry config")?
+                .signature_namespace),
+            (None, Format::Raw) => Ok(String::new()),
+        }
+    }
+}
+
+impl Build {
+    fn data(&self) -> anyhow::Result<AuthenticatedData> {
+        match self {
+            Build::Transfer(t) => Ok(AuthenticatedData::Transfer(Transfer {
+                name: t.name.clone(),
+                new_location: t.location()?,
+            })),
+            Build::Unpublish(u) => {
+                let object = serde_json::json!({
+                    "name": u.package.name,
+                    "version": u.package.version,
+                    "reason": u.reason,
+                });
+                Ok(AuthenticatedData::parse(&object.to_string())?)
+            }
+        }
+    }
+}
+
+impl TransferArgs {
+    fn location(&self) -> anyhow::Result<Location> {
+        let subdir = self.subdir.as_deref();
+        match (&self.to_github, &self.to_git) {
+            (Some(github), _) => {
+                let Some((owner, repo)) = github.split_once('/') else {
+                    bail!("`--to-github` `{github}` is not a repository: expected `OWNER/REPO`");
+                };
+                Ok(Location::github(owner, repo, subdir)?)
+            }
+            (None, Some(url)) => Ok(Location::git(url, subdir)?),
+            (None, None) => {
+                bail!("no new location: expected `--to-github OWNER/REPO` or `--to-git URL`")
+            }
+        }
+    }
+}
+
+/// Read a `Transfer` or `Unpublish` from a file (`-` for standard input).
+fn read_data(file: &Path) -> anyhow::Result<AuthenticatedData> {
+    let text = super::read_input(file)?;
+    let context = || format!("reading the payload in `{}`", file.display());
+    let json = crate::payload::extract_json(&text)
+        .ok_or(crate::payload::PayloadError::NoJson)
+        .with_context(context)?;
+    let other = match Operation::parse(json) {
+        Ok(Operation::Publish(_)) => "a Publish payload (publishing needs no signature)",
+        Ok(Operation::PackageSetUpdate(_)) => "a PackageSetUpdate payload",
+        Ok(Operation::Authenticated(_)) => "a payload that is already signed",
+        Err(_) => return AuthenticatedData::parse(json).with_context(context),
+    };
+    bail!(
+        "`{}` holds {other}: `regis sign` signs a `Transfer {{name, newLocation}}` or an `Unpublish {{name, version, reason}}`",
+        file.display()
+    )
+}
+
+/// The signed bytes: the payload's compact JSON, in the fixed key order of its type.
+fn canonical(data: &AuthenticatedData) -> anyhow::Result<String> {
+    let json = match data {
+        AuthenticatedData::Transfer(t) => serde_json::to_string(t),
+        AuthenticatedData::Unpublish(u) => serde_json::to_string(u),
+    };
+    json.context("encoding the payload as JSON")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    fn parse(args: &[&str]) -> Result<Args, clap::Error> {
+        let cli = super::super::Cli::try_parse_from(
+            std::iter::once("regis")
+                .chain(std::iter::once("sign"))
+                .chain(args.iter().copied()),
+        )?;
+        match cli.command {
+            super::super::Command::Sign(a) => Ok(a),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn options_go_before_or_after_the_subcommand() {
+        let a = parse(&["--key", "k", "transfer", "aff", "--to-github", "me/aff"]).unwrap();
+        let b = parse(&["transfer", "aff", "--to-github", "me/aff", "--key", "k"]).unwrap();
+        assert_eq!(a.signing.key, b.signing.key);
+        assert_eq!(
+            canonical(&a.data().unwrap()).unwrap(),
+            r#"{"name":"aff","newLocation":{"githubOwner":"me","githubRepo":"aff"}}"#
+        );
+        let f = parse(&["--key", "k", "--format", "sshsig", "payload.json"]).unwrap();
+        assert_eq!(f.file.as_deref(), Some(Path::new("payload.json")));
+        assert_eq!(f.signing.format, Format::Sshsig);
+    }
+
+    #[test]
+    fn a_payload_or_a_subcommand_is_required() {
+        assert!(parse(&["--key", "k"]).is_err());
+        assert!(
+            parse(&["--key", "k", "transfer", "aff"]).is_err(),
+            "a location is required"
+        );
+        assert!(
+            parse(&[
+                "transfer",
+                "aff",
+                "--to-github",
+                "a/b",
+                "--to-git",
+                "https://x/y"
+            ])
+            .is_err()
+        );
+        assert!(
+            parse(&["unpublish", "aff@1.0.0"]).is_err(),
+            "a reason is required"
+        );
+    }
+
+    #[test]
+    fn subcommands_build_checked_payloads() {
+        let u = parse(&["unpublish", "aff@1.0.0", "--reason", "broken build"]).unwrap();
+        assert_eq!(
+            canonical(&u.data().unwrap()).unwrap(),
+            r#"{"name":"aff","version":"1.0.0","reason":"broken build"}"#
+        );
+        let empty = parse(&["unpublish", "aff@1.0.0", "--reason", " "]).unwrap();
+        insta::assert_snapshot!(empty.data().unwrap_err(), @"invalid `Unpublish` payload: `reason` is empty: say why the version is unpublished");
+        let git = parse(&[
+            "transfer",
+            "aff",
+            "--to-git",
+            "https://git.example.com/aff.git",
+            "--subdir",
+            "lib",
+        ])
+        .unwrap();
+        assert_eq!(
+            canonical(&git.data().unwrap()).unwrap(),
+            r#"{"name":"aff","newLocation":{"gitUrl":"https://git.example.com/aff.git","subdir":"lib"}}"#
+        );
+        let bad = parse(&["transfer", "aff", "--to-github", "aff"]).unwrap();
+        insta::assert_snapshot!(bad.data().unwrap_err(), @"`--to-github` `aff` is not a repository: expected `OWNER/REPO`");
+    }
+}
