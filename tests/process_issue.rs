@@ -186,7 +186,7 @@ fn real_comment_event_reads_the_fenced_payload() {
         run.comments,
         [
             "Working on the publish of `something@1.2.3`, as requested by @Codertocat.",
-            "**Failed**: the publish of `something@1.2.3` failed.\n\n```text\npackage `something` is not in the registry yet: the first publish must give a `location`\n```\n\nNothing was changed. Comment on this issue with a corrected payload to try again.\n",
+            "**Failed**: the publish of `something@1.2.3` failed.\n\n```text\npackage `something` is not in the registry yet: the first publish must give a `location`\n```\n\nComment on this issue with a corrected payload to try again.\n",
         ]
     );
     assert!(!run.closed);

@@ -180,7 +180,7 @@ fn run(
         Err(e) => failure(
             format!("the {what} failed"),
             &e,
-            "Nothing was changed. Comment on this issue with a corrected payload to try again.",
+            "Comment on this issue with a corrected payload to try again.",
         ),
     }
 }
@@ -327,7 +327,7 @@ fn run_url() -> Option<String> {
 
 /// Append to `$GITHUB_STEP_SUMMARY` when GitHub Actions provides it.
 fn write_step_summary(markdown: &str) -> anyhow::Result<()> {
-    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from) else {
         return Ok(());
     };
     let mut file = std::fs::OpenOptions::new()
