@@ -432,3 +432,152 @@ fn a_trustee_may_leave_the_signature_empty_and_the_bot_signs() {
     assert!(!index.contains("\"1.0.0\""), "{index}");
     assert!(!t.layout.storage.join("prelude/1.0.0.tar.gz").exists());
 }
+
+/// The publish issue form, filled in: the package is published, the answer says what was
+/// stored where, and the issue is closed.
+#[test]
+fn a_filled_in_publish_form_publishes_and_closes_the_issue() {
+    let Some(events) = events() else { return };
+    use regis::issue_body::publish_form as form;
+    let gh = github();
+    let t = registry(&gh, |_| {});
+    t.push_source(&t.package("prelude", "1.0.0", &[]));
+    let dir = tempfile::tempdir().unwrap();
+    let fields = [
+        (form::NAME, "prelude"),
+        (form::VERSION, "1.0.0"),
+        (form::REF, "v1.0.0"),
+        (form::GITHUB_REPOSITORY, "test/prelude"),
+        (form::GIT_URL, "_No response_"),
+        (form::SUBDIR, "_No response_"),
+        (form::COMPILER, "_No response_"),
+    ];
+    let body: Vec<String> = fields
+        .iter()
+        .map(|(label, value)| format!("### {label}\n\n{value}"))
+        .collect();
+    let event = event_from(
+        &events.join("addition_issue_created.json"),
+        dir.path(),
+        &body.join("\n\n"),
+        "an-author",
+    );
+    let run = process(&t, &gh, &event, &[]);
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert!(run.closed);
+    let tarball = std::fs::read(t.layout.storage.join("prelude/1.0.0.tar.gz")).unwrap();
+    let hash = regis::schema::Sha256::of(&tarball);
+    let (registry_head, index_head) = t.remote_heads();
+    assert_eq!(
+        run.comments[0],
+        "Working on the publish of `prelude@1.0.0`, as requested by @an-author."
+    );
+    let files = regis::tarball::unpack(
+        &tarball,
+        dir.path().join("unpacked").as_path(),
+        &regis::tarball::Limits::default(),
+    )
+    .unwrap()
+    .len();
+    assert_eq!(
+        run.comments[1],
+        format!(
+            "**Done**: published `prelude@1.0.0`.\n\n```text\npublished prelude@1.0.0\n  tarball   prelude/1.0.0.tar.gz ({} bytes, {files} files, {hash})\n  compiler  0.15.15\n  plan      no dependencies\n  storage   stored\n  metadata  {}\n  index     {}\n```\n\nSource: {}/test/prelude/tree/v1.0.0\n",
+            tarball.len(),
+            regis_outcome(&registry_head),
+            regis_outcome(&index_head),
+            t.config.github_base_url,
+        )
+    );
+}
+
+/// The daily transferrer: GitHub answers a lookup of `test/prelude` with a redirect to
+/// the renamed repository, and the move is recorded as a bot-signed transfer.
+#[test]
+fn daily_records_a_renamed_repository_as_a_bot_signed_transfer() {
+    let keys = tempfile::tempdir().unwrap();
+    let Some((bot_private, bot_public)) = ssh_keygen(keys.path(), "bot", "ed25519", "") else {
+        return;
+    };
+    let gh = MockGitHub::start();
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/test/prelude"))
+            .respond_with(
+                ResponseTemplate::new(301)
+                    .insert_header("location", format!("{}/repositories/42", gh.uri()).as_str()),
+            ),
+    );
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path("/repositories/42"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(common::repository_json("new-owner", "purescript-prelude")),
+            ),
+    );
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/test/aff"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(common::repository_json("Test", "aff")),
+            ),
+    );
+    let t = registry(&gh, |c| c.bot_public_key = Some(bot_public.clone()));
+    t.release(&t.package("prelude", "1.0.0", &[]));
+    t.release(&t.package("aff", "1.0.0", &[]));
+    let daily = |dry_run: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_regis"));
+        cmd.args(["--registry", t.layout.registry.to_str().unwrap(), "daily"])
+            .env("GITHUB_TOKEN", TOKEN)
+            .env(
+                "REGIS_BOT_KEY",
+                std::fs::read_to_string(&bot_private).unwrap(),
+            );
+        if dry_run {
+            cmd.arg("--dry-run");
+        }
+        cmd.output().unwrap()
+    };
+
+    let before = t.remote_heads();
+    let out = daily(true);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with(
+            "transferrer: 2 GitHub locations checked, 1 moved, 0 not found\n  would transfer prelude: github:test/prelude -> github:new-owner/purescript-prelude\n"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(t.remote_heads(), before, "a dry run writes nothing");
+
+    let out = daily(false);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with(
+            "transferrer: 2 GitHub locations checked, 1 moved, 0 not found\n  transferred prelude: github:test/prelude -> github:new-owner/purescript-prelude\n"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(
+        commits_on(&t.layout.registry_remote)[0],
+        "Transfer prelude to github:new-owner/purescript-prelude"
+    );
+    let metadata =
+        TestRegistry::remote_file(&t.layout.registry_remote, "metadata/prelude.json").unwrap();
+    assert!(
+        metadata.contains("\"githubOwner\": \"new-owner\""),
+        "{metadata}"
+    );
+    assert_eq!(TestRegistry::remote_head(&t.layout.index_remote), before.1);
+}
