@@ -251,6 +251,9 @@ fn demo_runs_offline_and_ends_clean() {
         "published prelude@1.1.0",
         "error: `arrays@1.0.0` cannot be published: dependency `foldable` is not in the registry: publish it first",
         "already published prelude@1.0.0",
+        "signed by a stranger: the signature on the transfer of `effect` is not from an owner of the package or a trustee",
+        "effect transferred to github:demo/effect\n",
+        "error: `effect@1.0.0` is in the latest package set `0.2.0`",
         "checked 3 packages, 4 versions, 4 tarballs: 0 findings",
     ] {
         assert!(

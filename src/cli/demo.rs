@@ -5,14 +5,15 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
+use crate::auth::{SignatureFormat, SigningKey};
 use crate::check;
 use crate::config::Config;
 use crate::git::GitRepo;
 use crate::init::{self, Layout};
 use crate::operation::Context;
-use crate::operation::{package_set, publish};
+use crate::operation::{package_set, publish, transfer, unpublish};
 use crate::package_set::Authority;
-use crate::payload::PackageSetUpdate;
+use crate::payload::{Authenticated, PackageSetUpdate, Transfer, Unpublish};
 use crate::sample::SamplePackage;
 use crate::schema::{Location, Timestamp};
 use crate::solver;
@@ -24,7 +25,9 @@ use super::{Global, error_chain};
 
 /// Run the whole flow on a throwaway registry: create it, make local git repos of a few
 /// sample packages that depend on each other, publish them, show a refused publish and
-/// its error, re-run a publish (nothing changes), and audit the result. No network.
+/// its error, re-run a publish (nothing changes), start a package set, transfer a package
+/// with an owner's signature (and refuse a stranger's), refuse an unpublish that would
+/// strand dependants, and audit the result. No network.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Where to create the demo (a new or empty directory) [default: a new temporary
@@ -78,12 +81,14 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
     );
     let loc = |repo: &str| Location::github("demo", repo, None).expect("valid location");
     let prelude = SamplePackage::new("prelude", "1.0.0", loc("purescript-prelude"), &[]);
-    let effect = SamplePackage::new(
+    let owner = demo_key(1, "owner@example.com")?;
+    let mut effect = SamplePackage::new(
         "effect",
         "1.0.0",
         loc("purescript-effect"),
         &[("prelude", ">=1.0.0 <2.0.0")],
     );
+    effect.manifest.owners = Some(vec![owner.public()]);
     let mut console = SamplePackage::new(
         "console",
         "1.0.0",
@@ -220,7 +225,53 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
         super::publish::plan_line(&plan.resolutions)
     );
 
-    step(9, "audit the registry: regis check");
+    step(
+        9,
+        "effect's owner signs a transfer with their SSH key (regis sign transfer effect --to-github demo/effect)",
+    );
+    let transfer = Transfer {
+        name: "effect".parse()?,
+        new_location: loc("effect"),
+    };
+    let payload = serde_json::to_string(&transfer)?;
+    let signed = |key: &SigningKey| -> anyhow::Result<Authenticated> {
+        Ok(Authenticated {
+            payload: payload.clone(),
+            signature: key.sign(&payload, SignatureFormat::Raw, &config.signature_namespace)?,
+        })
+    };
+    let stranger = demo_key(2, "stranger@example.com")?;
+    match transfer::transfer(&ctx, &signed(&stranger)?, &transfer) {
+        Ok(_) => anyhow::bail!("the demo expected a stranger's transfer to be refused"),
+        Err(e) => println!(
+            "    signed by a stranger: {}",
+            error_chain(&anyhow::Error::from(e))
+        ),
+    }
+    let report = transfer::transfer(&ctx, &signed(&owner)?, &transfer)?;
+    print_indented(&super::transfer::describe(&report));
+
+    step(
+        10,
+        "effect's owner asks to unpublish effect@1.0.0: refused while the package set holds it",
+    );
+    let unpublish_payload =
+        r#"{"name":"effect","version":"1.0.0","reason":"demo: published by mistake"}"#;
+    let request: Unpublish = serde_json::from_str(unpublish_payload)?;
+    let signed_unpublish = Authenticated {
+        payload: unpublish_payload.to_owned(),
+        signature: owner.sign(
+            unpublish_payload,
+            SignatureFormat::Raw,
+            &config.signature_namespace,
+        )?,
+    };
+    match unpublish::unpublish(&ctx, &signed_unpublish, &request) {
+        Ok(_) => anyhow::bail!("the demo expected the unpublish to be refused"),
+        Err(e) => println!("    error: {}", error_chain(&anyhow::Error::from(e))),
+    }
+
+    step(11, "audit the registry: regis check");
     let report = check::run(
         &RegistryDir::new(&layout.registry),
         &IndexDir::new(&layout.index),
@@ -242,6 +293,15 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
 
     print_where(&layout);
     Ok(())
+}
+
+/// A demo ed25519 key made from a fixed seed (the demo runs where ssh-keygen may not).
+fn demo_key(seed: u8, comment: &str) -> anyhow::Result<SigningKey> {
+    let mut key =
+        ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[seed; 32]));
+    key.set_comment(comment);
+    let pem = key.to_openssh(ssh_key::LineEnding::LF)?;
+    Ok(SigningKey::from_openssh(&pem, None)?)
 }
 
 fn print_indented(text: &str) {
