@@ -537,17 +537,17 @@ fn daily_records_a_renamed_repository_as_a_bot_signed_transfer() {
         if dry_run {
             cmd.arg("--dry-run");
         }
-        cmd.output().unwrap()
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
     };
 
     let before = t.remote_heads();
-    let out = daily(true);
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = daily(true);
     assert!(
         stdout.starts_with(
             "transferrer: 2 GitHub locations checked, 1 moved, 0 not found\n  would transfer prelude: github:test/prelude -> github:new-owner/purescript-prelude\n"
@@ -556,13 +556,7 @@ fn daily_records_a_renamed_repository_as_a_bot_signed_transfer() {
     );
     assert_eq!(t.remote_heads(), before, "a dry run writes nothing");
 
-    let out = daily(false);
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = daily(false);
     assert!(
         stdout.starts_with(
             "transferrer: 2 GitHub locations checked, 1 moved, 0 not found\n  transferred prelude: github:test/prelude -> github:new-owner/purescript-prelude\n"
