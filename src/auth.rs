@@ -362,9 +362,18 @@ fn rsa_public(key: &ssh_key::public::RsaPublicKey) -> Option<rsa::RsaPublicKey> 
 }
 
 /// The label of a PEM-style block (`-----BEGIN LABEL-----`), if `text` starts with one.
+/// The label of a `-----BEGIN LABEL-----` line. Only a short label of capitals, digits and
+/// spaces on the first line counts: a damaged header must never make key text part of a
+/// message.
 fn pem_label(text: &str) -> Option<&str> {
-    let rest = text.strip_prefix("-----BEGIN ")?;
-    rest.split_once("-----").map(|(label, _)| label)
+    let first_line = text.lines().next()?;
+    let (label, _) = first_line
+        .strip_prefix("-----BEGIN ")?
+        .split_once("-----")?;
+    let plain = label
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == ' ');
+    (plain && label.len() <= 40).then_some(label)
 }
 
 fn read_hex(text: &str) -> Result<Vec<u8>, AuthError> {
@@ -427,7 +436,7 @@ fn owner_key(owner: &Owner) -> Result<PublicKey, AuthError> {
 }
 
 /// `` `keytype` `id` ``, or the key's fingerprint in place of a missing id.
-fn describe_owner(owner: &Owner) -> String {
+pub fn describe_owner(owner: &Owner) -> String {
     match owner.id() {
         Some(id) => format!("`{}` `{id}`", owner.keytype()),
         None => match PublicKey::from_openssh(&format!("{} {}", owner.keytype(), owner.public())) {
@@ -650,6 +659,29 @@ fn not_openssh(text: &str, error: &ssh_key::Error) -> String {
 mod tests {
     use super::*;
     use ssh_key::EcdsaCurve;
+
+    #[test]
+    fn a_damaged_key_header_never_puts_key_text_in_the_message() {
+        let key = ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[3; 32]));
+        let pem = key.to_openssh(ssh_key::LineEnding::LF).unwrap();
+        let body: Vec<&str> = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        for damaged in [
+            pem.replacen("PRIVATE KEY-----", "PRIVATE KEY----", 1),
+            pem.replacen("-----BEGIN OPENSSH PRIVATE KEY-----\n", "-----BEGIN ", 1),
+            pem.replace("-----END OPENSSH PRIVATE KEY-----", ""),
+        ] {
+            let e = SigningKey::from_openssh(&damaged, None).unwrap_err();
+            let message = format!("{e} {e:?}");
+            for line in &body {
+                assert!(!message.contains(line), "key text in {message}");
+            }
+        }
+        assert_eq!(
+            pem_label("-----BEGIN RSA PRIVATE KEY-----\nabc"),
+            Some("RSA PRIVATE KEY")
+        );
+        assert_eq!(pem_label("-----BEGIN abc+/=\nx-----"), None);
+    }
     use ssh_key::rand_core::OsRng;
 
     const NS: &str = "file";

@@ -275,12 +275,6 @@ impl Config {
         out
     }
 
-    /// The environment variables holding secrets (the GitHub token, the bot key): hooks
-    /// run without them.
-    pub fn secret_variables(&self) -> Vec<String> {
-        vec![self.github_token_env.clone(), self.bot_key_env.clone()]
-    }
-
     /// The checks a Dhall type cannot express.
     fn check(&self) -> Result<(), InvalidField> {
         let invalid = |field: &'static str, value: String, expected: &str| {

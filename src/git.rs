@@ -1246,7 +1246,9 @@ pub(crate) mod testing {
         /// `None` (with a note) when `git daemon` cannot run here.
         pub(crate) fn start(base: &Path) -> Option<Daemon> {
             let Some(program) = daemon_program() else {
-                eprintln!("note: `git daemon` is not available here, skipping this git:// test");
+                crate::testing::skip(
+                    "`git daemon` is not available here (this git:// test needs it)",
+                );
                 return None;
             };
             for _ in 0..3 {
@@ -1272,7 +1274,7 @@ pub(crate) mod testing {
                 let _ = child.kill();
                 let _ = child.wait();
             }
-            eprintln!("note: `git daemon` is not available here, skipping this git:// test");
+            crate::testing::skip("`git daemon` is not available here (this git:// test needs it)");
             None
         }
 

@@ -69,8 +69,16 @@ pub struct HookEnv {
     pub compiler: Version,
     /// `REGIS_PACKAGE` and `REGIS_VERSION` (with `REGIS_PACKAGE_DIR`); unset when `None`.
     pub package: Option<(PackageName, Version)>,
-    /// Environment variables the command must not see (the GitHub token, the bot key).
-    pub hidden: Vec<String>,
+}
+
+/// The variables a hook inherits from regis's environment; everything else (tokens, keys,
+/// the CI's own variables) is withheld from the package code a hook builds.
+const INHERITED: [&str; 10] = [
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
+];
+
+fn inherited(name: &str) -> bool {
+    INHERITED.contains(&name) || name.starts_with("LC_") || name.starts_with("XDG_")
 }
 
 /// How a hook command ended.
@@ -409,25 +417,20 @@ impl Workspace {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .process_group(0)
-            .env("REGIS_HOOK", kind.env_value())
+            .process_group(0);
+        cmd.env_clear()
+            .envs(std::env::vars_os().filter(|(name, _)| name.to_str().is_some_and(inherited)));
+        cmd.env("REGIS_HOOK", kind.env_value())
             .env("REGIS_COMPILER", env.compiler.to_string())
             .env("REGIS_RESOLUTIONS", resolutions)
             .env("REGIS_DEPENDENCIES", self.root.join(DEPENDENCIES_DIR));
-        for name in &env.hidden {
-            cmd.env_remove(name);
-        }
         match &env.package {
             Some((name, version)) => {
                 cmd.env("REGIS_PACKAGE", name.as_str())
                     .env("REGIS_VERSION", version.to_string())
                     .env("REGIS_PACKAGE_DIR", &package_dir);
             }
-            None => {
-                cmd.env_remove("REGIS_PACKAGE")
-                    .env_remove("REGIS_VERSION")
-                    .env_remove("REGIS_PACKAGE_DIR");
-            }
+            None => {}
         }
         cmd
     }
@@ -725,7 +728,6 @@ mod tests {
         HookEnv {
             compiler: version("0.15.15"),
             package: None,
-            hidden: vec![],
         }
     }
 
@@ -996,20 +998,20 @@ mod tests {
             &package_tarball("prelude", "6.0.1"),
         )
         .unwrap();
+        // cargo runs tests with this set: the hook must not see it
+        assert!(std::env::var_os("CARGO_MANIFEST_DIR").is_some());
         let seen = ws.root().join("seen");
         let command = format!(
             "{{ pwd; echo \"$REGIS_HOOK\"; echo \"$REGIS_COMPILER\"; echo \"$REGIS_RESOLUTIONS\"; \
              echo \"$REGIS_DEPENDENCIES\"; echo \"$REGIS_PACKAGE\"; echo \"$REGIS_VERSION\"; \
              echo \"$REGIS_PACKAGE_DIR\"; echo \"${{PATH+path is inherited}}\"; \
-             echo \"${{HOME-home is hidden}}\"; \
+             echo \"${{CARGO_MANIFEST_DIR-cargo variables are withheld}}\"; \
              read line || echo \"stdin is empty\"; }} > '{}'",
             seen.display()
         );
         let env = HookEnv {
             compiler: version("0.15.2"),
             package: Some((name("foo"), version("1.2.3"))),
-            // a secret would be hidden the same way: a variable the test process surely has
-            hidden: vec!["HOME".to_owned()],
         };
         let outcome = ws
             .run(
@@ -1026,7 +1028,7 @@ mod tests {
             fs::read_to_string(&seen).unwrap(),
             format!(
                 "{root}/package\nbuild-check\n0.15.2\n{root}/resolutions.json\n{root}/dependencies\n\
-                 foo\n1.2.3\n{root}/package\npath is inherited\nhome is hidden\nstdin is empty\n"
+                 foo\n1.2.3\n{root}/package\npath is inherited\ncargo variables are withheld\nstdin is empty\n"
             )
         );
     }

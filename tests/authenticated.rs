@@ -15,7 +15,7 @@ use regis::operation::authorize::Role;
 use regis::operation::publish::PublishError;
 use regis::operation::transfer::{self, TransferError};
 use regis::operation::unpublish::{self, UnpublishError};
-use regis::payload::{Authenticated, Transfer, Unpublish};
+use regis::payload::{Authenticated, Transfer};
 use regis::schema::{Location, Owner, Timestamp};
 
 /// A registry whose `prelude@1.0.0` is owned by an ed25519 key made by ssh-keygen.
@@ -47,18 +47,17 @@ fn signed(key: &SigningKey, payload: &str) -> Authenticated {
     }
 }
 
-fn transfer_payload(name: &str, owner: &str, repo: &str) -> (String, Transfer) {
-    let request = Transfer {
+/// The canonical payload text of a Transfer to `github:<owner>/<repo>`.
+fn transfer_payload(name: &str, owner: &str, repo: &str) -> String {
+    serde_json::to_string(&Transfer {
         name: name.parse().unwrap(),
         new_location: Location::github(owner, repo, None).unwrap(),
-    };
-    (serde_json::to_string(&request).unwrap(), request)
+    })
+    .unwrap()
 }
 
-fn unpublish_payload(name: &str, version: &str) -> (String, Unpublish) {
-    let text = format!(r#"{{"name":"{name}","version":"{version}","reason":"a broken build"}}"#);
-    let request = serde_json::from_str(&text).unwrap();
-    (text, request)
+fn unpublish_payload(name: &str, version: &str) -> String {
+    format!(r#"{{"name":"{name}","version":"{version}","reason":"a broken build"}}"#)
 }
 
 fn metadata(t: &TestRegistry, name: &str) -> Metadata {
@@ -91,8 +90,8 @@ fn an_owner_transfers_a_package_and_only_its_metadata_changes() {
         TestRegistry::remote_head(&t.layout.index_remote),
         t.stored(),
     );
-    let (text, request) = transfer_payload("prelude", "new-home", "prelude");
-    let report = transfer::transfer(&t.ctx(), &signed(&f.owner, &text), &request).unwrap();
+    let text = transfer_payload("prelude", "new-home", "prelude");
+    let report = transfer::transfer(&t.ctx(), &signed(&f.owner, &text)).unwrap();
     assert_eq!(report.signer.role, Role::Owner);
     assert_eq!(report.from.to_string(), "github:test/prelude");
     assert!(matches!(
@@ -101,7 +100,7 @@ fn an_owner_transfers_a_package_and_only_its_metadata_changes() {
     ));
 
     let m = metadata(t, "prelude");
-    assert_eq!(m.location, request.new_location);
+    assert_eq!(m.location.to_string(), "github:new-home/prelude");
     assert_eq!(m.published.len(), 1, "versions stay");
     assert_eq!(
         commits_on(&t.layout.registry_remote)[0],
@@ -114,7 +113,7 @@ fn an_owner_transfers_a_package_and_only_its_metadata_changes() {
     assert_eq!(t.stored(), stored_before);
 
     // The same payload again changes nothing.
-    let again = transfer::transfer(&t.ctx(), &signed(&f.owner, &text), &request).unwrap();
+    let again = transfer::transfer(&t.ctx(), &signed(&f.owner, &text)).unwrap();
     assert_eq!(again.metadata, CommitOutcome::Unchanged);
 }
 
@@ -130,29 +129,29 @@ fn transfer_refusals_change_nothing() {
     let before = t.remote_heads();
 
     // A key that owns nothing here.
-    let (text, request) = transfer_payload("prelude", "someone", "prelude");
+    let text = transfer_payload("prelude", "someone", "prelude");
     let stranger = key(f.keys.path(), "stranger");
-    let e = transfer::transfer(&t.ctx(), &signed(&stranger, &text), &request).unwrap_err();
+    let e = transfer::transfer(&t.ctx(), &signed(&stranger, &text)).unwrap_err();
     assert!(matches!(e, TransferError::Authorize(_)), "{e}");
     insta::assert_snapshot!("transfer_by_a_stranger", regis::cli::error_chain(&e.into()));
 
     // The owner of `aff` signs a transfer of `prelude`: not an owner of prelude.
-    let e = transfer::transfer(&t.ctx(), &signed(&other_key, &text), &request).unwrap_err();
+    let e = transfer::transfer(&t.ctx(), &signed(&other_key, &text)).unwrap_err();
     assert!(matches!(e, TransferError::Authorize(_)), "{e}");
 
     // A payload signed for `prelude`, replayed with the name changed to `aff`.
     let good = signed(&f.owner, &text);
-    let (aff_text, aff_request) = transfer_payload("aff", "someone", "prelude");
+    let aff_text = transfer_payload("aff", "someone", "prelude");
     let replayed = Authenticated {
         payload: aff_text,
         signature: good.signature.clone(),
     };
-    let e = transfer::transfer(&t.ctx(), &replayed, &aff_request).unwrap_err();
+    let e = transfer::transfer(&t.ctx(), &replayed).unwrap_err();
     assert!(matches!(e, TransferError::Authorize(_)), "{e}");
 
     // The owner, but to a location another package holds.
-    let (text, request) = transfer_payload("prelude", "test", "aff");
-    let e = transfer::transfer(&t.ctx(), &signed(&f.owner, &text), &request).unwrap_err();
+    let text = transfer_payload("prelude", "test", "aff");
+    let e = transfer::transfer(&t.ctx(), &signed(&f.owner, &text)).unwrap_err();
     insta::assert_snapshot!(e.to_string(), @"location `github:test/aff` already belongs to package `aff`: a location can hold only one package");
 
     // An empty signature, and a package nobody registered.
@@ -160,10 +159,10 @@ fn transfer_refusals_change_nothing() {
         payload: text.clone(),
         signature: String::new(),
     };
-    let e = transfer::transfer(&t.ctx(), &empty, &request).unwrap_err();
+    let e = transfer::transfer(&t.ctx(), &empty).unwrap_err();
     assert!(e.to_string().contains("is not signed"), "{e}");
-    let (text, request) = transfer_payload("nope", "test", "nope");
-    let e = transfer::transfer(&t.ctx(), &signed(&f.owner, &text), &request).unwrap_err();
+    let text = transfer_payload("nope", "test", "nope");
+    let e = transfer::transfer(&t.ctx(), &signed(&f.owner, &text)).unwrap_err();
     insta::assert_snapshot!(e.to_string(), @"package `nope` is not in the registry: there is nothing to transfer");
 
     assert_eq!(t.remote_heads(), before);
@@ -178,10 +177,13 @@ fn a_trustee_key_in_config_transfers_a_package_without_owners() {
     let t = TestRegistry::with_config(|c| c.trustees = vec![public.clone()]);
     t.release(&t.package("prelude", "1.0.0", &[]));
     let trustee = SigningKey::read(&private, None).unwrap();
-    let (text, request) = transfer_payload("prelude", "elsewhere", "prelude");
-    let report = transfer::transfer(&t.ctx(), &signed(&trustee, &text), &request).unwrap();
+    let text = transfer_payload("prelude", "elsewhere", "prelude");
+    let report = transfer::transfer(&t.ctx(), &signed(&trustee, &text)).unwrap();
     assert_eq!(report.signer.role, Role::Trustee);
-    assert_eq!(metadata(&t, "prelude").location, request.new_location);
+    assert_eq!(
+        metadata(&t, "prelude").location.to_string(),
+        "github:elsewhere/prelude"
+    );
 }
 
 #[test]
@@ -190,9 +192,9 @@ fn an_owner_unpublishes_within_the_window_and_the_version_is_gone_for_good() {
     let t = &f.t;
     let index_file = "pr/el/prelude";
     assert!(TestRegistry::remote_file(&t.layout.index_remote, index_file).is_some());
-    let (text, request) = unpublish_payload("prelude", "1.0.0");
+    let text = unpublish_payload("prelude", "1.0.0");
     let ctx = at(t, 47);
-    let report = unpublish::unpublish(&ctx, &signed(&f.owner, &text), &request).unwrap();
+    let report = unpublish::unpublish(&ctx, &signed(&f.owner, &text)).unwrap();
     assert_eq!(report.signer.role, Role::Owner);
     assert!(report.tarball_deleted);
 
@@ -215,7 +217,7 @@ fn an_owner_unpublishes_within_the_window_and_the_version_is_gone_for_good() {
 
     // A re-run changes nothing; the version can never be published again.
     let before = t.remote_heads();
-    let again = unpublish::unpublish(&ctx, &signed(&f.owner, &text), &request).unwrap();
+    let again = unpublish::unpublish(&ctx, &signed(&f.owner, &text)).unwrap();
     assert_eq!(
         (again.index, again.metadata, again.tarball_deleted),
         (CommitOutcome::Unchanged, CommitOutcome::Unchanged, false)
@@ -248,15 +250,14 @@ fn after_the_window_only_a_trustee_may_unpublish() {
     };
     let t = &f.t;
     let before = (t.remote_heads(), t.stored());
-    let (text, request) = unpublish_payload("prelude", "1.0.0");
-    let e = unpublish::unpublish(&at(t, 49), &signed(&f.owner, &text), &request).unwrap_err();
+    let text = unpublish_payload("prelude", "1.0.0");
+    let e = unpublish::unpublish(&at(t, 49), &signed(&f.owner, &text)).unwrap_err();
     assert!(matches!(e, UnpublishError::WindowClosed { .. }), "{e}");
     insta::assert_snapshot!(e.to_string(), @"`prelude@1.0.0` was published at 2026-11-22T10:00:00.000Z (49 hours ago): owners may unpublish a version only within 48 hours of publishing it; ask a trustee to do it");
     assert_eq!((t.remote_heads(), t.stored()), before);
 
     let trustee = SigningKey::read(&trustee_private, None).unwrap();
-    let report =
-        unpublish::unpublish(&at(t, 24 * 365), &signed(&trustee, &text), &request).unwrap();
+    let report = unpublish::unpublish(&at(t, 24 * 365), &signed(&trustee, &text)).unwrap();
     assert_eq!(report.signer.role, Role::Trustee);
     assert!(metadata(t, "prelude").published.is_empty());
 }
@@ -267,8 +268,8 @@ fn a_version_others_depend_on_is_not_unpublished() {
     let t = &f.t;
     t.release(&t.package("aff", "1.0.0", &[("prelude", ">=1.0.0 <2.0.0")]));
     let before = (t.remote_heads(), t.stored());
-    let (text, request) = unpublish_payload("prelude", "1.0.0");
-    let e = unpublish::unpublish(&t.ctx(), &signed(&f.owner, &text), &request).unwrap_err();
+    let text = unpublish_payload("prelude", "1.0.0");
+    let e = unpublish::unpublish(&t.ctx(), &signed(&f.owner, &text)).unwrap_err();
     insta::assert_snapshot!(e.to_string(), @"`prelude@1.0.0` cannot be unpublished: `aff@1.0.0` (needs `>=1.0.0 <2.0.0`) would be left with no version of `prelude` in range; they must be unpublished first, or another version of `prelude` in their range published");
     assert_eq!((t.remote_heads(), t.stored()), before);
 
@@ -276,7 +277,7 @@ fn a_version_others_depend_on_is_not_unpublished() {
     let mut next = t.package("prelude", "1.1.0", &[]);
     next.manifest.owners = Some(vec![f.owner.public()]);
     t.release(&next);
-    let report = unpublish::unpublish(&t.ctx(), &signed(&f.owner, &text), &request).unwrap();
+    let report = unpublish::unpublish(&t.ctx(), &signed(&f.owner, &text)).unwrap();
     assert!(report.tarball_deleted);
     let index = TestRegistry::remote_file(&t.layout.index_remote, "pr/el/prelude").unwrap();
     assert_eq!(index.lines().count(), 1);
@@ -289,22 +290,52 @@ fn unpublish_refusals_change_nothing() {
     let t = &f.t;
     let before = (t.remote_heads(), t.stored());
     let stranger = key(f.keys.path(), "stranger");
-    let (text, request) = unpublish_payload("prelude", "1.0.0");
-    let e = unpublish::unpublish(&t.ctx(), &signed(&stranger, &text), &request).unwrap_err();
+    let text = unpublish_payload("prelude", "1.0.0");
+    let e = unpublish::unpublish(&t.ctx(), &signed(&stranger, &text)).unwrap_err();
     assert!(matches!(e, UnpublishError::Authorize(_)), "{e}");
 
     // Signed for 1.0.0, replayed for another version.
-    let (other_text, other_request) = unpublish_payload("prelude", "2.0.0");
+    let other_text = unpublish_payload("prelude", "2.0.0");
     let replayed = Authenticated {
         payload: other_text,
         signature: signed(&f.owner, &text).signature,
     };
-    let e = unpublish::unpublish(&t.ctx(), &replayed, &other_request).unwrap_err();
+    let e = unpublish::unpublish(&t.ctx(), &replayed).unwrap_err();
     assert!(matches!(e, UnpublishError::Authorize(_)), "{e}");
 
     // A version that was never published.
-    let (text, request) = unpublish_payload("prelude", "2.0.0");
-    let e = unpublish::unpublish(&t.ctx(), &signed(&f.owner, &text), &request).unwrap_err();
+    let text = unpublish_payload("prelude", "2.0.0");
+    let e = unpublish::unpublish(&t.ctx(), &signed(&f.owner, &text)).unwrap_err();
     insta::assert_snapshot!(e.to_string(), @"`prelude@2.0.0` is not published: published versions are `1.0.0`");
+    assert_eq!((t.remote_heads(), t.stored()), before);
+}
+
+#[test]
+fn a_version_in_the_latest_package_set_is_not_unpublished() {
+    let Some(f) = fixture() else { return };
+    let t = &f.t;
+    let update: regis::payload::PackageSetUpdate =
+        serde_json::from_str(r#"{"packages": {"prelude": "1.0.0"}}"#).unwrap();
+    regis::operation::package_set::update(
+        &t.ctx(),
+        &update,
+        regis::package_set::Authority::Trustee,
+        &regis::operation::package_set::Silent,
+    )
+    .unwrap();
+    let before = (t.remote_heads(), t.stored());
+    let e = unpublish::unpublish(
+        &t.ctx(),
+        &signed(&f.owner, &unpublish_payload("prelude", "1.0.0")),
+    )
+    .unwrap_err();
+    insta::assert_snapshot!(e.to_string(), @"`prelude@1.0.0` is in the latest package set `0.1.0`: a trustee must remove or update it there (a package set update) before it can be unpublished");
+    // A signed Transfer is not an Unpublish, whatever the caller meant.
+    let e = unpublish::unpublish(
+        &t.ctx(),
+        &signed(&f.owner, &transfer_payload("prelude", "a", "b")),
+    )
+    .unwrap_err();
+    assert!(matches!(e, UnpublishError::NotAnUnpublish), "{e}");
     assert_eq!((t.remote_heads(), t.stored()), before);
 }

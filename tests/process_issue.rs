@@ -550,7 +550,7 @@ fn daily_records_a_renamed_repository_as_a_bot_signed_transfer() {
     let stdout = daily(true);
     assert!(
         stdout.starts_with(
-            "transferrer: 2 GitHub locations checked, 1 moved, 0 not found\n  would transfer prelude: github:test/prelude -> github:new-owner/purescript-prelude\n"
+            "transferrer: 2 GitHub locations checked, 1 moved, 0 not found, 0 could not be looked up\n  would transfer prelude: github:test/prelude -> github:new-owner/purescript-prelude\n"
         ),
         "{stdout}"
     );
@@ -559,7 +559,7 @@ fn daily_records_a_renamed_repository_as_a_bot_signed_transfer() {
     let stdout = daily(false);
     assert!(
         stdout.starts_with(
-            "transferrer: 2 GitHub locations checked, 1 moved, 0 not found\n  transferred prelude: github:test/prelude -> github:new-owner/purescript-prelude\n"
+            "transferrer: 2 GitHub locations checked, 1 moved, 0 not found, 0 could not be looked up\n  transferred prelude: github:test/prelude -> github:new-owner/purescript-prelude\n"
         ),
         "{stdout}"
     );
@@ -574,4 +574,60 @@ fn daily_records_a_renamed_repository_as_a_bot_signed_transfer() {
         "{metadata}"
     );
     assert_eq!(TestRegistry::remote_head(&t.layout.index_remote), before.1);
+}
+
+/// The transferrer's trouble (a lookup GitHub fails, no bot key to sign with) is reported
+/// and the exit status is 1, but the package-set part of the daily job still runs.
+#[test]
+fn daily_goes_on_to_package_sets_when_the_transferrer_fails() {
+    let keys = tempfile::tempdir().unwrap();
+    let Some((_, bot_public)) = ssh_keygen(keys.path(), "bot", "ed25519", "") else {
+        return;
+    };
+    let gh = MockGitHub::start();
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/test/prelude"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(common::repository_json("moved", "prelude")),
+            ),
+    );
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/test/aff"))
+            .respond_with(
+                ResponseTemplate::new(500).set_body_json(json!({"message": "Server Error"})),
+            ),
+    );
+    let t = registry(&gh, |c| c.bot_public_key = Some(bot_public.clone()));
+    t.release(&t.package("prelude", "1.0.0", &[]));
+    t.release(&t.package("aff", "1.0.0", &[]));
+    let before = t.remote_heads();
+    let out = Command::new(env!("CARGO_BIN_EXE_regis"))
+        .args(["--registry", t.layout.registry.to_str().unwrap(), "daily"])
+        .env("GITHUB_TOKEN", TOKEN)
+        .env_remove("REGIS_BOT_KEY")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with("transferrer: 2 GitHub locations checked, 1 moved, 0 not found, 1 could not be looked up\n  lookup failed aff: "),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("but their transfers cannot be signed: the bot key is not available: set the environment variable `REGIS_BOT_KEY`"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.ends_with(
+            "no package set yet: a trustee starts the first one with `regis package-set update`\n"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(t.remote_heads(), before);
 }

@@ -29,6 +29,10 @@ fn have_ssh_keygen() -> bool {
         .status()
         .is_ok();
     if !found {
+        assert!(
+            std::env::var_os("REGIS_REQUIRE_TEST_TOOLS").is_none(),
+            "this test must run under .ci/run: `ssh-keygen` is not installed"
+        );
         eprintln!("skipping: `ssh-keygen` is not installed (this test signs with its keys)");
     }
     found

@@ -29,6 +29,10 @@ fn workflows_and_issue_forms_are_yaml() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !has_pyyaml {
+        assert!(
+            std::env::var_os("REGIS_REQUIRE_TEST_TOOLS").is_none(),
+            "this test must run under .ci/run: python3 with PyYAML is absent"
+        );
         eprintln!("skipping the YAML syntax check: python3 with PyYAML is absent");
         return;
     }
@@ -116,4 +120,12 @@ fn the_credential_helper_gives_each_repository_its_token() {
         credentials_for("https://github.com/acme/registry"),
         pair("x-access-token", "registry-token")
     );
+    // No token for another host or over plain http, whatever the path.
+    for url in [
+        "https://evil.example/acme/index.git",
+        "http://github.com/acme/index.git",
+        "https://github.com.evil.example/acme/registry",
+    ] {
+        assert_eq!(credentials_for(url), None, "{url}");
+    }
 }

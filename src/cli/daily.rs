@@ -21,7 +21,8 @@ use super::progress::Reporter;
 /// with what passes.
 ///
 /// Progress is a bar on a terminal and plain log lines otherwise (CI). Exit status 1 when
-/// a move could not be recorded.
+/// the transferrer could not look a package up or record a move (the package sets are
+/// updated all the same).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Report what would change and write nothing (reads the working trees as they are).
@@ -37,8 +38,13 @@ impl Args {
         } else {
             Some(super::Opened::open(global)?)
         };
+        // The transferrer's trouble never stops the package sets: it is reported, and the
+        // exit status says so at the end.
         let moves_ok = match &config.bot_public_key {
-            Some(_) => transferrer(global, &config, opened.as_ref())?,
+            Some(_) => transferrer(global, &config, opened.as_ref()).unwrap_or_else(|e| {
+                eprintln!("error: {}", super::error_chain(&e));
+                false
+            }),
             None => true,
         };
         let progress = Reporter::new(global.json);
@@ -78,7 +84,7 @@ impl Args {
 
 /// Look the GitHub-hosted packages up and record the moves (only list them on a dry run,
 /// `opened` = `None`). Lines go to stderr with `--json`, so stdout stays one JSON value.
-/// Returns false when a move could not be recorded.
+/// Returns false when a lookup failed or a move could not be recorded.
 fn transferrer(
     global: &Global,
     config: &Config,
@@ -100,16 +106,23 @@ fn transferrer(
             .context("syncing the registry repo")?;
     }
     let all = RegistryDir::new(&global.registry).all_metadata()?;
-    let survey = transferrer::survey(&all, &github).context("the transferrer failed")?;
+    let survey = transferrer::survey(&all, &github);
     say(format!(
-        "transferrer: {} GitHub locations checked, {} moved, {} not found",
+        "transferrer: {} GitHub locations checked, {} moved, {} not found, {} could not be looked up",
         survey.checked,
         survey.moved.len(),
-        survey.missing.len()
+        survey.missing.len(),
+        survey.failed.len()
     ));
     for (name, location) in &survey.missing {
         say(format!("  not found {name}: {location} (left as it is)"));
     }
+    for (name, e) in &survey.failed {
+        say(format!(
+            "  lookup failed {name}: {e} (tried again next run)"
+        ));
+    }
+    let lookups_ok = survey.failed.is_empty();
     let Some(opened) = opened else {
         for m in &survey.moved {
             say(format!(
@@ -117,10 +130,10 @@ fn transferrer(
                 m.name, m.from, m.to
             ));
         }
-        return Ok(true);
+        return Ok(lookups_ok);
     };
     if survey.moved.is_empty() {
-        return Ok(true);
+        return Ok(lookups_ok);
     }
     let pem = std::env::var(&config.bot_key_env).ok();
     let bot = authorize::bot_key(config, pem.as_deref()).with_context(|| {
@@ -129,7 +142,7 @@ fn transferrer(
             survey.moved.len()
         )
     })?;
-    let mut all_ok = true;
+    let mut all_ok = lookups_ok;
     for (m, result) in transferrer::record(&opened.ctx(), &survey.moved, &bot) {
         match result {
             Ok(_) => say(format!("  transferred {}: {} -> {}", m.name, m.from, m.to)),

@@ -13,7 +13,7 @@ use crate::init::{self, Layout};
 use crate::operation::Context;
 use crate::operation::{package_set, publish, transfer, unpublish};
 use crate::package_set::Authority;
-use crate::payload::{Authenticated, PackageSetUpdate, Transfer, Unpublish};
+use crate::payload::{Authenticated, PackageSetUpdate, Transfer};
 use crate::sample::SamplePackage;
 use crate::schema::{Location, Timestamp};
 use crate::solver;
@@ -241,14 +241,14 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
         })
     };
     let stranger = demo_key(2, "stranger@example.com")?;
-    match transfer::transfer(&ctx, &signed(&stranger)?, &transfer) {
+    match transfer::transfer(&ctx, &signed(&stranger)?) {
         Ok(_) => anyhow::bail!("the demo expected a stranger's transfer to be refused"),
         Err(e) => println!(
             "    signed by a stranger: {}",
             error_chain(&anyhow::Error::from(e))
         ),
     }
-    let report = transfer::transfer(&ctx, &signed(&owner)?, &transfer)?;
+    let report = transfer::transfer(&ctx, &signed(&owner)?)?;
     print_indented(&super::transfer::describe(&report));
 
     step(
@@ -257,7 +257,6 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
     );
     let unpublish_payload =
         r#"{"name":"effect","version":"1.0.0","reason":"demo: published by mistake"}"#;
-    let request: Unpublish = serde_json::from_str(unpublish_payload)?;
     let signed_unpublish = Authenticated {
         payload: unpublish_payload.to_owned(),
         signature: owner.sign(
@@ -266,7 +265,7 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
             &config.signature_namespace,
         )?,
     };
-    match unpublish::unpublish(&ctx, &signed_unpublish, &request) {
+    match unpublish::unpublish(&ctx, &signed_unpublish) {
         Ok(_) => anyhow::bail!("the demo expected the unpublish to be refused"),
         Err(e) => println!("    error: {}", error_chain(&anyhow::Error::from(e))),
     }

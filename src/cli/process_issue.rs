@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, anyhow, bail};
 
 use crate::auth::SignatureFormat;
-use crate::github::{Event, GitHub, GitHubApi, IssueEvent};
+use crate::github::{Event, EventKind, GitHub, GitHubApi, IssueEvent};
 use crate::operation::Context;
 use crate::operation::package_set::{self, Silent};
 use crate::operation::{authorize, publish, transfer, unpublish};
@@ -44,6 +44,10 @@ impl Args {
         let issue = match Event::parse(&text, &config.bot_login)
             .with_context(|| format!("reading the event `{}`", self.event.display()))?
         {
+            Event::Issue(issue) if is_own_comment(&issue) => {
+                println!("nothing to do: the comment is one of regis's own answers");
+                return Ok(ExitCode::SUCCESS);
+            }
             Event::Issue(issue) => issue,
             Event::Ignored { reason } => {
                 println!("nothing to do: {reason}");
@@ -58,16 +62,34 @@ impl Args {
             );
         }
         let github = GitHubApi::new(&config.github_api_url, token)?;
-        let opened = super::Opened::open(global)?;
         let bot_key = std::env::var(&config.bot_key_env).ok();
-        let processed = process(
-            &opened.ctx(),
-            &github,
-            &issue,
-            bot_key.as_deref(),
-            run_url().as_deref(),
-        )?;
-        println!("{}", processed.headline);
+        let processed = super::Opened::open(global).and_then(|opened| {
+            process(
+                &opened.ctx(),
+                &github,
+                &issue,
+                bot_key.as_deref(),
+                run_url().as_deref(),
+            )
+        });
+        let processed = match processed {
+            Ok(processed) => processed,
+            Err(e) => {
+                // The registry could not be opened or GitHub did not take a comment: say so
+                // on the issue if GitHub lets us, and in the run.
+                let reason = super::error_chain(&e);
+                let _ = github.comment(
+                    &issue.issue,
+                    &format!(
+                        "**Failed**: regis could not run.\n\n{}\nA maintainer needs to look at the registry's workflow run.\n",
+                        fenced(&reason)
+                    ),
+                );
+                println!("::error title=regis::{}", workflow_escape(&reason));
+                return Err(e);
+            }
+        };
+        println!("{}", workflow_escape(&processed.headline));
         if !processed.success {
             println!(
                 "::error title=regis::{}",
@@ -81,6 +103,31 @@ impl Args {
             ExitCode::FAILURE
         })
     }
+}
+
+/// How each of regis's own comments starts: a comment that starts so is never read as a
+/// request, even when `botLogin` does not match the account regis comments as.
+const OWN_COMMENT_STARTS: [&str; 4] = [
+    "Working on the ",
+    "**Done**",
+    "**Failed**",
+    "**Not fully accepted**",
+];
+
+fn is_own_comment(issue: &IssueEvent) -> bool {
+    issue.kind == EventKind::Comment
+        && OWN_COMMENT_STARTS
+            .iter()
+            .any(|start| issue.body.starts_with(start))
+}
+
+/// `text` in a fenced `text` block whose fence is longer than any run of backticks in it,
+/// so nothing inside can close it.
+fn fenced(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    let newline = if text.ends_with('\n') { "" } else { "\n" };
+    format!("{fence}text\n{text}{newline}{fence}\n")
 }
 
 /// What handling an issue came to.
@@ -189,7 +236,7 @@ fn failure(headline: String, error: &anyhow::Error, hint: &str) -> Processed {
     let reason = super::error_chain(error);
     Processed {
         success: false,
-        comment: format!("**Failed**: {headline}.\n\n```text\n{reason}\n```\n\n{hint}\n"),
+        comment: format!("**Failed**: {headline}.\n\n{}\n{hint}\n", fenced(&reason)),
         headline: format!("{headline}: {reason}"),
     }
 }
@@ -197,7 +244,7 @@ fn failure(headline: String, error: &anyhow::Error, hint: &str) -> Processed {
 fn success(headline: String, details: &str, extra: &str) -> Processed {
     Processed {
         success: true,
-        comment: format!("**Done**: {headline}.\n\n```text\n{details}```\n{extra}"),
+        comment: format!("**Done**: {headline}.\n\n{}{extra}", fenced(details)),
         headline,
     }
 }
@@ -238,16 +285,16 @@ fn run_signed(
         );
     }
     match data {
-        AuthenticatedData::Transfer(request) => {
-            let report = transfer::transfer(ctx, &signed, &request)?;
+        AuthenticatedData::Transfer(_) => {
+            let report = transfer::transfer(ctx, &signed)?;
             Ok(success(
                 format!("transferred `{}` to `{}`", report.name, report.to),
                 &super::transfer::describe(&report),
                 &extra,
             ))
         }
-        AuthenticatedData::Unpublish(request) => {
-            let report = unpublish::unpublish(ctx, &signed, &request)?;
+        AuthenticatedData::Unpublish(_) => {
+            let report = unpublish::unpublish(ctx, &signed)?;
             Ok(success(
                 format!("unpublished `{}@{}`", report.name, report.version),
                 &super::unpublish::describe(&report),
@@ -263,10 +310,18 @@ fn run_package_set(
     issue: &IssueEvent,
     request: &PackageSetUpdate,
 ) -> anyhow::Result<Processed> {
-    let authority = if is_trustee(ctx, github, &issue.author)? {
-        Authority::Trustee
-    } else {
-        Authority::Anyone
+    // Anyone may add and upgrade: a trustee check GitHub cannot answer (a token that may
+    // not read the team) leaves the author with that, and the answer says why.
+    let (authority, note) = match is_trustee(ctx, github, &issue.author) {
+        Ok(true) => (Authority::Trustee, String::new()),
+        Ok(false) => (Authority::Anyone, String::new()),
+        Err(e) => (
+            Authority::Anyone,
+            format!(
+                "\nNote: treated as an update by anyone (additions and upgrades only): {}.\n",
+                super::error_chain(&e)
+            ),
+        ),
     };
     let report = package_set::update(ctx, request, authority, &Silent)?;
     let details = super::package_set::describe(&report, false);
@@ -274,7 +329,7 @@ fn run_package_set(
         Some(set) if report.rejected.is_empty() => Ok(success(
             format!("published package set `{}`", set.version),
             &details,
-            "",
+            &note,
         )),
         _ => Ok(Processed {
             success: false,
@@ -284,7 +339,8 @@ fn run_package_set(
                 report.rejected.len() + report.accepted.len()
             ),
             comment: format!(
-                "**Not fully accepted**: some changes were refused.\n\n```text\n{details}```\n\nComment on this issue with a corrected payload to try the refused changes again.\n"
+                "**Not fully accepted**: some changes were refused.\n\n{}\nComment on this issue with a corrected payload to try the refused changes again.\n{note}",
+                fenced(&details)
             ),
         }),
     }
@@ -353,5 +409,21 @@ mod tests {
     #[test]
     fn workflow_messages_keep_to_one_line() {
         assert_eq!(workflow_escape("50% done\nnext\r"), "50%25 done%0Anext%0D");
+        // A forged workflow command in user text cannot start a line.
+        let forged = workflow_escape("bad key `x\n::warning title=forged::hello`");
+        assert!(
+            !forged.contains('\n') && !forged.starts_with("::"),
+            "{forged}"
+        );
+    }
+
+    #[test]
+    fn fences_outlast_any_backticks_inside() {
+        assert_eq!(fenced("plain"), "```text\nplain\n```\n");
+        assert_eq!(fenced("a\n"), "```text\na\n```\n");
+        assert_eq!(
+            fenced("x ```\n**Done**: forged"),
+            "````text\nx ```\n**Done**: forged\n````\n"
+        );
     }
 }

@@ -32,7 +32,7 @@ impl Args {
             );
         };
         let opened = super::Opened::open(global)?;
-        let report = transfer::transfer(&opened.ctx(), &signed, &request)
+        let report = transfer::transfer(&opened.ctx(), &signed)
             .with_context(|| format!("could not transfer `{}`", request.name))?;
         if global.json {
             super::print_json(&TransferOutput::from(&report))?;

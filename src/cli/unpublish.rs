@@ -33,7 +33,7 @@ impl Args {
             );
         };
         let opened = super::Opened::open(global)?;
-        let report = unpublish::unpublish(&opened.ctx(), &signed, &request).with_context(|| {
+        let report = unpublish::unpublish(&opened.ctx(), &signed).with_context(|| {
             format!("could not unpublish `{}@{}`", request.name, request.version)
         })?;
         if global.json {

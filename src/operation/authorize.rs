@@ -42,12 +42,13 @@ pub struct Signer {
 }
 
 impl Signer {
-    /// `an owner (ssh-ed25519 me@example.com)`, for reports.
+    /// `` an owner (`ssh-ed25519` `me@example.com`) ``, for reports.
     pub fn describe(&self) -> String {
-        match self.key.id() {
-            Some(id) => format!("{} (`{}` `{id}`)", self.role.describe(), self.key.keytype()),
-            None => format!("{} (`{}`)", self.role.describe(), self.key.keytype()),
-        }
+        format!(
+            "{} ({})",
+            self.role.describe(),
+            auth::describe_owner(&self.key)
+        )
     }
 }
 
@@ -55,7 +56,7 @@ impl Signer {
 #[derive(Debug, thiserror::Error)]
 pub enum AuthorizeError {
     #[error(
-        "the {operation} of `{name}` is not signed: sign the payload with an owner's SSH key (`regis sign --key ~/.ssh/id_ed25519 …`) and paste the output; only trustees may leave the signature empty"
+        "the {operation} of `{name}` is not signed: sign the payload with an owner's SSH key (`regis sign --key ~/.ssh/id_ed25519 …`) and paste the output (only a trustee's issue may leave the signature empty: the registry bot signs it then)"
     )]
     Unsigned {
         operation: &'static str,
@@ -91,8 +92,9 @@ pub enum AuthorizeError {
     BotKeyMismatch { variable: String },
 }
 
-/// Check `signed` against the package's owners, the trustees and the bot key, in that
-/// order, and say who signed.
+/// Check `signed` against the trustees, the bot key and the package's owners, in that
+/// order (a key that is both a trustee's and an owner's acts as a trustee), and say who
+/// signed.
 pub fn authorize(
     operation: &'static str,
     name: &PackageName,
@@ -109,10 +111,10 @@ pub fn authorize(
     let owners = metadata.owners.clone().unwrap_or_default();
     let trustees = config_keys("trustees", &config.trustees)?;
     let bot = config_keys("botPublicKey", config.bot_public_key.as_slice())?;
-    let keys: Vec<Owner> = owners
+    let keys: Vec<Owner> = trustees
         .iter()
-        .chain(&trustees)
         .chain(&bot)
+        .chain(&owners)
         .cloned()
         .collect();
     let key = auth::verify_any(
@@ -135,12 +137,12 @@ pub fn authorize(
         .iter()
         .position(|k| std::ptr::eq(k, key))
         .expect("verify_any returns one of the keys");
-    let role = if position < owners.len() {
-        Role::Owner
-    } else if position < owners.len() + trustees.len() {
+    let role = if position < trustees.len() {
         Role::Trustee
-    } else {
+    } else if position < trustees.len() + bot.len() {
         Role::Bot
+    } else {
+        Role::Owner
     };
     Ok(Signer {
         role,
@@ -181,4 +183,97 @@ fn config_keys(field: &'static str, lines: &[String]) -> Result<Vec<Owner>, Auth
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::SignatureFormat;
+    use crate::schema::Location;
+
+    fn key(seed: u8) -> SigningKey {
+        let key =
+            ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[seed; 32]));
+        SigningKey::from_openssh(&key.to_openssh(ssh_key::LineEnding::LF).unwrap(), None).unwrap()
+    }
+
+    fn openssh(key: &SigningKey) -> String {
+        let o = key.public();
+        format!("{} {}", o.keytype(), o.public())
+    }
+
+    fn signed_by(key: &SigningKey) -> Authenticated {
+        let payload = r#"{"name":"aff","version":"1.0.0","reason":"x"}"#.to_owned();
+        let signature = key.sign(&payload, SignatureFormat::Raw, "file").unwrap();
+        Authenticated { payload, signature }
+    }
+
+    fn metadata(owners: &[&SigningKey]) -> Metadata {
+        let mut m = Metadata::new(Location::github("o", "aff", None).unwrap(), None);
+        m.owners = Some(owners.iter().map(|k| k.public()).collect());
+        m
+    }
+
+    #[test]
+    fn the_signer_gets_the_highest_role_its_key_has() {
+        let (owner, trustee, bot) = (key(1), key(2), key(3));
+        let config = Config {
+            trustees: vec![openssh(&trustee)],
+            bot_public_key: Some(openssh(&bot)),
+            ..Config::default()
+        };
+        let name: PackageName = "aff".parse().unwrap();
+        let role = |k: &SigningKey, m: &Metadata| {
+            authorize("unpublish", &name, &signed_by(k), m, &config).map(|s| s.role)
+        };
+        assert_eq!(role(&owner, &metadata(&[&owner])).unwrap(), Role::Owner);
+        assert_eq!(role(&trustee, &metadata(&[&owner])).unwrap(), Role::Trustee);
+        assert_eq!(role(&bot, &metadata(&[&owner])).unwrap(), Role::Bot);
+        // A trustee who also owns the package acts as a trustee (no owner time limits).
+        assert_eq!(
+            role(&trustee, &metadata(&[&owner, &trustee])).unwrap(),
+            Role::Trustee
+        );
+        // Someone else's key, and an owner of another package, are refused.
+        let e = role(&key(4), &metadata(&[&owner])).unwrap_err();
+        assert!(matches!(e, AuthorizeError::NotAuthorized { .. }), "{e}");
+        let unsigned = Authenticated {
+            signature: " ".into(),
+            ..signed_by(&owner)
+        };
+        let e =
+            authorize("unpublish", &name, &unsigned, &metadata(&[&owner]), &config).unwrap_err();
+        assert!(matches!(e, AuthorizeError::Unsigned { .. }), "{e}");
+    }
+
+    #[test]
+    fn the_bot_key_must_be_the_configured_one() {
+        let bot = key(3);
+        let pem = |k: u8| {
+            ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[k; 32]))
+                .to_openssh(ssh_key::LineEnding::LF)
+                .unwrap()
+                .to_string()
+        };
+        let config = Config {
+            bot_public_key: Some(openssh(&bot)),
+            ..Config::default()
+        };
+        assert_eq!(
+            bot_key(&config, Some(&pem(3))).unwrap().public(),
+            bot.public()
+        );
+        assert!(matches!(
+            bot_key(&config, Some(&pem(4))),
+            Err(AuthorizeError::BotKeyMismatch { .. })
+        ));
+        assert!(matches!(
+            bot_key(&config, None),
+            Err(AuthorizeError::NoBotKey { .. })
+        ));
+        assert!(matches!(
+            bot_key(&Config::default(), Some(&pem(3))),
+            Err(AuthorizeError::NoBotPublicKey)
+        ));
+    }
 }

@@ -329,7 +329,6 @@ fn build_check(
     let env = HookEnv {
         compiler: compiler.clone(),
         package: None,
-        hidden: inputs.config.secret_variables(),
     };
     let outcome = workspace.run(HookKind::BuildCheck, command, packages, &env, timeout)?;
     Ok(match outcome.ok_or_error() {

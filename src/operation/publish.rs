@@ -231,7 +231,6 @@ fn run_hook(
     let env = HookEnv {
         compiler: plan.build_plan.compiler.clone(),
         package: Some((plan.manifest.name.clone(), plan.manifest.version.clone())),
-        hidden: ctx.config.secret_variables(),
     };
     let timeout = Duration::from_secs(ctx.config.hook_timeout_seconds);
     ws.run(kind, command, &plan.build_plan.resolutions, &env, timeout)

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::git::CommitOutcome;
 use crate::metadata::Metadata;
-use crate::payload::{Authenticated, Transfer};
+use crate::payload::{Authenticated, AuthenticatedData, PayloadError, Transfer};
 use crate::schema::{Location, PackageName};
 use crate::store::{RegistryDir, StoreError};
 
@@ -16,6 +16,10 @@ use super::authorize::{AuthorizeError, Signer, authorize};
 /// Why a transfer was refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TransferError {
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    #[error("the signed payload is an Unpublish: expected a Transfer `{{name, newLocation}}`")]
+    NotATransfer,
     #[error("package `{name}` is not in the registry: there is nothing to transfer")]
     Unknown { name: PackageName },
     #[error(transparent)]
@@ -42,6 +46,15 @@ pub struct TransferReport {
     pub signer: Signer,
     /// `Unchanged` when the package already lived at the new location (a re-run).
     pub metadata: CommitOutcome,
+}
+
+/// The Transfer a signed payload carries: what is done is always read from the very text
+/// the signature covers.
+pub fn request(signed: &Authenticated) -> Result<Transfer, TransferError> {
+    match signed.data()? {
+        AuthenticatedData::Transfer(t) => Ok(t),
+        AuthenticatedData::Unpublish(_) => Err(TransferError::NotATransfer),
+    }
 }
 
 /// Check a transfer against the registry as it is (pure): who signed, and that the new
@@ -82,8 +95,8 @@ fn claimed_by_other(
 pub fn transfer(
     ctx: &Context<'_>,
     signed: &Authenticated,
-    request: &Transfer,
 ) -> Result<TransferReport, TransferError> {
+    let request = &request(signed)?;
     ctx.registry.sync()?;
     let registry = RegistryDir::new(ctx.registry.workdir());
     let (signer, from) = validate(ctx.config, signed, request, &registry.all_metadata()?)?;
@@ -93,13 +106,11 @@ pub fn transfer(
         &message,
         ctx.config.push_attempts as usize,
         |_| -> Result<Vec<PathBuf>, TransferError> {
-            // Re-read on every attempt: after a rejected push this is another job's new head.
+            // Re-check on every attempt: after a rejected push this is another job's new
+            // head (the owners or another package's location may have changed).
             let all = registry.all_metadata()?;
-            claimed_by_other(name, &request.new_location, &all)?;
-            let mut m = all
-                .get(name)
-                .cloned()
-                .ok_or_else(|| TransferError::Unknown { name: name.clone() })?;
+            validate(ctx.config, signed, request, &all)?;
+            let mut m = all[name].clone();
             m.location = request.new_location.clone();
             Ok(vec![registry.write_metadata(name, &m)?])
         },

@@ -27,16 +27,17 @@ pub struct Survey {
     pub moved: Vec<Moved>,
     /// Packages whose repository GitHub does not know (deleted or private).
     pub missing: Vec<(PackageName, Location)>,
+    /// Packages GitHub could not be asked about (rate limit, network): tried again on the
+    /// next run.
+    pub failed: Vec<(PackageName, GitHubError)>,
     /// GitHub locations looked up.
     pub checked: usize,
 }
 
 /// Look every GitHub-hosted package up. A name that differs only in letter case is the
-/// same repository (GitHub names are case-insensitive).
-pub fn survey(
-    all: &BTreeMap<PackageName, Metadata>,
-    github: &dyn GitHub,
-) -> Result<Survey, GitHubError> {
+/// same repository (GitHub names are case-insensitive). A failed lookup is recorded and
+/// the survey goes on.
+pub fn survey(all: &BTreeMap<PackageName, Metadata>, github: &dyn GitHub) -> Survey {
     let mut out = Survey::default();
     for (name, metadata) in all {
         let Location::GitHub {
@@ -52,9 +53,10 @@ pub fn survey(
             owner: owner.clone(),
             name: repo.clone(),
         };
-        match github.repository(&registered)? {
-            None => out.missing.push((name.clone(), metadata.location.clone())),
-            Some(now) => {
+        match github.repository(&registered) {
+            Err(e) => out.failed.push((name.clone(), e)),
+            Ok(None) => out.missing.push((name.clone(), metadata.location.clone())),
+            Ok(Some(now)) => {
                 let to = Location::GitHub {
                     owner: now.owner,
                     repo: now.name,
@@ -70,7 +72,7 @@ pub fn survey(
             }
         }
     }
-    Ok(out)
+    out
 }
 
 /// Why a move could not be recorded.
@@ -87,7 +89,7 @@ pub fn signed_transfer(
     moved: &Moved,
     bot: &SigningKey,
     namespace: &str,
-) -> Result<(Authenticated, Transfer), TransferrerError> {
+) -> Result<Authenticated, TransferrerError> {
     let request = Transfer {
         name: moved.name.clone(),
         new_location: moved.to.clone(),
@@ -99,7 +101,7 @@ pub fn signed_transfer(
             name: moved.name.clone(),
             cause,
         })?;
-    Ok((Authenticated { payload, signature }, request))
+    Ok(Authenticated { payload, signature })
 }
 
 /// Record each move as a bot-signed Transfer; one failure does not stop the others.
@@ -112,7 +114,7 @@ pub fn record(
         .iter()
         .map(|moved| {
             let result = signed_transfer(moved, bot, &ctx.config.signature_namespace)
-                .and_then(|(signed, request)| Ok(transfer::transfer(ctx, &signed, &request)?));
+                .and_then(|signed| Ok(transfer::transfer(ctx, &signed)?));
             (moved.clone(), result)
         })
         .collect()

@@ -11,7 +11,7 @@ use crate::git::CommitOutcome;
 use crate::index::IndexView;
 use crate::metadata::{Metadata, UnpublishChange, UnpublishRefused};
 use crate::package_set::PackageSet;
-use crate::payload::{Authenticated, Unpublish};
+use crate::payload::{Authenticated, AuthenticatedData, PayloadError, Unpublish};
 use crate::schema::{PackageName, Timestamp, Version};
 use crate::storage::StorageKey;
 use crate::store::{IndexDir, RegistryDir, StoreError};
@@ -22,6 +22,10 @@ use super::authorize::{AuthorizeError, Signer, authorize};
 /// Why an unpublish was refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum UnpublishError {
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    #[error("the signed payload is a Transfer: expected an Unpublish `{{name, version, reason}}`")]
+    NotAnUnpublish,
     #[error("package `{name}` is not in the registry: there is nothing to unpublish")]
     Unknown { name: PackageName },
     #[error(transparent)]
@@ -145,16 +149,37 @@ pub fn validate(
     Ok(signer)
 }
 
+/// The Unpublish a signed payload carries: what is done is always read from the very text
+/// the signature covers.
+pub fn request(signed: &Authenticated) -> Result<Unpublish, UnpublishError> {
+    match signed.data()? {
+        AuthenticatedData::Unpublish(u) => Ok(u),
+        AuthenticatedData::Transfer(_) => Err(UnpublishError::NotAnUnpublish),
+    }
+}
+
 /// Run a signed Unpublish end to end.
 pub fn unpublish(
     ctx: &Context<'_>,
     signed: &Authenticated,
-    request: &Unpublish,
 ) -> Result<UnpublishReport, UnpublishError> {
+    let request = &request(signed)?;
     ctx.registry.sync()?;
     ctx.index.sync()?;
     let registry = RegistryDir::new(ctx.registry.workdir());
     let index = IndexDir::new(ctx.index.workdir());
+    let signer = check_current(ctx, &registry, &index, signed, request)?;
+    apply(ctx, &registry, &index, signed, request, signer)
+}
+
+/// [`validate`] against what the working trees hold now.
+fn check_current(
+    ctx: &Context<'_>,
+    registry: &RegistryDir,
+    index: &IndexDir,
+    signed: &Authenticated,
+    request: &Unpublish,
+) -> Result<Signer, UnpublishError> {
     let name = &request.name;
     let metadata = registry
         .read_metadata(name)?
@@ -166,8 +191,7 @@ pub fn unpublish(
         index: &view,
         latest_set: latest_set.as_ref(),
     };
-    let signer = validate(ctx.config, signed, request, &current, ctx.now)?;
-    apply(ctx, &registry, &index, request, signer)
+    validate(ctx.config, signed, request, &current, ctx.now)
 }
 
 /// Index → metadata → storage, each step idempotent and re-applied on a moved head.
@@ -175,6 +199,7 @@ fn apply(
     ctx: &Context<'_>,
     registry: &RegistryDir,
     index: &IndexDir,
+    signed: &Authenticated,
     request: &Unpublish,
     signer: Signer,
 ) -> Result<UnpublishReport, UnpublishError> {
@@ -182,10 +207,17 @@ fn apply(
     let attempts = ctx.config.push_attempts as usize;
     let message = format!("Unpublish {name}@{version}");
 
+    let mut first_attempt = true;
     let index_outcome = ctx.index.commit_change(
         &message,
         attempts,
         |_| -> Result<Vec<PathBuf>, UnpublishError> {
+            // After a rejected push the index is another job's new head: a dependant may
+            // have been published meanwhile, so check again before removing the line.
+            if !std::mem::replace(&mut first_attempt, false) {
+                ctx.registry.sync()?;
+                check_current(ctx, registry, index, signed, request)?;
+            }
             let Some(mut file) = index.read(name)? else {
                 return Ok(vec![]);
             };

@@ -10,12 +10,22 @@ pub fn purescript_fixtures() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!(
-            "skipping: {} is absent (this test reads the shared PureScript fixtures)",
+        skip(&format!(
+            "{} is absent (this test reads the shared PureScript fixtures)",
             dir.display()
-        );
+        ));
         None
     }
+}
+
+/// Note why a test does not run here; under `.ci/run` (`REGIS_REQUIRE_TEST_TOOLS` set),
+/// where everything a test needs is installed, a skip is a failure instead.
+pub fn skip(why: &str) {
+    assert!(
+        std::env::var_os("REGIS_REQUIRE_TEST_TOOLS").is_none(),
+        "this test must run under .ci/run: {why}"
+    );
+    eprintln!("skipping: {why}");
 }
 
 /// Every regular file below `dir`, sorted, as paths relative to `dir`.
@@ -214,7 +224,7 @@ pub fn ssh_keygen(
         Ok(s) if s.success() => {}
         Ok(s) => panic!("ssh-keygen -t {kind} failed: {s}"),
         Err(e) => {
-            eprintln!("skipping: ssh-keygen cannot run ({e})");
+            skip(&format!("ssh-keygen cannot run ({e})"));
             return None;
         }
     }
