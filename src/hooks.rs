@@ -424,13 +424,10 @@ impl Workspace {
             .env("REGIS_COMPILER", env.compiler.to_string())
             .env("REGIS_RESOLUTIONS", resolutions)
             .env("REGIS_DEPENDENCIES", self.root.join(DEPENDENCIES_DIR));
-        match &env.package {
-            Some((name, version)) => {
-                cmd.env("REGIS_PACKAGE", name.as_str())
-                    .env("REGIS_VERSION", version.to_string())
-                    .env("REGIS_PACKAGE_DIR", &package_dir);
-            }
-            None => {}
+        if let Some((name, version)) = &env.package {
+            cmd.env("REGIS_PACKAGE", name.as_str())
+                .env("REGIS_VERSION", version.to_string())
+                .env("REGIS_PACKAGE_DIR", &package_dir);
         }
         cmd
     }
