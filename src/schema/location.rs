@@ -96,20 +96,34 @@ impl Location {
     /// True when two locations name the same repository and subdirectory. GitHub owner
     /// and repository names are case-insensitive.
     pub fn same_place(&self, other: &Location) -> bool {
-        match (self, other) {
-            (
-                Location::GitHub {
-                    owner: o1,
-                    repo: r1,
-                    subdir: s1,
-                },
-                Location::GitHub {
-                    owner: o2,
-                    repo: r2,
-                    subdir: s2,
-                },
-            ) => o1.eq_ignore_ascii_case(o2) && r1.eq_ignore_ascii_case(r2) && s1 == s2,
+        match (self.github_repo(), other.github_repo()) {
+            (Some((o1, r1)), Some((o2, r2))) => {
+                o1.eq_ignore_ascii_case(o2)
+                    && r1.eq_ignore_ascii_case(r2)
+                    && self.subdir() == other.subdir()
+            }
             _ => self == other,
+        }
+    }
+
+    /// The GitHub owner and repository this location names: a GitHub location, or a git
+    /// URL on `github.com` (`https://github.com/o/r.git` is the same place as `o/r`).
+    fn github_repo(&self) -> Option<(&str, &str)> {
+        match self {
+            Location::GitHub { owner, repo, .. } => Some((owner, repo)),
+            Location::Git { url, .. } => {
+                let rest = ["https://", "http://", "git://", "ssh://git@"]
+                    .iter()
+                    .find_map(|scheme| url.strip_prefix(scheme))?;
+                let rest = rest
+                    .strip_prefix("github.com/")
+                    .or_else(|| rest.strip_prefix("www.github.com/"))?;
+                let rest = rest.trim_end_matches('/');
+                let rest = rest.strip_suffix(".git").unwrap_or(rest);
+                let (owner, repo) = rest.split_once('/')?;
+                (!owner.is_empty() && !repo.is_empty() && !repo.contains('/'))
+                    .then_some((owner, repo))
+            }
         }
     }
 }
@@ -267,5 +281,29 @@ mod tests {
             "git://127.0.0.1:9418/x.git"
         );
         assert!(!g.same_place(&a));
+    }
+
+    #[test]
+    fn a_github_url_is_the_same_place_as_the_github_location() {
+        let gh = Location::github("PureScript", "purescript-aff", None).unwrap();
+        for url in [
+            "https://github.com/purescript/purescript-aff.git",
+            "https://github.com/purescript/purescript-aff",
+            "https://github.com/purescript/purescript-aff/",
+            "git://github.com/purescript/purescript-aff.git",
+        ] {
+            let git = Location::git(url, None).unwrap();
+            assert!(git.same_place(&gh) && gh.same_place(&git), "{url}");
+        }
+        for url in [
+            "https://gitlab.com/purescript/purescript-aff.git",
+            "https://github.com/purescript/purescript-aff-extra.git",
+            "https://github.com/purescript/purescript-aff/tree/main",
+        ] {
+            assert!(!Location::git(url, None).unwrap().same_place(&gh), "{url}");
+        }
+        let sub =
+            Location::git("https://github.com/purescript/purescript-aff", Some("lib")).unwrap();
+        assert!(!sub.same_place(&gh), "another subdir is another place");
     }
 }
