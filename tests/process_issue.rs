@@ -631,3 +631,26 @@ fn daily_goes_on_to_package_sets_when_the_transferrer_fails() {
     );
     assert_eq!(t.remote_heads(), before);
 }
+
+#[test]
+fn an_issue_may_not_point_the_runner_at_its_own_disk() {
+    let Some(events) = events() else { return };
+    let gh = github();
+    let t = registry(&gh, |_| {});
+    let dir = tempfile::tempdir().unwrap();
+    let body = r#"{"name": "secrets", "version": "1.0.0", "ref": "main", "location": {"gitUrl": "file:///home/runner/work"}}"#;
+    let event = event_from(
+        &events.join("addition_issue_created.json"),
+        dir.path(),
+        body,
+        "someone",
+    );
+    let before = t.remote_heads();
+    let run = process(&t, &gh, &event, &[]);
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        run.comments[1],
+        "**Failed**: the publish of `secrets@1.0.0` failed.\n\n```text\n`gitUrl` `file:///home/runner/work` is not an `https://` URL: a location given in an issue must be a public `https://` git URL (or `githubOwner`/`githubRepo`)\n```\n\nComment on this issue with a corrected payload to try again.\n"
+    );
+    assert_eq!(t.remote_heads(), before);
+}

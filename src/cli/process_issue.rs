@@ -217,11 +217,11 @@ fn run(
     bot_key: Option<&str>,
     what: &str,
 ) -> Processed {
-    let result = match operation {
+    let result = remote_locations_only(&operation).and_then(|()| match operation {
         Operation::Publish(request) => run_publish(ctx, &request),
         Operation::Authenticated(signed) => run_signed(ctx, github, issue, signed, bot_key),
         Operation::PackageSetUpdate(request) => run_package_set(ctx, github, issue, &request),
-    };
+    });
     match result {
         Ok(done) => done,
         Err(e) => failure(
@@ -229,6 +229,26 @@ fn run(
             &e,
             "Comment on this issue with a corrected payload to try again.",
         ),
+    }
+}
+
+/// A location an issue gives must be on the network: a `file://` (or any non-`https://`)
+/// `gitUrl` would have the CI runner read its own disk.
+fn remote_locations_only(operation: &Operation) -> anyhow::Result<()> {
+    let location = match operation {
+        Operation::Publish(p) => p.location.clone(),
+        Operation::Authenticated(signed) => match signed.data() {
+            Ok(AuthenticatedData::Transfer(t)) => Some(t.new_location),
+            _ => None,
+        },
+        Operation::PackageSetUpdate(_) => None,
+    };
+    match location {
+        Some(Location::Git { url, .. }) if !url.starts_with("https://") => bail!(
+            "`gitUrl` `{}` is not an `https://` URL: a location given in an issue must be a public `https://` git URL (or `githubOwner`/`githubRepo`)",
+            crate::git::redact_url(&url)
+        ),
+        _ => Ok(()),
     }
 }
 
