@@ -99,22 +99,24 @@ pub fn transfer(
     let request = &request(signed)?;
     ctx.registry.sync()?;
     let registry = RegistryDir::new(ctx.registry.workdir());
-    let (signer, from) = validate(ctx.config, signed, request, &registry.all_metadata()?)?;
     let name = &request.name;
     let message = format!("Transfer {name} to {}", request.new_location);
+    let mut checked = None;
     let metadata = ctx.registry.commit_change(
         &message,
         ctx.config.push_attempts as usize,
         |_| -> Result<Vec<PathBuf>, TransferError> {
-            // Re-check on every attempt: after a rejected push this is another job's new
+            // Checked on every attempt: after a rejected push this is another job's new
             // head (the owners or another package's location may have changed).
             let all = registry.all_metadata()?;
-            validate(ctx.config, signed, request, &all)?;
+            let (signer, from) = validate(ctx.config, signed, request, &all)?;
             let mut m = all[name].clone();
             m.location = request.new_location.clone();
+            checked = Some((signer, from));
             Ok(vec![registry.write_metadata(name, &m)?])
         },
     )?;
+    let (signer, from) = checked.expect("commit_change runs the change at least once");
     Ok(TransferReport {
         name: name.clone(),
         from,

@@ -164,12 +164,10 @@ pub fn unpublish(
     signed: &Authenticated,
 ) -> Result<UnpublishReport, UnpublishError> {
     let request = &request(signed)?;
-    ctx.registry.sync()?;
     ctx.index.sync()?;
     let registry = RegistryDir::new(ctx.registry.workdir());
     let index = IndexDir::new(ctx.index.workdir());
-    let signer = check_current(ctx, &registry, &index, signed, request)?;
-    apply(ctx, &registry, &index, signed, request, signer)
+    apply(ctx, &registry, &index, signed, request)
 }
 
 /// [`validate`] against what the working trees hold now.
@@ -194,30 +192,28 @@ fn check_current(
     validate(ctx.config, signed, request, &current, ctx.now)
 }
 
-/// Index → metadata → storage, each step idempotent and re-applied on a moved head.
+/// Index → metadata → storage, each step idempotent and re-applied on a moved head. The
+/// checks run before the first write, on every attempt at it.
 fn apply(
     ctx: &Context<'_>,
     registry: &RegistryDir,
     index: &IndexDir,
     signed: &Authenticated,
     request: &Unpublish,
-    signer: Signer,
 ) -> Result<UnpublishReport, UnpublishError> {
     let (name, version) = (&request.name, &request.version);
     let attempts = ctx.config.push_attempts as usize;
     let message = format!("Unpublish {name}@{version}");
 
-    let mut first_attempt = true;
+    let mut signer = None;
     let index_outcome = ctx.index.commit_change(
         &message,
         attempts,
         |_| -> Result<Vec<PathBuf>, UnpublishError> {
-            // After a rejected push the index is another job's new head: a dependant may
-            // have been published meanwhile, so check again before removing the line.
-            if !std::mem::replace(&mut first_attempt, false) {
-                ctx.registry.sync()?;
-                check_current(ctx, registry, index, signed, request)?;
-            }
+            // After a rejected push the index is another job's new head, and a dependant
+            // may have been published meanwhile: check against both repos as they are now.
+            ctx.registry.sync()?;
+            signer = Some(check_current(ctx, registry, index, signed, request)?);
             let Some(mut file) = index.read(name)? else {
                 return Ok(vec![]);
             };
@@ -242,6 +238,7 @@ fn apply(
         },
     )?;
 
+    let signer = signer.expect("commit_change runs the change at least once");
     let storage_key = StorageKey::tarball(name, version);
     let tarball_deleted = ctx.storage.delete(&storage_key)?;
     Ok(UnpublishReport {
