@@ -16,7 +16,6 @@ use crate::operation::{authorize, publish, transfer, unpublish};
 use crate::package_set::Authority;
 use crate::payload::{Authenticated, AuthenticatedData, Operation, PackageSetUpdate, Publish};
 use crate::schema::Location;
-use crate::store::RegistryDir;
 
 use super::Global;
 
@@ -271,15 +270,12 @@ fn success(headline: String, details: &str, extra: &str) -> Processed {
 
 fn run_publish(ctx: &Context<'_>, request: &Publish) -> anyhow::Result<Processed> {
     let report = publish::publish(ctx, request)?;
-    let location = RegistryDir::new(ctx.registry.workdir())
-        .read_metadata(&report.name)?
-        .map(|m| m.location);
-    let source = match location {
-        Some(Location::GitHub { owner, repo, .. }) => format!(
+    let source = match &report.location {
+        Location::GitHub { owner, repo, .. } => format!(
             "\nSource: {}/{owner}/{repo}/tree/{}\n",
             ctx.config.github_base_url, request.reference
         ),
-        _ => String::new(),
+        Location::Git { .. } => String::new(),
     };
     Ok(success(
         format!("published `{}@{}`", report.name, report.version),

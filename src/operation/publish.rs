@@ -118,6 +118,8 @@ pub struct PublishReport {
     pub bytes: u64,
     pub files: usize,
     pub storage_key: StorageKey,
+    /// Where the version was fetched from (the package's registered location).
+    pub location: Location,
     pub build_plan: BuildPlan,
     pub storage: Put,
     pub metadata: CommitOutcome,
@@ -596,6 +598,7 @@ fn apply(
         bytes: plan.entry.bytes,
         files: plan.files,
         storage_key: plan.key.clone(),
+        location: plan.location.clone(),
         build_plan: plan.build_plan.clone(),
         storage,
         metadata,
