@@ -36,7 +36,7 @@ impl Args {
         let opened = if self.dry_run {
             None
         } else {
-            Some(super::Opened::open(global)?)
+            Some(super::Opened::with_config(global, config.clone())?)
         };
         // The transferrer's trouble never stops the package sets: it is reported, and the
         // exit status says so at the end.
@@ -49,7 +49,7 @@ impl Args {
         };
         let progress = Reporter::new(global.json);
         let (report, dry_run) = if self.dry_run {
-            let report = super::package_set::with_dry_run_inputs(global, |inputs| {
+            let report = super::package_set::with_dry_run_inputs(global, &config, |inputs| {
                 package_set::daily(inputs, None, &progress)
             })?;
             (report, true)

@@ -164,7 +164,11 @@ pub(crate) struct Opened {
 
 impl Opened {
     pub fn open(global: &Global) -> anyhow::Result<Opened> {
-        let config = global.config()?;
+        Opened::with_config(global, global.config()?)
+    }
+
+    /// [`Opened::open`] with the config the caller already loaded.
+    pub fn with_config(global: &Global, config: Config) -> anyhow::Result<Opened> {
         let registry =
             crate::git::GitRepo::open(&global.registry).context("opening the registry repo")?;
         let index = crate::git::GitRepo::open(&global.index_dir(&config)?)

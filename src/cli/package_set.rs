@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use serde::Serialize;
 
+use crate::config::Config;
 use crate::operation::package_set::{self, Inputs, UpdateReport};
 use crate::package_set::{Authority, Change, PackageSet};
 use crate::payload::{Operation, PackageSetUpdate};
@@ -52,7 +53,7 @@ impl UpdateArgs {
         let request = read_update(&self.file)?;
         let progress = Reporter::new(global.json);
         let report = if self.dry_run {
-            with_dry_run_inputs(global, |inputs| {
+            with_dry_run_inputs(global, &global.config()?, |inputs| {
                 package_set::dry_run(inputs, &request, Authority::Trustee, &progress)
             })?
         } else {
@@ -85,19 +86,19 @@ fn read_update(file: &std::path::Path) -> anyhow::Result<PackageSetUpdate> {
 /// check, which needs the members' tarballs, is then refused).
 pub(crate) fn with_dry_run_inputs<T>(
     global: &Global,
+    config: &Config,
     f: impl FnOnce(&Inputs<'_>) -> T,
 ) -> anyhow::Result<T> {
-    let config = global.config()?;
-    let index = global.index_dir(&config)?;
+    let index = global.index_dir(config)?;
     let storage: Box<dyn Storage> = if global.storage.is_some() || config.storage.is_some() {
-        Box::new(FsStorage::new(global.storage_dir(&config)?))
+        Box::new(FsStorage::new(global.storage_dir(config)?))
     } else if config.build_check.is_some() {
         bail!("the build check runs over the members' tarballs: pass `--storage DIR`");
     } else {
         Box::new(MemoryStorage::new())
     };
     Ok(f(&Inputs {
-        config: &config,
+        config,
         registry: &global.registry,
         index: &index,
         storage: storage.as_ref(),

@@ -62,7 +62,7 @@ impl Args {
         }
         let github = GitHubApi::new(&config.github_api_url, token)?;
         let bot_key = std::env::var(&config.bot_key_env).ok();
-        let processed = super::Opened::open(global).and_then(|opened| {
+        let processed = super::Opened::with_config(global, config.clone()).and_then(|opened| {
             process(
                 &opened.ctx(),
                 &github,
