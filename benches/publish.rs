@@ -264,7 +264,7 @@ impl Registry {
         let tmp = tempfile::tempdir().expect("tempdir");
         let config = Config {
             name: "bench".into(),
-            github_base_url: github_base_url.to_owned(),
+            github_base_url: github_base_url.parse().expect("a base URL"),
             ..Config::default()
         };
         let (layout, config) = init::init(&tmp.path().join("reg"), &config).expect("regis init");

@@ -1,46 +1,47 @@
 -- The registry configuration (`regis.dhall` at the root of the registry repo).
+-- Kept in step with `FIELDS` in src/config.rs by a test: each field's meaning and default.
 { name : Text
-    -- registry name used in messages and commit messages
+    -- registry name used in messages and commit messages (default: "registry")
 , githubBaseUrl : Text
-    -- where GitHub locations are cloned from: <base>/<owner>/<repo>.git ("https://github.com")
+    -- where GitHub locations are cloned from: <base>/<owner>/<repo>.git (default: "https://github.com")
 , defaultCompiler : Text
-    -- compiler version recorded when a Publish gives none ("0.15.15")
+    -- compiler version recorded when a Publish gives none (default: "0.15.15")
 , forbiddenNamePrefixes : List Text
-    -- package name prefixes refused at publish (["purescript-"])
+    -- package name prefixes refused at publish (default: [ "purescript-" ])
 , reservedNames : List Text
-    -- package names nobody may publish (["metadata"])
+    -- package names nobody may publish (default: [ "metadata" ])
 , packageBytesMax : Natural
-    -- a tarball larger than this many bytes is refused (2000000)
+    -- a tarball larger than this many bytes is refused (default: 2000000)
 , packageBytesWarn : Natural
-    -- a tarball larger than this many bytes is published with a warning (200000)
+    -- a tarball larger than this many bytes is published with a warning (default: 200000)
 , pushAttempts : Natural
-    -- how many times a git push that lost a race is re-applied and retried (5)
+    -- how many times a git push that lost a race is re-applied and retried (default: 5)
 , buildCheck : Optional Text
-    -- shell command (sh -c) that checks a package builds against its dependencies (None)
+    -- shell command (sh -c) that checks a package builds against its dependencies (default: None Text)
 , docs : Optional Text
-    -- shell command (sh -c) that builds a package's documentation (None)
+    -- shell command (sh -c) that builds a package's documentation (default: None Text)
 , hookTimeoutSeconds : Natural
-    -- a build check or docs command running longer is killed and counts as failed (900)
+    -- a build check or docs command running longer is killed and counts as failed (default: 900)
 , githubApiUrl : Text
-    -- the GitHub REST API for issue comments, team checks and repository lookups ("https://api.github.com")
+    -- the GitHub REST API for issue comments, team checks and repository lookups (default: "https://api.github.com")
 , githubTokenEnv : Text
-    -- the environment variable holding the GitHub token ("GITHUB_TOKEN")
+    -- the environment variable holding the GitHub token (default: "GITHUB_TOKEN")
 , botLogin : Text
-    -- the GitHub login the registry comments as; its comments are ignored ("github-actions[bot]")
+    -- the GitHub login the registry comments as; its comments are ignored (default: "github-actions[bot]")
 , botPublicKey : Optional Text
-    -- the bot's OpenSSH public key; payloads it signed count as a trustee's (None)
+    -- the bot's OpenSSH public key; payloads it signed count as a trustee's (default: None Text)
 , botKeyEnv : Text
-    -- the environment variable holding the bot's OpenSSH private key ("REGIS_BOT_KEY")
+    -- the environment variable holding the bot's OpenSSH private key (default: "REGIS_BOT_KEY")
 , trustees : List Text
-    -- OpenSSH public keys of trustees ([])
+    -- OpenSSH public keys of trustees (default: [] : List Text)
 , trusteeTeam : Optional Text
-    -- the GitHub team (org/team-slug) whose members are trustees (None)
+    -- the GitHub team (org/team-slug) whose members are trustees (default: None Text)
 , unpublishWindowHours : Natural
-    -- how many hours after publishing an owner may still unpublish a version (48)
+    -- how many hours after publishing an owner may still unpublish a version (default: 48)
 , signatureNamespace : Text
-    -- the namespace SSHSIG signatures are made and checked in ("file")
+    -- the namespace SSHSIG signatures are made and checked in (default: "file")
 , storage : Optional Text
-    -- default storage directory, relative to the registry repo
+    -- default storage directory, relative to the registry repo (default: None Text)
 , index : Optional Text
-    -- default index checkout, relative to the registry repo
+    -- default index checkout, relative to the registry repo (default: None Text)
 }

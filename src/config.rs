@@ -1,27 +1,154 @@
-//! Registry configuration: regis.dhall typed by schemas/Config.dhall, with the PureScript Registry's defaults.
+//! Registry configuration: `regis.dhall` typed by `schemas/Config.dhall`, checked once into
+//! a [`Config`] of checked types, with the PureScript Registry's defaults.
+//!
+//! [`FIELDS`] is the one description of the fields: `regis init` writes its comments into
+//! `regis.dhall`, and tests prove that `schemas/Config.dhall` and the docs of [`Config`]
+//! say the same.
 
-use std::fmt::Write as _;
+use std::fmt;
 use std::path::Path;
 
 use crate::dhall::{self, DhallError, Schema};
-use crate::schema::Owner;
+use crate::schema::{Owner, Version};
 
 /// The config file at the root of a registry repo.
 pub const CONFIG_FILE: &str = "regis.dhall";
 
-/// URL schemes `githubBaseUrl` may use (what git2 can clone).
-const BASE_URL_SCHEMES: [&str; 4] = ["https://", "http://", "file://", "git://"];
+/// One field of `regis.dhall`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    /// The Dhall (and JSON) name.
+    pub name: &'static str,
+    /// The field's Dhall type.
+    pub ty: &'static str,
+    /// What the field means (a lowercase phrase, no trailing period).
+    pub doc: &'static str,
+}
 
-/// A registry's configuration; the Dhall field names are the camelCase of these.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// Every field of `regis.dhall`, in the order `regis init` writes them.
+pub const FIELDS: [Field; 22] = [
+    Field {
+        name: "name",
+        ty: "Text",
+        doc: "registry name used in messages and commit messages",
+    },
+    Field {
+        name: "githubBaseUrl",
+        ty: "Text",
+        doc: "where GitHub locations are cloned from: <base>/<owner>/<repo>.git",
+    },
+    Field {
+        name: "defaultCompiler",
+        ty: "Text",
+        doc: "compiler version recorded when a Publish gives none",
+    },
+    Field {
+        name: "forbiddenNamePrefixes",
+        ty: "List Text",
+        doc: "package name prefixes refused at publish",
+    },
+    Field {
+        name: "reservedNames",
+        ty: "List Text",
+        doc: "package names nobody may publish",
+    },
+    Field {
+        name: "packageBytesMax",
+        ty: "Natural",
+        doc: "a tarball larger than this many bytes is refused",
+    },
+    Field {
+        name: "packageBytesWarn",
+        ty: "Natural",
+        doc: "a tarball larger than this many bytes is published with a warning",
+    },
+    Field {
+        name: "pushAttempts",
+        ty: "Natural",
+        doc: "how many times a git push that lost a race is re-applied and retried",
+    },
+    Field {
+        name: "buildCheck",
+        ty: "Optional Text",
+        doc: "shell command (sh -c) that checks a package builds against its dependencies",
+    },
+    Field {
+        name: "docs",
+        ty: "Optional Text",
+        doc: "shell command (sh -c) that builds a package's documentation",
+    },
+    Field {
+        name: "hookTimeoutSeconds",
+        ty: "Natural",
+        doc: "a build check or docs command running longer is killed and counts as failed",
+    },
+    Field {
+        name: "githubApiUrl",
+        ty: "Text",
+        doc: "the GitHub REST API for issue comments, team checks and repository lookups",
+    },
+    Field {
+        name: "githubTokenEnv",
+        ty: "Text",
+        doc: "the environment variable holding the GitHub token",
+    },
+    Field {
+        name: "botLogin",
+        ty: "Text",
+        doc: "the GitHub login the registry comments as; its comments are ignored",
+    },
+    Field {
+        name: "botPublicKey",
+        ty: "Optional Text",
+        doc: "the bot's OpenSSH public key; payloads it signed count as a trustee's",
+    },
+    Field {
+        name: "botKeyEnv",
+        ty: "Text",
+        doc: "the environment variable holding the bot's OpenSSH private key",
+    },
+    Field {
+        name: "trustees",
+        ty: "List Text",
+        doc: "OpenSSH public keys of trustees",
+    },
+    Field {
+        name: "trusteeTeam",
+        ty: "Optional Text",
+        doc: "the GitHub team (org/team-slug) whose members are trustees",
+    },
+    Field {
+        name: "unpublishWindowHours",
+        ty: "Natural",
+        doc: "how many hours after publishing an owner may still unpublish a version",
+    },
+    Field {
+        name: "signatureNamespace",
+        ty: "Text",
+        doc: "the namespace SSHSIG signatures are made and checked in",
+    },
+    Field {
+        name: "storage",
+        ty: "Optional Text",
+        doc: "default storage directory, relative to the registry repo",
+    },
+    Field {
+        name: "index",
+        ty: "Optional Text",
+        doc: "default index checkout, relative to the registry repo",
+    },
+];
+
+/// A registry's configuration, every field checked. The Dhall field names are the
+/// camelCase of these; [`FIELDS`] describes them (the docs below say the same).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// Registry name used in messages and commit messages.
     pub name: String,
     /// Where GitHub locations are cloned from: `<base>/<owner>/<repo>.git`.
-    pub github_base_url: String,
-    /// Compiler version recorded when a Publish gives none (validated as a Version elsewhere).
-    pub default_compiler: String,
+    pub github_base_url: BaseUrl,
+    /// Compiler version recorded when a Publish gives none.
+    pub default_compiler: Version,
     /// Package name prefixes refused at publish.
     pub forbidden_name_prefixes: Vec<String>,
     /// Package names nobody may publish.
@@ -32,28 +159,26 @@ pub struct Config {
     pub package_bytes_warn: u64,
     /// How many times a git push that lost a race is re-applied and retried.
     pub push_attempts: u32,
-    /// Shell command (`sh -c`) that checks a package builds against its dependencies; `None`
-    /// skips the check.
+    /// Shell command (sh -c) that checks a package builds against its dependencies.
     pub build_check: Option<String>,
-    /// Shell command (`sh -c`) that builds a package's documentation; `None` builds none.
+    /// Shell command (sh -c) that builds a package's documentation.
     pub docs: Option<String>,
-    /// A build check or docs command running longer than this many seconds is killed and
-    /// counts as failed.
+    /// A build check or docs command running longer is killed and counts as failed.
     pub hook_timeout_seconds: u64,
-    /// The GitHub REST API that issue comments, team checks and repository lookups go to.
-    pub github_api_url: String,
-    /// The environment variable holding the GitHub token (never printed).
-    pub github_token_env: String,
-    /// The GitHub login the registry's comments are posted as; its comments are ignored.
+    /// The GitHub REST API for issue comments, team checks and repository lookups.
+    pub github_api_url: BaseUrl,
+    /// The environment variable holding the GitHub token.
+    pub github_token_env: EnvVar,
+    /// The GitHub login the registry comments as; its comments are ignored.
     pub bot_login: String,
-    /// The bot's OpenSSH public key: payloads it signed are accepted as a trustee's.
-    pub bot_public_key: Option<String>,
-    /// The environment variable holding the bot's OpenSSH private key (never printed).
-    pub bot_key_env: String,
-    /// OpenSSH public keys of trustees: a payload one of them signed is a trustee's.
-    pub trustees: Vec<String>,
-    /// The GitHub team (`org/team-slug`) whose members are trustees.
-    pub trustee_team: Option<String>,
+    /// The bot's OpenSSH public key; payloads it signed count as a trustee's.
+    pub bot_public_key: Option<Owner>,
+    /// The environment variable holding the bot's OpenSSH private key.
+    pub bot_key_env: EnvVar,
+    /// OpenSSH public keys of trustees.
+    pub trustees: Vec<Owner>,
+    /// The GitHub team (org/team-slug) whose members are trustees.
+    pub trustee_team: Option<Team>,
     /// How many hours after publishing an owner may still unpublish a version.
     pub unpublish_window_hours: u64,
     /// The namespace SSHSIG signatures are made and checked in.
@@ -64,11 +189,176 @@ pub struct Config {
     pub index: Option<String>,
 }
 
+/// `regis.dhall` as written: the wire shape of [`Config`], before its checks. A `Config`
+/// is made from it once, by `TryFrom`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawConfig {
+    pub name: String,
+    pub github_base_url: String,
+    pub default_compiler: String,
+    pub forbidden_name_prefixes: Vec<String>,
+    pub reserved_names: Vec<String>,
+    pub package_bytes_max: u64,
+    pub package_bytes_warn: u64,
+    pub push_attempts: u32,
+    pub build_check: Option<String>,
+    pub docs: Option<String>,
+    pub hook_timeout_seconds: u64,
+    pub github_api_url: String,
+    pub github_token_env: String,
+    pub bot_login: String,
+    pub bot_public_key: Option<String>,
+    pub bot_key_env: String,
+    pub trustees: Vec<String>,
+    pub trustee_team: Option<String>,
+    pub unpublish_window_hours: u64,
+    pub signature_namespace: String,
+    pub storage: Option<String>,
+    pub index: Option<String>,
+}
+
+/// A URL others are built on (`githubBaseUrl`, `githubApiUrl`): it parses as a URL with
+/// one of the allowed schemes, has something after the scheme and no trailing `/`. Kept
+/// exactly as written, so `<base>/<owner>/<repo>.git` is the text the registry configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl(String);
+
+/// URL schemes `githubBaseUrl` may use (what git2 can clone).
+const BASE_URL_SCHEMES: [&str; 4] = ["https", "http", "file", "git"];
+
+/// URL schemes `githubApiUrl` may use.
+const API_URL_SCHEMES: [&str; 2] = ["https", "http"];
+
+impl BaseUrl {
+    /// `text` if it is a URL with one of `schemes` and no trailing `/`; else what was
+    /// expected instead.
+    fn new(text: &str, schemes: &[&str]) -> Result<BaseUrl, String> {
+        let scheme = schemes
+            .iter()
+            .find(|s| text.strip_prefix(**s).is_some_and(|r| r.starts_with("://")));
+        let Some(scheme) = scheme else {
+            let names: Vec<String> = schemes.iter().map(|s| format!("`{s}://`")).collect();
+            return Err(format!("a URL starting with {}", or_list(&names)));
+        };
+        if text.len() == scheme.len() + "://".len() {
+            return Err("a URL with a host or path after the scheme".to_owned());
+        }
+        if text.ends_with('/') {
+            return Err("a URL without a trailing `/`".to_owned());
+        }
+        url::Url::parse(text).map_err(|e| format!("a valid URL ({e})"))?;
+        Ok(BaseUrl(text.to_owned()))
+    }
+
+    /// A `githubApiUrl`: `https://` or `http://`.
+    pub fn api(text: &str) -> Result<BaseUrl, String> {
+        BaseUrl::new(text, &API_URL_SCHEMES)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for BaseUrl {
+    type Err = String;
+    /// A `githubBaseUrl`: `https://`, `http://`, `file://` or `git://`.
+    fn from_str(text: &str) -> Result<BaseUrl, String> {
+        BaseUrl::new(text, &BASE_URL_SCHEMES)
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The name of an environment variable (`githubTokenEnv`, `botKeyEnv`): non-empty, no
+/// `=`, no white space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvVar(String);
+
+impl EnvVar {
+    fn new(name: &str) -> Result<EnvVar, String> {
+        if name.is_empty() || name.contains('=') || name.chars().any(char::is_whitespace) {
+            return Err("an environment variable name".to_owned());
+        }
+        Ok(EnvVar(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The variable's value, if it is set and Unicode.
+    pub fn value(&self) -> Option<String> {
+        std::env::var(&self.0).ok()
+    }
+}
+
+impl fmt::Display for EnvVar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A GitHub team, `org/team-slug`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Team {
+    org: String,
+    slug: String,
+}
+
+impl Team {
+    fn new(text: &str) -> Result<Team, String> {
+        match text.split('/').collect::<Vec<_>>()[..] {
+            [org, slug]
+                if [org, slug]
+                    .iter()
+                    .all(|p| !p.is_empty() && !p.contains(char::is_whitespace)) =>
+            {
+                Ok(Team {
+                    org: org.to_owned(),
+                    slug: slug.to_owned(),
+                })
+            }
+            _ => Err("`org/team-slug`".to_owned()),
+        }
+    }
+
+    pub fn org(&self) -> &str {
+        &self.org
+    }
+
+    pub fn slug(&self) -> &str {
+        &self.slug
+    }
+}
+
+impl std::str::FromStr for Team {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Team, String> {
+        Team::new(text)
+    }
+}
+
+impl fmt::Display for Team {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.org, self.slug)
+    }
+}
+
 /// Errors of loading a registry config.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read `{path}`: {cause}")]
-    Read { path: String, cause: std::io::Error },
+    #[error("cannot read `{path}`")]
+    Read {
+        path: String,
+        #[source]
+        cause: std::io::Error,
+    },
     #[error(transparent)]
     Dhall(#[from] DhallError),
     #[error("`{path}` does not fit the registry config: {cause}")]
@@ -82,12 +372,55 @@ pub enum ConfigError {
     },
 }
 
-/// A field value [`Config::check`] refuses.
+/// A field value the checks of [`Config`] refuse.
 #[derive(Debug, PartialEq)]
-struct InvalidField {
-    field: &'static str,
-    value: String,
-    expected: String,
+pub struct InvalidField {
+    pub field: &'static str,
+    pub value: String,
+    pub expected: String,
+}
+
+/// A loaded config, and the fields the file did not have (a file written by an older
+/// regis): those took their defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    pub config: Config,
+    pub defaulted: Vec<String>,
+}
+
+impl Loaded {
+    /// The warning to print when fields took their defaults, naming them and the values
+    /// used.
+    pub fn warning(&self, registry_dir: &Path) -> Option<String> {
+        if self.defaulted.is_empty() {
+            return None;
+        }
+        let defaults = RawConfig::default().dhall_values();
+        let used: Vec<String> = self
+            .defaulted
+            .iter()
+            .map(|name| {
+                let value = defaults
+                    .iter()
+                    .find(|(field, _)| field.name == name)
+                    .map(|(_, value)| value.as_str())
+                    .unwrap_or("?");
+                format!("`{name}` = `{value}`")
+            })
+            .collect();
+        Some(format!(
+            "`{}` was written by an older regis: it has no {}, so the defaults are used ({}); add the fields to silence this warning",
+            registry_dir.join(CONFIG_FILE).display(),
+            and_list(
+                &self
+                    .defaulted
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+            ),
+            used.join(", ")
+        ))
+    }
 }
 
 impl Default for Config {
@@ -95,8 +428,8 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             name: "registry".to_string(),
-            github_base_url: "https://github.com".to_string(),
-            default_compiler: "0.15.15".to_string(),
+            github_base_url: BaseUrl("https://github.com".to_string()),
+            default_compiler: Version::new(0, 15, 15),
             forbidden_name_prefixes: vec!["purescript-".to_string()],
             reserved_names: vec!["metadata".to_string()],
             package_bytes_max: 2_000_000,
@@ -105,11 +438,11 @@ impl Default for Config {
             build_check: None,
             docs: None,
             hook_timeout_seconds: 900,
-            github_api_url: "https://api.github.com".to_string(),
-            github_token_env: "GITHUB_TOKEN".to_string(),
+            github_api_url: BaseUrl("https://api.github.com".to_string()),
+            github_token_env: EnvVar("GITHUB_TOKEN".to_string()),
             bot_login: "github-actions[bot]".to_string(),
             bot_public_key: None,
-            bot_key_env: "REGIS_BOT_KEY".to_string(),
+            bot_key_env: EnvVar("REGIS_BOT_KEY".to_string()),
             trustees: vec![],
             trustee_team: None,
             unpublish_window_hours: 48,
@@ -120,275 +453,277 @@ impl Default for Config {
     }
 }
 
+impl Default for RawConfig {
+    /// The wire shape of [`Config::default`].
+    fn default() -> Self {
+        RawConfig::from(&Config::default())
+    }
+}
+
 impl Config {
-    /// `<registry>/regis.dhall` if present (type-checked), else the defaults. A broken file is
-    /// an error, never silently the defaults.
+    /// `<registry>/regis.dhall` if present (type-checked and checked), else the defaults. A
+    /// broken file is an error, never silently the defaults. Fields the file lacks take
+    /// their defaults: [`Config::load_reporting`] says which.
     pub fn load(registry_dir: &Path) -> Result<Config, ConfigError> {
+        Config::load_reporting(registry_dir).map(|loaded| loaded.config)
+    }
+
+    /// [`Config::load`], also naming the fields the file lacks (a file written by an
+    /// older regis), which took their defaults.
+    pub fn load_reporting(registry_dir: &Path) -> Result<Loaded, ConfigError> {
         let path = registry_dir.join(CONFIG_FILE);
         let label = path.display().to_string();
         match std::fs::symlink_metadata(&path) {
             Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Loaded {
+                    config: Config::default(),
+                    defaulted: vec![],
+                });
+            }
             Err(cause) => return Err(ConfigError::Read { path: label, cause }),
         }
-        let json = dhall::file_to_json(&path, Schema::Config)?;
-        let config: Config = serde_json::from_value(json).map_err(|e| ConfigError::Shape {
+        let (mut json, mut defaulted) = dhall::file_to_json_lacking(&path, Schema::Config)?;
+        defaulted.sort_by_key(|name| FIELDS.iter().position(|f| f.name == name));
+        if let (serde_json::Value::Object(fields), serde_json::Value::Object(defaults)) = (
+            &mut json,
+            serde_json::to_value(RawConfig::default()).expect("a RawConfig is JSON"),
+        ) {
+            for name in &defaulted {
+                if let Some(value) = defaults.get(name) {
+                    fields.insert(name.clone(), value.clone());
+                }
+            }
+        }
+        let raw: RawConfig = serde_json::from_value(json).map_err(|e| ConfigError::Shape {
             path: label.clone(),
             cause: e.to_string(),
         })?;
-        config.check().map_err(|invalid| ConfigError::Invalid {
+        let config = Config::try_from(raw).map_err(|invalid| ConfigError::Invalid {
             path: label,
             field: invalid.field,
             value: invalid.value,
             expected: invalid.expected,
         })?;
-        Ok(config)
+        Ok(Loaded { config, defaulted })
     }
 
     /// The Dhall text `regis init` writes: every field explicit, with a comment per field; it
     /// loads back to `self`.
     pub fn to_dhall(&self) -> String {
-        let fields: [(&str, &str, String); 22] = [
-            (
-                "name",
-                "registry name used in messages and commit messages",
-                dhall::text_literal(&self.name),
-            ),
-            (
-                "githubBaseUrl",
-                "where GitHub locations are cloned from: <base>/<owner>/<repo>.git",
-                dhall::text_literal(&self.github_base_url),
-            ),
-            (
-                "defaultCompiler",
-                "compiler version recorded when a Publish gives none",
-                dhall::text_literal(&self.default_compiler),
-            ),
-            (
-                "forbiddenNamePrefixes",
-                "package name prefixes refused at publish",
-                text_list(&self.forbidden_name_prefixes),
-            ),
-            (
-                "reservedNames",
-                "package names nobody may publish",
-                text_list(&self.reserved_names),
-            ),
-            (
-                "packageBytesMax",
-                "a tarball larger than this many bytes is refused",
-                self.package_bytes_max.to_string(),
-            ),
-            (
-                "packageBytesWarn",
-                "a tarball larger than this many bytes is published with a warning",
-                self.package_bytes_warn.to_string(),
-            ),
-            (
-                "pushAttempts",
-                "how many times a git push that lost a race is re-applied and retried",
-                self.push_attempts.to_string(),
-            ),
-            (
-                "buildCheck",
-                "shell command (sh -c) that checks a package builds against its dependencies",
-                optional_text(self.build_check.as_deref()),
-            ),
-            (
-                "docs",
-                "shell command (sh -c) that builds a package's documentation",
-                optional_text(self.docs.as_deref()),
-            ),
-            (
-                "hookTimeoutSeconds",
-                "a build check or docs command running longer is killed and counts as failed",
-                self.hook_timeout_seconds.to_string(),
-            ),
-            (
-                "githubApiUrl",
-                "the GitHub REST API for issue comments, team checks and repository lookups",
-                dhall::text_literal(&self.github_api_url),
-            ),
-            (
-                "githubTokenEnv",
-                "the environment variable holding the GitHub token",
-                dhall::text_literal(&self.github_token_env),
-            ),
-            (
-                "botLogin",
-                "the GitHub login the registry comments as; its comments are ignored",
-                dhall::text_literal(&self.bot_login),
-            ),
-            (
-                "botPublicKey",
-                "the bot's OpenSSH public key; payloads it signed count as a trustee's",
-                optional_text(self.bot_public_key.as_deref()),
-            ),
-            (
-                "botKeyEnv",
-                "the environment variable holding the bot's OpenSSH private key",
-                dhall::text_literal(&self.bot_key_env),
-            ),
-            (
-                "trustees",
-                "OpenSSH public keys of trustees",
-                text_list(&self.trustees),
-            ),
-            (
-                "trusteeTeam",
-                "the GitHub team (org/team-slug) whose members are trustees",
-                optional_text(self.trustee_team.as_deref()),
-            ),
-            (
-                "unpublishWindowHours",
-                "how many hours after publishing an owner may still unpublish a version",
-                self.unpublish_window_hours.to_string(),
-            ),
-            (
-                "signatureNamespace",
-                "the namespace SSHSIG signatures are made and checked in",
-                dhall::text_literal(&self.signature_namespace),
-            ),
-            (
-                "storage",
-                "default storage directory, relative to the registry repo",
-                optional_text(self.storage.as_deref()),
-            ),
-            (
-                "index",
-                "default index checkout, relative to the registry repo",
-                optional_text(self.index.as_deref()),
-            ),
+        RawConfig::from(self).to_dhall()
+    }
+}
+
+impl RawConfig {
+    /// Every field with its value as Dhall text, in [`FIELDS`] order.
+    fn dhall_values(&self) -> [(Field, String); 22] {
+        let text = |s: &str| dhall::text_literal(s);
+        let values = [
+            text(&self.name),
+            text(&self.github_base_url),
+            text(&self.default_compiler),
+            text_list(&self.forbidden_name_prefixes),
+            text_list(&self.reserved_names),
+            self.package_bytes_max.to_string(),
+            self.package_bytes_warn.to_string(),
+            self.push_attempts.to_string(),
+            optional_text(self.build_check.as_deref()),
+            optional_text(self.docs.as_deref()),
+            self.hook_timeout_seconds.to_string(),
+            text(&self.github_api_url),
+            text(&self.github_token_env),
+            text(&self.bot_login),
+            optional_text(self.bot_public_key.as_deref()),
+            text(&self.bot_key_env),
+            text_list(&self.trustees),
+            optional_text(self.trustee_team.as_deref()),
+            self.unpublish_window_hours.to_string(),
+            text(&self.signature_namespace),
+            optional_text(self.storage.as_deref()),
+            optional_text(self.index.as_deref()),
         ];
+        let mut values = values.into_iter();
+        FIELDS.map(|field| (field, values.next().expect("one value per field")))
+    }
+
+    /// The Dhall text of these values, a comment per field (what `regis init` writes).
+    pub fn to_dhall(&self) -> String {
         let mut out = String::from(
             "-- The configuration of a regis registry, typed by schemas/Config.dhall.\n",
         );
-        for (i, (field, comment, value)) in fields.iter().enumerate() {
-            // writing to a String cannot fail
-            let _ = if i == 0 {
-                write!(out, "{{ -- {comment}\n  {field} = {value}\n")
+        for (i, (field, value)) in self.dhall_values().iter().enumerate() {
+            let (name, doc) = (field.name, field.doc);
+            out.push_str(&if i == 0 {
+                format!("{{ -- {doc}\n  {name} = {value}\n")
             } else {
-                write!(out, "  -- {comment}\n, {field} = {value}\n")
-            };
+                format!("  -- {doc}\n, {name} = {value}\n")
+            });
         }
         out.push_str("}\n");
         out
     }
+}
 
-    /// The checks a Dhall type cannot express.
-    fn check(&self) -> Result<(), InvalidField> {
-        let invalid = |field: &'static str, value: String, expected: &str| {
-            Err(InvalidField {
+impl From<&Config> for RawConfig {
+    fn from(c: &Config) -> RawConfig {
+        RawConfig {
+            name: c.name.clone(),
+            github_base_url: c.github_base_url.to_string(),
+            default_compiler: c.default_compiler.to_string(),
+            forbidden_name_prefixes: c.forbidden_name_prefixes.clone(),
+            reserved_names: c.reserved_names.clone(),
+            package_bytes_max: c.package_bytes_max,
+            package_bytes_warn: c.package_bytes_warn,
+            push_attempts: c.push_attempts,
+            build_check: c.build_check.clone(),
+            docs: c.docs.clone(),
+            hook_timeout_seconds: c.hook_timeout_seconds,
+            github_api_url: c.github_api_url.to_string(),
+            github_token_env: c.github_token_env.to_string(),
+            bot_login: c.bot_login.clone(),
+            bot_public_key: c.bot_public_key.as_ref().map(Owner::to_openssh),
+            bot_key_env: c.bot_key_env.to_string(),
+            trustees: c.trustees.iter().map(Owner::to_openssh).collect(),
+            trustee_team: c.trustee_team.as_ref().map(Team::to_string),
+            unpublish_window_hours: c.unpublish_window_hours,
+            signature_namespace: c.signature_namespace.clone(),
+            storage: c.storage.clone(),
+            index: c.index.clone(),
+        }
+    }
+}
+
+impl TryFrom<RawConfig> for Config {
+    type Error = InvalidField;
+
+    /// The checks a Dhall type cannot express, each once, into checked types.
+    fn try_from(raw: RawConfig) -> Result<Config, InvalidField> {
+        fn invalid(field: &'static str, value: &str) -> impl FnOnce(String) -> InvalidField {
+            let value = value.to_owned();
+            move |expected| InvalidField {
                 field,
                 value,
-                expected: expected.to_string(),
+                expected,
+            }
+        }
+        let at_least_one = |field: &'static str, n: u64| {
+            if n == 0 {
+                Err(invalid(field, "0")("at least 1".to_owned()))
+            } else {
+                Ok(())
+            }
+        };
+        if raw.name.trim().is_empty() {
+            return Err(invalid("name", &raw.name)(
+                "a non-empty registry name".to_owned(),
+            ));
+        }
+        let github_base_url = BaseUrl::new(&raw.github_base_url, &BASE_URL_SCHEMES)
+            .map_err(invalid("githubBaseUrl", &raw.github_base_url))?;
+        let default_compiler = Version::parse(&raw.default_compiler).map_err(|_| {
+            invalid("defaultCompiler", &raw.default_compiler)(
+                "a compiler version `MAJOR.MINOR.PATCH`".to_owned(),
+            )
+        })?;
+        if raw.package_bytes_warn > raw.package_bytes_max {
+            return Err(invalid(
+                "packageBytesWarn",
+                &raw.package_bytes_warn.to_string(),
+            )(format!(
+                "at most `packageBytesMax` ({})",
+                raw.package_bytes_max
+            )));
+        }
+        at_least_one("pushAttempts", raw.push_attempts.into())?;
+        for (field, command) in [("buildCheck", &raw.build_check), ("docs", &raw.docs)] {
+            if let Some(command) = command.as_deref().filter(|c| c.trim().is_empty()) {
+                return Err(invalid(field, command)(
+                    "a non-empty shell command or `None`".to_owned(),
+                ));
+            }
+        }
+        at_least_one("hookTimeoutSeconds", raw.hook_timeout_seconds)?;
+        let github_api_url = BaseUrl::api(&raw.github_api_url)
+            .map_err(invalid("githubApiUrl", &raw.github_api_url))?;
+        let github_token_env = EnvVar::new(&raw.github_token_env)
+            .map_err(invalid("githubTokenEnv", &raw.github_token_env))?;
+        let bot_key_env =
+            EnvVar::new(&raw.bot_key_env).map_err(invalid("botKeyEnv", &raw.bot_key_env))?;
+        if raw.bot_login.trim().is_empty() {
+            return Err(invalid("botLogin", &raw.bot_login)(
+                "a GitHub login".to_owned(),
+            ));
+        }
+        let key = |field: &'static str, line: &str| {
+            Owner::from_openssh(line).map_err(|_| {
+                invalid(field, line)(
+                    "an OpenSSH public key line `<keytype> <base64> [comment]`".to_owned(),
+                )
             })
         };
-        if self.name.trim().is_empty() {
-            return invalid("name", self.name.clone(), "a non-empty registry name");
+        let bot_public_key = raw
+            .bot_public_key
+            .as_deref()
+            .map(|line| key("botPublicKey", line))
+            .transpose()?;
+        let trustees = raw
+            .trustees
+            .iter()
+            .map(|line| key("trustees", line))
+            .collect::<Result<Vec<_>, _>>()?;
+        let trustee_team = raw
+            .trustee_team
+            .as_deref()
+            .map(|team| Team::new(team).map_err(invalid("trusteeTeam", team)))
+            .transpose()?;
+        if raw.signature_namespace.is_empty() {
+            return Err(invalid("signatureNamespace", &raw.signature_namespace)(
+                "a non-empty SSHSIG namespace such as `file`".to_owned(),
+            ));
         }
-        let url = &self.github_base_url;
-        let scheme = BASE_URL_SCHEMES.iter().find(|s| url.starts_with(**s));
-        match scheme {
-            None => {
-                return invalid(
-                    "githubBaseUrl",
-                    url.clone(),
-                    "a URL starting with `https://`, `http://`, `file://` or `git://`",
-                );
-            }
-            Some(scheme) if url.len() == scheme.len() => {
-                return invalid(
-                    "githubBaseUrl",
-                    url.clone(),
-                    "a URL with a host or path after the scheme",
-                );
-            }
-            Some(_) if url.ends_with('/') => {
-                return invalid("githubBaseUrl", url.clone(), "a URL without a trailing `/`");
-            }
-            Some(_) => {}
-        }
-        if self.package_bytes_warn > self.package_bytes_max {
-            return invalid(
-                "packageBytesWarn",
-                self.package_bytes_warn.to_string(),
-                &format!("at most `packageBytesMax` ({})", self.package_bytes_max),
-            );
-        }
-        if self.push_attempts == 0 {
-            return invalid("pushAttempts", self.push_attempts.to_string(), "at least 1");
-        }
-        for (field, command) in [("buildCheck", &self.build_check), ("docs", &self.docs)] {
-            match command {
-                Some(command) if command.trim().is_empty() => {
-                    return invalid(
-                        field,
-                        command.clone(),
-                        "a non-empty shell command or `None`",
-                    );
-                }
-                _ => {}
-            }
-        }
-        if self.hook_timeout_seconds == 0 {
-            return invalid(
-                "hookTimeoutSeconds",
-                self.hook_timeout_seconds.to_string(),
-                "at least 1",
-            );
-        }
-        let api = &self.github_api_url;
-        if !(api.starts_with("https://") || api.starts_with("http://")) || api.ends_with('/') {
-            return invalid(
-                "githubApiUrl",
-                api.clone(),
-                "an `https://` or `http://` URL without a trailing `/`",
-            );
-        }
-        for (field, name) in [
-            ("githubTokenEnv", &self.github_token_env),
-            ("botKeyEnv", &self.bot_key_env),
-        ] {
-            if name.is_empty() || name.contains('=') || name.chars().any(char::is_whitespace) {
-                return invalid(field, name.clone(), "an environment variable name");
-            }
-        }
-        if self.bot_login.trim().is_empty() {
-            return invalid("botLogin", self.bot_login.clone(), "a GitHub login");
-        }
-        for key in self.bot_public_key.iter().chain(&self.trustees) {
-            if Owner::from_openssh(key).is_err() {
-                let field = if Some(key) == self.bot_public_key.as_ref() {
-                    "botPublicKey"
-                } else {
-                    "trustees"
-                };
-                return invalid(
-                    field,
-                    key.clone(),
-                    "an OpenSSH public key line `<keytype> <base64> [comment]`",
-                );
-            }
-        }
-        if let Some(team) = &self.trustee_team {
-            let parts: Vec<&str> = team.split('/').collect();
-            if parts.len() != 2
-                || parts
-                    .iter()
-                    .any(|p| p.is_empty() || p.contains(char::is_whitespace))
-            {
-                return invalid("trusteeTeam", team.clone(), "`org/team-slug`");
-            }
-        }
-        if self.signature_namespace.is_empty() {
-            return invalid(
-                "signatureNamespace",
-                self.signature_namespace.clone(),
-                "a non-empty SSHSIG namespace such as `file`",
-            );
-        }
-        Ok(())
+        Ok(Config {
+            name: raw.name,
+            github_base_url,
+            default_compiler,
+            forbidden_name_prefixes: raw.forbidden_name_prefixes,
+            reserved_names: raw.reserved_names,
+            package_bytes_max: raw.package_bytes_max,
+            package_bytes_warn: raw.package_bytes_warn,
+            push_attempts: raw.push_attempts,
+            build_check: raw.build_check,
+            docs: raw.docs,
+            hook_timeout_seconds: raw.hook_timeout_seconds,
+            github_api_url,
+            github_token_env,
+            bot_login: raw.bot_login,
+            bot_public_key,
+            bot_key_env,
+            trustees,
+            trustee_team,
+            unpublish_window_hours: raw.unpublish_window_hours,
+            signature_namespace: raw.signature_namespace,
+            storage: raw.storage,
+            index: raw.index,
+        })
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn or_list(items: &[String]) -> String {
+    joined(items, "or")
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    joined(items, "and")
+}
+
+fn joined(items: &[String], last: &str) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., tail] => format!("{} {last} {tail}", init.join(", ")),
     }
 }
 
@@ -423,7 +758,7 @@ mod tests {
             .replace(&dir.path().display().to_string(), "<registry>")
     }
 
-    fn load_err(config: &Config) -> (ConfigError, tempfile::TempDir) {
+    fn load_err(config: &RawConfig) -> (ConfigError, tempfile::TempDir) {
         let dir = registry_with(&config.to_dhall());
         (Config::load(dir.path()).unwrap_err(), dir)
     }
@@ -432,7 +767,7 @@ mod tests {
     fn defaults_are_the_purescript_registry_conventions() {
         let config = Config::default();
         assert_eq!(config.name, "registry");
-        assert_eq!(config.github_base_url, "https://github.com");
+        assert_eq!(config.github_base_url.as_str(), "https://github.com");
         assert_eq!(config.forbidden_name_prefixes, ["purescript-"]);
         assert_eq!(config.reserved_names, ["metadata"]);
         assert_eq!(
@@ -442,7 +777,10 @@ mod tests {
         assert_eq!(config.push_attempts, 5);
         assert_eq!((config.build_check, config.docs), (None, None));
         assert_eq!(config.hook_timeout_seconds, 900);
-        assert_eq!(Config::default().check(), Ok(()));
+        assert_eq!(
+            Config::try_from(RawConfig::default()),
+            Ok(Config::default())
+        );
     }
 
     #[test]
@@ -461,7 +799,7 @@ mod tests {
 
     #[test]
     fn every_field_round_trips_through_dhall() {
-        let config = Config {
+        let raw = RawConfig {
             name: "my \"odd\" ${registry} \\ é\n".to_string(),
             github_base_url: "file:///srv/git mirrors".to_string(),
             default_compiler: "0.15.2".to_string(),
@@ -488,6 +826,8 @@ mod tests {
             storage: Some("../storage".to_string()),
             index: Some("../index".to_string()),
         };
+        let config = Config::try_from(raw.clone()).unwrap();
+        assert_eq!(RawConfig::from(&config), raw);
         let dir = registry_with(&config.to_dhall());
         assert_eq!(Config::load(dir.path()).unwrap(), config);
     }
@@ -498,7 +838,7 @@ mod tests {
         let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dhall/config.dhall");
         std::fs::copy(sample, dir.path().join(CONFIG_FILE)).unwrap();
         let config = Config::load(dir.path()).unwrap();
-        assert_eq!(config.github_base_url, "file:///srv/git");
+        assert_eq!(config.github_base_url.as_str(), "file:///srv/git");
         assert_eq!(config.storage.as_deref(), Some("../storage"));
         assert_eq!(config.index, None);
         assert_eq!(
@@ -510,9 +850,9 @@ mod tests {
 
     #[test]
     fn a_base_url_with_a_trailing_slash_is_refused() {
-        let (err, dir) = load_err(&Config {
+        let (err, dir) = load_err(&RawConfig {
             github_base_url: "https://github.com/".to_string(),
-            ..Config::default()
+            ..RawConfig::default()
         });
         insta::assert_snapshot!(message(&err, &dir));
     }
@@ -521,114 +861,128 @@ mod tests {
     fn invalid_field_values_are_refused_naming_the_field() {
         let cases = [
             (
-                Config {
+                RawConfig {
                     github_base_url: "ssh://git@github.com".to_string(),
-                    ..Config::default()
+                    ..RawConfig::default()
                 },
                 "githubBaseUrl",
             ),
             (
-                Config {
+                RawConfig {
                     github_base_url: "https://".to_string(),
-                    ..Config::default()
+                    ..RawConfig::default()
                 },
                 "githubBaseUrl",
             ),
             (
-                Config {
+                RawConfig {
                     package_bytes_warn: 2_000_001,
-                    ..Config::default()
+                    ..RawConfig::default()
                 },
                 "packageBytesWarn",
             ),
             (
-                Config {
+                RawConfig {
                     push_attempts: 0,
-                    ..Config::default()
+                    ..RawConfig::default()
                 },
                 "pushAttempts",
             ),
             (
-                Config {
+                RawConfig {
                     build_check: Some(" \n".to_string()),
-                    ..Config::default()
+                    ..RawConfig::default()
                 },
                 "buildCheck",
             ),
             (
-                Config {
+                RawConfig {
                     docs: Some(String::new()),
-                    ..Config::default()
+                    ..RawConfig::default()
                 },
                 "docs",
             ),
             (
-                Config {
+                RawConfig {
                     hook_timeout_seconds: 0,
-                    ..Config::default()
+                    ..RawConfig::default()
                 },
                 "hookTimeoutSeconds",
             ),
             (
-                Config {
-                    name: " ".to_string(),
-                    ..Config::default()
+                RawConfig {
+                    default_compiler: "0.15".to_string(),
+                    ..RawConfig::default()
                 },
-                "name",
+                "defaultCompiler",
             ),
             (
-                Config {
-                    github_api_url: "api.github.com".to_string(),
-                    ..Config::default()
+                RawConfig {
+                    github_api_url: "https://api.github.com/".to_string(),
+                    ..RawConfig::default()
                 },
                 "githubApiUrl",
             ),
             (
-                Config {
+                RawConfig {
+                    name: " ".to_string(),
+                    ..RawConfig::default()
+                },
+                "name",
+            ),
+            (
+                RawConfig {
+                    github_api_url: "api.github.com".to_string(),
+                    ..RawConfig::default()
+                },
+                "githubApiUrl",
+            ),
+            (
+                RawConfig {
                     github_token_env: "GITHUB TOKEN".to_string(),
-                    ..Config::default()
+                    ..RawConfig::default()
                 },
                 "githubTokenEnv",
             ),
             (
-                Config {
+                RawConfig {
                     bot_key_env: String::new(),
-                    ..Config::default()
+                    ..RawConfig::default()
                 },
                 "botKeyEnv",
             ),
             (
-                Config {
+                RawConfig {
                     bot_login: String::new(),
-                    ..Config::default()
+                    ..RawConfig::default()
                 },
                 "botLogin",
             ),
             (
-                Config {
+                RawConfig {
                     bot_public_key: Some("AAAAC3Nza".to_string()),
-                    ..Config::default()
+                    ..RawConfig::default()
                 },
                 "botPublicKey",
             ),
             (
-                Config {
+                RawConfig {
                     trustees: vec!["ssh-ed25519".to_string()],
-                    ..Config::default()
+                    ..RawConfig::default()
                 },
                 "trustees",
             ),
             (
-                Config {
+                RawConfig {
                     trustee_team: Some("packaging".to_string()),
-                    ..Config::default()
+                    ..RawConfig::default()
                 },
                 "trusteeTeam",
             ),
             (
-                Config {
+                RawConfig {
                     signature_namespace: String::new(),
-                    ..Config::default()
+                    ..RawConfig::default()
                 },
                 "signatureNamespace",
             ),
@@ -708,5 +1062,175 @@ mod tests {
                 ..Config::default()
             }
         );
+    }
+
+    /// The default text without the lines of `fields` (as a config written before they
+    /// existed).
+    fn without_fields(fields: &[&str]) -> String {
+        let text = Config::default().to_dhall();
+        let lines: Vec<&str> = text.lines().collect();
+        let mut kept = Vec::new();
+        let mut i = 0;
+        while i < lines.len() {
+            let field_line = lines.get(i + 1).map(|l| l.trim_start_matches([',', ' ']));
+            let dropped = lines[i].trim_start().starts_with("-- ")
+                && field_line
+                    .is_some_and(|l| fields.iter().any(|f| l.starts_with(&format!("{f} = "))));
+            if dropped {
+                i += 2;
+            } else {
+                kept.push(lines[i]);
+                i += 1;
+            }
+        }
+        kept.join("\n") + "\n"
+    }
+
+    #[test]
+    fn an_invalid_default_compiler_is_refused_when_loading() {
+        let (err, dir) = load_err(&RawConfig {
+            default_compiler: "v0.15.15".to_string(),
+            ..RawConfig::default()
+        });
+        insta::assert_snapshot!(message(&err, &dir), @"invalid `defaultCompiler` in `<registry>/regis.dhall`: `v0.15.15` (expected a compiler version `MAJOR.MINOR.PATCH`)");
+    }
+
+    #[test]
+    fn a_config_from_an_older_regis_loads_with_defaults_and_a_warning() {
+        let newer = [
+            "buildCheck",
+            "docs",
+            "hookTimeoutSeconds",
+            "trusteeTeam",
+            "unpublishWindowHours",
+        ];
+        let text = without_fields(&newer).replace("name = \"registry\"", "name = \"old\"");
+        assert!(!text.contains("hookTimeoutSeconds"), "{text}");
+        let dir = registry_with(&text);
+        let loaded = Config::load_reporting(dir.path()).unwrap();
+        assert_eq!(
+            loaded.config,
+            Config {
+                name: "old".to_string(),
+                ..Config::default()
+            }
+        );
+        assert_eq!(loaded.defaulted, newer);
+        let warning = loaded.warning(dir.path()).unwrap();
+        insta::assert_snapshot!(
+            warning.replace(&dir.path().display().to_string(), "<registry>"),
+            @"`<registry>/regis.dhall` was written by an older regis: it has no `buildCheck`, `docs`, `hookTimeoutSeconds`, `trusteeTeam` and `unpublishWindowHours`, so the defaults are used (`buildCheck` = `None Text`, `docs` = `None Text`, `hookTimeoutSeconds` = `900`, `trusteeTeam` = `None Text`, `unpublishWindowHours` = `48`); add the fields to silence this warning"
+        );
+        // a complete file warns of nothing
+        let dir = registry_with(&Config::default().to_dhall());
+        let loaded = Config::load_reporting(dir.path()).unwrap();
+        assert_eq!(
+            (loaded.defaulted.len(), loaded.warning(dir.path())),
+            (0, None)
+        );
+    }
+
+    #[test]
+    fn a_missing_field_does_not_hide_a_wrongly_typed_one() {
+        let text = without_fields(&["docs"]).replace("pushAttempts = 5", "pushAttempts = \"5\"");
+        let dir = registry_with(&text);
+        let err = Config::load(dir.path()).unwrap_err();
+        let text = message(&err, &dir);
+        assert!(
+            text.starts_with(
+                "`<registry>/regis.dhall` does not have the type of `schemas/Config.dhall`: \
+                 `pushAttempts` has type `Text` (expected `Natural`)"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_field_is_refused_even_when_others_are_missing() {
+        let text = without_fields(&["docs"]).replace("name = ", "nmae = ");
+        let dir = registry_with(&text);
+        let err = Config::load(dir.path()).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Dhall(DhallError::TypeMismatch { .. })),
+            "{err:?}"
+        );
+        assert!(message(&err, &dir).contains("`nmae`"), "{err}");
+    }
+
+    /// `text` with its first letter in lower case, backticks and a final `.` dropped and
+    /// white space runs made one space: how the field docs are compared.
+    fn normalized(text: &str) -> String {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let joined = words.join(" ").replace('`', "");
+        let joined = joined.strip_suffix('.').unwrap_or(&joined).to_string();
+        let mut chars = joined.chars();
+        match chars.next() {
+            Some(first) => first.to_lowercase().chain(chars).collect(),
+            None => joined,
+        }
+    }
+
+    fn camel_case(snake: &str) -> String {
+        let mut out = String::new();
+        let mut upper = false;
+        for c in snake.chars() {
+            match c {
+                '_' => upper = true,
+                c if upper => {
+                    out.extend(c.to_uppercase());
+                    upper = false;
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_schema_says_what_the_field_table_says() {
+        let defaults = RawConfig::default().dhall_values();
+        let mut expected = String::from(
+            "-- The registry configuration (`regis.dhall` at the root of the registry repo).\n\
+             -- Kept in step with `FIELDS` in src/config.rs by a test: each field's meaning and default.\n",
+        );
+        for (i, (field, default)) in defaults.iter().enumerate() {
+            let open = if i == 0 { "{" } else { "," };
+            expected.push_str(&format!(
+                "{open} {} : {}\n    -- {} (default: {default})\n",
+                field.name, field.ty, field.doc
+            ));
+        }
+        expected.push_str("}\n");
+        assert_eq!(
+            Schema::Config.source(),
+            expected,
+            "schemas/Config.dhall does not match `FIELDS`; the expected text is on the right"
+        );
+    }
+
+    #[test]
+    fn the_config_docs_say_what_the_field_table_says() {
+        let source = include_str!("config.rs");
+        let body = source
+            .split("pub struct Config {")
+            .nth(1)
+            .and_then(|rest| rest.split("\n}").next())
+            .unwrap();
+        let mut doc = String::new();
+        let mut fields = Vec::new();
+        for line in body.lines().map(str::trim) {
+            if let Some(text) = line.strip_prefix("///") {
+                doc.push_str(text);
+                doc.push(' ');
+            } else if let Some(decl) = line.strip_prefix("pub ") {
+                let name = decl.split(':').next().unwrap();
+                fields.push((camel_case(name), normalized(&std::mem::take(&mut doc))));
+            }
+        }
+        let table: Vec<(String, String)> = FIELDS
+            .iter()
+            .map(|f| (f.name.to_string(), normalized(f.doc)))
+            .collect();
+        assert_eq!(fields, table);
     }
 }

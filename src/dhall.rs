@@ -197,6 +197,65 @@ pub fn file_to_json(path: &Path, schema: Schema) -> Result<Value, DhallError> {
     Ok(to_json(&value, Some(&ty)))
 }
 
+/// [`file_to_json`] for a record schema, accepting a record that lacks some of the
+/// schema's fields (a file written for an older version of the schema): the JSON of the
+/// fields it has, and the names of those it lacks, sorted. A field of
+/// another type, or one the schema does not have, is refused as by [`file_to_json`].
+pub fn file_to_json_lacking(
+    path: &Path,
+    schema: Schema,
+) -> Result<(Value, Vec<String>), DhallError> {
+    let label = path.display().to_string();
+    std::fs::read_to_string(path).map_err(|cause| DhallError::Read {
+        path: label.clone(),
+        cause,
+    })?;
+    let ty = schema.simple_type()?;
+    let evaluate = |ty: &SimpleType| {
+        serde_dhall::from_file(path)
+            .type_annotation(ty)
+            .parse::<SimpleValue>()
+            .map_err(|e| e.to_string())
+    };
+    let message = match evaluate(&ty) {
+        Ok(value) => return Ok((to_json(&value, Some(&ty)), vec![])),
+        Err(message) => message,
+    };
+    let lacking = annotation_mismatch(&message)
+        .filter(|(_, expected)| parse_type(expected).as_ref() == Some(&ty))
+        .and_then(|(found, _)| parse_type(found))
+        .and_then(|found| fields_lacking(&found, &ty));
+    let Some((narrowed, missing)) = lacking else {
+        return Err(classify(&message, &label, schema, &ty));
+    };
+    // a field of another type, or one the schema does not have, is reported against the
+    // narrowed type, so the message names that field rather than the missing ones
+    let value = evaluate(&narrowed).map_err(|m| classify(&m, &label, schema, &narrowed))?;
+    Ok((to_json(&value, Some(&narrowed)), missing))
+}
+
+/// When `found` is a record type that lacks some fields of the record type `expected`:
+/// `expected` narrowed to the fields `found` has, and the names of the fields left out.
+/// (A field `found` has and `expected` does not is then reported against the narrowed type.)
+fn fields_lacking(found: &SimpleType, expected: &SimpleType) -> Option<(SimpleType, Vec<String>)> {
+    let (SimpleType::Record(found_fields), SimpleType::Record(expected_fields)) = (found, expected)
+    else {
+        return None;
+    };
+    let narrowed: std::collections::HashMap<String, SimpleType> = expected_fields
+        .iter()
+        .filter(|(name, _)| found_fields.contains_key(*name))
+        .map(|(name, ty)| (name.clone(), ty.clone()))
+        .collect();
+    let mut missing: Vec<String> = expected_fields
+        .keys()
+        .filter(|name| !found_fields.contains_key(*name))
+        .cloned()
+        .collect();
+    missing.sort();
+    (!missing.is_empty()).then_some((SimpleType::Record(narrowed), missing))
+}
+
 /// [`file_to_json`] for Dhall text; its relative imports are resolved from the current
 /// directory, and messages call it `<text>`.
 pub fn str_to_json(text: &str, schema: Schema) -> Result<Value, DhallError> {

@@ -174,7 +174,7 @@ fn a_trustee_key_in_config_transfers_a_package_without_owners() {
     let Some((private, public)) = ssh_keygen(keys.path(), "trustee", "ecdsa", "") else {
         return;
     };
-    let t = TestRegistry::with_config(|c| c.trustees = vec![public.clone()]);
+    let t = TestRegistry::with_config(|c| c.trustees = vec![Owner::from_openssh(&public).unwrap()]);
     t.release(&t.package("prelude", "1.0.0", &[]));
     let trustee = SigningKey::read(&private, None).unwrap();
     let text = transfer_payload("prelude", "elsewhere", "prelude");
@@ -245,7 +245,9 @@ fn after_the_window_only_a_trustee_may_unpublish() {
     else {
         return;
     };
-    let Some(f) = fixture_with(|c| c.trustees = vec![trustee_public.clone()]) else {
+    let Some(f) =
+        fixture_with(|c| c.trustees = vec![Owner::from_openssh(&trustee_public).unwrap()])
+    else {
         return;
     };
     let t = &f.t;

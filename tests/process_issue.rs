@@ -53,8 +53,8 @@ fn github() -> MockGitHub {
 fn registry(gh: &MockGitHub, edit: impl FnOnce(&mut regis::config::Config)) -> TestRegistry {
     let api = gh.uri();
     TestRegistry::with_config(|c| {
-        c.github_api_url = api;
-        c.trustee_team = Some("purescript/trustees".into());
+        c.github_api_url = regis::config::BaseUrl::api(&api).unwrap();
+        c.trustee_team = Some("purescript/trustees".parse().unwrap());
         edit(c);
     })
 }
@@ -383,7 +383,9 @@ fn a_trustee_may_leave_the_signature_empty_and_the_bot_signs() {
         return;
     };
     let gh = github();
-    let t = registry(&gh, |c| c.bot_public_key = Some(bot_public.clone()));
+    let t = registry(&gh, |c| {
+        c.bot_public_key = Some(Owner::from_openssh(&bot_public).unwrap())
+    });
     t.release(&t.package("prelude", "1.0.0", &[]));
     t.release(&t.package("prelude", "1.1.0", &[]));
     let payload = r#"{"name":"prelude","version":"1.0.0","reason":"published by mistake"}"#;
@@ -523,7 +525,9 @@ fn daily_records_a_renamed_repository_as_a_bot_signed_transfer() {
                 ResponseTemplate::new(200).set_body_json(common::repository_json("Test", "aff")),
             ),
     );
-    let t = registry(&gh, |c| c.bot_public_key = Some(bot_public.clone()));
+    let t = registry(&gh, |c| {
+        c.bot_public_key = Some(Owner::from_openssh(&bot_public).unwrap())
+    });
     t.release(&t.package("prelude", "1.0.0", &[]));
     t.release(&t.package("aff", "1.0.0", &[]));
     let daily = |dry_run: bool| {
@@ -600,7 +604,9 @@ fn daily_goes_on_to_package_sets_when_the_transferrer_fails() {
                 ResponseTemplate::new(500).set_body_json(json!({"message": "Server Error"})),
             ),
     );
-    let t = registry(&gh, |c| c.bot_public_key = Some(bot_public.clone()));
+    let t = registry(&gh, |c| {
+        c.bot_public_key = Some(Owner::from_openssh(&bot_public).unwrap())
+    });
     t.release(&t.package("prelude", "1.0.0", &[]));
     t.release(&t.package("aff", "1.0.0", &[]));
     let before = t.remote_heads();

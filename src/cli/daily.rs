@@ -97,8 +97,8 @@ fn transferrer(
             println!("{line}");
         }
     };
-    let token = std::env::var(&config.github_token_env).ok();
-    let github = GitHubApi::new(&config.github_api_url, token)?;
+    let token = config.github_token_env.value();
+    let github = GitHubApi::new(config.github_api_url.as_str(), token)?;
     if let Some(opened) = opened {
         opened
             .registry
@@ -135,7 +135,7 @@ fn transferrer(
     if survey.moved.is_empty() {
         return Ok(lookups_ok);
     }
-    let pem = std::env::var(&config.bot_key_env).ok();
+    let pem = config.bot_key_env.value();
     let bot = authorize::bot_key(config, pem.as_deref()).with_context(|| {
         format!(
             "{} packages moved, but their transfers cannot be signed",

@@ -58,11 +58,14 @@ fn step(n: usize, text: &str) {
 
 fn run_demo(root: &Path) -> anyhow::Result<()> {
     let github = root.join("github");
-    let config = Config {
-        name: "demo".into(),
-        github_base_url: format!("file://{}", github.display()),
-        ..Config::default()
-    };
+    let config =
+        Config {
+            name: "demo".into(),
+            github_base_url: format!("file://{}", github.display()).parse().map_err(
+                |expected| anyhow::anyhow!("the demo's GitHub directory: expected {expected}"),
+            )?,
+            ..Config::default()
+        };
     step(
         1,
         "create a registry (registry repo, index repo, storage, bare remotes)",

@@ -111,8 +111,14 @@ pub fn error_chain(e: &anyhow::Error) -> String {
 }
 
 impl Global {
+    /// The registry's config; a warning on stderr names the fields it lacks (a config
+    /// written by an older regis), which take their defaults.
     pub fn config(&self) -> anyhow::Result<Config> {
-        Ok(Config::load(&self.registry)?)
+        let loaded = Config::load_reporting(&self.registry)?;
+        if let Some(warning) = loaded.warning(&self.registry) {
+            eprintln!("warning: {warning}");
+        }
+        Ok(loaded.config)
     }
 
     /// `--index`, else the config's `index` relative to the registry.

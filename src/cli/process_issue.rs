@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::{Context as _, bail};
 
 use crate::auth::SignatureFormat;
 use crate::github::{Event, EventKind, GitHub, GitHubApi, IssueEvent};
@@ -53,15 +53,15 @@ impl Args {
                 return Ok(ExitCode::SUCCESS);
             }
         };
-        let token = std::env::var(&config.github_token_env).ok();
+        let token = config.github_token_env.value();
         if token.is_none() {
             bail!(
                 "no GitHub token: set the environment variable `{}` (`githubTokenEnv` in regis.dhall)",
                 config.github_token_env
             );
         }
-        let github = GitHubApi::new(&config.github_api_url, token)?;
-        let bot_key = std::env::var(&config.bot_key_env).ok();
+        let github = GitHubApi::new(config.github_api_url.as_str(), token)?;
+        let bot_key = config.bot_key_env.value();
         let processed = super::Opened::with_config(global, config.clone()).and_then(|opened| {
             process(
                 &opened.ctx(),
@@ -367,11 +367,8 @@ fn is_trustee(ctx: &Context<'_>, github: &dyn GitHub, login: &str) -> anyhow::Re
     let Some(team) = &ctx.config.trustee_team else {
         return Ok(false);
     };
-    let (org, slug) = team
-        .split_once('/')
-        .ok_or_else(|| anyhow!("`trusteeTeam` `{team}` is not `org/team-slug`"))?;
     github
-        .is_team_member(org, slug, login)
+        .is_team_member(team.org(), team.slug(), login)
         .with_context(|| format!("checking whether `{login}` is in the trustee team `{team}`"))
 }
 

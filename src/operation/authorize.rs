@@ -72,8 +72,6 @@ pub enum AuthorizeError {
         #[source]
         cause: AuthError,
     },
-    #[error("invalid key in the registry config `{field}`: `{key}`")]
-    ConfigKey { field: &'static str, key: String },
     #[error(
         "the bot key is not available: set the environment variable `{variable}` to the bot's OpenSSH private key"
     )]
@@ -109,14 +107,9 @@ pub fn authorize(
         });
     }
     let owners = metadata.owners.clone().unwrap_or_default();
-    let trustees = config_keys("trustees", &config.trustees)?;
-    let bot = config_keys("botPublicKey", config.bot_public_key.as_slice())?;
-    let keys: Vec<Owner> = trustees
-        .iter()
-        .chain(&bot)
-        .chain(&owners)
-        .cloned()
-        .collect();
+    let trustees = &config.trustees;
+    let bot = config.bot_public_key.as_slice();
+    let keys: Vec<Owner> = trustees.iter().chain(bot).chain(&owners).cloned().collect();
     let key = auth::verify_any(
         &signed.payload,
         &signed.signature,
@@ -153,12 +146,13 @@ pub fn authorize(
 /// The bot's signing key from `pem` (the content of the variable `botKeyEnv` names),
 /// checked to be the key `botPublicKey` names, so that what it signs verifies.
 pub fn bot_key(config: &Config, pem: Option<&str>) -> Result<SigningKey, AuthorizeError> {
-    let variable = || config.bot_key_env.clone();
+    let variable = || config.bot_key_env.to_string();
     let pem = pem.ok_or_else(|| AuthorizeError::NoBotKey {
         variable: variable(),
     })?;
-    let configured = config_keys("botPublicKey", config.bot_public_key.as_slice())?
-        .pop()
+    let configured = config
+        .bot_public_key
+        .as_ref()
         .ok_or(AuthorizeError::NoBotPublicKey)?;
     let key = SigningKey::from_openssh(pem, None).map_err(|cause| AuthorizeError::BadBotKey {
         variable: variable(),
@@ -173,18 +167,6 @@ pub fn bot_key(config: &Config, pem: Option<&str>) -> Result<SigningKey, Authori
     Ok(key)
 }
 
-fn config_keys(field: &'static str, lines: &[String]) -> Result<Vec<Owner>, AuthorizeError> {
-    lines
-        .iter()
-        .map(|line| {
-            Owner::from_openssh(line).map_err(|_| AuthorizeError::ConfigKey {
-                field,
-                key: line.clone(),
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,11 +177,6 @@ mod tests {
         let key =
             ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[seed; 32]));
         SigningKey::from_openssh(&key.to_openssh(ssh_key::LineEnding::LF).unwrap(), None).unwrap()
-    }
-
-    fn openssh(key: &SigningKey) -> String {
-        let o = key.public();
-        format!("{} {}", o.keytype(), o.public())
     }
 
     fn signed_by(key: &SigningKey) -> Authenticated {
@@ -218,8 +195,8 @@ mod tests {
     fn the_signer_gets_the_highest_role_its_key_has() {
         let (owner, trustee, bot) = (key(1), key(2), key(3));
         let config = Config {
-            trustees: vec![openssh(&trustee)],
-            bot_public_key: Some(openssh(&bot)),
+            trustees: vec![trustee.public()],
+            bot_public_key: Some(bot.public()),
             ..Config::default()
         };
         let name: PackageName = "aff".parse().unwrap();
@@ -256,7 +233,7 @@ mod tests {
                 .to_string()
         };
         let config = Config {
-            bot_public_key: Some(openssh(&bot)),
+            bot_public_key: Some(bot.public()),
             ..Config::default()
         };
         assert_eq!(

@@ -18,7 +18,7 @@ use crate::package_set::{
     self, Authority, Catalog, Change, Outcome, PackageSet, PackageSetUpdateError,
 };
 use crate::payload::PackageSetUpdate;
-use crate::schema::{Date, PackageName, SchemaError, Version};
+use crate::schema::{Date, PackageName, Version};
 use crate::storage::Storage;
 use crate::store::{IndexDir, RegistryDir, StoreError};
 
@@ -35,8 +35,6 @@ pub enum PackageSetOpError {
     Raced { expected: String, found: Version },
     #[error("`{name}@{version}` is in the candidate set but its metadata has no such version")]
     NoMetadata { name: PackageName, version: Version },
-    #[error("the registry config is invalid: `defaultCompiler`: {0}")]
-    DefaultCompiler(SchemaError),
     #[error(transparent)]
     Hook(#[from] HookError),
     #[error(transparent)]
@@ -134,8 +132,7 @@ impl State {
         }
         let compiler = match compiler {
             Some(c) => c.clone(),
-            None => Version::parse(&inputs.config.default_compiler)
-                .map_err(PackageSetOpError::DefaultCompiler)?,
+            None => inputs.config.default_compiler.clone(),
         };
         Ok(PackageSet {
             version: Version::new(0, 0, 0),

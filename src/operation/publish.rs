@@ -83,8 +83,6 @@ pub enum PublishError {
     },
     #[error("`{file}` is not UTF-8 text: expected a UTF-8 manifest")]
     NotUtf8 { file: String },
-    #[error("the registry config is invalid: `defaultCompiler`: {0}")]
-    DefaultCompiler(SchemaError),
     #[error(transparent)]
     License(SchemaError),
     #[error(transparent)]
@@ -165,7 +163,7 @@ pub fn publish(ctx: &Context<'_>, request: &Publish) -> Result<PublishReport, Pu
     if existing.is_none() {
         check_location_unclaimed(&registry, &request.name, &location)?;
     }
-    let url = location.clone_url(&ctx.config.github_base_url);
+    let url = location.clone_url(ctx.config.github_base_url.as_str());
     let tree = ctx
         .source
         .fetch(&url, &request.reference, location.subdir())?;
@@ -455,8 +453,7 @@ fn solve(
     request: &Publish,
     manifest: &Manifest,
 ) -> Result<BuildPlan, PublishError> {
-    let default =
-        Version::parse(&ctx.config.default_compiler).map_err(PublishError::DefaultCompiler)?;
+    let default = ctx.config.default_compiler.clone();
     let packages = DirPackages { registry, index };
     let solver = Solver::new(&packages);
     let wanted = solver::Request::manifest(manifest, request.compiler.clone());

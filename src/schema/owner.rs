@@ -47,6 +47,15 @@ impl Owner {
         }
     }
 
+    /// The OpenSSH public key line `<keytype> <base64> [id]` ([`Owner::from_openssh`] reads
+    /// it back).
+    pub fn to_openssh(&self) -> String {
+        match &self.id {
+            Some(id) => format!("{} {} {id}", self.keytype, self.public),
+            None => format!("{} {}", self.keytype, self.public),
+        }
+    }
+
     pub fn id(&self) -> Option<&str> {
         self.id.as_deref()
     }
@@ -95,6 +104,8 @@ mod tests {
         assert_eq!(serde_json::to_string(&o).unwrap(), s);
         let k = Owner::from_openssh("ssh-ed25519 AAAAC3Nza me@example.com").unwrap();
         assert_eq!(k, o);
+        assert_eq!(k.to_openssh(), "ssh-ed25519 AAAAC3Nza me@example.com");
+        assert_eq!(Owner::from_openssh(&k.to_openssh()).unwrap(), k);
         assert!(Owner::from_openssh("ssh-ed25519").is_err());
         assert!(serde_json::from_str::<Owner>(r#"{"keytype":"","public":"x"}"#).is_err());
     }

@@ -102,7 +102,9 @@ impl TestRegistry {
         let tmp = tempfile::tempdir().unwrap();
         let mut config = Config {
             name: "test".into(),
-            github_base_url: format!("file://{}", tmp.path().join("github").display()),
+            github_base_url: format!("file://{}", tmp.path().join("github").display())
+                .parse()
+                .unwrap(),
             ..Config::default()
         };
         edit(&mut config);
