@@ -57,9 +57,39 @@ pub enum Error {
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// An error and its causes (`source()`s) joined by `: `, as regis prints errors; a cause
+/// whose text the message already holds is not repeated.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let text = e.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = e.source();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_chain_joins_causes_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("could not read `x`")]
+        struct Outer(#[source] std::io::Error);
+        let e = Outer(std::io::Error::other("disk on fire"));
+        assert_eq!(error_chain(&e), "could not read `x`: disk on fire");
+        #[derive(Debug, thiserror::Error)]
+        #[error("could not read `x`: {0}")]
+        struct Doubled(#[source] std::io::Error);
+        let e = Doubled(std::io::Error::other("disk on fire"));
+        assert_eq!(error_chain(&e), "could not read `x`: disk on fire");
+    }
 
     #[test]
     fn module_errors_fold_in_with_their_message() {

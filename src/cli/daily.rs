@@ -7,8 +7,7 @@ use anyhow::Context as _;
 use crate::config::Config;
 use crate::github::GitHubApi;
 use crate::operation::package_set::{self, Inputs};
-use crate::operation::{authorize, transferrer};
-use crate::store::RegistryDir;
+use crate::operation::transferrer::{self, Recorded};
 
 use super::Global;
 use super::progress::Reporter;
@@ -83,8 +82,9 @@ impl Args {
 }
 
 /// Look the GitHub-hosted packages up and record the moves (only list them on a dry run,
-/// `opened` = `None`). Lines go to stderr with `--json`, so stdout stays one JSON value.
-/// Returns false when a lookup failed or a move could not be recorded.
+/// `opened` = `None`), saying what happened. Lines go to stderr with `--json`, so stdout
+/// stays one JSON value. Returns false when a lookup failed or a move could not be
+/// recorded.
 fn transferrer(
     global: &Global,
     config: &Config,
@@ -97,16 +97,19 @@ fn transferrer(
             println!("{line}");
         }
     };
-    let token = config.github_token_env.value();
-    let github = GitHubApi::new(config.github_api_url.as_str(), token)?;
-    if let Some(opened) = opened {
-        opened
-            .registry
-            .sync()
-            .context("syncing the registry repo")?;
-    }
-    let all = RegistryDir::new(&global.registry).all_metadata()?;
-    let survey = transferrer::survey(&all, &github);
+    let github = GitHubApi::new(
+        config.github_api_url.as_str(),
+        config.github_token_env.value(),
+    )?;
+    let ctx = opened.map(super::Opened::ctx);
+    let run = transferrer::run(
+        config,
+        &global.registry,
+        ctx.as_ref(),
+        &github,
+        config.bot_key_env.value().as_deref(),
+    )?;
+    let survey = &run.survey;
     say(format!(
         "transferrer: {} GitHub locations checked, {} moved, {} not found, {} could not be looked up",
         survey.checked,
@@ -122,39 +125,28 @@ fn transferrer(
             "  lookup failed {name}: {e} (tried again next run)"
         ));
     }
-    let lookups_ok = survey.failed.is_empty();
-    let Some(opened) = opened else {
-        for m in &survey.moved {
-            say(format!(
-                "  would transfer {}: {} -> {}",
-                m.name, m.from, m.to
-            ));
-        }
-        return Ok(lookups_ok);
-    };
-    if survey.moved.is_empty() {
-        return Ok(lookups_ok);
-    }
-    let pem = config.bot_key_env.value();
-    let bot = authorize::bot_key(config, pem.as_deref()).with_context(|| {
-        format!(
-            "{} packages moved, but their transfers cannot be signed",
-            survey.moved.len()
-        )
-    })?;
-    let mut all_ok = lookups_ok;
-    for (m, result) in transferrer::record(&opened.ctx(), &survey.moved, &bot) {
-        match result {
-            Ok(_) => say(format!("  transferred {}: {} -> {}", m.name, m.from, m.to)),
-            Err(e) => {
-                all_ok = false;
+    match &run.recorded {
+        Recorded::DryRun => {
+            for m in &survey.moved {
                 say(format!(
-                    "  could not transfer {}: {}",
-                    m.name,
-                    super::error_chain(&e.into())
+                    "  would transfer {}: {} -> {}",
+                    m.name, m.from, m.to
                 ));
             }
         }
+        Recorded::Unsigned(e) => eprintln!("error: {}", crate::error_chain(e)),
+        Recorded::Moves(moves) => {
+            for (m, result) in moves {
+                match result {
+                    Ok(_) => say(format!("  transferred {}: {} -> {}", m.name, m.from, m.to)),
+                    Err(e) => say(format!(
+                        "  could not transfer {}: {}",
+                        m.name,
+                        crate::error_chain(e)
+                    )),
+                }
+            }
+        }
     }
-    Ok(all_ok)
+    Ok(run.all_ok())
 }

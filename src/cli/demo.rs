@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::git::GitRepo;
 use crate::init::{self, Layout};
 use crate::operation::Context;
-use crate::operation::{package_set, publish, transfer, unpublish};
+use crate::operation::{package_set, publish, report, transfer, unpublish};
 use crate::package_set::Authority;
 use crate::payload::{Authenticated, PackageSetUpdate, Transfer};
 use crate::sample::SamplePackage;
@@ -151,14 +151,14 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
     );
     for p in [&prelude, &effect, &console] {
         let report = publish::publish(&ctx, &p.payload(true))?;
-        print_indented(&super::publish::describe(&report));
+        print_indented(&report::publish(&report));
     }
 
     step(
         4,
         "publish an update of prelude (no location needed: the registry knows it)",
     );
-    print_indented(&super::publish::describe(&publish::publish(
+    print_indented(&report::publish(&publish::publish(
         &ctx,
         &prelude_next.payload(false),
     )?));
@@ -184,7 +184,7 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
         6,
         "re-run the prelude 1.0.0 publish: every step finds its work done",
     );
-    print_indented(&super::publish::describe(&publish::publish(
+    print_indented(&report::publish(&publish::publish(
         &ctx,
         &prelude.payload(true),
     )?));
@@ -205,11 +205,11 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
         .collect::<Result<_, crate::schema::SchemaError>>()?,
     };
     let report = package_set::update(&ctx, &first, Authority::Trustee, &package_set::Silent)?;
-    print_indented(&super::package_set::describe(&report, false));
+    print_indented(&report::package_set(&report, false));
     let inputs = package_set::Inputs::of(&ctx);
     let daily = package_set::daily(&inputs, Some(&ctx), &package_set::Silent)?;
     match &daily.update {
-        Some(report) => print_indented(&super::package_set::describe(report, false)),
+        Some(report) => print_indented(&report::package_set(report, false)),
         None => anyhow::bail!("the demo expected the daily job to upgrade prelude"),
     }
 
@@ -225,7 +225,7 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
     println!(
         "    compiler {}: {}",
         plan.compiler,
-        super::publish::plan_line(&plan.resolutions)
+        report::plan_line(&plan.resolutions)
     );
 
     step(
@@ -252,7 +252,7 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
         ),
     }
     let report = transfer::transfer(&ctx, &signed(&owner)?)?;
-    print_indented(&super::transfer::describe(&report));
+    print_indented(&report::transfer(&report));
 
     step(
         10,

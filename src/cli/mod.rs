@@ -97,17 +97,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// An error and its causes joined by `: `, skipping causes already in the message.
+/// An error and its causes joined by `: ` ([`crate::error_chain`]).
 pub fn error_chain(e: &anyhow::Error) -> String {
-    let mut out = e.to_string();
-    for cause in e.chain().skip(1) {
-        let c = cause.to_string();
-        if !out.contains(&c) {
-            out.push_str(": ");
-            out.push_str(&c);
-        }
-    }
-    out
+    crate::error_chain(e.as_ref())
 }
 
 impl Global {

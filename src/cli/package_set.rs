@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::operation::package_set::{self, Inputs, UpdateReport};
+use crate::operation::report;
 use crate::package_set::{Authority, Change, PackageSet};
 use crate::payload::{Operation, PackageSetUpdate};
 use crate::schema::Timestamp;
@@ -146,58 +147,13 @@ pub(crate) fn print_report(
             unchanged: report.unchanged.iter().map(|n| n.to_string()).collect(),
             batch_passed: report.batch_passed,
             dry_run,
-            commit: report.commit.as_ref().map(super::publish::outcome),
+            commit: report.commit.as_ref().map(report::outcome),
             message: report.message.as_deref(),
         });
     }
-    print!("{}", describe(report, dry_run));
+    print!("{}", report::package_set(report, dry_run));
     if dry_run && let Some(set) = &report.set {
         print!("{}", set.to_json());
     }
     Ok(())
-}
-
-/// The human summary of an update.
-pub fn describe(report: &UpdateReport, dry_run: bool) -> String {
-    let mut out = String::new();
-    let from = match &report.previous {
-        Some(p) => format!("package set {}", p.version),
-        None => "no package set yet".to_owned(),
-    };
-    match &report.set {
-        Some(set) => out.push_str(&format!(
-            "{from} -> {} (compiler {}, {} packages){}\n",
-            set.version,
-            set.compiler,
-            set.packages.len(),
-            if dry_run {
-                ", dry run: nothing written"
-            } else {
-                ""
-            }
-        )),
-        None => out.push_str(&format!("{from}: no change accepted, nothing written\n")),
-    }
-    for change in &report.accepted {
-        out.push_str(&format!("  accepted  {change}\n"));
-    }
-    for (change, reason) in &report.rejected {
-        out.push_str(&format!("  refused   {change}: {reason}\n"));
-    }
-    if !report.unchanged.is_empty() {
-        let names: Vec<String> = report.unchanged.iter().map(|n| n.to_string()).collect();
-        out.push_str(&format!("  unchanged {}\n", names.join(", ")));
-    }
-    if let Some(commit) = &report.commit {
-        out.push_str(&format!(
-            "  {}  {}\n",
-            report
-                .set
-                .as_ref()
-                .map(PackageSet::file_name)
-                .unwrap_or_default(),
-            super::publish::outcome(commit)
-        ));
-    }
-    out
 }

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use serde::Serialize;
 
-use crate::git::CommitOutcome;
 use crate::operation::publish::{self, PublishReport};
+use crate::operation::report;
 use crate::payload::{Operation, Publish};
 use crate::schema::{PackageName, Version};
 use crate::storage::Put;
@@ -32,7 +32,7 @@ impl Args {
         if global.json {
             super::print_json(&PublishOutput::from(&report))?;
         } else {
-            print!("{}", describe(&report));
+            print!("{}", report::publish(&report));
         }
         Ok(ExitCode::SUCCESS)
     }
@@ -78,86 +78,6 @@ pub(crate) fn ensure_outside(storage: &Path, workdir: &Path) -> anyhow::Result<(
     Ok(())
 }
 
-/// The human summary of a publish.
-pub fn describe(r: &PublishReport) -> String {
-    let mut out = String::new();
-    let verb = if r.changed_nothing() {
-        "already published"
-    } else {
-        "published"
-    };
-    out.push_str(&format!("{verb} {}@{}\n", r.name, r.version));
-    out.push_str(&format!(
-        "  tarball   {} ({} bytes, {} files, {})\n",
-        r.storage_key, r.bytes, r.files, r.hash
-    ));
-    out.push_str(&format!(
-        "  compiler  {}\n  plan      {}\n",
-        r.build_plan.compiler,
-        plan_line(&r.build_plan.resolutions)
-    ));
-    out.push_str(&format!(
-        "  storage   {}\n",
-        match r.storage {
-            Put::Stored => "stored",
-            Put::AlreadyPresent => "already present",
-        }
-    ));
-    out.push_str(&format!("  metadata  {}\n", outcome(&r.metadata)));
-    out.push_str(&format!("  index     {}\n", outcome(&r.index)));
-    match &r.docs {
-        None => {}
-        Some(Ok(o)) => out.push_str(&format!(
-            "  docs      built in {:.1} s\n",
-            o.duration.as_secs_f64()
-        )),
-        Some(Err(_)) => out.push_str("  docs      failed (the publish stands)\n"),
-    }
-    for w in &r.warnings {
-        out.push_str(&format!("warning: {w}\n"));
-    }
-    if let Some(Err(e)) = &r.docs {
-        out.push_str(&format!("warning: {e}\n"));
-    }
-    out
-}
-
-/// `a@1.0.0, b@2.0.0`, or `no dependencies`.
-pub fn plan_line(resolutions: &BTreeMap<PackageName, Version>) -> String {
-    if resolutions.is_empty() {
-        return "no dependencies".to_owned();
-    }
-    resolutions
-        .iter()
-        .map(|(n, v)| format!("{n}@{v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-pub(crate) fn outcome(o: &CommitOutcome) -> String {
-    match o {
-        CommitOutcome::Unchanged => "unchanged".into(),
-        CommitOutcome::Committed {
-            commit,
-            pushed,
-            attempts,
-        } => {
-            let short = &commit[..commit.len().min(10)];
-            let push = if *pushed {
-                "pushed"
-            } else {
-                "not pushed (no remote)"
-            };
-            let tries = if *attempts > 1 {
-                format!(" after {attempts} attempts")
-            } else {
-                String::new()
-            };
-            format!("committed {short}, {push}{tries}")
-        }
-    }
-}
-
 #[derive(Serialize)]
 struct PublishOutput {
     name: String,
@@ -195,8 +115,8 @@ impl From<&PublishReport> for PublishOutput {
             compiler: r.build_plan.compiler.to_string(),
             resolutions: r.build_plan.resolutions.clone(),
             stored: r.storage == Put::Stored,
-            metadata: outcome(&r.metadata),
-            index: outcome(&r.index),
+            metadata: report::outcome(&r.metadata),
+            index: report::outcome(&r.index),
             warnings: r.warnings.clone(),
             docs: r.docs.as_ref().map(|d| DocsOutput {
                 success: d.is_ok(),

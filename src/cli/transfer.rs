@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use serde::Serialize;
 
+use crate::operation::report;
 use crate::operation::transfer::{self, TransferReport};
 use crate::payload::AuthenticatedData;
 
@@ -37,27 +38,10 @@ impl Args {
         if global.json {
             super::print_json(&TransferOutput::from(&report))?;
         } else {
-            print!("{}", describe(&report));
+            print!("{}", report::transfer(&report));
         }
         Ok(ExitCode::SUCCESS)
     }
-}
-
-/// The human summary of a transfer.
-pub fn describe(r: &TransferReport) -> String {
-    let verb = if r.from.same_place(&r.to) && r.metadata == crate::git::CommitOutcome::Unchanged {
-        "already at"
-    } else {
-        "transferred to"
-    };
-    format!(
-        "{} {verb} {}\n  from      {}\n  signed by {}\n  metadata  {}\n",
-        r.name,
-        r.to,
-        r.from,
-        r.signer.describe(),
-        super::publish::outcome(&r.metadata)
-    )
 }
 
 #[derive(Serialize)]
@@ -76,7 +60,7 @@ impl From<&TransferReport> for TransferOutput {
             from: r.from.clone(),
             to: r.to.clone(),
             signer: r.signer.describe(),
-            metadata: super::publish::outcome(&r.metadata),
+            metadata: report::outcome(&r.metadata),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use serde::Serialize;
 
+use crate::operation::report;
 use crate::operation::unpublish::{self, UnpublishReport};
 use crate::payload::AuthenticatedData;
 
@@ -39,30 +40,10 @@ impl Args {
         if global.json {
             super::print_json(&UnpublishOutput::from(&report))?;
         } else {
-            print!("{}", describe(&report));
+            print!("{}", report::unpublish(&report));
         }
         Ok(ExitCode::SUCCESS)
     }
-}
-
-/// The human summary of an unpublish.
-pub fn describe(r: &UnpublishReport) -> String {
-    let outcome = super::publish::outcome;
-    format!(
-        "unpublished {}@{}\n  reason    {}\n  signed by {}\n  index     {}\n  metadata  {}\n  tarball   {} {}\n",
-        r.name,
-        r.version,
-        r.reason,
-        r.signer.describe(),
-        outcome(&r.index),
-        outcome(&r.metadata),
-        r.storage_key,
-        if r.tarball_deleted {
-            "deleted"
-        } else {
-            "already gone"
-        }
-    )
 }
 
 #[derive(Serialize)]
@@ -84,8 +65,8 @@ impl From<&UnpublishReport> for UnpublishOutput {
             version: r.version.to_string(),
             reason: r.reason.clone(),
             signer: r.signer.describe(),
-            index: super::publish::outcome(&r.index),
-            metadata: super::publish::outcome(&r.metadata),
+            index: report::outcome(&r.index),
+            metadata: report::outcome(&r.metadata),
             tarball_deleted: r.tarball_deleted,
         }
     }

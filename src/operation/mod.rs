@@ -4,8 +4,10 @@
 //! are authenticated: [`authorize`] says who signed them.
 
 pub mod authorize;
+pub mod issue;
 pub mod package_set;
 pub mod publish;
+pub mod report;
 pub mod transfer;
 pub mod transferrer;
 pub mod unpublish;

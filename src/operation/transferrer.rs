@@ -4,13 +4,19 @@
 
 use std::collections::BTreeMap;
 
+use std::path::Path;
+
 use crate::auth::{AuthError, SignatureFormat, SigningKey};
+use crate::config::Config;
+use crate::git::GitError;
 use crate::github::{GitHub, GitHubError, RepoRef};
 use crate::metadata::Metadata;
 use crate::payload::{Authenticated, Transfer};
 use crate::schema::{Location, PackageName};
+use crate::store::{RegistryDir, StoreError};
 
 use super::Context;
+use super::authorize::{self, AuthorizeError};
 use super::transfer::{self, TransferError, TransferReport};
 
 /// A package GitHub reports under another owner/name.
@@ -75,13 +81,88 @@ pub fn survey(all: &BTreeMap<PackageName, Metadata>, github: &dyn GitHub) -> Sur
     out
 }
 
-/// Why a move could not be recorded.
+/// Why the transferrer could not run, or a move could not be recorded.
 #[derive(Debug, thiserror::Error)]
 pub enum TransferrerError {
-    #[error("could not sign the transfer of `{name}` with the bot key: {cause}")]
-    Sign { name: PackageName, cause: AuthError },
+    #[error("could not sign the transfer of `{name}` with the bot key")]
+    Sign {
+        name: PackageName,
+        #[source]
+        cause: AuthError,
+    },
     #[error(transparent)]
     Transfer(#[from] TransferError),
+    #[error("syncing the registry repo")]
+    Sync(#[source] GitError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{moved} packages moved, but their transfers cannot be signed")]
+    NoBotKey {
+        moved: usize,
+        #[source]
+        cause: AuthorizeError,
+    },
+}
+
+/// What a run of the transferrer did.
+#[derive(Debug)]
+pub struct Run {
+    pub survey: Survey,
+    pub recorded: Recorded,
+}
+
+/// What became of the moves a survey found.
+#[derive(Debug)]
+pub enum Recorded {
+    /// A dry run: nothing written.
+    DryRun,
+    /// Each move and whether its transfer was recorded.
+    Moves(Vec<(Moved, Result<TransferReport, TransferrerError>)>),
+    /// The moves could not be signed ([`TransferrerError::NoBotKey`]).
+    Unsigned(TransferrerError),
+}
+
+impl Run {
+    /// True when every package could be looked up and every move was recorded.
+    pub fn all_ok(&self) -> bool {
+        self.survey.failed.is_empty()
+            && match &self.recorded {
+                Recorded::DryRun => true,
+                Recorded::Moves(moves) => moves.iter().all(|(_, result)| result.is_ok()),
+                Recorded::Unsigned(_) => false,
+            }
+    }
+}
+
+/// The transferrer of the daily job: look every GitHub-hosted package of the registry up
+/// and record the moves as transfers signed with the bot key (`bot_pem`, the private key
+/// the variable `botKeyEnv` names). With `write` = `None` (a dry run) the registry
+/// working tree at `registry_dir` is read as it is and nothing is written; otherwise the
+/// registry repo is synced first.
+pub fn run(
+    config: &Config,
+    registry_dir: &Path,
+    write: Option<&Context<'_>>,
+    github: &dyn GitHub,
+    bot_pem: Option<&str>,
+) -> Result<Run, TransferrerError> {
+    if let Some(ctx) = write {
+        ctx.registry.sync().map_err(TransferrerError::Sync)?;
+    }
+    let all = RegistryDir::new(registry_dir).all_metadata()?;
+    let survey = survey(&all, github);
+    let recorded = match write {
+        None => Recorded::DryRun,
+        Some(_) if survey.moved.is_empty() => Recorded::Moves(vec![]),
+        Some(ctx) => match authorize::bot_key(config, bot_pem) {
+            Err(cause) => Recorded::Unsigned(TransferrerError::NoBotKey {
+                moved: survey.moved.len(),
+                cause,
+            }),
+            Ok(bot) => Recorded::Moves(record(ctx, &survey.moved, &bot)),
+        },
+    };
+    Ok(Run { survey, recorded })
 }
 
 /// The Transfer payload the bot signs for a move: canonical compact JSON.

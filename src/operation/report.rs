@@ -1,0 +1,183 @@
+//! The text of each operation's report: what `regis` prints and what the issue flow
+//! quotes in its comments (pure).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::git::CommitOutcome;
+use crate::package_set::PackageSet;
+use crate::schema::{PackageName, Version};
+use crate::storage::Put;
+
+use super::package_set::UpdateReport;
+use super::publish::PublishReport;
+use super::transfer::TransferReport;
+use super::unpublish::UnpublishReport;
+
+/// The human summary of a publish.
+pub fn publish(r: &PublishReport) -> String {
+    let mut out = String::new();
+    let verb = if r.changed_nothing() {
+        "already published"
+    } else {
+        "published"
+    };
+    // writing to a String cannot fail
+    let _ = writeln!(out, "{verb} {}@{}", r.name, r.version);
+    let _ = writeln!(
+        out,
+        "  tarball   {} ({} bytes, {} files, {})",
+        r.storage_key, r.bytes, r.files, r.hash
+    );
+    let _ = writeln!(
+        out,
+        "  compiler  {}\n  plan      {}",
+        r.build_plan.compiler,
+        plan_line(&r.build_plan.resolutions)
+    );
+    let stored = match r.storage {
+        Put::Stored => "stored",
+        Put::AlreadyPresent => "already present",
+    };
+    let _ = writeln!(out, "  storage   {stored}");
+    let _ = writeln!(out, "  metadata  {}", outcome(&r.metadata));
+    let _ = writeln!(out, "  index     {}", outcome(&r.index));
+    match &r.docs {
+        None => {}
+        Some(Ok(o)) => {
+            let _ = writeln!(
+                out,
+                "  docs      built in {:.1} s",
+                o.duration.as_secs_f64()
+            );
+        }
+        Some(Err(_)) => out.push_str("  docs      failed (the publish stands)\n"),
+    }
+    for w in &r.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    if let Some(Err(e)) = &r.docs {
+        let _ = writeln!(out, "warning: {e}");
+    }
+    out
+}
+
+/// The human summary of a transfer.
+pub fn transfer(r: &TransferReport) -> String {
+    let verb = if r.from.same_place(&r.to) && r.metadata == CommitOutcome::Unchanged {
+        "already at"
+    } else {
+        "transferred to"
+    };
+    format!(
+        "{} {verb} {}\n  from      {}\n  signed by {}\n  metadata  {}\n",
+        r.name,
+        r.to,
+        r.from,
+        r.signer.describe(),
+        outcome(&r.metadata)
+    )
+}
+
+/// The human summary of an unpublish.
+pub fn unpublish(r: &UnpublishReport) -> String {
+    format!(
+        "unpublished {}@{}\n  reason    {}\n  signed by {}\n  index     {}\n  metadata  {}\n  tarball   {} {}\n",
+        r.name,
+        r.version,
+        r.reason,
+        r.signer.describe(),
+        outcome(&r.index),
+        outcome(&r.metadata),
+        r.storage_key,
+        if r.tarball_deleted {
+            "deleted"
+        } else {
+            "already gone"
+        }
+    )
+}
+
+/// The human summary of a package-set update.
+pub fn package_set(report: &UpdateReport, dry_run: bool) -> String {
+    let mut out = String::new();
+    let from = match &report.previous {
+        Some(p) => format!("package set {}", p.version),
+        None => "no package set yet".to_owned(),
+    };
+    match &report.set {
+        Some(set) => {
+            let _ = writeln!(
+                out,
+                "{from} -> {} (compiler {}, {} packages){}",
+                set.version,
+                set.compiler,
+                set.packages.len(),
+                if dry_run {
+                    ", dry run: nothing written"
+                } else {
+                    ""
+                }
+            );
+        }
+        None => {
+            let _ = writeln!(out, "{from}: no change accepted, nothing written");
+        }
+    }
+    for change in &report.accepted {
+        let _ = writeln!(out, "  accepted  {change}");
+    }
+    for (change, reason) in &report.rejected {
+        let _ = writeln!(out, "  refused   {change}: {reason}");
+    }
+    if !report.unchanged.is_empty() {
+        let names: Vec<String> = report.unchanged.iter().map(|n| n.to_string()).collect();
+        let _ = writeln!(out, "  unchanged {}", names.join(", "));
+    }
+    if let Some(commit) = &report.commit {
+        let file = report
+            .set
+            .as_ref()
+            .map(PackageSet::file_name)
+            .unwrap_or_default();
+        let _ = writeln!(out, "  {file}  {}", outcome(commit));
+    }
+    out
+}
+
+/// `a@1.0.0, b@2.0.0`, or `no dependencies`.
+pub fn plan_line(resolutions: &BTreeMap<PackageName, Version>) -> String {
+    if resolutions.is_empty() {
+        return "no dependencies".to_owned();
+    }
+    resolutions
+        .iter()
+        .map(|(n, v)| format!("{n}@{v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `committed 0123456789, pushed`, `unchanged`, …
+pub fn outcome(o: &CommitOutcome) -> String {
+    match o {
+        CommitOutcome::Unchanged => "unchanged".into(),
+        CommitOutcome::Committed {
+            commit,
+            pushed,
+            attempts,
+        } => {
+            let short = &commit[..commit.len().min(10)];
+            let push = if *pushed {
+                "pushed"
+            } else {
+                "not pushed (no remote)"
+            };
+            let tries = if *attempts > 1 {
+                format!(" after {attempts} attempts")
+            } else {
+                String::new()
+            };
+            format!("committed {short}, {push}{tries}")
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! The issue flow in process (`operation::issue::process`) against `MemoryGitHub`: what is
+//! said on the issue, whether it is closed, and what the registry holds afterwards. The
+//! same flow through the binary against a mock GitHub server is in `process_issue.rs`.
+
+mod common;
+
+use common::{TestRegistry, commits_on};
+use regis::auth::SigningKey;
+use regis::github::{EventKind, GitHub, GitHubError, IssueEvent, IssueRef, MemoryGitHub, RepoRef};
+use regis::operation::issue::{self, IssueError};
+use regis::schema::Owner;
+use regis::storage::StorageKey;
+use serde_json::json;
+
+fn issue_ref() -> IssueRef {
+    IssueRef {
+        repo: RepoRef::new("test", "registry"),
+        number: 7,
+    }
+}
+
+fn opened(author: &str, body: &str) -> IssueEvent {
+    IssueEvent {
+        issue: issue_ref(),
+        title: "a request".to_owned(),
+        author: author.to_owned(),
+        body: body.to_owned(),
+        kind: EventKind::Opened,
+    }
+}
+
+/// The comments posted on the test issue, in order.
+fn comments(gh: &MemoryGitHub) -> Vec<String> {
+    gh.comments()
+        .into_iter()
+        .map(|(on, body)| {
+            assert_eq!(on, issue_ref(), "answers go to the issue");
+            body
+        })
+        .collect()
+}
+
+/// A deterministic ed25519 key, as the bot's.
+fn bot_key() -> (String, Owner) {
+    let key = ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[7; 32]));
+    let pem = key.to_openssh(ssh_key::LineEnding::LF).unwrap().to_string();
+    let public = SigningKey::from_openssh(&pem, None).unwrap().public();
+    (pem, public)
+}
+
+#[test]
+fn a_publish_is_answered_closed_and_written() {
+    let t = TestRegistry::new();
+    let p = t.package("prelude", "1.0.0", &[]);
+    t.push_source(&p);
+    let body = format!(
+        "Please publish:\n```json\n{}\n```\n",
+        serde_json::to_string(&p.payload(true)).unwrap()
+    );
+    let gh = MemoryGitHub::new();
+    let processed = issue::process(
+        &t.ctx(),
+        &gh,
+        &opened("alice", &body),
+        None,
+        Some("https://github.example/runs/1"),
+    )
+    .unwrap();
+    assert!(processed.success, "{}", processed.headline);
+    assert_eq!(processed.headline, "published `prelude@1.0.0`");
+    let said = comments(&gh);
+    assert_eq!(said.len(), 2, "{said:?}");
+    assert_eq!(
+        said[0],
+        "Working on the publish of `prelude@1.0.0`, as requested by @alice. ([log](https://github.example/runs/1))"
+    );
+    assert!(
+        said[1].starts_with(
+            "**Done**: published `prelude@1.0.0`.\n\n```text\npublished prelude@1.0.0\n"
+        ),
+        "{}",
+        said[1]
+    );
+    assert!(
+        said[1].ends_with(&format!(
+            "\nSource: {}/test/prelude/tree/v1.0.0\n",
+            t.config.github_base_url
+        )),
+        "{}",
+        said[1]
+    );
+    assert_eq!(said[1], processed.comment);
+    assert_eq!(gh.closed(), [issue_ref()]);
+    assert!(
+        TestRegistry::remote_file(&t.layout.index_remote, "pr/el/prelude").is_some(),
+        "the index line is pushed"
+    );
+    let key = StorageKey::tarball(&"prelude".parse().unwrap(), &"1.0.0".parse().unwrap());
+    assert_eq!(t.stored(), [std::path::PathBuf::from(key.to_string())]);
+}
+
+#[test]
+fn a_body_without_a_payload_gets_one_answer_and_stays_open() {
+    let t = TestRegistry::new();
+    let before = t.remote_heads();
+    let gh = MemoryGitHub::new();
+    let processed =
+        issue::process(&t.ctx(), &gh, &opened("alice", "hello, please"), None, None).unwrap();
+    assert!(!processed.success);
+    let said = comments(&gh);
+    assert_eq!(
+        said.len(),
+        1,
+        "no start comment for what cannot be read: {said:?}"
+    );
+    assert!(
+        said[0].starts_with("**Failed**: could not read the payload.\n\n```text\n"),
+        "{}",
+        said[0]
+    );
+    assert!(
+        said[0].ends_with("Comment on this issue with the corrected payload (the JSON object, or the filled-in issue form) and it runs again.\n"),
+        "{}",
+        said[0]
+    );
+    assert!(gh.closed().is_empty());
+    assert_eq!(t.remote_heads(), before);
+}
+
+#[test]
+fn a_location_on_the_runners_disk_is_refused() {
+    let t = TestRegistry::new();
+    let p = t.package("prelude", "1.0.0", &[]);
+    t.push_source(&p);
+    let before = t.remote_heads();
+    let url = format!("file://{}", t.repo_dir("prelude").display());
+    let body = json!({"name": "prelude", "version": "1.0.0", "ref": "v1.0.0", "location": {"gitUrl": url}});
+    let gh = MemoryGitHub::new();
+    let processed = issue::process(
+        &t.ctx(),
+        &gh,
+        &opened("alice", &body.to_string()),
+        None,
+        None,
+    )
+    .unwrap();
+    assert!(!processed.success);
+    assert_eq!(
+        processed.headline,
+        format!(
+            "the publish of `prelude@1.0.0` failed: `gitUrl` `{url}` is not an `https://` URL: a location given in an issue must be a public `https://` git URL (or `githubOwner`/`githubRepo`)"
+        )
+    );
+    assert_eq!(comments(&gh).len(), 2);
+    assert!(gh.closed().is_empty());
+    assert_eq!(t.remote_heads(), before);
+    assert!(t.stored().is_empty());
+}
+
+#[test]
+fn a_trustees_unsigned_unpublish_is_signed_by_the_bot() {
+    let (pem, public) = bot_key();
+    let t = TestRegistry::with_config(|c| {
+        c.bot_public_key = Some(public);
+        c.trustee_team = Some("test/trustees".parse().unwrap());
+    });
+    t.release(&t.package("prelude", "1.0.0", &[]));
+    t.release(&t.package("prelude", "1.1.0", &[]));
+    let payload = r#"{"name":"prelude","version":"1.0.0","reason":"published by mistake"}"#;
+    let body = json!({"payload": payload, "signature": ""}).to_string();
+    let gh = MemoryGitHub::new().with_member("test", "trustees", "tess");
+
+    // Not a trustee: refused, nothing written.
+    let before = (t.remote_heads(), t.stored());
+    let processed =
+        issue::process(&t.ctx(), &gh, &opened("mallory", &body), Some(&pem), None).unwrap();
+    assert!(!processed.success);
+    assert!(
+        processed.headline.contains("is not signed"),
+        "{}",
+        processed.headline
+    );
+    assert_eq!((t.remote_heads(), t.stored()), before);
+
+    // A trustee: the bot signs, the version goes, the comment says so.
+    let processed =
+        issue::process(&t.ctx(), &gh, &opened("tess", &body), Some(&pem), None).unwrap();
+    assert!(processed.success, "{}", processed.headline);
+    assert_eq!(processed.headline, "unpublished `prelude@1.0.0`");
+    assert!(
+        processed.comment.ends_with(
+            "\nThe payload was not signed: @tess is a trustee, so the registry bot signed it for them.\n"
+        ),
+        "{}",
+        processed.comment
+    );
+    assert_eq!(gh.closed(), [issue_ref()]);
+    assert!(commits_on(&t.layout.registry_remote)[0].contains("prelude@1.0.0"));
+
+    // Without the bot key a trustee's unsigned payload cannot go through.
+    let gh = MemoryGitHub::new().with_member("test", "trustees", "tess");
+    let unsigned =
+        json!({"payload": r#"{"name":"prelude","version":"1.1.0","reason":"x"}"#, "signature": ""});
+    let processed = issue::process(
+        &t.ctx(),
+        &gh,
+        &opened("tess", &unsigned.to_string()),
+        None,
+        None,
+    )
+    .unwrap();
+    assert!(!processed.success);
+    assert!(
+        processed.headline.contains(
+            "the payload is not signed, and the bot cannot sign it for the trustee: the bot key is not available"
+        ),
+        "{}",
+        processed.headline
+    );
+}
+
+/// GitHub that answers nothing: every call fails as a network error would.
+struct Down;
+
+impl GitHub for Down {
+    fn comment(&self, _: &IssueRef, _: &str) -> Result<(), GitHubError> {
+        Err(down("POST comment"))
+    }
+    fn close(&self, _: &IssueRef) -> Result<(), GitHubError> {
+        Err(down("PATCH issue"))
+    }
+    fn is_team_member(&self, _: &str, _: &str, _: &str) -> Result<bool, GitHubError> {
+        Err(down("GET membership"))
+    }
+    fn repository(&self, _: &RepoRef) -> Result<Option<RepoRef>, GitHubError> {
+        Err(down("GET repository"))
+    }
+}
+
+fn down(request: &str) -> GitHubError {
+    GitHubError::Network {
+        request: request.to_owned(),
+        api_url: "http://127.0.0.1:9".to_owned(),
+        cause: "connection refused".to_owned(),
+    }
+}
+
+#[test]
+fn github_refusing_the_start_comment_stops_before_any_write() {
+    let t = TestRegistry::new();
+    let p = t.package("prelude", "1.0.0", &[]);
+    t.push_source(&p);
+    let before = t.remote_heads();
+    let body = serde_json::to_string(&p.payload(true)).unwrap();
+    let err = issue::process(&t.ctx(), &Down, &opened("alice", &body), None, None).unwrap_err();
+    assert!(matches!(err, IssueError::StartComment(_)), "{err:?}");
+    assert_eq!(
+        regis::error_chain(&err),
+        "posting the start comment: request `POST comment` to GitHub at `http://127.0.0.1:9` failed: connection refused"
+    );
+    assert_eq!(t.remote_heads(), before);
+    assert!(t.stored().is_empty());
+}
+
+/// Comments and closing work; the team check fails.
+struct TeamCheckDown(MemoryGitHub);
+
+impl GitHub for TeamCheckDown {
+    fn comment(&self, issue: &IssueRef, body: &str) -> Result<(), GitHubError> {
+        self.0.comment(issue, body)
+    }
+    fn close(&self, issue: &IssueRef) -> Result<(), GitHubError> {
+        self.0.close(issue)
+    }
+    fn is_team_member(&self, _: &str, _: &str, _: &str) -> Result<bool, GitHubError> {
+        Err(down("GET membership"))
+    }
+    fn repository(&self, repo: &RepoRef) -> Result<Option<RepoRef>, GitHubError> {
+        self.0.repository(repo)
+    }
+}
+
+#[test]
+fn a_team_check_github_cannot_answer_leaves_an_update_by_anyone() {
+    let t = TestRegistry::with_config(|c| c.trustee_team = Some("test/trustees".parse().unwrap()));
+    t.release(&t.package("prelude", "1.0.0", &[]));
+    let gh = TeamCheckDown(MemoryGitHub::new());
+    let body = json!({"packages": {"prelude": "1.0.0"}}).to_string();
+    let processed = issue::process(&t.ctx(), &gh, &opened("tess", &body), None, None).unwrap();
+    assert!(processed.success, "{}", processed.comment);
+    assert!(
+        processed
+            .comment
+            .starts_with("**Done**: published package set `"),
+        "{}",
+        processed.comment
+    );
+    assert!(
+        processed.comment.ends_with(
+            "\nNote: treated as an update by anyone (additions and upgrades only): checking whether `tess` is in the trustee team `test/trustees`: request `GET membership` to GitHub at `http://127.0.0.1:9` failed: connection refused.\n"
+        ),
+        "{}",
+        processed.comment
+    );
+    assert_eq!(gh.0.closed(), [issue_ref()]);
+}
+
+#[test]
+fn regis_never_answers_its_own_comments() {
+    for own in [
+        "Working on the publish of `x@1.0.0`, as requested by @a.",
+        "**Done**: published `x@1.0.0`.",
+        "**Failed**: could not read the payload.",
+        "**Not fully accepted**: some changes were refused.",
+    ] {
+        let mut event = opened("someone", own);
+        assert!(!issue::is_own_comment(&event), "an issue body is a request");
+        event.kind = EventKind::Comment;
+        assert!(issue::is_own_comment(&event), "{own}");
+    }
+    let mut event = opened("someone", "{\"name\": \"x\"} **Done**");
+    event.kind = EventKind::Comment;
+    assert!(!issue::is_own_comment(&event));
+}
