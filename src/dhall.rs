@@ -936,7 +936,6 @@ mod tests {
         assert!(matches!(err, DhallError::Invalid { .. }), "{err:?}");
         assert!(err.to_string().contains("schemas/Location.dhall"), "{err}");
         assert!(err.to_string().contains("location.dhall"), "{err}");
-        eprintln!("{err}");
     }
 
     #[test]

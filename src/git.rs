@@ -688,16 +688,19 @@ pub fn redact_url(url: &str) -> String {
 /// `text` with the credentials of `url` removed wherever they appear.
 pub(crate) fn scrub(text: &str, url: &str) -> String {
     match userinfo(url) {
-        Some(info) => text.replace(&format!("{info}@"), "").replace(info, "***"),
+        Some(info) => text.replace(&format!("{info}@"), "").replace(&info, "***"),
         None => text.to_owned(),
     }
 }
 
-/// The `user:password` part of `scheme://user:password@host/…`, if any.
-fn userinfo(url: &str) -> Option<&str> {
-    let (_, rest) = url.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    let (info, _) = authority.rsplit_once('@')?;
+/// The `user` or `user:password` of `scheme://user:password@host/…` as written, if the
+/// URL parses and has any.
+pub(crate) fn userinfo(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    let info = match parsed.password() {
+        Some(password) => format!("{}:{password}", parsed.username()),
+        None => parsed.username().to_owned(),
+    };
     (!info.is_empty()).then_some(info)
 }
 

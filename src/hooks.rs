@@ -532,17 +532,12 @@ fn wait(child: &mut Child, started: Instant, timeout: Duration) -> io::Result<Op
     }
 }
 
-/// SIGKILL to the child's process group (it leads one), through `kill(1)` since the crate
-/// has no unsafe code; the child alone if that fails and it has not exited yet.
+/// SIGKILL to the child's process group (it leads one); the child alone if that fails and
+/// it has not exited yet.
 fn kill_group(child: &mut Child) {
-    let group = format!("-{}", child.id());
-    let killed = Command::new("kill")
-        .args(["-s", "KILL", "--", &group])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    if !killed.is_ok_and(|status| status.success()) {
+    let group = rustix::process::Pid::from_child(child);
+    let killed = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+    if killed.is_err() {
         // Fails harmlessly when the child has already exited and been reaped.
         let _ = child.kill();
     }

@@ -154,11 +154,6 @@ impl Metadata {
         crate::schema::pretty_json(self)
     }
 
-    /// Whether `version` was ever used (published or unpublished).
-    pub fn version_used(&self, version: &Version) -> bool {
-        self.published.contains_key(version) || self.unpublished.contains_key(version)
-    }
-
     /// Check that `version` may be published with a tarball of `hash` (pure).
     pub fn check_publish(
         &self,

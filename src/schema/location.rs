@@ -47,12 +47,9 @@ impl Location {
                 });
             }
         }
-        let authority = url
-            .split_once("://")
-            .map_or("", |(_, rest)| rest.split('/').next().unwrap_or(""));
-        if let Some((userinfo, _)) = authority.rsplit_once('@')
-            && (userinfo.contains(':') || matches!(scheme, Some("https" | "http")))
-        {
+        let credentials = crate::git::userinfo(url)
+            .is_some_and(|info| info.contains(':') || matches!(scheme, Some("https" | "http")));
+        if credentials {
             return Err(SchemaError::Location {
                 reason: format!(
                     "`gitUrl` `{}` carries credentials: expected a URL without a user or password (it is published in metadata)",

@@ -12,7 +12,12 @@ use super::{SchemaError, string_type};
 /// assert!("01.0.0".parse::<Version>().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Version(semver::Version);
+pub struct Version {
+    // field order is the ordering: major, then minor, then patch
+    major: u32,
+    minor: u32,
+    patch: u32,
+}
 
 impl Version {
     pub fn parse(s: &str) -> Result<Self, SchemaError> {
@@ -26,7 +31,7 @@ impl Version {
                 "expected three numbers `MAJOR.MINOR.PATCH` separated by `.`".into(),
             ));
         }
-        let mut nums = [0u64; 3];
+        let mut nums = [0u32; 3];
         for (slot, part) in nums.iter_mut().zip(&parts) {
             if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(fail(format!(
@@ -36,54 +41,37 @@ impl Version {
             if part.len() > 1 && part.starts_with('0') {
                 return Err(fail(format!("`{part}` has a leading zero")));
             }
-            *slot = part
-                .parse::<u32>()
-                .map_err(|_| {
-                    fail(format!(
-                        "`{part}` is too large: expected a number below 2^32"
-                    ))
-                })?
-                .into();
+            *slot = part.parse::<u32>().map_err(|_| {
+                fail(format!(
+                    "`{part}` is too large: expected a number below 2^32"
+                ))
+            })?;
         }
-        Ok(Version(semver::Version::new(nums[0], nums[1], nums[2])))
+        Ok(Version::new(nums[0], nums[1], nums[2]))
     }
 
     pub fn new(major: u32, minor: u32, patch: u32) -> Self {
-        Version(semver::Version::new(
-            major.into(),
-            minor.into(),
-            patch.into(),
-        ))
+        Version {
+            major,
+            minor,
+            patch,
+        }
     }
 
     pub fn major(&self) -> u32 {
-        self.0.major as u32
+        self.major
     }
     pub fn minor(&self) -> u32 {
-        self.0.minor as u32
+        self.minor
     }
     pub fn patch(&self) -> u32 {
-        self.0.patch as u32
-    }
-
-    /// The semver view of this version.
-    pub fn as_semver(&self) -> &semver::Version {
-        &self.0
-    }
-
-    /// The next version up in the ordering (`X.Y.Z+1`), if it exists.
-    pub fn bump_patch(&self) -> Option<Version> {
-        Some(Version::new(
-            self.major(),
-            self.minor(),
-            self.patch().checked_add(1)?,
-        ))
+        self.patch
     }
 }
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.0.major, self.0.minor, self.0.patch)
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
     }
 }
 
