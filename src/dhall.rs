@@ -139,8 +139,12 @@ impl std::fmt::Display for Schema {
 /// Errors of reading, evaluating and type-checking Dhall input.
 #[derive(Debug, thiserror::Error)]
 pub enum DhallError {
-    #[error("cannot read `{path}`: {cause}")]
-    Read { path: String, cause: std::io::Error },
+    #[error("cannot read `{path}`")]
+    Read {
+        path: String,
+        #[source]
+        cause: std::io::Error,
+    },
     #[error("syntax error in `{file}`: {cause}")]
     Syntax { file: String, cause: String },
     #[error("`{file}` is not a valid value of the type of `{schema}`: {cause}")]
@@ -985,8 +989,7 @@ mod tests {
         let err = file_to_json(Path::new("/nonexistent/purs.dhall"), Schema::Manifest).unwrap_err();
         assert!(matches!(err, DhallError::Read { .. }), "{err:?}");
         assert!(
-            err.to_string()
-                .starts_with("cannot read `/nonexistent/purs.dhall`: "),
+            crate::error_chain(&err).starts_with("cannot read `/nonexistent/purs.dhall`: "),
             "{err}"
         );
     }

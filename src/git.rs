@@ -86,10 +86,11 @@ pub enum GitError {
         path: PathBuf,
         cause: String,
     },
-    #[error("could not {action} `{}`: {cause}", path.display())]
+    #[error("could not {action} `{}`", path.display())]
     Io {
         action: &'static str,
         path: PathBuf,
+        #[source]
         cause: io::Error,
     },
 }

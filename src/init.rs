@@ -87,7 +87,7 @@ impl Layout {
 pub enum InitError {
     #[error("`{0}` is not empty: expected a new or empty directory for the registry")]
     NotEmpty(PathBuf),
-    #[error("could not write `{path}`: {source}")]
+    #[error("could not write `{path}`")]
     Io {
         path: PathBuf,
         #[source]

@@ -13,7 +13,7 @@ use crate::schema::{PackageName, Version};
 /// Reading or writing a document in a working tree failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("could not {action} `{path}`: {source}")]
+    #[error("could not {action} `{path}`")]
     Io {
         action: &'static str,
         path: PathBuf,

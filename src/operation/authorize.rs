@@ -63,7 +63,7 @@ pub enum AuthorizeError {
         name: PackageName,
     },
     #[error(
-        "the signature on the {operation} of `{name}` is not from an owner of the package or a trustee ({owners}): {cause}"
+        "the signature on the {operation} of `{name}` is not from an owner of the package or a trustee ({owners})"
     )]
     NotAuthorized {
         operation: &'static str,
@@ -78,7 +78,7 @@ pub enum AuthorizeError {
     NoBotKey { variable: String },
     #[error("`botPublicKey` is not set in regis.dhall: signatures of the bot could not be checked")]
     NoBotPublicKey,
-    #[error("the bot key in `{variable}` cannot be read: {cause}")]
+    #[error("the bot key in `{variable}` cannot be read")]
     BadBotKey {
         variable: String,
         #[source]

@@ -331,7 +331,7 @@ fn build_check(
     Ok(match outcome.ok_or_error() {
         Ok(_) => Ok(()),
         Err(e) => {
-            let text = e.to_string();
+            let text = crate::error_chain(&e);
             let cut = text.len().saturating_sub(REASON_MAX_CHARS);
             let start = (cut..text.len())
                 .find(|i| text.is_char_boundary(*i))

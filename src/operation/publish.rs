@@ -245,12 +245,12 @@ fn docs(
     command: &str,
 ) -> Result<HookOutcome, String> {
     if workspace.is_none() {
-        *workspace = Some(hook_workspace(ctx, registry, plan).map_err(|e| e.to_string())?);
+        *workspace = Some(hook_workspace(ctx, registry, plan).map_err(|e| crate::error_chain(&e))?);
     }
     let ws = workspace.as_ref().expect("set above");
     run_hook(ctx, ws, plan, HookKind::Docs, command)
         .and_then(HookOutcome::ok_or_error)
-        .map_err(|e| e.to_string())
+        .map_err(|e| crate::error_chain(&e))
 }
 
 /// Which location to fetch from, and the checks that need no source (pure).

@@ -57,7 +57,7 @@ pub enum StorageError {
         new_bytes: u64,
         new_hash: Sha256,
     },
-    #[error("storage `{location}`: {action} `{key}`: {source}")]
+    #[error("storage `{location}`: {action} `{key}`")]
     Io {
         location: String,
         action: &'static str,
