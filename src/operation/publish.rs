@@ -12,7 +12,7 @@ use crate::git::CommitOutcome;
 use crate::hooks::{HookEnv, HookError, HookKind, HookOutcome, Workspace};
 use crate::index::{IndexError, IndexFile};
 use crate::manifest::{Manifest, ManifestError};
-use crate::metadata::{Metadata, MetadataError, PublishedVersion};
+use crate::metadata::{Metadata, MetadataError, PublishedVersion, check_location_free};
 use crate::payload::Publish;
 use crate::schema::{Location, PackageName, Range, SchemaError, Sha256, Version};
 use crate::solver::{self, BuildPlan, DirPackages, SolveError, Solver};
@@ -36,13 +36,6 @@ pub enum PublishError {
         "package `{name}` is not in the registry yet: the first publish must give a `location`"
     )]
     NeedsLocation { name: PackageName },
-    #[error(
-        "location `{location}` already belongs to package `{owner}`: a location can hold only one package"
-    )]
-    LocationClaimed {
-        location: Location,
-        owner: PackageName,
-    },
     #[error(
         "no `purs.json` or `purs.dhall` at the root of `{location}` at `{reference}`: expected the package manifest there"
     )]
@@ -300,15 +293,11 @@ fn check_location_unclaimed(
     name: &PackageName,
     location: &Location,
 ) -> Result<(), PublishError> {
-    for (other, m) in registry.all_metadata()? {
-        if &other != name && m.location.same_place(location) {
-            return Err(PublishError::LocationClaimed {
-                location: location.clone(),
-                owner: other,
-            });
-        }
-    }
-    Ok(())
+    Ok(check_location_free(
+        &registry.all_metadata()?,
+        name,
+        location,
+    )?)
 }
 
 /// Read `purs.json` (or `purs.dhall`) from the package root. The recorded `ref` is the

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::git::CommitOutcome;
-use crate::metadata::Metadata;
+use crate::metadata::{Metadata, MetadataError, check_location_free};
 use crate::payload::{Authenticated, AuthenticatedData, PayloadError, Transfer};
 use crate::schema::{Location, PackageName};
 use crate::store::{RegistryDir, StoreError};
@@ -24,13 +24,8 @@ pub enum TransferError {
     Unknown { name: PackageName },
     #[error(transparent)]
     Authorize(#[from] AuthorizeError),
-    #[error(
-        "location `{location}` already belongs to package `{owner}`: a location can hold only one package"
-    )]
-    LocationClaimed {
-        location: Location,
-        owner: PackageName,
-    },
+    #[error(transparent)]
+    Location(#[from] MetadataError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -70,25 +65,8 @@ pub fn validate(
         .get(name)
         .ok_or_else(|| TransferError::Unknown { name: name.clone() })?;
     let signer = authorize("transfer", name, signed, metadata, config)?;
-    claimed_by_other(name, &request.new_location, all)?;
+    check_location_free(all, name, &request.new_location)?;
     Ok((signer, metadata.location.clone()))
-}
-
-fn claimed_by_other(
-    name: &PackageName,
-    location: &Location,
-    all: &BTreeMap<PackageName, Metadata>,
-) -> Result<(), TransferError> {
-    match all
-        .iter()
-        .find(|(other, m)| *other != name && m.location.same_place(location))
-    {
-        Some((other, _)) => Err(TransferError::LocationClaimed {
-            location: location.clone(),
-            owner: other.clone(),
-        }),
-        None => Ok(()),
-    }
 }
 
 /// Run a signed Transfer end to end: sync, check, commit the new location, push.
