@@ -57,6 +57,22 @@ pub enum Error {
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// An error's message, then each of its causes' messages, joined by `: `; a cause whose
+/// text is already in what comes before it is left out. The text a user is shown.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +88,17 @@ mod tests {
             e.to_string(),
             "invalid version `1.0`: expected three numbers `MAJOR.MINOR.PATCH` separated by `.`"
         );
+    }
+
+    #[test]
+    fn chain_appends_each_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer")]
+        struct Outer(#[source] Inner);
+        #[derive(Debug, thiserror::Error)]
+        #[error("inner: {0}")]
+        struct Inner(#[source] std::io::Error);
+        let e = Outer(Inner(std::io::Error::other("disk on fire")));
+        assert_eq!(chain(&e), "outer: inner: disk on fire");
     }
 }

@@ -30,7 +30,7 @@ pub mod storage;
 pub mod store;
 pub mod tarball;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, chain as error_chain};
 
 /// Helpers for the unit tests.
 #[cfg(test)]
