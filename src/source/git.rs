@@ -11,7 +11,7 @@ use git2::{
 };
 use tempfile::TempDir;
 
-use super::{At, Blobs, EntryKind, Source, SourceEntry, SourceError, SourceTree};
+use super::{At, Blobs, EntryKind, Source, SourceEntry, SourceError, SourceErrorKind, SourceTree};
 use crate::git::{redact_url, scrub};
 
 /// Most tree entries (files, symlinks, directories and submodules) a package may have.
@@ -91,10 +91,7 @@ impl Source for GitSource {
         let dir = tempfile::Builder::new()
             .prefix("regis-source-")
             .tempdir()
-            .map_err(|cause| SourceError::TempDir {
-                url: redact_url(url),
-                cause,
-            })?;
+            .map_err(|cause| at.error(SourceErrorKind::TempDir { cause }))?;
         let repo = Repository::init_bare(dir.path()).map_err(|e| at.clone_error(&e))?;
         let (commit, entries, ids) = {
             let odb = repo
@@ -106,6 +103,8 @@ impl Source for GitSource {
             (commit.id().to_string(), entries, ids)
         };
         Ok(SourceTree {
+            url: redact_url(url),
+            reference: reference.to_owned(),
             commit,
             entries,
             blobs: Blobs::Git(GitBlobs {
@@ -249,7 +248,10 @@ impl At<'_> {
             // Servers that allow it hand out a commit by id, even one no ref reaches.
             let _ = fetch_refspecs(repo, self.url, &[self.reference], true);
             match self.find_commit_id(repo, odb) {
-                Err(SourceError::RefNotFound { .. }) => {}
+                Err(SourceError {
+                    kind: SourceErrorKind::RefNotFound,
+                    ..
+                }) => {}
                 found => return found,
             }
         }
@@ -267,10 +269,9 @@ impl At<'_> {
         let prefix = Oid::from_str(self.reference).map_err(|_| self.ref_not_found())?;
         match odb.exists_prefix(prefix, self.reference.len()) {
             Ok(id) => self.peel(repo, odb, id),
-            Err(e) if e.code() == ErrorCode::Ambiguous => Err(SourceError::AmbiguousRef {
-                reference: self.reference.to_owned(),
-                url: redact_url(self.url),
-            }),
+            Err(e) if e.code() == ErrorCode::Ambiguous => {
+                Err(self.error(SourceErrorKind::AmbiguousRef))
+            }
             Err(_) => Err(self.ref_not_found()),
         }
     }
@@ -314,13 +315,11 @@ impl At<'_> {
     ) -> Result<ObjectType, SourceError> {
         let (size, kind) = odb.read_header(id).map_err(|e| self.read_error(what, &e))?;
         if size as u64 > MAX_OBJECT_BYTES {
-            return Err(SourceError::ObjectTooLarge {
+            return Err(self.error(SourceErrorKind::ObjectTooLarge {
                 what: what.to_owned(),
                 size: size as u64,
                 limit: MAX_OBJECT_BYTES,
-                reference: self.reference.to_owned(),
-                url: redact_url(self.url),
-            });
+            }));
         }
         Ok(kind)
     }
@@ -397,31 +396,25 @@ impl At<'_> {
             for entry in tree.iter() {
                 listing.seen += 1;
                 if listing.seen > source.max_entries {
-                    return Err(SourceError::TooManyEntries {
+                    return Err(self.error(SourceErrorKind::TooManyEntries {
                         limit: source.max_entries,
-                        reference: self.reference.to_owned(),
-                        url: redact_url(self.url),
-                    });
+                    }));
                 }
                 let name = entry.name_bytes();
                 let escaped = escaped || std::str::from_utf8(name).is_err();
                 let path = format!("{prefix}{}", escape_non_utf8(name));
                 if path.len() > MAX_PATH_BYTES {
-                    return Err(SourceError::PathTooLong {
+                    return Err(self.error(SourceErrorKind::PathTooLong {
                         path: path_start(&path),
                         limit: MAX_PATH_BYTES,
-                        reference: self.reference.to_owned(),
-                        url: redact_url(self.url),
-                    });
+                    }));
                 }
                 let kind = match entry.filemode() {
                     MODE_TREE if level >= source.max_depth => {
-                        return Err(SourceError::TooDeep {
+                        return Err(self.error(SourceErrorKind::TooDeep {
                             path,
                             limit: source.max_depth,
-                            reference: self.reference.to_owned(),
-                            url: redact_url(self.url),
-                        });
+                        }));
                     }
                     MODE_TREE => {
                         listing.pending.push(Dir {
@@ -481,31 +474,24 @@ impl At<'_> {
         let what = format!("symlink `{path}`");
         let size = self.blob_size(odb, id, path)?;
         if size > MAX_SYMLINK_TARGET_BYTES {
-            return Err(SourceError::SymlinkTooLarge {
+            return Err(self.error(SourceErrorKind::SymlinkTooLarge {
                 path: path.to_owned(),
                 size,
                 limit: MAX_SYMLINK_TARGET_BYTES,
-                reference: self.reference.to_owned(),
-                url: redact_url(self.url),
-            });
+            }));
         }
         let blob = repo.find_blob(id).map_err(|e| self.read_error(&what, &e))?;
         Ok(escape_non_utf8(blob.content()))
     }
 
     fn clone_error(&self, cause: &git2::Error) -> SourceError {
-        SourceError::Clone {
-            url: redact_url(self.url),
+        self.error(SourceErrorKind::Clone {
             cause: scrub(cause.message(), self.url),
-        }
+        })
     }
 
     fn not_a_commit(&self, cause: String) -> SourceError {
-        SourceError::NotACommit {
-            reference: self.reference.to_owned(),
-            url: redact_url(self.url),
-            cause,
-        }
+        self.error(SourceErrorKind::NotACommit { cause })
     }
 
     fn read_error(&self, what: &str, cause: &git2::Error) -> SourceError {
@@ -513,12 +499,10 @@ impl At<'_> {
     }
 
     fn read_failure(&self, what: &str, cause: String) -> SourceError {
-        SourceError::Read {
+        self.error(SourceErrorKind::Read {
             what: what.to_owned(),
-            reference: self.reference.to_owned(),
-            url: redact_url(self.url),
             cause,
-        }
+        })
     }
 }
 
@@ -741,7 +725,7 @@ mod tests {
         );
         let missing = tree.read("src").unwrap_err();
         assert!(
-            matches!(missing, SourceError::FileNotFound { .. }),
+            matches!(missing.kind, SourceErrorKind::FileNotFound { .. }),
             "{missing}"
         );
     }
@@ -805,7 +789,7 @@ mod tests {
         let memory = MemorySource::new()
             .fetch("u", "r", Some("../x"))
             .unwrap_err();
-        assert!(matches!(memory, SourceError::InvalidSubdir { .. }));
+        assert!(matches!(memory.kind, SourceErrorKind::InvalidSubdir { .. }));
     }
 
     #[test]
@@ -814,7 +798,7 @@ mod tests {
         let missing = root.path().join("missing");
         let url = missing.to_str().unwrap();
         let err = GitSource::new().fetch(url, "v1", None).unwrap_err();
-        assert!(matches!(err, SourceError::Clone { .. }));
+        assert!(matches!(err.kind, SourceErrorKind::Clone { .. }));
         assert!(
             err.to_string()
                 .starts_with(&format!("could not clone `{url}`: ")),
@@ -941,7 +925,7 @@ mod tests {
             .fetch(fx.url(), "v1.0.0", None)
             .unwrap_err();
         assert!(
-            matches!(err, SourceError::TooManyEntries { limit: 11, .. }),
+            matches!(err.kind, SourceErrorKind::TooManyEntries { limit: 11 }),
             "{err}"
         );
         // Only the subdir is listed, and counted.
@@ -989,7 +973,7 @@ mod tests {
         let (_root, url) = chain(MAX_DEPTH + 1);
         let err = GitSource::new().fetch(&url, "v1", None).unwrap_err();
         assert!(
-            matches!(&err, SourceError::TooDeep { path, limit: MAX_DEPTH, .. }
+            matches!(&err.kind, SourceErrorKind::TooDeep { path, limit: MAX_DEPTH }
                 if path.len() == 2 * MAX_DEPTH + 1),
             "{err}"
         );
@@ -1062,12 +1046,12 @@ mod tests {
             )
         );
         assert!(matches!(
-            tree.read_limited("link", 1 << 20),
-            Err(SourceError::NotAFile { .. })
+            tree.read_limited("link", 1 << 20).map_err(|e| e.kind),
+            Err(SourceErrorKind::NotAFile { .. })
         ));
         assert!(matches!(
-            tree.read_limited("nope", 1 << 20),
-            Err(SourceError::FileNotFound { .. })
+            tree.read_limited("nope", 1 << 20).map_err(|e| e.kind),
+            Err(SourceErrorKind::FileNotFound { .. })
         ));
 
         // Two mebibytes of zeros pack to a few kilobytes.
@@ -1079,8 +1063,8 @@ mod tests {
         let err = tree.read_limited("purs.json", 1 << 20).unwrap_err();
         assert!(
             matches!(
-                err,
-                SourceError::FileTooLarge {
+                err.kind,
+                SourceErrorKind::FileTooLarge {
                     size: 2097152,
                     limit: 1048576,
                     ..
@@ -1112,7 +1096,7 @@ mod tests {
         let url = path.to_str().unwrap();
         let err = GitSource::new().fetch(url, "v1", None).unwrap_err();
         assert!(
-            matches!(&err, SourceError::ObjectTooLarge { what, limit: MAX_OBJECT_BYTES, .. }
+            matches!(&err.kind, SourceErrorKind::ObjectTooLarge { what, limit: MAX_OBJECT_BYTES, .. }
                 if *what == format!("object `{commit}`")),
             "{err}"
         );
@@ -1152,12 +1136,12 @@ mod tests {
             ]
         );
         assert!(matches!(
-            tree.read("docs/weird\\xffname.txt"),
-            Err(SourceError::FileNotFound { .. })
+            tree.read("docs/weird\\xffname.txt").map_err(|e| e.kind),
+            Err(SourceErrorKind::FileNotFound { .. })
         ));
         assert!(matches!(
-            tree.read("docs/caf\\xe9/x.txt"),
-            Err(SourceError::FileNotFound { .. })
+            tree.read("docs/caf\\xe9/x.txt").map_err(|e| e.kind),
+            Err(SourceErrorKind::FileNotFound { .. })
         ));
 
         let entries: Vec<tarball::InputEntry> = tree.entries().iter().map(Into::into).collect();
@@ -1256,6 +1240,6 @@ mod tests {
         let err = GitSource::new()
             .fetch(&url, &fx.dangling.to_string(), None)
             .unwrap_err();
-        assert!(matches!(err, SourceError::RefNotFound { .. }), "{err}");
+        assert!(matches!(err.kind, SourceErrorKind::RefNotFound), "{err}");
     }
 }

@@ -39,7 +39,7 @@ impl Source for MemorySource {
             .get(&(url.to_owned(), reference.to_owned()))
             .ok_or_else(|| at.ref_not_found())?;
         let Some(subdir) = subdir else {
-            return Ok(SourceTree::from_memory(files.clone()));
+            return Ok(at.locate(SourceTree::from_memory(files.clone())));
         };
         let prefix = format!("{subdir}/");
         let inside: Vec<(String, Vec<u8>)> = files
@@ -52,12 +52,13 @@ impl Source for MemorySource {
         if inside.is_empty() {
             return Err(at.subdir_not_found(&subdir));
         }
-        Ok(SourceTree::from_memory(inside))
+        Ok(at.locate(SourceTree::from_memory(inside)))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::SourceErrorKind;
     use super::super::testing::*;
     use super::*;
 
@@ -83,7 +84,10 @@ mod tests {
             .unwrap();
         assert_eq!(paths(&sub), ["purs.json"]);
         let missing = source.fetch("https://example.org/p.git", "v1.0.0", Some("nope"));
-        assert!(matches!(missing, Err(SourceError::SubdirNotFound { .. })));
+        assert!(matches!(
+            missing.map_err(|e| e.kind),
+            Err(SourceErrorKind::SubdirNotFound { .. })
+        ));
         let unknown = source
             .fetch("https://example.org/p.git", "v2.0.0", None)
             .unwrap_err();

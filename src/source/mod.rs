@@ -50,119 +50,174 @@ pub use memory::MemorySource;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use thiserror::Error;
-
 use crate::git::redact_url;
 
-/// Errors while fetching or reading a package source. URLs never carry credentials.
-#[derive(Debug, Error)]
-pub enum SourceError {
-    #[error("could not clone `{url}`: {cause}")]
-    Clone { url: String, cause: String },
-    #[error("ref `{reference}` not found in `{url}`: expected a tag, branch or commit id")]
-    RefNotFound { reference: String, url: String },
-    #[error(
-        "ref `{reference}` in `{url}` is an ambiguous commit id: expected a tag, branch or a longer commit id"
-    )]
-    AmbiguousRef { reference: String, url: String },
-    #[error("ref `{reference}` in `{url}` does not point to a commit: {cause}")]
-    NotACommit {
-        reference: String,
-        url: String,
+/// An error while fetching or reading a package source: where, and what went wrong.
+#[derive(Debug)]
+pub struct SourceError {
+    /// The location's URL, never with credentials (empty for a tree made in memory).
+    pub url: String,
+    /// The ref fetched (empty for a tree made in memory).
+    pub reference: String,
+    pub kind: SourceErrorKind,
+}
+
+/// What went wrong while fetching or reading a package source.
+#[derive(Debug)]
+pub enum SourceErrorKind {
+    /// The fetch failed; `cause` is git's message, with credentials removed.
+    Clone {
         cause: String,
     },
-    #[error(
-        "invalid subdir `{subdir}` for ref `{reference}` in `{url}`: expected a relative `/`-separated path without `..`"
-    )]
+    RefNotFound,
+    AmbiguousRef,
+    NotACommit {
+        cause: String,
+    },
     InvalidSubdir {
         subdir: String,
-        reference: String,
-        url: String,
     },
-    #[error("subdir `{subdir}` not found at ref `{reference}` in `{url}`: expected a directory")]
     SubdirNotFound {
         subdir: String,
-        reference: String,
-        url: String,
     },
-    #[error(
-        "the package at ref `{reference}` in `{url}` has more than {limit} entries: expected at most {limit} files, directories, symlinks and submodules"
-    )]
     TooManyEntries {
         limit: usize,
-        reference: String,
-        url: String,
     },
-    #[error(
-        "directory `{path}` at ref `{reference}` in `{url}` is nested too deep: expected at most {limit} directory levels"
-    )]
     TooDeep {
         path: String,
         limit: usize,
-        reference: String,
-        url: String,
     },
-    #[error(
-        "path `{path}…` at ref `{reference}` in `{url}` is too long: expected at most {limit} bytes"
-    )]
     PathTooLong {
         /// The start of the path.
         path: String,
         limit: usize,
-        reference: String,
-        url: String,
     },
-    #[error(
-        "symlink `{path}` at ref `{reference}` in `{url}` has a target of {size} bytes: expected at most {limit} bytes"
-    )]
     SymlinkTooLarge {
         path: String,
         size: u64,
         limit: u64,
-        reference: String,
-        url: String,
     },
-    #[error(
-        "{what} at ref `{reference}` in `{url}` is {size} bytes: expected at most {limit} bytes"
-    )]
     ObjectTooLarge {
         what: String,
         size: u64,
         limit: u64,
-        reference: String,
-        url: String,
     },
-    #[error("could not read {what} at ref `{reference}` in `{url}`: {cause}")]
     Read {
         what: String,
-        reference: String,
-        url: String,
         cause: String,
     },
-    #[error(
-        "no file `{path}` in the source at commit `{commit}`: expected one of its listed files"
-    )]
-    FileNotFound { path: String, commit: String },
-    #[error("`{path}` in the source at commit `{commit}` is a symlink: expected a regular file")]
-    NotAFile { path: String, commit: String },
-    #[error(
-        "`{path}` in the source at commit `{commit}` is {size} bytes: expected at most {limit} bytes"
-    )]
+    FileNotFound {
+        path: String,
+        commit: String,
+    },
+    NotAFile {
+        path: String,
+        commit: String,
+    },
     FileTooLarge {
         path: String,
         size: u64,
         limit: u64,
         commit: String,
     },
-    #[error("could not read `{path}` in the source at commit `{commit}`: {cause}")]
     Blob {
         path: String,
         commit: String,
         cause: String,
     },
-    #[error("could not create a temporary directory to clone `{url}`: {cause}")]
-    TempDir { url: String, cause: std::io::Error },
+    TempDir {
+        cause: std::io::Error,
+    },
 }
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use SourceErrorKind as K;
+        let SourceError {
+            url,
+            reference,
+            kind,
+        } = self;
+        match kind {
+            K::Clone { cause } => write!(f, "could not clone `{url}`: {cause}"),
+            K::RefNotFound => write!(
+                f,
+                "ref `{reference}` not found in `{url}`: expected a tag, branch or commit id"
+            ),
+            K::AmbiguousRef => write!(
+                f,
+                "ref `{reference}` in `{url}` is an ambiguous commit id: expected a tag, branch or a longer commit id"
+            ),
+            K::NotACommit { cause } => write!(
+                f,
+                "ref `{reference}` in `{url}` does not point to a commit: {cause}"
+            ),
+            K::InvalidSubdir { subdir } => write!(
+                f,
+                "invalid subdir `{subdir}` for ref `{reference}` in `{url}`: expected a relative `/`-separated path without `..`"
+            ),
+            K::SubdirNotFound { subdir } => write!(
+                f,
+                "subdir `{subdir}` not found at ref `{reference}` in `{url}`: expected a directory"
+            ),
+            K::TooManyEntries { limit } => write!(
+                f,
+                "the package at ref `{reference}` in `{url}` has more than {limit} entries: expected at most {limit} files, directories, symlinks and submodules"
+            ),
+            K::TooDeep { path, limit } => write!(
+                f,
+                "directory `{path}` at ref `{reference}` in `{url}` is nested too deep: expected at most {limit} directory levels"
+            ),
+            K::PathTooLong { path, limit } => write!(
+                f,
+                "path `{path}…` at ref `{reference}` in `{url}` is too long: expected at most {limit} bytes"
+            ),
+            K::SymlinkTooLarge { path, size, limit } => write!(
+                f,
+                "symlink `{path}` at ref `{reference}` in `{url}` has a target of {size} bytes: expected at most {limit} bytes"
+            ),
+            K::ObjectTooLarge { what, size, limit } => write!(
+                f,
+                "{what} at ref `{reference}` in `{url}` is {size} bytes: expected at most {limit} bytes"
+            ),
+            K::Read { what, cause } => write!(
+                f,
+                "could not read {what} at ref `{reference}` in `{url}`: {cause}"
+            ),
+            K::FileNotFound { path, commit } => write!(
+                f,
+                "no file `{path}` in the source at commit `{commit}`: expected one of its listed files"
+            ),
+            K::NotAFile { path, commit } => write!(
+                f,
+                "`{path}` in the source at commit `{commit}` is a symlink: expected a regular file"
+            ),
+            K::FileTooLarge {
+                path,
+                size,
+                limit,
+                commit,
+            } => write!(
+                f,
+                "`{path}` in the source at commit `{commit}` is {size} bytes: expected at most {limit} bytes"
+            ),
+            K::Blob {
+                path,
+                commit,
+                cause,
+            } => write!(
+                f,
+                "could not read `{path}` in the source at commit `{commit}`: {cause}"
+            ),
+            K::TempDir { cause } => write!(
+                f,
+                "could not create a temporary directory to clone `{url}`: {cause}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SourceError {}
 
 /// One file of a package, relative to the package root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,6 +257,9 @@ impl From<&SourceEntry> for crate::tarball::InputEntry {
 
 /// The files of one package at one commit.
 pub struct SourceTree {
+    /// Where the tree was fetched from, which its errors name (empty in memory).
+    url: String,
+    reference: String,
     commit: String,
     entries: Vec<SourceEntry>,
     blobs: Blobs,
@@ -244,11 +302,13 @@ impl SourceTree {
     /// The contents of the regular file at `path`, refused without reading it when its
     /// listed size (from the object header) is more than `max_bytes`.
     pub fn read_limited(&self, path: &str, max_bytes: u64) -> Result<Vec<u8>, SourceError> {
-        let too_large = |size: u64| SourceError::FileTooLarge {
-            path: path.to_owned(),
-            size,
-            limit: max_bytes,
-            commit: self.commit.clone(),
+        let too_large = |size: u64| {
+            self.error(SourceErrorKind::FileTooLarge {
+                path: path.to_owned(),
+                size,
+                limit: max_bytes,
+                commit: self.commit.clone(),
+            })
         };
         let size = self.file_size(path)?;
         if size > max_bytes {
@@ -276,6 +336,8 @@ impl SourceTree {
             })
             .collect();
         SourceTree {
+            url: String::new(),
+            reference: String::new(),
             commit: String::new(),
             entries,
             blobs: Blobs::Memory(files),
@@ -291,10 +353,10 @@ impl SourceTree {
             .map_err(|_| self.file_not_found(path))?;
         match entry.kind {
             EntryKind::File { size, .. } => Ok(size),
-            EntryKind::Symlink { .. } => Err(SourceError::NotAFile {
+            EntryKind::Symlink { .. } => Err(self.error(SourceErrorKind::NotAFile {
                 path: path.to_owned(),
                 commit: self.commit.clone(),
-            }),
+            })),
         }
     }
 
@@ -305,17 +367,27 @@ impl SourceTree {
         };
         found
             .ok_or_else(|| self.file_not_found(path))?
-            .map_err(|e| SourceError::Blob {
-                path: path.to_owned(),
-                commit: self.commit.clone(),
-                cause: e.message().to_owned(),
+            .map_err(|e| {
+                self.error(SourceErrorKind::Blob {
+                    path: path.to_owned(),
+                    commit: self.commit.clone(),
+                    cause: e.message().to_owned(),
+                })
             })
     }
 
     fn file_not_found(&self, path: &str) -> SourceError {
-        SourceError::FileNotFound {
+        self.error(SourceErrorKind::FileNotFound {
             path: path.to_owned(),
             commit: self.commit.clone(),
+        })
+    }
+
+    fn error(&self, kind: SourceErrorKind) -> SourceError {
+        SourceError {
+            url: self.url.clone(),
+            reference: self.reference.clone(),
+            kind,
         }
     }
 }
@@ -344,14 +416,19 @@ impl At<'_> {
         let Some(raw) = subdir else {
             return Ok(None);
         };
+        let invalid = || {
+            self.error(SourceErrorKind::InvalidSubdir {
+                subdir: raw.to_owned(),
+            })
+        };
         if raw.starts_with('/') || raw.contains('\\') {
-            return Err(self.invalid_subdir(raw));
+            return Err(invalid());
         }
         let mut parts = Vec::new();
         for part in raw.split('/') {
             match part {
                 "" | "." => {}
-                ".." => return Err(self.invalid_subdir(raw)),
+                ".." => return Err(invalid()),
                 part => parts.push(part),
             }
         }
@@ -359,25 +436,30 @@ impl At<'_> {
     }
 
     fn ref_not_found(&self) -> SourceError {
-        SourceError::RefNotFound {
-            reference: self.reference.to_owned(),
-            url: redact_url(self.url),
-        }
-    }
-
-    fn invalid_subdir(&self, subdir: &str) -> SourceError {
-        SourceError::InvalidSubdir {
-            subdir: subdir.to_owned(),
-            reference: self.reference.to_owned(),
-            url: redact_url(self.url),
-        }
+        self.error(SourceErrorKind::RefNotFound)
     }
 
     fn subdir_not_found(&self, subdir: &str) -> SourceError {
-        SourceError::SubdirNotFound {
+        self.error(SourceErrorKind::SubdirNotFound {
             subdir: subdir.to_owned(),
-            reference: self.reference.to_owned(),
+        })
+    }
+
+    /// The error `kind` at this location and ref (the URL without credentials).
+    fn error(&self, kind: SourceErrorKind) -> SourceError {
+        SourceError {
             url: redact_url(self.url),
+            reference: self.reference.to_owned(),
+            kind,
+        }
+    }
+
+    /// `tree`, naming this location and ref in its errors.
+    fn locate(&self, tree: SourceTree) -> SourceTree {
+        SourceTree {
+            url: redact_url(self.url),
+            reference: self.reference.to_owned(),
+            ..tree
         }
     }
 }
@@ -414,8 +496,8 @@ mod tests {
         assert_eq!(tree.entries(), [file("a", false, 1), file("b", false, 2)]);
         assert_eq!(tree.read("b").unwrap(), b"33");
         assert!(matches!(
-            tree.read("c"),
-            Err(SourceError::FileNotFound { .. })
+            tree.read("c").map_err(|e| e.kind),
+            Err(SourceErrorKind::FileNotFound { .. })
         ));
     }
 
