@@ -125,6 +125,8 @@ pub enum SourceErrorKind {
         commit: String,
         cause: String,
     },
+    /// No temporary directory for the private clone; `cause` is the error's source, not
+    /// part of its message.
     TempDir {
         cause: std::io::Error,
     },
@@ -209,15 +211,21 @@ impl fmt::Display for SourceError {
                 f,
                 "could not read `{path}` in the source at commit `{commit}`: {cause}"
             ),
-            K::TempDir { cause } => write!(
-                f,
-                "could not create a temporary directory to clone `{url}`: {cause}"
-            ),
+            K::TempDir { .. } => {
+                write!(f, "could not create a temporary directory to clone `{url}`")
+            }
         }
     }
 }
 
-impl std::error::Error for SourceError {}
+impl std::error::Error for SourceError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            SourceErrorKind::TempDir { cause } => Some(cause),
+            _ => None,
+        }
+    }
+}
 
 /// One file of a package, relative to the package root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -499,6 +507,21 @@ mod tests {
             tree.read("c").map_err(|e| e.kind),
             Err(SourceErrorKind::FileNotFound { .. })
         ));
+    }
+
+    #[test]
+    fn an_io_cause_is_the_source_and_the_chain_says_it() {
+        let e = SourceError {
+            url: "https://example.org/p.git".to_owned(),
+            reference: "v1.0.0".to_owned(),
+            kind: SourceErrorKind::TempDir {
+                cause: std::io::Error::other("no space left on device"),
+            },
+        };
+        assert_eq!(
+            crate::error_chain(&e),
+            "could not create a temporary directory to clone `https://example.org/p.git`: no space left on device"
+        );
     }
 
     #[test]
