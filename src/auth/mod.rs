@@ -83,13 +83,13 @@ pub enum AuthError {
         keys: String,
         hints: String,
     },
-    #[error("could not read the private key `{path}`: {source}")]
+    #[error("could not read the private key `{path}`")]
     ReadKey {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("could not use the private key `{path}`: {source}")]
+    #[error("could not use the private key `{path}`")]
     KeyFile {
         path: PathBuf,
         #[source]

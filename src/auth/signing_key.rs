@@ -287,7 +287,7 @@ mod tests {
         );
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("id_ed25519");
-        let e = SigningKey::read(&missing, None).unwrap_err().to_string();
+        let e = crate::error_chain(&SigningKey::read(&missing, None).unwrap_err());
         assert!(
             e.starts_with(&format!(
                 "could not read the private key `{}`: ",
