@@ -1,46 +1,7 @@
-//! Fetching a package's source at a ref (git2 clone of its location).
-//!
-//! [`GitSource`] fetches what the ref can name into a private bare repository, resolves it
-//! to a commit and lists the package's files from git objects (no checkout); file contents
-//! are read only when asked for. [`MemorySource`] serves fixed files for tests.
-//!
-//! # What is fetched
-//!
-//! Only `refs/tags/<ref>` and `refs/heads/<ref>`, shallow (depth 1) where the transport
-//! supports it: libgit2's local transport (plain paths and `file://`) does not, and neither
-//! do servers without the `shallow` capability, so those are fetched in full. A tag wins
-//! over a branch and is peeled to its commit. When neither exists and the ref looks like a
-//! commit id, a full 40-hex id is asked for by id (servers that allow it, such as GitHub,
-//! hand it out); if that did not bring the commit, or the id is abbreviated (which needs
-//! the history to expand), every branch and tag is fetched in full and the id looked up
-//! among them. Narrow fetching saves work; it is not a security boundary, since whoever
-//! names the ref can always name an abbreviated id. The bounds below are.
-//!
-//! # Bounds on untrusted repositories
-//!
-//! A few kilobytes of git objects can describe billions of paths (the same subtree named
-//! many times) or gigabytes of contents (a zero-filled blob compresses a thousandfold), so
-//! every object's size is read from its header before the object is loaded:
-//! - commit, tag and tree objects larger than [`MAX_OBJECT_BYTES`] are refused;
-//! - the listing stops with an error after [`MAX_ENTRIES`] tree entries (files, symlinks,
-//!   directories and submodules, see [`GitSource::with_max_entries`]), at directories
-//!   nested deeper than [`MAX_DEPTH`] (see [`GitSource::with_max_depth`]) and at paths
-//!   longer than [`MAX_PATH_BYTES`];
-//! - a symlink target is read only if it is at most [`MAX_SYMLINK_TARGET_BYTES`] long;
-//! - file contents are never read while listing; [`SourceTree::read_limited`] refuses a
-//!   file larger than its cap before reading it.
-//!
-//! # Names that are not UTF-8
-//!
-//! They do not fail the fetch: such an entry is listed with each byte of an invalid
-//! sequence written `\xNN` (in its own name or a directory's), and a symlink target that
-//! is not UTF-8 is escaped the same way. The tarball refuses any packed path or symlink
-//! target holding a backslash, so such an entry is refused exactly when it is selected for
-//! packing and ignored otherwise. A file listed under an escaped path cannot be
-//! [`read`](SourceTree::read).
+//! [`GitSource`]: the fetch over git2 into a private bare repository, and the bounded
+//! listing of the package's tree from git objects.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 
@@ -49,8 +10,8 @@ use git2::{
     Tree,
 };
 use tempfile::TempDir;
-use thiserror::Error;
 
+use super::{At, Blobs, EntryKind, Source, SourceEntry, SourceError, SourceErrorKind, SourceTree};
 use crate::git::{redact_url, scrub};
 
 /// Most tree entries (files, symlinks, directories and submodules) a package may have.
@@ -79,303 +40,6 @@ const ALL_REFSPECS: [&str; 2] = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:ref
 
 /// libgit2's `GIT_ENOTSUPPORTED`, returned by the local transport for a shallow fetch.
 const GIT_ENOTSUPPORTED: i32 = -39;
-
-/// Errors while fetching or reading a package source. URLs never carry credentials.
-#[derive(Debug, Error)]
-pub enum SourceError {
-    #[error("could not clone `{url}`: {cause}")]
-    Clone { url: String, cause: String },
-    #[error("ref `{reference}` not found in `{url}`: expected a tag, branch or commit id")]
-    RefNotFound { reference: String, url: String },
-    #[error(
-        "ref `{reference}` in `{url}` is an ambiguous commit id: expected a tag, branch or a longer commit id"
-    )]
-    AmbiguousRef { reference: String, url: String },
-    #[error("ref `{reference}` in `{url}` does not point to a commit: {cause}")]
-    NotACommit {
-        reference: String,
-        url: String,
-        cause: String,
-    },
-    #[error(
-        "invalid subdir `{subdir}` for ref `{reference}` in `{url}`: expected a relative `/`-separated path without `..`"
-    )]
-    InvalidSubdir {
-        subdir: String,
-        reference: String,
-        url: String,
-    },
-    #[error("subdir `{subdir}` not found at ref `{reference}` in `{url}`: expected a directory")]
-    SubdirNotFound {
-        subdir: String,
-        reference: String,
-        url: String,
-    },
-    #[error(
-        "the package at ref `{reference}` in `{url}` has more than {limit} entries: expected at most {limit} files, directories, symlinks and submodules"
-    )]
-    TooManyEntries {
-        limit: usize,
-        reference: String,
-        url: String,
-    },
-    #[error(
-        "directory `{path}` at ref `{reference}` in `{url}` is nested too deep: expected at most {limit} directory levels"
-    )]
-    TooDeep {
-        path: String,
-        limit: usize,
-        reference: String,
-        url: String,
-    },
-    #[error(
-        "path `{path}…` at ref `{reference}` in `{url}` is too long: expected at most {limit} bytes"
-    )]
-    PathTooLong {
-        /// The start of the path.
-        path: String,
-        limit: usize,
-        reference: String,
-        url: String,
-    },
-    #[error(
-        "symlink `{path}` at ref `{reference}` in `{url}` has a target of {size} bytes: expected at most {limit} bytes"
-    )]
-    SymlinkTooLarge {
-        path: String,
-        size: u64,
-        limit: u64,
-        reference: String,
-        url: String,
-    },
-    #[error(
-        "{what} at ref `{reference}` in `{url}` is {size} bytes: expected at most {limit} bytes"
-    )]
-    ObjectTooLarge {
-        what: String,
-        size: u64,
-        limit: u64,
-        reference: String,
-        url: String,
-    },
-    #[error("could not read {what} at ref `{reference}` in `{url}`: {cause}")]
-    Read {
-        what: String,
-        reference: String,
-        url: String,
-        cause: String,
-    },
-    #[error(
-        "no file `{path}` in the source at commit `{commit}`: expected one of its listed files"
-    )]
-    FileNotFound { path: String, commit: String },
-    #[error("`{path}` in the source at commit `{commit}` is a symlink: expected a regular file")]
-    NotAFile { path: String, commit: String },
-    #[error(
-        "`{path}` in the source at commit `{commit}` is {size} bytes: expected at most {limit} bytes"
-    )]
-    FileTooLarge {
-        path: String,
-        size: u64,
-        limit: u64,
-        commit: String,
-    },
-    #[error("could not read `{path}` in the source at commit `{commit}`: {cause}")]
-    Blob {
-        path: String,
-        commit: String,
-        cause: String,
-    },
-    #[error("could not create a temporary directory to clone `{url}`: {cause}")]
-    TempDir { url: String, cause: std::io::Error },
-}
-
-/// One file of a package, relative to the package root.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceEntry {
-    /// `/`-separated path relative to the package root (bytes that are not UTF-8 written
-    /// `\xNN`, see the [module documentation](self)).
-    pub path: String,
-    pub kind: EntryKind,
-}
-
-/// What a [`SourceEntry`] is. Directories are implied by paths; submodules are skipped.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EntryKind {
-    File { executable: bool, size: u64 },
-    Symlink { target: String },
-}
-
-/// A listed entry as the tarball packer's input.
-impl From<&SourceEntry> for crate::tarball::InputEntry {
-    fn from(e: &SourceEntry) -> Self {
-        use crate::tarball::InputKind;
-        let kind = match &e.kind {
-            EntryKind::File { executable, size } => InputKind::File {
-                executable: *executable,
-                size: *size,
-            },
-            EntryKind::Symlink { target } => InputKind::Symlink {
-                target: target.clone(),
-            },
-        };
-        crate::tarball::InputEntry {
-            path: e.path.clone(),
-            kind,
-        }
-    }
-}
-
-/// The files of one package at one commit.
-pub struct SourceTree {
-    commit: String,
-    entries: Vec<SourceEntry>,
-    blobs: Blobs,
-}
-
-/// Where file contents come from. Field order matters: the repository closes before its
-/// temporary directory is removed.
-enum Blobs {
-    Git {
-        repo: Mutex<Repository>,
-        ids: BTreeMap<String, Oid>,
-        _dir: TempDir,
-    },
-    Memory(BTreeMap<String, Vec<u8>>),
-}
-
-impl fmt::Debug for SourceTree {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SourceTree")
-            .field("commit", &self.commit)
-            .field("entries", &self.entries)
-            .finish_non_exhaustive()
-    }
-}
-
-impl SourceTree {
-    /// The hex commit id (`""` for an in-memory source).
-    pub fn commit(&self) -> &str {
-        &self.commit
-    }
-
-    /// Every file and symlink, sorted by path.
-    pub fn entries(&self) -> &[SourceEntry] {
-        &self.entries
-    }
-
-    /// The contents of the regular file at `path` (as listed in [`entries`](Self::entries)),
-    /// whatever its size: for files whose listed size has been checked already, such as
-    /// those the tarball packs. Use [`read_limited`](Self::read_limited) otherwise.
-    pub fn read(&self, path: &str) -> Result<Vec<u8>, SourceError> {
-        self.file_size(path)?;
-        self.read_file(path)
-    }
-
-    /// The contents of the regular file at `path`, refused without reading it when its
-    /// listed size (from the object header) is more than `max_bytes`.
-    pub fn read_limited(&self, path: &str, max_bytes: u64) -> Result<Vec<u8>, SourceError> {
-        let too_large = |size: u64| SourceError::FileTooLarge {
-            path: path.to_owned(),
-            size,
-            limit: max_bytes,
-            commit: self.commit.clone(),
-        };
-        let size = self.file_size(path)?;
-        if size > max_bytes {
-            return Err(too_large(size));
-        }
-        let bytes = self.read_file(path)?;
-        if bytes.len() as u64 > max_bytes {
-            return Err(too_large(bytes.len() as u64));
-        }
-        Ok(bytes)
-    }
-
-    /// A source of plain, non-executable files, for tests. A path given twice keeps the last
-    /// contents.
-    pub fn from_memory(files: Vec<(String, Vec<u8>)>) -> SourceTree {
-        let files: BTreeMap<String, Vec<u8>> = files.into_iter().collect();
-        let entries = files
-            .iter()
-            .map(|(path, bytes)| SourceEntry {
-                path: path.clone(),
-                kind: EntryKind::File {
-                    executable: false,
-                    size: bytes.len() as u64,
-                },
-            })
-            .collect();
-        SourceTree {
-            commit: String::new(),
-            entries,
-            blobs: Blobs::Memory(files),
-        }
-    }
-
-    /// The listed size of the regular file at `path`.
-    fn file_size(&self, path: &str) -> Result<u64, SourceError> {
-        let entry = self
-            .entries
-            .binary_search_by(|entry| entry.path.as_str().cmp(path))
-            .map(|at| &self.entries[at])
-            .map_err(|_| self.file_not_found(path))?;
-        match entry.kind {
-            EntryKind::File { size, .. } => Ok(size),
-            EntryKind::Symlink { .. } => Err(SourceError::NotAFile {
-                path: path.to_owned(),
-                commit: self.commit.clone(),
-            }),
-        }
-    }
-
-    fn read_file(&self, path: &str) -> Result<Vec<u8>, SourceError> {
-        match &self.blobs {
-            Blobs::Memory(files) => files
-                .get(path)
-                .cloned()
-                .ok_or_else(|| self.file_not_found(path)),
-            Blobs::Git { repo, ids, .. } => {
-                let id = ids.get(path).ok_or_else(|| self.file_not_found(path))?;
-                self.read_blob(repo, *id, path)
-            }
-        }
-    }
-
-    fn read_blob(
-        &self,
-        repo: &Mutex<Repository>,
-        id: Oid,
-        path: &str,
-    ) -> Result<Vec<u8>, SourceError> {
-        let repo = repo.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let blob = repo.find_blob(id).map_err(|e| SourceError::Blob {
-            path: path.to_owned(),
-            commit: self.commit.clone(),
-            cause: e.message().to_owned(),
-        })?;
-        Ok(blob.content().to_vec())
-    }
-
-    fn file_not_found(&self, path: &str) -> SourceError {
-        SourceError::FileNotFound {
-            path: path.to_owned(),
-            commit: self.commit.clone(),
-        }
-    }
-}
-
-/// Fetches a package's files at a ref.
-pub trait Source {
-    /// The files under `subdir` (or the whole tree) of `url` at `reference`: a tag, a
-    /// branch, or a full or abbreviated commit id, tried in that order.
-    fn fetch(
-        &self,
-        url: &str,
-        reference: &str,
-        subdir: Option<&str>,
-    ) -> Result<SourceTree, SourceError>;
-}
 
 /// Fetches over git (file://, plain local paths, git://, http(s)://) into a private
 /// temporary directory that lives as long as the returned [`SourceTree`].
@@ -427,10 +91,7 @@ impl Source for GitSource {
         let dir = tempfile::Builder::new()
             .prefix("regis-source-")
             .tempdir()
-            .map_err(|cause| SourceError::TempDir {
-                url: redact_url(url),
-                cause,
-            })?;
+            .map_err(|cause| at.error(SourceErrorKind::TempDir { cause }))?;
         let repo = Repository::init_bare(dir.path()).map_err(|e| at.clone_error(&e))?;
         let (commit, entries, ids) = {
             let odb = repo
@@ -442,66 +103,37 @@ impl Source for GitSource {
             (commit.id().to_string(), entries, ids)
         };
         Ok(SourceTree {
+            url: redact_url(url),
+            reference: reference.to_owned(),
             commit,
             entries,
-            blobs: Blobs::Git {
+            blobs: Blobs::Git(GitBlobs {
                 repo: Mutex::new(repo),
                 ids,
                 _dir: dir,
-            },
+            }),
         })
     }
 }
 
-/// Files as `(path, contents)` pairs, the input of [`SourceTree::from_memory`].
-type MemoryFiles = Vec<(String, Vec<u8>)>;
-
-/// Fixed files per `(url, ref)`, for tests.
-#[derive(Debug, Clone, Default)]
-pub struct MemorySource {
-    sources: BTreeMap<(String, String), MemoryFiles>,
+/// The private clone a fetched tree reads file contents from. Field order matters: the
+/// repository closes before its temporary directory is removed.
+pub(super) struct GitBlobs {
+    repo: Mutex<Repository>,
+    ids: BTreeMap<String, Oid>,
+    _dir: TempDir,
 }
 
-impl MemorySource {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Serves `files` (paths relative to the repository root) for `url` at `reference`.
-    pub fn insert(&mut self, url: &str, reference: &str, files: Vec<(String, Vec<u8>)>) {
-        self.sources
-            .insert((url.to_owned(), reference.to_owned()), files);
-    }
-}
-
-impl Source for MemorySource {
-    fn fetch(
-        &self,
-        url: &str,
-        reference: &str,
-        subdir: Option<&str>,
-    ) -> Result<SourceTree, SourceError> {
-        let at = At { url, reference };
-        let subdir = at.normalize_subdir(subdir)?;
-        let files = self
-            .sources
-            .get(&(url.to_owned(), reference.to_owned()))
-            .ok_or_else(|| at.ref_not_found())?;
-        let Some(subdir) = subdir else {
-            return Ok(SourceTree::from_memory(files.clone()));
-        };
-        let prefix = format!("{subdir}/");
-        let inside: Vec<(String, Vec<u8>)> = files
-            .iter()
-            .filter_map(|(path, bytes)| {
-                let path = path.strip_prefix(&prefix)?;
-                Some((path.to_owned(), bytes.clone()))
-            })
-            .collect();
-        if inside.is_empty() {
-            return Err(at.subdir_not_found(&subdir));
-        }
-        Ok(SourceTree::from_memory(inside))
+impl GitBlobs {
+    /// The contents of the file listed at `path`, or `None` when none is (its path is not
+    /// UTF-8, or it is no file).
+    pub(super) fn read(&self, path: &str) -> Option<Result<Vec<u8>, git2::Error>> {
+        let id = *self.ids.get(path)?;
+        let repo = self
+            .repo
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Some(repo.find_blob(id).map(|blob| blob.content().to_vec()))
     }
 }
 
@@ -555,12 +187,6 @@ fn path_start(path: &str) -> String {
     path.chars().take(100).collect()
 }
 
-/// The location and ref being fetched, which every error names.
-struct At<'a> {
-    url: &'a str,
-    reference: &'a str,
-}
-
 /// The state of one bounded tree listing.
 struct Listing {
     entries: Vec<SourceEntry>,
@@ -583,25 +209,6 @@ struct Dir {
 }
 
 impl At<'_> {
-    /// `subdir` as `a/b` (`None` for the root), refusing absolute paths and `..`.
-    fn normalize_subdir(&self, subdir: Option<&str>) -> Result<Option<String>, SourceError> {
-        let Some(raw) = subdir else {
-            return Ok(None);
-        };
-        if raw.starts_with('/') || raw.contains('\\') {
-            return Err(self.invalid_subdir(raw));
-        }
-        let mut parts = Vec::new();
-        for part in raw.split('/') {
-            match part {
-                "" | "." => {}
-                ".." => return Err(self.invalid_subdir(raw)),
-                part => parts.push(part),
-            }
-        }
-        Ok((!parts.is_empty()).then(|| parts.join("/")))
-    }
-
     /// Fetches what `reference` can name and returns its commit: a tag, then a branch,
     /// then a commit id (see the module documentation for what is fetched when).
     fn fetch_commit<'r>(
@@ -641,7 +248,10 @@ impl At<'_> {
             // Servers that allow it hand out a commit by id, even one no ref reaches.
             let _ = fetch_refspecs(repo, self.url, &[self.reference], true);
             match self.find_commit_id(repo, odb) {
-                Err(SourceError::RefNotFound { .. }) => {}
+                Err(SourceError {
+                    kind: SourceErrorKind::RefNotFound,
+                    ..
+                }) => {}
                 found => return found,
             }
         }
@@ -659,10 +269,9 @@ impl At<'_> {
         let prefix = Oid::from_str(self.reference).map_err(|_| self.ref_not_found())?;
         match odb.exists_prefix(prefix, self.reference.len()) {
             Ok(id) => self.peel(repo, odb, id),
-            Err(e) if e.code() == ErrorCode::Ambiguous => Err(SourceError::AmbiguousRef {
-                reference: self.reference.to_owned(),
-                url: redact_url(self.url),
-            }),
+            Err(e) if e.code() == ErrorCode::Ambiguous => {
+                Err(self.error(SourceErrorKind::AmbiguousRef))
+            }
             Err(_) => Err(self.ref_not_found()),
         }
     }
@@ -706,13 +315,11 @@ impl At<'_> {
     ) -> Result<ObjectType, SourceError> {
         let (size, kind) = odb.read_header(id).map_err(|e| self.read_error(what, &e))?;
         if size as u64 > MAX_OBJECT_BYTES {
-            return Err(SourceError::ObjectTooLarge {
+            return Err(self.error(SourceErrorKind::ObjectTooLarge {
                 what: what.to_owned(),
                 size: size as u64,
                 limit: MAX_OBJECT_BYTES,
-                reference: self.reference.to_owned(),
-                url: redact_url(self.url),
-            });
+            }));
         }
         Ok(kind)
     }
@@ -789,31 +396,25 @@ impl At<'_> {
             for entry in tree.iter() {
                 listing.seen += 1;
                 if listing.seen > source.max_entries {
-                    return Err(SourceError::TooManyEntries {
+                    return Err(self.error(SourceErrorKind::TooManyEntries {
                         limit: source.max_entries,
-                        reference: self.reference.to_owned(),
-                        url: redact_url(self.url),
-                    });
+                    }));
                 }
                 let name = entry.name_bytes();
                 let escaped = escaped || std::str::from_utf8(name).is_err();
                 let path = format!("{prefix}{}", escape_non_utf8(name));
                 if path.len() > MAX_PATH_BYTES {
-                    return Err(SourceError::PathTooLong {
+                    return Err(self.error(SourceErrorKind::PathTooLong {
                         path: path_start(&path),
                         limit: MAX_PATH_BYTES,
-                        reference: self.reference.to_owned(),
-                        url: redact_url(self.url),
-                    });
+                    }));
                 }
                 let kind = match entry.filemode() {
                     MODE_TREE if level >= source.max_depth => {
-                        return Err(SourceError::TooDeep {
+                        return Err(self.error(SourceErrorKind::TooDeep {
                             path,
                             limit: source.max_depth,
-                            reference: self.reference.to_owned(),
-                            url: redact_url(self.url),
-                        });
+                        }));
                     }
                     MODE_TREE => {
                         listing.pending.push(Dir {
@@ -873,54 +474,24 @@ impl At<'_> {
         let what = format!("symlink `{path}`");
         let size = self.blob_size(odb, id, path)?;
         if size > MAX_SYMLINK_TARGET_BYTES {
-            return Err(SourceError::SymlinkTooLarge {
+            return Err(self.error(SourceErrorKind::SymlinkTooLarge {
                 path: path.to_owned(),
                 size,
                 limit: MAX_SYMLINK_TARGET_BYTES,
-                reference: self.reference.to_owned(),
-                url: redact_url(self.url),
-            });
+            }));
         }
         let blob = repo.find_blob(id).map_err(|e| self.read_error(&what, &e))?;
         Ok(escape_non_utf8(blob.content()))
     }
 
-    fn ref_not_found(&self) -> SourceError {
-        SourceError::RefNotFound {
-            reference: self.reference.to_owned(),
-            url: redact_url(self.url),
-        }
-    }
-
     fn clone_error(&self, cause: &git2::Error) -> SourceError {
-        SourceError::Clone {
-            url: redact_url(self.url),
+        self.error(SourceErrorKind::Clone {
             cause: scrub(cause.message(), self.url),
-        }
+        })
     }
 
     fn not_a_commit(&self, cause: String) -> SourceError {
-        SourceError::NotACommit {
-            reference: self.reference.to_owned(),
-            url: redact_url(self.url),
-            cause,
-        }
-    }
-
-    fn invalid_subdir(&self, subdir: &str) -> SourceError {
-        SourceError::InvalidSubdir {
-            subdir: subdir.to_owned(),
-            reference: self.reference.to_owned(),
-            url: redact_url(self.url),
-        }
-    }
-
-    fn subdir_not_found(&self, subdir: &str) -> SourceError {
-        SourceError::SubdirNotFound {
-            subdir: subdir.to_owned(),
-            reference: self.reference.to_owned(),
-            url: redact_url(self.url),
-        }
+        self.error(SourceErrorKind::NotACommit { cause })
     }
 
     fn read_error(&self, what: &str, cause: &git2::Error) -> SourceError {
@@ -928,17 +499,17 @@ impl At<'_> {
     }
 
     fn read_failure(&self, what: &str, cause: String) -> SourceError {
-        SourceError::Read {
+        self.error(SourceErrorKind::Read {
             what: what.to_owned(),
-            reference: self.reference.to_owned(),
-            url: redact_url(self.url),
             cause,
-        }
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::MemorySource;
+    use super::super::testing::*;
     use super::*;
     use crate::git::testing::Daemon;
     use crate::tarball;
@@ -1045,17 +616,6 @@ mod tests {
         let sig = signature();
         repo.commit(branch, &sig, &sig, file, &tree, &[&parent])
             .unwrap()
-    }
-
-    fn paths(tree: &SourceTree) -> Vec<&str> {
-        tree.entries().iter().map(|e| e.path.as_str()).collect()
-    }
-
-    fn file(path: &str, executable: bool, size: u64) -> SourceEntry {
-        SourceEntry {
-            path: path.to_owned(),
-            kind: EntryKind::File { executable, size },
-        }
     }
 
     fn link_entry(path: &str, target: &str) -> SourceEntry {
@@ -1165,7 +725,7 @@ mod tests {
         );
         let missing = tree.read("src").unwrap_err();
         assert!(
-            matches!(missing, SourceError::FileNotFound { .. }),
+            matches!(missing.kind, SourceErrorKind::FileNotFound { .. }),
             "{missing}"
         );
     }
@@ -1174,7 +734,7 @@ mod tests {
     fn the_private_clone_lives_as_long_as_the_tree() {
         let fx = fixture();
         let tree = fx.fetch("v1.0.0", None).unwrap();
-        let Blobs::Git { _dir: dir, .. } = &tree.blobs else {
+        let Blobs::Git(GitBlobs { _dir: dir, .. }) = &tree.blobs else {
             panic!("expected a git-backed tree");
         };
         let clone = dir.path().to_path_buf();
@@ -1229,7 +789,7 @@ mod tests {
         let memory = MemorySource::new()
             .fetch("u", "r", Some("../x"))
             .unwrap_err();
-        assert!(matches!(memory, SourceError::InvalidSubdir { .. }));
+        assert!(matches!(memory.kind, SourceErrorKind::InvalidSubdir { .. }));
     }
 
     #[test]
@@ -1238,7 +798,7 @@ mod tests {
         let missing = root.path().join("missing");
         let url = missing.to_str().unwrap();
         let err = GitSource::new().fetch(url, "v1", None).unwrap_err();
-        assert!(matches!(err, SourceError::Clone { .. }));
+        assert!(matches!(err.kind, SourceErrorKind::Clone { .. }));
         assert!(
             err.to_string()
                 .starts_with(&format!("could not clone `{url}`: ")),
@@ -1284,61 +844,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn memory_source_serves_inserted_files() {
-        let mut source = MemorySource::new();
-        let files = vec![
-            ("src/B.purs".to_owned(), b"b".to_vec()),
-            ("purs.json".to_owned(), b"{}".to_vec()),
-            ("sub/purs.json".to_owned(), b"{1}".to_vec()),
-        ];
-        source.insert("https://example.org/p.git", "v1.0.0", files);
-        let tree = source
-            .fetch("https://example.org/p.git", "v1.0.0", None)
-            .unwrap();
-        assert_eq!(tree.commit(), "");
-        assert_eq!(paths(&tree), ["purs.json", "src/B.purs", "sub/purs.json"]);
-        assert_eq!(tree.entries()[0], file("purs.json", false, 2));
-        assert_eq!(tree.read("src/B.purs").unwrap(), b"b");
-
-        let sub = source
-            .fetch("https://example.org/p.git", "v1.0.0", Some("sub"))
-            .unwrap();
-        assert_eq!(paths(&sub), ["purs.json"]);
-        let missing = source.fetch("https://example.org/p.git", "v1.0.0", Some("nope"));
-        assert!(matches!(missing, Err(SourceError::SubdirNotFound { .. })));
-        let unknown = source
-            .fetch("https://example.org/p.git", "v2.0.0", None)
-            .unwrap_err();
-        assert_eq!(
-            unknown.to_string(),
-            "ref `v2.0.0` not found in `https://example.org/p.git`: expected a tag, branch or commit id"
-        );
-    }
-
-    #[test]
-    fn from_memory_sorts_and_keeps_the_last_duplicate() {
-        let tree = SourceTree::from_memory(vec![
-            ("b".to_owned(), b"1".to_vec()),
-            ("a".to_owned(), b"2".to_vec()),
-            ("b".to_owned(), b"33".to_vec()),
-        ]);
-        assert_eq!(tree.entries(), [file("a", false, 1), file("b", false, 2)]);
-        assert_eq!(tree.read("b").unwrap(), b"33");
-        assert!(matches!(
-            tree.read("c"),
-            Err(SourceError::FileNotFound { .. })
-        ));
-    }
-
-    #[test]
-    fn source_trees_can_cross_threads() {
-        fn assert_send_sync<T: Send + Sync>() {}
-        assert_send_sync::<SourceTree>();
-        assert_send_sync::<GitSource>();
-        assert_send_sync::<MemorySource>();
-    }
-
     // -- bounds on untrusted repositories ----------------------------------------------
 
     /// A bare repository whose tag `v1` points at a commit of the tree `build` writes, and
@@ -1369,10 +874,10 @@ mod tests {
 
     /// The private clone behind a fetched tree.
     fn clone_of(tree: &SourceTree) -> std::sync::MutexGuard<'_, Repository> {
-        let Blobs::Git { repo, .. } = &tree.blobs else {
+        let Blobs::Git(blobs) = &tree.blobs else {
             panic!("expected a git-backed tree");
         };
-        repo.lock().unwrap()
+        blobs.repo.lock().unwrap()
     }
 
     /// A tree naming the same subtree ten times per level, seven levels deep: ten million
@@ -1420,7 +925,7 @@ mod tests {
             .fetch(fx.url(), "v1.0.0", None)
             .unwrap_err();
         assert!(
-            matches!(err, SourceError::TooManyEntries { limit: 11, .. }),
+            matches!(err.kind, SourceErrorKind::TooManyEntries { limit: 11 }),
             "{err}"
         );
         // Only the subdir is listed, and counted.
@@ -1468,7 +973,7 @@ mod tests {
         let (_root, url) = chain(MAX_DEPTH + 1);
         let err = GitSource::new().fetch(&url, "v1", None).unwrap_err();
         assert!(
-            matches!(&err, SourceError::TooDeep { path, limit: MAX_DEPTH, .. }
+            matches!(&err.kind, SourceErrorKind::TooDeep { path, limit: MAX_DEPTH }
                 if path.len() == 2 * MAX_DEPTH + 1),
             "{err}"
         );
@@ -1541,12 +1046,12 @@ mod tests {
             )
         );
         assert!(matches!(
-            tree.read_limited("link", 1 << 20),
-            Err(SourceError::NotAFile { .. })
+            tree.read_limited("link", 1 << 20).map_err(|e| e.kind),
+            Err(SourceErrorKind::NotAFile { .. })
         ));
         assert!(matches!(
-            tree.read_limited("nope", 1 << 20),
-            Err(SourceError::FileNotFound { .. })
+            tree.read_limited("nope", 1 << 20).map_err(|e| e.kind),
+            Err(SourceErrorKind::FileNotFound { .. })
         ));
 
         // Two mebibytes of zeros pack to a few kilobytes.
@@ -1558,8 +1063,8 @@ mod tests {
         let err = tree.read_limited("purs.json", 1 << 20).unwrap_err();
         assert!(
             matches!(
-                err,
-                SourceError::FileTooLarge {
+                err.kind,
+                SourceErrorKind::FileTooLarge {
                     size: 2097152,
                     limit: 1048576,
                     ..
@@ -1591,7 +1096,7 @@ mod tests {
         let url = path.to_str().unwrap();
         let err = GitSource::new().fetch(url, "v1", None).unwrap_err();
         assert!(
-            matches!(&err, SourceError::ObjectTooLarge { what, limit: MAX_OBJECT_BYTES, .. }
+            matches!(&err.kind, SourceErrorKind::ObjectTooLarge { what, limit: MAX_OBJECT_BYTES, .. }
                 if *what == format!("object `{commit}`")),
             "{err}"
         );
@@ -1631,12 +1136,12 @@ mod tests {
             ]
         );
         assert!(matches!(
-            tree.read("docs/weird\\xffname.txt"),
-            Err(SourceError::FileNotFound { .. })
+            tree.read("docs/weird\\xffname.txt").map_err(|e| e.kind),
+            Err(SourceErrorKind::FileNotFound { .. })
         ));
         assert!(matches!(
-            tree.read("docs/caf\\xe9/x.txt"),
-            Err(SourceError::FileNotFound { .. })
+            tree.read("docs/caf\\xe9/x.txt").map_err(|e| e.kind),
+            Err(SourceErrorKind::FileNotFound { .. })
         ));
 
         let entries: Vec<tarball::InputEntry> = tree.entries().iter().map(Into::into).collect();
@@ -1735,6 +1240,6 @@ mod tests {
         let err = GitSource::new()
             .fetch(&url, &fx.dangling.to_string(), None)
             .unwrap_err();
-        assert!(matches!(err, SourceError::RefNotFound { .. }), "{err}");
+        assert!(matches!(err.kind, SourceErrorKind::RefNotFound), "{err}");
     }
 }

@@ -1,0 +1,525 @@
+//! Which files go into a package tarball, and the deterministic .tar.gz built from them.
+//!
+//! # Selection ([`select`])
+//!
+//! Paths are relative to the package root and `/`-separated. A selected path that is empty,
+//! longer than 4096 bytes, starts with `/`, or holds a backslash, a NUL, or an empty, `.` or
+//! `..` component is an error, as is a selected path listed twice or a selected file that
+//! is also the directory of another selected path. Paths that are not selected are ignored,
+//! whatever they are (an odd name under `docs/` does not stop a package).
+//!
+//! 1. **Always dropped**, whatever the globs say:
+//!    - any path with a component that is a VCS directory (`.git`, `.hg`, `.svn`, `CVS`,
+//!      `.jj`; `.git` is also a file in submodules) or a tool directory (`node_modules`,
+//!      `bower_components`, `.spago`, `.psci_modules`), at any depth;
+//!    - `output` (the compiler's output directory) at the package root only, since a
+//!      directory of that name deeper down may well be source;
+//!    - files named like a lock file (`package-lock.json`, `yarn.lock`, `pnpm-lock.yaml`,
+//!      `spago.lock`, `bun.lockb`, `bun.lock`) or editor/OS junk (`*.swp`, `*.swo`, `*~`,
+//!      `.DS_Store`, `._*`, `Thumbs.db`, `.#*`, `.psc-ide-port`), at any depth.
+//! 2. **Always included**: everything under `src/`; the manifest files `purs.json`,
+//!    `purs.dhall`, `spago.yaml`, `spago.dhall`, `bower.json` and `package.json` at the
+//!    root; root files whose name starts with `README`, `LICENSE` or `LICENCE` in any case.
+//! 3. **`include` globs** (`includeFiles`) add files. Globs match the whole relative path of
+//!    a file (never a directory: write `test/**` to take a directory), with globset and
+//!    `literal_separator`, so `*` stays within one component and `**` crosses `/`.
+//! 4. **`exclude` globs** (`excludeFiles`) remove files from everything selected so far,
+//!    except the root manifest files and `LICENSE*`/`LICENCE*` files, which are never
+//!    excluded.
+//!
+//! A glob that is empty, absolute, has a `..` component or does not parse is an error; a
+//! leading `./` is dropped (`./test/**` is `test/**`). `src/` must end up with at least one
+//! regular file.
+//!
+//! **Symlinks** are selected like files. A selected symlink's target must be relative and
+//! normalized (some `..` components, then names: no `.`, no empty component, no `..` after
+//! a name), must not climb above the package root from the link's directory, and must
+//! resolve (following other selected symlinks, at most 40 hops) to a selected file or to a
+//! directory holding selected entries. Symlinks that are not selected are not checked.
+//!
+//! # Archive ([`pack`])
+//!
+//! GNU tar format (long paths and link targets use GNU `././@LongLink` entries, which the
+//! `tar` crate, GNU tar, bsdtar and Node's `tar` all read), gzip-compressed at level 9 with
+//! a header that has mtime 0, no file name and OS byte 255. Entries: the top directory
+//! `<top_dir>/`, then the packed paths in byte order of their path, each preceded by the
+//! directory entries of its parents not emitted yet. Directories and executable files have
+//! mode 0755, other files 0644, symlinks 0777; mtime, uid and gid are 0 and user and group
+//! names empty. The same input always gives the same bytes.
+//!
+//! "Files" in the limits and in [`Packed::files`] are regular files and symlinks;
+//! "unpacked bytes" are the sum of regular file sizes. `max_files` also bounds the number
+//! of directories (besides the top one), so that whatever `pack` accepts, `unpack` accepts
+//! under the same limits. The top directory name is at most 255 bytes.
+//!
+//! # Unpacking ([`unpack`])
+//!
+//! Into an empty (or missing) directory. Every entry must lie under one top directory;
+//! only regular files, directories and symlinks are accepted; paths must satisfy the same
+//! rules as above; a symlink target must satisfy the same rules as above relative to the
+//! top directory; nothing is ever created below a symlink or a file; each path appears
+//! once; files get mode 0644 or 0755. Limits are enforced while reading: the decompressed
+//! stream is cut off a little past `max_unpacked_bytes` plus a fixed allowance for headers
+//! per allowed entry, and file contents are counted as they are written. On error `dest`
+//! may hold a partial tree, but nothing outside it has been touched.
+
+mod pack;
+mod select;
+mod unpack;
+
+pub use pack::pack;
+pub use select::select;
+pub use unpack::unpack;
+
+use std::io;
+use std::path::PathBuf;
+
+/// One path of the package's source tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputEntry {
+    /// Relative to the package root, `/`-separated.
+    pub path: String,
+    /// What the path is.
+    pub kind: InputKind,
+}
+
+/// A regular file or a symlink (directories are implied by paths).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputKind {
+    /// A regular file with its size as listed.
+    File { executable: bool, size: u64 },
+    /// A symlink with its target as stored in the link.
+    Symlink { target: String },
+}
+
+/// The manifest's `includeFiles` and `excludeFiles` globs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rules {
+    /// Globs adding files.
+    pub include: Vec<String>,
+    /// Globs removing files.
+    pub exclude: Vec<String>,
+}
+
+/// Size limits for packing and unpacking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest allowed `.tar.gz`.
+    pub max_bytes: u64,
+    /// A `.tar.gz` larger than this is packed with a warning.
+    pub warn_bytes: u64,
+    /// Largest allowed sum of file sizes.
+    pub max_unpacked_bytes: u64,
+    /// Largest allowed number of files and symlinks, and of directories besides the top one.
+    pub max_files: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 2_000_000,
+            warn_bytes: 200_000,
+            max_unpacked_bytes: 50 * 1024 * 1024,
+            max_files: 10_000,
+        }
+    }
+}
+
+/// A built tarball.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packed {
+    /// The `.tar.gz` bytes.
+    pub bytes: Vec<u8>,
+    /// SHA-256 of `bytes`.
+    pub sha256: [u8; 32],
+    /// Number of regular files and symlinks.
+    pub files: usize,
+    /// Sum of the regular files' sizes.
+    pub unpacked_bytes: u64,
+    /// Non-fatal findings, such as a tarball above `warn_bytes`.
+    pub warnings: Vec<String>,
+}
+
+/// An error of file selection, packing or unpacking.
+#[derive(Debug, thiserror::Error)]
+pub enum TarballError {
+    #[error("invalid path `{}`: {expected}", .path.escape_debug())]
+    InvalidPath {
+        path: String,
+        expected: &'static str,
+    },
+    #[error("path `{path}` is listed more than once: expected each path once")]
+    DuplicatePath { path: String },
+    #[error("path `{file}` is a file but `{inside}` is inside it: expected a directory")]
+    PathConflict { file: String, inside: String },
+    #[error("invalid glob `{}` in `{field}`: {problem}", .pattern.escape_debug())]
+    InvalidGlob {
+        field: &'static str,
+        pattern: String,
+        problem: String,
+    },
+    #[error("cannot compile the `{field}` globs")]
+    GlobSet {
+        field: &'static str,
+        #[source]
+        source: globset::Error,
+    },
+    #[error("`src/` is empty or missing: a package must have its sources in `src/`")]
+    EmptySrc,
+    #[error("symlink `{path}` points outside the package (`{target}`)")]
+    SymlinkEscapes { path: String, target: String },
+    #[error(
+        "symlink `{path}` has target `{}`: expected a relative path of leading `..` \
+         components then names, without `.` or empty components",
+        .target.escape_debug()
+    )]
+    SymlinkTarget { path: String, target: String },
+    #[error(
+        "symlink `{path}` points at `{target}`, which is not packed: expected a packed file \
+         or a directory holding packed files"
+    )]
+    SymlinkNotPacked { path: String, target: String },
+    #[error(
+        "symlink `{path}` points at `{target}`, which does not resolve: expected at most \
+         {MAX_HOPS} levels of symlinks"
+    )]
+    SymlinkLoop { path: String, target: String },
+    #[error(
+        "invalid top directory `{}`: expected one path component such as `<name>-<version>`",
+        .top_dir.escape_debug()
+    )]
+    InvalidTopDir { top_dir: String },
+    #[error("package has {count} files, more than the limit of {limit} files")]
+    TooManyFiles { count: usize, limit: usize },
+    #[error("package has {count} directories, more than the limit of {limit} directories")]
+    TooManyDirs { count: usize, limit: usize },
+    #[error("package files total {bytes} bytes unpacked, more than the limit of {limit} bytes")]
+    TooManyBytes { bytes: u64, limit: u64 },
+    #[error("package tarball is {bytes} bytes, more than the limit of {limit} bytes")]
+    TooLarge { bytes: u64, limit: u64 },
+    #[error("cannot read `{path}` from the package source")]
+    Read {
+        path: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("cannot build the tarball")]
+    Build(#[source] io::Error),
+    #[error("unpack destination `{}` is not empty: expected an empty or missing directory", .dest.display())]
+    DestNotEmpty { dest: PathBuf },
+    #[error("cannot read the tarball: expected a gzip-compressed tar archive")]
+    Corrupt(#[source] io::Error),
+    #[error("tarball has no entries: expected a single top directory")]
+    EmptyArchive,
+    #[error("tarball entry `{}` is refused: {expected}", .path.escape_debug())]
+    UnsafeEntry { path: String, expected: String },
+    #[error("tarball unpacks to more than the limit of {limit} {what}")]
+    UnpackLimit { what: &'static str, limit: u64 },
+    #[error("cannot write `{}`", .path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+type Result<T, E = TarballError> = std::result::Result<T, E>;
+
+/// Longest accepted package path or symlink target, in bytes (Linux's `PATH_MAX`).
+const MAX_PATH_BYTES: usize = 4096;
+/// Longest accepted top directory name, in bytes (Linux's `NAME_MAX`).
+const MAX_NAME_BYTES: usize = 255;
+/// Most symlinks followed while resolving one target.
+const MAX_HOPS: usize = 40;
+
+// ---------------------------------------------------------------------------------------
+// Paths and symlink targets
+// ---------------------------------------------------------------------------------------
+
+/// What is wrong with a relative path, said as what was expected (length aside).
+fn path_problem(path: &str) -> Option<&'static str> {
+    if path.is_empty() {
+        Some("expected a non-empty path")
+    } else if path.starts_with('/') {
+        Some("expected a relative path, without a leading `/`")
+    } else if path.contains('\\') {
+        Some("expected `/` as the only separator, without backslashes")
+    } else if path.contains('\0') {
+        Some("expected no NUL byte")
+    } else if path.split('/').any(str::is_empty) {
+        Some("expected no empty component (`//` or a trailing `/`)")
+    } else if path.split('/').any(|c| c == "..") {
+        Some("expected no `..` component")
+    } else if path.split('/').any(|c| c == ".") {
+        Some("expected no `.` component")
+    } else {
+        None
+    }
+}
+
+/// Checks a path relative to the package root.
+fn check_path(path: &str) -> Result<()> {
+    let too_long = (path.len() > MAX_PATH_BYTES).then_some("expected at most 4096 bytes");
+    match too_long.or_else(|| path_problem(path)) {
+        Some(expected) => Err(TarballError::InvalidPath {
+            path: path.to_owned(),
+            expected,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The directories containing `path`, outermost first (`a/b/c` → `a`, `a/b`).
+fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    path.match_indices('/').map(move |(i, _)| &path[..i])
+}
+
+/// Why a symlink target is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TargetProblem {
+    /// Absolute, or climbs above the root.
+    Escapes,
+    /// Not of the form `../../name/name`.
+    NotNormal,
+}
+
+/// The root-relative components a symlink at `link` (root-relative) points at, resolved
+/// without following other symlinks.
+///
+/// The target must be normalized (`..` components only before any name) so that every
+/// `..` applies to the link's own directory, which is a real directory: that is what makes
+/// the lexical check sound even when names further down are themselves symlinks.
+fn resolve_lexically<'a>(link: &'a str, target: &'a str) -> Result<Vec<&'a str>, TargetProblem> {
+    if target.starts_with('/') {
+        return Err(TargetProblem::Escapes);
+    }
+    if target.is_empty()
+        || target.len() > MAX_PATH_BYTES
+        || target.contains('\\')
+        || target.contains('\0')
+    {
+        return Err(TargetProblem::NotNormal);
+    }
+    let mut resolved: Vec<&str> = link.split('/').collect();
+    resolved.pop();
+    let mut seen_name = false;
+    let mut normal = true;
+    for component in target.split('/') {
+        match component {
+            "" | "." => normal = false,
+            ".." => {
+                normal &= !seen_name;
+                resolved.pop().ok_or(TargetProblem::Escapes)?;
+            }
+            name => {
+                seen_name = true;
+                resolved.push(name);
+            }
+        }
+    }
+    if normal {
+        Ok(resolved)
+    } else {
+        Err(TargetProblem::NotNormal)
+    }
+}
+
+/// Helpers for the unit tests of the three parts.
+#[cfg(test)]
+mod testing {
+    use std::collections::BTreeMap;
+    use std::fs;
+    use std::io;
+    use std::path::Path;
+
+    use flate2::read::GzDecoder;
+
+    use super::*;
+
+    pub(super) const TOP: &str = "pkg-1.0.0";
+
+    pub(super) fn file(path: &str) -> InputEntry {
+        InputEntry {
+            path: path.to_owned(),
+            kind: InputKind::File {
+                executable: false,
+                size: 1,
+            },
+        }
+    }
+
+    pub(super) fn link(path: &str, target: &str) -> InputEntry {
+        InputEntry {
+            path: path.to_owned(),
+            kind: InputKind::Symlink {
+                target: target.to_owned(),
+            },
+        }
+    }
+
+    pub(super) fn rules(include: &[&str], exclude: &[&str]) -> Rules {
+        Rules {
+            include: include.iter().map(|s| s.to_string()).collect(),
+            exclude: exclude.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    pub(super) fn select_err(entries: &[InputEntry], rules: &Rules) -> String {
+        select(entries, rules).unwrap_err().to_string()
+    }
+
+    /// A package source: path → (bytes, executable) and symlinks.
+    pub(super) struct Source {
+        pub(super) files: BTreeMap<String, (Vec<u8>, bool)>,
+        pub(super) links: Vec<(String, String)>,
+    }
+
+    impl Source {
+        pub(super) fn new(files: &[(&str, &[u8])]) -> Self {
+            Source {
+                files: files
+                    .iter()
+                    .map(|(p, b)| (p.to_string(), (b.to_vec(), false)))
+                    .collect(),
+                links: Vec::new(),
+            }
+        }
+
+        pub(super) fn entries(&self) -> Vec<InputEntry> {
+            let files = self
+                .files
+                .iter()
+                .map(|(path, (bytes, executable))| InputEntry {
+                    path: path.clone(),
+                    kind: InputKind::File {
+                        executable: *executable,
+                        size: bytes.len() as u64,
+                    },
+                });
+            let links = self.links.iter().map(|(p, t)| link(p, t));
+            files.chain(links).collect()
+        }
+
+        pub(super) fn read(&self, path: &str) -> Result<Vec<u8>, io::Error> {
+            self.files
+                .get(path)
+                .map(|(bytes, _)| bytes.clone())
+                .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such file"))
+        }
+
+        pub(super) fn pack_with(&self, entries: &[InputEntry], limits: &Limits) -> Result<Packed> {
+            pack(TOP, entries, &[], &mut |p| self.read(p), limits)
+        }
+
+        pub(super) fn pack(&self) -> Packed {
+            self.pack_with(&self.entries(), &Limits::default()).unwrap()
+        }
+    }
+
+    pub(super) fn sample() -> Source {
+        let mut source = Source::new(&[
+            ("src/A.purs", b"module A where\n"),
+            ("src/Deep/B.purs", b"module Deep.B where\n"),
+            ("purs.json", b"{}\n"),
+            ("LICENSE", b"MIT\n"),
+            ("bin/run.sh", b"#!/bin/sh\n"),
+        ]);
+        source.files.get_mut("bin/run.sh").unwrap().1 = true;
+        source
+            .links
+            .push(("src/Alias.purs".into(), "A.purs".into()));
+        source
+    }
+
+    /// (path, type, mode, size, link target) of every entry.
+    pub(super) fn listing(bytes: &[u8]) -> Vec<(String, char, u32, u64, String)> {
+        let mut archive = tar::Archive::new(GzDecoder::new(bytes));
+        let entries = archive.entries().unwrap();
+        entries
+            .map(|entry| {
+                let entry = entry.unwrap();
+                let header = entry.header();
+                assert_eq!(header.mtime().unwrap(), 0);
+                assert_eq!((header.uid().unwrap(), header.gid().unwrap()), (0, 0));
+                assert_eq!(header.username_bytes(), Some(&b""[..]));
+                assert_eq!(header.groupname_bytes(), Some(&b""[..]));
+                assert!(header.as_gnu().is_some());
+                let target = entry
+                    .link_name_bytes()
+                    .map(|t| String::from_utf8(t.into_owned()).unwrap())
+                    .unwrap_or_default();
+                (
+                    String::from_utf8(entry.path_bytes().into_owned()).unwrap(),
+                    header.entry_type().as_byte() as char,
+                    header.mode().unwrap(),
+                    header.size().unwrap(),
+                    target,
+                )
+            })
+            .collect()
+    }
+
+    #[cfg(unix)]
+    pub(super) fn is_executable(path: &Path) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(path).unwrap().permissions().mode() & 0o111 != 0
+    }
+
+    #[cfg(not(unix))]
+    pub(super) fn is_executable(_path: &Path) -> bool {
+        false
+    }
+
+    pub(super) fn err_message(err: TarballError) -> String {
+        err.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+
+    #[test]
+    fn error_messages() {
+        let bad_glob = |include: &str| select_err(&[file("src/A.purs")], &rules(&[include], &[]));
+        let messages = [
+            bad_glob("/abs/**"),
+            bad_glob("a/../b"),
+            bad_glob(""),
+            bad_glob("src/{a,b"),
+            select_err(&[file("a/../b")], &rules(&["**"], &[])),
+            select_err(&[file("a\\b")], &rules(&["**"], &[])),
+            select_err(&[file("src/A"), file("src/A")], &Rules::default()),
+            select_err(&[file("src/A"), file("src/A/B")], &Rules::default()),
+            err_message(TarballError::InvalidTopDir {
+                top_dir: "a/b".into(),
+            }),
+            err_message(TarballError::DestNotEmpty {
+                dest: "/tmp/x".into(),
+            }),
+            err_message(TarballError::UnsafeEntry {
+                path: "../evil".into(),
+                expected: "expected no `..` component".into(),
+            }),
+            err_message(TarballError::UnpackLimit {
+                what: "bytes",
+                limit: 10,
+            }),
+        ];
+        insta::assert_snapshot!(messages.join("\n"), @r"
+        invalid glob `/abs/**` in `includeFiles`: expected a glob relative to the package root, without a leading `/`
+        invalid glob `a/../b` in `includeFiles`: expected no `..` component: globs name files inside the package
+        invalid glob `` in `includeFiles`: expected a non-empty glob
+        invalid glob `src/{a,b` in `includeFiles`: expected a valid glob: unclosed alternate group; missing '}' (maybe escape '{' with '[{]'?)
+        invalid path `a/../b`: expected no `..` component
+        invalid path `a\\b`: expected `/` as the only separator, without backslashes
+        path `src/A` is listed more than once: expected each path once
+        path `src/A` is a file but `src/A/B` is inside it: expected a directory
+        invalid top directory `a/b`: expected one path component such as `<name>-<version>`
+        unpack destination `/tmp/x` is not empty: expected an empty or missing directory
+        tarball entry `../evil` is refused: expected no `..` component
+        tarball unpacks to more than the limit of 10 bytes
+        ");
+    }
+}
