@@ -18,8 +18,8 @@ use crate::git::{redact_url, scrub};
 pub const MAX_ENTRIES: usize = 100_000;
 /// Most directory levels below the package root.
 pub const MAX_DEPTH: usize = 128;
-/// Longest path below the package root, in bytes (Linux's `PATH_MAX`, as in the tarball).
-pub const MAX_PATH_BYTES: usize = 4096;
+/// Longest path below the package root, in bytes: the tarball's limit.
+pub use crate::tarball::MAX_PATH_BYTES;
 /// Longest symlink target read, in bytes.
 pub const MAX_SYMLINK_TARGET_BYTES: u64 = 4096;
 /// Largest commit, tag or tree object loaded, in bytes.

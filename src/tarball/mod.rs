@@ -225,8 +225,9 @@ pub enum TarballError {
 
 type Result<T, E = TarballError> = std::result::Result<T, E>;
 
-/// Longest accepted package path or symlink target, in bytes (Linux's `PATH_MAX`).
-const MAX_PATH_BYTES: usize = 4096;
+/// Longest accepted package path or symlink target, in bytes (Linux's `PATH_MAX`); a source
+/// tree is read with the same limit.
+pub const MAX_PATH_BYTES: usize = 4096;
 /// Longest accepted top directory name, in bytes (Linux's `NAME_MAX`).
 const MAX_NAME_BYTES: usize = 255;
 /// Most symlinks followed while resolving one target.
