@@ -169,6 +169,10 @@ pub enum DhallError {
     },
     #[error("`{file}` could not be evaluated: the Dhall evaluator failed on it")]
     EvaluatorFailed { file: String },
+    #[error(
+        "`{file}` imports `{import}`: expected a self-contained file (a package's Dhall is evaluated with imports disabled, so it cannot read the registry's files or environment)"
+    )]
+    ImportRefused { file: String, import: String },
 }
 
 /// The largest untrusted Dhall text regis evaluates. A manifest is a few hundred bytes.
@@ -294,8 +298,70 @@ pub fn untrusted_str_to_json(text: &str, label: &str, schema: Schema) -> Result<
     .map_err(|_| DhallError::EvaluatorFailed {
         file: label.to_owned(),
     })?;
-    let value = parsed.map_err(|e| classify(&e.to_string(), label, schema, &ty))?;
+    let value = parsed.map_err(|e| {
+        let message = e.to_string();
+        match refused_import(&message) {
+            Some(import) => DhallError::ImportRefused {
+                file: label.to_owned(),
+                import,
+            },
+            None => classify(&message, label, schema, &ty),
+        }
+    })?;
     Ok(to_json(&value, Some(&ty)))
+}
+
+/// The import serde_dhall refused (imports disabled), written as in Dhall (`./a.dhall`,
+/// `env:HOME as Text`, `https://host/a.dhall`), from its `UnexpectedImport(Import { … })`
+/// message; "an import" when its shape is not the one known.
+fn refused_import(message: &str) -> Option<String> {
+    let import = message.trim().strip_prefix("UnexpectedImport(")?;
+    let location = import.split("location: ").nth(1).unwrap_or("");
+    let path = || {
+        let list = location.split("file_path: [").nth(1)?.split(']').next()?;
+        let parts: Vec<&str> = list.split('"').skip(1).step_by(2).collect();
+        Some(parts.join("/"))
+    };
+    let written = if let Some(var) = location.strip_prefix("Env(\"") {
+        var.split('"').next().map(|v| format!("env:{v}"))
+    } else if let Some(local) = location.strip_prefix("Local(") {
+        let prefix = match local.split(',').next() {
+            Some("Here") => "./",
+            Some("Parent") => "../",
+            Some("Home") => "~/",
+            Some("Absolute") => "/",
+            _ => "",
+        };
+        path().map(|p| format!("{prefix}{p}"))
+    } else if location.starts_with("Remote(") {
+        let scheme = if location.contains("scheme: HTTPS") {
+            "https"
+        } else {
+            "http"
+        };
+        let authority = location
+            .split("authority: \"")
+            .nth(1)
+            .and_then(|a| a.split('"').next());
+        authority
+            .zip(path())
+            .map(|(host, p)| format!("{scheme}://{host}/{p}"))
+    } else if location.starts_with("Missing") {
+        Some("missing".to_owned())
+    } else {
+        None
+    };
+    let mode = if import.contains("mode: RawText") {
+        " as Text"
+    } else if import.contains("mode: Location") {
+        " as Location"
+    } else {
+        ""
+    };
+    Some(match written {
+        Some(w) => format!("{w}{mode}"),
+        None => "an import".to_owned(),
+    })
 }
 
 /// `text` as a Dhall double-quoted text literal (what a writer of Dhall files needs), e.g.
@@ -982,6 +1048,37 @@ mod tests {
         std::fs::write(&file, "./broken.dhall").unwrap();
         let err = file_to_json(&file, Schema::Manifest).unwrap_err();
         assert!(matches!(err, DhallError::Invalid { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_refused_import_reads_as_a_sentence() {
+        let cases = [
+            ("./other.dhall", "./other.dhall"),
+            ("let x = ../up/x.dhall in x", "../up/x.dhall"),
+            ("~/secret.dhall", "~/secret.dhall"),
+            ("/etc/passwd as Text", "/etc/passwd as Text"),
+            ("env:GITHUB_TOKEN as Text", "env:GITHUB_TOKEN as Text"),
+            (
+                "https://example.com/a/x.dhall",
+                "https://example.com/a/x.dhall",
+            ),
+            ("missing", "missing"),
+        ];
+        for (text, import) in cases {
+            let err = untrusted_str_to_json(text, "purs.dhall", Schema::Manifest).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "`purs.dhall` imports `{import}`: expected a self-contained file (a package's Dhall is evaluated with imports disabled, so it cannot read the registry's files or environment)"
+                ),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            refused_import("UnexpectedImport(Import { mode: Code, location: Other(1) })"),
+            Some("an import".to_owned())
+        );
+        assert_eq!(refused_import("type error"), None);
     }
 
     #[test]

@@ -211,6 +211,7 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(e.contains("purs.dhall"), "{import}: {e}");
+            assert!(e.contains(&format!("imports `{import}`")), "{import}: {e}");
         }
         let huge = format!(
             "{text}\n-- {}",
