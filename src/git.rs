@@ -21,6 +21,8 @@ use git2::{
 };
 use thiserror::Error;
 
+use crate::schema::location::{redact_url, scrub};
+
 /// The only remote regis talks to.
 const REMOTE: &str = "origin";
 /// The branch `regis init` creates.
@@ -678,33 +680,6 @@ fn auth_callbacks<'a>() -> RemoteCallbacks<'a> {
     callbacks
 }
 
-/// `url` without any `user:password@` part, for messages.
-pub fn redact_url(url: &str) -> String {
-    match userinfo(url) {
-        Some(info) => url.replacen(&format!("{info}@"), "", 1),
-        None => url.to_owned(),
-    }
-}
-
-/// `text` with the credentials of `url` removed wherever they appear.
-pub(crate) fn scrub(text: &str, url: &str) -> String {
-    match userinfo(url) {
-        Some(info) => text.replace(&format!("{info}@"), "").replace(&info, "***"),
-        None => text.to_owned(),
-    }
-}
-
-/// The `user` or `user:password` of `scheme://user:password@host/…` as written, if the
-/// URL parses and has any.
-pub(crate) fn userinfo(url: &str) -> Option<String> {
-    let parsed = url::Url::parse(url).ok()?;
-    let info = match parsed.password() {
-        Some(password) => format!("{}:{password}", parsed.username()),
-        None => parsed.username().to_owned(),
-    };
-    (!info.is_empty()).then_some(info)
-}
-
 #[cfg(test)]
 mod tests {
     use super::testing::Daemon;
@@ -1208,26 +1183,6 @@ exit 0
         );
         assert!(message.contains("pre-receive hook declined"), "{message}");
         assert_eq!(up.messages(), ["init"]);
-    }
-
-    #[test]
-    fn urls_lose_their_credentials() {
-        let url = "https://user:s3cret@github.com/owner/repo.git";
-        assert_eq!(redact_url(url), "https://github.com/owner/repo.git");
-        assert_eq!(redact_url("https://tok@host/x"), "https://host/x");
-        assert_eq!(
-            redact_url("https://github.com/a/b@c"),
-            "https://github.com/a/b@c"
-        );
-        assert_eq!(
-            redact_url("git@github.com:a/b.git"),
-            "git@github.com:a/b.git"
-        );
-        assert_eq!(redact_url("/plain/path"), "/plain/path");
-        assert_eq!(
-            scrub(&format!("failed for {url}; user:s3cret rejected"), url),
-            "failed for https://github.com/owner/repo.git; *** rejected"
-        );
     }
 }
 

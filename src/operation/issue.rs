@@ -210,7 +210,7 @@ fn remote_locations_only(operation: &Operation) -> Result<(), RequestError> {
     match location {
         Some(Location::Git { url, .. }) if !url.starts_with("https://") => {
             Err(RequestError::NotHttps {
-                url: crate::git::redact_url(&url),
+                url: crate::schema::redact_url(&url),
             })
         }
         _ => Ok(()),

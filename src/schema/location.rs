@@ -47,13 +47,13 @@ impl Location {
                 });
             }
         }
-        let credentials = crate::git::userinfo(url)
+        let credentials = userinfo(url)
             .is_some_and(|info| info.contains(':') || matches!(scheme, Some("https" | "http")));
         if credentials {
             return Err(SchemaError::Location {
                 reason: format!(
                     "`gitUrl` `{}` carries credentials: expected a URL without a user or password (it is published in metadata)",
-                    crate::git::redact_url(url)
+                    redact_url(url)
                 ),
             });
         }
@@ -223,6 +223,33 @@ impl From<Location> for RawLocation {
     }
 }
 
+/// `url` without any `user:password@` part, for messages.
+pub fn redact_url(url: &str) -> String {
+    match userinfo(url) {
+        Some(info) => url.replacen(&format!("{info}@"), "", 1),
+        None => url.to_owned(),
+    }
+}
+
+/// `text` with the credentials of `url` removed wherever they appear.
+pub(crate) fn scrub(text: &str, url: &str) -> String {
+    match userinfo(url) {
+        Some(info) => text.replace(&format!("{info}@"), "").replace(&info, "***"),
+        None => text.to_owned(),
+    }
+}
+
+/// The `user` or `user:password` of `scheme://user:password@host/…` as written, if the
+/// URL parses and has any.
+pub(crate) fn userinfo(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    let info = match parsed.password() {
+        Some(password) => format!("{}:{password}", parsed.username()),
+        None => parsed.username().to_owned(),
+    };
+    (!info.is_empty()).then_some(info)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,5 +329,25 @@ mod tests {
         let sub =
             Location::git("https://github.com/purescript/purescript-aff", Some("lib")).unwrap();
         assert!(!sub.same_place(&gh), "another subdir is another place");
+    }
+
+    #[test]
+    fn urls_lose_their_credentials() {
+        let url = "https://user:s3cret@github.com/owner/repo.git";
+        assert_eq!(redact_url(url), "https://github.com/owner/repo.git");
+        assert_eq!(redact_url("https://tok@host/x"), "https://host/x");
+        assert_eq!(
+            redact_url("https://github.com/a/b@c"),
+            "https://github.com/a/b@c"
+        );
+        assert_eq!(
+            redact_url("git@github.com:a/b.git"),
+            "git@github.com:a/b.git"
+        );
+        assert_eq!(redact_url("/plain/path"), "/plain/path");
+        assert_eq!(
+            scrub(&format!("failed for {url}; user:s3cret rejected"), url),
+            "failed for https://github.com/owner/repo.git; *** rejected"
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! `FromStr`, `Display` and serde all go through it (parse, don't validate).
 
 mod license;
-mod location;
+pub(crate) mod location;
 mod name;
 mod owner;
 mod sha256;
@@ -11,7 +11,7 @@ mod time;
 mod version;
 
 pub use license::License;
-pub use location::Location;
+pub use location::{Location, redact_url};
 pub use name::{PackageName, PackageVersion};
 pub use owner::Owner;
 pub use sha256::Sha256;

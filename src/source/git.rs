@@ -12,7 +12,7 @@ use git2::{
 use tempfile::TempDir;
 
 use super::{At, Blobs, EntryKind, Source, SourceEntry, SourceError, SourceErrorKind, SourceTree};
-use crate::git::{redact_url, scrub};
+use crate::schema::location::{redact_url, scrub};
 
 /// Most tree entries (files, symlinks, directories and submodules) a package may have.
 pub const MAX_ENTRIES: usize = 100_000;

@@ -50,7 +50,7 @@ pub use memory::MemorySource;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::git::redact_url;
+use crate::schema::redact_url;
 
 /// An error while fetching or reading a package source: where, and what went wrong.
 #[derive(Debug)]
