@@ -1,0 +1,123 @@
+//! `ARCHITECTURE.md` lists which module uses which; this reads the source (every
+//! `crate::<module>` path outside `#[cfg(test)]` code) and fails when the two disagree, so
+//! the map stays true and a new edge (a pure module reaching for git, say) is a decision
+//! someone writes down.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+type Edges = BTreeMap<String, BTreeSet<String>>;
+
+/// The module a file under `src/` belongs to (`src/source/git.rs` → `source`).
+fn module_of(rel: &Path) -> String {
+    let first = rel.components().next().unwrap().as_os_str().to_string_lossy();
+    first.trim_end_matches(".rs").to_owned()
+}
+
+/// The `crate::<name>` references of `code`, without comments and test code.
+fn crate_paths(code: &str) -> BTreeSet<String> {
+    let code = code.split("#[cfg(test)]").next().unwrap_or("");
+    let mut out = BTreeSet::new();
+    for line in code.lines() {
+        let line = line.split("//").next().unwrap_or("");
+        for piece in line.split("crate::").skip(1) {
+            let name: String = piece
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                out.insert(name);
+            }
+        }
+    }
+    out
+}
+
+fn from_code(src: &Path) -> Edges {
+    // re-exported crate-root items, not modules
+    let root_items = ["error_chain"];
+    let mut edges = Edges::new();
+    for entry in walkdir::WalkDir::new(src) {
+        let entry = entry.unwrap();
+        if entry.path().extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(src).unwrap();
+        let module = module_of(rel);
+        if ["main", "lib", "error"].contains(&module.as_str()) {
+            continue;
+        }
+        let code = std::fs::read_to_string(entry.path()).unwrap();
+        let uses = edges.entry(module.clone()).or_default();
+        for used in crate_paths(&code) {
+            if used != module && !root_items.contains(&used.as_str()) {
+                uses.insert(used);
+            }
+        }
+    }
+    edges
+}
+
+fn from_doc(doc: &str) -> Edges {
+    let block = doc
+        .split("```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("ARCHITECTURE.md has a ```text block of module edges");
+    block
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let (module, uses) = line.split_once('→').expect("`module → uses…`");
+            (
+                module.trim().to_owned(),
+                uses.split_whitespace().map(str::to_owned).collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_module_map_is_the_code() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let code = from_code(&root.join("src"));
+    let doc = from_doc(&std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap());
+    for (module, uses) in &code {
+        assert_eq!(
+            doc.get(module),
+            Some(uses),
+            "ARCHITECTURE.md and the code disagree on what `{module}` uses (left: the doc, right: the code)"
+        );
+    }
+    let extra: Vec<&String> = doc.keys().filter(|m| !code.contains_key(*m)).collect();
+    assert!(extra.is_empty(), "ARCHITECTURE.md lists modules the code lacks: {extra:?}");
+}
+
+#[test]
+fn dependencies_point_one_way() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let code = from_code(&root.join("src"));
+    // a depth-first walk that fails on a module met again on its own path
+    fn visit(m: &str, code: &Edges, path: &mut Vec<String>, done: &mut BTreeSet<String>) {
+        if done.contains(m) {
+            return;
+        }
+        assert!(
+            !path.iter().any(|p| p == m),
+            "a dependency cycle: {} → {m}",
+            path.join(" → ")
+        );
+        path.push(m.to_owned());
+        for next in code.get(m).into_iter().flatten() {
+            visit(next, code, path, done);
+        }
+        path.pop();
+        done.insert(m.to_owned());
+    }
+    let mut done = BTreeSet::new();
+    for m in code.keys() {
+        visit(m, &code, &mut Vec::new(), &mut done);
+    }
+    // the pure value types use nothing else of regis
+    assert_eq!(code["schema"], BTreeSet::new());
+}
