@@ -940,8 +940,8 @@ impl At<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::git::testing::Daemon;
     use crate::tarball;
+    use crate::testing::Daemon;
     use git2::{RepositoryInitOptions, Signature};
     use std::fs;
     use std::os::unix::fs::{PermissionsExt, symlink};
