@@ -37,7 +37,7 @@ fn seeded_p256() -> SigningKey {
 }
 
 fn benches(c: &mut Criterion) {
-    let Some(root) = common::fixtures("auth") else {
+    let Some(root) = regis::testing::purescript_fixtures() else {
         return;
     };
     let vectors: serde_json::Value = serde_json::from_str(

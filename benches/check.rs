@@ -16,7 +16,7 @@ use regis::check;
 use regis::store::{IndexDir, RegistryDir};
 
 fn benches(c: &mut Criterion) {
-    let Some(root) = common::fixtures("check") else {
+    let Some(root) = regis::testing::purescript_fixtures() else {
         return;
     };
     let cases = [

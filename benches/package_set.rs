@@ -117,7 +117,7 @@ fn members_checked(
 }
 
 fn benches(c: &mut Criterion) {
-    let Some(root) = common::fixtures("package_set") else {
+    let Some(root) = regis::testing::purescript_fixtures() else {
         return;
     };
     let root = root.join("package-set-samples");

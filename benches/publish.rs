@@ -14,26 +14,22 @@
 mod common;
 
 use std::hint::black_box;
-use std::path::Path;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use regis::config::Config;
-use regis::git::GitRepo;
-use regis::init;
-use regis::operation::Context;
 use regis::operation::publish::{self, PublishReport};
 use regis::payload::Publish;
-use regis::sample::{self, SamplePackage};
-use regis::schema::{Location, Timestamp};
-use regis::source::{GitSource, SourceTree};
-use regis::storage::{FsStorage, Put};
+use regis::sample::SamplePackage;
+use regis::schema::Location;
+use regis::source::SourceTree;
+use regis::storage::Put;
+use regis::testing::TestRegistry;
 
 const PACKAGE: &str = "bench-package";
 const OWNER: &str = "bench";
 const FILES: usize = 200;
 /// Bytes of source text aimed for in each module (200 × 5,000 ≈ 1 MB).
 const FILE_BYTES: usize = 5_000;
-const NOW: &str = "2026-11-22T10:00:00.000Z";
 
 // ---------------------------------------------------------------------------------------
 // The synthetic package
@@ -246,65 +242,20 @@ fn big_package() -> SamplePackage {
 // Registries
 // ---------------------------------------------------------------------------------------
 
+/// `registry` publishes `request`; a refusal is a bug in the bench.
+fn must_publish(registry: &TestRegistry, request: &Publish) -> PublishReport {
+    registry
+        .publish(request)
+        .unwrap_or_else(|e| panic!("publish failed: {e}"))
+}
+
 /// A new registry (`regis init`: working trees with bare remotes) in its own tempdir,
 /// fetching GitHub locations from `github_base_url`.
-struct Registry {
-    config: Config,
-    registry: GitRepo,
-    index: GitRepo,
-    storage: FsStorage,
-    source: GitSource,
-    now: Timestamp,
-    // Last: removed after the repositories are closed.
-    _tmp: tempfile::TempDir,
-}
-
-impl Registry {
-    fn new(github_base_url: &str) -> Self {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let config = Config {
-            name: "bench".into(),
-            github_base_url: github_base_url.parse().expect("a base URL"),
-            ..Config::default()
-        };
-        let (layout, config) = init::init(&tmp.path().join("reg"), &config).expect("regis init");
-        Registry {
-            registry: GitRepo::open(&layout.registry).expect("registry repo"),
-            index: GitRepo::open(&layout.index).expect("index repo"),
-            storage: FsStorage::new(&layout.storage),
-            source: GitSource::new(),
-            now: NOW.parse().expect("valid timestamp"),
-            config,
-            _tmp: tmp,
-        }
-    }
-
-    fn publish(&self, request: &Publish) -> PublishReport {
-        let ctx = Context {
-            config: &self.config,
-            registry: &self.registry,
-            index: &self.index,
-            storage: &self.storage,
-            source: &self.source,
-            now: self.now,
-        };
-        publish::publish(&ctx, request).unwrap_or_else(|e| panic!("publish failed: {e}"))
-    }
-}
-
-/// Commit `p` into `<root>/github/<owner>/<repo>.git` (a local "GitHub") and return the
-/// base URL to configure.
-fn source_repo(root: &Path, p: &SamplePackage) -> String {
-    let github = root.join("github");
-    let dir = github.join(OWNER).join(format!("{PACKAGE}.git"));
-    sample::write_repo(
-        &dir,
-        &p.all_files(),
-        &format!("Release {}", p.manifest.version),
-        &p.manifest.reference,
-    )
-    .expect("source repo");
-    format!("file://{}", github.display())
+fn registry(github_base_url: &str) -> TestRegistry {
+    TestRegistry::with_config(|c| {
+        c.name = "bench".into();
+        c.github_base_url = github_base_url.parse().expect("a base URL");
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -349,12 +300,17 @@ fn benches(c: &mut Criterion) {
         })
     });
 
-    // One source repo for every iteration; a fresh registry per iteration (not timed).
+    // One source repo for every iteration, in a local "GitHub"
+    // (`<sources>/github/<owner>/<repo>.git`); a fresh registry per iteration (not timed).
     let sources = tempfile::tempdir().expect("tempdir");
-    let base_url = source_repo(sources.path(), &package);
+    let github = sources.path().join("github");
+    package
+        .commit_to(&github.join(OWNER).join(format!("{PACKAGE}.git")))
+        .expect("source repo");
+    let base_url = format!("file://{}", github.display());
     let request = package.payload(true);
 
-    let first = Registry::new(&base_url).publish(&request);
+    let first = must_publish(&registry(&base_url), &request);
     assert_eq!(first.storage, Put::Stored);
     assert_eq!(
         first.bytes,
@@ -364,18 +320,18 @@ fn benches(c: &mut Criterion) {
 
     group.bench_function("end_to_end_1mb_200_files", |b| {
         b.iter_batched_ref(
-            || Registry::new(&base_url),
-            |registry| registry.publish(black_box(&request)),
+            || registry(&base_url),
+            |registry| must_publish(registry, black_box(&request)),
             BatchSize::PerIteration,
         )
     });
 
-    let published = Registry::new(&base_url);
-    published.publish(&request);
-    assert!(published.publish(&request).changed_nothing());
+    let published = registry(&base_url);
+    must_publish(&published, &request);
+    assert!(must_publish(&published, &request).changed_nothing());
     group.bench_function("rerun_noop", |b| {
         b.iter(|| {
-            let report = published.publish(black_box(&request));
+            let report = must_publish(&published, black_box(&request));
             debug_assert!(report.changed_nothing());
             report
         })

@@ -36,7 +36,7 @@ fn solve_all(packages: &dyn Packages, versions: &[(PackageName, Version)]) -> us
 }
 
 fn benches(c: &mut Criterion) {
-    let Some(root) = common::fixtures("solve") else {
+    let Some(root) = regis::testing::purescript_fixtures() else {
         return;
     };
     let dir = root.join("real-sample");

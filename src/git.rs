@@ -682,8 +682,8 @@ fn auth_callbacks<'a>() -> RemoteCallbacks<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::testing::Daemon;
     use super::*;
+    use crate::testing::{Daemon, commits_on, remote_file};
     use std::os::unix::fs::PermissionsExt;
     use tempfile::TempDir;
 
@@ -720,37 +720,12 @@ mod tests {
         }
 
         fn messages(&self) -> Vec<String> {
-            remote_messages(&self.bare)
+            commits_on(&self.bare)
         }
 
         fn file(&self, path: &str) -> Option<String> {
             remote_file(&self.bare, path)
         }
-    }
-
-    /// Commit messages on the bare remote's `main`, newest first.
-    fn remote_messages(bare: &Path) -> Vec<String> {
-        let repo = Repository::open_bare(bare).unwrap();
-        let mut walk = repo.revwalk().unwrap();
-        walk.push_ref("refs/heads/main").unwrap();
-        walk.map(|oid| {
-            let commit = repo.find_commit(oid.unwrap()).unwrap();
-            commit.message().unwrap().to_owned()
-        })
-        .collect()
-    }
-
-    /// A file's content at the bare remote's `main`.
-    fn remote_file(bare: &Path, path: &str) -> Option<String> {
-        let repo = Repository::open_bare(bare).unwrap();
-        let tree = repo
-            .revparse_single("main^{tree}")
-            .unwrap()
-            .peel_to_tree()
-            .unwrap();
-        let entry = tree.get_path(Path::new(path)).ok()?;
-        let blob = repo.find_blob(entry.id()).unwrap();
-        Some(String::from_utf8(blob.content().to_vec()).unwrap())
     }
 
     /// A change that makes `path` contain `content`.
@@ -1183,96 +1158,5 @@ exit 0
         );
         assert!(message.contains("pre-receive hook declined"), "{message}");
         assert_eq!(up.messages(), ["init"]);
-    }
-}
-
-/// Test support shared with other modules' tests.
-#[cfg(test)]
-pub(crate) mod testing {
-    use std::net::{TcpListener, TcpStream};
-    use std::path::{Path, PathBuf};
-    use std::process::{Child, Command, Stdio};
-    use std::thread::sleep;
-    use std::time::{Duration, Instant};
-
-    /// A `git daemon` serving `base` over git:// (push enabled), killed on drop.
-    pub(crate) struct Daemon {
-        child: Child,
-        port: u16,
-    }
-
-    impl Daemon {
-        /// `None` (with a note) when `git daemon` cannot run here.
-        pub(crate) fn start(base: &Path) -> Option<Daemon> {
-            let Some(program) = daemon_program() else {
-                crate::testing::skip(
-                    "`git daemon` is not available here (this git:// test needs it)",
-                );
-                return None;
-            };
-            for _ in 0..3 {
-                let port = free_port();
-                let Ok(mut child) = Command::new(&program)
-                    .arg("--reuseaddr")
-                    .arg("--listen=127.0.0.1")
-                    .arg(format!("--port={port}"))
-                    .arg(format!("--base-path={}", base.display()))
-                    .arg("--export-all")
-                    .arg("--enable=receive-pack")
-                    .arg(base)
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                else {
-                    break;
-                };
-                if wait_until_listening(&mut child, port) {
-                    return Some(Daemon { child, port });
-                }
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-            crate::testing::skip("`git daemon` is not available here (this git:// test needs it)");
-            None
-        }
-
-        pub(crate) fn url(&self, name: &str) -> String {
-            format!("git://127.0.0.1:{}/{name}", self.port)
-        }
-    }
-
-    impl Drop for Daemon {
-        fn drop(&mut self) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-
-    /// `git-daemon` itself: killing a `git daemon` wrapper would leave the daemon running.
-    fn daemon_program() -> Option<PathBuf> {
-        let output = Command::new("git").arg("--exec-path").output().ok()?;
-        let exec_path = String::from_utf8(output.stdout).ok()?;
-        let program = Path::new(exec_path.trim()).join("git-daemon");
-        program.is_file().then_some(program)
-    }
-
-    fn free_port() -> u16 {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    }
-
-    fn wait_until_listening(child: &mut Child, port: u16) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if !matches!(child.try_wait(), Ok(None)) {
-                return false;
-            }
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return true;
-            }
-            sleep(Duration::from_millis(20));
-        }
-        false
     }
 }

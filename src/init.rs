@@ -162,14 +162,9 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("index-template")
             .join(dir);
-        let mut files: Vec<String> = walkdir::WalkDir::new(&root)
-            .into_iter()
-            .map(|e| e.unwrap())
-            .filter(|e| e.file_type().is_file())
-            .map(|e| {
-                let rel = e.path().strip_prefix(&root).unwrap();
-                rel.to_str().unwrap().replace('\\', "/")
-            })
+        let mut files: Vec<String> = crate::testing::files_below(&root)
+            .iter()
+            .map(|rel| rel.to_str().unwrap().replace('\\', "/"))
             .collect();
         files.sort();
         files
@@ -196,21 +191,17 @@ mod tests {
     fn init_lays_down_and_commits_the_github_files() {
         let tmp = tempfile::tempdir().unwrap();
         let (layout, _) = init(&tmp.path().join("reg"), &Config::default()).unwrap();
-        let remote = git2::Repository::open_bare(&layout.registry_remote).unwrap();
-        let tree = remote
-            .find_reference("refs/heads/main")
-            .unwrap()
-            .peel_to_tree()
-            .unwrap();
         for (rel, text) in REGISTRY_TEMPLATE {
             assert_eq!(
                 std::fs::read_to_string(layout.registry.join(rel)).unwrap(),
                 *text,
                 "{rel}"
             );
-            let entry = tree.get_path(Path::new(rel)).unwrap();
-            let blob = remote.find_blob(entry.id()).unwrap();
-            assert_eq!(blob.content(), text.as_bytes(), "{rel} as committed");
+            assert_eq!(
+                crate::testing::remote_file(&layout.registry_remote, rel).as_deref(),
+                Some(*text),
+                "{rel} as committed"
+            );
         }
     }
 }

@@ -511,8 +511,8 @@ mod tests {
     use super::super::MemorySource;
     use super::super::testing::*;
     use super::*;
-    use crate::git::testing::Daemon;
     use crate::tarball;
+    use crate::testing::Daemon;
     use git2::{RepositoryInitOptions, Signature};
     use std::fs;
     use std::os::unix::fs::{PermissionsExt, symlink};

@@ -424,19 +424,6 @@ mod tests {
 
     // -- limits ----------------------------------------------------------------------------
 
-    /// Bytes that do not compress.
-    fn noise(len: usize) -> Vec<u8> {
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect()
-    }
-
     #[test]
     fn too_many_files_is_an_error() {
         let source = sample();
@@ -548,7 +535,7 @@ mod tests {
 
     #[test]
     fn compressed_size_limit_and_warning() {
-        let source = Source::new(&[("src/A.purs", &noise(5000))]);
+        let source = Source::new(&[("src/A.purs", &crate::testing::noise(5000))]);
         let limits = Limits {
             max_bytes: 4000,
             ..Limits::default()

@@ -2,14 +2,12 @@
 //! said on the issue, whether it is closed, and what the registry holds afterwards. The
 //! same flow through the binary against a mock GitHub server is in `process_issue.rs`.
 
-mod common;
-
-use common::{TestRegistry, commits_on};
 use regis::auth::SigningKey;
 use regis::github::{EventKind, GitHub, GitHubError, IssueEvent, IssueRef, MemoryGitHub, RepoRef};
 use regis::operation::issue::{self, IssueError};
 use regis::schema::Owner;
 use regis::storage::StorageKey;
+use regis::testing::{TestRegistry, commits_on};
 use serde_json::json;
 
 fn issue_ref() -> IssueRef {
@@ -92,7 +90,7 @@ fn a_publish_is_answered_closed_and_written() {
     assert_eq!(said[1], processed.comment);
     assert_eq!(gh.closed(), [issue_ref()]);
     assert!(
-        TestRegistry::remote_file(&t.layout.index_remote, "pr/el/prelude").is_some(),
+        regis::testing::remote_file(&t.layout.index_remote, "pr/el/prelude").is_some(),
         "the index line is pushed"
     );
     let key = StorageKey::tarball(&"prelude".parse().unwrap(), &"1.0.0".parse().unwrap());

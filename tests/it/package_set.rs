@@ -2,11 +2,8 @@
 //! the real 80.7.0 → 80.8.0 update (`../shared/fixtures/purescript/package-set-samples`,
 //! skipped when absent), build checks written as small `sh` scripts.
 
-mod common;
-
 use std::path::Path;
 
-use common::{TestRegistry, commits_on};
 use regis::git::{CommitOutcome, GitRepo};
 use regis::operation::Context;
 use regis::operation::package_set::{self, Inputs, PackageSetOpError, Silent, UpdateReport};
@@ -16,6 +13,7 @@ use regis::schema::Timestamp;
 use regis::source::GitSource;
 use regis::storage::FsStorage;
 use regis::store::RegistryDir;
+use regis::testing::{self, TestRegistry, commits_on};
 
 fn update_payload(json: &str) -> PackageSetUpdate {
     serde_json::from_str(json).unwrap()
@@ -51,14 +49,14 @@ fn registry_with_a_set(t: &TestRegistry) {
 
 #[test]
 fn the_real_80_7_0_to_80_8_0_update_gives_80_8_0_byte_for_byte() {
-    let Some(fixtures) = common::purescript_fixtures() else {
+    let Some(fixtures) = testing::purescript_fixtures() else {
         return;
     };
     let samples = fixtures.join("package-set-samples");
     let tmp = tempfile::tempdir().unwrap();
     let (reg, idx) = (tmp.path().join("registry"), tmp.path().join("index"));
-    common::copy_dir(&samples.join("registry"), &reg);
-    common::copy_dir(&samples.join("index"), &idx);
+    testing::copy_dir(&samples.join("registry"), &reg);
+    testing::copy_dir(&samples.join("index"), &idx);
     let registry_remote = tmp.path().join("registry.git");
     let registry = GitRepo::init_with_remote(&reg, &registry_remote, "import").unwrap();
     let index = GitRepo::init_with_remote(&idx, &tmp.path().join("index.git"), "import").unwrap();
@@ -83,7 +81,7 @@ fn the_real_80_7_0_to_80_8_0_update_gives_80_8_0_byte_for_byte() {
     ));
     let expected = std::fs::read_to_string(samples.join("80.8.0.json")).unwrap();
     assert_eq!(
-        TestRegistry::remote_file(&registry_remote, "package-sets/80.8.0.json").as_deref(),
+        testing::remote_file(&registry_remote, "package-sets/80.8.0.json").as_deref(),
         Some(expected.as_str()),
         "the pushed set is the real 80.8.0"
     );
@@ -106,7 +104,7 @@ fn a_failing_member_is_refused_and_the_rest_of_the_batch_lands() {
     // `orphan` depends on a package that is not in the set.
     t.release(&t.package("lonely", "1.0.0", &[]));
     t.release(&t.package("orphan", "1.0.0", &[("lonely", ">=1.0.0 <2.0.0")]));
-    let head = TestRegistry::remote_head(&t.layout.registry_remote);
+    let head = testing::remote_head(&t.layout.registry_remote);
     let r = run(
         &t,
         r#"{"packages": {"orphan": "1.0.0", "effect": "1.1.0", "prelude": "1.1.0"}}"#,
@@ -136,7 +134,7 @@ fn a_failing_member_is_refused_and_the_rest_of_the_batch_lands() {
         "minor: packages' minor rose"
     );
     assert_eq!(set.packages.len(), 3);
-    assert_ne!(TestRegistry::remote_head(&t.layout.registry_remote), head);
+    assert_ne!(testing::remote_head(&t.layout.registry_remote), head);
     insta::assert_snapshot!(commits_on(&t.layout.registry_remote)[0], @"
     Update package set to 0.2.0
 
@@ -199,7 +197,7 @@ fn the_build_check_runs_over_each_candidate_set() {
 fn removals_downgrades_and_compiler_changes_need_a_trustee() {
     let t = TestRegistry::new();
     registry_with_a_set(&t);
-    let head = TestRegistry::remote_head(&t.layout.registry_remote);
+    let head = testing::remote_head(&t.layout.registry_remote);
     let e = run(
         &t,
         r#"{"compiler": "0.15.16", "packages": {"console": null}}"#,
@@ -217,7 +215,7 @@ fn removals_downgrades_and_compiler_changes_need_a_trustee() {
     .unwrap_err();
     insta::assert_snapshot!(e, @"the package set update changes nothing: package set `0.1.0` already has the compiler and every package version it names");
     assert_eq!(
-        TestRegistry::remote_head(&t.layout.registry_remote),
+        testing::remote_head(&t.layout.registry_remote),
         head,
         "nothing is written"
     );
@@ -277,7 +275,7 @@ fn a_dry_run_writes_nothing_and_needs_no_git() {
     let t = TestRegistry::new();
     registry_with_a_set(&t);
     t.release(&t.package("prelude", "1.0.1", &[]));
-    let head = TestRegistry::remote_head(&t.layout.registry_remote);
+    let head = testing::remote_head(&t.layout.registry_remote);
     let inputs = Inputs {
         config: &t.config,
         registry: &t.layout.registry,
@@ -294,6 +292,6 @@ fn a_dry_run_writes_nothing_and_needs_no_git() {
     .unwrap();
     assert_eq!(r.set.unwrap().version.to_string(), "0.1.1");
     assert!(r.commit.is_none());
-    assert_eq!(TestRegistry::remote_head(&t.layout.registry_remote), head);
+    assert_eq!(testing::remote_head(&t.layout.registry_remote), head);
     assert!(!Path::new(&t.layout.registry.join("package-sets/0.1.1.json")).exists());
 }

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use regis::testing::skip;
+
 fn github_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("index-template/registry/.github")
 }
@@ -29,11 +31,7 @@ fn workflows_and_issue_forms_are_yaml() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !has_pyyaml {
-        assert!(
-            std::env::var_os("REGIS_REQUIRE_TEST_TOOLS").is_none(),
-            "this test must run under .ci/run: python3 with PyYAML is absent"
-        );
-        eprintln!("skipping the YAML syntax check: python3 with PyYAML is absent");
+        skip("python3 with PyYAML is absent (the YAML syntax check needs it)");
         return;
     }
     for file in &files {

@@ -2,14 +2,12 @@
 //! renamed repositories are recorded as bot-signed transfers, a dry run writes nothing, and
 //! moves that cannot be signed are reported. Through the binary: `process_issue.rs`.
 
-mod common;
-
-use common::{TestRegistry, commits_on};
 use regis::auth::SigningKey;
 use regis::github::{MemoryGitHub, RepoRef};
 use regis::metadata::Metadata;
 use regis::operation::transferrer::{self, Recorded};
 use regis::schema::{Location, Owner};
+use regis::testing::{TestRegistry, commits_on};
 
 fn bot_key() -> (String, Owner) {
     let key = ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[9; 32]));
@@ -20,7 +18,7 @@ fn bot_key() -> (String, Owner) {
 
 fn location_of(t: &TestRegistry, name: &str) -> Location {
     let text =
-        TestRegistry::remote_file(&t.layout.registry_remote, &format!("metadata/{name}.json"))
+        regis::testing::remote_file(&t.layout.registry_remote, &format!("metadata/{name}.json"))
             .unwrap();
     Metadata::from_json(name, &text).unwrap().location
 }

@@ -1,10 +1,8 @@
 //! Build-check and docs hooks during publish, with small `sh` scripts written by the tests.
 
-mod common;
-
 use std::path::Path;
 
-use common::TestRegistry;
+use regis::testing::TestRegistry;
 
 /// A registry whose config runs the given build-check and docs scripts.
 fn registry_with(build_check: Option<&Path>, docs: Option<&Path>) -> TestRegistry {

@@ -1,8 +1,6 @@
 //! Round-trip of every data file in `../shared/fixtures/purescript/`: read with regis's
 //! types, write back, compare bytes. Reads the shared PureScript fixtures; skips without them.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 
@@ -12,6 +10,7 @@ use regis::metadata::Metadata;
 use regis::package_set::PackageSet;
 use regis::payload::{Authenticated, Operation};
 use regis::schema::PackageName;
+use regis::testing;
 
 /// Files of the fixtures that are not in canonical form on purpose (hand-written test data
 /// of registry-dev), with how they differ. Everything else must round-trip byte for byte.
@@ -65,11 +64,11 @@ fn roundtrip(root: &Path, rel: &Path) -> Option<(String, String)> {
 
 #[test]
 fn every_fixture_file_roundtrips_byte_for_byte() {
-    let Some(root) = common::purescript_fixtures() else {
+    let Some(root) = testing::purescript_fixtures() else {
         return;
     };
     let mut checked = 0;
-    for rel in common::files_below(&root) {
+    for rel in testing::files_below(&root) {
         let Some((original, written)) = roundtrip(&root, &rel) else {
             continue;
         };
@@ -102,7 +101,7 @@ fn roundtrip_text(rel: &str, text: &str) -> String {
 
 #[test]
 fn events_carry_payloads_regis_reads() {
-    let Some(root) = common::purescript_fixtures() else {
+    let Some(root) = testing::purescript_fixtures() else {
         return;
     };
     for (file, field) in [
@@ -120,7 +119,7 @@ fn events_carry_payloads_regis_reads() {
 
 #[test]
 fn signature_vector_payload_is_a_transfer() {
-    let Some(root) = common::purescript_fixtures() else {
+    let Some(root) = testing::purescript_fixtures() else {
         return;
     };
     let v: serde_json::Value =
@@ -138,7 +137,7 @@ fn signature_vector_payload_is_a_transfer() {
 
 #[test]
 fn package_set_update_sample_parses() {
-    let Some(root) = common::purescript_fixtures() else {
+    let Some(root) = testing::purescript_fixtures() else {
         return;
     };
     let text =

@@ -1,15 +1,13 @@
 //! Publish end to end on real git repos with bare remotes in tempdirs: the output and the
 //! side effects, re-runs after a crash at each step, and every refusal changing nothing.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{NOW, TestRegistry};
 use regis::git::CommitOutcome;
 use regis::operation::publish::PublishError;
 use regis::schema::{Location, Sha256};
 use regis::storage::{Put, Storage, StorageKey};
+use regis::testing::{self, NOW, TestRegistry};
 
 fn unpacked_paths(tarball: &[u8]) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
@@ -52,7 +50,7 @@ fn a_new_package_lands_in_storage_metadata_and_index() {
 
     // Metadata: exact bytes, committed and pushed.
     let metadata =
-        TestRegistry::remote_file(&t.layout.registry_remote, "metadata/prelude.json").unwrap();
+        testing::remote_file(&t.layout.registry_remote, "metadata/prelude.json").unwrap();
     assert_eq!(
         metadata,
         format!(
@@ -61,7 +59,7 @@ fn a_new_package_lands_in_storage_metadata_and_index() {
         )
     );
     // Index: the manifest line, committed and pushed.
-    let line = TestRegistry::remote_file(&t.layout.index_remote, "pr/el/prelude").unwrap();
+    let line = testing::remote_file(&t.layout.index_remote, "pr/el/prelude").unwrap();
     assert_eq!(line, format!("{}\n", p.manifest.to_index_line()));
     let after = t.remote_heads();
     assert_ne!(before.0, after.0);
@@ -315,7 +313,7 @@ fn a_crash_after_storage_is_finished_by_a_re_run() {
 #[test]
 fn a_crash_after_metadata_is_finished_by_a_re_run() {
     let t = TestRegistry::new();
-    let index_before = TestRegistry::remote_head(&t.layout.index_remote);
+    let index_before = testing::remote_head(&t.layout.index_remote);
     let p = t.package("prelude", "1.0.0", &[]);
     let first = t.release(&p);
     // Roll the index remote back: storage and metadata are done, the index is not.
@@ -331,7 +329,7 @@ fn a_crash_after_metadata_is_finished_by_a_re_run() {
     // A half-written file in the index working tree, as a crash mid-write would leave.
     std::fs::write(t.layout.index.join("pr/el/prelude"), "{\"name\":\"prel").unwrap();
 
-    let heads = TestRegistry::remote_head(&t.layout.registry_remote);
+    let heads = testing::remote_head(&t.layout.registry_remote);
     let report = t.publish(&p.payload(true)).unwrap();
     assert_eq!(report.storage, Put::AlreadyPresent);
     assert!(matches!(report.metadata, CommitOutcome::Unchanged));
@@ -339,9 +337,9 @@ fn a_crash_after_metadata_is_finished_by_a_re_run() {
         report.index,
         CommitOutcome::Committed { pushed: true, .. }
     ));
-    assert_eq!(TestRegistry::remote_head(&t.layout.registry_remote), heads);
+    assert_eq!(testing::remote_head(&t.layout.registry_remote), heads);
     assert_eq!(report.hash, first.hash);
-    let line = TestRegistry::remote_file(&t.layout.index_remote, "pr/el/prelude").unwrap();
+    let line = testing::remote_file(&t.layout.index_remote, "pr/el/prelude").unwrap();
     assert_eq!(line, format!("{}\n", p.manifest.to_index_line()));
 }
 
@@ -429,19 +427,6 @@ fn a_published_version_never_changes() {
     );
 }
 
-/// Incompressible bytes (xorshift64).
-fn noise(n: usize) -> Vec<u8> {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
 #[test]
 fn packaging_limits_and_layout_problems_are_refused() {
     let t = TestRegistry::with_config(|c| {
@@ -450,7 +435,8 @@ fn packaging_limits_and_layout_problems_are_refused() {
     });
     // Incompressible content over the limit.
     let mut big = t.package("big", "1.0.0", &[]);
-    big.files.push(("src/Data.purs".into(), noise(6_000)));
+    big.files
+        .push(("src/Data.purs".into(), testing::noise(6_000)));
     t.push_source(&big);
     let e = refused(&t, &big.payload(true));
     assert!(e.contains("more than the limit of 2000 bytes"), "{e}");
@@ -477,7 +463,9 @@ fn packaging_limits_and_layout_problems_are_refused() {
 
     // Close to the limit: published, with a warning.
     let mut medium = t.package("medium", "1.0.0", &[]);
-    medium.files.push(("src/Data.purs".into(), noise(1_200)));
+    medium
+        .files
+        .push(("src/Data.purs".into(), testing::noise(1_200)));
     let r = t.release(&medium);
     assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
 }
@@ -625,17 +613,17 @@ fn a_publish_racing_another_job_re_applies_its_change_and_loses_nothing() {
         report.index
     );
     for remote in [&t.layout.registry_remote, &t.layout.index_remote] {
-        let messages = common::commits_on(remote);
+        let messages = testing::commits_on(remote);
         assert_eq!(messages.len(), 3, "{messages:?}");
         assert_eq!(
             &messages[..2],
             ["Publish beta@1.0.0", "Publish alpha@1.0.0"]
         );
     }
-    assert!(TestRegistry::remote_file(&t.layout.registry_remote, "metadata/alpha.json").is_some());
-    assert!(TestRegistry::remote_file(&t.layout.registry_remote, "metadata/beta.json").is_some());
-    assert!(TestRegistry::remote_file(&t.layout.index_remote, "al/ph/alpha").is_some());
-    assert!(TestRegistry::remote_file(&t.layout.index_remote, "be/ta/beta").is_some());
+    assert!(testing::remote_file(&t.layout.registry_remote, "metadata/alpha.json").is_some());
+    assert!(testing::remote_file(&t.layout.registry_remote, "metadata/beta.json").is_some());
+    assert!(testing::remote_file(&t.layout.index_remote, "al/ph/alpha").is_some());
+    assert!(testing::remote_file(&t.layout.index_remote, "be/ta/beta").is_some());
 }
 
 #[test]
@@ -663,11 +651,10 @@ fn racing_jobs_cannot_claim_one_new_name_twice() {
     };
     let e = regis::operation::publish::publish(&ctx_b, &second.payload(true)).unwrap_err();
     insta::assert_snapshot!(e.to_string(), @"package `same` lives at `github:test/same`, but the publish gives `github:test/same-fork`: if the package moved, submit a transfer first");
-    let metadata =
-        TestRegistry::remote_file(&t.layout.registry_remote, "metadata/same.json").unwrap();
+    let metadata = testing::remote_file(&t.layout.registry_remote, "metadata/same.json").unwrap();
     assert!(metadata.contains("\"githubRepo\": \"same\""), "{metadata}");
     assert_eq!(
-        common::commits_on(&t.layout.index_remote).len(),
+        testing::commits_on(&t.layout.index_remote).len(),
         2,
         "only the first job's index commit"
     );
@@ -701,9 +688,7 @@ fn an_index_file_that_cannot_take_the_entry_stops_the_publish_before_any_write()
         )
         .unwrap();
     insta::assert_snapshot!(refused(&t, &p.payload(true)), @"`prelude@1.0.0` is already in the index (`pr/el/prelude`) with a different manifest: a published version can never change");
-    assert!(
-        TestRegistry::remote_file(&t.layout.registry_remote, "metadata/prelude.json").is_none()
-    );
+    assert!(testing::remote_file(&t.layout.registry_remote, "metadata/prelude.json").is_none());
 }
 
 #[test]

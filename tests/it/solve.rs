@@ -1,14 +1,13 @@
 //! The solver on real data (`../shared/fixtures/purescript/real-sample`, skipped when
 //! absent) and `regis solve` end to end.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::process::Command;
 
 use regis::schema::{PackageName, Version};
 use regis::solver::{BuildPlan, Packages, Request, Solver, Versions, ViewPackages};
 use regis::store::{IndexDir, RegistryDir};
+use regis::testing;
 
 /// A plan is sound when every member's dependencies are in it, in range, and every member
 /// builds with the plan's compiler.
@@ -37,7 +36,7 @@ fn assert_sound(packages: &dyn Packages, root: (&PackageName, &Version), plan: &
 
 #[test]
 fn every_version_of_the_real_sample_solves() {
-    let Some(fixtures) = common::purescript_fixtures() else {
+    let Some(fixtures) = testing::purescript_fixtures() else {
         return;
     };
     let dir = fixtures.join("real-sample");
@@ -76,7 +75,7 @@ fn every_version_of_the_real_sample_solves() {
 
 #[test]
 fn regis_solve_prints_plans_and_explains_conflicts() {
-    let Some(fixtures) = common::purescript_fixtures() else {
+    let Some(fixtures) = testing::purescript_fixtures() else {
         return;
     };
     let dir = fixtures.join("real-sample");

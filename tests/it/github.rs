@@ -1,11 +1,8 @@
 //! `GitHubApi` against a real local HTTP server (wiremock): the requests it sends, how it
 //! reads GitHub's answers, and that its errors name the request and never the token.
 
-mod common;
-
-use common::MockGitHub;
-
 use regis::github::{GitHub, GitHubApi, GitHubError, IssueRef, RepoRef};
+use regis::testing::{self, MockGitHub};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -128,7 +125,7 @@ fn repository_unchanged_renamed_and_missing() {
         Mock::given(method("GET"))
             .and(path("/repos/acme/same"))
             .respond_with(
-                ResponseTemplate::new(200).set_body_json(common::repository_json("acme", "same")),
+                ResponseTemplate::new(200).set_body_json(testing::repository_json("acme", "same")),
             ),
     );
     // What GitHub does for a renamed or transferred repository.
@@ -151,7 +148,7 @@ fn repository_unchanged_renamed_and_missing() {
             .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
             .respond_with(
                 ResponseTemplate::new(200)
-                    .set_body_json(common::repository_json("new-owner", "new-name")),
+                    .set_body_json(testing::repository_json("new-owner", "new-name")),
             )
             .expect(1),
     );
@@ -187,7 +184,7 @@ fn an_api_url_with_a_path_prefixes_every_request() {
         Mock::given(method("GET"))
             .and(path("/api/v3/repos/acme/same"))
             .respond_with(
-                ResponseTemplate::new(200).set_body_json(common::repository_json("acme", "same")),
+                ResponseTemplate::new(200).set_body_json(testing::repository_json("acme", "same")),
             )
             .expect(1),
     );

@@ -2,11 +2,8 @@
 //! what each writes, and every refusal (wrong key, no owners, a payload altered for another
 //! package, an expired window, stranded dependants) changing nothing.
 
-mod common;
-
 use std::path::Path;
 
-use common::{NOW, TestRegistry, commits_on, ssh_keygen};
 use regis::auth::{SignatureFormat, SigningKey};
 use regis::git::CommitOutcome;
 use regis::metadata::Metadata;
@@ -17,6 +14,7 @@ use regis::operation::transfer::{self, TransferError};
 use regis::operation::unpublish::{self, UnpublishError};
 use regis::payload::{Authenticated, Transfer};
 use regis::schema::{Location, Owner, Timestamp};
+use regis::testing::{self, NOW, TestRegistry, commits_on, ssh_keygen};
 
 /// A registry whose `prelude@1.0.0` is owned by an ed25519 key made by ssh-keygen.
 struct Fixture {
@@ -27,7 +25,7 @@ struct Fixture {
 
 fn fixture_with(edit: impl FnOnce(&mut regis::config::Config)) -> Option<Fixture> {
     let keys = tempfile::tempdir().unwrap();
-    let (private, public) = ssh_keygen(keys.path(), "owner", "ed25519", "")?;
+    let (private, public) = ssh_keygen(keys.path(), "owner", &["-t", "ed25519"], "")?;
     let t = TestRegistry::with_config(edit);
     let mut p = t.package("prelude", "1.0.0", &[]);
     p.manifest.owners = Some(vec![Owner::from_openssh(&public).unwrap()]);
@@ -62,8 +60,7 @@ fn unpublish_payload(name: &str, version: &str) -> String {
 
 fn metadata(t: &TestRegistry, name: &str) -> Metadata {
     let text =
-        TestRegistry::remote_file(&t.layout.registry_remote, &format!("metadata/{name}.json"))
-            .unwrap();
+        testing::remote_file(&t.layout.registry_remote, &format!("metadata/{name}.json")).unwrap();
     Metadata::from_json(name, &text).unwrap()
 }
 
@@ -78,7 +75,7 @@ fn at(t: &TestRegistry, hours_after_publish: i64) -> Context<'_> {
 }
 
 fn key(dir: &Path, file: &str) -> SigningKey {
-    let (private, _) = ssh_keygen(dir, file, "ed25519", "").unwrap();
+    let (private, _) = ssh_keygen(dir, file, &["-t", "ed25519"], "").unwrap();
     SigningKey::read(&private, None).unwrap()
 }
 
@@ -86,10 +83,7 @@ fn key(dir: &Path, file: &str) -> SigningKey {
 fn an_owner_transfers_a_package_and_only_its_metadata_changes() {
     let Some(f) = fixture() else { return };
     let t = &f.t;
-    let (index_before, stored_before) = (
-        TestRegistry::remote_head(&t.layout.index_remote),
-        t.stored(),
-    );
+    let (index_before, stored_before) = (testing::remote_head(&t.layout.index_remote), t.stored());
     let text = transfer_payload("prelude", "new-home", "prelude");
     let report = transfer::transfer(&t.ctx(), &signed(&f.owner, &text)).unwrap();
     assert_eq!(report.signer.role, Role::Owner);
@@ -106,10 +100,7 @@ fn an_owner_transfers_a_package_and_only_its_metadata_changes() {
         commits_on(&t.layout.registry_remote)[0],
         "Transfer prelude to github:new-home/prelude"
     );
-    assert_eq!(
-        TestRegistry::remote_head(&t.layout.index_remote),
-        index_before
-    );
+    assert_eq!(testing::remote_head(&t.layout.index_remote), index_before);
     assert_eq!(t.stored(), stored_before);
 
     // The same payload again changes nothing.
@@ -171,7 +162,7 @@ fn transfer_refusals_change_nothing() {
 #[test]
 fn a_trustee_key_in_config_transfers_a_package_without_owners() {
     let keys = tempfile::tempdir().unwrap();
-    let Some((private, public)) = ssh_keygen(keys.path(), "trustee", "ecdsa", "") else {
+    let Some((private, public)) = ssh_keygen(keys.path(), "trustee", &["-t", "ecdsa"], "") else {
         return;
     };
     let t = TestRegistry::with_config(|c| c.trustees = vec![Owner::from_openssh(&public).unwrap()]);
@@ -191,7 +182,7 @@ fn an_owner_unpublishes_within_the_window_and_the_version_is_gone_for_good() {
     let Some(f) = fixture() else { return };
     let t = &f.t;
     let index_file = "pr/el/prelude";
-    assert!(TestRegistry::remote_file(&t.layout.index_remote, index_file).is_some());
+    assert!(testing::remote_file(&t.layout.index_remote, index_file).is_some());
     let text = unpublish_payload("prelude", "1.0.0");
     let ctx = at(t, 47);
     let report = unpublish::unpublish(&ctx, &signed(&f.owner, &text)).unwrap();
@@ -200,7 +191,7 @@ fn an_owner_unpublishes_within_the_window_and_the_version_is_gone_for_good() {
 
     // Index: the only version's line (and so the file) is gone. Storage: the tarball too.
     assert_eq!(
-        TestRegistry::remote_file(&t.layout.index_remote, index_file),
+        testing::remote_file(&t.layout.index_remote, index_file),
         None
     );
     assert!(t.stored().is_empty(), "{:?}", t.stored());
@@ -241,7 +232,8 @@ fn an_owner_unpublishes_within_the_window_and_the_version_is_gone_for_good() {
 #[test]
 fn after_the_window_only_a_trustee_may_unpublish() {
     let keys = tempfile::tempdir().unwrap();
-    let Some((trustee_private, trustee_public)) = ssh_keygen(keys.path(), "trustee", "rsa", "")
+    let Some((trustee_private, trustee_public)) =
+        ssh_keygen(keys.path(), "trustee", &["-t", "rsa"], "")
     else {
         return;
     };
@@ -281,7 +273,7 @@ fn a_version_others_depend_on_is_not_unpublished() {
     t.release(&next);
     let report = unpublish::unpublish(&t.ctx(), &signed(&f.owner, &text)).unwrap();
     assert!(report.tarball_deleted);
-    let index = TestRegistry::remote_file(&t.layout.index_remote, "pr/el/prelude").unwrap();
+    let index = testing::remote_file(&t.layout.index_remote, "pr/el/prelude").unwrap();
     assert_eq!(index.lines().count(), 1);
     assert!(index.contains("\"version\":\"1.1.0\""), "{index}");
 }

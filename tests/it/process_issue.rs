@@ -4,13 +4,11 @@
 //! the close call, the exit status, the annotations and step summary, and that refusals
 //! change nothing. The `real_*` tests skip without the shared fixtures.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{MockGitHub, TestRegistry, commits_on, ssh_keygen};
 use regis::schema::{Location, Owner};
+use regis::testing::{self, MockGitHub, TestRegistry, commits_on, ssh_keygen};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, ResponseTemplate};
@@ -133,7 +131,7 @@ fn rand_name(body: &str) -> String {
 }
 
 fn events() -> Option<PathBuf> {
-    Some(common::purescript_fixtures()?.join("events"))
+    Some(testing::purescript_fixtures()?.join("events"))
 }
 
 #[test]
@@ -279,8 +277,12 @@ fn a_body_without_a_payload_gets_one_comment_saying_what_was_expected() {
 fn an_author_signs_a_transfer_with_ssh_keygen_and_the_issue_accepts_it() {
     let Some(events) = events() else { return };
     let keys = tempfile::tempdir().unwrap();
-    let Some((private, public)) = ssh_keygen(keys.path(), "id_ed25519", "ed25519", "secret phrase")
-    else {
+    let Some((private, public)) = ssh_keygen(
+        keys.path(),
+        "id_ed25519",
+        &["-t", "ed25519"],
+        "secret phrase",
+    ) else {
         return;
     };
     let gh = github();
@@ -318,11 +320,11 @@ fn an_author_signs_a_transfer_with_ssh_keygen_and_the_issue_accepts_it() {
         &body,
         "an-author",
     );
-    let index_before = TestRegistry::remote_head(&t.layout.index_remote);
+    let index_before = testing::remote_head(&t.layout.index_remote);
     let run = process(&t, &gh, &event, &[]);
     assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
     assert!(run.closed);
-    let commit = TestRegistry::remote_head(&t.layout.registry_remote);
+    let commit = testing::remote_head(&t.layout.registry_remote);
     assert_eq!(
         run.comments,
         [
@@ -337,10 +339,7 @@ fn an_author_signs_a_transfer_with_ssh_keygen_and_the_issue_accepts_it() {
         commits_on(&t.layout.registry_remote)[0],
         "Transfer prelude to github:new-home/purescript-prelude"
     );
-    assert_eq!(
-        TestRegistry::remote_head(&t.layout.index_remote),
-        index_before
-    );
+    assert_eq!(testing::remote_head(&t.layout.index_remote), index_before);
     assert_eq!(
         run.stdout,
         "transferred `prelude` to `github:new-home/purescript-prelude`\n"
@@ -379,7 +378,8 @@ fn regis_outcome(commit: &str) -> String {
 fn a_trustee_may_leave_the_signature_empty_and_the_bot_signs() {
     let Some(events) = events() else { return };
     let keys = tempfile::tempdir().unwrap();
-    let Some((bot_private, bot_public)) = ssh_keygen(keys.path(), "bot", "ed25519", "") else {
+    let Some((bot_private, bot_public)) = ssh_keygen(keys.path(), "bot", &["-t", "ed25519"], "")
+    else {
         return;
     };
     let gh = github();
@@ -430,7 +430,7 @@ fn a_trustee_may_leave_the_signature_empty_and_the_bot_signs() {
             && !run.stdout.contains(bot_key.trim())
             && !run.summary.contains(bot_key.trim())
     );
-    let index = TestRegistry::remote_file(&t.layout.index_remote, "pr/el/prelude").unwrap();
+    let index = testing::remote_file(&t.layout.index_remote, "pr/el/prelude").unwrap();
     assert!(!index.contains("\"1.0.0\""), "{index}");
     assert!(!t.layout.storage.join("prelude/1.0.0.tar.gz").exists());
 }
@@ -498,7 +498,8 @@ fn a_filled_in_publish_form_publishes_and_closes_the_issue() {
 #[test]
 fn daily_records_a_renamed_repository_as_a_bot_signed_transfer() {
     let keys = tempfile::tempdir().unwrap();
-    let Some((bot_private, bot_public)) = ssh_keygen(keys.path(), "bot", "ed25519", "") else {
+    let Some((bot_private, bot_public)) = ssh_keygen(keys.path(), "bot", &["-t", "ed25519"], "")
+    else {
         return;
     };
     let gh = MockGitHub::start();
@@ -515,14 +516,14 @@ fn daily_records_a_renamed_repository_as_a_bot_signed_transfer() {
             .and(path("/repositories/42"))
             .respond_with(
                 ResponseTemplate::new(200)
-                    .set_body_json(common::repository_json("new-owner", "purescript-prelude")),
+                    .set_body_json(testing::repository_json("new-owner", "purescript-prelude")),
             ),
     );
     gh.mount(
         Mock::given(method("GET"))
             .and(path("/repos/test/aff"))
             .respond_with(
-                ResponseTemplate::new(200).set_body_json(common::repository_json("Test", "aff")),
+                ResponseTemplate::new(200).set_body_json(testing::repository_json("Test", "aff")),
             ),
     );
     let t = registry(&gh, |c| {
@@ -572,12 +573,12 @@ fn daily_records_a_renamed_repository_as_a_bot_signed_transfer() {
         "Transfer prelude to github:new-owner/purescript-prelude"
     );
     let metadata =
-        TestRegistry::remote_file(&t.layout.registry_remote, "metadata/prelude.json").unwrap();
+        testing::remote_file(&t.layout.registry_remote, "metadata/prelude.json").unwrap();
     assert!(
         metadata.contains("\"githubOwner\": \"new-owner\""),
         "{metadata}"
     );
-    assert_eq!(TestRegistry::remote_head(&t.layout.index_remote), before.1);
+    assert_eq!(testing::remote_head(&t.layout.index_remote), before.1);
 }
 
 /// The transferrer's trouble (a lookup GitHub fails, no bot key to sign with) is reported
@@ -585,7 +586,7 @@ fn daily_records_a_renamed_repository_as_a_bot_signed_transfer() {
 #[test]
 fn daily_goes_on_to_package_sets_when_the_transferrer_fails() {
     let keys = tempfile::tempdir().unwrap();
-    let Some((_, bot_public)) = ssh_keygen(keys.path(), "bot", "ed25519", "") else {
+    let Some((_, bot_public)) = ssh_keygen(keys.path(), "bot", &["-t", "ed25519"], "") else {
         return;
     };
     let gh = MockGitHub::start();
@@ -594,7 +595,7 @@ fn daily_goes_on_to_package_sets_when_the_transferrer_fails() {
             .and(path("/repos/test/prelude"))
             .respond_with(
                 ResponseTemplate::new(200)
-                    .set_body_json(common::repository_json("moved", "prelude")),
+                    .set_body_json(testing::repository_json("moved", "prelude")),
             ),
     );
     gh.mount(

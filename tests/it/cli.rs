@@ -1,10 +1,10 @@
 //! The `regis` binary as a user runs it: exit codes, output, and errors on stderr.
 //! `check_*` tests read the shared PureScript fixtures and skip without them.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Output};
+
+use regis::testing;
 
 fn regis(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_regis"))
@@ -19,7 +19,7 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn check_exit_codes_on_real_data() {
-    let Some(root) = common::purescript_fixtures() else {
+    let Some(root) = testing::purescript_fixtures() else {
         return;
     };
     let sample = root.join("real-sample");
@@ -275,7 +275,7 @@ fn demo_runs_offline_and_ends_clean() {
 
 #[test]
 fn package_set_update_dry_run_and_daily_on_real_data() {
-    let Some(root) = common::purescript_fixtures() else {
+    let Some(root) = testing::purescript_fixtures() else {
         return;
     };
     let s = root.join("package-set-samples");

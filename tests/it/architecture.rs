@@ -10,7 +10,12 @@ type Edges = BTreeMap<String, BTreeSet<String>>;
 
 /// The module a file under `src/` belongs to (`src/source/git.rs` → `source`).
 fn module_of(rel: &Path) -> String {
-    let first = rel.components().next().unwrap().as_os_str().to_string_lossy();
+    let first = rel
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy();
     first.trim_end_matches(".rs").to_owned()
 }
 
@@ -90,7 +95,10 @@ fn the_module_map_is_the_code() {
         );
     }
     let extra: Vec<&String> = doc.keys().filter(|m| !code.contains_key(*m)).collect();
-    assert!(extra.is_empty(), "ARCHITECTURE.md lists modules the code lacks: {extra:?}");
+    assert!(
+        extra.is_empty(),
+        "ARCHITECTURE.md lists modules the code lacks: {extra:?}"
+    );
 }
 
 #[test]

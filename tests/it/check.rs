@@ -1,13 +1,12 @@
 //! `regis check` over real and damaged registries. Reads the shared PureScript fixtures;
 //! the tests that need them skip when they are absent.
 
-mod common;
-
 use std::path::Path;
 
 use regis::check::{self, FindingKind};
 use regis::storage::{FsStorage, Storage, StorageKey};
 use regis::store::{IndexDir, RegistryDir};
+use regis::testing;
 
 fn audit(registry: &Path, index: &Path) -> check::Report {
     check::run(&RegistryDir::new(registry), &IndexDir::new(index), None).unwrap()
@@ -15,7 +14,7 @@ fn audit(registry: &Path, index: &Path) -> check::Report {
 
 #[test]
 fn the_real_sample_is_clean() {
-    let Some(root) = common::purescript_fixtures() else {
+    let Some(root) = testing::purescript_fixtures() else {
         return;
     };
     let sample = root.join("real-sample");
@@ -33,7 +32,7 @@ fn the_real_sample_is_clean() {
 
 #[test]
 fn package_set_samples_report_what_is_really_inconsistent() {
-    let Some(root) = common::purescript_fixtures() else {
+    let Some(root) = testing::purescript_fixtures() else {
         return;
     };
     let s = root.join("package-set-samples");
@@ -51,9 +50,9 @@ fn package_set_samples_report_what_is_really_inconsistent() {
 
 /// A copy of the real sample in a tempdir, to damage.
 fn sample_copy() -> Option<(tempfile::TempDir, std::path::PathBuf, std::path::PathBuf)> {
-    let root = common::purescript_fixtures()?;
+    let root = testing::purescript_fixtures()?;
     let tmp = tempfile::tempdir().unwrap();
-    common::copy_dir(&root.join("real-sample"), tmp.path());
+    testing::copy_dir(&root.join("real-sample"), tmp.path());
     let (reg, idx) = (tmp.path().to_path_buf(), tmp.path().join("index"));
     Some((tmp, reg, idx))
 }

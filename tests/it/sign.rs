@@ -9,6 +9,7 @@ use std::process::{Command, Output, Stdio};
 use regis::auth::{verify, verify_any};
 use regis::payload::Authenticated;
 use regis::schema::Owner;
+use regis::testing::{skip, ssh_keygen};
 
 const PASSPHRASE_VAR: &str = "REGIS_TEST_PASSPHRASE";
 const TRANSFER: &[&str] = &["transfer", "aff", "--to-github", "me/purescript-aff"];
@@ -29,29 +30,16 @@ fn have_ssh_keygen() -> bool {
         .status()
         .is_ok();
     if !found {
-        assert!(
-            std::env::var_os("REGIS_REQUIRE_TEST_TOOLS").is_none(),
-            "this test must run under .ci/run: `ssh-keygen` is not installed"
-        );
-        eprintln!("skipping: `ssh-keygen` is not installed (this test signs with its keys)");
+        skip("`ssh-keygen` is not installed (this test signs with its keys)");
     }
     found
 }
 
 fn keygen(dir: &Path, name: &str, kind: &[&str], passphrase: Option<&'static str>) -> Key {
-    let path = dir.join(name);
-    let status = Command::new("ssh-keygen")
-        .args(["-q", "-N", passphrase.unwrap_or(""), "-C"])
-        .arg(format!("{name}@example.com"))
-        .args(kind)
-        .arg("-f")
-        .arg(&path)
-        .status()
-        .unwrap();
-    assert!(status.success(), "ssh-keygen {kind:?}");
-    let public = std::fs::read_to_string(path.with_extension("pub")).unwrap();
+    let (path, public) =
+        ssh_keygen(dir, name, kind, passphrase.unwrap_or("")).expect("`ssh-keygen` runs");
     Key {
-        owner: Owner::from_openssh(public.trim()).unwrap(),
+        owner: Owner::from_openssh(&public).unwrap(),
         path,
         passphrase,
     }

@@ -1,0 +1,21 @@
+//! The integration tests, one binary (`cargo test --test it`) with a module per area. Each
+//! drives regis through its public API or the `regis` binary and asserts the output and
+//! the side effects. The helpers they share with the unit tests and the benches are in
+//! `regis::testing`; their insta snapshots are in `snapshots/`, the Dhall inputs they read
+//! in `tests/dhall/`.
+
+mod architecture;
+mod authenticated;
+mod check;
+mod cli;
+mod formats;
+mod github;
+mod hooks;
+mod issue;
+mod package_set;
+mod process_issue;
+mod publish;
+mod sign;
+mod solve;
+mod templates;
+mod transferrer;
