@@ -180,7 +180,7 @@ mod tests {
             string(&mut private, part);
         }
         let mut pad = 1u8;
-        while private.len() % 8 != 0 {
+        while !private.len().is_multiple_of(8) {
             private.push(pad);
             pad += 1;
         }

@@ -77,7 +77,7 @@ const OWN_COMMENT_STARTS: [&str; 4] = [
     "**Not fully accepted**",
 ];
 
-/// Whether the event is a comment regis itself wrote (see [`OWN_COMMENT_STARTS`]).
+/// Whether the event is a comment regis itself wrote: it starts like one of its answers.
 pub fn is_own_comment(issue: &IssueEvent) -> bool {
     issue.kind == EventKind::Comment
         && OWN_COMMENT_STARTS
