@@ -341,3 +341,57 @@ fn package_set_update_dry_run_and_daily_on_real_data() {
     assert_eq!(out.status.code(), Some(1));
     insta::assert_snapshot!(text(&out.stderr).replace(s.to_str().unwrap(), "SAMPLES"), @"error: reading the payload in `SAMPLES/80.8.0.json`: invalid `PackageSetUpdate` payload: unknown field `published`, expected `compiler` or `packages`");
 }
+
+/// A `regis.dhall` written before some fields existed: regis runs with their defaults and
+/// says which on stderr; an invalid value is refused before anything runs.
+#[test]
+fn an_older_config_runs_with_a_warning_and_a_bad_one_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("reg");
+    let out = regis(&["init", root.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let config = root.join("registry/regis.dhall");
+    let written = std::fs::read_to_string(&config).unwrap();
+    // drop the two lines (comment, field) of each of two newer fields
+    let older: Vec<&str> = written.lines().collect();
+    let mut kept = Vec::new();
+    let mut skip_next = false;
+    for (i, line) in older.iter().enumerate() {
+        if skip_next {
+            skip_next = false;
+            continue;
+        }
+        let next = older.get(i + 1).copied().unwrap_or("");
+        if line.trim_start().starts_with("-- ")
+            && (next.starts_with(", signatureNamespace =") || next.starts_with(", trusteeTeam ="))
+        {
+            skip_next = true;
+            continue;
+        }
+        kept.push(*line);
+    }
+    std::fs::write(&config, kept.join("\n") + "\n").unwrap();
+    let registry = root.join("registry");
+    let out = regis(&["--registry", registry.to_str().unwrap(), "check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr).replace(&registry.display().to_string(), "<registry>");
+    insta::assert_snapshot!(stderr, @"warning: `<registry>/regis.dhall` was written by an older regis: it has no `trusteeTeam` and `signatureNamespace`, so the defaults are used (`trusteeTeam` = `None Text`, `signatureNamespace` = `\"file\"`); add the fields to silence this warning");
+
+    std::fs::write(
+        &config,
+        written.replace(
+            "defaultCompiler = \"0.15.15\"",
+            "defaultCompiler = \"latest\"",
+        ),
+    )
+    .unwrap();
+    let out = regis(&["--registry", registry.to_str().unwrap(), "check"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("invalid `defaultCompiler` in `")
+            && text(&out.stderr)
+                .contains("`latest` (expected a compiler version `MAJOR.MINOR.PATCH`)"),
+        "{}",
+        text(&out.stderr)
+    );
+}
