@@ -5,6 +5,7 @@
 //! benches turn on through regis's dev-dependency on itself; the `regis` binary never has it.
 
 mod daemon;
+pub mod fuzz;
 mod github;
 mod registry;
 

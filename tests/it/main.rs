@@ -9,6 +9,7 @@ mod authenticated;
 mod check;
 mod cli;
 mod formats;
+mod fuzz_regressions;
 mod github;
 mod hooks;
 mod issue;

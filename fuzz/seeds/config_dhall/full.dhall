@@ -1,0 +1,23 @@
+{ name = "registry"
+, githubBaseUrl = "https://github.com"
+, defaultCompiler = "0.15.15"
+, forbiddenNamePrefixes = [ "purescript-" ]
+, reservedNames = [ "metadata" ]
+, packageBytesMax = 2000000
+, packageBytesWarn = 200000
+, pushAttempts = 5
+, buildCheck = Some "purs compile 'src/**/*.purs' \"\${REGIS_DEPENDENCIES}\""
+, docs = None Text
+, hookTimeoutSeconds = 900
+, githubApiUrl = "https://api.github.com"
+, githubTokenEnv = "GITHUB_TOKEN"
+, botLogin = "github-actions[bot]"
+, botPublicKey = Some "ssh-ed25519 AAAAC3Nza bot"
+, botKeyEnv = "REGIS_BOT_KEY"
+, trustees = [ "ssh-ed25519 AAAAC3Nzb a trustee", "ssh-rsa AAAAB3 " ]
+, trusteeTeam = Some "purescript/packaging"
+, unpublishWindowHours = 48
+, signatureNamespace = "file"
+, storage = Some "../storage"
+, index = Some "../index"
+}

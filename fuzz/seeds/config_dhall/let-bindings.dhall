@@ -1,0 +1,25 @@
+let base = "file:///srv/git"
+let keys = [ "ssh-ed25519 AAAAC3Nza one" ]
+in  { name = "test registry ✓"
+    , githubBaseUrl = base
+    , defaultCompiler = "0.15.0"
+    , forbiddenNamePrefixes = [] : List Text
+    , reservedNames = [ "metadata", "registry" ]
+    , packageBytesMax = 10
+    , packageBytesWarn = 10
+    , pushAttempts = 1
+    , buildCheck = None Text
+    , docs = Some "true"
+    , hookTimeoutSeconds = 1
+    , githubApiUrl = "http://127.0.0.1:9000"
+    , githubTokenEnv = "TOKEN_2"
+    , botLogin = "regis-bot"
+    , botPublicKey = None Text
+    , botKeyEnv = "KEY"
+    , trustees = keys
+    , trusteeTeam = None Text
+    , unpublishWindowHours = 0
+    , signatureNamespace = "regis@example.com"
+    , storage = None Text
+    , index = None Text
+    }

@@ -1,0 +1,1 @@
+{ name = env:HOME as Text }
