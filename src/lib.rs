@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod dhall;
 mod error;
+pub mod fault;
 pub mod git;
 pub mod github;
 pub mod hooks;

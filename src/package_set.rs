@@ -228,6 +228,18 @@ impl Catalog {
     }
 }
 
+/// Whether `set` already is what `update` asks for: its compiler (if the update names
+/// one), every package at the version asked, every removal absent. A re-run of an update
+/// that landed meets this, and so does a request for what the set already has.
+pub fn already_reflected(set: &PackageSet, update: &PackageSetUpdate) -> bool {
+    let compiler = update.compiler.as_ref().is_none_or(|c| c == &set.compiler);
+    let packages = update
+        .packages
+        .iter()
+        .all(|(name, wanted)| set.packages.get(name) == wanted.as_ref());
+    compiler && packages && !(update.compiler.is_none() && update.packages.is_empty())
+}
+
 /// A package set update that can never be applied as asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PackageSetUpdateError {
@@ -288,6 +300,9 @@ pub struct Classified {
 /// of them reported at once: changes that need a trustee when `authority` is
 /// [`Authority::Anyone`], removing a package that is not in the set, a version that is not
 /// in `catalog`, and an update that is empty or changes nothing.
+///
+/// (An update that `set` already reflects in full is a finished one — see
+/// [`already_reflected`] — which the operation reports as done before classifying.)
 pub fn classify(
     current: &PackageSet,
     update: &PackageSetUpdate,
@@ -904,6 +919,29 @@ mod tests {
             compiler: compiler.map(v),
             packages: list.iter().map(|(n, x)| (pn(n), x.map(v))).collect(),
         }
+    }
+
+    #[test]
+    fn an_update_the_set_already_reflects_is_recognised() {
+        let s = set("1.0.0", "0.15.15", &[("a", "1.0.0"), ("b", "2.0.0")]);
+        assert!(already_reflected(
+            &s,
+            &update(None, &[("a", Some("1.0.0"))])
+        ));
+        assert!(already_reflected(
+            &s,
+            &update(Some("0.15.15"), &[("b", Some("2.0.0")), ("gone", None)])
+        ));
+        assert!(!already_reflected(
+            &s,
+            &update(None, &[("a", Some("1.1.0"))])
+        ));
+        assert!(!already_reflected(&s, &update(None, &[("a", None)])));
+        assert!(!already_reflected(&s, &update(Some("0.15.16"), &[])));
+        assert!(
+            !already_reflected(&s, &update(None, &[])),
+            "an empty update is refused"
+        );
     }
 
     /// Run [`apply_with_fallback`] with an extra check that never fails fatally, recording

@@ -90,6 +90,17 @@ pub enum PublishError {
     Index(#[from] IndexError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(
+        "`{name}@{version}` is not fully published: {landed}, but {missing} did not land; run the same payload again to finish it"
+    )]
+    Unfinished {
+        name: PackageName,
+        version: Version,
+        landed: &'static str,
+        missing: &'static str,
+        #[source]
+        cause: Box<PublishError>,
+    },
     #[error(transparent)]
     Git(#[from] crate::git::GitError),
     #[error(transparent)]
@@ -515,7 +526,11 @@ pub fn pack(
 }
 
 /// Write storage → metadata → index. Each write is idempotent; each git change is
-/// re-applied on the new head if another job pushed first.
+/// re-applied on the new head if another job pushed first, and the index step, once the
+/// metadata landed, is not given up on a race ([`crate::git::Retry::landing`]). A
+/// stored tarball is never deleted here: another job running the same payload may have
+/// recorded it meanwhile (an unrecorded one is reported by `regis check` and removed by
+/// `regis gc`). A step that cannot land is reported with what did land.
 fn apply(
     ctx: &Context<'_>,
     registry: &RegistryDir,
@@ -524,56 +539,66 @@ fn apply(
 ) -> Result<PublishReport, PublishError> {
     let name = plan.manifest.name.clone();
     let version = plan.manifest.version.clone();
-    let attempts = ctx.config.push_attempts as usize;
+    let retry = ctx.config.push_retry();
     let message = format!("Publish {name}@{version}");
-
-    let storage = ctx.storage.put(&plan.key, &plan.tarball)?;
-
-    let metadata = ctx.registry.commit_change(
-        &message,
-        attempts,
-        |_| -> Result<Vec<PathBuf>, PublishError> {
-            // Re-read on every attempt: after a rejected push this is another job's new head.
-            let mut m = match registry.read_metadata(&name)? {
-                Some(m) => {
-                    m.check_location(&name, &plan.location)?;
-                    m
-                }
-                None => {
-                    check_location_unclaimed(registry, &name, &plan.location)?;
-                    Metadata::new(plan.location.clone(), None)
-                }
-            };
-            m.publish(
-                &name,
-                version.clone(),
-                plan.entry.clone(),
-                plan.manifest.owners.clone(),
-            )?;
-            Ok(vec![registry.write_metadata(&name, &m)?])
-        },
-    );
-    let metadata = match metadata {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            // Nothing records this tarball: take back what this run stored, so a fixed
-            // re-tag of the same version is not refused by storage later.
-            if storage == Put::Stored {
-                ctx.storage.delete(&plan.key)?;
-            }
-            return Err(e);
+    let unfinished = |landed, missing| {
+        let (name, version) = (name.clone(), version.clone());
+        move |cause: PublishError| match cause {
+            PublishError::Git(_) | PublishError::Store(_) => PublishError::Unfinished {
+                name,
+                version,
+                landed,
+                missing,
+                cause: Box::new(cause),
+            },
+            refusal => refusal,
         }
     };
 
-    let index_outcome = ctx.index.commit_change(
-        &message,
-        attempts,
-        |_| -> Result<Vec<PathBuf>, PublishError> {
-            let mut file = index.read(&name)?.unwrap_or_default();
-            file.insert(plan.manifest.clone())?;
-            Ok(vec![index.write(&name, &file)?])
-        },
-    )?;
+    let storage = ctx.storage.put(&plan.key, &plan.tarball)?;
+    crate::fault::point("publish:stored");
+
+    let metadata =
+        ctx.registry
+            .commit_change(&message, retry, |_| -> Result<Vec<PathBuf>, PublishError> {
+                // Re-read on every attempt: after a rejected push this is another job's new head.
+                let mut m = match registry.read_metadata(&name)? {
+                    Some(m) => {
+                        m.check_location(&name, &plan.location)?;
+                        m
+                    }
+                    None => {
+                        check_location_unclaimed(registry, &name, &plan.location)?;
+                        Metadata::new(plan.location.clone(), None)
+                    }
+                };
+                m.publish(
+                    &name,
+                    version.clone(),
+                    plan.entry.clone(),
+                    plan.manifest.owners.clone(),
+                )?;
+                Ok(vec![registry.write_metadata(&name, &m)?])
+            });
+    let metadata = metadata.map_err(unfinished("the tarball is stored", "the metadata"))?;
+    crate::fault::point("publish:metadata");
+
+    let index_outcome = ctx
+        .index
+        .commit_change(
+            &message,
+            retry.landing(),
+            |_| -> Result<Vec<PathBuf>, PublishError> {
+                let mut file = index.read(&name)?.unwrap_or_default();
+                file.insert(plan.manifest.clone())?;
+                Ok(vec![index.write(&name, &file)?])
+            },
+        )
+        .map_err(unfinished(
+            "the tarball is stored and the metadata records it",
+            "the index line",
+        ))?;
+    crate::fault::point("publish:index");
 
     // An earlier run's entry, if any, was accepted only because its hash (and so its
     // bytes) equals this plan's: the plan is what is recorded.

@@ -207,13 +207,19 @@ fn removals_downgrades_and_compiler_changes_need_a_trustee() {
     insta::assert_snapshot!(e, @"only a trustee may remove or downgrade packages or change the compiler, and this update asks to change the compiler from `0.15.15` to `0.15.16`, remove `console@1.0.0`: a trustee must submit it");
     let e = run(&t, r#"{"packages": {"nope": "1.0.0"}}"#, Authority::Anyone).unwrap_err();
     insta::assert_snapshot!(e, @"`nope@1.0.0` is not published: no version of `nope` is published");
-    let e = run(
+    // What the set already has is done, not refused (a re-run of an update that landed
+    // reports success), and writes nothing.
+    let r = run(
         &t,
         r#"{"packages": {"effect": "1.0.0"}}"#,
         Authority::Anyone,
     )
-    .unwrap_err();
-    insta::assert_snapshot!(e, @"the package set update changes nothing: package set `0.1.0` already has the compiler and every package version it names");
+    .unwrap();
+    assert!(r.already_applied(), "{r:?}");
+    insta::assert_snapshot!(regis::operation::report::package_set(&r, false), @"
+    package set 0.1.0 already has everything this update asks for: nothing to do
+      unchanged effect
+    ");
     assert_eq!(
         testing::remote_head(&t.layout.registry_remote),
         head,
