@@ -880,6 +880,7 @@ mod tests {
                     "packageBytesMax": 1000000,
                     "packageBytesWarn": 100000,
                     "pushAttempts": 3,
+                    "pushRetrySeconds": 120,
                     "buildCheck": "purs compile 'src/**/*.purs'",
                     "hookTimeoutSeconds": 600,
                     "githubApiUrl": "http://127.0.0.1:9000",

@@ -325,6 +325,7 @@ impl GitRepo {
             let Some(commit) = self.commit_paths(message, &paths)? else {
                 return Ok(CommitOutcome::Unchanged);
             };
+            crate::fault::point("git:committed");
             let pushed = match self.push_head(commit)? {
                 PushStatus::NoRemote => false,
                 PushStatus::Pushed => true,

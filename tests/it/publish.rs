@@ -658,10 +658,10 @@ fn racing_jobs_cannot_claim_one_new_name_twice() {
         2,
         "only the first job's index commit"
     );
-    assert!(
-        storage_b.keys().is_empty(),
-        "the refused job took back the tarball it stored"
-    );
+    // The refused job leaves the tarball it stored: deleting it could take one another
+    // job running the same payload has recorded meanwhile. Nothing records it; `regis
+    // check` reports it and `regis gc` removes it.
+    assert_eq!(storage_b.keys().len(), 1, "the tarball is kept");
 }
 
 #[test]
