@@ -4,6 +4,7 @@
 mod check;
 mod daily;
 mod demo;
+mod gc;
 mod init;
 mod package_set;
 mod process_issue;
@@ -60,6 +61,7 @@ pub enum Command {
     #[command(name = "package-set", subcommand)]
     PackageSet(package_set::Command),
     Daily(daily::Args),
+    Gc(gc::Args),
     Solve(solve::Args),
     Transfer(transfer::Args),
     #[command(name = "process-issue")]
@@ -88,6 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(a) => a.run(&cli.global),
         Command::PackageSet(c) => c.run(&cli.global),
         Command::Daily(a) => a.run(&cli.global),
+        Command::Gc(a) => a.run(&cli.global),
         Command::Solve(a) => a.run(&cli.global),
         Command::Transfer(a) => a.run(&cli.global),
         Command::ProcessIssue(a) => a.run(&cli.global),

@@ -9,6 +9,7 @@ mod authenticated;
 mod check;
 mod cli;
 mod formats;
+mod gc;
 mod github;
 mod hooks;
 mod issue;
