@@ -2,7 +2,8 @@
 //! benchmarks: skipping when a tool or the shared fixtures are absent, files and bare
 //! remotes, keys made by `ssh-keygen`, a `git daemon`, a registry in a tempdir and a mock
 //! GitHub. Compiled for `cfg(test)` and with the `testing` feature, which the tests and
-//! benches turn on through regis's dev-dependency on itself; the `regis` binary never has it.
+//! benches turn on through regis's dev-dependency on itself; `cargo build` and `cargo
+//! install` leave it out.
 
 mod daemon;
 mod github;
