@@ -7,13 +7,13 @@
 //! branch, the working copy is synced to the remote and the change is applied again on the
 //! new head, so no commit is lost or duplicated.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use git2::build::{CheckoutBuilder, RepoBuilder};
 use git2::{
@@ -75,6 +75,11 @@ pub enum GitError {
         branch: String,
         url: String,
     },
+    #[error(
+        "another regis process has been working in the checkout `{}` for {seconds} s: expected it to finish (or be killed) first",
+        path.display()
+    )]
+    CheckoutBusy { path: PathBuf, seconds: u64 },
     #[error("HEAD of `{}` is detached: expected a checked-out branch", path.display())]
     DetachedHead { path: PathBuf },
     #[error("path `{}` is not inside the work tree `{}`: expected a relative path without `..` or `.git`", path.display(), workdir.display())]
@@ -204,6 +209,28 @@ enum PushReply {
 pub struct GitRepo {
     repo: Repository,
     workdir: PathBuf,
+    /// How many [`GitRepo::lock`] guards are alive (the lock is taken by the first).
+    lock_depth: Cell<usize>,
+}
+
+/// The file in the git directory that a regis process holds (`flock`) while it syncs or
+/// commits in the checkout.
+const CHECKOUT_LOCK: &str = "regis.lock";
+
+/// How long a process waits for another regis process working in the same checkout.
+const CHECKOUT_LOCK_WAIT: Duration = Duration::from_secs(600);
+
+/// Held while a regis process changes the checkout: see [`GitRepo::lock`].
+struct CheckoutLock<'a> {
+    depth: &'a Cell<usize>,
+    /// The locked file, on the outermost guard; closing it releases the lock.
+    _file: Option<fs::File>,
+}
+
+impl Drop for CheckoutLock<'_> {
+    fn drop(&mut self) {
+        self.depth.set(self.depth.get() - 1);
+    }
 }
 
 impl fmt::Debug for GitRepo {
@@ -282,6 +309,7 @@ impl GitRepo {
         if !self.has_remote() {
             return Ok(());
         }
+        let _lock = self.lock()?;
         let branch = self.branch()?;
         self.fetch()?;
         let target = match self.remote_tip(&branch)? {
@@ -317,6 +345,7 @@ impl GitRepo {
         F: FnMut(&Path) -> Result<Vec<PathBuf>, E>,
     {
         let retry = retry.into();
+        let _lock = self.lock()?;
         let started = Instant::now();
         let mut attempt = 0;
         loop {
@@ -352,6 +381,108 @@ impl GitRepo {
         Ok(self.head_oid()?.map(|oid| oid.to_string()))
     }
 
+    /// Take the checkout for this process: an exclusive `flock` on `.git/regis.lock`
+    /// (another regis process working here is waited for), released when the guard drops —
+    /// also when the process is killed. Holding it, no other regis process is changing this
+    /// checkout, so any git `*.lock` file older than the moment it was taken was left by a
+    /// killed run (a `kill -9` during a fetch leaves `refs/remotes/origin/main.lock`) and is
+    /// removed, so the re-run can finish the interrupted operation. Re-entrant.
+    fn lock(&self) -> Result<CheckoutLock<'_>, GitError> {
+        let depth = self.lock_depth.get();
+        if depth > 0 {
+            self.lock_depth.set(depth + 1);
+            return Ok(CheckoutLock {
+                depth: &self.lock_depth,
+                _file: None,
+            });
+        }
+        let path = self.repo.path().join(CHECKOUT_LOCK);
+        let io = |cause| GitError::Io {
+            action: "lock the checkout at",
+            path: path.clone(),
+            cause,
+        };
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io)?;
+        let started = Instant::now();
+        loop {
+            match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => break,
+                Err(rustix::io::Errno::WOULDBLOCK) if started.elapsed() < CHECKOUT_LOCK_WAIT => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(rustix::io::Errno::WOULDBLOCK) => {
+                    return Err(GitError::CheckoutBusy {
+                        path: self.workdir.clone(),
+                        seconds: started.elapsed().as_secs(),
+                    });
+                }
+                Err(e) => return Err(io(e.into())),
+            }
+        }
+        let taken = SystemTime::now();
+        self.lock_depth.set(1);
+        let guard = CheckoutLock {
+            depth: &self.lock_depth,
+            _file: Some(file),
+        };
+        self.remove_stale_locks(self.repo.path(), taken)?;
+        Ok(guard)
+    }
+
+    /// Remove the git `*.lock` files below `dir` (the git directory; objects excluded)
+    /// last written before `taken`.
+    fn remove_stale_locks(&self, dir: &Path, taken: SystemTime) -> Result<(), GitError> {
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(cause) => {
+                return Err(GitError::Io {
+                    action: "look for stale locks in",
+                    path: dir.to_path_buf(),
+                    cause,
+                });
+            }
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                if name != "objects" {
+                    self.remove_stale_locks(&path, taken)?;
+                }
+                continue;
+            }
+            let stale = name.to_string_lossy().ends_with(".lock")
+                && name != CHECKOUT_LOCK
+                && entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|modified| modified < taken);
+            if stale {
+                match fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(cause) => {
+                        return Err(GitError::Io {
+                            action: "remove the stale lock",
+                            path,
+                            cause,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn from_repository(repo: Repository, dir: &Path) -> Result<Self, GitError> {
         let Some(workdir) = repo.workdir() else {
             return Err(GitError::NotAWorkingCopy {
@@ -361,7 +492,11 @@ impl GitRepo {
         };
         // Drop the trailing `/` libgit2 puts on work tree paths.
         let workdir = workdir.components().collect();
-        Ok(Self { repo, workdir })
+        Ok(Self {
+            repo,
+            workdir,
+            lock_depth: Cell::new(0),
+        })
     }
 
     fn git_error(&self, action: &'static str) -> impl FnOnce(git2::Error) -> GitError + '_ {
@@ -1368,6 +1503,54 @@ exit 0
             );
             assert_eq!(up.messages()[0], "same change");
         }
+    }
+
+    #[test]
+    fn locks_a_killed_run_left_are_recovered() {
+        let up = upstream();
+        let a = up.clone_as("a");
+        // what a `kill -9` during a fetch and during staging leaves behind
+        let git_dir = a.workdir().join(".git");
+        let stale = [
+            git_dir.join("refs/remotes/origin/main.lock"),
+            git_dir.join("index.lock"),
+        ];
+        for lock in &stale {
+            fs::write(lock, "").unwrap();
+            let file = fs::File::options().append(true).open(lock).unwrap();
+            file.set_modified(SystemTime::now() - Duration::from_secs(5))
+                .unwrap();
+        }
+        a.sync().unwrap();
+        let outcome = a
+            .commit_change("after the crash", 1, write("a.txt", "a\n"))
+            .unwrap();
+        assert!(matches!(
+            outcome,
+            CommitOutcome::Committed { pushed: true, .. }
+        ));
+        assert!(stale.iter().all(|l| !l.exists()));
+        assert_eq!(up.messages(), ["after the crash", "init"]);
+    }
+
+    #[test]
+    fn a_second_process_in_the_same_checkout_waits_for_the_first() {
+        let up = upstream();
+        let a = up.clone_as("a");
+        let b = GitRepo::open(a.workdir()).unwrap();
+        let held = a.lock().unwrap();
+        let nested = a.lock().unwrap();
+        drop(nested);
+        // b is another open of the same checkout (as another process would be): it waits
+        let started = Instant::now();
+        let waited = std::thread::spawn(move || {
+            b.sync().unwrap();
+            started.elapsed()
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        drop(held);
+        let waited = waited.join().unwrap();
+        assert!(waited >= Duration::from_millis(250), "{waited:?}");
     }
 
     #[test]

@@ -76,11 +76,11 @@ fn unrecorded_tarballs_go_only_when_old_and_leftovers_are_reported() {
     age(&storage.path_of(&orphan), window + Duration::from_secs(60));
     age(&tmp, window + Duration::from_secs(60));
     let dry = gc::gc(&t.ctx(), true).unwrap();
-    assert_eq!(dry.removed, [orphan.clone()]);
+    assert_eq!(dry.removed, std::slice::from_ref(&orphan));
     assert_eq!(dry.temporary, ["prelude/.regis-tmp-abc123"]);
     assert!(storage.get(&orphan).unwrap().is_some() && tmp.exists());
     let report = gc::gc(&t.ctx(), false).unwrap();
-    assert_eq!(report.removed, [orphan.clone()]);
+    assert_eq!(report.removed, std::slice::from_ref(&orphan));
     assert_eq!(report.temporary, ["prelude/.regis-tmp-abc123"]);
     assert!(storage.get(&orphan).unwrap().is_none() && !tmp.exists());
     let prelude = StorageKey::tarball(&"prelude".parse().unwrap(), &"1.0.0".parse().unwrap());
