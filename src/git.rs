@@ -165,7 +165,7 @@ impl Retry {
     }
 
     /// The pause before attempt `attempt + 1`.
-    fn pause(&self, attempt: usize) -> Duration {
+    pub fn pause(&self, attempt: usize) -> Duration {
         let doublings = u32::try_from(attempt.saturating_sub(1))
             .unwrap_or(u32::MAX)
             .min(16);

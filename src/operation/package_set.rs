@@ -159,11 +159,26 @@ pub fn update(
     authority: Authority,
     progress: &dyn Progress,
 ) -> Result<UpdateReport, PackageSetOpError> {
-    ctx.registry.sync()?;
-    ctx.index.sync()?;
-    let inputs = Inputs::of(ctx);
-    let state = State::load(&inputs)?;
-    run(&inputs, &state, request, authority, progress, Some(ctx))
+    // Another set landing meanwhile is a race like a moved branch: plan again from the
+    // new latest set, as long as the push retries allow.
+    let retry = ctx.config.push_retry();
+    let started = std::time::Instant::now();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        ctx.registry.sync()?;
+        ctx.index.sync()?;
+        let inputs = Inputs::of(ctx);
+        let state = State::load(&inputs)?;
+        match run(&inputs, &state, request, authority, progress, Some(ctx)) {
+            Err(PackageSetOpError::Raced { .. })
+                if attempt < retry.max_attempts && started.elapsed() < retry.budget =>
+            {
+                std::thread::sleep(retry.pause(attempt));
+            }
+            done => return done,
+        }
+    }
 }
 
 /// What [`update`] would do, over the working trees as they are (no git needed); writes

@@ -8,6 +8,7 @@ mod architecture;
 mod authenticated;
 mod check;
 mod cli;
+mod concurrency;
 mod formats;
 mod gc;
 mod github;
