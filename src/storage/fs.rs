@@ -114,6 +114,7 @@ impl Storage for FsStorage {
             .and_then(|()| set_readable(tmp.as_file()))
             .and_then(|()| tmp.as_file().sync_all())
             .map_err(|e| self.io("writing", key, e))?;
+        crate::fault::point("storage:written");
         match tmp.persist_noclobber(&path) {
             Ok(_) => {}
             Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),

@@ -9,6 +9,7 @@ mod authenticated;
 mod check;
 mod cli;
 mod concurrency;
+mod crash;
 mod formats;
 mod gc;
 mod github;
