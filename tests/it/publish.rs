@@ -776,3 +776,35 @@ fn an_oversized_manifest_is_not_read() {
     let e = refused(&t, &p.payload(true));
     assert!(e.contains("purs.json") && e.contains("1048576"), "{e}");
 }
+
+/// A step that cannot land after an earlier one did says exactly what landed, and the same
+/// payload run again finishes the publish.
+#[test]
+fn a_publish_stopped_between_steps_says_what_landed_and_a_rerun_finishes_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = TestRegistry::new();
+    let p = t.package("prelude", "1.0.0", &[]);
+    t.push_source(&p);
+    let hook = t.layout.index_remote.join("hooks/pre-receive");
+    std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\necho the index is closed today >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let e = t.publish(&p.payload(true)).unwrap_err();
+    let text =
+        regis::error_chain(&e).replace(&t.layout.index_remote.display().to_string(), "<index>");
+    insta::assert_snapshot!(text, @"`prelude@1.0.0` is not fully published: the tarball is stored and the metadata records it, but the index line did not land; run the same payload again to finish it: push of `main` to `<index>` was rejected: [remote rejected] (pre-receive hook declined)");
+    assert!(testing::remote_file(&t.layout.registry_remote, "metadata/prelude.json").is_some());
+    assert!(testing::remote_file(&t.layout.index_remote, "pr/el/prelude").is_none());
+    std::fs::remove_file(&hook).unwrap();
+    let report = t.publish(&p.payload(true)).unwrap();
+    assert_eq!(report.metadata, CommitOutcome::Unchanged);
+    assert!(matches!(
+        report.index,
+        CommitOutcome::Committed { pushed: true, .. }
+    ));
+    assert!(testing::remote_file(&t.layout.index_remote, "pr/el/prelude").is_some());
+}
