@@ -32,5 +32,6 @@ pub mod store;
 pub mod tarball;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod text;
 
 pub use error::{Error, Result, error_chain};

@@ -240,11 +240,7 @@ impl Metadata {
         if self.published.is_empty() {
             return "none".to_owned();
         }
-        self.published
-            .keys()
-            .map(|v| format!("`{v}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        crate::text::list(self.published.keys().map(|v| format!("`{v}`")))
     }
 
     /// Check that a publish from `given` matches the registered location.

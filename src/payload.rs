@@ -226,7 +226,9 @@ fn object(text: &str) -> Result<Object, PayloadError> {
     match serde_json::from_str(text) {
         Ok(serde_json::Value::Object(o)) => Ok(o),
         Ok(_) => Err(PayloadError::NotAnObject),
-        Err(e) => Err(PayloadError::Json(e.to_string())),
+        Err(e) => Err(PayloadError::Json(
+            crate::text::message(&e.to_string()).into_owned(),
+        )),
     }
 }
 
@@ -234,10 +236,7 @@ fn keys(obj: &Object) -> String {
     if obj.is_empty() {
         return "none".into();
     }
-    obj.keys()
-        .map(|k| format!("`{k}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::text::list(obj.keys().map(|k| format!("`{}`", crate::text::value(k))))
 }
 
 fn from_value<T: serde::de::DeserializeOwned>(
@@ -246,7 +245,8 @@ fn from_value<T: serde::de::DeserializeOwned>(
 ) -> Result<T, PayloadError> {
     serde_json::from_value(serde_json::Value::Object(obj)).map_err(|e| PayloadError::Invalid {
         shape,
-        message: e.to_string(),
+        // serde repeats the value it could not take: a payload's megabyte, cut here.
+        message: crate::text::message(&e.to_string()).into_owned(),
     })
 }
 

@@ -37,14 +37,14 @@ pub enum PublishError {
     )]
     NeedsLocation { name: PackageName },
     #[error(
-        "no `purs.json` or `purs.dhall` at the root of `{location}` at `{reference}`: expected the package manifest there"
+        "no `purs.json` or `purs.dhall` at the root of `{location}` at `{}`: expected the package manifest there", crate::text::value(.reference)
     )]
     NoManifest {
         location: Location,
         reference: String,
     },
     #[error(
-        "the payload publishes `{expected}`, but the manifest at `{reference}` is for `{found}`"
+        "the payload publishes `{expected}`, but the manifest at `{}` is for `{found}`", crate::text::value(.reference)
     )]
     NameMismatch {
         expected: PackageName,
@@ -52,7 +52,7 @@ pub enum PublishError {
         reference: String,
     },
     #[error(
-        "the payload publishes `{name}@{expected}`, but the manifest at `{reference}` says version `{found}`"
+        "the payload publishes `{name}@{expected}`, but the manifest at `{}` says version `{found}`", crate::text::value(.reference)
     )]
     VersionMismatch {
         name: PackageName,
@@ -418,7 +418,7 @@ pub fn validate_manifest(
         return Err(PublishError::Dependencies {
             name: manifest.name.clone(),
             version: manifest.version.clone(),
-            problems: problems.join("; "),
+            problems: crate::text::summarised(&problems, crate::text::LIST_MAX_ITEMS, "; "),
         });
     }
     Ok(())
@@ -437,10 +437,9 @@ fn dependency_problem(
     if file.versions().any(|v| range.contains(v)) {
         return None;
     }
-    let available: Vec<String> = file.versions().map(|v| format!("`{v}`")).collect();
     Some(format!(
         "no published version of `{dep}` is in `{range}` (published: {})",
-        available.join(", ")
+        crate::text::list(file.versions().map(|v| format!("`{v}`")))
     ))
 }
 

@@ -147,14 +147,14 @@ pub fn validate(
     }
     let stranded = registry.index.stranded_without(name, version);
     if !stranded.is_empty() {
-        let dependants: Vec<String> = stranded
-            .iter()
-            .map(|(n, v, range)| format!("`{n}@{v}` (needs `{range}`)"))
-            .collect();
         return Err(UnpublishError::Dependants {
             name: name.clone(),
             version: version.clone(),
-            dependants: dependants.join(", "),
+            dependants: crate::text::list(
+                stranded
+                    .iter()
+                    .map(|(n, v, range)| format!("`{n}@{v}` (needs `{range}`)")),
+            ),
         });
     }
     Ok(signer)

@@ -18,24 +18,25 @@ pub use sha256::Sha256;
 pub use time::{Date, Timestamp};
 pub use version::{Range, Version};
 
-/// Why a value does not have the shape its format requires.
+/// Why a value does not have the shape its format requires. A value is repeated cut to
+/// [`crate::text::VALUE_MAX_CHARS`] characters (it may be a megabyte of payload).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SchemaError {
-    #[error("invalid package name `{value}`: {reason}")]
+    #[error("invalid package name `{}`: {reason}", crate::text::value(.value))]
     PackageName { value: String, reason: String },
-    #[error("invalid version `{value}`: {reason}")]
+    #[error("invalid version `{}`: {reason}", crate::text::value(.value))]
     Version { value: String, reason: String },
-    #[error("invalid range `{value}`: {reason}")]
+    #[error("invalid range `{}`: {reason}", crate::text::value(.value))]
     Range { value: String, reason: String },
     #[error("invalid location: {reason}")]
     Location { reason: String },
-    #[error("invalid hash `{value}`: {reason}")]
+    #[error("invalid hash `{}`: {reason}", crate::text::value(.value))]
     Sha256 { value: String, reason: String },
     #[error("invalid owner: {reason}")]
     Owner { reason: String },
-    #[error("invalid license `{value}`: {reason}")]
+    #[error("invalid license `{}`: {reason}", crate::text::value(.value))]
     License { value: String, reason: String },
-    #[error("invalid time `{value}`: {reason}")]
+    #[error("invalid time `{}`: {reason}", crate::text::value(.value))]
     Time { value: String, reason: String },
 }
 

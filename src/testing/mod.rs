@@ -12,7 +12,9 @@ mod registry;
 use std::path::{Path, PathBuf};
 
 pub use daemon::Daemon;
-pub use github::{MockGitHub, repository_json};
+pub use github::{
+    FakeComment, FakeIssue, IssueTracker, MockGitHub, posted_comments, repository_json,
+};
 pub use registry::{NOW, TestRegistry};
 
 /// The real PureScript Registry data in `../shared/fixtures/purescript/`, or `None` (with a

@@ -3,7 +3,10 @@
 //! same flow through the binary against a mock GitHub server is in `process_issue.rs`.
 
 use regis::auth::SigningKey;
-use regis::github::{EventKind, GitHub, GitHubError, IssueEvent, IssueRef, MemoryGitHub, RepoRef};
+use regis::github::{
+    Comment, EventKind, GitHub, GitHubError, Issue, IssueEvent, IssueRef, Listing, MemoryGitHub,
+    RepoRef,
+};
 use regis::operation::issue::{self, IssueError};
 use regis::schema::Owner;
 use regis::storage::StorageKey;
@@ -233,6 +236,12 @@ impl GitHub for Down {
     fn repository(&self, _: &RepoRef) -> Result<Option<RepoRef>, GitHubError> {
         Err(down("GET repository"))
     }
+    fn open_issues(&self, _: &RepoRef, _: u32) -> Result<Listing<Issue>, GitHubError> {
+        Err(down("GET issues"))
+    }
+    fn issue_comments(&self, _: &IssueRef, _: u32) -> Result<Listing<Comment>, GitHubError> {
+        Err(down("GET comments"))
+    }
 }
 
 fn down(request: &str) -> GitHubError {
@@ -275,6 +284,16 @@ impl GitHub for TeamCheckDown {
     }
     fn repository(&self, repo: &RepoRef) -> Result<Option<RepoRef>, GitHubError> {
         self.0.repository(repo)
+    }
+    fn open_issues(&self, repo: &RepoRef, pages: u32) -> Result<Listing<Issue>, GitHubError> {
+        self.0.open_issues(repo, pages)
+    }
+    fn issue_comments(
+        &self,
+        issue: &IssueRef,
+        pages: u32,
+    ) -> Result<Listing<Comment>, GitHubError> {
+        self.0.issue_comments(issue, pages)
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod architecture;
 mod authenticated;
+mod bounds;
 mod check;
 mod cli;
 mod concurrency;
