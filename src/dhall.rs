@@ -1048,6 +1048,22 @@ mod tests {
         std::fs::write(&file, "./broken.dhall").unwrap();
         let err = file_to_json(&file, Schema::Manifest).unwrap_err();
         assert!(matches!(err, DhallError::Invalid { .. }), "{err:?}");
+        let message = err
+            .to_string()
+            .replace(&dir.path().display().to_string(), "<dir>");
+        insta::assert_snapshot!(message, @r"
+            `<dir>/purs.dhall` is not a valid value of the type of `schemas/Manifest.dhall`: type error: error
+             --> <dir>/purs.dhall:1:1
+              |
+            1 | ./broken.dhall
+              | ^^^^^^^^^^^^^^  --> 1:7
+              |
+            1 | { a = 
+              |       ^---
+              |
+              = expected expression
+              |
+            ");
     }
 
     #[test]
