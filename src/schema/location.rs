@@ -59,7 +59,9 @@ impl Location {
         }
         if url.chars().any(char::is_whitespace) {
             return Err(SchemaError::Location {
-                reason: format!("`gitUrl` `{url}` contains whitespace"),
+                reason: format!(
+                    "`gitUrl` `{url}` contains whitespace: expected a URL without whitespace"
+                ),
             });
         }
         Ok(Location::Git {

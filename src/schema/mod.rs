@@ -227,7 +227,7 @@ mod tests {
             location `gitUrl: https://` → invalid location: `gitUrl` `https://` is not a URL: expected one of the schemes https, http, git, ssh, file
             location `gitUrl` with a token → invalid location: `gitUrl` `https://example.com/x.git` carries credentials: expected a URL without a user or password (it is published in metadata)
             location `gitUrl` with a password → invalid location: `gitUrl` `ssh://example.com/x.git` carries credentials: expected a URL without a user or password (it is published in metadata)
-            location `gitUrl` with a space → invalid location: `gitUrl` `https://example.com/a b.git` contains whitespace
+            location `gitUrl` with a space → invalid location: `gitUrl` `https://example.com/a b.git` contains whitespace: expected a URL without whitespace
             location `extra` → unknown field `extra`, expected one of `githubOwner`, `githubRepo`, `gitUrl`, `subdir` at line 1 column 43
             hash `abc` → invalid hash `abc`: expected `sha256-` followed by 44 characters of base64
             hash `sha256-!` → invalid hash `sha256-!`: expected standard base64 after `sha256-`
