@@ -829,7 +829,7 @@ fn every_other_refusal_reads_in_full() {
     ));
 
     insta::assert_snapshot!(lines.join("\n"), @r"
-        a reserved name → package name `metadata` is reserved
+        a reserved name → package name `metadata` is reserved: choose another name
         a manifest naming another location → the manifest of `placed` gives location `github:test/elsewhere`, but the package is published from `github:test/placed`: make them agree
         a manifest that is not UTF-8 → `purs.json` is not UTF-8 text: expected a UTF-8 manifest
         a ref the repository does not have → ref `v9.9.9` not found in `file://<tmp>/github/test/effect.git`: expected a tag, branch or commit id
