@@ -158,7 +158,9 @@ impl TryFrom<RawManifest> for Manifest {
                     return Err(format!("`{field}` is an empty list: omit it instead"));
                 }
                 if let Some(g) = globs.iter().find(|g| g.trim().is_empty()) {
-                    return Err(format!("`{field}` has an empty pattern `{g}`"));
+                    return Err(format!(
+                        "`{field}` has an empty pattern `{g}`: expected a non-empty glob"
+                    ));
                 }
             }
         }
@@ -345,7 +347,7 @@ mod tests {
             a list → `purs.json` is not a valid manifest: invalid length 0, expected struct RawManifest with 10 elements
             empty ref → `purs.json` is not a valid manifest: `ref` is empty: expected the git tag, branch or commit the version was published from
             empty excludeFiles → `purs.json` is not a valid manifest: `excludeFiles` is an empty list: omit it instead
-            blank pattern → `purs.json` is not a valid manifest: `includeFiles` has an empty pattern ` `
+            blank pattern → `purs.json` is not a valid manifest: `includeFiles` has an empty pattern ` `: expected a non-empty glob
             empty owners → `purs.json` is not a valid manifest: `owners` is an empty list: omit it instead
             bad owner → `purs.json` is not a valid manifest: invalid owner: `public` is empty or has spaces: expected an SSH public key split into `keytype` and `public`
             bad range → `purs.json` is not a valid manifest: invalid range `^1.0.0`: expected `>=A.B.C <X.Y.Z`
