@@ -78,16 +78,18 @@ impl Manifest {
         };
         let mut value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        // Said here: serde would name the Rust struct it reads into.
+        let Some(object) = value.as_object_mut() else {
+            return Err(invalid("expected a JSON object `{ ... }`".to_owned()));
+        };
         let mut ignored = Vec::new();
-        if let Some(object) = value.as_object_mut() {
-            object.retain(|key, _| {
-                let known = KEYS.contains(&key.as_str());
-                if !known {
-                    ignored.push(key.clone());
-                }
-                known
-            });
-        }
+        object.retain(|key, _| {
+            let known = KEYS.contains(&key.as_str());
+            if !known {
+                ignored.push(key.clone());
+            }
+            known
+        });
         let manifest = serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?;
         Ok((manifest, ignored))
     }
@@ -344,7 +346,7 @@ mod tests {
         ];
         insta::assert_snapshot!(lines.join("\n"), @r"
             not JSON → `purs.json` is not a valid manifest: EOF while parsing an object at line 1 column 1
-            a list → `purs.json` is not a valid manifest: invalid length 0, expected struct RawManifest with 10 elements
+            a list → `purs.json` is not a valid manifest: expected a JSON object `{ ... }`
             empty ref → `purs.json` is not a valid manifest: `ref` is empty: expected the git tag, branch or commit the version was published from
             empty excludeFiles → `purs.json` is not a valid manifest: `excludeFiles` is an empty list: omit it instead
             blank pattern → `purs.json` is not a valid manifest: `includeFiles` has an empty pattern ` `: expected a non-empty glob
