@@ -804,6 +804,7 @@ mod tests {
                 .starts_with(&format!("could not clone `{url}`: ")),
             "{err}"
         );
+        insta::assert_snapshot!(err.to_string().replace(url, "<url>"), @"could not clone `<url>`: unsupported URL protocol");
     }
 
     #[test]
