@@ -407,7 +407,7 @@ fn the_cli_refusals_read_in_full() {
         std::ffi::OsStr::from_bytes(b"\xff")
     };
 
-    let cases: [(&str, Vec<&str>, Vec<(&str, &std::ffi::OsStr)>); 20] = [
+    let cases: [(&str, Vec<&str>, Vec<(&str, &std::ffi::OsStr)>); 21] = [
         (
             "init into a directory that is not empty",
             vec!["init", &index],
@@ -499,6 +499,20 @@ fn the_cli_refusals_read_in_full() {
         (
             "sign without a key",
             vec!["sign", "transfer", "aff", "--to-github", "me/aff"],
+            vec![],
+        ),
+        (
+            "sign a file and a subcommand",
+            vec![
+                "sign",
+                "--key",
+                &key,
+                &publish,
+                "transfer",
+                "aff",
+                "--to-github",
+                "me/aff",
+            ],
             vec![],
         ),
         (
@@ -595,6 +609,7 @@ fn the_cli_refusals_read_in_full() {
         a dry run whose build check has no storage (1) → error: the build check runs over the members' tarballs: pass `--storage DIR`
         solve a package nobody registered (2) → error: could not solve `aff@1.0.0`: `aff` is not in the registry (no metadata or index file)
         sign without a key (1) → error: no key to sign with: pass `--key PATH`, e.g. `--key ~/.ssh/id_ed25519`
+        sign a file and a subcommand (1) → error: both a payload file `<tmp>/publish.json` and a subcommand given: expected one of them
         sign with a missing key (1) → error: could not read the private key `<tmp>/missing`: No such file or directory (os error 2)
         sign with a public key (1) → error: could not use the private key `<tmp>/publish.json`: not an OpenSSH private key: PEM preamble contains invalid data (NUL byte): expected the `-----BEGIN OPENSSH PRIVATE KEY-----` text `ssh-keygen` writes
         sign with a passphrase that is not UTF-8 (1) → error: the environment variable `REGIS_TEST_PASSPHRASE` named by `--passphrase-env` is not valid UTF-8
