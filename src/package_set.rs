@@ -978,10 +978,7 @@ mod tests {
         assert_eq!(s.file_name(), "package-sets/0.0.1.json");
         let e =
             PackageSet::from_json("x.json", &text.replace("2024-01-01", "2024-1-1")).unwrap_err();
-        assert!(
-            e.to_string().contains("expected a date `YYYY-MM-DD`"),
-            "{e}"
-        );
+        insta::assert_snapshot!(e.to_string(), @"`x.json` is not a valid package set: invalid time `2024-1-1`: expected a date `YYYY-MM-DD` at line 4 column 25");
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub enum PublishError {
         "package name `{name}` starts with `{prefix}`: drop the prefix, names in this registry do not repeat the language"
     )]
     ForbiddenPrefix { name: PackageName, prefix: String },
-    #[error("package name `{name}` is reserved")]
+    #[error("package name `{name}` is reserved: choose another name")]
     ReservedName { name: PackageName },
     #[error(
         "package `{name}` is not in the registry yet: the first publish must give a `location`"

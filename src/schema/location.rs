@@ -60,7 +60,10 @@ impl Location {
         }
         if url.chars().any(char::is_whitespace) {
             return Err(SchemaError::Location {
-                reason: format!("`gitUrl` `{}` contains whitespace", crate::text::value(url)),
+                reason: format!(
+                    "`gitUrl` `{}` contains whitespace: expected a URL without whitespace",
+                    crate::text::value(url)
+                ),
             });
         }
         Ok(Location::Git {

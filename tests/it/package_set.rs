@@ -301,3 +301,80 @@ fn a_dry_run_writes_nothing_and_needs_no_git() {
     assert_eq!(testing::remote_head(&t.layout.registry_remote), head);
     assert!(!Path::new(&t.layout.registry.join("package-sets/0.1.1.json")).exists());
 }
+
+/// Storage that lets another job publish a package set the first time a tarball is read
+/// (the build check reads the members' tarballs), so that job's set lands first.
+struct RacingStorage<'a> {
+    inner: &'a FsStorage,
+    other_job: std::cell::RefCell<Option<Box<dyn FnOnce() + 'a>>>,
+}
+
+impl regis::storage::Storage for RacingStorage<'_> {
+    fn get(
+        &self,
+        key: &regis::storage::StorageKey,
+    ) -> Result<Option<Vec<u8>>, regis::storage::StorageError> {
+        if let Some(job) = self.other_job.borrow_mut().take() {
+            job();
+        }
+        self.inner.get(key)
+    }
+    fn write_new(
+        &self,
+        key: &regis::storage::StorageKey,
+        bytes: &[u8],
+    ) -> Result<bool, regis::storage::StorageError> {
+        self.inner.write_new(key, bytes)
+    }
+    fn delete(
+        &self,
+        key: &regis::storage::StorageKey,
+    ) -> Result<bool, regis::storage::StorageError> {
+        self.inner.delete(key)
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}
+
+#[test]
+fn an_update_a_racing_set_overtook_is_refused() {
+    let t = TestRegistry::with_config(|c| c.build_check = Some("true".to_owned()));
+    registry_with_a_set(&t);
+    t.release(&t.package("prelude", "1.0.1", &[]));
+    t.release(&t.package("effect", "1.0.1", &[("prelude", ">=1.0.0 <2.0.0")]));
+    // The other job works in its own checkouts of the same remotes.
+    let dir = tempfile::tempdir().unwrap();
+    let clone = |remote: &Path, name: &str| {
+        GitRepo::clone(remote.to_str().unwrap(), &dir.path().join(name)).unwrap()
+    };
+    let (registry_b, index_b) = (
+        clone(&t.layout.registry_remote, "registry"),
+        clone(&t.layout.index_remote, "index"),
+    );
+    let racing = RacingStorage {
+        inner: &t.storage,
+        other_job: std::cell::RefCell::new(Some(Box::new(|| {
+            let ctx_b = Context {
+                registry: &registry_b,
+                index: &index_b,
+                ..t.ctx()
+            };
+            let update = update_payload(r#"{"packages": {"effect": "1.0.1"}}"#);
+            package_set::update(&ctx_b, &update, Authority::Anyone, &Silent).unwrap();
+        }))),
+    };
+    let ctx = Context {
+        storage: &racing,
+        ..t.ctx()
+    };
+    let update = update_payload(r#"{"packages": {"prelude": "1.0.1"}}"#);
+    let commits = commits_on(&t.layout.registry_remote).len();
+    let e = package_set::update(&ctx, &update, Authority::Anyone, &Silent).unwrap_err();
+    insta::assert_snapshot!(regis::error_chain(&e), @"package set `0.1.1` was published while this update ran (it started from `0.1.0`): run the update again");
+    assert_eq!(
+        commits_on(&t.layout.registry_remote).len(),
+        commits + 1,
+        "only the other job's set"
+    );
+}
