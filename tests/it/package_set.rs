@@ -332,14 +332,45 @@ impl regis::storage::Storage for RacingStorage<'_> {
     ) -> Result<bool, regis::storage::StorageError> {
         self.inner.delete(key)
     }
+    fn touch(&self, key: &regis::storage::StorageKey) -> Result<(), regis::storage::StorageError> {
+        self.inner.touch(key)
+    }
+    fn list(&self) -> Result<Vec<regis::storage::Listed>, regis::storage::StorageError> {
+        self.inner.list()
+    }
+    fn sweep_temporary(
+        &self,
+        older_than: std::time::Duration,
+    ) -> Result<Vec<String>, regis::storage::StorageError> {
+        self.inner.sweep_temporary(older_than)
+    }
     fn describe(&self) -> String {
         self.inner.describe()
     }
 }
 
+/// Another job's set lands while this update runs its build check: with retries allowed
+/// (the default) the update plans again on the new set and lands after it; with none it is
+/// refused, saying which set overtook it.
 #[test]
-fn an_update_a_racing_set_overtook_is_refused() {
-    let t = TestRegistry::with_config(|c| c.build_check = Some("true".to_owned()));
+fn an_update_a_racing_set_overtook_plans_again_or_is_refused() {
+    let landed = race_an_update(100);
+    let sets: Vec<String> = landed.into_iter().collect();
+    assert_eq!(
+        sets,
+        ["0.1.0", "0.1.1", "0.1.2"],
+        "both sets, the raced one last"
+    );
+    race_an_update(1);
+}
+
+/// Run the race of [`an_update_a_racing_set_overtook_plans_again_or_is_refused`] with
+/// `attempts` push attempts; the set versions on the remote afterwards.
+fn race_an_update(attempts: u32) -> std::collections::BTreeSet<String> {
+    let t = TestRegistry::with_config(|c| {
+        c.build_check = Some("true".to_owned());
+        c.push_attempts = attempts;
+    });
     registry_with_a_set(&t);
     t.release(&t.package("prelude", "1.0.1", &[]));
     t.release(&t.package("effect", "1.0.1", &[("prelude", ">=1.0.0 <2.0.0")]));
@@ -370,11 +401,35 @@ fn an_update_a_racing_set_overtook_is_refused() {
     };
     let update = update_payload(r#"{"packages": {"prelude": "1.0.1"}}"#);
     let commits = commits_on(&t.layout.registry_remote).len();
-    let e = package_set::update(&ctx, &update, Authority::Anyone, &Silent).unwrap_err();
-    insta::assert_snapshot!(regis::error_chain(&e), @"package set `0.1.1` was published while this update ran (it started from `0.1.0`): run the update again");
-    assert_eq!(
-        commits_on(&t.layout.registry_remote).len(),
-        commits + 1,
-        "only the other job's set"
-    );
+    let outcome = package_set::update(&ctx, &update, Authority::Anyone, &Silent);
+    let sets = || {
+        let mut sets = std::collections::BTreeSet::new();
+        for v in ["0.1.0", "0.1.1", "0.1.2"] {
+            let path = format!("package-sets/{v}.json");
+            if testing::remote_file(&t.layout.registry_remote, &path).is_some() {
+                sets.insert(v.to_owned());
+            }
+        }
+        sets
+    };
+    if attempts > 1 {
+        let report = outcome.unwrap();
+        assert_eq!(report.set.unwrap().version.to_string(), "0.1.2");
+        assert_eq!(commits_on(&t.layout.registry_remote).len(), commits + 2);
+        let latest =
+            testing::remote_file(&t.layout.registry_remote, "package-sets/0.1.2.json").unwrap();
+        assert!(
+            latest.contains(r#""effect": "1.0.1""#) && latest.contains(r#""prelude": "1.0.1""#),
+            "the raced update keeps the other job's change: {latest}"
+        );
+    } else {
+        let e = outcome.unwrap_err();
+        insta::assert_snapshot!(regis::error_chain(&e), @"package set `0.1.1` was published while this update ran (it started from `0.1.0`): run the update again");
+        assert_eq!(
+            commits_on(&t.layout.registry_remote).len(),
+            commits + 1,
+            "only the other job's set"
+        );
+    }
+    sets()
 }
