@@ -15,7 +15,9 @@
 , packageBytesWarn : Natural
     -- a tarball larger than this many bytes is published with a warning (default: 200000)
 , pushAttempts : Natural
-    -- how many times a git push that lost a race is re-applied and retried (default: 5)
+    -- how many times a git push that lost a race is re-applied and retried (default: 100)
+, pushRetrySeconds : Natural
+    -- how many seconds a git push that lost a race may go on being re-applied and retried (default: 300)
 , buildCheck : Optional Text
     -- shell command (sh -c) that checks a package builds against its dependencies (default: None Text)
 , docs : Optional Text

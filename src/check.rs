@@ -12,7 +12,7 @@ use crate::index::{IndexFile, IndexView};
 use crate::metadata::Metadata;
 use crate::package_set::PackageSet;
 use crate::schema::{PackageName, Sha256, Version};
-use crate::storage::{Storage, StorageKey};
+use crate::storage::{ListedKind, Storage, StorageKey};
 use crate::store::{
     IndexDir, METADATA_DIR, PACKAGE_SETS_DIR, RegistryDir, StoreError, index_file_name, list_dir,
 };
@@ -43,6 +43,13 @@ pub enum FindingKind {
     MissingTarball,
     /// A stored tarball whose size or hash differs from metadata.
     TarballMismatch,
+    /// A stored tarball no metadata records (a publish that did not land, an unpublish that
+    /// did not finish): `regis gc` removes it.
+    OrphanTarball,
+    /// A temporary file an interrupted storage write left behind.
+    InterruptedWrite,
+    /// A file in storage that is not a tarball under its key.
+    UnexpectedFile,
 }
 
 /// One problem: which file, package and version, and what is wrong.
@@ -524,6 +531,46 @@ fn check_storage(
                     }
                 }
             }
+        }
+    }
+    let location = storage.describe();
+    for listed in storage.list()? {
+        let file = format!("{location}/{}", listed.path);
+        match &listed.kind {
+            ListedKind::Tarball { key, name, version } => {
+                let recorded = metadata
+                    .get(name)
+                    .is_some_and(|(_, m)| m.published.contains_key(version));
+                if !recorded {
+                    audit.add(
+                        FindingKind::OrphanTarball,
+                        &file,
+                        Some(name),
+                        Some(version),
+                        format!(
+                            "tarball `{key}` ({} bytes) is recorded by no metadata: left by a publish that did not land or an unpublish that did not finish; `regis gc` removes it",
+                            listed.bytes
+                        ),
+                    );
+                }
+            }
+            ListedKind::Temporary => audit.add(
+                FindingKind::InterruptedWrite,
+                &file,
+                None,
+                None,
+                format!(
+                    "a temporary file ({} bytes) an interrupted write left: the next write in its directory, or `regis gc`, removes it",
+                    listed.bytes
+                ),
+            ),
+            ListedKind::Other => audit.add(
+                FindingKind::UnexpectedFile,
+                &file,
+                None,
+                None,
+                "not a tarball at its key `<name>/<version>.tar.gz`: expected only tarballs in storage".to_owned(),
+            ),
         }
     }
     Ok(checked)

@@ -26,7 +26,7 @@ pub struct Field {
 }
 
 /// Every field of `regis.dhall`, in the order `regis init` writes them.
-pub const FIELDS: [Field; 22] = [
+pub const FIELDS: [Field; 23] = [
     Field {
         name: "name",
         ty: "Text",
@@ -66,6 +66,11 @@ pub const FIELDS: [Field; 22] = [
         name: "pushAttempts",
         ty: "Natural",
         doc: "how many times a git push that lost a race is re-applied and retried",
+    },
+    Field {
+        name: "pushRetrySeconds",
+        ty: "Natural",
+        doc: "how many seconds a git push that lost a race may go on being re-applied and retried",
     },
     Field {
         name: "buildCheck",
@@ -159,6 +164,8 @@ pub struct Config {
     pub package_bytes_warn: u64,
     /// How many times a git push that lost a race is re-applied and retried.
     pub push_attempts: u32,
+    /// How many seconds a git push that lost a race may go on being re-applied and retried.
+    pub push_retry_seconds: u64,
     /// Shell command (sh -c) that checks a package builds against its dependencies.
     pub build_check: Option<String>,
     /// Shell command (sh -c) that builds a package's documentation.
@@ -202,6 +209,7 @@ pub struct RawConfig {
     pub package_bytes_max: u64,
     pub package_bytes_warn: u64,
     pub push_attempts: u32,
+    pub push_retry_seconds: u64,
     pub build_check: Option<String>,
     pub docs: Option<String>,
     pub hook_timeout_seconds: u64,
@@ -434,7 +442,8 @@ impl Default for Config {
             reserved_names: vec!["metadata".to_string()],
             package_bytes_max: 2_000_000,
             package_bytes_warn: 200_000,
-            push_attempts: 5,
+            push_attempts: 100,
+            push_retry_seconds: 300,
             build_check: None,
             docs: None,
             hook_timeout_seconds: 900,
@@ -461,6 +470,15 @@ impl Default for RawConfig {
 }
 
 impl Config {
+    /// How long a git push that lost a race is re-applied and retried
+    /// (`pushAttempts`, `pushRetrySeconds`).
+    pub fn push_retry(&self) -> crate::git::Retry {
+        crate::git::Retry::new(
+            self.push_attempts as usize,
+            std::time::Duration::from_secs(self.push_retry_seconds),
+        )
+    }
+
     /// `<registry>/regis.dhall` if present (type-checked and checked), else the defaults. A
     /// broken file is an error, never silently the defaults. Fields the file lacks take
     /// their defaults: [`Config::load_reporting`] says which.
@@ -517,7 +535,7 @@ impl Config {
 
 impl RawConfig {
     /// Every field with its value as Dhall text, in [`FIELDS`] order.
-    fn dhall_values(&self) -> [(Field, String); 22] {
+    fn dhall_values(&self) -> [(Field, String); 23] {
         let text = |s: &str| dhall::text_literal(s);
         let values = [
             text(&self.name),
@@ -528,6 +546,7 @@ impl RawConfig {
             self.package_bytes_max.to_string(),
             self.package_bytes_warn.to_string(),
             self.push_attempts.to_string(),
+            self.push_retry_seconds.to_string(),
             optional_text(self.build_check.as_deref()),
             optional_text(self.docs.as_deref()),
             self.hook_timeout_seconds.to_string(),
@@ -576,6 +595,7 @@ impl From<&Config> for RawConfig {
             package_bytes_max: c.package_bytes_max,
             package_bytes_warn: c.package_bytes_warn,
             push_attempts: c.push_attempts,
+            push_retry_seconds: c.push_retry_seconds,
             build_check: c.build_check.clone(),
             docs: c.docs.clone(),
             hook_timeout_seconds: c.hook_timeout_seconds,
@@ -636,6 +656,7 @@ impl TryFrom<RawConfig> for Config {
             )));
         }
         at_least_one("pushAttempts", raw.push_attempts.into())?;
+        at_least_one("pushRetrySeconds", raw.push_retry_seconds)?;
         for (field, command) in [("buildCheck", &raw.build_check), ("docs", &raw.docs)] {
             if let Some(command) = command.as_deref().filter(|c| c.trim().is_empty()) {
                 return Err(invalid(field, command)(
@@ -691,6 +712,7 @@ impl TryFrom<RawConfig> for Config {
             package_bytes_max: raw.package_bytes_max,
             package_bytes_warn: raw.package_bytes_warn,
             push_attempts: raw.push_attempts,
+            push_retry_seconds: raw.push_retry_seconds,
             build_check: raw.build_check,
             docs: raw.docs,
             hook_timeout_seconds: raw.hook_timeout_seconds,
@@ -774,7 +796,10 @@ mod tests {
             (config.package_bytes_max, config.package_bytes_warn),
             (2_000_000, 200_000)
         );
-        assert_eq!(config.push_attempts, 5);
+        assert_eq!(
+            (config.push_attempts, config.push_retry_seconds),
+            (100, 300)
+        );
         assert_eq!((config.build_check, config.docs), (None, None));
         assert_eq!(config.hook_timeout_seconds, 900);
         assert_eq!(
@@ -808,6 +833,7 @@ mod tests {
             package_bytes_max: u64::MAX,
             package_bytes_warn: 0,
             push_attempts: u32::MAX,
+            push_retry_seconds: 1,
             build_check: Some(
                 "purs compile \"$REGIS_DEPENDENCIES\"/*/src/**/*.purs 'src/**/*.purs'\n"
                     .to_string(),
@@ -986,7 +1012,15 @@ mod tests {
                 },
                 "signatureNamespace",
             ),
+            (
+                RawConfig {
+                    github_base_url: "https://[::1".to_string(),
+                    ..RawConfig::default()
+                },
+                "githubBaseUrl",
+            ),
         ];
+        let mut messages = Vec::new();
         for (config, field) in cases {
             let (err, dir) = load_err(&config);
             let text = message(&err, &dir);
@@ -994,7 +1028,30 @@ mod tests {
                 text.starts_with(&format!("invalid `{field}` in `<registry>/regis.dhall`: ")),
                 "{text}"
             );
+            messages.push(text);
         }
+        insta::assert_snapshot!(messages.join("\n"), @r"
+            invalid `githubBaseUrl` in `<registry>/regis.dhall`: `ssh://git@github.com` (expected a URL starting with `https://`, `http://`, `file://` or `git://`)
+            invalid `githubBaseUrl` in `<registry>/regis.dhall`: `https://` (expected a URL with a host or path after the scheme)
+            invalid `packageBytesWarn` in `<registry>/regis.dhall`: `2000001` (expected at most `packageBytesMax` (2000000))
+            invalid `pushAttempts` in `<registry>/regis.dhall`: `0` (expected at least 1)
+            invalid `buildCheck` in `<registry>/regis.dhall`: ` 
+            ` (expected a non-empty shell command or `None`)
+            invalid `docs` in `<registry>/regis.dhall`: `` (expected a non-empty shell command or `None`)
+            invalid `hookTimeoutSeconds` in `<registry>/regis.dhall`: `0` (expected at least 1)
+            invalid `defaultCompiler` in `<registry>/regis.dhall`: `0.15` (expected a compiler version `MAJOR.MINOR.PATCH`)
+            invalid `githubApiUrl` in `<registry>/regis.dhall`: `https://api.github.com/` (expected a URL without a trailing `/`)
+            invalid `name` in `<registry>/regis.dhall`: ` ` (expected a non-empty registry name)
+            invalid `githubApiUrl` in `<registry>/regis.dhall`: `api.github.com` (expected a URL starting with `https://` or `http://`)
+            invalid `githubTokenEnv` in `<registry>/regis.dhall`: `GITHUB TOKEN` (expected an environment variable name)
+            invalid `botKeyEnv` in `<registry>/regis.dhall`: `` (expected an environment variable name)
+            invalid `botLogin` in `<registry>/regis.dhall`: `` (expected a GitHub login)
+            invalid `botPublicKey` in `<registry>/regis.dhall`: `AAAAC3Nza` (expected an OpenSSH public key line `<keytype> <base64> [comment]`)
+            invalid `trustees` in `<registry>/regis.dhall`: `ssh-ed25519` (expected an OpenSSH public key line `<keytype> <base64> [comment]`)
+            invalid `trusteeTeam` in `<registry>/regis.dhall`: `packaging` (expected `org/team-slug`)
+            invalid `signatureNamespace` in `<registry>/regis.dhall`: `` (expected a non-empty SSHSIG namespace such as `file`)
+            invalid `githubBaseUrl` in `<registry>/regis.dhall`: `https://[::1` (expected a valid URL (invalid IPv6 address))
+            ");
     }
 
     #[test]
@@ -1012,7 +1069,7 @@ mod tests {
     fn a_wrongly_typed_file_is_refused_naming_the_schema() {
         let text = Config::default()
             .to_dhall()
-            .replace("pushAttempts = 5", "pushAttempts = \"5\"");
+            .replace("pushAttempts = 100", "pushAttempts = \"5\"");
         let dir = registry_with(&text);
         let err = Config::load(dir.path()).unwrap_err();
         let text = message(&err, &dir);
@@ -1029,11 +1086,11 @@ mod tests {
     fn a_number_too_large_for_its_field_is_refused() {
         let text = Config::default()
             .to_dhall()
-            .replace("pushAttempts = 5", "pushAttempts = 4294967296");
+            .replace("pushAttempts = 100", "pushAttempts = 4294967296");
         let dir = registry_with(&text);
         let err = Config::load(dir.path()).unwrap_err();
         assert!(matches!(err, ConfigError::Shape { .. }), "{err:?}");
-        assert!(message(&err, &dir).contains("4294967296"), "{err}");
+        insta::assert_snapshot!(message(&err, &dir), @"`<registry>/regis.dhall` does not fit the registry config: invalid value: integer `4294967296`, expected u32");
     }
 
     #[test]
@@ -1132,7 +1189,7 @@ mod tests {
 
     #[test]
     fn a_missing_field_does_not_hide_a_wrongly_typed_one() {
-        let text = without_fields(&["docs"]).replace("pushAttempts = 5", "pushAttempts = \"5\"");
+        let text = without_fields(&["docs"]).replace("pushAttempts = 100", "pushAttempts = \"5\"");
         let dir = registry_with(&text);
         let err = Config::load(dir.path()).unwrap_err();
         let text = message(&err, &dir);

@@ -880,6 +880,7 @@ mod tests {
                     "packageBytesMax": 1000000,
                     "packageBytesWarn": 100000,
                     "pushAttempts": 3,
+                    "pushRetrySeconds": 120,
                     "buildCheck": "purs compile 'src/**/*.purs'",
                     "hookTimeoutSeconds": 600,
                     "githubApiUrl": "http://127.0.0.1:9000",
@@ -1048,6 +1049,22 @@ mod tests {
         std::fs::write(&file, "./broken.dhall").unwrap();
         let err = file_to_json(&file, Schema::Manifest).unwrap_err();
         assert!(matches!(err, DhallError::Invalid { .. }), "{err:?}");
+        let message = err
+            .to_string()
+            .replace(&dir.path().display().to_string(), "<dir>");
+        insta::assert_snapshot!(message, @r"
+            `<dir>/purs.dhall` is not a valid value of the type of `schemas/Manifest.dhall`: type error: error
+             --> <dir>/purs.dhall:1:1
+              |
+            1 | ./broken.dhall
+              | ^^^^^^^^^^^^^^  --> 1:7
+              |
+            1 | { a = 
+              |       ^---
+              |
+              = expected expression
+              |
+            ");
     }
 
     #[test]
@@ -1085,10 +1102,7 @@ mod tests {
     fn a_missing_file_is_a_read_error() {
         let err = file_to_json(Path::new("/nonexistent/purs.dhall"), Schema::Manifest).unwrap_err();
         assert!(matches!(err, DhallError::Read { .. }), "{err:?}");
-        assert!(
-            crate::error_chain(&err).starts_with("cannot read `/nonexistent/purs.dhall`: "),
-            "{err}"
-        );
+        insta::assert_snapshot!(crate::error_chain(&err), @"cannot read `/nonexistent/purs.dhall`: No such file or directory (os error 2)");
     }
 
     #[test]

@@ -7,11 +7,13 @@
 //! branch, the working copy is synced to the remote and the change is applied again on the
 //! new head, so no commit is lost or duplicated.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant, SystemTime};
 
 use git2::build::{CheckoutBuilder, RepoBuilder};
 use git2::{
@@ -65,13 +67,19 @@ pub enum GitError {
         reason: String,
     },
     #[error(
-        "gave up after {attempts} attempts to push `{branch}` to `{url}`: the remote branch moved every time, expected it to stay still long enough for a fast-forward push"
+        "gave up after {attempts} attempts to push `{branch}` to `{url}` in {seconds} s: the remote branch moved every time, expected it to stay still long enough for a fast-forward push"
     )]
     RetriesExhausted {
         attempts: usize,
+        seconds: u64,
         branch: String,
         url: String,
     },
+    #[error(
+        "another regis process has been working in the checkout `{}` for {seconds} s: expected it to finish (or be killed) first",
+        path.display()
+    )]
+    CheckoutBusy { path: PathBuf, seconds: u64 },
     #[error("HEAD of `{}` is detached: expected a checked-out branch", path.display())]
     DetachedHead { path: PathBuf },
     #[error("path `{}` is not inside the work tree `{}`: expected a relative path without `..` or `.git`", path.display(), workdir.display())]
@@ -114,7 +122,78 @@ pub enum CommitOutcome {
 enum PushStatus {
     NoRemote,
     Pushed,
+    /// Another job's push landed first: sync and apply the change again.
     RemoteMoved,
+    /// The remote did not take the push for a passing reason (another push held the
+    /// ref's lock) and has not moved past this commit: try again.
+    Busy,
+}
+
+/// How long [`GitRepo::commit_change`] keeps re-applying a change whose push lost a race:
+/// at most `max_attempts` attempts and, after the first, no new attempt once `budget` has
+/// passed; between attempts a pause drawn at random below a cap that doubles from
+/// `first_pause` to `max_pause` (full jitter), so racing jobs spread out instead of
+/// colliding again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    pub max_attempts: usize,
+    pub budget: Duration,
+    pub first_pause: Duration,
+    pub max_pause: Duration,
+}
+
+impl Retry {
+    /// `max_attempts` attempts within `budget`.
+    pub fn new(max_attempts: usize, budget: Duration) -> Retry {
+        Retry {
+            max_attempts: max_attempts.max(1),
+            budget,
+            first_pause: Duration::from_millis(20),
+            max_pause: Duration::from_secs(2),
+        }
+    }
+
+    /// For the step that finishes an operation whose first step already landed (the index
+    /// line after the metadata, say): it is not given up on a race — no attempt limit, ten
+    /// times the time budget — so the two repositories do not stay apart.
+    pub fn landing(self) -> Retry {
+        Retry {
+            max_attempts: usize::MAX,
+            budget: self.budget.saturating_mul(10),
+            ..self
+        }
+    }
+
+    /// The pause before attempt `attempt + 1`.
+    pub fn pause(&self, attempt: usize) -> Duration {
+        let doublings = u32::try_from(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX)
+            .min(16);
+        let cap = self
+            .first_pause
+            .saturating_mul(1 << doublings)
+            .min(self.max_pause);
+        cap.mul_f64(jitter())
+    }
+}
+
+impl From<usize> for Retry {
+    /// `max_attempts` attempts, with no time limit.
+    fn from(max_attempts: usize) -> Retry {
+        Retry::new(max_attempts, Duration::MAX)
+    }
+}
+
+/// A number in `[0, 1)` that differs between processes and calls: `RandomState` is seeded
+/// randomly per process, and a counter makes successive calls differ. Jitter needs no more.
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(CALLS.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u32(std::process::id());
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// What the transport said about one pushed ref.
@@ -130,6 +209,28 @@ enum PushReply {
 pub struct GitRepo {
     repo: Repository,
     workdir: PathBuf,
+    /// How many [`GitRepo::lock`] guards are alive (the lock is taken by the first).
+    lock_depth: Cell<usize>,
+}
+
+/// The file in the git directory that a regis process holds (`flock`) while it syncs or
+/// commits in the checkout.
+const CHECKOUT_LOCK: &str = "regis.lock";
+
+/// How long a process waits for another regis process working in the same checkout.
+const CHECKOUT_LOCK_WAIT: Duration = Duration::from_secs(600);
+
+/// Held while a regis process changes the checkout: see [`GitRepo::lock`].
+struct CheckoutLock<'a> {
+    depth: &'a Cell<usize>,
+    /// The locked file, on the outermost guard; closing it releases the lock.
+    _file: Option<fs::File>,
+}
+
+impl Drop for CheckoutLock<'_> {
+    fn drop(&mut self) {
+        self.depth.set(self.depth.get() - 1);
+    }
 }
 
 impl fmt::Debug for GitRepo {
@@ -208,6 +309,7 @@ impl GitRepo {
         if !self.has_remote() {
             return Ok(());
         }
+        let _lock = self.lock()?;
         let branch = self.branch()?;
         self.fetch()?;
         let target = match self.remote_tip(&branch)? {
@@ -228,32 +330,43 @@ impl GitRepo {
     /// [`CommitOutcome::Unchanged`]. Otherwise one commit is made and pushed to `origin`
     /// when there is one. If the push is refused because the remote branch moved, the work
     /// tree is [synced](Self::sync) and the next attempt re-applies the change on the new
-    /// head, so `change` must be written as "make the files contain X". `max_attempts` of 0
-    /// counts as 1.
+    /// head, so `change` must be written as "make the files contain X". Attempts go on as
+    /// `retry` allows (a `usize` is that many attempts, 0 counting as 1), with a random
+    /// growing pause between them; a commit the remote already holds (an identical commit
+    /// another job pushed first) counts as pushed.
     pub fn commit_change<E, F>(
         &self,
         message: &str,
-        max_attempts: usize,
+        retry: impl Into<Retry>,
         mut change: F,
     ) -> Result<CommitOutcome, E>
     where
         E: From<GitError>,
         F: FnMut(&Path) -> Result<Vec<PathBuf>, E>,
     {
-        let max_attempts = max_attempts.max(1);
-        for attempt in 1..=max_attempts {
+        let retry = retry.into();
+        let _lock = self.lock()?;
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
             let paths = change(&self.workdir)?;
             let Some(commit) = self.commit_paths(message, &paths)? else {
                 return Ok(CommitOutcome::Unchanged);
             };
+            crate::fault::point("git:committed");
             let pushed = match self.push_head(commit)? {
                 PushStatus::NoRemote => false,
                 PushStatus::Pushed => true,
-                PushStatus::RemoteMoved if attempt < max_attempts => {
+                PushStatus::RemoteMoved | PushStatus::Busy => {
+                    let pause = retry.pause(attempt);
+                    if attempt >= retry.max_attempts || started.elapsed() + pause > retry.budget {
+                        return Err(self.retries_exhausted(attempt, started.elapsed()).into());
+                    }
+                    std::thread::sleep(pause);
                     self.sync()?;
                     continue;
                 }
-                PushStatus::RemoteMoved => break,
             };
             return Ok(CommitOutcome::Committed {
                 commit: commit.to_string(),
@@ -261,12 +374,113 @@ impl GitRepo {
                 attempts: attempt,
             });
         }
-        Err(self.retries_exhausted(max_attempts).into())
     }
 
     /// The hex id of the HEAD commit, or `None` while the branch is unborn.
     pub fn head(&self) -> Result<Option<String>, GitError> {
         Ok(self.head_oid()?.map(|oid| oid.to_string()))
+    }
+
+    /// Take the checkout for this process: an exclusive `flock` on `.git/regis.lock`
+    /// (another regis process working here is waited for), released when the guard drops —
+    /// also when the process is killed. Holding it, no other regis process is changing this
+    /// checkout, so any git `*.lock` file older than the moment it was taken was left by a
+    /// killed run (a `kill -9` during a fetch leaves `refs/remotes/origin/main.lock`) and is
+    /// removed, so the re-run can finish the interrupted operation. Re-entrant.
+    fn lock(&self) -> Result<CheckoutLock<'_>, GitError> {
+        let depth = self.lock_depth.get();
+        if depth > 0 {
+            self.lock_depth.set(depth + 1);
+            return Ok(CheckoutLock {
+                depth: &self.lock_depth,
+                _file: None,
+            });
+        }
+        let path = self.repo.path().join(CHECKOUT_LOCK);
+        let io = |cause| GitError::Io {
+            action: "lock the checkout at",
+            path: path.clone(),
+            cause,
+        };
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io)?;
+        let started = Instant::now();
+        loop {
+            match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => break,
+                Err(rustix::io::Errno::WOULDBLOCK) if started.elapsed() < CHECKOUT_LOCK_WAIT => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(rustix::io::Errno::WOULDBLOCK) => {
+                    return Err(GitError::CheckoutBusy {
+                        path: self.workdir.clone(),
+                        seconds: started.elapsed().as_secs(),
+                    });
+                }
+                Err(e) => return Err(io(e.into())),
+            }
+        }
+        let taken = SystemTime::now();
+        self.lock_depth.set(1);
+        let guard = CheckoutLock {
+            depth: &self.lock_depth,
+            _file: Some(file),
+        };
+        self.remove_stale_locks(self.repo.path(), taken)?;
+        Ok(guard)
+    }
+
+    /// Remove the git `*.lock` files below `dir` (the git directory; objects excluded)
+    /// last written before `taken`.
+    fn remove_stale_locks(&self, dir: &Path, taken: SystemTime) -> Result<(), GitError> {
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(cause) => {
+                return Err(GitError::Io {
+                    action: "look for stale locks in",
+                    path: dir.to_path_buf(),
+                    cause,
+                });
+            }
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                if name != "objects" {
+                    self.remove_stale_locks(&path, taken)?;
+                }
+                continue;
+            }
+            let stale = name.to_string_lossy().ends_with(".lock")
+                && name != CHECKOUT_LOCK
+                && entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|modified| modified < taken);
+            if stale {
+                match fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(cause) => {
+                        return Err(GitError::Io {
+                            action: "remove the stale lock",
+                            path,
+                            cause,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     fn from_repository(repo: Repository, dir: &Path) -> Result<Self, GitError> {
@@ -278,7 +492,11 @@ impl GitRepo {
         };
         // Drop the trailing `/` libgit2 puts on work tree paths.
         let workdir = workdir.components().collect();
-        Ok(Self { repo, workdir })
+        Ok(Self {
+            repo,
+            workdir,
+            lock_depth: Cell::new(0),
+        })
     }
 
     fn git_error(&self, action: &'static str) -> impl FnOnce(git2::Error) -> GitError + '_ {
@@ -523,21 +741,48 @@ impl GitRepo {
             return Ok(PushStatus::NoRemote);
         }
         let branch = self.branch()?;
-        match self.push_branch(&branch)? {
-            PushReply::Accepted => Ok(PushStatus::Pushed),
-            PushReply::NonFastForward => Ok(PushStatus::RemoteMoved),
-            PushReply::Rejected(_) if self.remote_moved(&branch, commit)? => {
-                Ok(PushStatus::RemoteMoved)
-            }
-            PushReply::Rejected(reason) => Err(GitError::PushRejected {
-                branch,
-                url: self.remote_url(),
-                reason,
-            }),
+        let reason = match self.push_branch(&branch)? {
+            PushReply::Accepted => return Ok(PushStatus::Pushed),
+            PushReply::NonFastForward => return Ok(PushStatus::RemoteMoved),
+            PushReply::Rejected(reason) => reason,
+        };
+        // Rejected: look at what the remote holds now.
+        self.fetch()?;
+        let Some(tip) = self.remote_tip(&branch)? else {
+            return Err(self.push_rejected(branch, reason));
+        };
+        let descends = |a: Oid, b: Oid| {
+            self.repo
+                .graph_descendant_of(a, b)
+                .map_err(self.git_error("compare with the remote branch"))
+        };
+        if tip == commit || descends(tip, commit)? {
+            // An identical commit, pushed by another job running the same change, got
+            // there first (or has been built on since): this commit is on the remote.
+            return Ok(PushStatus::Pushed);
+        }
+        if !descends(commit, tip)? {
+            return Ok(PushStatus::RemoteMoved);
+        }
+        if lost_a_lock(&reason) {
+            return Ok(PushStatus::Busy);
+        }
+        Err(self.push_rejected(branch, reason))
+    }
+
+    fn push_rejected(&self, branch: String, reason: String) -> GitError {
+        GitError::PushRejected {
+            branch,
+            url: self.remote_url(),
+            reason,
         }
     }
 
-    /// Pushes `branch` to the same name on origin.
+    /// Pushes `branch` to the same name on origin. A remote on this machine gets `git
+    /// push` itself: libgit2's local transport moves the remote ref without checking that
+    /// it still holds the value it read (a racing job's commit would be overwritten) and
+    /// never runs the remote's hooks; `git push` runs `receive-pack`, which updates the
+    /// ref only if it is unchanged. Other transports send the old value with the update.
     fn push_branch(&self, branch: &str) -> Result<PushReply, GitError> {
         let refname = format!("refs/heads/{branch}");
         let mut remote = self
@@ -545,6 +790,9 @@ impl GitRepo {
             .find_remote(REMOTE)
             .map_err(self.git_error("find the remote `origin`"))?;
         let raw_url = remote.url().unwrap_or(REMOTE).to_owned();
+        if is_local_url(&raw_url) {
+            return self.push_with_git(branch, &raw_url);
+        }
         let rejection = RefCell::new(None);
         let pushed = {
             let mut callbacks = auth_callbacks();
@@ -571,18 +819,34 @@ impl GitRepo {
         }
     }
 
-    /// After a rejected push: whether origin's branch now holds commits that `commit` lacks.
-    fn remote_moved(&self, branch: &str, commit: Oid) -> Result<bool, GitError> {
-        self.fetch()?;
-        let Some(tip) = self.remote_tip(branch)? else {
-            return Ok(false);
+    /// `git push --porcelain origin <branch>:<branch>` (never forced), read back as a
+    /// [`PushReply`].
+    fn push_with_git(&self, branch: &str, raw_url: &str) -> Result<PushReply, GitError> {
+        let refspec = format!("refs/heads/{branch}:refs/heads/{branch}");
+        let failed = |cause: String| GitError::Push {
+            branch: branch.to_owned(),
+            url: redact_url(raw_url),
+            cause: scrub(&cause, raw_url),
         };
-        let contained = tip == commit
-            || self
-                .repo
-                .graph_descendant_of(commit, tip)
-                .map_err(self.git_error("compare with the remote branch"))?;
-        Ok(!contained)
+        let output = Command::new("git")
+            .arg("-C")
+            .arg(&self.workdir)
+            .args(["push", "--porcelain", REMOTE, &refspec])
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("LC_ALL", "C")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| failed(format!("cannot run `git push`: {e}")))?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        match porcelain_status(&stdout, &refspec) {
+            Some(reply) => Ok(reply),
+            None => Err(failed(format!(
+                "`git push` exited with {}: {}",
+                output.status,
+                stderr.trim()
+            ))),
+        }
     }
 
     fn push_initial(&self) -> Result<(), GitError> {
@@ -621,13 +885,57 @@ impl GitRepo {
             .map_err(self.git_error("set the upstream"))
     }
 
-    fn retries_exhausted(&self, attempts: usize) -> GitError {
+    fn retries_exhausted(&self, attempts: usize, took: Duration) -> GitError {
         GitError::RetriesExhausted {
             attempts,
+            seconds: took.as_secs(),
             branch: self.branch().unwrap_or_default(),
             url: self.remote_url(),
         }
     }
+}
+
+/// Whether `url` names a repository on this machine (`file://…` or a path), which libgit2
+/// would push to through its local transport.
+fn is_local_url(url: &str) -> bool {
+    if url.starts_with("file://") {
+        return true;
+    }
+    match url.find("://") {
+        Some(_) => false,
+        // `host:path` (scp-like ssh) has a `:` before any `/`
+        None => !url
+            .split('/')
+            .next()
+            .is_some_and(|first| first.contains(':')),
+    }
+}
+
+/// The status of `refspec` in `git push --porcelain` output (`<flag>\t<from>:<to>\t<summary>`):
+/// `=` up to date and ` `/`+`/`*` updated are accepted; `!` with `[rejected]` (the remote
+/// has commits the branch lacks) is a non-fast-forward; any other `!` is a rejection with
+/// its reason. `None` when the output has no line for the ref (git failed before pushing).
+fn porcelain_status(stdout: &str, refspec: &str) -> Option<PushReply> {
+    stdout.lines().find_map(|line| {
+        let mut fields = line.splitn(3, '\t');
+        let (flag, spec, summary) = (fields.next()?, fields.next()?, fields.next().unwrap_or(""));
+        if spec != refspec {
+            return None;
+        }
+        Some(match flag {
+            "=" | " " | "+" | "*" => PushReply::Accepted,
+            "!" if summary.starts_with("[rejected]") => PushReply::NonFastForward,
+            _ => PushReply::Rejected(summary.to_owned()),
+        })
+    })
+}
+
+/// Whether a rejection reason says another push held the ref at the same moment (git's
+/// "cannot lock ref", "failed to update ref", libgit2's "failed to lock file").
+fn lost_a_lock(reason: &str) -> bool {
+    ["lock", "failed to update ref"]
+        .iter()
+        .any(|word| reason.contains(word))
 }
 
 /// `git init` (bare or not) with `main` as the initial branch, creating `dir` if needed.
@@ -1131,6 +1439,180 @@ exit 0
         );
         assert_eq!(up.file("racer.txt").as_deref(), Some("racer\n"));
         assert_eq!(up.file("c.txt").as_deref(), Some("c\n"));
+    }
+
+    #[test]
+    fn a_local_remote_runs_its_hooks_and_keeps_a_ref_it_did_not_read() {
+        let up = upstream();
+        let a = up.clone_as("a");
+        let b = up.clone_as("b");
+        // b's remote-tracking ref is stale once a has pushed: a push that does not check
+        // the remote's current value (libgit2's local transport) would overwrite a's commit
+        a.commit_change("from a", 1, write("a.txt", "a\n")).unwrap();
+        let c = b.commit_paths("from b", &[]).unwrap();
+        assert!(c.is_none(), "nothing staged, no commit");
+        fs::write(b.workdir().join("b.txt"), "b\n").unwrap();
+        let commit = b
+            .commit_paths("from b", &[PathBuf::from("b.txt")])
+            .unwrap()
+            .unwrap();
+        assert!(matches!(
+            b.push_head(commit).unwrap(),
+            PushStatus::RemoteMoved
+        ));
+        assert_eq!(up.messages(), ["from a", "init"]);
+        // and the remote's hooks run, as for any other transport
+        install_hook(
+            &up.bare,
+            "pre-receive",
+            "#!/bin/sh\necho no pushes today >&2\nexit 1\n",
+        );
+        let err = a
+            .commit_change("again", 3, write("a.txt", "again\n"))
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("pre-receive hook declined"), "{message}");
+        assert_eq!(up.messages(), ["from a", "init"]);
+    }
+
+    #[test]
+    fn an_identical_commit_already_on_the_remote_is_pushed() {
+        let up = upstream();
+        let Some(daemon) = Daemon::start(up.root.path()) else {
+            return;
+        };
+        for url in [
+            format!("file://{}", up.bare.display()),
+            daemon.url("remote.git"),
+        ] {
+            let a = up.clone_from(&url, &format!("a-{}", url.len()));
+            fs::write(a.workdir().join("same.txt"), format!("{url}\n")).unwrap();
+            let commit = a
+                .commit_paths("same change", &[PathBuf::from("same.txt")])
+                .unwrap()
+                .unwrap();
+            // b holds exactly a's commit, as a job making the same change in the same
+            // second would
+            let b_dir = up.root.path().join(format!("b-{}", url.len()));
+            crate::testing::copy_dir(a.workdir(), &b_dir);
+            let b = GitRepo::open(&b_dir).unwrap();
+            assert!(matches!(a.push_head(commit).unwrap(), PushStatus::Pushed));
+            assert!(
+                matches!(b.push_head(commit).unwrap(), PushStatus::Pushed),
+                "{url}"
+            );
+            assert_eq!(up.messages()[0], "same change");
+        }
+    }
+
+    #[test]
+    fn locks_a_killed_run_left_are_recovered() {
+        let up = upstream();
+        let a = up.clone_as("a");
+        // what a `kill -9` during a fetch and during staging leaves behind
+        let git_dir = a.workdir().join(".git");
+        let stale = [
+            git_dir.join("refs/remotes/origin/main.lock"),
+            git_dir.join("index.lock"),
+        ];
+        for lock in &stale {
+            fs::write(lock, "").unwrap();
+            let file = fs::File::options().append(true).open(lock).unwrap();
+            file.set_modified(SystemTime::now() - Duration::from_secs(5))
+                .unwrap();
+        }
+        a.sync().unwrap();
+        let outcome = a
+            .commit_change("after the crash", 1, write("a.txt", "a\n"))
+            .unwrap();
+        assert!(matches!(
+            outcome,
+            CommitOutcome::Committed { pushed: true, .. }
+        ));
+        assert!(stale.iter().all(|l| !l.exists()));
+        assert_eq!(up.messages(), ["after the crash", "init"]);
+    }
+
+    #[test]
+    fn a_second_process_in_the_same_checkout_waits_for_the_first() {
+        let up = upstream();
+        let a = up.clone_as("a");
+        let b = GitRepo::open(a.workdir()).unwrap();
+        let held = a.lock().unwrap();
+        let nested = a.lock().unwrap();
+        drop(nested);
+        // b is another open of the same checkout (as another process would be): it waits
+        let started = Instant::now();
+        let waited = std::thread::spawn(move || {
+            b.sync().unwrap();
+            started.elapsed()
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        drop(held);
+        let waited = waited.join().unwrap();
+        assert!(waited >= Duration::from_millis(250), "{waited:?}");
+    }
+
+    #[test]
+    fn push_replies_and_local_urls_are_read() {
+        let spec = "refs/heads/main:refs/heads/main";
+        let reply = |out: &str| porcelain_status(out, spec);
+        assert!(matches!(
+            reply("To /r.git\n=\trefs/heads/main:refs/heads/main\t[up to date]\nDone\n"),
+            Some(PushReply::Accepted)
+        ));
+        assert!(matches!(
+            reply(" \trefs/heads/main:refs/heads/main\t1a..2b\n"),
+            Some(PushReply::Accepted)
+        ));
+        assert!(matches!(
+            reply("!\trefs/heads/main:refs/heads/main\t[rejected] (fetch first)\n"),
+            Some(PushReply::NonFastForward)
+        ));
+        assert!(matches!(
+            reply("!\trefs/heads/main:refs/heads/main\t[remote rejected] (pre-receive hook declined)\n"),
+            Some(PushReply::Rejected(r)) if r == "[remote rejected] (pre-receive hook declined)"
+        ));
+        assert!(reply("fatal: not a git repository\n").is_none());
+        assert!(lost_a_lock("[remote rejected] (failed to update ref)"));
+        assert!(lost_a_lock(
+            "[remote rejected] (cannot lock ref 'refs/heads/main')"
+        ));
+        assert!(!lost_a_lock(
+            "[remote rejected] (pre-receive hook declined)"
+        ));
+        for local in ["file:///srv/r.git", "/srv/r.git", "../r.git", "r.git"] {
+            assert!(is_local_url(local), "{local}");
+        }
+        for remote in [
+            "https://github.com/a/b.git",
+            "git://127.0.0.1:9/r.git",
+            "git@github.com:a/b.git",
+            "ssh://h/r",
+        ] {
+            assert!(!is_local_url(remote), "{remote}");
+        }
+    }
+
+    #[test]
+    fn retries_pause_at_random_below_a_doubling_cap() {
+        let retry = Retry::new(5, Duration::from_secs(60));
+        for attempt in 1..40 {
+            let cap = retry
+                .first_pause
+                .saturating_mul(1 << (attempt - 1).min(16))
+                .min(retry.max_pause);
+            assert!(retry.pause(attempt) <= cap, "{attempt}");
+        }
+        let pauses: std::collections::BTreeSet<Duration> =
+            (0..20).map(|_| retry.pause(8)).collect();
+        assert!(pauses.len() > 10, "jitter spreads the pauses: {pauses:?}");
+        let landing = retry.landing();
+        assert_eq!(
+            (landing.max_attempts, landing.budget),
+            (usize::MAX, Duration::from_secs(600))
+        );
+        assert_eq!(Retry::from(0).max_attempts, 1);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod dhall;
 mod error;
+pub mod fault;
 pub mod git;
 pub mod github;
 pub mod hooks;
@@ -31,5 +32,6 @@ pub mod store;
 pub mod tarball;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod text;
 
 pub use error::{Error, Result, error_chain};

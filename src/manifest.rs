@@ -78,16 +78,18 @@ impl Manifest {
         };
         let mut value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        // Said here: serde would name the Rust struct it reads into.
+        let Some(object) = value.as_object_mut() else {
+            return Err(invalid("expected a JSON object `{ ... }`".to_owned()));
+        };
         let mut ignored = Vec::new();
-        if let Some(object) = value.as_object_mut() {
-            object.retain(|key, _| {
-                let known = KEYS.contains(&key.as_str());
-                if !known {
-                    ignored.push(key.clone());
-                }
-                known
-            });
-        }
+        object.retain(|key, _| {
+            let known = KEYS.contains(&key.as_str());
+            if !known {
+                ignored.push(key.clone());
+            }
+            known
+        });
         let manifest = serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?;
         Ok((manifest, ignored))
     }
@@ -158,7 +160,9 @@ impl TryFrom<RawManifest> for Manifest {
                     return Err(format!("`{field}` is an empty list: omit it instead"));
                 }
                 if let Some(g) = globs.iter().find(|g| g.trim().is_empty()) {
-                    return Err(format!("`{field}` has an empty pattern `{g}`"));
+                    return Err(format!(
+                        "`{field}` has an empty pattern `{g}`: expected a non-empty glob"
+                    ));
                 }
             }
         }
@@ -284,5 +288,74 @@ mod tests {
         insta::assert_snapshot!(err(&base(r#","verison":"1.0.0""#)), @"`purs.json` is not a valid manifest: unknown field `verison`, expected one of `name`, `version`, `license`, `description`, `location`, `ref`, `owners`, `includeFiles`, `excludeFiles`, `dependencies` at line 1 column 114");
         insta::assert_snapshot!(err(r#"{"name":"a","version":"1.0.0","license":"MIT","location":{"githubOwner":"o","githubRepo":"r"},"ref":"v1","dependencies":{"a":">=1.0.0 <2.0.0"}}"#), @"`purs.json` is not a valid manifest: `a` depends on itself");
         insta::assert_snapshot!(err(r#"{"name":"a","version":"1.0","license":"MIT","location":{"githubOwner":"o","githubRepo":"r"},"ref":"v1","dependencies":{}}"#), @"`purs.json` is not a valid manifest: invalid version `1.0`: expected three numbers `MAJOR.MINOR.PATCH` separated by `.` at line 1 column 27");
+    }
+
+    /// The refusals of a package's own `purs.json` and `purs.dhall`, as a publish reads them.
+    #[test]
+    fn authored_manifests_are_refused_saying_what_was_expected() {
+        let json = |extra: &str| {
+            format!(
+                r#"{{"name":"a","version":"1.0.0","license":"MIT","location":{{"githubOwner":"o","githubRepo":"r"}},"ref":"v1"{extra},"dependencies":{{}}}}"#
+            )
+        };
+        let authored = |case: &str, text: &str| {
+            let e = Manifest::from_authored_json("purs.json", text).unwrap_err();
+            format!("{case} → {}", crate::error_chain(&e))
+        };
+        let sample = crate::sample::SamplePackage::new(
+            "a",
+            "1.0.0",
+            Location::github("o", "r", None).unwrap(),
+            &[],
+        );
+        let dhall = crate::sample::manifest_dhall(&sample.manifest);
+        let untrusted = |case: &str, text: &str| {
+            let e = Manifest::from_untrusted_dhall("purs.dhall", text).unwrap_err();
+            format!("{case} → {}", crate::error_chain(&e))
+        };
+        let lines = [
+            authored("not JSON", "{"),
+            authored("a list", "[]"),
+            authored(
+                "empty ref",
+                &json("").replace(r#""ref":"v1""#, r#""ref":"""#),
+            ),
+            authored("empty excludeFiles", &json(r#","excludeFiles":[]"#)),
+            authored("blank pattern", &json(r#","includeFiles":["src/**"," "]"#)),
+            authored("empty owners", &json(r#","owners":[]"#)),
+            authored(
+                "bad owner",
+                &json(r#","owners":[{"keytype":"ssh-ed25519","public":""}]"#),
+            ),
+            authored(
+                "bad range",
+                &json("").replace(r#""dependencies":{}"#, r#""dependencies":{"b":"^1.0.0"}"#),
+            ),
+            untrusted("dhall version", &dhall.replace("\"1.0.0\"", "\"1.0\"")),
+            untrusted(
+                "dhall import",
+                &dhall.replace("Some \"A sample package\"", "Some (env:HOME as Text)"),
+            ),
+            untrusted(
+                "dhall too large",
+                &format!(
+                    "{dhall}\n-- {}",
+                    "x".repeat(crate::dhall::MAX_UNTRUSTED_DHALL_BYTES)
+                ),
+            ),
+        ];
+        insta::assert_snapshot!(lines.join("\n"), @r"
+            not JSON → `purs.json` is not a valid manifest: EOF while parsing an object at line 1 column 1
+            a list → `purs.json` is not a valid manifest: expected a JSON object `{ ... }`
+            empty ref → `purs.json` is not a valid manifest: `ref` is empty: expected the git tag, branch or commit the version was published from
+            empty excludeFiles → `purs.json` is not a valid manifest: `excludeFiles` is an empty list: omit it instead
+            blank pattern → `purs.json` is not a valid manifest: `includeFiles` has an empty pattern ` `: expected a non-empty glob
+            empty owners → `purs.json` is not a valid manifest: `owners` is an empty list: omit it instead
+            bad owner → `purs.json` is not a valid manifest: invalid owner: `public` is empty or has spaces: expected an SSH public key split into `keytype` and `public`
+            bad range → `purs.json` is not a valid manifest: invalid range `^1.0.0`: expected `>=A.B.C <X.Y.Z`
+            dhall version → `purs.dhall` is not a valid manifest: invalid version `1.0`: expected three numbers `MAJOR.MINOR.PATCH` separated by `.`
+            dhall import → `purs.dhall` imports `env:HOME as Text`: expected a self-contained file (a package's Dhall is evaluated with imports disabled, so it cannot read the registry's files or environment)
+            dhall too large → `purs.dhall` is 66066 bytes: expected at most 65536 bytes of Dhall
+            ");
     }
 }

@@ -240,11 +240,7 @@ impl Metadata {
         if self.published.is_empty() {
             return "none".to_owned();
         }
-        self.published
-            .keys()
-            .map(|v| format!("`{v}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        crate::text::list(self.published.keys().map(|v| format!("`{v}`")))
     }
 
     /// Check that a publish from `given` matches the registered location.
@@ -475,9 +471,15 @@ mod tests {
         let e = Metadata::from_json("metadata/prelude.json", "{")
             .unwrap_err()
             .to_string();
-        assert!(
-            e.starts_with("`metadata/prelude.json` is not valid metadata: "),
-            "{e}"
-        );
+        let lines = [
+            e,
+            Metadata::from_json("metadata/prelude.json", &bad)
+                .unwrap_err()
+                .to_string(),
+        ];
+        insta::assert_snapshot!(lines.join("\n"), @r"
+            `metadata/prelude.json` is not valid metadata: EOF while parsing an object at line 1 column 1
+            `metadata/prelude.json` is not valid metadata: `compilers` is empty: expected at least one compiler version at line 15 column 3
+            ");
     }
 }

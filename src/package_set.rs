@@ -228,6 +228,18 @@ impl Catalog {
     }
 }
 
+/// Whether `set` already is what `update` asks for: its compiler (if the update names
+/// one), every package at the version asked, every removal absent. A re-run of an update
+/// that landed meets this, and so does a request for what the set already has.
+pub fn already_reflected(set: &PackageSet, update: &PackageSetUpdate) -> bool {
+    let compiler = update.compiler.as_ref().is_none_or(|c| c == &set.compiler);
+    let packages = update
+        .packages
+        .iter()
+        .all(|(name, wanted)| set.packages.get(name) == wanted.as_ref());
+    compiler && packages && !(update.compiler.is_none() && update.packages.is_empty())
+}
+
 /// A package set update that can never be applied as asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PackageSetUpdateError {
@@ -288,6 +300,9 @@ pub struct Classified {
 /// of them reported at once: changes that need a trustee when `authority` is
 /// [`Authority::Anyone`], removing a package that is not in the set, a version that is not
 /// in `catalog`, and an update that is empty or changes nothing.
+///
+/// (An update that `set` already reflects in full is a finished one — see
+/// [`already_reflected`] — which the operation reports as done before classifying.)
 pub fn classify(
     current: &PackageSet,
     update: &PackageSetUpdate,
@@ -906,6 +921,29 @@ mod tests {
         }
     }
 
+    #[test]
+    fn an_update_the_set_already_reflects_is_recognised() {
+        let s = set("1.0.0", "0.15.15", &[("a", "1.0.0"), ("b", "2.0.0")]);
+        assert!(already_reflected(
+            &s,
+            &update(None, &[("a", Some("1.0.0"))])
+        ));
+        assert!(already_reflected(
+            &s,
+            &update(Some("0.15.15"), &[("b", Some("2.0.0")), ("gone", None)])
+        ));
+        assert!(!already_reflected(
+            &s,
+            &update(None, &[("a", Some("1.1.0"))])
+        ));
+        assert!(!already_reflected(&s, &update(None, &[("a", None)])));
+        assert!(!already_reflected(&s, &update(Some("0.15.16"), &[])));
+        assert!(
+            !already_reflected(&s, &update(None, &[])),
+            "an empty update is refused"
+        );
+    }
+
     /// Run [`apply_with_fallback`] with an extra check that never fails fatally, recording
     /// the attempts.
     fn apply(
@@ -940,10 +978,7 @@ mod tests {
         assert_eq!(s.file_name(), "package-sets/0.0.1.json");
         let e =
             PackageSet::from_json("x.json", &text.replace("2024-01-01", "2024-1-1")).unwrap_err();
-        assert!(
-            e.to_string().contains("expected a date `YYYY-MM-DD`"),
-            "{e}"
-        );
+        insta::assert_snapshot!(e.to_string(), @"`x.json` is not a valid package set: invalid time `2024-1-1`: expected a date `YYYY-MM-DD` at line 4 column 25");
     }
 
     #[test]

@@ -226,7 +226,9 @@ fn object(text: &str) -> Result<Object, PayloadError> {
     match serde_json::from_str(text) {
         Ok(serde_json::Value::Object(o)) => Ok(o),
         Ok(_) => Err(PayloadError::NotAnObject),
-        Err(e) => Err(PayloadError::Json(e.to_string())),
+        Err(e) => Err(PayloadError::Json(
+            crate::text::message(&e.to_string()).into_owned(),
+        )),
     }
 }
 
@@ -234,10 +236,7 @@ fn keys(obj: &Object) -> String {
     if obj.is_empty() {
         return "none".into();
     }
-    obj.keys()
-        .map(|k| format!("`{k}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::text::list(obj.keys().map(|k| format!("`{}`", crate::text::value(k))))
 }
 
 fn from_value<T: serde::de::DeserializeOwned>(
@@ -246,7 +245,8 @@ fn from_value<T: serde::de::DeserializeOwned>(
 ) -> Result<T, PayloadError> {
     serde_json::from_value(serde_json::Value::Object(obj)).map_err(|e| PayloadError::Invalid {
         shape,
-        message: e.to_string(),
+        // serde repeats the value it could not take: a payload's megabyte, cut here.
+        message: crate::text::message(&e.to_string()).into_owned(),
     })
 }
 
@@ -369,5 +369,72 @@ mod tests {
         insta::assert_snapshot!(e(r#"{"name":"a","ref":"v1"}"#), @"invalid `Publish` payload: missing field `version`");
         insta::assert_snapshot!(e(r#"{"name":"a","ref":"v1","version":"1.0.0","compilr":"0.15.0"}"#), @"invalid `Publish` payload: unknown field `compilr`, expected one of `name`, `location`, `ref`, `version`, `compiler`, `resolutions`");
         insta::assert_snapshot!(e(r#"{"name":"a",}"#), @"the payload is not valid JSON: trailing comma at line 1 column 13");
+    }
+
+    /// The refusals of each shape, as `regis` and the issue flow read payloads.
+    #[test]
+    fn every_shape_refuses_in_its_own_words() {
+        let parse =
+            |case: &str, text: &str| format!("{case} → {}", Operation::parse(text).unwrap_err());
+        let signed = |case: &str, inner: &str| {
+            let outer = Authenticated {
+                payload: inner.to_owned(),
+                signature: String::new(),
+            };
+            format!("{case} → {}", outer.data().unwrap_err())
+        };
+        let lines = [
+            parse("a list", "[1]"),
+            parse("not JSON", "{"),
+            parse("no keys", "{}"),
+            parse(
+                "Publish, bad name",
+                r#"{"name":"A","ref":"v1","version":"1.0.0"}"#,
+            ),
+            parse("Authenticated, no signature", r#"{"payload":"{}"}"#),
+            parse(
+                "PackageSetUpdate, bad version",
+                r#"{"packages":{"aff":"7"}}"#,
+            ),
+            parse(
+                "Addition, no buildPlan",
+                r#"{"packageName":"a","newPackageLocation":{"githubOwner":"o","githubRepo":"r"},"newRef":"v1"}"#,
+            ),
+            parse(
+                "Update, no updateRef value",
+                r#"{"packageName":"a","updateRef":1,"buildPlan":{"compiler":"0.15.0","resolutions":{}}}"#,
+            ),
+            signed("signed, not JSON", "name"),
+            signed("signed, a string", r#""text""#),
+            signed("signed, unknown keys", r#"{"name":"a","to":"b"}"#),
+            signed(
+                "signed Transfer, bad location",
+                r#"{"name":"a","newLocation":{"githubOwner":"o"}}"#,
+            ),
+            signed(
+                "signed Unpublish, blank reason",
+                r#"{"name":"a","version":"1.0.0","reason":" "}"#,
+            ),
+            signed(
+                "signed Unpublish, no reason",
+                r#"{"name":"a","version":"1.0.0"}"#,
+            ),
+        ];
+        insta::assert_snapshot!(lines.join("\n"), @r#"
+            a list → the payload is not a JSON object: expected `{ ... }`
+            not JSON → the payload is not valid JSON: EOF while parsing an object at line 1 column 1
+            no keys → the payload has keys none: expected `Publish {name, location?, ref, version, compiler?, resolutions?}`, `Authenticated {payload, signature}`, `PackageSetUpdate {compiler?, packages}`, or the older `Addition {packageName, newPackageLocation, newRef, buildPlan}` / `Update {packageName, updateRef, buildPlan}`
+            Publish, bad name → invalid `Publish` payload: invalid package name `A`: unexpected character `A`: expected lowercase ASCII letters, digits and `-`
+            Authenticated, no signature → invalid `Authenticated` payload: missing field `signature`
+            PackageSetUpdate, bad version → invalid `PackageSetUpdate` payload: invalid version `7`: expected three numbers `MAJOR.MINOR.PATCH` separated by `.`
+            Addition, no buildPlan → invalid `Addition` payload: missing field `buildPlan`
+            Update, no updateRef value → invalid `Update` payload: invalid type: integer `1`, expected a string
+            signed, not JSON → the payload is not valid JSON: expected ident at line 1 column 2
+            signed, a string → the payload is not a JSON object: expected `{ ... }`
+            signed, unknown keys → the payload has keys `name`, `to`: expected `Transfer {name, newLocation}` or `Unpublish {name, version, reason}`
+            signed Transfer, bad location → invalid `Transfer` payload: invalid location: expected `{"githubOwner", "githubRepo", "subdir"?}` or `{"gitUrl", "subdir"?}`
+            signed Unpublish, blank reason → invalid `Unpublish` payload: `reason` is empty: say why the version is unpublished
+            signed Unpublish, no reason → invalid `Unpublish` payload: missing field `reason`
+            "#);
     }
 }

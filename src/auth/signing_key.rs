@@ -278,6 +278,7 @@ mod tests {
             .to_openssh()
             .unwrap();
         insta::assert_snapshot!(e(&public), @"not an OpenSSH private key: it is a public key: expected the private key (the file without `.pub`)");
+        insta::assert_snapshot!(e("hello"), @"not an OpenSSH private key: PEM preamble contains invalid data (NUL byte): expected the `-----BEGIN OPENSSH PRIVATE KEY-----` text `ssh-keygen` writes");
         insta::assert_snapshot!(e("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n"), @"not an OpenSSH private key: it is a `RSA PRIVATE KEY` block: `ssh-keygen -p -f KEY` rewrites a key in the OpenSSH format");
         assert!(
             e("hello").starts_with("not an OpenSSH private key: ")
@@ -295,6 +296,23 @@ mod tests {
             )),
             "{e}"
         );
+        let dir_text = dir.path().display().to_string();
+        std::fs::write(&missing, &public).unwrap();
+        let not_private = crate::error_chain(&SigningKey::read(&missing, None).unwrap_err());
+        let lines = [
+            e.replace(&dir_text, "<dir>"),
+            not_private.replace(&dir_text, "<dir>"),
+            crate::error_chain(
+                &key(Algorithm::Ed25519, "me")
+                    .sign("{}", SignatureFormat::Sshsig, "")
+                    .unwrap_err(),
+            ),
+        ];
+        insta::assert_snapshot!(lines.join("\n"), @r"
+            could not read the private key `<dir>/id_ed25519`: No such file or directory (os error 2)
+            could not use the private key `<dir>/id_ed25519`: not an OpenSSH private key: it is a public key: expected the private key (the file without `.pub`)
+            the namespace is empty: expected a word such as `file`
+            ");
     }
 
     #[test]

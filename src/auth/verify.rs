@@ -290,8 +290,8 @@ fn owner_key(owner: &Owner) -> Result<PublicKey, AuthError> {
 mod tests {
     use ssh_key::{Algorithm, EcdsaCurve};
 
-    use super::super::SignatureFormat;
     use super::super::testing::*;
+    use super::super::{SignatureFormat, SigningKey};
     use super::*;
 
     #[test]
@@ -363,6 +363,88 @@ mod tests {
             e.contains(": the `SSH SIGNATURE` was made with another key, `ssh-ed25519` `SHA256:"),
             "{e}"
         );
+    }
+
+    /// A key made from a fixed seed, so that its fingerprint is the same on every run.
+    fn seeded(seed: u8) -> SigningKey {
+        let pair = ssh_key::private::Ed25519Keypair::from_seed(&[seed; 32]);
+        SigningKey {
+            key: ssh_key::PrivateKey::from(pair),
+        }
+    }
+
+    /// Every refusal of a signature or an owner key, with its full text.
+    #[test]
+    fn refusals_in_full() {
+        let owner = seeded(1).public();
+        let other = seeded(2);
+        let sshsig = other.sign(PAYLOAD, SignatureFormat::Sshsig, NS).unwrap();
+        let raw = other.sign(PAYLOAD, SignatureFormat::Raw, NS).unwrap();
+        let wrong_type = Owner::new(Some("me"), "ssh-rsa", owner.public()).unwrap();
+        let garbage = Owner::new(Some("me"), "ssh-ed25519", "AAAA").unwrap();
+        let cases: [(&str, Result<&Owner, AuthError>); 8] = [
+            (
+                "a block without its end",
+                verify(
+                    PAYLOAD,
+                    "-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAQ\n",
+                    &owner,
+                    NS,
+                )
+                .map(|()| &owner),
+            ),
+            (
+                "a block with characters that are not base64",
+                verify(
+                    PAYLOAD,
+                    "-----BEGIN SSH SIGNATURE-----\nU1NIU0l€\n-----END SSH SIGNATURE-----",
+                    &owner,
+                    NS,
+                )
+                .map(|()| &owner),
+            ),
+            (
+                "a block that does not decode",
+                verify(
+                    PAYLOAD,
+                    "-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAQ==\n-----END SSH SIGNATURE-----",
+                    &owner,
+                    NS,
+                )
+                .map(|()| &owner),
+            ),
+            (
+                "a block made with another key",
+                verify(PAYLOAD, &sshsig, &owner, NS).map(|()| &owner),
+            ),
+            (
+                "a raw signature by another key",
+                verify(PAYLOAD, &raw, &owner, NS).map(|()| &owner),
+            ),
+            (
+                "an owner key of another type",
+                verify(PAYLOAD, &raw, &wrong_type, NS).map(|()| &owner),
+            ),
+            (
+                "an owner key that does not decode",
+                verify(PAYLOAD, &raw, &garbage, NS).map(|()| &owner),
+            ),
+            ("no keys", verify_any(PAYLOAD, &raw, &[], NS)),
+        ];
+        let lines: Vec<String> = cases
+            .into_iter()
+            .map(|(case, result)| format!("{case} → {}", crate::error_chain(&result.unwrap_err())))
+            .collect();
+        insta::assert_snapshot!(lines.join("\n"), @r"
+            a block without its end → the `SSH SIGNATURE` block cannot be read: it does not end with `-----END SSH SIGNATURE-----`: expected the block `ssh-keygen -Y sign` writes, from `-----BEGIN SSH SIGNATURE-----` to `-----END SSH SIGNATURE-----`
+            a block with characters that are not base64 → the `SSH SIGNATURE` block cannot be read: it has characters that are not base64: expected the block `ssh-keygen -Y sign` writes, from `-----BEGIN SSH SIGNATURE-----` to `-----END SSH SIGNATURE-----`
+            a block that does not decode → the `SSH SIGNATURE` block cannot be read: PEM Base64 error: invalid Base64 length: expected the block `ssh-keygen -Y sign` writes, from `-----BEGIN SSH SIGNATURE-----` to `-----END SSH SIGNATURE-----`
+            a block made with another key → the signature does not match the payload with the key `ssh-ed25519` `SHA256:fe85JkIjo8VPe+XqXJGH5Mau1EMFdK1OdKvJUFicyA8`: the `SSH SIGNATURE` was made with another key, `ssh-ed25519` `SHA256:4A9jyZBOhnKZvcGQ6TRFbf5Gymb41AfYvYaVmWHD+G4`: the payload must be signed exactly as given, with this key
+            a raw signature by another key → the signature does not match the payload with the key `ssh-ed25519` `SHA256:fe85JkIjo8VPe+XqXJGH5Mau1EMFdK1OdKvJUFicyA8`: the payload must be signed exactly as given, with this key
+            an owner key of another type → the key `ssh-rsa` `me` cannot be read: `public` holds a key of another type than `keytype`
+            an owner key that does not decode → the key `ssh-ed25519` `me` cannot be read: Base64 encoding error: invalid Base64 length: expected the base64 of an OpenSSH public key in `public`
+            no keys → there are no keys to check the signature with: expected at least one owner key
+            ");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod check;
 mod daily;
 mod demo;
+mod gc;
 mod init;
 mod package_set;
 mod process_issue;
@@ -17,7 +18,7 @@ mod unpublish;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
@@ -60,6 +61,7 @@ pub enum Command {
     #[command(name = "package-set", subcommand)]
     PackageSet(package_set::Command),
     Daily(daily::Args),
+    Gc(gc::Args),
     Solve(solve::Args),
     Transfer(transfer::Args),
     #[command(name = "process-issue")]
@@ -88,6 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(a) => a.run(&cli.global),
         Command::PackageSet(c) => c.run(&cli.global),
         Command::Daily(a) => a.run(&cli.global),
+        Command::Gc(a) => a.run(&cli.global),
         Command::Solve(a) => a.run(&cli.global),
         Command::Transfer(a) => a.run(&cli.global),
         Command::ProcessIssue(a) => a.run(&cli.global),
@@ -225,13 +228,89 @@ pub(crate) fn read_authenticated(
     }
 }
 
-/// The text of a file, or of standard input for `-`.
+/// The largest payload regis reads, from a file or standard input. A payload is one small
+/// JSON object; anything bigger is refused before it is read whole or parsed.
+pub(crate) const PAYLOAD_MAX_BYTES: u64 = 1_000_000;
+
+/// The largest GitHub Actions event file regis reads (an issue event is a few kilobytes,
+/// its texts at most 65,536 characters each).
+pub(crate) const EVENT_MAX_BYTES: u64 = 10_000_000;
+
+/// How much of an oversized standard input is counted to say its size.
+const STDIN_COUNT_MAX_BYTES: u64 = 1 << 30;
+
+/// The text of a payload file, or of standard input for `-`, refused when it is larger
+/// than [`PAYLOAD_MAX_BYTES`].
 pub(crate) fn read_input(file: &Path) -> anyhow::Result<String> {
     if file == Path::new("-") {
-        std::io::read_to_string(std::io::stdin()).context("reading the payload from standard input")
+        read_stdin(PAYLOAD_MAX_BYTES)
     } else {
-        std::fs::read_to_string(file).with_context(|| format!("reading `{}`", file.display()))
+        read_capped(file, PAYLOAD_MAX_BYTES)
     }
+}
+
+/// The text of `file`, refused (saying its size and the cap) when it has more than `max`
+/// bytes, before more than `max` bytes are read.
+pub(crate) fn read_capped(file: &Path, max: u64) -> anyhow::Result<String> {
+    use std::io::Read as _;
+    let too_big = |size: String| {
+        anyhow::anyhow!(
+            "`{}` is {size} bytes: expected at most {} bytes",
+            file.display(),
+            crate::text::thousands(max)
+        )
+    };
+    let opened =
+        std::fs::File::open(file).with_context(|| format!("reading `{}`", file.display()))?;
+    let size = opened.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > max {
+        return Err(too_big(crate::text::thousands(size)));
+    }
+    // A pipe or a device says 0 and may hold more: read one byte past the cap at most.
+    let mut bytes = Vec::new();
+    opened
+        .take(max + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading `{}`", file.display()))?;
+    if bytes.len() as u64 > max {
+        return Err(too_big(format!(
+            "more than {}",
+            crate::text::thousands(max)
+        )));
+    }
+    String::from_utf8(bytes)
+        .with_context(|| format!("reading `{}`: not UTF-8 text", file.display()))
+}
+
+/// Standard input, refused (saying its size and the cap) when it has more than `max`
+/// bytes; the rest of an oversized input is counted, not kept.
+fn read_stdin(max: u64) -> anyhow::Result<String> {
+    use std::io::Read as _;
+    let context = "reading the payload from standard input";
+    let mut stdin = std::io::stdin().lock();
+    let mut bytes = Vec::new();
+    (&mut stdin)
+        .take(max + 1)
+        .read_to_end(&mut bytes)
+        .context(context)?;
+    if bytes.len() as u64 > max {
+        let rest = std::io::copy(
+            &mut (&mut stdin).take(STDIN_COUNT_MAX_BYTES),
+            &mut std::io::sink(),
+        )
+        .context(context)?;
+        let total = bytes.len() as u64 + rest;
+        let size = if rest == STDIN_COUNT_MAX_BYTES {
+            format!("more than {}", crate::text::thousands(total))
+        } else {
+            crate::text::thousands(total)
+        };
+        bail!(
+            "standard input is {size} bytes: expected a payload of at most {} bytes",
+            crate::text::thousands(max)
+        );
+    }
+    String::from_utf8(bytes).context("reading the payload from standard input: not UTF-8 text")
 }
 
 /// Print a serializable value as pretty JSON.

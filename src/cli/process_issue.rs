@@ -31,7 +31,7 @@ pub struct Args {
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
         let config = global.config()?;
-        let text = std::fs::read_to_string(&self.event)
+        let text = super::read_capped(&self.event, super::EVENT_MAX_BYTES)
             .with_context(|| format!("reading the event `{}`", self.event.display()))?;
         let issue = match Event::parse(&text, &config.bot_login)
             .with_context(|| format!("reading the event `{}`", self.event.display()))?

@@ -3,9 +3,10 @@
 use std::fmt;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::{GitHub, GitHubError, IssueRef, RepoRef};
+use super::{Comment, GitHub, GitHubError, Issue, IssueRef, Listing, PER_PAGE, RepoRef};
 use crate::error_chain as chain;
 
 /// The GitHub REST API through octocrab. Each call blocks on a current-thread tokio runtime
@@ -172,14 +173,40 @@ impl Answer {
         })
     }
 
+    fn response_error(&self, cause: String) -> GitHubError {
+        GitHubError::Response {
+            request: self.request.clone(),
+            cause,
+        }
+    }
+
+    fn u64_at(&self, json: &Value, pointer: &str) -> Result<u64, GitHubError> {
+        json.pointer(pointer)
+            .and_then(Value::as_u64)
+            .ok_or_else(|| self.response_error(format!("no number at `{pointer}` in the body")))
+    }
+
+    /// The text at `pointer`; absent or `null` (an issue without a body) is empty.
+    fn text_at(&self, json: &Value, pointer: &str) -> Result<String, GitHubError> {
+        match json.pointer(pointer) {
+            None | Some(Value::Null) => Ok(String::new()),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(_) => Err(self.response_error(format!("no string at `{pointer}` in the body"))),
+        }
+    }
+
+    fn time_at(&self, json: &Value, pointer: &str) -> Result<DateTime<Utc>, GitHubError> {
+        let text = self.string_at(json, pointer)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| self.response_error(format!("`{pointer}` is not an RFC 3339 time: {e}")))
+    }
+
     fn string_at(&self, json: &Value, pointer: &str) -> Result<String, GitHubError> {
         json.pointer(pointer)
             .and_then(Value::as_str)
             .map(str::to_owned)
-            .ok_or_else(|| GitHubError::Response {
-                request: self.request.clone(),
-                cause: format!("no string at `{pointer}` in the body"),
-            })
+            .ok_or_else(|| self.response_error(format!("no string at `{pointer}` in the body")))
     }
 }
 
@@ -215,7 +242,7 @@ impl GitHub for GitHubApi {
     }
 
     fn repository(&self, repo: &RepoRef) -> Result<Option<RepoRef>, GitHubError> {
-        let path = format!("/repos/{}/{}", segment(&repo.owner), segment(&repo.name));
+        let path = repo_path(repo);
         // A renamed or transferred repository answers 301 to `/repositories/{id}`, which
         // the client follows.
         let answer = self.send(Method::Get, &path, None)?;
@@ -229,15 +256,92 @@ impl GitHub for GitHubApi {
             name: answer.string_at(&json, "/name")?,
         }))
     }
+
+    fn open_issues(&self, repo: &RepoRef, max_pages: u32) -> Result<Listing<Issue>, GitHubError> {
+        let path = format!(
+            "{}/issues?state=open&sort=created&direction=asc",
+            repo_path(repo)
+        );
+        self.list(&path, max_pages, |answer, json| {
+            // The issues API lists pull requests too: they carry `pull_request`.
+            if json.get("pull_request").is_some_and(|v| !v.is_null()) {
+                return Ok(None);
+            }
+            Ok(Some(Issue {
+                number: answer.u64_at(json, "/number")?,
+                title: answer.text_at(json, "/title")?,
+                author: answer.string_at(json, "/user/login")?,
+                body: answer.text_at(json, "/body")?,
+                created_at: answer.time_at(json, "/created_at")?,
+                comments: answer.u64_at(json, "/comments").unwrap_or(0),
+            }))
+        })
+    }
+
+    fn issue_comments(
+        &self,
+        issue: &IssueRef,
+        max_pages: u32,
+    ) -> Result<Listing<Comment>, GitHubError> {
+        let path = format!("{}/comments", issue_path(issue));
+        self.list(&path, max_pages, |answer, json| {
+            Ok(Some(Comment {
+                author: answer.string_at(json, "/user/login")?,
+                body: answer.text_at(json, "/body")?,
+                created_at: answer.time_at(json, "/created_at")?,
+            }))
+        })
+    }
+}
+
+impl GitHubApi {
+    /// `GET path` page by page (`per_page` and `page` appended), each answer a JSON array
+    /// whose items `item` reads (`None` leaves one out), until a page is not full or
+    /// `max_pages` pages were read.
+    fn list<T>(
+        &self,
+        path: &str,
+        max_pages: u32,
+        item: impl Fn(&Answer, &Value) -> Result<Option<T>, GitHubError>,
+    ) -> Result<Listing<T>, GitHubError> {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let mut listing = Listing {
+            items: Vec::new(),
+            pages: 0,
+            truncated: false,
+        };
+        for page in 1..=max_pages.max(1) {
+            let answer = self
+                .send(
+                    Method::Get,
+                    &format!("{path}{separator}per_page={PER_PAGE}&page={page}"),
+                    None,
+                )?
+                .success()?;
+            let json = answer.json()?;
+            let entries = json
+                .as_array()
+                .ok_or_else(|| answer.response_error("the body is not a JSON array".to_owned()))?;
+            listing.pages = page;
+            for entry in entries {
+                listing.items.extend(item(&answer, entry)?);
+            }
+            if entries.len() < PER_PAGE {
+                return Ok(listing);
+            }
+        }
+        // The last page allowed was full: there may be more.
+        listing.truncated = true;
+        Ok(listing)
+    }
+}
+
+fn repo_path(repo: &RepoRef) -> String {
+    format!("/repos/{}/{}", segment(&repo.owner), segment(&repo.name))
 }
 
 fn issue_path(issue: &IssueRef) -> String {
-    format!(
-        "/repos/{}/{}/issues/{}",
-        segment(&issue.repo.owner),
-        segment(&issue.repo.name),
-        issue.number
-    )
+    format!("{}/issues/{}", repo_path(&issue.repo), issue.number)
 }
 
 /// `s` as one URL path segment: everything but unreserved characters percent-encoded

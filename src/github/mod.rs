@@ -1,6 +1,7 @@
-//! GitHub: the `GitHub` trait (issue comments, closing issues, team membership, repository
-//! lookups) with `GitHubApi` over octocrab and `MemoryGitHub` for tests, and the GitHub
-//! Actions `Event` regis acts on (parsing it is pure).
+//! GitHub: the `GitHub` trait (issue comments, closing issues, listing open issues and
+//! their comments, team membership, repository lookups) with `GitHubApi` over octocrab and
+//! `MemoryGitHub` for tests, and the GitHub Actions `Event` regis acts on (parsing it is
+//! pure).
 
 mod api;
 mod event;
@@ -12,6 +13,8 @@ pub use memory::MemoryGitHub;
 
 use std::fmt;
 use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
 
 /// A GitHub repository, `owner/name`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -72,6 +75,41 @@ impl fmt::Display for IssueRef {
     }
 }
 
+/// An open issue, as GitHub lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub number: u64,
+    pub title: String,
+    /// The login that opened it.
+    pub author: String,
+    /// Its body (empty when it has none).
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    /// How many comments GitHub counts on it.
+    pub comments: u64,
+}
+
+/// A comment on an issue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    /// The login that wrote it.
+    pub author: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a listing read, page by page: the items, oldest first, how many pages it took,
+/// and whether it stopped at the page limit with more pages to come.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub pages: u32,
+    pub truncated: bool,
+}
+
+/// How many items a page of a listing asks for (GitHub's largest page).
+pub const PER_PAGE: usize = 100;
+
 /// Errors of talking to GitHub and of reading GitHub Actions events. Messages never carry
 /// the token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -126,6 +164,15 @@ pub trait GitHub {
     /// The repository GitHub knows at `repo`, under its current owner and name (which differ
     /// when it was renamed or transferred); `None` when there is none.
     fn repository(&self, repo: &RepoRef) -> Result<Option<RepoRef>, GitHubError>;
+    /// The open issues of `repo`, oldest first, without pull requests; at most `max_pages`
+    /// pages of [`PER_PAGE`].
+    fn open_issues(&self, repo: &RepoRef, max_pages: u32) -> Result<Listing<Issue>, GitHubError>;
+    /// The comments on `issue`, oldest first; at most `max_pages` pages of [`PER_PAGE`].
+    fn issue_comments(
+        &self,
+        issue: &IssueRef,
+        max_pages: u32,
+    ) -> Result<Listing<Comment>, GitHubError>;
 }
 
 #[cfg(test)]

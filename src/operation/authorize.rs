@@ -253,4 +253,78 @@ mod tests {
             Err(AuthorizeError::NoBotPublicKey)
         ));
     }
+
+    /// Every refusal of a signer or of the bot key, with its full text.
+    #[test]
+    fn refusals_in_full() {
+        let (owner, bot) = (key(1), key(3));
+        let name: PackageName = "aff".parse().unwrap();
+        let config = Config {
+            bot_public_key: Some(bot.public()),
+            ..Config::default()
+        };
+        let pem = |k: u8| {
+            ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[k; 32]))
+                .to_openssh(ssh_key::LineEnding::LF)
+                .unwrap()
+                .to_string()
+        };
+        let unsigned = Authenticated {
+            signature: String::new(),
+            ..signed_by(&owner)
+        };
+        let refused =
+            |case: &str, e: AuthorizeError| format!("{case} → {}", crate::error_chain(&e));
+        let lines = [
+            refused(
+                "unsigned",
+                authorize("unpublish", &name, &unsigned, &metadata(&[&owner]), &config)
+                    .unwrap_err(),
+            ),
+            refused(
+                "no owners",
+                authorize(
+                    "transfer",
+                    &name,
+                    &signed_by(&owner),
+                    &metadata(&[]),
+                    &Config::default(),
+                )
+                .unwrap_err(),
+            ),
+            refused(
+                "two owners, neither signed",
+                authorize(
+                    "unpublish",
+                    &name,
+                    &signed_by(&key(4)),
+                    &metadata(&[&owner, &key(5)]),
+                    &Config::default(),
+                )
+                .unwrap_err(),
+            ),
+            refused("no bot key", bot_key(&config, None).unwrap_err()),
+            refused(
+                "no botPublicKey",
+                bot_key(&Config::default(), Some(&pem(3))).unwrap_err(),
+            ),
+            refused(
+                "a bot key that is not a key",
+                bot_key(&config, Some("hello")).unwrap_err(),
+            ),
+            refused(
+                "another bot key",
+                bot_key(&config, Some(&pem(4))).unwrap_err(),
+            ),
+        ];
+        insta::assert_snapshot!(lines.join("\n"), @r"
+            unsigned → the unpublish of `aff` is not signed: sign the payload with an owner's SSH key (`regis sign --key ~/.ssh/id_ed25519 …`) and paste the output (only a trustee's issue may leave the signature empty: the registry bot signs it then)
+            no owners → the signature on the transfer of `aff` is not from an owner of the package or a trustee (the package lists no owners): there are no keys to check the signature with: expected at least one owner key
+            two owners, neither signed → the signature on the unpublish of `aff` is not from an owner of the package or a trustee (the package lists 2 owners): the signature does not match the payload for any of the 2 keys tried (`ssh-ed25519` `SHA256:fe85JkIjo8VPe+XqXJGH5Mau1EMFdK1OdKvJUFicyA8`, `ssh-ed25519` `SHA256:LA4QoSmstGCy/UHfdU3jKjnPz56pQzud9OmslMh3g8w`): the payload must be signed exactly as given, with an owner's key
+            no bot key → the bot key is not available: set the environment variable `REGIS_BOT_KEY` to the bot's OpenSSH private key
+            no botPublicKey → `botPublicKey` is not set in regis.dhall: signatures of the bot could not be checked
+            a bot key that is not a key → the bot key in `REGIS_BOT_KEY` cannot be read: not an OpenSSH private key: PEM preamble contains invalid data (NUL byte): expected the `-----BEGIN OPENSSH PRIVATE KEY-----` text `ssh-keygen` writes
+            another bot key → the key in `REGIS_BOT_KEY` is not the one `botPublicKey` names: fix the secret or the config
+            ");
+    }
 }

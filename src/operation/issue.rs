@@ -313,6 +313,14 @@ fn run_package_set(
             &details,
             &note,
         )),
+        None if report.already_applied() => Ok(success(
+            match &report.previous {
+                Some(set) => format!("package set `{}` already has this update", set.version),
+                None => "the package sets already have this update".to_owned(),
+            },
+            &details,
+            &note,
+        )),
         _ => Ok(Processed {
             success: false,
             headline: format!(

@@ -4,6 +4,7 @@
 //! are authenticated: [`authorize`] says who signed them.
 
 pub mod authorize;
+pub mod gc;
 pub mod issue;
 pub mod package_set;
 pub mod publish;

@@ -100,6 +100,14 @@ pub struct UpdateReport {
     pub commit: Option<CommitOutcome>,
 }
 
+impl UpdateReport {
+    /// The latest set already was what the update asks for (a re-run of an update that
+    /// landed): nothing to do, and that is success.
+    pub fn already_applied(&self) -> bool {
+        self.set.is_none() && self.accepted.is_empty() && self.rejected.is_empty()
+    }
+}
+
 /// What the registry holds that an update is checked against.
 struct State {
     registry: RegistryDir,
@@ -151,11 +159,26 @@ pub fn update(
     authority: Authority,
     progress: &dyn Progress,
 ) -> Result<UpdateReport, PackageSetOpError> {
-    ctx.registry.sync()?;
-    ctx.index.sync()?;
-    let inputs = Inputs::of(ctx);
-    let state = State::load(&inputs)?;
-    run(&inputs, &state, request, authority, progress, Some(ctx))
+    // Another set landing meanwhile is a race like a moved branch: plan again from the
+    // new latest set, as long as the push retries allow.
+    let retry = ctx.config.push_retry();
+    let started = std::time::Instant::now();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        ctx.registry.sync()?;
+        ctx.index.sync()?;
+        let inputs = Inputs::of(ctx);
+        let state = State::load(&inputs)?;
+        match run(&inputs, &state, request, authority, progress, Some(ctx)) {
+            Err(PackageSetOpError::Raced { .. })
+                if attempt < retry.max_attempts && started.elapsed() < retry.budget =>
+            {
+                std::thread::sleep(retry.pause(attempt));
+            }
+            done => return done,
+        }
+    }
 }
 
 /// What [`update`] would do, over the working trees as they are (no git needed); writes
@@ -227,6 +250,23 @@ fn run(
     progress: &dyn Progress,
     commit_to: Option<&Context<'_>>,
 ) -> Result<UpdateReport, PackageSetOpError> {
+    if let Some(latest) = state
+        .latest
+        .as_ref()
+        .filter(|latest| package_set::already_reflected(latest, request))
+    {
+        // An interrupted run of this very update landed, or it asks for what the set has.
+        return Ok(UpdateReport {
+            previous: Some(latest.clone()),
+            set: None,
+            accepted: vec![],
+            rejected: vec![],
+            unchanged: request.packages.keys().cloned().collect(),
+            batch_passed: true,
+            message: None,
+            commit: None,
+        });
+    }
     let base = state.base(inputs, request.compiler.as_ref())?;
     let classified = package_set::classify(&base, request, &state.catalog, authority)?;
     let outcome = check_changes(inputs, state, &base, &classified.changes, progress)?;
@@ -353,11 +393,11 @@ fn commit(
     next: &PackageSet,
     message: &str,
 ) -> Result<CommitOutcome, PackageSetOpError> {
-    let attempts = ctx.config.push_attempts as usize;
+    let retry = ctx.config.push_retry();
     let expected = state.latest.as_ref().map(|s| s.version.clone());
     ctx.registry.commit_change(
         message,
-        attempts,
+        retry,
         |_| -> Result<Vec<std::path::PathBuf>, PackageSetOpError> {
             let latest = state.registry.latest_package_set()?;
             match latest {

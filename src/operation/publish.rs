@@ -30,21 +30,21 @@ pub enum PublishError {
         "package name `{name}` starts with `{prefix}`: drop the prefix, names in this registry do not repeat the language"
     )]
     ForbiddenPrefix { name: PackageName, prefix: String },
-    #[error("package name `{name}` is reserved")]
+    #[error("package name `{name}` is reserved: choose another name")]
     ReservedName { name: PackageName },
     #[error(
         "package `{name}` is not in the registry yet: the first publish must give a `location`"
     )]
     NeedsLocation { name: PackageName },
     #[error(
-        "no `purs.json` or `purs.dhall` at the root of `{location}` at `{reference}`: expected the package manifest there"
+        "no `purs.json` or `purs.dhall` at the root of `{location}` at `{}`: expected the package manifest there", crate::text::value(.reference)
     )]
     NoManifest {
         location: Location,
         reference: String,
     },
     #[error(
-        "the payload publishes `{expected}`, but the manifest at `{reference}` is for `{found}`"
+        "the payload publishes `{expected}`, but the manifest at `{}` is for `{found}`", crate::text::value(.reference)
     )]
     NameMismatch {
         expected: PackageName,
@@ -52,7 +52,7 @@ pub enum PublishError {
         reference: String,
     },
     #[error(
-        "the payload publishes `{name}@{expected}`, but the manifest at `{reference}` says version `{found}`"
+        "the payload publishes `{name}@{expected}`, but the manifest at `{}` says version `{found}`", crate::text::value(.reference)
     )]
     VersionMismatch {
         name: PackageName,
@@ -90,6 +90,17 @@ pub enum PublishError {
     Index(#[from] IndexError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(
+        "`{name}@{version}` is not fully published: {landed}, but {missing} did not land; run the same payload again to finish it"
+    )]
+    Unfinished {
+        name: PackageName,
+        version: Version,
+        landed: &'static str,
+        missing: &'static str,
+        #[source]
+        cause: Box<PublishError>,
+    },
     #[error(transparent)]
     Git(#[from] crate::git::GitError),
     #[error(transparent)]
@@ -407,7 +418,7 @@ pub fn validate_manifest(
         return Err(PublishError::Dependencies {
             name: manifest.name.clone(),
             version: manifest.version.clone(),
-            problems: problems.join("; "),
+            problems: crate::text::summarised(&problems, crate::text::LIST_MAX_ITEMS, "; "),
         });
     }
     Ok(())
@@ -426,10 +437,9 @@ fn dependency_problem(
     if file.versions().any(|v| range.contains(v)) {
         return None;
     }
-    let available: Vec<String> = file.versions().map(|v| format!("`{v}`")).collect();
     Some(format!(
         "no published version of `{dep}` is in `{range}` (published: {})",
-        available.join(", ")
+        crate::text::list(file.versions().map(|v| format!("`{v}`")))
     ))
 }
 
@@ -515,7 +525,11 @@ pub fn pack(
 }
 
 /// Write storage → metadata → index. Each write is idempotent; each git change is
-/// re-applied on the new head if another job pushed first.
+/// re-applied on the new head if another job pushed first, and the index step, once the
+/// metadata landed, is not given up on a race ([`crate::git::Retry::landing`]). A
+/// stored tarball is never deleted here: another job running the same payload may have
+/// recorded it meanwhile (an unrecorded one is reported by `regis check` and removed by
+/// `regis gc`). A step that cannot land is reported with what did land.
 fn apply(
     ctx: &Context<'_>,
     registry: &RegistryDir,
@@ -524,56 +538,66 @@ fn apply(
 ) -> Result<PublishReport, PublishError> {
     let name = plan.manifest.name.clone();
     let version = plan.manifest.version.clone();
-    let attempts = ctx.config.push_attempts as usize;
+    let retry = ctx.config.push_retry();
     let message = format!("Publish {name}@{version}");
-
-    let storage = ctx.storage.put(&plan.key, &plan.tarball)?;
-
-    let metadata = ctx.registry.commit_change(
-        &message,
-        attempts,
-        |_| -> Result<Vec<PathBuf>, PublishError> {
-            // Re-read on every attempt: after a rejected push this is another job's new head.
-            let mut m = match registry.read_metadata(&name)? {
-                Some(m) => {
-                    m.check_location(&name, &plan.location)?;
-                    m
-                }
-                None => {
-                    check_location_unclaimed(registry, &name, &plan.location)?;
-                    Metadata::new(plan.location.clone(), None)
-                }
-            };
-            m.publish(
-                &name,
-                version.clone(),
-                plan.entry.clone(),
-                plan.manifest.owners.clone(),
-            )?;
-            Ok(vec![registry.write_metadata(&name, &m)?])
-        },
-    );
-    let metadata = match metadata {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            // Nothing records this tarball: take back what this run stored, so a fixed
-            // re-tag of the same version is not refused by storage later.
-            if storage == Put::Stored {
-                ctx.storage.delete(&plan.key)?;
-            }
-            return Err(e);
+    let unfinished = |landed, missing| {
+        let (name, version) = (name.clone(), version.clone());
+        move |cause: PublishError| match cause {
+            PublishError::Git(_) | PublishError::Store(_) => PublishError::Unfinished {
+                name,
+                version,
+                landed,
+                missing,
+                cause: Box::new(cause),
+            },
+            refusal => refusal,
         }
     };
 
-    let index_outcome = ctx.index.commit_change(
-        &message,
-        attempts,
-        |_| -> Result<Vec<PathBuf>, PublishError> {
-            let mut file = index.read(&name)?.unwrap_or_default();
-            file.insert(plan.manifest.clone())?;
-            Ok(vec![index.write(&name, &file)?])
-        },
-    )?;
+    let storage = ctx.storage.put(&plan.key, &plan.tarball)?;
+    crate::fault::point("publish:stored");
+
+    let metadata =
+        ctx.registry
+            .commit_change(&message, retry, |_| -> Result<Vec<PathBuf>, PublishError> {
+                // Re-read on every attempt: after a rejected push this is another job's new head.
+                let mut m = match registry.read_metadata(&name)? {
+                    Some(m) => {
+                        m.check_location(&name, &plan.location)?;
+                        m
+                    }
+                    None => {
+                        check_location_unclaimed(registry, &name, &plan.location)?;
+                        Metadata::new(plan.location.clone(), None)
+                    }
+                };
+                m.publish(
+                    &name,
+                    version.clone(),
+                    plan.entry.clone(),
+                    plan.manifest.owners.clone(),
+                )?;
+                Ok(vec![registry.write_metadata(&name, &m)?])
+            });
+    let metadata = metadata.map_err(unfinished("the tarball is stored", "the metadata"))?;
+    crate::fault::point("publish:metadata");
+
+    let index_outcome = ctx
+        .index
+        .commit_change(
+            &message,
+            retry.landing(),
+            |_| -> Result<Vec<PathBuf>, PublishError> {
+                let mut file = index.read(&name)?.unwrap_or_default();
+                file.insert(plan.manifest.clone())?;
+                Ok(vec![index.write(&name, &file)?])
+            },
+        )
+        .map_err(unfinished(
+            "the tarball is stored and the metadata records it",
+            "the index line",
+        ))?;
+    crate::fault::point("publish:index");
 
     // An earlier run's entry, if any, was accepted only because its hash (and so its
     // bytes) equals this plan's: the plan is what is recorded.

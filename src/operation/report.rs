@@ -120,6 +120,12 @@ pub fn package_set(report: &UpdateReport, dry_run: bool) -> String {
                 }
             );
         }
+        None if report.already_applied() => {
+            let _ = writeln!(
+                out,
+                "{from} already has everything this update asks for: nothing to do"
+            );
+        }
         None => {
             let _ = writeln!(out, "{from}: no change accepted, nothing written");
         }

@@ -82,7 +82,7 @@ pub fn transfer(
     let mut checked = None;
     let metadata = ctx.registry.commit_change(
         &message,
-        ctx.config.push_attempts as usize,
+        ctx.config.push_retry(),
         |_| -> Result<Vec<PathBuf>, TransferError> {
             // Checked on every attempt: after a rejected push this is another job's new
             // head (the owners or another package's location may have changed).

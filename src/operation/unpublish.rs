@@ -60,6 +60,17 @@ pub enum UnpublishError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(
+        "`{name}@{version}` is not fully unpublished: {landed}, but {missing} did not land; run the same payload again to finish it"
+    )]
+    Unfinished {
+        name: PackageName,
+        version: Version,
+        landed: &'static str,
+        missing: &'static str,
+        #[source]
+        cause: Box<UnpublishError>,
+    },
     #[error(transparent)]
     Git(#[from] crate::git::GitError),
     #[error(transparent)]
@@ -136,14 +147,14 @@ pub fn validate(
     }
     let stranded = registry.index.stranded_without(name, version);
     if !stranded.is_empty() {
-        let dependants: Vec<String> = stranded
-            .iter()
-            .map(|(n, v, range)| format!("`{n}@{v}` (needs `{range}`)"))
-            .collect();
         return Err(UnpublishError::Dependants {
             name: name.clone(),
             version: version.clone(),
-            dependants: dependants.join(", "),
+            dependants: crate::text::list(
+                stranded
+                    .iter()
+                    .map(|(n, v, range)| format!("`{n}@{v}` (needs `{range}`)")),
+            ),
         });
     }
     Ok(signer)
@@ -202,13 +213,27 @@ fn apply(
     request: &Unpublish,
 ) -> Result<UnpublishReport, UnpublishError> {
     let (name, version) = (&request.name, &request.version);
-    let attempts = ctx.config.push_attempts as usize;
+    let retry = ctx.config.push_retry();
     let message = format!("Unpublish {name}@{version}");
+    let unfinished = |landed, missing| {
+        move |cause: UnpublishError| match cause {
+            UnpublishError::Git(_) | UnpublishError::Store(_) | UnpublishError::Storage(_) => {
+                UnpublishError::Unfinished {
+                    name: name.clone(),
+                    version: version.clone(),
+                    landed,
+                    missing,
+                    cause: Box::new(cause),
+                }
+            }
+            refusal => refusal,
+        }
+    };
 
     let mut signer = None;
     let index_outcome = ctx.index.commit_change(
         &message,
-        attempts,
+        retry,
         |_| -> Result<Vec<PathBuf>, UnpublishError> {
             // After a rejected push the index is another job's new head, and a dependant
             // may have been published meanwhile: check against both repos as they are now.
@@ -223,10 +248,11 @@ fn apply(
             Ok(vec![index.write(name, &file)?])
         },
     )?;
+    crate::fault::point("unpublish:index");
 
     let metadata = ctx.registry.commit_change(
         &message,
-        attempts,
+        retry.landing(),
         |_| -> Result<Vec<PathBuf>, UnpublishError> {
             let mut m = registry
                 .read_metadata(name)?
@@ -236,11 +262,22 @@ fn apply(
                 UnpublishChange::AlreadyUnpublished => Ok(vec![]),
             }
         },
-    )?;
+    );
+    let metadata = metadata.map_err(unfinished(
+        "the index line is removed",
+        "the metadata (`unpublished`)",
+    ))?;
+    crate::fault::point("unpublish:metadata");
 
     let signer = signer.expect("commit_change runs the change at least once");
     let storage_key = StorageKey::tarball(name, version);
-    let tarball_deleted = ctx.storage.delete(&storage_key)?;
+    let tarball_deleted = ctx.storage.delete(&storage_key).map_err(|e| {
+        unfinished(
+            "the index line is removed and the metadata records the unpublish",
+            "deleting the tarball",
+        )(e.into())
+    })?;
+    crate::fault::point("unpublish:tarball");
     Ok(UnpublishReport {
         name: name.clone(),
         version: version.clone(),

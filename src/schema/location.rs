@@ -41,7 +41,8 @@ impl Location {
             _ => {
                 return Err(SchemaError::Location {
                     reason: format!(
-                        "`gitUrl` `{url}` is not a URL: expected one of the schemes {}",
+                        "`gitUrl` `{}` is not a URL: expected one of the schemes {}",
+                        crate::text::value(url),
                         GIT_URL_SCHEMES.join(", ")
                     ),
                 });
@@ -53,13 +54,16 @@ impl Location {
             return Err(SchemaError::Location {
                 reason: format!(
                     "`gitUrl` `{}` carries credentials: expected a URL without a user or password (it is published in metadata)",
-                    redact_url(url)
+                    crate::text::value(&redact_url(url))
                 ),
             });
         }
         if url.chars().any(char::is_whitespace) {
             return Err(SchemaError::Location {
-                reason: format!("`gitUrl` `{url}` contains whitespace"),
+                reason: format!(
+                    "`gitUrl` `{}` contains whitespace: expected a URL without whitespace",
+                    crate::text::value(url)
+                ),
             });
         }
         Ok(Location::Git {
@@ -137,7 +141,8 @@ fn check_github_part(field: &str, value: &str) -> Result<(), SchemaError> {
     } else {
         Err(SchemaError::Location {
             reason: format!(
-                "`{field}` `{value}` is not a GitHub name: expected ASCII letters, digits, `-`, `_` and `.`"
+                "`{field}` `{}` is not a GitHub name: expected ASCII letters, digits, `-`, `_` and `.`",
+                crate::text::value(value)
             ),
         })
     }
@@ -149,7 +154,8 @@ fn check_subdir(subdir: Option<&str>) -> Result<Option<String>, SchemaError> {
         Some(s) if is_clean_relative_path(s) => Ok(Some(s.to_owned())),
         Some(s) => Err(SchemaError::Location {
             reason: format!(
-                "`subdir` `{s}` must be a relative path inside the repository (no leading `/`, no `.` or `..` parts)"
+                "`subdir` `{}` must be a relative path inside the repository (no leading `/`, no `.` or `..` parts)",
+                crate::text::value(s)
             ),
         }),
     }
@@ -157,12 +163,16 @@ fn check_subdir(subdir: Option<&str>) -> Result<Option<String>, SchemaError> {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // For people: a part a payload made long is cut (serde writes it whole).
+        use crate::text::value;
         match self {
-            Location::GitHub { owner, repo, .. } => write!(f, "github:{owner}/{repo}")?,
-            Location::Git { url, .. } => write!(f, "{url}")?,
+            Location::GitHub { owner, repo, .. } => {
+                write!(f, "github:{}/{}", value(owner), value(repo))?
+            }
+            Location::Git { url, .. } => write!(f, "{}", value(url))?,
         }
         match self.subdir() {
-            Some(s) => write!(f, " (subdir {s})"),
+            Some(s) => write!(f, " (subdir {})", value(s)),
             None => Ok(()),
         }
     }

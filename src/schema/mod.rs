@@ -18,24 +18,25 @@ pub use sha256::Sha256;
 pub use time::{Date, Timestamp};
 pub use version::{Range, Version};
 
-/// Why a value does not have the shape its format requires.
+/// Why a value does not have the shape its format requires. A value is repeated cut to
+/// [`crate::text::VALUE_MAX_CHARS`] characters (it may be a megabyte of payload).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SchemaError {
-    #[error("invalid package name `{value}`: {reason}")]
+    #[error("invalid package name `{}`: {reason}", crate::text::value(.value))]
     PackageName { value: String, reason: String },
-    #[error("invalid version `{value}`: {reason}")]
+    #[error("invalid version `{}`: {reason}", crate::text::value(.value))]
     Version { value: String, reason: String },
-    #[error("invalid range `{value}`: {reason}")]
+    #[error("invalid range `{}`: {reason}", crate::text::value(.value))]
     Range { value: String, reason: String },
     #[error("invalid location: {reason}")]
     Location { reason: String },
-    #[error("invalid hash `{value}`: {reason}")]
+    #[error("invalid hash `{}`: {reason}", crate::text::value(.value))]
     Sha256 { value: String, reason: String },
     #[error("invalid owner: {reason}")]
     Owner { reason: String },
-    #[error("invalid license `{value}`: {reason}")]
+    #[error("invalid license `{}`: {reason}", crate::text::value(.value))]
     License { value: String, reason: String },
-    #[error("invalid time `{value}`: {reason}")]
+    #[error("invalid time `{}`: {reason}", crate::text::value(.value))]
     Time { value: String, reason: String },
 }
 
@@ -91,4 +92,157 @@ pub(crate) fn is_clean_relative_path(path: &str) -> bool {
         && path
             .split('/')
             .all(|part| !part.is_empty() && part != "." && part != "..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `case → message` for a value that must be refused.
+    fn refusal<T: std::fmt::Debug>(
+        case: &str,
+        result: Result<T, impl std::fmt::Display>,
+    ) -> String {
+        format!("{case} → {}", result.expect_err(case))
+    }
+
+    /// Every reason a value type gives, through the parser its format goes through (the
+    /// string types' `FromStr`, the JSON-shaped ones' serde).
+    #[test]
+    fn every_refusal_says_what_was_expected() {
+        let json = |text: &str| serde_json::from_str::<Location>(text).map_err(|e| e.to_string());
+        let owner = |text: &str| serde_json::from_str::<Owner>(text).map_err(|e| e.to_string());
+        let long_name = "a".repeat(151);
+        let lines = [
+            refusal("name ``", "".parse::<PackageName>()),
+            refusal("name `a…a` (151)", long_name.parse::<PackageName>()),
+            refusal("name `Prelude`", "Prelude".parse::<PackageName>()),
+            refusal("name `-a`", "-a".parse::<PackageName>()),
+            refusal("name `a--b`", "a--b".parse::<PackageName>()),
+            refusal("name@version `aff`", "aff".parse::<PackageVersion>()),
+            refusal("name@version `aff@7`", "aff@7".parse::<PackageVersion>()),
+            refusal("version `1.0`", "1.0".parse::<Version>()),
+            refusal("version `1.0.x`", "1.0.x".parse::<Version>()),
+            refusal("version `1.01.0`", "1.01.0".parse::<Version>()),
+            refusal(
+                "version `1.0.4294967296`",
+                "1.0.4294967296".parse::<Version>(),
+            ),
+            refusal("range `^1.0.0`", "^1.0.0".parse::<Range>()),
+            refusal("range `>=1.0 <2.0.0`", ">=1.0 <2.0.0".parse::<Range>()),
+            refusal("range `>=2.0.0 <1.0.0`", ">=2.0.0 <1.0.0".parse::<Range>()),
+            refusal("location `{githubOwner}`", json(r#"{"githubOwner":"o"}"#)),
+            refusal(
+                "location `githubOwner: o/p`",
+                json(r#"{"githubOwner":"o/p","githubRepo":"r"}"#),
+            ),
+            refusal(
+                "location `githubRepo: ..`",
+                json(r#"{"githubOwner":"o","githubRepo":".."}"#),
+            ),
+            refusal(
+                "location `subdir: ../x`",
+                json(r#"{"githubOwner":"o","githubRepo":"r","subdir":"../x"}"#),
+            ),
+            refusal(
+                "location `gitUrl: ftp://x/y`",
+                json(r#"{"gitUrl":"ftp://x/y"}"#),
+            ),
+            refusal(
+                "location `gitUrl: https://`",
+                json(r#"{"gitUrl":"https://"}"#),
+            ),
+            refusal(
+                "location `gitUrl` with a token",
+                json(r#"{"gitUrl":"https://token@example.com/x.git"}"#),
+            ),
+            refusal(
+                "location `gitUrl` with a password",
+                json(r#"{"gitUrl":"ssh://git:secret@example.com/x.git"}"#),
+            ),
+            refusal(
+                "location `gitUrl` with a space",
+                json(r#"{"gitUrl":"https://example.com/a b.git"}"#),
+            ),
+            refusal(
+                "location `extra`",
+                json(r#"{"githubOwner":"o","githubRepo":"r","extra":1}"#),
+            ),
+            refusal("hash `abc`", "abc".parse::<Sha256>()),
+            refusal("hash `sha256-!`", "sha256-!".parse::<Sha256>()),
+            refusal("hash `sha256-AAAA`", "sha256-AAAA".parse::<Sha256>()),
+            refusal(
+                "hash without padding",
+                "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU".parse::<Sha256>(),
+            ),
+            refusal(
+                "owner keytype ``",
+                owner(r#"{"keytype":"","public":"AAAA"}"#),
+            ),
+            refusal(
+                "owner public `A A`",
+                owner(r#"{"keytype":"ssh-ed25519","public":"A A"}"#),
+            ),
+            refusal(
+                "owner line `ssh-ed25519`",
+                Owner::from_openssh("ssh-ed25519"),
+            ),
+            refusal("license `Foo`", "Foo".parse::<License>()),
+            refusal("license `MIT AND`", "MIT AND".parse::<License>()),
+            refusal(
+                "canonical license `GPL-3.0`",
+                License::parse("GPL-3.0").unwrap().check_canonical(),
+            ),
+            refusal(
+                "canonical license `MIT OR wxWindows`",
+                License::parse("MIT OR wxWindows")
+                    .unwrap()
+                    .check_canonical(),
+            ),
+            refusal(
+                "time `2024-01-02T00:00:00Z`",
+                "2024-01-02T00:00:00Z".parse::<Timestamp>(),
+            ),
+            refusal("date `2024-1-2`", "2024-1-2".parse::<Date>()),
+        ];
+        insta::assert_snapshot!(lines.join("\n"), @r#"
+            name `` → invalid package name ``: expected at least one character
+            name `a…a` (151) → invalid package name `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`: expected at most 150 characters, got 151
+            name `Prelude` → invalid package name `Prelude`: unexpected character `P`: expected lowercase ASCII letters, digits and `-`
+            name `-a` → invalid package name `-a`: expected no leading or trailing `-`
+            name `a--b` → invalid package name `a--b`: expected single `-` between parts, found `--`
+            name@version `aff` → invalid package name `aff`: expected `NAME@VERSION`
+            name@version `aff@7` → invalid version `7`: expected three numbers `MAJOR.MINOR.PATCH` separated by `.`
+            version `1.0` → invalid version `1.0`: expected three numbers `MAJOR.MINOR.PATCH` separated by `.`
+            version `1.0.x` → invalid version `1.0.x`: `x` is not a number: expected digits only (no `v`, prerelease or build part)
+            version `1.01.0` → invalid version `1.01.0`: `01` has a leading zero
+            version `1.0.4294967296` → invalid version `1.0.4294967296`: `4294967296` is too large: expected a number below 2^32
+            range `^1.0.0` → invalid range `^1.0.0`: expected `>=A.B.C <X.Y.Z`
+            range `>=1.0 <2.0.0` → invalid range `>=1.0 <2.0.0`: expected `>=A.B.C <X.Y.Z`: invalid version `1.0`: expected three numbers `MAJOR.MINOR.PATCH` separated by `.`
+            range `>=2.0.0 <1.0.0` → invalid range `>=2.0.0 <1.0.0`: lower bound `2.0.0` is not below upper bound `1.0.0`
+            location `{githubOwner}` → invalid location: expected `{"githubOwner", "githubRepo", "subdir"?}` or `{"gitUrl", "subdir"?}`
+            location `githubOwner: o/p` → invalid location: `githubOwner` `o/p` is not a GitHub name: expected ASCII letters, digits, `-`, `_` and `.`
+            location `githubRepo: ..` → invalid location: `githubRepo` `..` is not a GitHub name: expected ASCII letters, digits, `-`, `_` and `.`
+            location `subdir: ../x` → invalid location: `subdir` `../x` must be a relative path inside the repository (no leading `/`, no `.` or `..` parts)
+            location `gitUrl: ftp://x/y` → invalid location: `gitUrl` `ftp://x/y` is not a URL: expected one of the schemes https, http, git, ssh, file
+            location `gitUrl: https://` → invalid location: `gitUrl` `https://` is not a URL: expected one of the schemes https, http, git, ssh, file
+            location `gitUrl` with a token → invalid location: `gitUrl` `https://example.com/x.git` carries credentials: expected a URL without a user or password (it is published in metadata)
+            location `gitUrl` with a password → invalid location: `gitUrl` `ssh://example.com/x.git` carries credentials: expected a URL without a user or password (it is published in metadata)
+            location `gitUrl` with a space → invalid location: `gitUrl` `https://example.com/a b.git` contains whitespace: expected a URL without whitespace
+            location `extra` → unknown field `extra`, expected one of `githubOwner`, `githubRepo`, `gitUrl`, `subdir` at line 1 column 43
+            hash `abc` → invalid hash `abc`: expected `sha256-` followed by 44 characters of base64
+            hash `sha256-!` → invalid hash `sha256-!`: expected standard base64 after `sha256-`
+            hash `sha256-AAAA` → invalid hash `sha256-AAAA`: expected a 32-byte digest
+            hash without padding → invalid hash `sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU`: expected standard base64 after `sha256-`
+            owner keytype `` → invalid owner: `keytype` `` is empty or has spaces: expected an SSH public key split into `keytype` and `public`
+            owner public `A A` → invalid owner: `public` is empty or has spaces: expected an SSH public key split into `keytype` and `public`
+            owner line `ssh-ed25519` → invalid owner: expected an OpenSSH public key line `<keytype> <base64> [comment]`
+            license `Foo` → invalid license `Foo`: expected an SPDX license expression: unknown term
+            license `MIT AND` → invalid license `MIT AND`: expected an SPDX license expression: expected one of `<license>`, `(` here
+            canonical license `GPL-3.0` → invalid license `GPL-3.0`: `GPL-3.0` is not a canonical SPDX identifier (a deprecated license identifier was used): use `GPL-3.0-only` or `GPL-3.0-or-later`
+            canonical license `MIT OR wxWindows` → invalid license `MIT OR wxWindows`: `wxWindows` is not a canonical SPDX identifier (a deprecated license identifier was used): expected a current identifier from https://spdx.org/licenses/
+            time `2024-01-02T00:00:00Z` → invalid time `2024-01-02T00:00:00Z`: expected `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC, milliseconds)
+            date `2024-1-2` → invalid time `2024-1-2`: expected a date `YYYY-MM-DD`
+            "#);
+    }
 }

@@ -19,7 +19,8 @@ impl Owner {
         };
         if keytype.is_empty() || keytype.chars().any(char::is_whitespace) {
             return Err(bad(&format!(
-                "`keytype` `{keytype}` is empty or has spaces"
+                "`keytype` `{}` is empty or has spaces",
+                crate::text::value(keytype)
             )));
         }
         if public.is_empty() || public.chars().any(char::is_whitespace) {

@@ -27,7 +27,13 @@ impl Timestamp {
         Timestamp(DateTime::from_timestamp_millis(millis).expect("in range"))
     }
 
+    /// The current time. Built with the `testing` feature (as the tests build the binary),
+    /// `REGIS_NOW` set to a timestamp fixes it, so a test can compare two runs byte for byte.
     pub fn now() -> Self {
+        #[cfg(any(test, feature = "testing"))]
+        if let Some(fixed) = std::env::var("REGIS_NOW").ok().and_then(|t| t.parse().ok()) {
+            return fixed;
+        }
         Timestamp::from_datetime(Utc::now())
     }
 

@@ -35,7 +35,8 @@ impl Version {
         for (slot, part) in nums.iter_mut().zip(&parts) {
             if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(fail(format!(
-                    "`{part}` is not a number: expected digits only (no `v`, prerelease or build part)"
+                    "`{}` is not a number: expected digits only (no `v`, prerelease or build part)",
+                    crate::text::value(part)
                 )));
             }
             if part.len() > 1 && part.starts_with('0') {

@@ -804,6 +804,7 @@ mod tests {
                 .starts_with(&format!("could not clone `{url}`: ")),
             "{err}"
         );
+        insta::assert_snapshot!(err.to_string().replace(url, "<url>"), @"could not clone `<url>`: unsupported URL protocol");
     }
 
     #[test]
@@ -1100,6 +1101,105 @@ mod tests {
                 if *what == format!("object `{commit}`")),
             "{err}"
         );
+        let text = err
+            .to_string()
+            .replace(url, "<url>")
+            .replace(&commit.to_string(), "<commit>");
+        insta::assert_snapshot!(text, @"object `<commit>` at ref `v1` in `<url>` is 16777359 bytes: expected at most 16777216 bytes");
+    }
+
+    /// The refusals of a source with their full text: the ref and URL each names, with the
+    /// temporary paths and the object ids that change from run to run replaced.
+    #[test]
+    fn refusals_name_the_ref_the_url_and_what_was_expected() {
+        let mut lines = Vec::new();
+        let mut refusal = |case: &str, err: SourceError, replace: &[(&str, &str)]| {
+            let mut text = crate::error_chain(&err);
+            for (from, to) in replace {
+                text = text.replace(from, to);
+            }
+            lines.push(format!("{case} → {text}"));
+        };
+
+        let fx = fixture();
+        let tree = fx.fetch("v1.0.0", None).unwrap();
+        let v1 = fx.v1.to_string();
+        let at = [(fx.url(), "<url>"), (v1.as_str(), "<commit>")];
+        refusal(
+            "a directory read as a file",
+            tree.read("src").unwrap_err(),
+            &at,
+        );
+        refusal("a missing file", tree.read("nope.txt").unwrap_err(), &at);
+        refusal(
+            "a file over the cap",
+            tree.read_limited("purs.json", 2).unwrap_err(),
+            &at,
+        );
+        refusal("a tag", fx.fetch("v9.9.9", None).unwrap_err(), &at);
+        refusal(
+            "a subdir",
+            fx.fetch("v1.0.0", Some("../up")).unwrap_err(),
+            &at,
+        );
+        refusal(
+            "a missing subdir",
+            fx.fetch("v1.0.0", Some("nope")).unwrap_err(),
+            &at,
+        );
+
+        // A tag on a blob: not a commit.
+        let (_root, url) = crafted(|repo| {
+            let blob = repo.blob(b"text").unwrap();
+            repo.tag_lightweight("blob", &repo.find_object(blob, None).unwrap(), false)
+                .unwrap();
+            write_tree(repo, &[(b"README", blob, MODE_FILE)])
+        });
+        let err = GitSource::new().fetch(&url, "blob", None).unwrap_err();
+        refusal("a tag on a blob", err, &[(url.as_str(), "<url>")]);
+
+        // Enough blobs that two ids share their first four hex digits.
+        let (_root, url) = crafted(|repo| {
+            let entries: Vec<(Vec<u8>, Oid)> = (0..2000)
+                .map(|i| {
+                    let name = format!("f{i}").into_bytes();
+                    let id = repo.blob(name.as_slice()).unwrap();
+                    (name, id)
+                })
+                .collect();
+            let entries: Vec<(&[u8], Oid, i32)> = entries
+                .iter()
+                .map(|(name, id)| (name.as_slice(), *id, MODE_FILE))
+                .collect();
+            write_tree(repo, &entries)
+        });
+        let mut prefixes = BTreeMap::<String, usize>::new();
+        for i in 0..2000 {
+            let id = Oid::hash_object(git2::ObjectType::Blob, format!("f{i}").as_bytes()).unwrap();
+            *prefixes.entry(id.to_string()[..4].to_owned()).or_default() += 1;
+        }
+        let shared = prefixes
+            .iter()
+            .find(|(_, n)| **n > 1)
+            .map(|(p, _)| p.clone())
+            .expect("2000 ids share some 4-digit prefix");
+        let err = GitSource::new().fetch(&url, &shared, None).unwrap_err();
+        refusal(
+            "an ambiguous id",
+            err,
+            &[(url.as_str(), "<url>"), (shared.as_str(), "<prefix>")],
+        );
+
+        insta::assert_snapshot!(lines.join("\n"), @r"
+            a directory read as a file → no file `src` in the source at commit `<commit>`: expected one of its listed files
+            a missing file → no file `nope.txt` in the source at commit `<commit>`: expected one of its listed files
+            a file over the cap → `purs.json` in the source at commit `<commit>` is 3 bytes: expected at most 2 bytes
+            a tag → ref `v9.9.9` not found in `<url>`: expected a tag, branch or commit id
+            a subdir → invalid subdir `../up` for ref `v1.0.0` in `<url>`: expected a relative `/`-separated path without `..`
+            a missing subdir → subdir `nope` not found at ref `v1.0.0` in `<url>`: expected a directory
+            a tag on a blob → ref `blob` in `<url>` does not point to a commit: `f3a34851d44d6b97c90fbb99dd3d18c261b9a237` is a blob
+            an ambiguous id → ref `<prefix>` in `<url>` is an ambiguous commit id: expected a tag, branch or a longer commit id
+            ");
     }
 
     /// Names that are not UTF-8 are listed escaped, so that the tarball refuses them only if

@@ -134,6 +134,7 @@ pub enum SourceErrorKind {
 
 impl fmt::Display for SourceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::text::message;
         use SourceErrorKind as K;
         let SourceError {
             url,
@@ -141,7 +142,7 @@ impl fmt::Display for SourceError {
             kind,
         } = self;
         match kind {
-            K::Clone { cause } => write!(f, "could not clone `{url}`: {cause}"),
+            K::Clone { cause } => write!(f, "could not clone `{url}`: {}", message(cause)),
             K::RefNotFound => write!(
                 f,
                 "ref `{reference}` not found in `{url}`: expected a tag, branch or commit id"
@@ -152,7 +153,8 @@ impl fmt::Display for SourceError {
             ),
             K::NotACommit { cause } => write!(
                 f,
-                "ref `{reference}` in `{url}` does not point to a commit: {cause}"
+                "ref `{reference}` in `{url}` does not point to a commit: {}",
+                message(cause)
             ),
             K::InvalidSubdir { subdir } => write!(
                 f,
@@ -184,7 +186,8 @@ impl fmt::Display for SourceError {
             ),
             K::Read { what, cause } => write!(
                 f,
-                "could not read {what} at ref `{reference}` in `{url}`: {cause}"
+                "could not read {what} at ref `{reference}` in `{url}`: {}",
+                message(cause)
             ),
             K::FileNotFound { path, commit } => write!(
                 f,
@@ -209,7 +212,8 @@ impl fmt::Display for SourceError {
                 cause,
             } => write!(
                 f,
-                "could not read `{path}` in the source at commit `{commit}`: {cause}"
+                "could not read `{path}` in the source at commit `{commit}`: {}",
+                message(cause)
             ),
             K::TempDir { .. } => {
                 write!(f, "could not create a temporary directory to clone `{url}`")
@@ -393,8 +397,8 @@ impl SourceTree {
 
     fn error(&self, kind: SourceErrorKind) -> SourceError {
         SourceError {
-            url: self.url.clone(),
-            reference: self.reference.clone(),
+            url: crate::text::value(&self.url).into_owned(),
+            reference: crate::text::value(&self.reference).into_owned(),
             kind,
         }
     }
@@ -426,7 +430,7 @@ impl At<'_> {
         };
         let invalid = || {
             self.error(SourceErrorKind::InvalidSubdir {
-                subdir: raw.to_owned(),
+                subdir: crate::text::value(raw).into_owned(),
             })
         };
         if raw.starts_with('/') || raw.contains('\\') {
@@ -449,15 +453,15 @@ impl At<'_> {
 
     fn subdir_not_found(&self, subdir: &str) -> SourceError {
         self.error(SourceErrorKind::SubdirNotFound {
-            subdir: subdir.to_owned(),
+            subdir: crate::text::value(subdir).into_owned(),
         })
     }
 
     /// The error `kind` at this location and ref (the URL without credentials).
     fn error(&self, kind: SourceErrorKind) -> SourceError {
         SourceError {
-            url: redact_url(self.url),
-            reference: self.reference.to_owned(),
+            url: crate::text::value(&redact_url(self.url)).into_owned(),
+            reference: crate::text::value(self.reference).into_owned(),
             kind,
         }
     }

@@ -1,7 +1,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
-use super::{Storage, StorageError, StorageKey};
+use super::{
+    Listed, ListedKind, STALE_TEMPORARY, Storage, StorageError, StorageKey, TEMPORARY_PREFIXES,
+};
 
 /// Tarballs as files under a root directory: `<root>/<name>/<version>.tar.gz`.
 #[derive(Debug, Clone)]
@@ -20,6 +23,58 @@ impl FsStorage {
 
     pub fn path_of(&self, key: &StorageKey) -> PathBuf {
         self.root.join(key.as_str())
+    }
+
+    fn path_error(
+        &self,
+        action: &'static str,
+        path: &Path,
+        source: std::io::Error,
+    ) -> StorageError {
+        StorageError::Path {
+            location: self.describe(),
+            action,
+            path: path.display().to_string(),
+            source,
+        }
+    }
+
+    /// The interrupted writes directly in `dir` older than `older_than`, removed.
+    fn sweep_dir(&self, dir: &Path, older_than: Duration) -> Result<Vec<String>, StorageError> {
+        let mut removed = Vec::new();
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(removed),
+            Err(e) => return Err(self.path_error("listing", dir, e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| self.path_error("listing", dir, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !TEMPORARY_PREFIXES.iter().any(|p| name.starts_with(p)) {
+                continue;
+            }
+            let age = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .map(age_of)
+                .unwrap_or_default();
+            if age < older_than {
+                continue;
+            }
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => removed.push(self.relative(&entry.path())),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(self.path_error("removing", &entry.path(), e)),
+            }
+        }
+        Ok(removed)
+    }
+
+    fn relative(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned()
     }
 
     fn io(&self, action: &'static str, key: &StorageKey, source: std::io::Error) -> StorageError {
@@ -49,12 +104,17 @@ impl Storage for FsStorage {
         let path = self.path_of(key);
         let dir = path.parent().expect("keys have a directory");
         std::fs::create_dir_all(dir).map_err(|e| self.io("creating the directory of", key, e))?;
-        let mut tmp =
-            tempfile::NamedTempFile::new_in(dir).map_err(|e| self.io("writing", key, e))?;
+        // An interrupted earlier write left its temporary file here: take it away.
+        self.sweep_dir(dir, STALE_TEMPORARY)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(TEMPORARY_PREFIXES[0])
+            .tempfile_in(dir)
+            .map_err(|e| self.io("writing", key, e))?;
         tmp.write_all(bytes)
             .and_then(|()| set_readable(tmp.as_file()))
             .and_then(|()| tmp.as_file().sync_all())
             .map_err(|e| self.io("writing", key, e))?;
+        crate::fault::point("storage:written");
         match tmp.persist_noclobber(&path) {
             Ok(_) => {}
             Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
@@ -74,9 +134,64 @@ impl Storage for FsStorage {
         }
     }
 
+    fn touch(&self, key: &StorageKey) -> Result<(), StorageError> {
+        std::fs::File::options()
+            .append(true)
+            .open(self.path_of(key))
+            .and_then(|f| f.set_modified(SystemTime::now()))
+            .map_err(|e| self.io("touching", key, e))
+    }
+
+    fn list(&self) -> Result<Vec<Listed>, StorageError> {
+        let mut out = Vec::new();
+        if !self.root.exists() {
+            return Ok(out);
+        }
+        for entry in walkdir::WalkDir::new(&self.root).sort_by_file_name() {
+            let entry = entry.map_err(|e| {
+                let path = e.path().unwrap_or(&self.root).to_path_buf();
+                self.path_error("listing", &path, e.into())
+            })?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let metadata = entry
+                .metadata()
+                .map_err(|e| self.path_error("listing", entry.path(), e.into()))?;
+            let path = self.relative(entry.path());
+            out.push(Listed {
+                kind: ListedKind::of(&path),
+                path,
+                bytes: metadata.len(),
+                age: metadata.modified().map(age_of).unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn sweep_temporary(&self, older_than: Duration) -> Result<Vec<String>, StorageError> {
+        let mut removed = self.sweep_dir(&self.root, older_than)?;
+        if let Ok(entries) = std::fs::read_dir(&self.root) {
+            for entry in entries.flatten() {
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    removed.extend(self.sweep_dir(&entry.path(), older_than)?);
+                }
+            }
+        }
+        removed.sort();
+        Ok(removed)
+    }
+
     fn describe(&self) -> String {
         self.root.display().to_string()
     }
+}
+
+/// Time since `modified` (zero for a time in the future).
+fn age_of(modified: SystemTime) -> Duration {
+    SystemTime::now()
+        .duration_since(modified)
+        .unwrap_or_default()
 }
 
 #[cfg(unix)]

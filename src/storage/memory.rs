@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use super::{Storage, StorageError, StorageKey};
+use super::{Listed, ListedKind, Storage, StorageError, StorageKey};
 
 /// Tarballs in memory, for tests.
 #[derive(Debug, Default)]
@@ -36,6 +36,28 @@ impl Storage for MemoryStorage {
 
     fn delete(&self, key: &StorageKey) -> Result<bool, StorageError> {
         Ok(self.objects.lock().unwrap().remove(key).is_some())
+    }
+
+    fn touch(&self, _: &StorageKey) -> Result<(), StorageError> {
+        Ok(())
+    }
+
+    fn list(&self) -> Result<Vec<Listed>, StorageError> {
+        let objects = self.objects.lock().unwrap();
+        Ok(objects
+            .iter()
+            .map(|(key, bytes)| Listed {
+                path: key.to_string(),
+                kind: ListedKind::of(key.as_str()),
+                bytes: bytes.len() as u64,
+                age: std::time::Duration::ZERO,
+            })
+            .collect())
+    }
+
+    /// Writes in memory are never interrupted.
+    fn sweep_temporary(&self, _: std::time::Duration) -> Result<Vec<String>, StorageError> {
+        Ok(vec![])
     }
 
     fn describe(&self) -> String {

@@ -8,6 +8,7 @@ pub use fs::FsStorage;
 pub use memory::MemoryStorage;
 
 use std::fmt;
+use std::time::Duration;
 
 use crate::schema::{PackageName, Sha256, Version};
 
@@ -28,6 +29,63 @@ impl StorageKey {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The key at a storage path, if it is one (`<name>/<version>.tar.gz` with a valid name
+    /// and version), with the package and version it holds.
+    pub fn parse(path: &str) -> Option<(StorageKey, PackageName, Version)> {
+        let (name, file) = path.split_once('/')?;
+        let version = file.strip_suffix(".tar.gz")?;
+        let (name, version): (PackageName, Version) = (name.parse().ok()?, version.parse().ok()?);
+        let key = StorageKey::tarball(&name, &version);
+        (key.as_str() == path).then_some((key, name, version))
+    }
+}
+
+/// The prefix of the temporary files a write goes through before it is linked into
+/// place; one left behind is an interrupted write (`.tmp` is the prefix older regis used).
+pub const TEMPORARY_PREFIXES: [&str; 2] = [".regis-tmp-", ".tmp"];
+
+/// An interrupted write older than this is removed by the next write in its directory (a
+/// write of a tarball takes seconds).
+pub const STALE_TEMPORARY: Duration = Duration::from_secs(15 * 60);
+
+/// One thing in storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// The path below the storage root.
+    pub path: String,
+    pub kind: ListedKind,
+    pub bytes: u64,
+    /// Time since it was last written.
+    pub age: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListedKind {
+    /// A tarball under its key.
+    Tarball {
+        key: StorageKey,
+        name: PackageName,
+        version: Version,
+    },
+    /// A temporary file an interrupted write left.
+    Temporary,
+    /// Anything else.
+    Other,
+}
+
+impl ListedKind {
+    /// What the file at `path` (below the root) is.
+    pub fn of(path: &str) -> ListedKind {
+        let file = path.rsplit('/').next().unwrap_or(path);
+        if TEMPORARY_PREFIXES.iter().any(|p| file.starts_with(p)) {
+            return ListedKind::Temporary;
+        }
+        match StorageKey::parse(path) {
+            Some((key, name, version)) => ListedKind::Tarball { key, name, version },
+            None => ListedKind::Other,
+        }
     }
 }
 
@@ -57,6 +115,14 @@ pub enum StorageError {
         new_bytes: u64,
         new_hash: Sha256,
     },
+    #[error("storage `{location}`: {action} `{path}`")]
+    Path {
+        location: String,
+        action: &'static str,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("storage `{location}`: {action} `{key}`")]
     Io {
         location: String,
@@ -75,12 +141,22 @@ pub trait Storage {
     /// replacing one that appeared meanwhile: `Ok(false)` if another writer got there first.
     fn write_new(&self, key: &StorageKey, bytes: &[u8]) -> Result<bool, StorageError>;
     fn delete(&self, key: &StorageKey) -> Result<bool, StorageError>;
+    /// Mark an existing object as just written (its age starts again), so `regis gc` sees a
+    /// publish that found it already stored as in flight.
+    fn touch(&self, key: &StorageKey) -> Result<(), StorageError>;
+    /// Everything stored, sorted by path.
+    fn list(&self) -> Result<Vec<Listed>, StorageError>;
+    /// Remove the interrupted writes ([`ListedKind::Temporary`]) older than `older_than`;
+    /// their paths.
+    fn sweep_temporary(&self, older_than: Duration) -> Result<Vec<String>, StorageError>;
     /// Where this storage is, for messages.
     fn describe(&self) -> String;
 
     fn put(&self, key: &StorageKey, bytes: &[u8]) -> Result<Put, StorageError> {
         if let Some(existing) = self.get(key)? {
-            return compare(key, &existing, bytes);
+            let put = compare(key, &existing, bytes)?;
+            self.touch(key)?;
+            return Ok(put);
         }
         if self.write_new(key, bytes)? {
             return Ok(Put::Stored);

@@ -545,6 +545,28 @@ mod tests {
             select(&[file(&long)], &Rules::default()),
             Err(TarballError::InvalidPath { .. })
         ));
+        let mut messages: Vec<String> = BAD_PATHS
+            .iter()
+            .map(|path| select_err(&[file("src/A.purs"), file(path)], &everything))
+            .collect();
+        messages.push(
+            select_err(&[file(&long)], &Rules::default())
+                .replace(&"a".repeat(MAX_PATH_BYTES), "a…a"),
+        );
+        insta::assert_snapshot!(messages.join("\n"), @r"
+            invalid path ``: expected a non-empty path
+            invalid path `../x`: expected no `..` component
+            invalid path `src/../x`: expected no `..` component
+            invalid path `/abs`: expected a relative path, without a leading `/`
+            invalid path `src\\A.purs`: expected `/` as the only separator, without backslashes
+            invalid path `a//b`: expected no empty component (`//` or a trailing `/`)
+            invalid path `src/`: expected no empty component (`//` or a trailing `/`)
+            invalid path `a/./b`: expected no `.` component
+            invalid path `a\0b`: expected no NUL byte
+            invalid path `docs/weird\\name.txt`: expected `/` as the only separator, without backslashes
+            invalid path `docs/caf\\xe9.txt`: expected `/` as the only separator, without backslashes
+            invalid path `src/a…a`: expected at most 4096 bytes
+            ");
     }
 
     #[test]

@@ -651,11 +651,20 @@ mod tests {
         fs::write(out.path().join("already"), b"").unwrap();
         let err = unpack(&bytes, out.path(), &Limits::default()).unwrap_err();
         assert!(matches!(err, TarballError::DestNotEmpty { .. }));
+        let mut messages =
+            vec![crate::error_chain(&err).replace(&out.path().display().to_string(), "<dest>")];
         let out = tempfile::tempdir().unwrap();
         let err = unpack(b"not a tarball", out.path(), &Limits::default()).unwrap_err();
         assert!(matches!(err, TarballError::Corrupt(_)), "{err:?}");
+        messages.push(crate::error_chain(&err));
         let err = unpack(&raw_archive(vec![]), out.path(), &Limits::default()).unwrap_err();
         assert!(matches!(err, TarballError::EmptyArchive), "{err:?}");
+        messages.push(crate::error_chain(&err));
+        insta::assert_snapshot!(messages.join("\n"), @r"
+            unpack destination `<dest>` is not empty: expected an empty or missing directory
+            cannot read the tarball: expected a gzip-compressed tar archive: invalid gzip header
+            tarball has no entries: expected a single top directory
+            ");
     }
 
     // -- properties ------------------------------------------------------------------------

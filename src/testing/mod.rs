@@ -2,7 +2,8 @@
 //! benchmarks: skipping when a tool or the shared fixtures are absent, files and bare
 //! remotes, keys made by `ssh-keygen`, a `git daemon`, a registry in a tempdir and a mock
 //! GitHub. Compiled for `cfg(test)` and with the `testing` feature, which the tests and
-//! benches turn on through regis's dev-dependency on itself; the `regis` binary never has it.
+//! benches turn on through regis's dev-dependency on itself; `cargo build` and `cargo
+//! install` leave it out.
 
 mod daemon;
 pub mod fuzz;
@@ -12,7 +13,9 @@ mod registry;
 use std::path::{Path, PathBuf};
 
 pub use daemon::Daemon;
-pub use github::{MockGitHub, repository_json};
+pub use github::{
+    FakeComment, FakeIssue, IssueTracker, MockGitHub, posted_comments, repository_json,
+};
 pub use registry::{NOW, TestRegistry};
 
 /// The real PureScript Registry data in `../shared/fixtures/purescript/`, or `None` (with a

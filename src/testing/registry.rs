@@ -13,7 +13,7 @@ use crate::schema::{Location, Timestamp};
 use crate::source::GitSource;
 use crate::storage::FsStorage;
 
-use super::{files_below, remote_head};
+use super::{MockGitHub, files_below, remote_head};
 
 /// The time every `TestRegistry` operation runs at.
 pub const NOW: &str = "2026-11-22T10:00:00.000Z";
@@ -62,6 +62,15 @@ impl TestRegistry {
             config,
             tmp,
         }
+    }
+
+    /// A registry whose GitHub API is the mock `github`, then as `edit` says.
+    pub fn with_github(github: &MockGitHub, edit: impl FnOnce(&mut Config)) -> Self {
+        let api = github.uri();
+        Self::with_config(|c| {
+            c.github_api_url = crate::config::BaseUrl::api(&api).expect("the mock's URL");
+            edit(c);
+        })
     }
 
     pub fn github(&self, repo: &str) -> Location {

@@ -6,6 +6,7 @@
 , packageBytesMax = 1000000
 , packageBytesWarn = 100000
 , pushAttempts = 3
+, pushRetrySeconds = 120
 , buildCheck = Some "purs compile 'src/**/*.purs'"
 , docs = None Text
 , hookTimeoutSeconds = 600

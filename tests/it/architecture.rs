@@ -126,6 +126,8 @@ fn dependencies_point_one_way() {
     for m in code.keys() {
         visit(m, &code, &mut Vec::new(), &mut done);
     }
-    // the pure value types use nothing else of regis
-    assert_eq!(code["schema"], BTreeSet::new());
+    // the pure value types use nothing else of regis but `text`, which cuts the values
+    // their errors repeat; `text` uses nothing at all
+    assert_eq!(code["schema"], BTreeSet::from(["text".to_owned()]));
+    assert_eq!(code["text"], BTreeSet::new());
 }

@@ -333,3 +333,79 @@ fn a_version_in_the_latest_package_set_is_not_unpublished() {
     assert!(matches!(e, UnpublishError::NotAnUnpublish), "{e}");
     assert_eq!((t.remote_heads(), t.stored()), before);
 }
+
+/// A key made from a fixed seed (its text is the same on every run).
+fn seeded(seed: u8) -> SigningKey {
+    let key = ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[seed; 32]));
+    SigningKey::from_openssh(&key.to_openssh(ssh_key::LineEnding::LF).unwrap(), None).unwrap()
+}
+
+/// The refusals of transfer and unpublish that no other test pins in full, as `regis`
+/// prints them (the error chain): each changes nothing.
+#[test]
+fn every_other_refusal_reads_in_full() {
+    let t = TestRegistry::new();
+    let owner = seeded(1);
+    let mut p = t.package("prelude", "1.0.0", &[]);
+    p.manifest.owners = Some(vec![owner.public()]);
+    t.release(&p);
+    t.release(&t.package("ownerless", "1.0.0", &[]));
+    let before = (t.remote_heads(), t.stored());
+
+    let transfer_text = transfer_payload("prelude", "someone", "prelude");
+    let unpublish_text = unpublish_payload("prelude", "1.0.0");
+    let raw = |payload: &str| Authenticated {
+        payload: payload.to_owned(),
+        signature: "00".to_owned(),
+    };
+    let unsigned = |payload: &str| Authenticated {
+        payload: payload.to_owned(),
+        signature: String::new(),
+    };
+    let transfer = |case: &str, signed: &Authenticated| {
+        let e = transfer::transfer(&t.ctx(), signed).expect_err(case);
+        format!("transfer, {case} → {}", regis::error_chain(&e))
+    };
+    let unpublish = |case: &str, signed: &Authenticated| {
+        let e = unpublish::unpublish(&t.ctx(), signed).expect_err(case);
+        format!("unpublish, {case} → {}", regis::error_chain(&e))
+    };
+    let lines = [
+        transfer("a payload that is not JSON", &raw("prelude")),
+        transfer("a signed Unpublish", &signed(&owner, &unpublish_text)),
+        transfer("no signature", &unsigned(&transfer_text)),
+        transfer(
+            "a package without owners",
+            &signed(
+                &owner,
+                &transfer_payload("ownerless", "someone", "ownerless"),
+            ),
+        ),
+        unpublish("a signed Transfer", &signed(&owner, &transfer_text)),
+        unpublish("no signature", &unsigned(&unpublish_text)),
+        unpublish(
+            "a package nobody registered",
+            &signed(&owner, &unpublish_payload("nope", "1.0.0")),
+        ),
+        unpublish(
+            "an empty reason",
+            &signed(
+                &owner,
+                r#"{"name":"prelude","version":"1.0.0","reason":""}"#,
+            ),
+        ),
+        unpublish("another key", &signed(&seeded(2), &unpublish_text)),
+    ];
+    insta::assert_snapshot!(lines.join("\n"), @r"
+        transfer, a payload that is not JSON → the payload is not valid JSON: expected value at line 1 column 1
+        transfer, a signed Unpublish → the signed payload is an Unpublish: expected a Transfer `{name, newLocation}`
+        transfer, no signature → the transfer of `prelude` is not signed: sign the payload with an owner's SSH key (`regis sign --key ~/.ssh/id_ed25519 …`) and paste the output (only a trustee's issue may leave the signature empty: the registry bot signs it then)
+        transfer, a package without owners → the signature on the transfer of `ownerless` is not from an owner of the package or a trustee (the package lists no owners): there are no keys to check the signature with: expected at least one owner key
+        unpublish, a signed Transfer → the signed payload is a Transfer: expected an Unpublish `{name, version, reason}`
+        unpublish, no signature → the unpublish of `prelude` is not signed: sign the payload with an owner's SSH key (`regis sign --key ~/.ssh/id_ed25519 …`) and paste the output (only a trustee's issue may leave the signature empty: the registry bot signs it then)
+        unpublish, a package nobody registered → package `nope` is not in the registry: there is nothing to unpublish
+        unpublish, an empty reason → invalid `Unpublish` payload: `reason` is empty: say why the version is unpublished
+        unpublish, another key → the signature on the unpublish of `prelude` is not from an owner of the package or a trustee (the package lists 1 owner): the signature does not match the payload for the 1 key tried (`ssh-ed25519` `SHA256:fe85JkIjo8VPe+XqXJGH5Mau1EMFdK1OdKvJUFicyA8`): the payload must be signed exactly as given, with an owner's key
+        ");
+    assert_eq!((t.remote_heads(), t.stored()), before);
+}

@@ -395,3 +395,281 @@ fn an_older_config_runs_with_a_warning_and_a_bad_one_is_refused() {
         text(&out.stderr)
     );
 }
+
+/// `regis` with `args`, extra environment variables set, and the variables a developer's
+/// shell may hold removed.
+fn regis_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_regis"))
+        .args(args)
+        .env_remove("GITHUB_TOKEN")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+/// The CLI's own refusals, as a user reads them on stderr (exit 1 or 2), with the
+/// temporary directory written `<tmp>`: a payload of the wrong kind for the subcommand,
+/// storage inside a working tree, a missing `--index` or `--storage`, and `regis sign`'s.
+#[test]
+fn the_cli_refusals_read_in_full() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let file = |name: &str, body: &str| {
+        std::fs::write(dir.join(name), body).unwrap();
+        path(name)
+    };
+    // Two plain git working trees, without a `regis.dhall`: the defaults name no index
+    // and no storage.
+    for repo in ["registry", "index"] {
+        git2::Repository::init(dir.join(repo)).unwrap();
+    }
+    let registry = path("registry");
+    let index = path("index");
+    let key = ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[1; 32]));
+    let key = file("key", &key.to_openssh(ssh_key::LineEnding::LF).unwrap());
+    let publish = file(
+        "publish.json",
+        r#"{"name":"aff","ref":"v1.0.0","version":"1.0.0"}"#,
+    );
+    let update = file("update.json", r#"{"packages":{"aff":"1.0.0"}}"#);
+    let transfer_inner = r#"{"name":"aff","newLocation":{"githubOwner":"me","githubRepo":"aff"}}"#;
+    let unpublish_inner = r#"{"name":"aff","version":"1.0.0","reason":"broken"}"#;
+    let signed = |name: &str, inner: &str| {
+        file(
+            name,
+            &serde_json::json!({"payload": inner, "signature": "00"}).to_string(),
+        )
+    };
+    let signed_transfer = signed("transfer.json", transfer_inner);
+    let signed_unpublish = signed("unpublish.json", unpublish_inner);
+    let signed_other = signed("other.json", r#"{"name":"aff"}"#);
+    let inner_transfer = file("inner.json", transfer_inner);
+    let with_check = dir.join("checked");
+    std::fs::create_dir(&with_check).unwrap();
+    let config = regis::config::Config {
+        build_check: Some("true".to_owned()),
+        ..regis::config::Config::default()
+    };
+    std::fs::write(with_check.join("regis.dhall"), config.to_dhall()).unwrap();
+    let with_check = with_check.to_str().unwrap();
+    let storage_inside = format!("{registry}/storage");
+    let missing_key = path("missing");
+    let reasonless = file("reasonless.json", r#"{"name":"aff","version":"1.0.0"}"#);
+    let not_utf8 = {
+        use std::os::unix::ffi::OsStrExt as _;
+        std::ffi::OsStr::from_bytes(b"\xff")
+    };
+
+    let cases: [(&str, Vec<&str>, Vec<(&str, &std::ffi::OsStr)>); 21] = [
+        (
+            "init into a directory that is not empty",
+            vec!["init", &index],
+            vec![],
+        ),
+        (
+            "publish a PackageSetUpdate",
+            vec!["publish", &update],
+            vec![],
+        ),
+        ("transfer a Publish", vec!["transfer", &publish], vec![]),
+        (
+            "transfer a signed Unpublish",
+            vec!["transfer", &signed_unpublish],
+            vec![],
+        ),
+        (
+            "transfer a signed payload that is neither",
+            vec!["transfer", &signed_other],
+            vec![],
+        ),
+        (
+            "unpublish a signed Transfer",
+            vec!["unpublish", &signed_transfer],
+            vec![],
+        ),
+        (
+            "package-set update a Publish",
+            vec!["package-set", "update", &publish, "--dry-run"],
+            vec![],
+        ),
+        (
+            "publish without a storage",
+            vec![
+                "--registry",
+                &registry,
+                "--index",
+                &index,
+                "publish",
+                &publish,
+            ],
+            vec![],
+        ),
+        (
+            "publish without an index",
+            vec!["--registry", &registry, "publish", &publish],
+            vec![],
+        ),
+        (
+            "publish with storage in the registry",
+            vec![
+                "--registry",
+                &registry,
+                "--index",
+                &index,
+                "--storage",
+                &storage_inside,
+                "publish",
+                &publish,
+            ],
+            vec![],
+        ),
+        (
+            "a dry run whose build check has no storage",
+            vec![
+                "--registry",
+                with_check,
+                "--index",
+                &index,
+                "package-set",
+                "update",
+                &update,
+                "--dry-run",
+            ],
+            vec![],
+        ),
+        (
+            "solve a package nobody registered",
+            vec![
+                "--registry",
+                &registry,
+                "--index",
+                &index,
+                "solve",
+                "aff@1.0.0",
+            ],
+            vec![],
+        ),
+        (
+            "sign without a key",
+            vec!["sign", "transfer", "aff", "--to-github", "me/aff"],
+            vec![],
+        ),
+        (
+            "sign a file and a subcommand",
+            vec![
+                "sign",
+                "--key",
+                &key,
+                &publish,
+                "transfer",
+                "aff",
+                "--to-github",
+                "me/aff",
+            ],
+            vec![],
+        ),
+        (
+            "sign with a missing key",
+            vec![
+                "sign",
+                "--key",
+                &missing_key,
+                "transfer",
+                "aff",
+                "--to-github",
+                "me/aff",
+            ],
+            vec![],
+        ),
+        (
+            "sign with a public key",
+            vec![
+                "sign",
+                "--key",
+                &publish,
+                "transfer",
+                "aff",
+                "--to-github",
+                "me/aff",
+            ],
+            vec![],
+        ),
+        (
+            "sign with a passphrase that is not UTF-8",
+            vec![
+                "sign",
+                "--key",
+                &key,
+                "--passphrase-env",
+                "REGIS_TEST_PASSPHRASE",
+                "transfer",
+                "aff",
+                "--to-github",
+                "me/aff",
+            ],
+            vec![("REGIS_TEST_PASSPHRASE", not_utf8)],
+        ),
+        (
+            "sign a Publish",
+            vec!["sign", "--key", &key, &publish],
+            vec![],
+        ),
+        (
+            "sign a PackageSetUpdate",
+            vec!["sign", "--key", &key, &update],
+            vec![],
+        ),
+        (
+            "sign a signed payload",
+            vec!["sign", "--key", &key, &signed_transfer],
+            vec![],
+        ),
+        (
+            "sign an Unpublish without a reason",
+            vec!["sign", "--key", &key, &reasonless],
+            vec![],
+        ),
+    ];
+    let mut lines = Vec::new();
+    for (case, args, env) in cases {
+        let out = regis_env(&args, &env);
+        assert!(out.stdout.is_empty(), "{case}: {}", text(&out.stdout));
+        lines.push(format!(
+            "{case} ({:?}) → {}",
+            out.status.code().unwrap_or(-1),
+            text(&out.stderr)
+                .trim_end()
+                .replace(dir.to_str().unwrap(), "<tmp>")
+        ));
+    }
+    // A file holding the bare inner payload is signed as it is.
+    assert!(
+        regis_env(&["sign", "--key", &key, &inner_transfer], &[])
+            .status
+            .success()
+    );
+    insta::assert_snapshot!(lines.join("\n"), @r#"
+        init into a directory that is not empty (1) → error: `<tmp>/index` is not empty: expected a new or empty directory for the registry
+        publish a PackageSetUpdate (1) → error: `<tmp>/update.json` holds a PackageSetUpdate payload: `regis publish` expects a Publish `{name, location?, ref, version, compiler?, resolutions?}`
+        transfer a Publish (1) → error: `<tmp>/publish.json` does not hold a signed payload: expected `{"payload": "...", "signature": "..."}` as `regis sign` prints it
+        transfer a signed Unpublish (1) → error: `<tmp>/unpublish.json` holds a signed Unpublish: `regis transfer` expects a signed Transfer `{name, newLocation}` (use `regis unpublish`)
+        transfer a signed payload that is neither (1) → error: reading the signed payload in `<tmp>/other.json`: the payload has keys `name`: expected `Transfer {name, newLocation}` or `Unpublish {name, version, reason}`
+        unpublish a signed Transfer (1) → error: `<tmp>/transfer.json` holds a signed Transfer: `regis unpublish` expects a signed Unpublish `{name, version, reason}` (use `regis transfer`)
+        package-set update a Publish (1) → error: `<tmp>/publish.json` is not a PackageSetUpdate: expected `{"compiler"?: VERSION, "packages": {NAME: VERSION | null}}`
+        publish without a storage (1) → error: no storage directory given: pass `--storage DIR` or set `storage` in `<tmp>/registry/regis.dhall`
+        publish without an index (1) → error: no index directory given: pass `--index DIR` or set `index` in `<tmp>/registry/regis.dhall`
+        publish with storage in the registry (1) → error: storage `<tmp>/registry/storage` is inside the git working tree `<tmp>/registry`: expected a directory outside it (regis resets its working trees to the remote)
+        a dry run whose build check has no storage (1) → error: the build check runs over the members' tarballs: pass `--storage DIR`
+        solve a package nobody registered (2) → error: could not solve `aff@1.0.0`: `aff` is not in the registry (no metadata or index file)
+        sign without a key (1) → error: no key to sign with: pass `--key PATH`, e.g. `--key ~/.ssh/id_ed25519`
+        sign a file and a subcommand (1) → error: both a payload file `<tmp>/publish.json` and a subcommand given: expected one of them
+        sign with a missing key (1) → error: could not read the private key `<tmp>/missing`: No such file or directory (os error 2)
+        sign with a public key (1) → error: could not use the private key `<tmp>/publish.json`: not an OpenSSH private key: PEM preamble contains invalid data (NUL byte): expected the `-----BEGIN OPENSSH PRIVATE KEY-----` text `ssh-keygen` writes
+        sign with a passphrase that is not UTF-8 (1) → error: the environment variable `REGIS_TEST_PASSPHRASE` named by `--passphrase-env` is not valid UTF-8
+        sign a Publish (1) → error: `<tmp>/publish.json` holds a Publish payload (publishing needs no signature): `regis sign` signs a `Transfer {name, newLocation}` or an `Unpublish {name, version, reason}`
+        sign a PackageSetUpdate (1) → error: `<tmp>/update.json` holds a PackageSetUpdate payload: `regis sign` signs a `Transfer {name, newLocation}` or an `Unpublish {name, version, reason}`
+        sign a signed payload (1) → error: `<tmp>/transfer.json` holds a payload that is already signed: `regis sign` signs a `Transfer {name, newLocation}` or an `Unpublish {name, version, reason}`
+        sign an Unpublish without a reason (1) → error: reading the payload in `<tmp>/reasonless.json`: invalid `Unpublish` payload: missing field `reason`
+        "#);
+}

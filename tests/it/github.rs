@@ -277,3 +277,129 @@ fn an_unreachable_server_is_a_network_error_naming_the_request() {
     );
     assert!(!text.contains(TOKEN), "{text}");
 }
+
+/// The open issues come page by page (100 each), oldest first as GitHub sorts them, pull
+/// requests left out; the listing stops at a page that is not full, or at the page limit
+/// (then saying more may follow).
+#[test]
+fn open_issues_are_read_page_by_page_without_pull_requests() {
+    use regis::testing::FakeIssue;
+    let s = MockGitHub::start();
+    let issues: Vec<FakeIssue> = (1..=150)
+        .map(|n| FakeIssue {
+            pull_request: n % 50 == 0,
+            ..FakeIssue::new(
+                n,
+                "someone",
+                "",
+                &format!("2024-05-01T10:{:02}:00Z", n % 60),
+            )
+        })
+        .collect();
+    s.serve_issues("acme/registry", issues);
+    let repo = RepoRef::new("acme", "registry");
+    let all = api(&s).open_issues(&repo, 10).unwrap();
+    assert_eq!((all.pages, all.truncated), (2, false));
+    assert_eq!(all.items.len(), 147);
+    assert_eq!(all.items[0].number, 1);
+    assert_eq!(all.items[0].author, "someone");
+    assert_eq!(
+        all.items[0].created_at.to_rfc3339(),
+        "2024-05-01T10:01:00+00:00"
+    );
+    assert!(
+        all.items.iter().all(|i| i.number % 50 != 0),
+        "no pull requests"
+    );
+    let first = api(&s).open_issues(&repo, 1).unwrap();
+    assert_eq!(
+        (first.pages, first.truncated, first.items.len()),
+        (1, true, 98)
+    );
+    let queries: Vec<String> = s
+        .received()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}?{}",
+                r.method,
+                r.url.path(),
+                r.url.query().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        queries,
+        [
+            "GET /repos/acme/registry/issues?state=open&sort=created&direction=asc&per_page=100&page=1",
+            "GET /repos/acme/registry/issues?state=open&sort=created&direction=asc&per_page=100&page=2",
+            "GET /repos/acme/registry/issues?state=open&sort=created&direction=asc&per_page=100&page=1",
+        ]
+    );
+    assert!(
+        s.received()
+            .iter()
+            .all(|r| authorization(r) == Some(format!("Bearer {TOKEN}")))
+    );
+}
+
+#[test]
+fn issue_comments_are_read_oldest_first() {
+    use regis::testing::FakeIssue;
+    let s = MockGitHub::start();
+    s.serve_issues(
+        "acme/registry",
+        vec![
+            FakeIssue::new(5, "ann", "{}", "2024-05-01T10:00:00Z")
+                .comment("bob", "first", "2024-05-01T10:05:00Z")
+                .comment("github-actions[bot]", "**Done**", "2024-05-01T10:06:00Z"),
+        ],
+    );
+    let comments = api(&s).issue_comments(&issue(), 10).unwrap();
+    assert_eq!((comments.pages, comments.truncated), (1, false));
+    let said: Vec<(&str, &str)> = comments
+        .items
+        .iter()
+        .map(|c| (c.author.as_str(), c.body.as_str()))
+        .collect();
+    assert_eq!(
+        said,
+        [("bob", "first"), ("github-actions[bot]", "**Done**")]
+    );
+    assert_eq!(
+        s.received()[0].url.query(),
+        Some("per_page=100&page=1"),
+        "asks for full pages"
+    );
+}
+
+#[test]
+fn listing_errors_name_the_request_and_never_the_token() {
+    let s = MockGitHub::start();
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/registry/issues"))
+            .respond_with(
+                ResponseTemplate::new(403)
+                    .set_body_json(json!({"message": format!("bad credentials {TOKEN}")})),
+            ),
+    );
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/registry/issues/5/comments"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"not": "a list"}))),
+    );
+    let e = api(&s)
+        .open_issues(&RepoRef::new("acme", "registry"), 3)
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "request `GET /repos/acme/registry/issues?state=open&sort=created&direction=asc&per_page=100&page=1` failed: GitHub answered `403 Forbidden`: bad credentials ***"
+    );
+    let e = api(&s).issue_comments(&issue(), 3).unwrap_err();
+    assert!(matches!(e, GitHubError::Response { .. }), "{e}");
+    assert!(
+        e.to_string().ends_with("the body is not a JSON array"),
+        "{e}"
+    );
+}

@@ -3,7 +3,10 @@
 //! same flow through the binary against a mock GitHub server is in `process_issue.rs`.
 
 use regis::auth::SigningKey;
-use regis::github::{EventKind, GitHub, GitHubError, IssueEvent, IssueRef, MemoryGitHub, RepoRef};
+use regis::github::{
+    Comment, EventKind, GitHub, GitHubError, Issue, IssueEvent, IssueRef, Listing, MemoryGitHub,
+    RepoRef,
+};
 use regis::operation::issue::{self, IssueError};
 use regis::schema::Owner;
 use regis::storage::StorageKey;
@@ -233,6 +236,12 @@ impl GitHub for Down {
     fn repository(&self, _: &RepoRef) -> Result<Option<RepoRef>, GitHubError> {
         Err(down("GET repository"))
     }
+    fn open_issues(&self, _: &RepoRef, _: u32) -> Result<Listing<Issue>, GitHubError> {
+        Err(down("GET issues"))
+    }
+    fn issue_comments(&self, _: &IssueRef, _: u32) -> Result<Listing<Comment>, GitHubError> {
+        Err(down("GET comments"))
+    }
 }
 
 fn down(request: &str) -> GitHubError {
@@ -275,6 +284,16 @@ impl GitHub for TeamCheckDown {
     }
     fn repository(&self, repo: &RepoRef) -> Result<Option<RepoRef>, GitHubError> {
         self.0.repository(repo)
+    }
+    fn open_issues(&self, repo: &RepoRef, pages: u32) -> Result<Listing<Issue>, GitHubError> {
+        self.0.open_issues(repo, pages)
+    }
+    fn issue_comments(
+        &self,
+        issue: &IssueRef,
+        pages: u32,
+    ) -> Result<Listing<Comment>, GitHubError> {
+        self.0.issue_comments(issue, pages)
     }
 }
 
@@ -319,4 +338,86 @@ fn regis_never_answers_its_own_comments() {
     let mut event = opened("someone", "{\"name\": \"x\"} **Done**");
     event.kind = EventKind::Comment;
     assert!(!issue::is_own_comment(&event));
+}
+
+/// What the issue says to requests the registry refuses before any operation runs: the
+/// headline (`<what> failed: <reason>`), which the result comment quotes in full.
+#[test]
+fn refused_requests_are_answered_in_full() {
+    let (pem, public) = bot_key();
+    let t = TestRegistry::with_config(|c| {
+        c.bot_public_key = Some(public);
+        c.trustee_team = Some("test/trustees".parse().unwrap());
+    });
+    t.release(&t.package("prelude", "1.0.0", &[]));
+    let without_bot_public_key = regis::config::Config {
+        bot_public_key: None,
+        ..t.config.clone()
+    };
+    let before = (t.remote_heads(), t.stored());
+    let other_pem =
+        ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[8; 32]))
+            .to_openssh(ssh_key::LineEnding::LF)
+            .unwrap()
+            .to_string();
+    let unsigned_unpublish = json!({
+        "payload": r#"{"name":"prelude","version":"1.0.0","reason":"broken"}"#,
+        "signature": ""
+    })
+    .to_string();
+    let gh = MemoryGitHub::new().with_member("test", "trustees", "tess");
+    let headline = |case: &str,
+                    ctx: &regis::operation::Context<'_>,
+                    author: &str,
+                    body: &str,
+                    bot: Option<&str>| {
+        let processed = issue::process(ctx, &gh, &opened(author, body), bot, None).unwrap();
+        assert!(!processed.success, "{case}");
+        format!("{case} → {}", processed.headline)
+    };
+    let ctx = t.ctx();
+    let lines = [
+        headline("unsigned, not a trustee", &ctx, "mallory", &unsigned_unpublish, Some(&pem)),
+        headline("unsigned, a trustee, no bot key", &ctx, "tess", &unsigned_unpublish, None),
+        headline(
+            "unsigned, a trustee, no botPublicKey",
+            &regis::operation::Context {
+                config: &without_bot_public_key,
+                ..t.ctx()
+            },
+            "tess",
+            &unsigned_unpublish,
+            Some(&pem),
+        ),
+        headline("unsigned, a trustee, a bot key that is no key", &ctx, "tess", &unsigned_unpublish, Some("hello")),
+        headline("unsigned, a trustee, another bot key", &ctx, "tess", &unsigned_unpublish, Some(&other_pem)),
+        headline(
+            "a transfer to a git:// URL",
+            &ctx,
+            "alice",
+            &json!({
+                "payload": r#"{"name":"prelude","newLocation":{"gitUrl":"git://example.com/prelude.git"}}"#,
+                "signature": "00"
+            })
+            .to_string(),
+            None,
+        ),
+        headline(
+            "a signed payload that is neither",
+            &ctx,
+            "alice",
+            &json!({"payload": r#"{"name":"prelude"}"#, "signature": "00"}).to_string(),
+            None,
+        ),
+    ];
+    insta::assert_snapshot!(lines.join("\n"), @r"
+        unsigned, not a trustee → the unpublish of `prelude@1.0.0` failed: the unpublish of `prelude` is not signed: sign the payload with an owner's SSH key (`regis sign --key ~/.ssh/id_ed25519 …`) and paste the output (only a trustee's issue may leave the signature empty: the registry bot signs it then)
+        unsigned, a trustee, no bot key → the unpublish of `prelude@1.0.0` failed: the payload is not signed, and the bot cannot sign it for the trustee: the bot key is not available: set the environment variable `REGIS_BOT_KEY` to the bot's OpenSSH private key
+        unsigned, a trustee, no botPublicKey → the unpublish of `prelude@1.0.0` failed: the payload is not signed, and the bot cannot sign it for the trustee: `botPublicKey` is not set in regis.dhall: signatures of the bot could not be checked
+        unsigned, a trustee, a bot key that is no key → the unpublish of `prelude@1.0.0` failed: the payload is not signed, and the bot cannot sign it for the trustee: the bot key in `REGIS_BOT_KEY` cannot be read: not an OpenSSH private key: PEM preamble contains invalid data (NUL byte): expected the `-----BEGIN OPENSSH PRIVATE KEY-----` text `ssh-keygen` writes
+        unsigned, a trustee, another bot key → the unpublish of `prelude@1.0.0` failed: the payload is not signed, and the bot cannot sign it for the trustee: the key in `REGIS_BOT_KEY` is not the one `botPublicKey` names: fix the secret or the config
+        a transfer to a git:// URL → the transfer of `prelude` failed: `gitUrl` `git://example.com/prelude.git` is not an `https://` URL: a location given in an issue must be a public `https://` git URL (or `githubOwner`/`githubRepo`)
+        a signed payload that is neither → the signed payload failed: the payload has keys `name`: expected `Transfer {name, newLocation}` or `Unpublish {name, version, reason}`
+        ");
+    assert_eq!((t.remote_heads(), t.stored()), before);
 }

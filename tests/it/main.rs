@@ -6,10 +6,14 @@
 
 mod architecture;
 mod authenticated;
+mod bounds;
 mod check;
 mod cli;
+mod concurrency;
+mod crash;
 mod formats;
 mod fuzz_regressions;
+mod gc;
 mod github;
 mod hooks;
 mod issue;

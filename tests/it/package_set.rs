@@ -207,13 +207,19 @@ fn removals_downgrades_and_compiler_changes_need_a_trustee() {
     insta::assert_snapshot!(e, @"only a trustee may remove or downgrade packages or change the compiler, and this update asks to change the compiler from `0.15.15` to `0.15.16`, remove `console@1.0.0`: a trustee must submit it");
     let e = run(&t, r#"{"packages": {"nope": "1.0.0"}}"#, Authority::Anyone).unwrap_err();
     insta::assert_snapshot!(e, @"`nope@1.0.0` is not published: no version of `nope` is published");
-    let e = run(
+    // What the set already has is done, not refused (a re-run of an update that landed
+    // reports success), and writes nothing.
+    let r = run(
         &t,
         r#"{"packages": {"effect": "1.0.0"}}"#,
         Authority::Anyone,
     )
-    .unwrap_err();
-    insta::assert_snapshot!(e, @"the package set update changes nothing: package set `0.1.0` already has the compiler and every package version it names");
+    .unwrap();
+    assert!(r.already_applied(), "{r:?}");
+    insta::assert_snapshot!(regis::operation::report::package_set(&r, false), @"
+    package set 0.1.0 already has everything this update asks for: nothing to do
+      unchanged effect
+    ");
     assert_eq!(
         testing::remote_head(&t.layout.registry_remote),
         head,
@@ -294,4 +300,136 @@ fn a_dry_run_writes_nothing_and_needs_no_git() {
     assert!(r.commit.is_none());
     assert_eq!(testing::remote_head(&t.layout.registry_remote), head);
     assert!(!Path::new(&t.layout.registry.join("package-sets/0.1.1.json")).exists());
+}
+
+/// Storage that lets another job publish a package set the first time a tarball is read
+/// (the build check reads the members' tarballs), so that job's set lands first.
+struct RacingStorage<'a> {
+    inner: &'a FsStorage,
+    other_job: std::cell::RefCell<Option<Box<dyn FnOnce() + 'a>>>,
+}
+
+impl regis::storage::Storage for RacingStorage<'_> {
+    fn get(
+        &self,
+        key: &regis::storage::StorageKey,
+    ) -> Result<Option<Vec<u8>>, regis::storage::StorageError> {
+        if let Some(job) = self.other_job.borrow_mut().take() {
+            job();
+        }
+        self.inner.get(key)
+    }
+    fn write_new(
+        &self,
+        key: &regis::storage::StorageKey,
+        bytes: &[u8],
+    ) -> Result<bool, regis::storage::StorageError> {
+        self.inner.write_new(key, bytes)
+    }
+    fn delete(
+        &self,
+        key: &regis::storage::StorageKey,
+    ) -> Result<bool, regis::storage::StorageError> {
+        self.inner.delete(key)
+    }
+    fn touch(&self, key: &regis::storage::StorageKey) -> Result<(), regis::storage::StorageError> {
+        self.inner.touch(key)
+    }
+    fn list(&self) -> Result<Vec<regis::storage::Listed>, regis::storage::StorageError> {
+        self.inner.list()
+    }
+    fn sweep_temporary(
+        &self,
+        older_than: std::time::Duration,
+    ) -> Result<Vec<String>, regis::storage::StorageError> {
+        self.inner.sweep_temporary(older_than)
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}
+
+/// Another job's set lands while this update runs its build check: with retries allowed
+/// (the default) the update plans again on the new set and lands after it; with none it is
+/// refused, saying which set overtook it.
+#[test]
+fn an_update_a_racing_set_overtook_plans_again_or_is_refused() {
+    let landed = race_an_update(100);
+    let sets: Vec<String> = landed.into_iter().collect();
+    assert_eq!(
+        sets,
+        ["0.1.0", "0.1.1", "0.1.2"],
+        "both sets, the raced one last"
+    );
+    race_an_update(1);
+}
+
+/// Run the race of [`an_update_a_racing_set_overtook_plans_again_or_is_refused`] with
+/// `attempts` push attempts; the set versions on the remote afterwards.
+fn race_an_update(attempts: u32) -> std::collections::BTreeSet<String> {
+    let t = TestRegistry::with_config(|c| {
+        c.build_check = Some("true".to_owned());
+        c.push_attempts = attempts;
+    });
+    registry_with_a_set(&t);
+    t.release(&t.package("prelude", "1.0.1", &[]));
+    t.release(&t.package("effect", "1.0.1", &[("prelude", ">=1.0.0 <2.0.0")]));
+    // The other job works in its own checkouts of the same remotes.
+    let dir = tempfile::tempdir().unwrap();
+    let clone = |remote: &Path, name: &str| {
+        GitRepo::clone(remote.to_str().unwrap(), &dir.path().join(name)).unwrap()
+    };
+    let (registry_b, index_b) = (
+        clone(&t.layout.registry_remote, "registry"),
+        clone(&t.layout.index_remote, "index"),
+    );
+    let racing = RacingStorage {
+        inner: &t.storage,
+        other_job: std::cell::RefCell::new(Some(Box::new(|| {
+            let ctx_b = Context {
+                registry: &registry_b,
+                index: &index_b,
+                ..t.ctx()
+            };
+            let update = update_payload(r#"{"packages": {"effect": "1.0.1"}}"#);
+            package_set::update(&ctx_b, &update, Authority::Anyone, &Silent).unwrap();
+        }))),
+    };
+    let ctx = Context {
+        storage: &racing,
+        ..t.ctx()
+    };
+    let update = update_payload(r#"{"packages": {"prelude": "1.0.1"}}"#);
+    let commits = commits_on(&t.layout.registry_remote).len();
+    let outcome = package_set::update(&ctx, &update, Authority::Anyone, &Silent);
+    let sets = || {
+        let mut sets = std::collections::BTreeSet::new();
+        for v in ["0.1.0", "0.1.1", "0.1.2"] {
+            let path = format!("package-sets/{v}.json");
+            if testing::remote_file(&t.layout.registry_remote, &path).is_some() {
+                sets.insert(v.to_owned());
+            }
+        }
+        sets
+    };
+    if attempts > 1 {
+        let report = outcome.unwrap();
+        assert_eq!(report.set.unwrap().version.to_string(), "0.1.2");
+        assert_eq!(commits_on(&t.layout.registry_remote).len(), commits + 2);
+        let latest =
+            testing::remote_file(&t.layout.registry_remote, "package-sets/0.1.2.json").unwrap();
+        assert!(
+            latest.contains(r#""effect": "1.0.1""#) && latest.contains(r#""prelude": "1.0.1""#),
+            "the raced update keeps the other job's change: {latest}"
+        );
+    } else {
+        let e = outcome.unwrap_err();
+        insta::assert_snapshot!(regis::error_chain(&e), @"package set `0.1.1` was published while this update ran (it started from `0.1.0`): run the update again");
+        assert_eq!(
+            commits_on(&t.layout.registry_remote).len(),
+            commits + 1,
+            "only the other job's set"
+        );
+    }
+    sets()
 }

@@ -661,3 +661,24 @@ fn an_issue_may_not_point_the_runner_at_its_own_disk() {
     );
     assert_eq!(t.remote_heads(), before);
 }
+
+#[test]
+fn without_a_token_nothing_is_said_on_the_issue() {
+    let Some(events) = events() else { return };
+    let gh = github();
+    let t = registry(&gh, |_| {});
+    let out = Command::new(env!("CARGO_BIN_EXE_regis"))
+        .args([
+            "--registry",
+            t.layout.registry.to_str().unwrap(),
+            "process-issue",
+        ])
+        .arg("--event")
+        .arg(events.join("addition_issue_created.json"))
+        .env_remove("GITHUB_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(String::from_utf8(out.stderr).unwrap(), @"error: no GitHub token: set the environment variable `GITHUB_TOKEN` (`githubTokenEnv` in regis.dhall)");
+    assert!(gh.received().is_empty());
+}

@@ -658,10 +658,10 @@ fn racing_jobs_cannot_claim_one_new_name_twice() {
         2,
         "only the first job's index commit"
     );
-    assert!(
-        storage_b.keys().is_empty(),
-        "the refused job took back the tarball it stored"
-    );
+    // The refused job leaves the tarball it stored: deleting it could take one another
+    // job running the same payload has recorded meanwhile. Nothing records it; `regis
+    // check` reports it and `regis gc` removes it.
+    assert_eq!(storage_b.keys().len(), 1, "the tarball is kept");
 }
 
 #[test]
@@ -775,4 +775,96 @@ fn an_oversized_manifest_is_not_read() {
     regis::sample::write_repo(&t.repo_dir("fat"), &files, "fat manifest", "v1.0.0").unwrap();
     let e = refused(&t, &p.payload(true));
     assert!(e.contains("purs.json") && e.contains("1048576"), "{e}");
+}
+
+/// A step that cannot land after an earlier one did says exactly what landed, and the same
+/// payload run again finishes the publish.
+#[test]
+fn a_publish_stopped_between_steps_says_what_landed_and_a_rerun_finishes_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = TestRegistry::new();
+    let p = t.package("prelude", "1.0.0", &[]);
+    t.push_source(&p);
+    let hook = t.layout.index_remote.join("hooks/pre-receive");
+    std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\necho the index is closed today >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let e = t.publish(&p.payload(true)).unwrap_err();
+    let text =
+        regis::error_chain(&e).replace(&t.layout.index_remote.display().to_string(), "<index>");
+    insta::assert_snapshot!(text, @"`prelude@1.0.0` is not fully published: the tarball is stored and the metadata records it, but the index line did not land; run the same payload again to finish it: push of `main` to `<index>` was rejected: [remote rejected] (pre-receive hook declined)");
+    assert!(testing::remote_file(&t.layout.registry_remote, "metadata/prelude.json").is_some());
+    assert!(testing::remote_file(&t.layout.index_remote, "pr/el/prelude").is_none());
+    std::fs::remove_file(&hook).unwrap();
+    let report = t.publish(&p.payload(true)).unwrap();
+    assert_eq!(report.metadata, CommitOutcome::Unchanged);
+    assert!(matches!(
+        report.index,
+        CommitOutcome::Committed { pushed: true, .. }
+    ));
+    assert!(testing::remote_file(&t.layout.index_remote, "pr/el/prelude").is_some());
+}
+
+/// The refusals of a publish that no other test pins in full, as `regis` prints them (the
+/// error chain), with the temporary directory replaced: each changes nothing.
+#[test]
+fn every_other_refusal_reads_in_full() {
+    let t = TestRegistry::new();
+    let tmp = t.tmp.path().display().to_string();
+    let refusal = |case: &str, request: &regis::payload::Publish| {
+        let (heads, stored) = (t.remote_heads(), t.stored());
+        let e = t.publish(request).expect_err(case);
+        assert_eq!((t.remote_heads(), t.stored()), (heads, stored), "{case}");
+        format!("{case} → {}", regis::error_chain(&e).replace(&tmp, "<tmp>"))
+    };
+    let mut lines = Vec::new();
+
+    let reserved = t.package("metadata", "1.0.0", &[]);
+    t.push_source(&reserved);
+    lines.push(refusal("a reserved name", &reserved.payload(true)));
+
+    let mut placed = t.package("placed", "1.0.0", &[]);
+    placed.manifest.location = t.github("elsewhere");
+    placed.commit_to(&t.repo_dir("placed")).unwrap();
+    let mut request = placed.payload(true);
+    request.location = Some(t.github("placed"));
+    lines.push(refusal("a manifest naming another location", &request));
+
+    let latin = t.package("latin", "1.0.0", &[]);
+    let mut files = latin.files.clone();
+    files.push(("purs.json".into(), b"{\"name\":\"caf\xe9\"}".to_vec()));
+    regis::sample::write_repo(&t.repo_dir("latin"), &files, "latin-1", "v1.0.0").unwrap();
+    lines.push(refusal(
+        "a manifest that is not UTF-8",
+        &latin.payload(true),
+    ));
+
+    let effect = t.package("effect", "1.0.0", &[]);
+    t.push_source(&effect);
+    let mut request = effect.payload(true);
+    request.reference = "v9.9.9".into();
+    lines.push(refusal("a ref the repository does not have", &request));
+
+    // Storage holds other bytes under the key (a crashed run of a since-moved tag).
+    let key = StorageKey::tarball(&effect.manifest.name, &effect.manifest.version);
+    t.storage.put(&key, b"other bytes").unwrap();
+    let stored = t.stored();
+    let e = t.publish(&effect.payload(true)).unwrap_err();
+    assert_eq!(t.stored(), stored);
+    lines.push(format!(
+        "a stored tarball with other bytes → {}",
+        regis::error_chain(&e).replace(&tmp, "<tmp>")
+    ));
+
+    insta::assert_snapshot!(lines.join("\n"), @r"
+        a reserved name → package name `metadata` is reserved: choose another name
+        a manifest naming another location → the manifest of `placed` gives location `github:test/elsewhere`, but the package is published from `github:test/placed`: make them agree
+        a manifest that is not UTF-8 → `purs.json` is not UTF-8 text: expected a UTF-8 manifest
+        a ref the repository does not have → ref `v9.9.9` not found in `file://<tmp>/github/test/effect.git`: expected a tag, branch or commit id
+        a stored tarball with other bytes → storage already holds `effect/1.0.0.tar.gz` with different contents (11 bytes, `sha256-o+rV7trV34IxjFFoXbwcFHo20f+FhPyC3msI0L9jp5U=`) than the upload (404 bytes, `sha256-ZjNLKBeuyqsZCQuk0aCznAXTXjFsGgeIZ8AcCoUlZwQ=`): a stored tarball is never replaced
+        ");
 }

@@ -1,0 +1,165 @@
+//! Untrusted text echoed back bounded (pure): a value cut to a length that says how long it
+//! was, a long list summarised with how many were left out, a text cut to a byte budget at
+//! a character boundary. Every message that repeats what a payload, a package or GitHub
+//! handed in goes through here, so a 1 MB name or 30,000 missing dependencies make a
+//! message of a few hundred characters, not megabytes.
+
+use std::borrow::Cow;
+use std::fmt::{Display, Write as _};
+
+/// How many characters of a value a message repeats (a name, a ref, a URL).
+pub const VALUE_MAX_CHARS: usize = 300;
+
+/// How many characters of another library's message (serde, git) a message repeats: they
+/// may quote a whole value.
+pub const MESSAGE_MAX_CHARS: usize = 1_000;
+
+/// How many entries of a list a message repeats before "and N more".
+pub const LIST_MAX_ITEMS: usize = 20;
+
+/// `value` when it has at most `max_chars` characters; else its first `max_chars`
+/// characters, `…` and its length: `aaaa… (1,048,576 characters)`.
+pub fn bounded(value: &str, max_chars: usize) -> Cow<'_, str> {
+    // A value cannot have more characters than bytes: most never need the count.
+    if value.len() <= max_chars {
+        return Cow::Borrowed(value);
+    }
+    let Some((cut, _)) = value.char_indices().nth(max_chars) else {
+        return Cow::Borrowed(value);
+    };
+    let total = value.chars().count();
+    Cow::Owned(format!(
+        "{}… ({} characters)",
+        &value[..cut],
+        thousands(total as u64)
+    ))
+}
+
+/// [`bounded`] at [`VALUE_MAX_CHARS`], the cut every echoed value gets.
+pub fn value(value: &str) -> Cow<'_, str> {
+    bounded(value, VALUE_MAX_CHARS)
+}
+
+/// [`bounded`] at [`MESSAGE_MAX_CHARS`], the cut another library's message gets.
+pub fn message(message: &str) -> Cow<'_, str> {
+    bounded(message, MESSAGE_MAX_CHARS)
+}
+
+/// The items joined by `separator`; with more than `max_items`, the first `max_items` and
+/// `and N more` (`a, b and 29,990 more`).
+pub fn summarised<I>(items: I, max_items: usize, separator: &str) -> String
+where
+    I: IntoIterator,
+    I::Item: Display,
+{
+    let mut out = String::new();
+    let mut rest = 0u64;
+    for (i, item) in items.into_iter().enumerate() {
+        if i >= max_items {
+            rest += 1;
+        } else {
+            if i > 0 {
+                out.push_str(separator);
+            }
+            let _ = write!(out, "{item}");
+        }
+    }
+    if rest > 0 {
+        let _ = write!(out, " and {} more", thousands(rest));
+    }
+    out
+}
+
+/// [`summarised`] at [`LIST_MAX_ITEMS`], separated by `, `.
+pub fn list<I>(items: I) -> String
+where
+    I: IntoIterator,
+    I::Item: Display,
+{
+    summarised(items, LIST_MAX_ITEMS, ", ")
+}
+
+/// `n` with a `,` between each group of three digits: `29,990`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// The longest start of `text` of at most `max_bytes` bytes that ends at a character
+/// boundary.
+pub fn head(text: &str, max_bytes: usize) -> &str {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_values_are_borrowed_unchanged() {
+        assert!(matches!(bounded("prelude", 7), Cow::Borrowed("prelude")));
+        // Seven characters in more than seven bytes are still seven characters.
+        assert!(matches!(bounded("ééééééé", 7), Cow::Borrowed(_)));
+        assert_eq!(bounded("", 0), "");
+    }
+
+    #[test]
+    fn long_values_are_cut_and_say_their_length() {
+        assert_eq!(bounded("abcdef", 3), "abc… (6 characters)");
+        assert_eq!(bounded("ééééé", 2), "éé… (5 characters)");
+        let huge = "a".repeat(1 << 20);
+        let shown = value(&huge);
+        assert_eq!(
+            shown,
+            format!("{}… (1,048,576 characters)", "a".repeat(VALUE_MAX_CHARS))
+        );
+    }
+
+    #[test]
+    fn long_lists_say_how_many_are_left_out() {
+        assert_eq!(summarised(["a", "b"], 3, ", "), "a, b");
+        assert_eq!(summarised(["a", "b", "c"], 3, ", "), "a, b, c");
+        assert_eq!(summarised(["a", "b", "c", "d"], 2, "; "), "a; b and 2 more");
+        assert_eq!(summarised(Vec::<String>::new(), 2, ", "), "");
+        let many = list(0..30_000);
+        assert!(many.ends_with(", 19 and 29,980 more"), "{many}");
+        assert!(many.len() < 200, "{}", many.len());
+    }
+
+    #[test]
+    fn thousands_are_grouped() {
+        for (n, s) in [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (29_990, "29,990"),
+            (1_048_576, "1,048,576"),
+            (u64::MAX, "18,446,744,073,709,551,615"),
+        ] {
+            assert_eq!(thousands(n), s);
+        }
+    }
+
+    #[test]
+    fn heads_end_at_a_character_boundary() {
+        assert_eq!(head("abc", 5), "abc");
+        assert_eq!(head("abc", 2), "ab");
+        assert_eq!(head("aé", 2), "a");
+        assert_eq!(head("aé", 3), "aé");
+        assert_eq!(head("", 0), "");
+    }
+}
