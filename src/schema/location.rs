@@ -233,20 +233,71 @@ impl From<Location> for RawLocation {
     }
 }
 
-/// `url` without any `user:password@` part, for messages.
+/// `url` without any `user:password@` part, for messages: cut out of the text as written,
+/// or, when that would leave credentials (a shape the cut does not know), the URL as the
+/// `url` crate writes it without them.
 pub fn redact_url(url: &str) -> String {
-    match userinfo(url) {
-        Some(info) => url.replacen(&format!("{info}@"), "", 1),
-        None => url.to_owned(),
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.to_owned();
+    };
+    if parsed.username().is_empty() && parsed.password().is_none() {
+        return url.to_owned();
     }
+    if let Some(info) = written_userinfo(url, &parsed) {
+        let cut = format!("{}{}", &url[..info.start], &url[info.end + 1..]);
+        if userinfo(&cut).is_none() {
+            return cut;
+        }
+    }
+    let _ = parsed.set_password(None);
+    let _ = parsed.set_username("");
+    parsed.into()
 }
 
-/// `text` with the credentials of `url` removed wherever they appear.
+/// `text` with the credentials of `url` removed wherever they appear, as written and as
+/// the `url` crate writes them (percent-encoded).
 pub(crate) fn scrub(text: &str, url: &str) -> String {
-    match userinfo(url) {
-        Some(info) => text.replace(&format!("{info}@"), "").replace(&info, "***"),
-        None => text.to_owned(),
+    let Some(parsed_info) = userinfo(url) else {
+        return text.to_owned();
+    };
+    let mut forms = vec![parsed_info];
+    if let Ok(parsed) = url::Url::parse(url)
+        && let Some(info) = written_userinfo(url, &parsed)
+    {
+        forms.push(url[info].to_owned());
     }
+    // the longer first, so that one form inside the other is not half replaced
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
+    let mut out = text.to_owned();
+    for info in forms.iter().filter(|f| !f.is_empty()) {
+        out = out
+            .replace(&format!("{info}@"), "")
+            .replace(info.as_str(), "***");
+    }
+    out
+}
+
+/// Where the userinfo of `url` (which parses as `parsed`) is in its text, the `@` after it
+/// excluded: after the scheme's `:` and the slashes, up to the last `@` before the
+/// authority ends — as the URL standard finds it, and as written, which may differ from
+/// `parsed.username()`/`password()`: the `url` crate percent-encodes them (a password
+/// with `=`, `;`, `|` or a control character) and drops tabs and newlines.
+fn written_userinfo(url: &str, parsed: &url::Url) -> Option<std::ops::Range<usize>> {
+    let special = matches!(
+        parsed.scheme(),
+        "http" | "https" | "ws" | "wss" | "ftp" | "file"
+    );
+    let slash = |c: char| c == '/' || (special && c == '\\');
+    let colon = url.find(':')?;
+    let start = colon
+        + 1
+        + url[colon + 1..].find(|c: char| !(slash(c) || matches!(c, '\t' | '\n' | '\r')))?;
+    let authority = url[start..]
+        .find(|c: char| slash(c) || c == '?' || c == '#')
+        .map_or(&url[start..], |end| &url[start..start + end]);
+    let at = authority.rfind('@')?;
+    Some(start..start + at)
 }
 
 /// The `user` or `user:password` of `scheme://user:password@host/…` as written, if the
@@ -359,5 +410,27 @@ mod tests {
             scrub(&format!("failed for {url}; user:s3cret rejected"), url),
             "failed for https://github.com/owner/repo.git; *** rejected"
         );
+    }
+
+    /// Found by the `schema` fuzz target: the `url` crate percent-encodes a password's
+    /// `=`, `|`, spaces and control characters, so the credentials as it reports them were
+    /// not in the text, and the text kept them.
+    #[test]
+    fn credentials_the_url_crate_would_encode_are_removed_as_written() {
+        for (url, redacted) in [
+            (
+                "https://user:s3\u{11}\0cret@host/x.git",
+                "https://host/x.git",
+            ),
+            ("https://user:abc==@host/x", "https://host/x"),
+            ("https://us\ter:p|w;d@host/x", "https://host/x"),
+            ("https://a@b@host/x", "https://host/x"),
+            ("https:\\\\user:pw@host/x", "https:\\\\host/x"),
+            ("ssh://git:p^w@host/x", "ssh://host/x"),
+        ] {
+            assert_eq!(redact_url(url), redacted, "{url:?}");
+            let message = format!("cannot reach {url}");
+            assert_eq!(scrub(&message, url), format!("cannot reach {redacted}"));
+        }
     }
 }
