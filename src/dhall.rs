@@ -167,6 +167,14 @@ pub enum DhallError {
         size: usize,
         limit: usize,
     },
+    #[error(
+        "`{file}` nests brackets {depth} deep: expected at most {limit} (`(`, `[`, `{{` and `<` together; the Dhall parser's time doubles with each level)"
+    )]
+    TooDeep {
+        file: String,
+        depth: usize,
+        limit: usize,
+    },
     #[error("`{file}` could not be evaluated: the Dhall evaluator failed on it")]
     EvaluatorFailed { file: String },
     #[error(
@@ -177,6 +185,98 @@ pub enum DhallError {
 
 /// The largest untrusted Dhall text regis evaluates. A manifest is a few hundred bytes.
 pub const MAX_UNTRUSTED_DHALL_BYTES: usize = 64 * 1024;
+
+/// The deepest nesting of brackets in untrusted Dhall regis parses (and in a type it reads
+/// back from an evaluator message). The Dhall parser backtracks at every bracket, so its
+/// time doubles with each level: 8 levels took 5 seconds, 10 more than 20 (found while
+/// fuzzing: see `fuzz/README.md`). A manifest nests 3 or 4 deep.
+pub const MAX_DHALL_NESTING: usize = 6;
+
+/// How deep `text` nests `(`, `[`, `{` and `<` (and `${` in a string) together. Brackets in
+/// strings, comments and backtick-quoted labels do not count, so that a `)` there cannot
+/// hide a level; `->` is an arrow, not a closing `>`.
+fn nesting_depth(text: &str) -> usize {
+    enum Open {
+        Bracket,
+        Interpolation,
+        Text,
+        MultiLine,
+    }
+    let c: Vec<char> = text.chars().collect();
+    let at = |i: usize| c.get(i).copied();
+    let mut stack: Vec<Open> = Vec::new();
+    let mut deepest = 0;
+    let mut i = 0;
+    while i < c.len() {
+        let open = |stack: &mut Vec<Open>, what: Open, deepest: &mut usize| {
+            stack.push(what);
+            let depth = stack
+                .iter()
+                .filter(|o| matches!(o, Open::Bracket | Open::Interpolation))
+                .count();
+            *deepest = (*deepest).max(depth);
+        };
+        match (stack.last(), c[i], at(i + 1)) {
+            (Some(Open::Text), '\\', _) => i += 1,
+            (Some(Open::Text), '"', _) => {
+                stack.pop();
+            }
+            (Some(Open::MultiLine), '\'', Some('\'')) => match at(i + 2) {
+                // `'''` writes `''`, `''${` writes `${`
+                Some('\'' | '$') => i += 2,
+                _ => {
+                    stack.pop();
+                    i += 1;
+                }
+            },
+            (Some(Open::Text | Open::MultiLine), '$', Some('{')) => {
+                open(&mut stack, Open::Interpolation, &mut deepest);
+                i += 1;
+            }
+            (Some(Open::Text | Open::MultiLine), _, _) => {}
+            (_, '-', Some('-')) => {
+                while i < c.len() && c[i] != '\n' {
+                    i += 1;
+                }
+            }
+            (_, '{', Some('-')) => {
+                let mut comments = 1;
+                i += 2;
+                while i < c.len() && comments > 0 {
+                    match (c[i], at(i + 1)) {
+                        ('{', Some('-')) => (comments, i) = (comments + 1, i + 1),
+                        ('-', Some('}')) => (comments, i) = (comments - 1, i + 1),
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            (_, '`', _) => {
+                i += 1;
+                while i < c.len() && c[i] != '`' {
+                    i += 1;
+                }
+            }
+            (_, '"', _) => stack.push(Open::Text),
+            (_, '\'', Some('\'')) => {
+                stack.push(Open::MultiLine);
+                i += 1;
+            }
+            (_, '(' | '[' | '{' | '<', _) => open(&mut stack, Open::Bracket, &mut deepest),
+            (_, '>', _) if i > 0 && c[i - 1] == '-' => {}
+            (Some(Open::Bracket), ')' | ']' | '}' | '>', _) => {
+                stack.pop();
+            }
+            (Some(Open::Interpolation), '}', _) => {
+                stack.pop();
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    deepest
+}
 
 /// Evaluate a Dhall file (relative imports resolved from its directory), type-check it against
 /// `schema`, and convert the value to the JSON shape the wire format uses (dhall-to-json
@@ -285,6 +385,14 @@ pub fn untrusted_str_to_json(text: &str, label: &str, schema: Schema) -> Result<
             file: label.to_owned(),
             size: text.len(),
             limit: MAX_UNTRUSTED_DHALL_BYTES,
+        });
+    }
+    let depth = nesting_depth(text);
+    if depth > MAX_DHALL_NESTING {
+        return Err(DhallError::TooDeep {
+            file: label.to_owned(),
+            depth,
+            limit: MAX_DHALL_NESTING,
         });
     }
     let ty = schema.simple_type()?;
@@ -441,7 +549,8 @@ fn find_import(text: &str) -> Option<usize> {
 
 /// Turn a serde_dhall error message into the error it stands for.
 fn classify(message: &str, file: &str, schema: Schema, ty: &SimpleType) -> DhallError {
-    let cause = tidy_cause(message, file);
+    // serde_dhall prints whole types, which a small file can make exponentially large
+    let cause = crate::text::message(&tidy_cause(message, file)).into_owned();
     // pest's parse errors start with the position (` --> 2:1`); a syntax error in an imported
     // file is reported as a type error at the import instead.
     if message.trim_start().starts_with("-->") {
@@ -488,7 +597,13 @@ fn annotation_mismatch(message: &str) -> Option<(&str, &str)> {
     types.split_once(" != ")
 }
 
+/// `text` read as a Dhall type; `None` when it is not one, or nests deeper than
+/// [`MAX_DHALL_NESTING`] (a small file's value can have a deep type: parsing it could take
+/// minutes).
 fn parse_type(text: &str) -> Option<SimpleType> {
+    if nesting_depth(text) > MAX_DHALL_NESTING {
+        return None;
+    }
     serde_dhall::from_str(text)
         .imports(false)
         .parse::<SimpleType>()
@@ -669,6 +784,44 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// A record doubled at each `let` has a type 2^n fields long and n deep, which
+    /// serde_dhall's message printed whole and regis parsed back with a parser whose time
+    /// doubles with each level: a 250-byte `purs.dhall` ran for minutes (found while triaging
+    /// the `manifest_dhall` fuzz target's first failure, an error bound). The type is no
+    /// longer parsed, the message is cut.
+    #[test]
+    fn a_deep_or_large_type_error_is_quick_and_cut() {
+        let mut text = String::from("let a0 = { x = \"\", y = \"\" }\n");
+        for i in 1..=10 {
+            text += &format!("let a{i} = {{ p = a{}, q = a{} }}\n", i - 1, i - 1);
+        }
+        text += "in a10\n";
+        let e = untrusted_str_to_json(&text, "purs.dhall", Schema::Manifest).unwrap_err();
+        let message = e.to_string();
+        assert!(message.len() < 2048, "{} bytes: {message}", message.len());
+    }
+
+    /// Brackets nested 12 deep took the parser minutes (found while fuzzing
+    /// `manifest_dhall`); deeper than [`MAX_DHALL_NESTING`] is refused before parsing.
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        let deep = format!("{}1{}", "[ ".repeat(40), " ]".repeat(40));
+        let e = untrusted_str_to_json(&deep, "purs.dhall", Schema::Manifest).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`purs.dhall` nests brackets 40 deep: expected at most 6 (`(`, `[`, `{` and `<` together; the Dhall parser's time doubles with each level)"
+        );
+        for (text, depth) in [
+            ("{ a = [ (x) ] } -> { b = < A | B > }", 3),
+            ("[ \\(x : T) -> [ \\(y : T) -> [ 1 ] ] ]", 3),
+            ("[ \"))]\", [ {- ]] {- ] -} ] -} [ `a)]` ] ] -- ]]\n", 3),
+            ("{ d = \"(a) [b] ${ { x = \"}\" }.x } c\" }", 3),
+            ("{ d = ''\n  )) ''${ \'\'' ${ [ 1 ] } '' }", 3),
+        ] {
+            assert_eq!(nesting_depth(text), depth, "{text}");
+        }
+    }
 
     fn sample(name: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))

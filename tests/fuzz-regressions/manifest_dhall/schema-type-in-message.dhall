@@ -1,0 +1,1 @@
+{ name = "prelude", version = "6.0.1", reason = "published by mistake" }
