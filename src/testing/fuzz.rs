@@ -29,9 +29,13 @@ use crate::schema::{
 };
 use crate::tarball::{Limits, unpack};
 
+/// A target's check: the fuzzer's bytes in, a panic when the code under test breaks what it
+/// promises.
+pub type Check = fn(&[u8]);
+
 /// Every target by name (the name of its file in `fuzz/fuzz_targets/` and of its folders
 /// under `fuzz/seeds/` and `tests/fuzz-regressions/`) and its check.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("payload", payload),
     ("issue_body", issue_body),
     ("github_event", github_event),

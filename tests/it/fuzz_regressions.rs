@@ -5,10 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use regis::testing::fuzz::TARGETS;
+use regis::testing::fuzz::{Check, TARGETS};
 
 /// The input files of each folder below `dir`, by target; a folder naming no target fails.
-fn inputs_below(dir: &Path) -> Vec<(&'static str, fn(&[u8]), PathBuf)> {
+fn inputs_below(dir: &Path) -> Vec<(&'static str, Check, PathBuf)> {
     let mut out = Vec::new();
     let Ok(folders) = std::fs::read_dir(dir) else {
         return out;
