@@ -336,8 +336,7 @@ fn a_version_in_the_latest_package_set_is_not_unpublished() {
 
 /// A key made from a fixed seed (its text is the same on every run).
 fn seeded(seed: u8) -> SigningKey {
-    let key = ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[seed; 32]));
-    SigningKey::from_openssh(&key.to_openssh(ssh_key::LineEnding::LF).unwrap(), None).unwrap()
+    SigningKey::from_openssh(&testing::seeded_key(seed), None).unwrap()
 }
 
 /// The refusals of transfer and unpublish that no other test pins in full, as `regis`

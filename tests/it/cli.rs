@@ -426,8 +426,7 @@ fn the_cli_refusals_read_in_full() {
     }
     let registry = path("registry");
     let index = path("index");
-    let key = ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[1; 32]));
-    let key = file("key", &key.to_openssh(ssh_key::LineEnding::LF).unwrap());
+    let key = file("key", &testing::seeded_key(1));
     let publish = file(
         "publish.json",
         r#"{"name":"aff","ref":"v1.0.0","version":"1.0.0"}"#,

@@ -43,10 +43,21 @@ fn comments(gh: &MemoryGitHub) -> Vec<String> {
 
 /// A deterministic ed25519 key, as the bot's.
 fn bot_key() -> (String, Owner) {
-    let key = ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[7; 32]));
-    let pem = key.to_openssh(ssh_key::LineEnding::LF).unwrap().to_string();
+    let pem = regis::testing::seeded_key(7);
     let public = SigningKey::from_openssh(&pem, None).unwrap().public();
     (pem, public)
+}
+
+/// A registry whose bot key is [`bot_key`] and whose trustees are the team
+/// `test/trustees`, with `prelude@1.0.0` published; and the bot's private key.
+fn registry_with_a_bot() -> (TestRegistry, String) {
+    let (pem, public) = bot_key();
+    let t = TestRegistry::with_config(|c| {
+        c.bot_public_key = Some(public);
+        c.trustee_team = Some("test/trustees".parse().unwrap());
+    });
+    t.release(&t.package("prelude", "1.0.0", &[]));
+    (t, pem)
 }
 
 #[test]
@@ -160,12 +171,7 @@ fn a_location_on_the_runners_disk_is_refused() {
 
 #[test]
 fn a_trustees_unsigned_unpublish_is_signed_by_the_bot() {
-    let (pem, public) = bot_key();
-    let t = TestRegistry::with_config(|c| {
-        c.bot_public_key = Some(public);
-        c.trustee_team = Some("test/trustees".parse().unwrap());
-    });
-    t.release(&t.package("prelude", "1.0.0", &[]));
+    let (t, pem) = registry_with_a_bot();
     t.release(&t.package("prelude", "1.1.0", &[]));
     let payload = r#"{"name":"prelude","version":"1.0.0","reason":"published by mistake"}"#;
     let body = json!({"payload": payload, "signature": ""}).to_string();
@@ -344,22 +350,13 @@ fn regis_never_answers_its_own_comments() {
 /// headline (`<what> failed: <reason>`), which the result comment quotes in full.
 #[test]
 fn refused_requests_are_answered_in_full() {
-    let (pem, public) = bot_key();
-    let t = TestRegistry::with_config(|c| {
-        c.bot_public_key = Some(public);
-        c.trustee_team = Some("test/trustees".parse().unwrap());
-    });
-    t.release(&t.package("prelude", "1.0.0", &[]));
+    let (t, pem) = registry_with_a_bot();
     let without_bot_public_key = regis::config::Config {
         bot_public_key: None,
         ..t.config.clone()
     };
     let before = (t.remote_heads(), t.stored());
-    let other_pem =
-        ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[8; 32]))
-            .to_openssh(ssh_key::LineEnding::LF)
-            .unwrap()
-            .to_string();
+    let other_pem = regis::testing::seeded_key(8);
     let unsigned_unpublish = json!({
         "payload": r#"{"name":"prelude","version":"1.0.0","reason":"broken"}"#,
         "signature": ""

@@ -10,8 +10,7 @@ use regis::schema::{Location, Owner};
 use regis::testing::{TestRegistry, commits_on};
 
 fn bot_key() -> (String, Owner) {
-    let key = ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[9; 32]));
-    let pem = key.to_openssh(ssh_key::LineEnding::LF).unwrap().to_string();
+    let pem = regis::testing::seeded_key(9);
     let public = SigningKey::from_openssh(&pem, None).unwrap().public();
     (pem, public)
 }
