@@ -460,7 +460,9 @@ fn the_cli_refusals_read_in_full() {
         std::ffi::OsStr::from_bytes(b"\xff")
     };
 
-    let cases: [(&str, Vec<&str>, Vec<(&str, &std::ffi::OsStr)>); 21] = [
+    /// A case: its name, `regis`'s arguments and the environment variables set.
+    type Case<'a> = (&'a str, Vec<&'a str>, Vec<(&'a str, &'a std::ffi::OsStr)>);
+    let cases: [Case; 21] = [
         (
             "init into a directory that is not empty",
             vec!["init", &index],
