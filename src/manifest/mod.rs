@@ -316,8 +316,8 @@ impl TryFrom<RawManifest> for Manifest {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_package_dhall_manifest_cannot_read_the_environment_or_files() {
+    /// A sample manifest and its `purs.dhall` text.
+    fn sample_dhall() -> (Manifest, String) {
         let sample = crate::sample::SamplePackage::new(
             "a",
             "1.0.0",
@@ -325,9 +325,15 @@ mod tests {
             &[],
         );
         let text = crate::sample::manifest_dhall(&sample.manifest);
+        (sample.manifest, text)
+    }
+
+    #[test]
+    fn a_package_dhall_manifest_cannot_read_the_environment_or_files() {
+        let (manifest, text) = sample_dhall();
         assert_eq!(
             Manifest::from_untrusted_dhall("purs.dhall", &text).unwrap(),
-            sample.manifest
+            manifest
         );
         for import in [
             "env:HOME as Text",
@@ -428,13 +434,7 @@ mod tests {
             let e = Manifest::from_authored_json("purs.json", text, "v1").unwrap_err();
             format!("{case} → {}", crate::error_chain(&e))
         };
-        let sample = crate::sample::SamplePackage::new(
-            "a",
-            "1.0.0",
-            Location::github("o", "r", None).unwrap(),
-            &[],
-        );
-        let dhall = crate::sample::manifest_dhall(&sample.manifest);
+        let (_, dhall) = sample_dhall();
         let untrusted = |case: &str, text: &str| {
             let e = Manifest::from_untrusted_dhall("purs.dhall", text).unwrap_err();
             format!("{case} → {}", crate::error_chain(&e))

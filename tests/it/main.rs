@@ -19,6 +19,7 @@ mod issue;
 mod package_set;
 mod process_issue;
 mod publish;
+mod refusals;
 mod sign;
 mod solve;
 mod templates;
