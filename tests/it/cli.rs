@@ -461,7 +461,9 @@ fn the_cli_refusals_read_in_full() {
         std::ffi::OsStr::from_bytes(b"\xff")
     };
 
-    let cases: [(&str, Vec<&str>, Vec<(&str, &std::ffi::OsStr)>); 21] = [
+    // What each case is, its arguments, and the environment variables it sets.
+    type Case<'a> = (&'a str, Vec<&'a str>, Vec<(&'a str, &'a std::ffi::OsStr)>);
+    let cases: [Case; 21] = [
         (
             "init into a directory that is not empty",
             vec!["init", &index],
