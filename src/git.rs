@@ -67,7 +67,8 @@ pub enum GitError {
         reason: String,
     },
     #[error(
-        "gave up after {attempts} attempts to push `{branch}` to `{url}` in {seconds} s: the remote branch moved every time, expected it to stay still long enough for a fast-forward push"
+        "gave up after {attempts} attempt{} to push `{branch}` to `{url}` in {seconds} s: the remote branch moved every time, expected it to stay still long enough for a fast-forward push",
+        if *attempts == 1 { "" } else { "s" }
     )]
     RetriesExhausted {
         attempts: usize,
