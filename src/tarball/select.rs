@@ -225,7 +225,8 @@ fn glob_problem(pattern: &str) -> Option<&'static str> {
 ///
 /// Only the selected entries are checked (paths, uniqueness, symlinks): entries that are
 /// not selected are ignored, whatever their paths. A submodule is refused when the
-/// selection reaches into it ([`Globs::reaches`]).
+/// selection reaches into it: it is under `src/`, or an `includeFiles` glob could match a
+/// path below it, and no `excludeFiles` glob `X/**` removes all of it.
 pub fn select(entries: &[InputEntry], rules: &Rules) -> Result<Selection> {
     let globs = Globs::new(rules)?;
     let mut selected = Vec::new();
