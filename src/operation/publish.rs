@@ -502,19 +502,21 @@ pub fn pack(
         warn_bytes: config.package_bytes_warn,
         ..tarball::Limits::default()
     };
-    let selected = tarball::select(&entries, &rules)?;
+    let selection = tarball::select(&entries, &rules)?;
     let top = format!("{}-{}", manifest.name, manifest.version);
     let overrides = vec![(
         "purs.json".to_owned(),
         manifest.to_pretty_json().into_bytes(),
     )];
-    Ok(tarball::pack(
+    let mut packed = tarball::pack(
         &top,
-        &selected,
+        &selection.entries,
         &overrides,
         &mut |p: &str| tree.read(p),
         &limits,
-    )?)
+    )?;
+    packed.warnings.splice(0..0, selection.warnings);
+    Ok(packed)
 }
 
 /// Write storage → metadata → index. Each write is idempotent; each git change is

@@ -1,16 +1,18 @@
 //! Test support, one copy for the unit tests, the integration tests (`tests/it/`) and the
 //! benchmarks: skipping when a tool or the shared fixtures are absent, files and bare
-//! remotes, keys made by `ssh-keygen` or from a seed, a `git daemon`, a registry in a
-//! tempdir and a mock GitHub. Compiled for `cfg(test)` and with the `testing` feature, which
-//! the tests and benches turn on through regis's dev-dependency on itself; `cargo build` and
-//! `cargo install` leave it out.
+//! remotes, keys made by `ssh-keygen` or from a seed, a `git daemon`, hostile repositories
+//! written object by object, a registry in a tempdir and a mock GitHub. Compiled for
+//! `cfg(test)` and with the `testing` feature, which the tests and benches turn on through
+//! regis's dev-dependency on itself; `cargo build` and `cargo install` leave it out.
 
+mod crafted;
 mod daemon;
 mod github;
 mod registry;
 
 use std::path::{Path, PathBuf};
 
+pub use crafted::{CraftedTree, Node, commit_tree, repeated_blob};
 pub use daemon::Daemon;
 pub use github::{
     FakeComment, FakeIssue, IssueTracker, MockGitHub, posted_comments, repository_json,

@@ -15,6 +15,7 @@ mod formats;
 mod gc;
 mod github;
 mod hooks;
+mod hostile;
 mod issue;
 mod package_set;
 mod process_issue;
