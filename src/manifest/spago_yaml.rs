@@ -211,7 +211,7 @@ fn owners(value: Option<&Value>) -> Result<Option<Vec<Owner>>, ManifestError> {
         ));
     };
     if items.is_empty() {
-        return Err(F.field(at, "is an empty list: omit it instead"));
+        return Err(F.invalid(format!("`{at}` is an empty list: omit it instead")));
     }
     items
         .iter()
@@ -227,4 +227,160 @@ fn owners(value: Option<&Value>) -> Result<Option<Vec<Owner>>, ManifestError> {
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn given<'a>(name: &'a PackageName, location: &'a Location) -> Given<'a> {
+        Given {
+            name,
+            version: None,
+            location,
+            reference: "v1.0.0",
+        }
+    }
+
+    fn read_text(text: &str) -> Result<(Manifest, Warnings), ManifestError> {
+        let name: PackageName = "ignored".parse().unwrap();
+        let location = Location::github("o", "r", None).unwrap();
+        read(text, &given(&name, &location))
+    }
+
+    const BASE: &str = "package:
+  name: tidy
+  description: A syntax tidy-upper.
+  dependencies:
+    - arrays: \">=7.3.0 <8.0.0\"
+    - prelude: 6.0.1
+  publish:
+    version: 0.11.1
+    license: MIT
+    location:
+      githubOwner: natefaubion
+      githubRepo: purescript-tidy
+    owners:
+      - keytype: ssh-ed25519
+        public: AAAAC3NzaC1lZDI1NTE5AAAAICm0Ar7rHAWONOM4qA5q777/CQaN6cHvcBq3VXB7d5Yw
+        email: someone@example.com
+    include:
+      - \"test/**/*.purs\"
+      - \"\"
+    exclude: []
+workspace:
+  extraPackages: {}
+";
+
+    #[test]
+    fn a_spago_yaml_reads_as_the_registry_reads_it() {
+        let (m, warnings) = read_text(BASE).unwrap();
+        assert!(warnings.is_empty());
+        insta::assert_snapshot!(m.to_index_line(), @r#"{"name":"tidy","version":"0.11.1","license":"MIT","description":"A syntax tidy-upper.","location":{"githubOwner":"natefaubion","githubRepo":"purescript-tidy"},"ref":"v1.0.0","owners":[{"keytype":"ssh-ed25519","public":"AAAAC3NzaC1lZDI1NTE5AAAAICm0Ar7rHAWONOM4qA5q777/CQaN6cHvcBq3VXB7d5Yw"}],"includeFiles":["test/**/*.purs"],"dependencies":{"arrays":">=7.3.0 <8.0.0","prelude":">=6.0.1 <6.0.2"}}"#);
+    }
+
+    #[test]
+    fn the_real_spago_yaml_files_read() {
+        let Some(fixtures) = crate::testing::purescript_fixtures() else {
+            return;
+        };
+        for case in ["tidy-0.11.1", "webb-writer-0.0.3", "yoga-om-1.2.0"] {
+            let text = std::fs::read_to_string(
+                fixtures.join("sources").join(case).join("tree/spago.yaml"),
+            )
+            .unwrap();
+            let (m, _) = read_text(&text).unwrap();
+            assert_eq!(format!("{}-{}", m.name, m.version), case);
+        }
+    }
+
+    /// Every refusal names the file, the field and what was expected.
+    #[test]
+    fn refusals_name_the_field_and_what_was_expected() {
+        let cases = [
+            ("not YAML", "package: [".to_owned()),
+            ("a list", "- a\n- b\n".to_owned()),
+            ("no package", "workspace: {}\n".to_owned()),
+            ("no publish", BASE.replace("  publish:", "  unpublished:")),
+            ("no name", BASE.replace("  name: tidy\n", "")),
+            ("bad name", BASE.replace("name: tidy", "name: Tidy_")),
+            (
+                "no dependencies",
+                BASE.replace("  dependencies:\n    - arrays: \">=7.3.0 <8.0.0\"\n    - prelude: 6.0.1\n", ""),
+            ),
+            (
+                "unbounded",
+                BASE.replace("    - prelude: 6.0.1\n", "    - prelude\n    - effect: \"*\"\n"),
+            ),
+            ("caret", BASE.replace("6.0.1\n", "\"^6.0.1\"\n")),
+            ("number version", BASE.replace("version: 0.11.1", "version: 0.11")),
+            ("legacy license", BASE.replace("license: MIT", "license: GPL-3.0")),
+            (
+                "no location",
+                BASE.replace(
+                    "    location:\n      githubOwner: natefaubion\n      githubRepo: purescript-tidy\n",
+                    "",
+                ),
+            ),
+            (
+                "bad location",
+                BASE.replace("githubOwner: natefaubion", "owner: natefaubion"),
+            ),
+            ("empty owners", {
+                let start = BASE.find("    owners:").unwrap();
+                let end = BASE.find("    include:").unwrap();
+                format!("{}    owners: []\n{}", &BASE[..start], &BASE[end..])
+            }),
+            ("bad include", BASE.replace("      - \"\"\n", "      - 3\n")),
+        ];
+        let lines: Vec<String> = cases
+            .iter()
+            .map(|(case, text)| {
+                let e = read_text(text).unwrap_err();
+                format!("{case} → {}", crate::error_chain(&e))
+            })
+            .collect();
+        insta::assert_snapshot!(lines.join("\n"), @r#"
+            not YAML → `spago.yaml` is not a valid manifest: not readable YAML: line 1 column 10: unclosed bracket '['
+            a list → `spago.yaml` is not a valid manifest: the file is a list: expected a mapping of keys to values
+            no package → `spago.yaml` is not a valid manifest: there is no `package` section: expected `package:` with the package's `name`, `dependencies` and `publish` settings
+            no publish → `spago.yaml` is not a valid manifest: there is no `package.publish` section: expected the `version`, `license` and `location` to publish with
+            no name → `spago.yaml` is not a valid manifest: `package.name` is missing: expected the package name
+            bad name → `spago.yaml` is not a valid manifest: `package.name`: invalid package name `Tidy_`: unexpected character `T`: expected lowercase ASCII letters, digits and `-`
+            no dependencies → `spago.yaml` is not a valid manifest: `package.dependencies` is missing: expected a list of the packages it depends on (`[]` for none)
+            unbounded → `spago.yaml` is not a valid manifest: `package.dependencies`: no range for `prelude`, `effect`: expected every dependency with bounds, e.g. `- prelude: ">=6.0.0 <7.0.0"` (`spago publish` fills them in)
+            caret → `spago.yaml` is not a valid manifest: `package.dependencies[1].prelude`: `^6.0.1` is not a range: expected `>=A.B.C <X.Y.Z`, a version `A.B.C`, or `*`
+            number version → `spago.yaml` is not a valid manifest: `package.publish.version`: expected the version to publish as a string, found the number `0.11` (quote it to make it a string)
+            legacy license → `spago.yaml` is not a valid manifest: `package.publish.license`: invalid license `GPL-3.0`: `GPL-3.0` is not a canonical SPDX identifier (a deprecated license identifier was used): use `GPL-3.0-only` or `GPL-3.0-or-later`
+            no location → `spago.yaml` is not a valid manifest: `package.publish.location` is missing: expected where the package is published from, e.g. `location: { githubOwner: purescript, githubRepo: purescript-prelude }`
+            bad location → `spago.yaml` is not a valid manifest: `package.publish.location`: unknown field `owner`, expected one of `githubOwner`, `githubRepo`, `gitUrl`, `subdir`
+            empty owners → `spago.yaml` is not a valid manifest: `package.publish.owners` is an empty list: omit it instead
+            bad include → `spago.yaml` is not a valid manifest: `package.publish.include[1]`: expected a glob as a string, found the number `3` (quote it to make it a string)
+        "#);
+    }
+
+    /// An alias bomb and a deeply nested document stop at the parser's budget, quickly.
+    #[test]
+    fn yaml_bombs_stop_at_the_budget() {
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        let mut previous = 'a';
+        for name in 'b'..='j' {
+            let refs = vec![format!("*{previous}"); 10].join(", ");
+            bomb.push_str(&format!("{name}: &{name} [{refs}]\n"));
+            previous = name;
+        }
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        for (case, text) in [("aliases", bomb), ("depth", deep)] {
+            let started = std::time::Instant::now();
+            let e = read_text(&text).unwrap_err().to_string();
+            assert!(
+                e.starts_with("`spago.yaml` is not a valid manifest: not readable YAML: "),
+                "{case}: {e}"
+            );
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "{case}"
+            );
+        }
+    }
 }

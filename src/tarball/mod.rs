@@ -190,12 +190,6 @@ pub enum TarballError {
         pattern: String,
         problem: String,
     },
-    #[error("cannot compile the `{field}` globs")]
-    GlobSet {
-        field: &'static str,
-        #[source]
-        source: globset::Error,
-    },
     #[error("`src/` is empty or missing: a package must have its sources in `src/`")]
     EmptySrc,
     #[error(

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use globset::{GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
+use globset::{GlobBuilder, GlobMatcher};
 
 use super::{
     InputEntry, InputKind, MAX_HOPS, Result, Rules, Selection, TarballError, TargetProblem,
@@ -11,81 +11,111 @@ use super::{
 };
 use crate::text::echo;
 
-const MANIFEST_FILES: &[&str] = &[
+/// Root files packed when present: registry-dev's `includedGlobs` (`Constants.purs`) and
+/// regis's own `purs.dhall`. `excludeFiles` cannot remove them (its
+/// `alwaysIncludedFilesIfPresent`).
+const ROOT_FILES: &[&str] = &[
     "purs.json",
     "purs.dhall",
     "spago.yaml",
     "spago.dhall",
+    "packages.dhall",
     "bower.json",
     "package.json",
 ];
-const DROPPED_DIRS: &[&str] = &[
-    ".git",
-    ".hg",
-    ".svn",
-    "CVS",
-    ".jj",
+/// Root names packed when they start with one of these (`includedInsensitiveGlobs`
+/// `README*`, `LICENSE*`, `LICENCE*`): matched case-sensitively, as the real registry
+/// really matches them — the `caseSensitive: false` it passes is not a fast-glob option —
+/// so a `readme.md` is not packed. A directory matched is packed whole.
+const ROOT_PREFIXES: &[&str] = &["README", "LICENSE", "LICENCE"];
+/// Root directories and files removed after selection (`ignoredDirectories`,
+/// `ignoredFiles`): at the root only, as the real registry removes them.
+const IGNORED_ROOT: &[&str] = &[
+    ".psci",
+    ".psci_modules",
+    ".spago",
     "node_modules",
     "bower_components",
-    ".spago",
-    ".psci_modules",
-];
-const DROPPED_ROOT_DIRS: &[&str] = &["output"];
-const DROPPED_NAMES: &[&str] = &[
+    ".git",
+    "CVS",
+    ".svn",
+    ".hg",
+    "_darcs",
+    ".fossil",
+    ".jj",
+    ".pijul",
     "package-lock.json",
     "yarn.lock",
     "pnpm-lock.yaml",
-    "spago.lock",
-    "bun.lockb",
-    "bun.lock",
-    ".DS_Store",
-    "Thumbs.db",
-    ".psc-ide-port",
 ];
-const DROPPED_PREFIXES: &[&str] = &["._", ".#"];
-const DROPPED_SUFFIXES: &[&str] = &[".swp", ".swo", "~"];
 
-/// Whether `path` is VCS, tool, lock or junk, dropped whatever the globs say.
-fn is_dropped(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    path.split('/')
+/// Whether a name is removed after selection wherever it is (`ignoredGlobs`
+/// `**/*.*.swp`, `**/._*`, `**/.DS_Store`; fast-glob does not descend into dot
+/// directories for them, so neither does this).
+fn is_ignored_name(name: &str) -> bool {
+    let swap = name
+        .strip_suffix(".swp")
+        .is_some_and(|stem| !stem.starts_with('.') && stem.contains('.'));
+    swap || name.starts_with("._") || name == ".DS_Store"
+}
+
+/// Whether `path` is removed after selection (see [`IGNORED_ROOT`], [`is_ignored_name`]).
+fn is_ignored(path: &str) -> bool {
+    let mut components = path.split('/');
+    if components
         .next()
-        .is_some_and(|c| DROPPED_ROOT_DIRS.contains(&c))
-        || path.split('/').any(|c| DROPPED_DIRS.contains(&c))
-        || DROPPED_NAMES.contains(&name)
-        || DROPPED_PREFIXES.iter().any(|p| name.starts_with(p))
-        || DROPPED_SUFFIXES.iter().any(|s| name.ends_with(s))
+        .is_some_and(|first| IGNORED_ROOT.contains(&first))
+    {
+        return true;
+    }
+    for component in path.split('/') {
+        if is_ignored_name(component) {
+            return true;
+        }
+        if component.starts_with('.') {
+            return false;
+        }
+    }
+    false
 }
 
-fn is_root_manifest(path: &str) -> bool {
-    MANIFEST_FILES.contains(&path)
-}
-
-fn is_root_license(path: &str) -> bool {
-    let upper = path.to_ascii_uppercase();
-    !path.contains('/') && (upper.starts_with("LICENSE") || upper.starts_with("LICENCE"))
-}
-
-fn is_always_included(path: &str) -> bool {
-    path.starts_with("src/")
-        || is_root_manifest(path)
-        || is_root_license(path)
-        || (!path.contains('/') && path.to_ascii_uppercase().starts_with("README"))
-}
-
-fn is_never_excluded(path: &str) -> bool {
-    is_root_manifest(path) || is_root_license(path)
-}
-
-/// Compiled `includeFiles` and `excludeFiles`.
+/// Compiled `includeFiles` and `excludeFiles`, matched as fast-glob matches them for the
+/// real registry: against files and directories, `*` within one component, `**` across,
+/// and no component starting with `.` matched by a wildcard (fast-glob's `dot: false`).
 struct Globs {
-    include: GlobSet,
-    exclude: GlobSet,
+    include: Vec<Pattern>,
+    exclude: Vec<Pattern>,
     /// Each include glob matched one path component at a time, to tell whether it reaches
     /// below a directory (see [`Globs::reaches`]).
     include_parts: Vec<Vec<Part>>,
-    /// The exclude globs `X/**` as `X`: each removes every path below a directory `X` matches.
-    exclude_dirs: GlobSet,
+}
+
+/// One glob: the matcher, whether it names directories only (a trailing `/`), and whether
+/// it names dot components itself.
+struct Pattern {
+    matcher: GlobMatcher,
+    dirs_only: bool,
+    dots: bool,
+}
+
+impl Pattern {
+    fn new(pattern: &str, field: &'static str) -> Result<Pattern> {
+        let (body, dirs_only) = match pattern.strip_suffix('/') {
+            Some(body) if !body.is_empty() => (body, true),
+            _ => (pattern, false),
+        };
+        Ok(Pattern {
+            matcher: compile_glob(body, field)?.compile_matcher(),
+            dirs_only,
+            dots: body.split('/').any(|c| c.starts_with('.')),
+        })
+    }
+
+    fn matches(&self, path: &str, is_dir: bool) -> bool {
+        (is_dir || !self.dirs_only)
+            && (self.dots || !path.split('/').any(|c| c.starts_with('.')))
+            && self.matcher.is_match(path)
+    }
 }
 
 /// One component of a glob: `**`, or a glob within one name.
@@ -98,43 +128,33 @@ impl Globs {
     fn new(rules: &Rules) -> Result<Self> {
         let include = trimmed_globs(&rules.include, "includeFiles")?;
         let exclude = trimmed_globs(&rules.exclude, "excludeFiles")?;
-        let exclude_dirs: Vec<&str> = exclude
-            .iter()
-            .filter_map(|pattern| match *pattern {
-                "**" => Some("**"),
-                pattern => pattern.strip_suffix("/**"),
-            })
-            .collect();
         Ok(Globs {
-            include: compile_globs(&include, "includeFiles")?,
-            exclude: compile_globs(&exclude, "excludeFiles")?,
+            include: include
+                .iter()
+                .map(|p| Pattern::new(p, "includeFiles"))
+                .collect::<Result<_>>()?,
+            exclude: exclude
+                .iter()
+                .map(|p| Pattern::new(p, "excludeFiles"))
+                .collect::<Result<_>>()?,
             include_parts: include.iter().map(|pattern| parts(pattern)).collect(),
-            exclude_dirs: compile_globs(&exclude_dirs, "excludeFiles")?,
         })
     }
 
-    fn selects(&self, path: &str) -> bool {
-        !is_dropped(path)
-            && (is_always_included(path) || self.include.is_match(path))
-            && (is_never_excluded(path) || !self.exclude.is_match(path))
+    fn included(&self, path: &str, is_dir: bool) -> bool {
+        self.include.iter().any(|p| p.matches(path, is_dir))
     }
 
-    /// Whether the selection could take a file at or below the directory `dir`: it is not
-    /// dropped, it is `src` or below it or an include glob reaches it (the glob's components
-    /// match the directory's first ones, then the glob goes on, or a `**` does), and no
-    /// exclude glob `X/**` removes everything below it.
+    fn excluded(&self, path: &str, is_dir: bool) -> bool {
+        !(ROOT_FILES.contains(&path)) && self.exclude.iter().any(|p| p.matches(path, is_dir))
+    }
+
+    /// Whether an include glob matches `dir` or could match a path below it.
     fn reaches(&self, dir: &str) -> bool {
         let components: Vec<&str> = dir.split('/').collect();
-        let included = dir == "src"
-            || is_always_included(dir)
-            || self
-                .include_parts
-                .iter()
-                .any(|parts| reaches(parts, &components));
-        let excluded = std::iter::once(dir)
-            .chain(ancestors(dir))
-            .any(|d| self.exclude_dirs.is_match(d));
-        !is_dropped(dir) && included && !excluded
+        self.include_parts
+            .iter()
+            .any(|parts| reaches(parts, &components))
     }
 }
 
@@ -142,6 +162,7 @@ impl Globs {
 /// `{a,b/c}` alternative spans a `/`) is taken as `**`, reaching every directory.
 fn parts(pattern: &str) -> Vec<Part> {
     let parts: Option<Vec<Part>> = pattern
+        .trim_end_matches('/')
         .split('/')
         .map(|part| match part {
             "**" => Some(Part::Any),
@@ -187,15 +208,6 @@ fn trimmed_globs<'a>(patterns: &'a [String], field: &'static str) -> Result<Vec<
         .collect()
 }
 
-fn compile_globs(patterns: &[&str], field: &'static str) -> Result<GlobSet> {
-    let mut set = GlobSetBuilder::new();
-    for pattern in patterns {
-        set.add(compile_glob(pattern, field)?);
-    }
-    set.build()
-        .map_err(|source| TarballError::GlobSet { field, source })
-}
-
 fn compile_glob(pattern: &str, field: &'static str) -> Result<globset::Glob> {
     GlobBuilder::new(pattern)
         .literal_separator(true)
@@ -221,27 +233,57 @@ fn glob_problem(pattern: &str) -> Option<&'static str> {
 }
 
 /// Decides which entries are packed (pure: paths only, no file contents), sorted by path,
-/// with a warning for each submodule left out.
+/// with a warning for each submodule left out — as registry-dev's `copyPackageSourceFiles`
+/// and `removeIgnoredTarballFiles` do (see the module documentation's *Selection*).
+///
+/// The real registry copies *units*: `src/` whole, the root files, the root `README*`,
+/// `LICENSE*`, `LICENCE*`, and whatever file or directory an include glob matches (a
+/// directory whole); an exclude glob removes a unit only when it matches the unit's own
+/// path, so it cannot remove a file from inside `src/` or another directory copied whole.
+/// Then the ignored paths are removed.
 ///
 /// Only the selected entries are checked (paths, uniqueness, symlinks): entries that are
 /// not selected are ignored, whatever their paths. A submodule is refused when the
-/// selection reaches into it: it is under `src/`, or an `includeFiles` glob could match a
-/// path below it, and no `excludeFiles` glob `X/**` removes all of it.
+/// selection reaches into it: it is under a unit, or an `includeFiles` glob could match a
+/// path below it.
 pub fn select(entries: &[InputEntry], rules: &Rules) -> Result<Selection> {
     let globs = Globs::new(rules)?;
+    let mut dirs: BTreeSet<&str> = BTreeSet::new();
+    for entry in entries {
+        dirs.extend(ancestors(&entry.path));
+    }
+    let mut units: BTreeSet<&str> = BTreeSet::new();
+    if dirs.contains("src") && !globs.excluded("src", true) {
+        units.insert("src");
+    }
+    let paths = entries
+        .iter()
+        .map(|e| (e.path.as_str(), matches!(e.kind, InputKind::Submodule)))
+        .chain(dirs.iter().map(|d| (*d, true)));
+    for (path, is_dir) in paths {
+        let root_name = !path.contains('/');
+        let always = root_name
+            && ((!is_dir && ROOT_FILES.contains(&path))
+                || ROOT_PREFIXES.iter().any(|p| path.starts_with(p)));
+        if (always || globs.included(path, is_dir)) && !globs.excluded(path, is_dir) {
+            units.insert(path);
+        }
+    }
+    let in_unit =
+        |path: &str| units.contains(path) || ancestors(path).any(|dir| units.contains(dir));
     let mut selected = Vec::new();
     let mut warnings = Vec::new();
     for entry in entries {
         let path = &entry.path;
         match entry.kind {
-            InputKind::Submodule if globs.reaches(path) => {
+            InputKind::Submodule if (in_unit(path) || globs.reaches(path)) && !is_ignored(path) => {
                 return Err(TarballError::Submodule { path: path.clone() });
             }
             InputKind::Submodule => warnings.push(format!(
                 "git submodule {} is not packed: its files are in another repository",
                 echo(path)
             )),
-            _ if !globs.selects(path) => {}
+            _ if !in_unit(path) || is_ignored(path) => {}
             InputKind::NotUtf8 {
                 path: ref raw,
                 ref target,
@@ -470,21 +512,26 @@ mod tests {
 
     // -- selection ------------------------------------------------------------------------
 
+    /// The always-included files, as the real registry matches them: `README*`, `LICENSE*`
+    /// and `LICENCE*` case-sensitively, at the root only; `src/` whole.
     #[test]
     fn always_included_without_globs() {
         let paths = [
             "src/A.purs",
             "src/deep/B.js",
             "src/data.json",
+            "src/.hidden",
             "purs.json",
             "purs.dhall",
             "spago.yaml",
             "spago.dhall",
+            "packages.dhall",
             "bower.json",
             "package.json",
             "README.md",
             "readme.txt",
             "LICENSE",
+            "LICENSES/MIT.txt",
             "licence-MIT",
             "License.md",
             "test/Main.purs",
@@ -498,16 +545,16 @@ mod tests {
             selected(&paths, &Rules::default()),
             [
                 "LICENSE",
-                "License.md",
+                "LICENSES/MIT.txt",
                 "README.md",
                 "bower.json",
-                "licence-MIT",
                 "package.json",
+                "packages.dhall",
                 "purs.dhall",
                 "purs.json",
-                "readme.txt",
                 "spago.dhall",
                 "spago.yaml",
+                "src/.hidden",
                 "src/A.purs",
                 "src/data.json",
                 "src/deep/B.js",
@@ -536,6 +583,7 @@ mod tests {
                 "test/deep/Other.purs"
             ]
         );
+        // `test/*` matches the directory `test/deep` too, which is then taken whole.
         let got = selected(&paths, &rules(&["./docs/**", "test/*"], &[]));
         assert_eq!(
             got,
@@ -544,13 +592,16 @@ mod tests {
                 "docs/img/logo.png",
                 "src/A.purs",
                 "test/Main.purs",
+                "test/deep/Other.purs",
                 "test/fixture.txt"
             ]
         );
     }
 
+    /// Exclude globs remove what they match by its own path: a root file or one an include
+    /// glob took, never a file inside `src/` (copied whole), never a root manifest.
     #[test]
-    fn exclude_globs_never_remove_manifests_or_licenses() {
+    fn exclude_globs_remove_whole_units_but_never_root_manifests() {
         let paths = [
             "src/A.purs",
             "src/Internal/B.purs",
@@ -561,6 +612,7 @@ mod tests {
             "LICENCE.txt",
             "README.md",
             "test/Main.purs",
+            "test/Skip.purs",
         ];
         let exclude = [
             "src/Internal/**",
@@ -569,73 +621,79 @@ mod tests {
             "LICEN*",
             "README*",
             "**/*.js",
+            "test/Skip.purs",
         ];
         let got = selected(&paths, &rules(&["test/**"], &exclude));
         assert_eq!(
             got,
             [
-                "LICENCE.txt",
-                "LICENSE",
                 "purs.json",
                 "spago.yaml",
+                "src/A.js",
                 "src/A.purs",
+                "src/Internal/B.purs",
                 "test/Main.purs"
             ]
         );
     }
 
+    /// What the real registry removes after copying (VCS and tool directories and lock
+    /// files at the root, `*.*.swp`, `._*` and `.DS_Store` anywhere outside a dot directory),
+    /// and what it keeps that a stricter registry would drop.
     #[test]
-    fn junk_is_dropped_at_any_depth_whatever_the_globs() {
+    fn ignored_paths_are_removed_as_the_real_registry_removes_them() {
         let paths = [
             "src/A.purs",
             "src/output/Kept.purs",
-            "src/sub/.git",
-            ".git/config",
-            "src/.git/config",
-            "src/a/.hg/x",
-            "x/.svn/entries",
+            "src/a/node_modules/x.js",
             "src/CVS/Entries",
+            ".git/config",
             ".jj/repo",
             "node_modules/a/index.js",
-            "src/a/node_modules/x.js",
             "bower_components/b/bower.json",
             ".spago/p/src/A.purs",
-            ".psci_modules/x",
             "output/Main/index.js",
             "package-lock.json",
             "src/yarn.lock",
             "pnpm-lock.yaml",
             "spago.lock",
-            "bun.lockb",
             "src/.DS_Store",
             "src/A.purs.swp",
-            "src/.A.purs.swo",
+            "src/.A.purs.swp",
             "src/A.purs~",
-            "README.md~",
             "src/._A.purs",
-            "src/.#A.purs",
+            "src/.cache/._x",
             "test/Thumbs.db",
-            ".psc-ide-port",
             "test/Main.purs",
         ];
-        let expected = ["src/A.purs", "src/output/Kept.purs", "test/Main.purs"];
-        assert_eq!(selected(&paths, &rules(&["**"], &[])), expected);
-        let everything = [
-            "**",
-            "**/*",
-            ".*",
-            "**/.*",
-            "**/.git/**",
-            "**/node_modules/**",
-        ];
-        assert_eq!(selected(&paths, &rules(&everything, &[])), expected);
+        let everything = ["**", ".*/**"];
+        insta::assert_snapshot!(selected(&paths, &rules(&everything, &[])).join("\n"), @r"
+            output/Main/index.js
+            spago.lock
+            src/.A.purs.swp
+            src/.cache/._x
+            src/A.purs
+            src/A.purs~
+            src/CVS/Entries
+            src/a/node_modules/x.js
+            src/output/Kept.purs
+            src/yarn.lock
+            test/Main.purs
+            test/Thumbs.db
+        ");
     }
 
+    /// `src/` goes whole: a glob below it removes nothing; only one naming `src` itself
+    /// removes it, and then there are no sources.
     #[test]
     fn excluding_every_source_is_an_error() {
         let entries = [file("src/A.purs"), file("purs.json")];
         assert_eq!(
-            select_err(&entries, &rules(&[], &["src/**"])),
+            paths_of(select(&entries, &rules(&[], &["src/**"])).unwrap()),
+            ["purs.json", "src/A.purs"]
+        );
+        assert_eq!(
+            select_err(&entries, &rules(&[], &["src"])),
             "`src/` is empty or missing: a package must have its sources in `src/`"
         );
     }
@@ -695,7 +753,7 @@ mod tests {
 
     #[test]
     fn bad_paths_are_errors_when_selected() {
-        let everything = rules(&["**"], &[]);
+        let everything = rules(&["**", ".*/**", "**/.*/**"], &[]);
         for path in BAD_PATHS {
             match select(&[file("src/A.purs"), file(path)], &everything) {
                 Err(TarballError::InvalidPath { path: p, .. }) => assert_eq!(p, path),
@@ -763,9 +821,9 @@ mod tests {
         let got = paths_of(select(&entries, &Rules::default()).unwrap());
         assert_eq!(got, ["purs.json", "src/A.purs"]);
         // Excluded paths are not selected either.
-        entries.push(file("src/weird\\name.purs"));
-        assert!(select(&entries, &Rules::default()).is_err());
-        let got = select(&entries, &rules(&[], &["src/weird*"])).unwrap();
+        entries.push(file("extra/weird\\name.purs"));
+        assert!(select(&entries, &rules(&["extra/**"], &[])).is_err());
+        let got = select(&entries, &rules(&["extra/**"], &["extra/weird*"])).unwrap();
         assert_eq!(got.entries.len(), 2);
         // A selected file may lie inside a path that is an unselected file.
         let entries = [file("src/A.purs"), file("docs"), file("docs/x.md")];
@@ -865,6 +923,9 @@ mod tests {
             ("test/fixtures", &rules(&["./test/*/x.js"], &[])),
             ("test/fixtures", &rules(&["{test,x/y}/*.purs"], &[])),
             ("src/vendor", &rules(&[], &["src/vendor/*.purs"])),
+            // `src/` goes whole: excluding below it removes nothing.
+            ("src/vendor", &rules(&[], &["src/vendor/**"])),
+            ("src/vendor", &rules(&[], &["src/**"])),
         ] {
             let err = with(path, rules).unwrap_err().to_string();
             assert_eq!(err, SUBMODULE.replacen("<path>", path, 1), "{rules:?}");
@@ -876,8 +937,7 @@ mod tests {
             ("test/fixtures", &rules(&["test/fixtures2/**"], &[])),
             ("test/fixtures", &rules(&["docs/**"], &[])),
             ("node_modules/x", &rules(&["**"], &[])),
-            ("src/vendor", &rules(&[], &["src/vendor/**"])),
-            ("src/vendor", &rules(&[], &["src/**"])),
+            ("src/vendor", &rules(&[], &["src"])),
             ("src/vendor", &rules(&[], &["**"])),
         ] {
             let selection = match with(path, rules) {

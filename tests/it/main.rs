@@ -23,5 +23,6 @@ mod publish;
 mod refusals;
 mod sign;
 mod solve;
+mod sources;
 mod templates;
 mod transferrer;
