@@ -11,6 +11,7 @@ use crate::github::{Event, GitHub, GitHubApi};
 use crate::operation::issue;
 
 use super::Global;
+use super::output::{self, outln};
 
 /// Handle a GitHub issue event: read the payload in the issue (or comment) text, run it,
 /// and answer on the issue.
@@ -37,12 +38,12 @@ impl Args {
             .with_context(|| format!("reading the event `{}`", self.event.display()))?
         {
             Event::Issue(issue) if issue::is_own_comment(&issue) => {
-                println!("nothing to do: the comment is one of regis's own answers");
+                outln!("nothing to do: the comment is one of regis's own answers");
                 return Ok(ExitCode::SUCCESS);
             }
             Event::Issue(issue) => issue,
             Event::Ignored { reason } => {
-                println!("nothing to do: {reason}");
+                outln!("nothing to do: {reason}");
                 return Ok(ExitCode::SUCCESS);
             }
         };
@@ -71,16 +72,13 @@ impl Args {
                 // on the issue if GitHub lets us, and in the run.
                 let reason = super::error_chain(&e);
                 let _ = github.comment(&issue.issue, &issue::could_not_run_comment(&reason));
-                println!("::error title=regis::{}", workflow_escape(&reason));
+                output::error_annotation(&reason);
                 return Err(e);
             }
         };
-        println!("{}", workflow_escape(&processed.headline));
+        outln!("{}", processed.headline);
         if !processed.success {
-            println!(
-                "::error title=regis::{}",
-                workflow_escape(&processed.headline)
-            );
+            output::error_annotation(&processed.headline);
         }
         write_step_summary(&processed.comment)?;
         Ok(if processed.success {
@@ -114,27 +112,4 @@ fn write_step_summary(markdown: &str) -> anyhow::Result<()> {
         .with_context(|| format!("opening the step summary `{}`", path.display()))?;
     writeln!(file, "{markdown}")
         .with_context(|| format!("writing the step summary `{}`", path.display()))
-}
-
-/// A workflow command's message: `%`, CR and LF escaped as GitHub Actions expects.
-fn workflow_escape(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn workflow_messages_keep_to_one_line() {
-        assert_eq!(workflow_escape("50% done\nnext\r"), "50%25 done%0Anext%0D");
-        // A forged workflow command in user text cannot start a line.
-        let forged = workflow_escape("bad key `x\n::warning title=forged::hello`");
-        assert!(
-            !forged.contains('\n') && !forged.starts_with("::"),
-            "{forged}"
-        );
-    }
 }

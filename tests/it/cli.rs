@@ -410,6 +410,9 @@ fn regis_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Output {
 /// The CLI's own refusals, as a user reads them on stderr (exit 1 or 2), with the
 /// temporary directory written `<tmp>`: a payload of the wrong kind for the subcommand,
 /// storage inside a working tree, a missing `--index` or `--storage`, and `regis sign`'s.
+/// A refusal case: what it is, the arguments, the environment variables set.
+type Refusal<'a> = (&'a str, Vec<&'a str>, Vec<(&'a str, &'a std::ffi::OsStr)>);
+
 #[test]
 fn the_cli_refusals_read_in_full() {
     let tmp = tempfile::tempdir().unwrap();
@@ -461,7 +464,7 @@ fn the_cli_refusals_read_in_full() {
         std::ffi::OsStr::from_bytes(b"\xff")
     };
 
-    let cases: [(&str, Vec<&str>, Vec<(&str, &std::ffi::OsStr)>); 21] = [
+    let cases: [Refusal<'_>; 21] = [
         (
             "init into a directory that is not empty",
             vec!["init", &index],

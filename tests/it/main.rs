@@ -23,3 +23,4 @@ mod sign;
 mod solve;
 mod templates;
 mod transferrer;
+mod untrusted_output;
