@@ -7,8 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 
+use crate::config::Config;
 use crate::github::{Event, GitHub, GitHubApi};
-use crate::operation::issue;
+use crate::operation::issue::{self, Processed};
 
 use super::Global;
 use super::output::{self, outln};
@@ -16,26 +17,32 @@ use super::output::{self, outln};
 /// Handle a GitHub issue event: read the payload in the issue (or comment) text, run it,
 /// and answer on the issue.
 ///
-/// Acts on `issues: opened` and `issue_comment: created`; ignores pull requests and the
-/// bot's own comments. Posts a comment when it starts and one with the result, closes the
-/// issue on success and leaves it open on failure (a new comment with a fixed payload
-/// runs again). The GitHub token comes from the variable named by `githubTokenEnv`, the
-/// bot key from `botKeyEnv`; neither is ever printed. Exit status 1 when the operation
-/// failed.
+/// Acts on `issues: opened` and
+/// `issue_comment: created`; ignores pull requests and the bot's own comments. Posts a
+/// comment when it starts and one with the result (at most 65,536 characters: a longer
+/// report is cut there, and printed whole here and in `$GITHUB_STEP_SUMMARY`), closes the
+/// issue on success and leaves it open on failure (a new comment with a fixed payload runs
+/// again). Exit status 1 when the operation failed.
+///
+/// The GitHub token comes from the variable named by `githubTokenEnv`, the bot key from
+/// `botKeyEnv`; neither is ever printed.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The event JSON that GitHub Actions writes.
     #[arg(long, env = "GITHUB_EVENT_PATH", value_name = "FILE")]
-    pub event: PathBuf,
+    pub event: Option<PathBuf>,
 }
 
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
         let config = global.config()?;
-        let text = super::read_capped(&self.event, super::EVENT_MAX_BYTES)
-            .with_context(|| format!("reading the event `{}`", self.event.display()))?;
+        let Some(event) = self.event else {
+            bail!("no event: give `--event FILE` (GitHub Actions sets `GITHUB_EVENT_PATH`)");
+        };
+        let text = super::read_capped(&event, super::EVENT_MAX_BYTES)
+            .with_context(|| format!("reading the event `{}`", event.display()))?;
         let issue = match Event::parse(&text, &config.bot_login)
-            .with_context(|| format!("reading the event `{}`", self.event.display()))?
+            .with_context(|| format!("reading the event `{}`", event.display()))?
         {
             Event::Issue(issue) if issue::is_own_comment(&issue) => {
                 outln!("nothing to do: the comment is one of regis's own answers");
@@ -47,22 +54,16 @@ impl Args {
                 return Ok(ExitCode::SUCCESS);
             }
         };
-        let token = config.github_token_env.value();
-        if token.is_none() {
-            bail!(
-                "no GitHub token: set the environment variable `{}` (`githubTokenEnv` in regis.dhall)",
-                config.github_token_env
-            );
-        }
-        let github = GitHubApi::new(config.github_api_url.as_str(), token)?;
+        let github = github(&config)?;
         let bot_key = config.bot_key_env.value();
+        let run_url = run_url();
         let processed = super::Opened::with_config(global, config.clone()).and_then(|opened| {
             Ok(issue::process(
                 &opened.ctx(),
                 &github,
                 &issue,
                 bot_key.as_deref(),
-                run_url().as_deref(),
+                run_url.as_deref(),
             )?)
         });
         let processed = match processed {
@@ -71,21 +72,47 @@ impl Args {
                 // The registry could not be opened or GitHub did not take a comment: say so
                 // on the issue if GitHub lets us, and in the run.
                 let reason = super::error_chain(&e);
-                let _ = github.comment(&issue.issue, &issue::could_not_run_comment(&reason));
+                let comment = issue::could_not_run_comment(
+                    &reason,
+                    issue::request_text(&issue),
+                    run_url.as_deref(),
+                );
+                let _ = github.comment(&issue.issue, &comment);
                 output::error_annotation(&reason);
                 return Err(e);
             }
         };
-        outln!("{}", processed.headline);
+        print_processed(&processed);
         if !processed.success {
             output::error_annotation(&processed.headline);
         }
-        write_step_summary(&processed.comment)?;
+        write_step_summary(&processed.full_comment)?;
         Ok(if processed.success {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE
         })
+    }
+}
+
+/// The GitHub client, with the token from the variable `githubTokenEnv` names.
+fn github(config: &Config) -> anyhow::Result<GitHubApi> {
+    let token = config.github_token_env.value();
+    if token.is_none() {
+        bail!(
+            "no GitHub token: set the environment variable `{}` (`githubTokenEnv` in regis.dhall)",
+            config.github_token_env
+        );
+    }
+    Ok(GitHubApi::new(config.github_api_url.as_str(), token)?)
+}
+
+/// The headline, then the report whole (the comment may quote it cut) unless the headline
+/// already holds it.
+fn print_processed(processed: &Processed) {
+    outln!("{}", processed.headline);
+    if !processed.headline.contains(processed.report.trim_end()) {
+        outln!("{}", processed.report.trim_end());
     }
 }
 
@@ -100,10 +127,21 @@ fn run_url() -> Option<String> {
     ))
 }
 
-/// Append to `$GITHUB_STEP_SUMMARY` when GitHub Actions provides it.
+/// How much a step summary holds: GitHub refuses one over 1 MiB.
+const STEP_SUMMARY_MAX_BYTES: usize = 1_000_000;
+
+/// Append to `$GITHUB_STEP_SUMMARY` when GitHub Actions provides it; past
+/// [`STEP_SUMMARY_MAX_BYTES`], cut, saying the job log holds the rest.
 fn write_step_summary(markdown: &str) -> anyhow::Result<()> {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from) else {
         return Ok(());
+    };
+    let note = "\n\n… (cut: more than a step summary holds; the job log has it all)";
+    let markdown = if markdown.len() > STEP_SUMMARY_MAX_BYTES {
+        let head = crate::text::head(markdown, STEP_SUMMARY_MAX_BYTES - note.len());
+        format!("{head}{note}")
+    } else {
+        markdown.to_owned()
     };
     let mut file = std::fs::OpenOptions::new()
         .create(true)
