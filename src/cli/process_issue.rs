@@ -1,5 +1,6 @@
-//! `regis process-issue --event FILE`: the CI entry. A GitHub event (an issue opened, a
+//! `regis process-issue`: the CI entry. `--event FILE`: a GitHub event (an issue opened, a
 //! comment created) → the payload in its text → the operation → comments on the issue.
+//! `--pending`: the same for every open issue whose latest request has no answer yet.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -8,21 +9,33 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 
 use crate::config::Config;
-use crate::github::{Event, GitHub, GitHubApi};
-use crate::operation::issue::{self, Processed};
+use crate::github::{Event, GitHub, GitHubApi, RepoRef};
+use crate::operation::issue::{self, Processed, Timing};
+use crate::operation::report;
+use crate::schema::Timestamp;
 
 use super::Global;
-use super::output::{self, outln};
+use super::output::{self, out, outln};
 
-/// Handle a GitHub issue event: read the payload in the issue (or comment) text, run it,
-/// and answer on the issue.
+/// Handle a GitHub issue event, or every issue left unanswered: read the payload in the
+/// issue (or comment) text, run it, and answer on the issue.
 ///
-/// Acts on `issues: opened` and
+/// With `--event` (what the issue workflow runs): acts on `issues: opened` and
 /// `issue_comment: created`; ignores pull requests and the bot's own comments. Posts a
 /// comment when it starts and one with the result (at most 65,536 characters: a longer
 /// report is cut there, and printed whole here and in `$GITHUB_STEP_SUMMARY`), closes the
 /// issue on success and leaves it open on failure (a new comment with a fixed payload runs
 /// again). Exit status 1 when the operation failed.
+///
+/// With `--pending` (run on a schedule and after each issue run): reads the open issues of
+/// `--repo` oldest first and answers each whose latest request — its body or a comment
+/// carrying a payload — has no answer from regis yet, as its own event would have been
+/// answered. A request is answered when a comment of regis's (by `botLogin`, or starting
+/// as regis's comments do) carries the hidden marker `<!-- regis:answered body -->` or
+/// `<!-- regis:answered comment <id> -->` naming it; a closed issue is answered. A request
+/// made in the last 10 minutes that no run has started on, or that a run started on in
+/// the last 70 minutes, is left to that run. Exit status 1 when an issue could not be
+/// answered (GitHub failed).
 ///
 /// The GitHub token comes from the variable named by `githubTokenEnv`, the bot key from
 /// `botKeyEnv`; neither is ever printed.
@@ -31,13 +44,31 @@ pub struct Args {
     /// The event JSON that GitHub Actions writes.
     #[arg(long, env = "GITHUB_EVENT_PATH", value_name = "FILE")]
     pub event: Option<PathBuf>,
+    /// Answer every open issue whose latest request has no answer from regis, oldest
+    /// first, instead of one event.
+    #[arg(long)]
+    pub pending: bool,
+    /// The repository whose issues `--pending` reads.
+    #[arg(long, env = "GITHUB_REPOSITORY", value_name = "OWNER/NAME")]
+    pub repo: Option<String>,
 }
 
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
         let config = global.config()?;
+        if self.pending {
+            let Some(repo) = self.repo else {
+                bail!(
+                    "`--pending` needs the repository: give `--repo OWNER/NAME` (GitHub Actions sets `GITHUB_REPOSITORY`)"
+                );
+            };
+            let repo: RepoRef = repo.parse()?;
+            return pending(global, config, &repo);
+        }
         let Some(event) = self.event else {
-            bail!("no event: give `--event FILE` (GitHub Actions sets `GITHUB_EVENT_PATH`)");
+            bail!(
+                "no event: give `--event FILE` (GitHub Actions sets `GITHUB_EVENT_PATH`), or `--pending`"
+            );
         };
         let text = super::read_capped(&event, super::EVENT_MAX_BYTES)
             .with_context(|| format!("reading the event `{}`", event.display()))?;
@@ -93,6 +124,42 @@ impl Args {
             ExitCode::FAILURE
         })
     }
+}
+
+/// `process-issue --pending`: answer what is unanswered, print each answer and the tally.
+fn pending(global: &Global, config: Config, repo: &RepoRef) -> anyhow::Result<ExitCode> {
+    let github = github(&config)?;
+    let bot_key = config.bot_key_env.value();
+    let opened = super::Opened::with_config(global, config)?;
+    let timing = Timing::default();
+    let run = issue::pending(
+        &opened.ctx(),
+        &github,
+        repo,
+        bot_key.as_deref(),
+        run_url().as_deref(),
+        Timestamp::now().as_datetime(),
+        &timing,
+    )
+    .with_context(|| format!("listing the open issues of `{repo}`"))?;
+    let mut summary = String::new();
+    for (number, processed) in &run.answered {
+        out!("#{number}: ");
+        print_processed(processed);
+        summary.push_str(&format!("### #{number}\n\n{}\n", processed.full_comment));
+    }
+    let tally = report::pending(&run, &timing);
+    out!("{tally}");
+    for (number, reason) in &run.failed {
+        output::error_annotation(&format!("could not answer #{number}: {reason}"));
+    }
+    summary.push_str(&tally);
+    write_step_summary(&summary)?;
+    Ok(if run.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// The GitHub client, with the token from the variable `githubTokenEnv` names.

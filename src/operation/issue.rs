@@ -1,14 +1,19 @@
 //! The GitHub issue flow: an issue (or a comment on one) → the payload in its text → the
-//! operation → comments on the issue. The CLI (`regis process-issue`) reads the event and
-//! the environment and prints; everything said on the issue is decided here.
+//! operation → comments on the issue; and [`pending`], which finds the open issues whose
+//! latest request has no answer from regis and answers them, oldest first. The CLI
+//! (`regis process-issue`) reads the event and the environment and prints; everything said
+//! on the issue is decided here.
 //!
 //! Each of regis's comments ends with a hidden marker naming the request it is about, the
 //! issue's body or a comment by its id (`comment.rs`): the start comment says
-//! `regis:working`, the result comment `regis:answered`.
+//! `regis:working`, the result comment `regis:answered`. That is how [`pending`] knows a
+//! request was answered, whatever else was said on the issue meanwhile.
 
 mod comment;
+mod pending;
 
 pub use comment::{Answer, COMMENT_MAX_BYTES, Mark, RequestText, fenced, marker, markers};
+pub use pending::{Left, PENDING_MAX_PAGES, PendingRun, Timing, pending};
 
 use std::fmt::Write as _;
 
@@ -126,7 +131,8 @@ pub fn is_own_comment(issue: &IssueEvent) -> bool {
 }
 
 /// The comment posted when regis could not run at all (the registry could not be opened,
-/// GitHub refused a comment), with the reason; it answers `request`.
+/// GitHub refused a comment), with the reason; it answers `request`, so that
+/// [`pending`] does not try again and again while the registry is broken.
 pub fn could_not_run_comment(reason: &str, request: RequestText, run_url: Option<&str>) -> String {
     Answer {
         head: "**Failed**: regis could not run.".to_owned(),

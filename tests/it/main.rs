@@ -17,6 +17,7 @@ mod github;
 mod hooks;
 mod issue;
 mod package_set;
+mod pending;
 mod process_issue;
 mod publish;
 mod sign;
