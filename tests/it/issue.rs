@@ -10,7 +10,7 @@ use regis::github::{
 use regis::operation::issue::{self, IssueError};
 use regis::schema::Owner;
 use regis::storage::StorageKey;
-use regis::testing::{TestRegistry, commits_on};
+use regis::testing::{self, TestRegistry, commits_on};
 use serde_json::json;
 
 fn issue_ref() -> IssueRef {
@@ -44,10 +44,21 @@ fn comments(gh: &MemoryGitHub) -> Vec<String> {
 
 /// A deterministic ed25519 key, as the bot's.
 fn bot_key() -> (String, Owner) {
-    let key = ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[7; 32]));
-    let pem = key.to_openssh(ssh_key::LineEnding::LF).unwrap().to_string();
+    let pem = regis::testing::seeded_key(7);
     let public = SigningKey::from_openssh(&pem, None).unwrap().public();
     (pem, public)
+}
+
+/// A registry whose bot key is [`bot_key`] and whose trustees are the team
+/// `test/trustees`, with `prelude@1.0.0` published; and the bot's private key.
+fn registry_with_a_bot() -> (TestRegistry, String) {
+    let (pem, public) = bot_key();
+    let t = TestRegistry::with_config(|c| {
+        c.bot_public_key = Some(public);
+        c.trustee_team = Some("test/trustees".parse().unwrap());
+    });
+    t.release(&t.package("prelude", "1.0.0", &[]));
+    (t, pem)
 }
 
 #[test]
@@ -161,12 +172,7 @@ fn a_location_on_the_runners_disk_is_refused() {
 
 #[test]
 fn a_trustees_unsigned_unpublish_is_signed_by_the_bot() {
-    let (pem, public) = bot_key();
-    let t = TestRegistry::with_config(|c| {
-        c.bot_public_key = Some(public);
-        c.trustee_team = Some("test/trustees".parse().unwrap());
-    });
-    t.release(&t.package("prelude", "1.0.0", &[]));
+    let (t, pem) = registry_with_a_bot();
     t.release(&t.package("prelude", "1.1.0", &[]));
     let payload = r#"{"name":"prelude","version":"1.0.0","reason":"published by mistake"}"#;
     let body = json!({"payload": payload, "signature": ""}).to_string();
@@ -320,7 +326,86 @@ fn a_team_check_github_cannot_answer_leaves_an_update_by_anyone() {
         "{}",
         processed.comment
     );
+    // the commit id depends on the run's temporary paths
+    let (head, rest) = processed.comment.split_once("committed ").unwrap();
+    let comment = format!("{head}committed <commit>{}", &rest[10..]);
+    insta::assert_snapshot!(comment, @r"
+        **Done**: published package set `0.1.0`.
+
+        ```text
+        no package set yet -> 0.1.0 (compiler 0.15.15, 1 packages)
+          accepted  add `prelude@1.0.0`
+          package-sets/0.1.0.json  committed <commit>, pushed
+        ```
+
+        Note: treated as an update by anyone (additions and upgrades only): checking whether `tess` is in the trustee team `test/trustees`: request `GET membership` to GitHub at `http://127.0.0.1:9` failed: connection refused.
+        ");
     assert_eq!(gh.0.closed(), [issue_ref()]);
+}
+
+/// Comments and closing work until the one `fails` names (`"result comment"`, the second
+/// comment, or `"close"`).
+struct FailsAt {
+    github: MemoryGitHub,
+    fails: &'static str,
+    comments: std::cell::Cell<usize>,
+}
+
+impl GitHub for FailsAt {
+    fn comment(&self, issue: &IssueRef, body: &str) -> Result<(), GitHubError> {
+        self.comments.set(self.comments.get() + 1);
+        if self.fails == "result comment" && self.comments.get() == 2 {
+            return Err(down("POST comment"));
+        }
+        self.github.comment(issue, body)
+    }
+    fn close(&self, issue: &IssueRef) -> Result<(), GitHubError> {
+        if self.fails == "close" {
+            return Err(down("PATCH issue"));
+        }
+        self.github.close(issue)
+    }
+    fn is_team_member(&self, org: &str, team: &str, login: &str) -> Result<bool, GitHubError> {
+        self.github.is_team_member(org, team, login)
+    }
+    fn repository(&self, repo: &RepoRef) -> Result<Option<RepoRef>, GitHubError> {
+        self.github.repository(repo)
+    }
+    fn open_issues(&self, repo: &RepoRef, pages: u32) -> Result<Listing<Issue>, GitHubError> {
+        self.github.open_issues(repo, pages)
+    }
+    fn issue_comments(
+        &self,
+        issue: &IssueRef,
+        pages: u32,
+    ) -> Result<Listing<Comment>, GitHubError> {
+        self.github.issue_comments(issue, pages)
+    }
+}
+
+/// GitHub failing after the request ran: the result comment, or closing the issue. The
+/// error says which step, and what the request did stays done.
+#[test]
+fn github_failing_after_the_request_names_the_step() {
+    let mut lines = Vec::new();
+    for fails in ["result comment", "close"] {
+        let t = TestRegistry::new();
+        let p = t.package("prelude", "1.0.0", &[]);
+        t.push_source(&p);
+        let gh = FailsAt {
+            github: MemoryGitHub::new(),
+            fails,
+            comments: std::cell::Cell::new(0),
+        };
+        let body = serde_json::to_string(&p.payload(true)).unwrap();
+        let err = issue::process(&t.ctx(), &gh, &opened("alice", &body), None, None).unwrap_err();
+        lines.push(format!("{fails} → {}", regis::error_chain(&err)));
+        assert!(testing::remote_file(&t.layout.index_remote, "pr/el/prelude").is_some());
+    }
+    insta::assert_snapshot!(lines.join("\n"), @r"
+        result comment → posting the result comment: request `POST comment` to GitHub at `http://127.0.0.1:9` failed: connection refused
+        close → closing the issue: request `PATCH issue` to GitHub at `http://127.0.0.1:9` failed: connection refused
+        ");
 }
 
 #[test]
@@ -345,22 +430,13 @@ fn regis_never_answers_its_own_comments() {
 /// headline (`<what> failed: <reason>`), which the result comment quotes in full.
 #[test]
 fn refused_requests_are_answered_in_full() {
-    let (pem, public) = bot_key();
-    let t = TestRegistry::with_config(|c| {
-        c.bot_public_key = Some(public);
-        c.trustee_team = Some("test/trustees".parse().unwrap());
-    });
-    t.release(&t.package("prelude", "1.0.0", &[]));
+    let (t, pem) = registry_with_a_bot();
     let without_bot_public_key = regis::config::Config {
         bot_public_key: None,
         ..t.config.clone()
     };
     let before = (t.remote_heads(), t.stored());
-    let other_pem =
-        ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[8; 32]))
-            .to_openssh(ssh_key::LineEnding::LF)
-            .unwrap()
-            .to_string();
+    let other_pem = regis::testing::seeded_key(8);
     let unsigned_unpublish = json!({
         "payload": r#"{"name":"prelude","version":"1.0.0","reason":"broken"}"#,
         "signature": ""

@@ -635,7 +635,7 @@ fn daily_goes_on_to_package_sets_when_the_transferrer_fails() {
         "{stdout}"
     );
     assert!(
-        stderr.contains("but their transfers cannot be signed: the bot key is not available: set the environment variable `REGIS_BOT_KEY`"),
+        stderr.contains("cannot sign the transfers of the 1 moved package(s): the bot key is not available: set the environment variable `REGIS_BOT_KEY`"),
         "{stderr}"
     );
     assert!(
