@@ -339,6 +339,8 @@ fn a_team_check_github_cannot_answer_leaves_an_update_by_anyone() {
         ```
 
         Note: treated as an update by anyone (additions and upgrades only): checking whether `tess` is in the trustee team `test/trustees`: request `GET membership` to GitHub at `http://127.0.0.1:9` failed: connection refused.
+
+        <!-- regis:answered body -->
         ");
     assert_eq!(gh.0.closed(), [issue_ref()]);
 }
