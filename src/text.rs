@@ -178,6 +178,19 @@ pub fn head(text: &str, max_bytes: usize) -> &str {
     &text[..end]
 }
 
+/// The longest end of `text` of at most `max_bytes` bytes that starts at a character
+/// boundary.
+pub fn tail(text: &str, max_bytes: usize) -> &str {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut start = text.len() - max_bytes;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    &text[start..]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +281,14 @@ mod tests {
         assert_eq!(head("aé", 2), "a");
         assert_eq!(head("aé", 3), "aé");
         assert_eq!(head("", 0), "");
+    }
+
+    #[test]
+    fn tails_start_at_a_character_boundary() {
+        assert_eq!(tail("abc", 5), "abc");
+        assert_eq!(tail("abcdé", 2), "é");
+        assert_eq!(tail("abcdé", 1), "");
+        assert_eq!(tail("aébc", 4), "ébc");
+        assert_eq!(tail("aébc", 3), "bc");
     }
 }

@@ -33,7 +33,7 @@ fn yaml_options() -> serde_saphyr::Options {
     options
 }
 
-/// YAML text as a JSON value, within [`yaml_options`]' limits.
+/// YAML text as a JSON value, within `yaml_options`' limits.
 pub fn parse(text: &str) -> Result<Value, ManifestError> {
     serde_saphyr::from_str_with_options::<Value>(text, yaml_options()).map_err(|e| {
         // The parser's message is a report with a source excerpt; its first line says it.

@@ -4,6 +4,7 @@
 //! written object by object, a registry in a tempdir and a mock GitHub. Compiled for
 //! `cfg(test)` and with the `testing` feature, which the tests and benches turn on through
 //! regis's dev-dependency on itself; `cargo build` and `cargo install` leave it out.
+#![allow(clippy::print_stderr)]
 
 mod crafted;
 mod daemon;

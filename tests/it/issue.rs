@@ -27,6 +27,7 @@ fn opened(author: &str, body: &str) -> IssueEvent {
         author: author.to_owned(),
         body: body.to_owned(),
         kind: EventKind::Opened,
+        comment_id: None,
     }
 }
 
@@ -84,7 +85,7 @@ fn a_publish_is_answered_closed_and_written() {
     assert_eq!(said.len(), 2, "{said:?}");
     assert_eq!(
         said[0],
-        "Working on the publish of `prelude@1.0.0`, as requested by @alice. ([log](https://github.example/runs/1))"
+        "Working on the publish of `prelude@1.0.0`, as requested by @alice. ([log](https://github.example/runs/1))\n\n<!-- regis:working body -->\n"
     );
     assert!(
         said[1].starts_with(
@@ -95,7 +96,7 @@ fn a_publish_is_answered_closed_and_written() {
     );
     assert!(
         said[1].ends_with(&format!(
-            "\nSource: {}/test/prelude/tree/v1.0.0\n",
+            "\nSource: {}/test/prelude/tree/v1.0.0\n\n<!-- regis:answered body -->\n",
             t.config.github_base_url
         )),
         "{}",
@@ -131,7 +132,7 @@ fn a_body_without_a_payload_gets_one_answer_and_stays_open() {
         said[0]
     );
     assert!(
-        said[0].ends_with("Comment on this issue with the corrected payload (the JSON object, or the filled-in issue form) and it runs again.\n"),
+        said[0].ends_with("Comment on this issue with the corrected payload (the JSON object, or the filled-in issue form) and it runs again.\n\n<!-- regis:answered body -->\n"),
         "{}",
         said[0]
     );
@@ -195,7 +196,7 @@ fn a_trustees_unsigned_unpublish_is_signed_by_the_bot() {
     assert!(processed.success, "{}", processed.headline);
     assert_eq!(processed.headline, "unpublished `prelude@1.0.0`");
     assert!(
-        processed.comment.ends_with(
+        processed.full_comment.ends_with(
             "\nThe payload was not signed: @tess is a trustee, so the registry bot signed it for them.\n"
         ),
         "{}",
@@ -319,7 +320,7 @@ fn a_team_check_github_cannot_answer_leaves_an_update_by_anyone() {
         processed.comment
     );
     assert!(
-        processed.comment.ends_with(
+        processed.full_comment.ends_with(
             "\nNote: treated as an update by anyone (additions and upgrades only): checking whether `tess` is in the trustee team `test/trustees`: request `GET membership` to GitHub at `http://127.0.0.1:9` failed: connection refused.\n"
         ),
         "{}",
@@ -338,6 +339,8 @@ fn a_team_check_github_cannot_answer_leaves_an_update_by_anyone() {
         ```
 
         Note: treated as an update by anyone (additions and upgrades only): checking whether `tess` is in the trustee team `test/trustees`: request `GET membership` to GitHub at `http://127.0.0.1:9` failed: connection refused.
+
+        <!-- regis:answered body -->
         ");
     assert_eq!(gh.0.closed(), [issue_ref()]);
 }
@@ -496,4 +499,58 @@ fn refused_requests_are_answered_in_full() {
         a signed payload that is neither → the signed payload failed: the payload has keys `name`: expected `Transfer {name, newLocation}` or `Unpublish {name, version, reason}`
         ");
     assert_eq!((t.remote_heads(), t.stored()), before);
+}
+
+/// A report longer than a comment holds: the posted comment is cut to 65,536 bytes and says
+/// where the whole report is; `Processed` carries it whole for the log and step summary.
+#[test]
+fn a_long_report_is_cut_in_the_comment_and_whole_in_what_process_returns() {
+    let t = TestRegistry::with_config(|c| {
+        c.build_check = Some("seq 1 40000; exit 1".to_owned());
+    });
+    let p = t.package("prelude", "1.0.0", &[]);
+    t.push_source(&p);
+    let gh = MemoryGitHub::new();
+    let body = serde_json::to_string(&p.payload(true)).unwrap();
+    let processed = issue::process(
+        &t.ctx(),
+        &gh,
+        &opened("alice", &body),
+        None,
+        Some("https://github.example/runs/9"),
+    )
+    .unwrap();
+    assert!(!processed.success);
+    let said = comments(&gh);
+    assert_eq!(said[1], processed.comment);
+    assert!(processed.comment.len() <= issue::COMMENT_MAX_BYTES);
+    assert!(processed.comment.contains(
+        "It is whole in the job log and the step summary of [the run](https://github.example/runs/9).\n"
+    ));
+    assert!(
+        processed
+            .comment
+            .ends_with("\n<!-- regis:answered body -->\n")
+    );
+    // The start (what failed) and the end (the build's last words) are kept.
+    assert!(
+        processed.comment.contains(
+            "```text\nthe build check command `seq 1 40000; exit 1` exited with status `1`"
+        )
+    );
+    assert!(processed.comment.contains("    39999\n    40000\n```\n"));
+    assert!(processed.comment.contains(" characters cut here …]\n"));
+    let numbers = |text: &str| {
+        text.lines()
+            .filter(|l| l.trim().parse::<u32>().is_ok())
+            .count()
+    };
+    assert!(numbers(&processed.comment) < numbers(&processed.report));
+    assert!(
+        processed.report.ends_with("\n    39999\n    40000"),
+        "the report is whole"
+    );
+    assert!(processed.full_comment.contains(&processed.report));
+    assert!(gh.closed().is_empty());
+    assert!(t.stored().is_empty());
 }
