@@ -8,24 +8,32 @@
 //! is also the directory of another selected path. Paths that are not selected are ignored,
 //! whatever they are (an odd name under `docs/` does not stop a package).
 //!
-//! 1. **Always dropped**, whatever the globs say:
-//!    - any path with a component that is a VCS directory (`.git`, `.hg`, `.svn`, `CVS`,
-//!      `.jj`; `.git` is also a file in submodules) or a tool directory (`node_modules`,
-//!      `bower_components`, `.spago`, `.psci_modules`), at any depth;
-//!    - `output` (the compiler's output directory) at the package root only, since a
-//!      directory of that name deeper down may well be source;
-//!    - files named like a lock file (`package-lock.json`, `yarn.lock`, `pnpm-lock.yaml`,
-//!      `spago.lock`, `bun.lockb`, `bun.lock`) or editor/OS junk (`*.swp`, `*.swo`, `*~`,
-//!      `.DS_Store`, `._*`, `Thumbs.db`, `.#*`, `.psc-ide-port`), at any depth.
-//! 2. **Always included**: everything under `src/`; the manifest files `purs.json`,
-//!    `purs.dhall`, `spago.yaml`, `spago.dhall`, `bower.json` and `package.json` at the
-//!    root; root files whose name starts with `README`, `LICENSE` or `LICENCE` in any case.
-//! 3. **`include` globs** (`includeFiles`) add files. Globs match the whole relative path of
-//!    a file (never a directory: write `test/**` to take a directory), with globset and
-//!    `literal_separator`, so `*` stays within one component and `**` crosses `/`.
-//! 4. **`exclude` globs** (`excludeFiles`) remove files from everything selected so far,
-//!    except the root manifest files and `LICENSE*`/`LICENCE*` files, which are never
-//!    excluded.
+//! The rules are the PureScript Registry's (`copyPackageSourceFiles` and
+//! `removeIgnoredTarballFiles` in registry-dev's `App/API.purs`, with the fast-glob it
+//! runs), so a package holds the files the real registry's tarball would. The registry
+//! copies *units* (a file, or a directory with everything below it):
+//!
+//! 1. **Always**: `src/` whole (dotfiles too); the root files `purs.json`, `spago.yaml`,
+//!    `spago.dhall`, `packages.dhall`, `bower.json`, `package.json` (and regis's own
+//!    `purs.dhall`); root files or directories whose name starts with `README`, `LICENSE`
+//!    or `LICENCE` — case-sensitively, because the `caseSensitive: false` the real code
+//!    passes is not a fast-glob option (a `readme.md` is not packed).
+//! 2. **`includeFiles`** globs add every file *or directory* they match (a directory
+//!    whole): `*` stays within one component, `**` crosses `/`, and a component starting
+//!    with `.` is matched only by a glob component that starts with `.` (fast-glob's
+//!    `dot: false`); a trailing `/` matches directories only.
+//! 3. **`excludeFiles`** globs remove a unit only when they match the unit's own path: a
+//!    root file, or what an include glob matched. They never remove a file inside `src/` or
+//!    another directory taken whole (the real tarballs keep them), nor the root manifest
+//!    files of 1.
+//! 4. **Removed** afterwards: `.psci`, `.psci_modules`, `.spago`, `node_modules`,
+//!    `bower_components`, `.git`, `CVS`, `.svn`, `.hg`, `_darcs`, `.fossil`, `.jj`,
+//!    `.pijul`, `package-lock.json`, `yarn.lock`, `pnpm-lock.yaml` *at the root only*; and
+//!    anywhere outside a dot directory, names matching `*.*.swp`, `._*` or `.DS_Store`.
+//!
+//! Where this looks like a bug it is still the real behaviour, followed so tarballs match:
+//! a lower-case `readme.md` is left out, an `excludeFiles` glob cannot trim `src/`, a
+//! `node_modules` below the root is packed, and a vim swap file `.A.purs.swp` is kept.
 //!
 //! A glob that is empty, absolute, has a `..` component or does not parse is an error; a
 //! leading `./` is dropped (`./test/**` is `test/**`). `src/` must end up with at least one
