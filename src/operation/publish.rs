@@ -471,7 +471,9 @@ fn plan(
         compilers: vec![build_plan.compiler.clone()],
         hash,
         published_time: ctx.now,
-        reference: request.reference.clone(),
+        // Deprecated in the PureScript Registry, which writes `""` in every entry (5,495 of
+        // 5,495): the ref is recorded in the index line.
+        reference: String::new(),
     };
     Ok(PublishPlan {
         key: StorageKey::tarball(&manifest.name, &manifest.version),

@@ -54,7 +54,7 @@ fn a_new_package_lands_in_storage_metadata_and_index() {
     assert_eq!(
         metadata,
         format!(
-            "{{\n  \"location\": {{\n    \"githubOwner\": \"test\",\n    \"githubRepo\": \"prelude\"\n  }},\n  \"published\": {{\n    \"1.0.0\": {{\n      \"bytes\": {},\n      \"compilers\": [\n        \"0.15.15\"\n      ],\n      \"hash\": \"{}\",\n      \"publishedTime\": \"{NOW}\",\n      \"ref\": \"v1.0.0\"\n    }}\n  }},\n  \"unpublished\": {{}}\n}}\n",
+            "{{\n  \"location\": {{\n    \"githubOwner\": \"test\",\n    \"githubRepo\": \"prelude\"\n  }},\n  \"published\": {{\n    \"1.0.0\": {{\n      \"bytes\": {},\n      \"compilers\": [\n        \"0.15.15\"\n      ],\n      \"hash\": \"{}\",\n      \"publishedTime\": \"{NOW}\",\n      \"ref\": \"\"\n    }}\n  }},\n  \"unpublished\": {{}}\n}}\n",
             report.bytes, report.hash
         )
     );
