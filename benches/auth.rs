@@ -22,8 +22,7 @@ use regis::schema::{Location, Owner};
 use regis::store::{IndexDir, RegistryDir};
 
 fn seeded_ed25519(seed: u8) -> SigningKey {
-    let key = ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[seed; 32]));
-    SigningKey::from_openssh(&key.to_openssh(ssh_key::LineEnding::LF).unwrap(), None).unwrap()
+    SigningKey::from_openssh(&regis::testing::seeded_key(seed), None).unwrap()
 }
 
 fn seeded_p256() -> SigningKey {

@@ -86,6 +86,8 @@ SOURCES = {
     "manifest_json": lambda: [*texts("manifests/*.json"), *lines("mini-index/**/*"), *lines("real-sample/index/**/*")],
     "manifest_authored_json": lambda: [*texts("manifests/*.json"), *texts("sources/*/tree/purs.json")],
     "manifest_dhall": lambda: [*texts("sources/*/tree/spago.dhall"), *(p.read_bytes() for p in sorted((ROOT / "tests/dhall").glob("*.dhall")))],
+    "manifest_bower": lambda: list(texts("sources/*/tree/bower.json")),
+    "manifest_spago_yaml": lambda: list(texts("sources/*/tree/spago.yaml")),
     "metadata": lambda: [*texts("real-sample/metadata/*.json"), *texts("mini-registry/metadata/*.json")],
     "index_file": lambda: list(index_files()),
     "package_set": lambda: [*texts("package-set-samples/8*.json"), *texts("mini-registry/package-sets/*.json")],

@@ -67,7 +67,8 @@ pub enum GitError {
         reason: String,
     },
     #[error(
-        "gave up after {attempts} attempts to push `{branch}` to `{url}` in {seconds} s: the remote branch moved every time, expected it to stay still long enough for a fast-forward push"
+        "gave up after {attempts} attempt{} to push `{branch}` to `{url}` in {seconds} s: the remote branch moved every time, expected it to stay still long enough for a fast-forward push",
+        if *attempts == 1 { "" } else { "s" }
     )]
     RetriesExhausted {
         attempts: usize,
@@ -1327,6 +1328,10 @@ exit 0
             message.starts_with("gave up after 2 attempts to push `main` to `"),
             "{message}"
         );
+        let message = message.replace(&up.root.path().display().to_string(), "<tmp>");
+        let (head, rest) = message.split_once(" in ").unwrap();
+        let (_, tail) = rest.split_once(" s: ").unwrap();
+        insta::assert_snapshot!(format!("{head} in <n> s: {tail}"), @"gave up after 2 attempts to push `main` to `file://<tmp>/remote.git` in <n> s: the remote branch moved every time, expected it to stay still long enough for a fast-forward push");
         assert_eq!(up.messages(), ["racer", "racer", "init"]);
         assert_eq!(up.file("b.txt"), None);
     }
@@ -1389,6 +1394,41 @@ exit 0
         let b = GitRepo::clone(url, &root.path().join("b")).unwrap();
         b.sync().unwrap();
         assert_eq!(b.head().unwrap(), a.head().unwrap());
+    }
+
+    /// The refusals a user meets (a directory that is not a checkout, or already one, a
+    /// remote path holding something else, a clone of nothing, a detached HEAD, a path
+    /// outside the work tree), each in full, the tempdir written `<tmp>`.
+    #[test]
+    fn refusals_read_in_full() {
+        let up = upstream();
+        let tmp = up.root.path().display().to_string();
+        let text = |e: GitError| crate::error_chain(&e).replace(&tmp, "<tmp>");
+        let plain = up.root.path().join("plain");
+        fs::create_dir(&plain).unwrap();
+        insta::assert_snapshot!(text(GitRepo::open(&plain).unwrap_err()), @"`<tmp>/plain` is not a git working copy: could not find repository at '<tmp>/plain'");
+        let other = up.root.path().join("other.git");
+        insta::assert_snapshot!(
+            text(GitRepo::init_with_remote(up.registry.workdir(), &other, "init").unwrap_err()),
+            @"`<tmp>/registry` is already a git repository: expected a directory without one"
+        );
+        let fresh = up.root.path().join("fresh");
+        fs::create_dir(&fresh).unwrap();
+        insta::assert_snapshot!(
+            text(GitRepo::init_with_remote(&fresh, up.registry.workdir(), "init").unwrap_err()),
+            @"`<tmp>/registry` exists and is not a bare git repository: expected a new or empty directory for the remote"
+        );
+        let missing = up.root.path().join("missing.git");
+        insta::assert_snapshot!(
+            text(GitRepo::clone(missing.to_str().unwrap(), &up.root.path().join("c")).unwrap_err()),
+            @"could not clone `<tmp>/missing.git` into `<tmp>/c`: unsupported URL protocol"
+        );
+        let change = |_: &Path| -> Result<Vec<PathBuf>, GitError> { Ok(vec!["../x".into()]) };
+        insta::assert_snapshot!(text(up.registry.commit_change("bad", 1, change).unwrap_err()), @"path `../x` is not inside the work tree `<tmp>/registry`: expected a relative path without `..` or `.git`");
+        let a = up.clone_as("a");
+        let head = a.repo.head().unwrap().peel_to_commit().unwrap().id();
+        a.repo.set_head_detached(head).unwrap();
+        insta::assert_snapshot!(text(a.sync().unwrap_err()), @"HEAD of `<tmp>/a` is detached: expected a checked-out branch");
     }
 
     #[test]

@@ -1087,6 +1087,30 @@ mod tests {
         ");
     }
 
+    /// A command that cannot be started (here its package directory is gone) names the
+    /// command, then the system's reason.
+    #[test]
+    fn a_command_that_cannot_start_is_an_error_naming_it() {
+        let mut ws = Workspace::new().unwrap();
+        ws.set_package(
+            &name("foo"),
+            &version("1.2.3"),
+            &package_tarball("foo", "1.2.3"),
+        )
+        .unwrap();
+        fs::remove_dir_all(ws.root().join(PACKAGE_DIR)).unwrap();
+        let err = ws
+            .run(
+                HookKind::BuildCheck,
+                "true",
+                &BTreeMap::new(),
+                &env(),
+                Duration::from_secs(60),
+            )
+            .unwrap_err();
+        insta::assert_snapshot!(crate::error_chain(&err), @"cannot run the build check command `true`: No such file or directory (os error 2)");
+    }
+
     #[test]
     fn a_command_killed_by_a_signal_has_no_status() {
         let ws = Workspace::new().unwrap();

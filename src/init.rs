@@ -26,6 +26,10 @@ const REGISTRY_TEMPLATE: &[(&str, &str)] = &[
         include_str!("../index-template/registry/.github/workflows/process-issue.yml"),
     ),
     (
+        ".github/workflows/pending-issues.yml",
+        include_str!("../index-template/registry/.github/workflows/pending-issues.yml"),
+    ),
+    (
         ".github/workflows/daily.yml",
         include_str!("../index-template/registry/.github/workflows/daily.yml"),
     ),

@@ -4,6 +4,8 @@
 //! metadata and package sets in a git registry repo, manifests in a git index repo, and
 //! deterministic tarballs in a storage backend. See `ARCHITECTURE.md` for the map.
 #![forbid(unsafe_code)]
+// Output goes through `cli::output`, which keeps it from acting as workflow commands.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod auth;
 pub mod check;

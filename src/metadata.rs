@@ -31,6 +31,8 @@ pub struct PublishedVersion {
     pub compilers: Vec<Version>,
     pub hash: Sha256,
     pub published_time: Timestamp,
+    /// Deprecated: `""` in what regis writes, as in every entry of the PureScript Registry;
+    /// the ref a version was published from is in its index line.
     #[serde(rename = "ref")]
     pub reference: String,
 }

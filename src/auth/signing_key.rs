@@ -207,8 +207,7 @@ mod tests {
 
     #[test]
     fn a_damaged_key_header_never_puts_key_text_in_the_message() {
-        let key = ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[3; 32]));
-        let pem = key.to_openssh(ssh_key::LineEnding::LF).unwrap();
+        let pem = crate::testing::seeded_key(3);
         let body: Vec<&str> = pem.lines().filter(|l| !l.starts_with("-----")).collect();
         for damaged in [
             pem.replacen("PRIVATE KEY-----", "PRIVATE KEY----", 1),

@@ -367,10 +367,7 @@ mod tests {
 
     /// A key made from a fixed seed, so that its fingerprint is the same on every run.
     fn seeded(seed: u8) -> SigningKey {
-        let pair = ssh_key::private::Ed25519Keypair::from_seed(&[seed; 32]);
-        SigningKey {
-            key: ssh_key::PrivateKey::from(pair),
-        }
+        SigningKey::from_openssh(&crate::testing::seeded_key(seed), None).unwrap()
     }
 
     /// Every refusal of a signature or an owner key, with its full text.

@@ -7,6 +7,7 @@ use crate::storage::FsStorage;
 use crate::store::{IndexDir, RegistryDir};
 
 use super::Global;
+use super::output::{errln, outln};
 
 /// Audit registry ↔ index ↔ package sets (↔ storage with --storage).
 ///
@@ -33,7 +34,7 @@ impl Args {
                 })
             }
             Err(e) => {
-                eprintln!(
+                errln!(
                     "error: could not check the registry: {}",
                     super::error_chain(&e)
                 );
@@ -60,14 +61,14 @@ impl Args {
 
 fn print_text(report: &check::Report) {
     for f in &report.findings {
-        println!("{f}");
+        outln!("{f}");
     }
     let storage = if report.tarballs_checked > 0 {
         format!(", {} tarballs", report.tarballs_checked)
     } else {
         String::new()
     };
-    println!(
+    outln!(
         "checked {} packages, {} versions, {} index files, {} package sets{storage}: {}",
         report.packages,
         report.versions,

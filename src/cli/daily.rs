@@ -10,6 +10,7 @@ use crate::operation::package_set::{self, Inputs};
 use crate::operation::transferrer::{self, Recorded};
 
 use super::Global;
+use super::output::{errln, outln};
 use super::progress::Reporter;
 
 /// The scheduled job. First the transferrer (when `botPublicKey` is configured): every
@@ -41,7 +42,7 @@ impl Args {
         // exit status says so at the end.
         let moves_ok = match &config.bot_public_key {
             Some(_) => transferrer(global, &config, opened.as_ref()).unwrap_or_else(|e| {
-                eprintln!("error: {}", super::error_chain(&e));
+                errln!("error: {}", super::error_chain(&e));
                 false
             }),
             None => true,
@@ -67,8 +68,8 @@ impl Args {
                 "proposal": null,
             }))?,
             None => match &report.latest {
-                Some(v) => println!("package set {v}: up to date, nothing to propose"),
-                None => println!(
+                Some(v) => outln!("package set {v}: up to date, nothing to propose"),
+                None => outln!(
                     "no package set yet: a trustee starts the first one with `regis package-set update`"
                 ),
             },
@@ -92,9 +93,9 @@ fn transferrer(
 ) -> anyhow::Result<bool> {
     let say = |line: String| {
         if global.json {
-            eprintln!("{line}");
+            errln!("{line}");
         } else {
-            println!("{line}");
+            outln!("{line}");
         }
     };
     let github = GitHubApi::new(
@@ -134,7 +135,7 @@ fn transferrer(
                 ));
             }
         }
-        Recorded::Unsigned(e) => eprintln!("error: {}", crate::error_chain(e)),
+        Recorded::Unsigned(e) => errln!("error: {}", crate::error_chain(e)),
         Recorded::Moves(moves) => {
             for (m, result) in moves {
                 match result {

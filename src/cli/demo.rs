@@ -21,6 +21,7 @@ use crate::source::GitSource;
 use crate::storage::FsStorage;
 use crate::store::{IndexDir, RegistryDir};
 
+use super::output::outln;
 use super::{Global, error_chain};
 
 /// Run the whole flow on a throwaway registry: create it, make local git repos of a few
@@ -53,7 +54,7 @@ impl Args {
 }
 
 fn step(n: usize, text: &str) {
-    println!("\n[{n}] {text}");
+    outln!("\n[{n}] {text}");
 }
 
 fn run_demo(root: &Path) -> anyhow::Result<()> {
@@ -71,7 +72,7 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
         "create a registry (registry repo, index repo, storage, bare remotes)",
     );
     let (layout, config) = init::init(&root.join("registry-root"), &config)?;
-    println!(
+    outln!(
         "    registry {}\n    index    {}\n    storage  {}",
         layout.registry.display(),
         layout.index.display(),
@@ -123,7 +124,7 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
         } else {
             "purs.json"
         };
-        println!(
+        outln!(
             "    {:<8} {} ({manifest}, tag {})",
             p.manifest.name,
             dir.display(),
@@ -169,9 +170,9 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
     );
     match publish::publish(&ctx, &arrays.payload(true)) {
         Ok(_) => anyhow::bail!("the demo expected publishing `arrays` to fail"),
-        Err(e) => println!("    error: {}", error_chain(&anyhow::Error::from(e))),
+        Err(e) => outln!("    error: {}", error_chain(&anyhow::Error::from(e))),
     }
-    println!(
+    outln!(
         "    (nothing was stored or committed for arrays: {})",
         if storage.root().join("arrays").exists() {
             "unexpected tarball!"
@@ -222,7 +223,7 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
         &solver::Request::published("console".parse()?, "1.0.0".parse()?, None),
         &[],
     )?;
-    println!(
+    outln!(
         "    compiler {}: {}",
         plan.compiler,
         report::plan_line(&plan.resolutions)
@@ -246,7 +247,7 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
     let stranger = demo_key(2, "stranger@example.com")?;
     match transfer::transfer(&ctx, &signed(&stranger)?) {
         Ok(_) => anyhow::bail!("the demo expected a stranger's transfer to be refused"),
-        Err(e) => println!(
+        Err(e) => outln!(
             "    signed by a stranger: {}",
             error_chain(&anyhow::Error::from(e))
         ),
@@ -270,7 +271,7 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
     };
     match unpublish::unpublish(&ctx, &signed_unpublish) {
         Ok(_) => anyhow::bail!("the demo expected the unpublish to be refused"),
-        Err(e) => println!("    error: {}", error_chain(&anyhow::Error::from(e))),
+        Err(e) => outln!("    error: {}", error_chain(&anyhow::Error::from(e))),
     }
 
     step(11, "audit the registry: regis check");
@@ -280,9 +281,9 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
         Some(&storage),
     )?;
     for f in &report.findings {
-        println!("    {f}");
+        outln!("    {f}");
     }
-    println!(
+    outln!(
         "    checked {} packages, {} versions, {} tarballs: {} findings",
         report.packages,
         report.versions,
@@ -308,27 +309,27 @@ fn demo_key(seed: u8, comment: &str) -> anyhow::Result<SigningKey> {
 
 fn print_indented(text: &str) {
     for line in text.lines() {
-        println!("    {line}");
+        outln!("    {line}");
     }
 }
 
 fn print_where(layout: &Layout) {
-    println!(
+    outln!(
         "\nEverything is in {}:",
         layout.root.parent().unwrap_or(&layout.root).display()
     );
-    println!("  metadata     {}/metadata/", layout.registry.display());
-    println!("  index        {}/", layout.index.display());
-    println!("  tarballs     {}/", layout.storage.display());
-    println!(
+    outln!("  metadata     {}/metadata/", layout.registry.display());
+    outln!("  index        {}/", layout.index.display());
+    outln!("  tarballs     {}/", layout.storage.display());
+    outln!(
         "  git remotes  {} and {}",
         layout.registry_remote.display(),
         layout.index_remote.display()
     );
-    println!("Try: regis --registry {} check", layout.registry.display());
-    println!(
+    outln!("Try: regis --registry {} check", layout.registry.display());
+    outln!(
         "     regis --registry {} solve console@1.0.0",
         layout.registry.display()
     );
-    println!("     git -C {} log --oneline", layout.index.display());
+    outln!("     git -C {} log --oneline", layout.index.display());
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::operation::gc::{self, GcReport};
 
 use super::Global;
+use super::output::out;
 
 /// Remove stored tarballs that no metadata and no index line records.
 ///
@@ -31,7 +32,7 @@ impl Args {
         if global.json {
             super::print_json(&GcOutput::from(&report))?;
         } else {
-            print!("{}", describe(&report));
+            out!("{}", describe(&report));
         }
         Ok(ExitCode::SUCCESS)
     }

@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::init;
 
 use super::Global;
+use super::output::outln;
 
 /// Create a new registry in DIR: `registry/` (config, metadata/, package-sets/, README for
 /// authors), `index/`, `storage/`, and bare remotes for both repos in `remotes/`.
@@ -29,23 +30,23 @@ impl Args {
         if global.json {
             super::print_json(&layout)?;
         } else {
-            println!(
+            outln!(
                 "created registry `{}` in {}",
                 config.name,
                 layout.root.display()
             );
-            println!(
+            outln!(
                 "  registry repo  {} (remote {})",
                 layout.registry.display(),
                 layout.registry_remote.display()
             );
-            println!(
+            outln!(
                 "  index repo     {} (remote {})",
                 layout.index.display(),
                 layout.index_remote.display()
             );
-            println!("  storage        {}", layout.storage.display());
-            println!(
+            outln!("  storage        {}", layout.storage.display());
+            outln!(
                 "publish with: regis --registry {} publish PAYLOAD.json",
                 layout.registry.display()
             );

@@ -6,6 +6,7 @@ mod daily;
 mod demo;
 mod gc;
 mod init;
+mod output;
 mod package_set;
 mod process_issue;
 mod progress;
@@ -22,6 +23,7 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
+use output::errln;
 
 /// regis: a git-backed package registry engine.
 ///
@@ -73,11 +75,12 @@ pub enum Command {
 
 /// Parse the arguments, run the subcommand, print the error chain on failure.
 pub fn main() -> ExitCode {
+    output::install_panic_hook();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", error_chain(&e));
+            errln!("error: {}", error_chain(&e));
             ExitCode::FAILURE
         }
     }
@@ -111,7 +114,7 @@ impl Global {
     pub fn config(&self) -> anyhow::Result<Config> {
         let loaded = Config::load_reporting(&self.registry)?;
         if let Some(warning) = loaded.warning(&self.registry) {
-            eprintln!("warning: {warning}");
+            errln!("warning: {warning}");
         }
         Ok(loaded.config)
     }
@@ -315,9 +318,8 @@ fn read_stdin(max: u64) -> anyhow::Result<String> {
 
 /// Print a serializable value as pretty JSON.
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).context("encoding the output as JSON")?
+    output::stdout_json(
+        &serde_json::to_string_pretty(value).context("encoding the output as JSON")?,
     );
     Ok(())
 }

@@ -15,6 +15,7 @@ use crate::schema::Timestamp;
 use crate::storage::{FsStorage, MemoryStorage, Storage};
 
 use super::Global;
+use super::output::out;
 use super::progress::Reporter;
 
 /// Package sets: curated snapshots of versions that build together with one compiler.
@@ -151,9 +152,9 @@ pub(crate) fn print_report(
             message: report.message.as_deref(),
         });
     }
-    print!("{}", report::package_set(report, dry_run));
+    out!("{}", report::package_set(report, dry_run));
     if dry_run && let Some(set) = &report.set {
-        print!("{}", set.to_json());
+        out!("{}", set.to_json());
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! `regis process-issue --event FILE`: the CI entry. A GitHub event (an issue opened, a
+//! `regis process-issue`: the CI entry. `--event FILE`: a GitHub event (an issue opened, a
 //! comment created) → the payload in its text → the operation → comments on the issue.
+//! `--pending`: the same for every open issue whose latest request has no answer yet.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -7,61 +8,93 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 
-use crate::github::{Event, GitHub, GitHubApi};
-use crate::operation::issue;
+use crate::config::Config;
+use crate::github::{Event, GitHub, GitHubApi, RepoRef};
+use crate::operation::issue::{self, Processed, Timing};
+use crate::operation::report;
+use crate::schema::Timestamp;
 
 use super::Global;
+use super::output::{self, out, outln};
 
-/// Handle a GitHub issue event: read the payload in the issue (or comment) text, run it,
-/// and answer on the issue.
+/// Handle a GitHub issue event, or every issue left unanswered: read the payload in the
+/// issue (or comment) text, run it, and answer on the issue.
 ///
-/// Acts on `issues: opened` and `issue_comment: created`; ignores pull requests and the
-/// bot's own comments. Posts a comment when it starts and one with the result, closes the
-/// issue on success and leaves it open on failure (a new comment with a fixed payload
-/// runs again). The GitHub token comes from the variable named by `githubTokenEnv`, the
-/// bot key from `botKeyEnv`; neither is ever printed. Exit status 1 when the operation
-/// failed.
+/// With `--event` (what the issue workflow runs): acts on `issues: opened` and
+/// `issue_comment: created`; ignores pull requests and the bot's own comments. Posts a
+/// comment when it starts and one with the result (at most 65,536 characters: a longer
+/// report is cut there, and printed whole here and in `$GITHUB_STEP_SUMMARY`), closes the
+/// issue on success and leaves it open on failure (a new comment with a fixed payload runs
+/// again). Exit status 1 when the operation failed.
+///
+/// With `--pending` (run on a schedule and after each issue run): reads the open issues of
+/// `--repo` oldest first and answers each whose latest request — its body or a comment
+/// carrying a payload — has no answer from regis yet, as its own event would have been
+/// answered. A request is answered when a comment of regis's (by `botLogin`, or starting
+/// as regis's comments do) carries the hidden marker `<!-- regis:answered body -->` or
+/// `<!-- regis:answered comment <id> -->` naming it; a closed issue is answered. A request
+/// made in the last 10 minutes that no run has started on, or that a run started on in
+/// the last 70 minutes, is left to that run. Exit status 1 when an issue could not be
+/// answered (GitHub failed).
+///
+/// The GitHub token comes from the variable named by `githubTokenEnv`, the bot key from
+/// `botKeyEnv`; neither is ever printed.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The event JSON that GitHub Actions writes.
     #[arg(long, env = "GITHUB_EVENT_PATH", value_name = "FILE")]
-    pub event: PathBuf,
+    pub event: Option<PathBuf>,
+    /// Answer every open issue whose latest request has no answer from regis, oldest
+    /// first, instead of one event.
+    #[arg(long)]
+    pub pending: bool,
+    /// The repository whose issues `--pending` reads.
+    #[arg(long, env = "GITHUB_REPOSITORY", value_name = "OWNER/NAME")]
+    pub repo: Option<String>,
 }
 
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
         let config = global.config()?;
-        let text = super::read_capped(&self.event, super::EVENT_MAX_BYTES)
-            .with_context(|| format!("reading the event `{}`", self.event.display()))?;
+        if self.pending {
+            let Some(repo) = self.repo else {
+                bail!(
+                    "`--pending` needs the repository: give `--repo OWNER/NAME` (GitHub Actions sets `GITHUB_REPOSITORY`)"
+                );
+            };
+            let repo: RepoRef = repo.parse()?;
+            return pending(global, config, &repo);
+        }
+        let Some(event) = self.event else {
+            bail!(
+                "no event: give `--event FILE` (GitHub Actions sets `GITHUB_EVENT_PATH`), or `--pending`"
+            );
+        };
+        let text = super::read_capped(&event, super::EVENT_MAX_BYTES)
+            .with_context(|| format!("reading the event `{}`", event.display()))?;
         let issue = match Event::parse(&text, &config.bot_login)
-            .with_context(|| format!("reading the event `{}`", self.event.display()))?
+            .with_context(|| format!("reading the event `{}`", event.display()))?
         {
             Event::Issue(issue) if issue::is_own_comment(&issue) => {
-                println!("nothing to do: the comment is one of regis's own answers");
+                outln!("nothing to do: the comment is one of regis's own answers");
                 return Ok(ExitCode::SUCCESS);
             }
             Event::Issue(issue) => issue,
             Event::Ignored { reason } => {
-                println!("nothing to do: {reason}");
+                outln!("nothing to do: {reason}");
                 return Ok(ExitCode::SUCCESS);
             }
         };
-        let token = config.github_token_env.value();
-        if token.is_none() {
-            bail!(
-                "no GitHub token: set the environment variable `{}` (`githubTokenEnv` in regis.dhall)",
-                config.github_token_env
-            );
-        }
-        let github = GitHubApi::new(config.github_api_url.as_str(), token)?;
+        let github = github(&config)?;
         let bot_key = config.bot_key_env.value();
+        let run_url = run_url();
         let processed = super::Opened::with_config(global, config.clone()).and_then(|opened| {
             Ok(issue::process(
                 &opened.ctx(),
                 &github,
                 &issue,
                 bot_key.as_deref(),
-                run_url().as_deref(),
+                run_url.as_deref(),
             )?)
         });
         let processed = match processed {
@@ -70,24 +103,83 @@ impl Args {
                 // The registry could not be opened or GitHub did not take a comment: say so
                 // on the issue if GitHub lets us, and in the run.
                 let reason = super::error_chain(&e);
-                let _ = github.comment(&issue.issue, &issue::could_not_run_comment(&reason));
-                println!("::error title=regis::{}", workflow_escape(&reason));
+                let comment = issue::could_not_run_comment(
+                    &reason,
+                    issue::request_text(&issue),
+                    run_url.as_deref(),
+                );
+                let _ = github.comment(&issue.issue, &comment);
+                output::error_annotation(&reason);
                 return Err(e);
             }
         };
-        println!("{}", workflow_escape(&processed.headline));
+        print_processed(&processed);
         if !processed.success {
-            println!(
-                "::error title=regis::{}",
-                workflow_escape(&processed.headline)
-            );
+            output::error_annotation(&processed.headline);
         }
-        write_step_summary(&processed.comment)?;
+        write_step_summary(&processed.full_comment)?;
         Ok(if processed.success {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE
         })
+    }
+}
+
+/// `process-issue --pending`: answer what is unanswered, print each answer and the tally.
+fn pending(global: &Global, config: Config, repo: &RepoRef) -> anyhow::Result<ExitCode> {
+    let github = github(&config)?;
+    let bot_key = config.bot_key_env.value();
+    let opened = super::Opened::with_config(global, config)?;
+    let timing = Timing::default();
+    let run = issue::pending(
+        &opened.ctx(),
+        &github,
+        repo,
+        bot_key.as_deref(),
+        run_url().as_deref(),
+        Timestamp::now().as_datetime(),
+        &timing,
+    )
+    .with_context(|| format!("listing the open issues of `{repo}`"))?;
+    let mut summary = String::new();
+    for (number, processed) in &run.answered {
+        out!("#{number}: ");
+        print_processed(processed);
+        summary.push_str(&format!("### #{number}\n\n{}\n", processed.full_comment));
+    }
+    let tally = report::pending(&run, &timing);
+    out!("{tally}");
+    for (number, reason) in &run.failed {
+        output::error_annotation(&format!("could not answer #{number}: {reason}"));
+    }
+    summary.push_str(&tally);
+    write_step_summary(&summary)?;
+    Ok(if run.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// The GitHub client, with the token from the variable `githubTokenEnv` names.
+fn github(config: &Config) -> anyhow::Result<GitHubApi> {
+    let token = config.github_token_env.value();
+    if token.is_none() {
+        bail!(
+            "no GitHub token: set the environment variable `{}` (`githubTokenEnv` in regis.dhall)",
+            config.github_token_env
+        );
+    }
+    Ok(GitHubApi::new(config.github_api_url.as_str(), token)?)
+}
+
+/// The headline, then the report whole (the comment may quote it cut) unless the headline
+/// already holds it.
+fn print_processed(processed: &Processed) {
+    outln!("{}", processed.headline);
+    if !processed.headline.contains(processed.report.trim_end()) {
+        outln!("{}", processed.report.trim_end());
     }
 }
 
@@ -102,10 +194,21 @@ fn run_url() -> Option<String> {
     ))
 }
 
-/// Append to `$GITHUB_STEP_SUMMARY` when GitHub Actions provides it.
+/// How much a step summary holds: GitHub refuses one over 1 MiB.
+const STEP_SUMMARY_MAX_BYTES: usize = 1_000_000;
+
+/// Append to `$GITHUB_STEP_SUMMARY` when GitHub Actions provides it; past
+/// [`STEP_SUMMARY_MAX_BYTES`], cut, saying the job log holds the rest.
 fn write_step_summary(markdown: &str) -> anyhow::Result<()> {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from) else {
         return Ok(());
+    };
+    let note = "\n\n… (cut: more than a step summary holds; the job log has it all)";
+    let markdown = if markdown.len() > STEP_SUMMARY_MAX_BYTES {
+        let head = crate::text::head(markdown, STEP_SUMMARY_MAX_BYTES - note.len());
+        format!("{head}{note}")
+    } else {
+        markdown.to_owned()
     };
     let mut file = std::fs::OpenOptions::new()
         .create(true)
@@ -114,27 +217,4 @@ fn write_step_summary(markdown: &str) -> anyhow::Result<()> {
         .with_context(|| format!("opening the step summary `{}`", path.display()))?;
     writeln!(file, "{markdown}")
         .with_context(|| format!("writing the step summary `{}`", path.display()))
-}
-
-/// A workflow command's message: `%`, CR and LF escaped as GitHub Actions expects.
-fn workflow_escape(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn workflow_messages_keep_to_one_line() {
-        assert_eq!(workflow_escape("50% done\nnext\r"), "50%25 done%0Anext%0D");
-        // A forged workflow command in user text cannot start a line.
-        let forged = workflow_escape("bad key `x\n::warning title=forged::hello`");
-        assert!(
-            !forged.contains('\n') && !forged.starts_with("::"),
-            "{forged}"
-        );
-    }
 }

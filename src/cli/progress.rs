@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::output::errln;
 use crate::operation::package_set::Progress;
 
 /// Reports package-set attempts on standard error.
@@ -42,8 +43,8 @@ impl Progress for Reporter {
                 bar.set_message(description.to_owned());
                 bar.enable_steady_tick(std::time::Duration::from_millis(200));
             }
-            None if index == 0 => eprintln!("package set: trying {description}"),
-            None => eprintln!("package set: [{index}/{total}] trying {description}"),
+            None if index == 0 => errln!("package set: trying {description}"),
+            None => errln!("package set: [{index}/{total}] trying {description}"),
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::schema::{PackageName, Version};
 use crate::storage::Put;
 
 use super::Global;
+use super::output::out;
 
 /// Publish a package version from a Publish payload (JSON; CI-era Addition/Update too).
 ///
@@ -32,7 +33,7 @@ impl Args {
         if global.json {
             super::print_json(&PublishOutput::from(&report))?;
         } else {
-            print!("{}", report::publish(&report));
+            out!("{}", report::publish(&report));
         }
         Ok(ExitCode::SUCCESS)
     }

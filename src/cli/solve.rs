@@ -10,6 +10,7 @@ use crate::solver::{self, DirPackages, SolveError, Solver};
 use crate::store::{IndexDir, RegistryDir};
 
 use super::Global;
+use super::output::{errln, outln};
 
 /// Print the build plan of a published version: the compiler and one version of every
 /// package it depends on, directly or not — the newest that work together.
@@ -42,7 +43,7 @@ impl Args {
         let outcome = match self.solve(global) {
             Ok(outcome) => outcome,
             Err(e) => {
-                eprintln!(
+                errln!(
                     "error: could not solve `{}`: {}",
                     self.package,
                     super::error_chain(&e)
@@ -62,15 +63,15 @@ impl Args {
                 conflict,
             })?;
         } else if let Some(plan) = plan {
-            println!("{} with compiler {}", self.package, plan.compiler);
+            outln!("{} with compiler {}", self.package, plan.compiler);
             if plan.resolutions.is_empty() {
-                println!("  (no dependencies)");
+                outln!("  (no dependencies)");
             }
             for (name, version) in &plan.resolutions {
-                println!("  {name} {version}");
+                outln!("  {name} {version}");
             }
         } else if let Some(conflict) = conflict {
-            println!("{conflict}");
+            outln!("{conflict}");
         }
         Ok(if outcome.is_ok() {
             ExitCode::SUCCESS

@@ -11,6 +11,7 @@ use crate::operation::transfer::{self, TransferReport};
 use crate::payload::AuthenticatedData;
 
 use super::Global;
+use super::output::out;
 
 /// Move a package to a new location, from a signed Transfer payload.
 ///
@@ -38,7 +39,7 @@ impl Args {
         if global.json {
             super::print_json(&TransferOutput::from(&report))?;
         } else {
-            print!("{}", report::transfer(&report));
+            out!("{}", report::transfer(&report));
         }
         Ok(ExitCode::SUCCESS)
     }

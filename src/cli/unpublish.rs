@@ -11,6 +11,7 @@ use crate::operation::unpublish::{self, UnpublishReport};
 use crate::payload::AuthenticatedData;
 
 use super::Global;
+use super::output::out;
 
 /// Take one version down, from a signed Unpublish payload.
 ///
@@ -40,7 +41,7 @@ impl Args {
         if global.json {
             super::print_json(&UnpublishOutput::from(&report))?;
         } else {
-            print!("{}", report::unpublish(&report));
+            out!("{}", report::unpublish(&report));
         }
         Ok(ExitCode::SUCCESS)
     }

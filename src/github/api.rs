@@ -286,6 +286,7 @@ impl GitHub for GitHubApi {
         let path = format!("{}/comments", issue_path(issue));
         self.list(&path, max_pages, |answer, json| {
             Ok(Some(Comment {
+                id: answer.u64_at(json, "/id")?,
                 author: answer.string_at(json, "/user/login")?,
                 body: answer.text_at(json, "/body")?,
                 created_at: answer.time_at(json, "/created_at")?,

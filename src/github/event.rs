@@ -24,6 +24,8 @@ pub struct IssueEvent {
     /// The issue body, or the comment body.
     pub body: String,
     pub kind: EventKind,
+    /// The comment's id (`comment.id`), when the event is a comment and carries one.
+    pub comment_id: Option<u64>,
 }
 
 /// Which text of the issue the event carries.
@@ -104,12 +106,14 @@ impl Event {
         if author.eq_ignore_ascii_case(bot_login) {
             return Ok(ignored(&format!("written by the bot `{author}`")));
         }
+        let comment_id = comment.and_then(|c| c.get("id")).and_then(Value::as_u64);
         Ok(Event::Issue(IssueEvent {
             issue: IssueRef { repo, number },
             title,
             author,
             body,
             kind,
+            comment_id,
         }))
     }
 }
@@ -240,6 +244,7 @@ mod tests {
         assert_eq!(e.issue.to_string(), "purescript/registry#43");
         assert_eq!(e.title, "Add package");
         assert_eq!(e.author, "Codertocat");
+        assert_eq!(e.comment_id, Some(793265839));
         assert!(e.body.starts_with("```json\n{\"name\":\"something\""));
         assert_ne!(e.body, "original body");
     }

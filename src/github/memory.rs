@@ -20,6 +20,8 @@ pub struct MemoryGitHub {
     comments: Mutex<Vec<(IssueRef, String)>>,
     closed: Mutex<Vec<IssueRef>>,
     issues: Mutex<Issues>,
+    /// The id the next comment gets.
+    next_comment_id: std::sync::atomic::AtomicU64,
 }
 
 /// Issues by repository (its case-blind key) and number, each with its comments.
@@ -72,12 +74,20 @@ impl MemoryGitHub {
         if let Some((issue, comments)) = lock(&self.issues).get_mut(&(on.repo.key(), on.number)) {
             issue.comments += 1;
             comments.push(Comment {
+                id: self.comment_id(),
                 author: author.to_owned(),
                 body: body.to_owned(),
                 created_at: at,
             });
         }
         self
+    }
+
+    /// A new comment's id: 1, 2, … in the order comments are written.
+    fn comment_id(&self) -> u64 {
+        1 + self
+            .next_comment_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The comments posted so far, oldest first.
@@ -117,6 +127,7 @@ impl GitHub for MemoryGitHub {
         {
             known.comments += 1;
             comments.push(Comment {
+                id: self.comment_id(),
                 author: MemoryGitHub::BOT.to_owned(),
                 body: body.to_owned(),
                 created_at: Utc::now(),

@@ -92,6 +92,8 @@ pub struct Issue {
 /// A comment on an issue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comment {
+    /// GitHub's id of the comment.
+    pub id: u64,
     /// The login that wrote it.
     pub author: String,
     pub body: String,

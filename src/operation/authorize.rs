@@ -173,10 +173,10 @@ mod tests {
     use crate::auth::SignatureFormat;
     use crate::schema::Location;
 
+    use crate::testing::seeded_key as pem;
+
     fn key(seed: u8) -> SigningKey {
-        let key =
-            ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[seed; 32]));
-        SigningKey::from_openssh(&key.to_openssh(ssh_key::LineEnding::LF).unwrap(), None).unwrap()
+        SigningKey::from_openssh(&pem(seed), None).unwrap()
     }
 
     fn signed_by(key: &SigningKey) -> Authenticated {
@@ -226,12 +226,6 @@ mod tests {
     #[test]
     fn the_bot_key_must_be_the_configured_one() {
         let bot = key(3);
-        let pem = |k: u8| {
-            ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[k; 32]))
-                .to_openssh(ssh_key::LineEnding::LF)
-                .unwrap()
-                .to_string()
-        };
         let config = Config {
             bot_public_key: Some(bot.public()),
             ..Config::default()
@@ -262,12 +256,6 @@ mod tests {
         let config = Config {
             bot_public_key: Some(bot.public()),
             ..Config::default()
-        };
-        let pem = |k: u8| {
-            ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[k; 32]))
-                .to_openssh(ssh_key::LineEnding::LF)
-                .unwrap()
-                .to_string()
         };
         let unsigned = Authenticated {
             signature: String::new(),

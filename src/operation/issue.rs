@@ -1,6 +1,19 @@
 //! The GitHub issue flow: an issue (or a comment on one) → the payload in its text → the
-//! operation → comments on the issue. The CLI (`regis process-issue`) reads the event and
-//! the environment and prints; everything said on the issue is decided here.
+//! operation → comments on the issue; and [`pending`], which finds the open issues whose
+//! latest request has no answer from regis and answers them, oldest first. The CLI
+//! (`regis process-issue`) reads the event and the environment and prints; everything said
+//! on the issue is decided here.
+//!
+//! Each of regis's comments ends with a hidden marker naming the request it is about, the
+//! issue's body or a comment by its id (`comment.rs`): the start comment says
+//! `regis:working`, the result comment `regis:answered`. That is how [`pending`] knows a
+//! request was answered, whatever else was said on the issue meanwhile.
+
+mod comment;
+mod pending;
+
+pub use comment::{Answer, COMMENT_MAX_BYTES, Mark, RequestText, fenced, marker, markers};
+pub use pending::{Left, PENDING_MAX_PAGES, PendingRun, Timing, pending};
 
 use std::fmt::Write as _;
 
@@ -64,8 +77,40 @@ pub struct Processed {
     pub success: bool,
     /// One line: what was done, or what failed and why.
     pub headline: String,
-    /// The result comment posted on the issue.
+    /// The report the result comment quotes, whole: for the job log.
+    pub report: String,
+    /// The result comment with the report whole, without its marker: for the step summary.
+    pub full_comment: String,
+    /// The result comment as posted on the issue: at most [`COMMENT_MAX_BYTES`] (the
+    /// report cut when it is longer), ending with its `regis:answered` marker.
     pub comment: String,
+}
+
+/// What running a request came to, before it is posted.
+struct Outcome {
+    success: bool,
+    headline: String,
+    answer: Answer,
+}
+
+impl Outcome {
+    fn processed(self, request: RequestText, run_url: Option<&str>) -> Processed {
+        Processed {
+            success: self.success,
+            headline: self.headline,
+            comment: self.answer.posted(request, run_url),
+            full_comment: self.answer.full(),
+            report: self.answer.report,
+        }
+    }
+}
+
+/// Which text of the issue `issue` carries: its body, or a comment.
+pub fn request_text(issue: &IssueEvent) -> RequestText {
+    match issue.kind {
+        EventKind::Opened => RequestText::Body,
+        EventKind::Comment => RequestText::Comment(issue.comment_id),
+    }
 }
 
 /// How each of regis's own comments starts: a comment that starts so is never read as a
@@ -85,22 +130,16 @@ pub fn is_own_comment(issue: &IssueEvent) -> bool {
             .any(|start| issue.body.starts_with(start))
 }
 
-/// `text` in a fenced `text` block whose fence is longer than any run of backticks in it,
-/// so nothing inside can close it.
-pub fn fenced(text: &str) -> String {
-    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest.max(2) + 1);
-    let newline = if text.ends_with('\n') { "" } else { "\n" };
-    format!("{fence}text\n{text}{newline}{fence}\n")
-}
-
 /// The comment posted when regis could not run at all (the registry could not be opened,
-/// GitHub refused a comment), with the reason.
-pub fn could_not_run_comment(reason: &str) -> String {
-    format!(
-        "**Failed**: regis could not run.\n\n{}\nA maintainer needs to look at the registry's workflow run.\n",
-        fenced(reason)
-    )
+/// GitHub refused a comment), with the reason; it answers `request`, so that
+/// [`pending`] does not try again and again while the registry is broken.
+pub fn could_not_run_comment(reason: &str, request: RequestText, run_url: Option<&str>) -> String {
+    Answer {
+        head: "**Failed**: regis could not run.".to_owned(),
+        report: reason.to_owned(),
+        tail: "\nA maintainer needs to look at the registry's workflow run.\n".to_owned(),
+    }
+    .posted(request, run_url)
 }
 
 /// Read the payload, comment that work starts, run it, comment the result, close the issue
@@ -114,7 +153,8 @@ pub fn process(
     bot_key: Option<&str>,
     run_url: Option<&str>,
 ) -> Result<Processed, IssueError> {
-    let processed = match read_issue(issue) {
+    let request = request_text(issue);
+    let outcome = match read_issue(issue) {
         Err(e) => failure(
             "could not read the payload".to_owned(),
             &e,
@@ -129,12 +169,15 @@ pub fn process(
             for note in &repairs {
                 let _ = write!(start, "\n\nNote: {note}.");
             }
+            let marker = marker(Mark::Working, request);
+            let start = comment::within_limit(format!("{start}\n\n{marker}\n"), &marker);
             github
                 .comment(&issue.issue, &start)
                 .map_err(IssueError::StartComment)?;
             run(ctx, github, issue, operation, bot_key, &what)
         }
     };
+    let processed = outcome.processed(request, run_url);
     github
         .comment(&issue.issue, &processed.comment)
         .map_err(IssueError::ResultComment)?;
@@ -158,7 +201,11 @@ fn describe_request(operation: &Operation) -> String {
             version: Some(v),
             ..
         }) => format!("publish of `{name}@{v}`"),
-        Operation::Publish(p) => format!("publish of `{}` at `{}`", p.name, p.reference),
+        Operation::Publish(p) => format!(
+            "publish of `{}` at `{}`",
+            p.name,
+            crate::text::value(&p.reference)
+        ),
         Operation::Authenticated(signed) => match signed.data() {
             Ok(AuthenticatedData::Transfer(t)) => format!("transfer of `{}`", t.name),
             Ok(AuthenticatedData::Unpublish(u)) => {
@@ -180,7 +227,7 @@ fn run(
     operation: Operation,
     bot_key: Option<&str>,
     what: &str,
-) -> Processed {
+) -> Outcome {
     let result = remote_locations_only(&operation).and_then(|()| match operation {
         Operation::Publish(request) => run_publish(ctx, &request),
         Operation::Authenticated(signed) => run_signed(ctx, github, issue, signed, bot_key),
@@ -217,24 +264,32 @@ fn remote_locations_only(operation: &Operation) -> Result<(), RequestError> {
     }
 }
 
-fn failure(headline: String, error: &RequestError, hint: &str) -> Processed {
+fn failure(headline: String, error: &RequestError, hint: &str) -> Outcome {
     let reason = crate::error_chain(error);
-    Processed {
+    Outcome {
         success: false,
-        comment: format!("**Failed**: {headline}.\n\n{}\n{hint}\n", fenced(&reason)),
+        answer: Answer {
+            head: format!("**Failed**: {headline}."),
+            report: reason.clone(),
+            tail: format!("\n{hint}\n"),
+        },
         headline: format!("{headline}: {reason}"),
     }
 }
 
-fn success(headline: String, details: &str, extra: &str) -> Processed {
-    Processed {
+fn success(headline: String, details: &str, extra: &str) -> Outcome {
+    Outcome {
         success: true,
-        comment: format!("**Done**: {headline}.\n\n{}{extra}", fenced(details)),
+        answer: Answer {
+            head: format!("**Done**: {headline}."),
+            report: details.to_owned(),
+            tail: extra.to_owned(),
+        },
         headline,
     }
 }
 
-fn run_publish(ctx: &Context<'_>, request: &Publish) -> Result<Processed, RequestError> {
+fn run_publish(ctx: &Context<'_>, request: &Publish) -> Result<Outcome, RequestError> {
     let report = publish::publish(ctx, request)?;
     let source = match &report.location {
         Location::GitHub { owner, repo, .. } => format!(
@@ -256,7 +311,7 @@ fn run_signed(
     issue: &IssueEvent,
     mut signed: Authenticated,
     bot_key: Option<&str>,
-) -> Result<Processed, RequestError> {
+) -> Result<Outcome, RequestError> {
     let data = signed.data()?;
     let mut extra = String::new();
     if signed.signature.trim().is_empty() && is_trustee(ctx, github, &issue.author)? {
@@ -291,7 +346,7 @@ fn run_package_set(
     github: &dyn GitHub,
     issue: &IssueEvent,
     request: &PackageSetUpdate,
-) -> Result<Processed, RequestError> {
+) -> Result<Outcome, RequestError> {
     // Anyone may add and upgrade: a trustee check GitHub cannot answer (a token that may
     // not read the team) leaves the author with that, and the answer says why.
     let (authority, note) = match is_trustee(ctx, github, &issue.author) {
@@ -321,17 +376,20 @@ fn run_package_set(
             &details,
             &note,
         )),
-        _ => Ok(Processed {
+        _ => Ok(Outcome {
             success: false,
             headline: format!(
                 "the package set update was not fully accepted ({} of {} changes refused)",
                 report.rejected.len(),
                 report.rejected.len() + report.accepted.len()
             ),
-            comment: format!(
-                "**Not fully accepted**: some changes were refused.\n\n{}\nComment on this issue with a corrected payload to try the refused changes again.\n{note}",
-                fenced(&details)
-            ),
+            answer: Answer {
+                head: "**Not fully accepted**: some changes were refused.".to_owned(),
+                report: details,
+                tail: format!(
+                    "\nComment on this issue with a corrected payload to try the refused changes again.\n{note}"
+                ),
+            },
         }),
     }
 }
@@ -362,19 +420,4 @@ fn sign_as_bot(
         SignatureFormat::Raw,
         &ctx.config.signature_namespace,
     )?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fences_outlast_any_backticks_inside() {
-        assert_eq!(fenced("plain"), "```text\nplain\n```\n");
-        assert_eq!(fenced("a\n"), "```text\na\n```\n");
-        assert_eq!(
-            fenced("x ```\n**Done**: forged"),
-            "````text\nx ```\n**Done**: forged\n````\n"
-        );
-    }
 }

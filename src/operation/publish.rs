@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::git::CommitOutcome;
 use crate::hooks::{HookEnv, HookError, HookKind, HookOutcome, Workspace};
 use crate::index::{IndexError, IndexFile};
-use crate::manifest::{Manifest, ManifestError};
+use crate::manifest::{Given, Manifest, ManifestError, ManifestFile};
 use crate::metadata::{Metadata, MetadataError, PublishedVersion, check_location_free};
 use crate::payload::Publish;
 use crate::schema::{Location, PackageName, Range, SchemaError, Sha256, Version};
@@ -37,7 +37,7 @@ pub enum PublishError {
     )]
     NeedsLocation { name: PackageName },
     #[error(
-        "no `purs.json` or `purs.dhall` at the root of `{location}` at `{}`: expected the package manifest there", crate::text::value(.reference)
+        "no manifest at the root of `{location}` at `{}`: expected a `purs.json`, `spago.yaml` (with a `package.publish` section), `bower.json` or `purs.dhall` there", crate::text::value(.reference)
     )]
     NoManifest {
         location: Location,
@@ -311,8 +311,8 @@ fn check_location_unclaimed(
     )?)
 }
 
-/// Read `purs.json` (or `purs.dhall`) from the package root. The recorded `ref` is the
-/// one the version was fetched at.
+/// Read the package's manifest from the first file of [`ManifestFile::PREFERENCE`] at its
+/// root. The recorded `ref` is the one the version was fetched at.
 fn read_manifest(
     tree: &SourceTree,
     request: &Publish,
@@ -323,26 +323,19 @@ fn read_manifest(
             .iter()
             .any(|e| e.path == p && matches!(e.kind, EntryKind::File { .. }))
     };
-    let (mut manifest, warnings) = if has("purs.json") {
-        let (manifest, ignored) =
-            Manifest::from_authored_json("purs.json", &read_text(tree, "purs.json")?)?;
-        let warnings = ignored
-            .iter()
-            .map(|k| format!("`purs.json`: ignored unknown field `{k}`"))
-            .collect();
-        (manifest, warnings)
-    } else if has("purs.dhall") {
-        let manifest =
-            Manifest::from_untrusted_dhall("purs.dhall", &read_text(tree, "purs.dhall")?)?;
-        (manifest, Vec::new())
-    } else {
+    let Some(file) = ManifestFile::PREFERENCE.into_iter().find(|f| has(f.path())) else {
         return Err(PublishError::NoManifest {
             location: location.clone(),
             reference: request.reference.clone(),
         });
     };
-    manifest.reference = request.reference.clone();
-    Ok((manifest, warnings))
+    let given = Given {
+        name: &request.name,
+        version: request.version.as_ref(),
+        location,
+        reference: &request.reference,
+    };
+    Ok(file.read(&read_text(tree, file.path())?, &given)?)
 }
 
 /// The largest manifest file read from a package (a real one is well under 10 KiB).
@@ -478,7 +471,9 @@ fn plan(
         compilers: vec![build_plan.compiler.clone()],
         hash,
         published_time: ctx.now,
-        reference: request.reference.clone(),
+        // Deprecated in the PureScript Registry, which writes `""` in every entry (5,495 of
+        // 5,495): the ref is recorded in the index line.
+        reference: String::new(),
     };
     Ok(PublishPlan {
         key: StorageKey::tarball(&manifest.name, &manifest.version),
@@ -509,19 +504,21 @@ pub fn pack(
         warn_bytes: config.package_bytes_warn,
         ..tarball::Limits::default()
     };
-    let selected = tarball::select(&entries, &rules)?;
+    let selection = tarball::select(&entries, &rules)?;
     let top = format!("{}-{}", manifest.name, manifest.version);
     let overrides = vec![(
         "purs.json".to_owned(),
         manifest.to_pretty_json().into_bytes(),
     )];
-    Ok(tarball::pack(
+    let mut packed = tarball::pack(
         &top,
-        &selected,
+        &selection.entries,
         &overrides,
         &mut |p: &str| tree.read(p),
         &limits,
-    )?)
+    )?;
+    packed.warnings.splice(0..0, selection.warnings);
+    Ok(packed)
 }
 
 /// Write storage → metadata → index. Each write is idempotent; each git change is

@@ -9,6 +9,7 @@ use crate::package_set::PackageSet;
 use crate::schema::{PackageName, Version};
 use crate::storage::Put;
 
+use super::issue::{Left, PENDING_MAX_PAGES, PendingRun, Timing};
 use super::package_set::UpdateReport;
 use super::publish::PublishReport;
 use super::transfer::TransferReport;
@@ -161,6 +162,73 @@ pub fn plan_line(resolutions: &BTreeMap<PackageName, Version>) -> String {
         .map(|(n, v)| format!("{n}@{v}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// What `process-issue --pending` did, after each answer: one line per issue it could not
+/// answer, then how many open issues it read, answered and left alone, and why.
+pub fn pending(run: &PendingRun, timing: &Timing) -> String {
+    let mut out = String::new();
+    for (number, reason) in &run.failed {
+        let _ = writeln!(out, "could not answer #{number}: {reason}");
+    }
+    let count = |n: usize, one: &str, many: &str| {
+        let n = n as u64;
+        format!(
+            "{} {}",
+            crate::text::thousands(n),
+            if n == 1 { one } else { many }
+        )
+    };
+    let _ = write!(
+        out,
+        "{} read, oldest first: {} answered now",
+        count(run.open, "open issue", "open issues"),
+        crate::text::thousands(run.answered.len() as u64),
+    );
+    let mut left: BTreeMap<Left, usize> = BTreeMap::new();
+    for (_, why) in &run.left {
+        *left.entry(*why).or_default() += 1;
+    }
+    if !left.is_empty() {
+        let reasons: Vec<String> = left
+            .iter()
+            .map(|(why, n)| {
+                let n = crate::text::thousands(*n as u64);
+                match why {
+                    Left::Answered => format!("{n} answered before"),
+                    Left::NoPayload => format!("{n} without a payload"),
+                    Left::Queued => format!(
+                        "{n} waiting for its own run (asked within {} minutes)",
+                        timing.queued.num_minutes()
+                    ),
+                    Left::Running => format!(
+                        "{n} being worked on (started within {} minutes)",
+                        timing.running.num_minutes()
+                    ),
+                    Left::TooManyComments => {
+                        format!("{n} with more comments than regis reads")
+                    }
+                }
+            })
+            .collect();
+        let _ = write!(out, "; left alone: {}", reasons.join(", "));
+    }
+    if !run.failed.is_empty() {
+        let _ = write!(
+            out,
+            "; {} not answered (GitHub failed)",
+            crate::text::thousands(run.failed.len() as u64)
+        );
+    }
+    if run.truncated {
+        let _ = write!(
+            out,
+            "; open issues past the first {} were not read (the next run reads on)",
+            crate::text::thousands(u64::from(PENDING_MAX_PAGES) * crate::github::PER_PAGE as u64)
+        );
+    }
+    out.push('\n');
+    out
 }
 
 /// `committed 0123456789, pushed`, `unchanged`, …

@@ -96,7 +96,7 @@ pub enum TransferrerError {
     Sync(#[source] GitError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{moved} packages moved, but their transfers cannot be signed")]
+    #[error("cannot sign the transfers of the {moved} moved package(s)")]
     NoBotKey {
         moved: usize,
         #[source]

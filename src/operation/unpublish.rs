@@ -265,7 +265,7 @@ fn apply(
     );
     let metadata = metadata.map_err(unfinished(
         "the index line is removed",
-        "the metadata (`unpublished`)",
+        "the metadata's record of the unpublish",
     ))?;
     crate::fault::point("unpublish:metadata");
 

@@ -2,17 +2,19 @@
 //! listing of the package's tree from git objects.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use git2::{
     AutotagOption, Commit, ErrorCode, FetchOptions, ObjectType, Odb, Oid, Reference, Repository,
-    Tree,
+    RepositoryOpenFlags, Tree, TreeEntry,
 };
 use tempfile::TempDir;
 
 use super::{At, Blobs, EntryKind, Source, SourceEntry, SourceError, SourceErrorKind, SourceTree};
 use crate::schema::location::{redact_url, scrub};
+use crate::text::echo;
 
 /// Most tree entries (files, symlinks, directories and submodules) a package may have.
 pub const MAX_ENTRIES: usize = 100_000;
@@ -24,6 +26,9 @@ pub use crate::tarball::MAX_PATH_BYTES;
 pub const MAX_SYMLINK_TARGET_BYTES: u64 = 4096;
 /// Largest commit, tag or tree object loaded, in bytes.
 pub const MAX_OBJECT_BYTES: u64 = 16 * 1024 * 1024;
+/// Most bytes of paths and symlink targets one listing holds (a package of 10,000 files
+/// lists about a megabyte).
+pub const MAX_LISTING_BYTES: usize = 32 * 1024 * 1024;
 
 /// Most tags followed from a ref to its commit.
 const MAX_TAG_HOPS: usize = 16;
@@ -34,6 +39,8 @@ const MODE_FILE: i32 = 0o100644;
 const MODE_GROUP_WRITABLE_FILE: i32 = 0o100664;
 const MODE_EXECUTABLE: i32 = 0o100755;
 const MODE_SYMLINK: i32 = 0o120000;
+/// A submodule (gitlink): the entry names a commit of another repository.
+const MODE_SUBMODULE: i32 = 0o160000;
 
 /// What the fallback fetch brings over: every branch and every tag, under their own names.
 const ALL_REFSPECS: [&str; 2] = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
@@ -41,8 +48,9 @@ const ALL_REFSPECS: [&str; 2] = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:ref
 /// libgit2's `GIT_ENOTSUPPORTED`, returned by the local transport for a shallow fetch.
 const GIT_ENOTSUPPORTED: i32 = -39;
 
-/// Fetches over git (file://, plain local paths, git://, http(s)://) into a private
-/// temporary directory that lives as long as the returned [`SourceTree`].
+/// Fetches over git (git://, http(s)://) into a private temporary directory that lives as
+/// long as the returned [`SourceTree`]; reads a local repository (a plain path or a
+/// `file://` URL) where it is.
 #[derive(Debug, Clone)]
 pub struct GitSource {
     max_entries: usize,
@@ -88,16 +96,12 @@ impl Source for GitSource {
     ) -> Result<SourceTree, SourceError> {
         let at = At { url, reference };
         let subdir = at.normalize_subdir(subdir)?;
-        let dir = tempfile::Builder::new()
-            .prefix("regis-source-")
-            .tempdir()
-            .map_err(|cause| at.error(SourceErrorKind::TempDir { cause }))?;
-        let repo = Repository::init_bare(dir.path()).map_err(|e| at.clone_error(&e))?;
+        let (repo, dir) = at.open_or_init()?;
         let (commit, entries, ids) = {
             let odb = repo
                 .odb()
                 .map_err(|e| at.read_error("the object database", &e))?;
-            let commit = at.fetch_commit(&repo, &odb)?;
+            let commit = at.fetch_commit(&repo, &odb, dir.is_some())?;
             let tree = at.package_tree(&repo, &odb, &commit, subdir.as_deref())?;
             let (entries, ids) = at.list(&repo, &odb, &tree, self)?;
             (commit.id().to_string(), entries, ids)
@@ -116,17 +120,17 @@ impl Source for GitSource {
     }
 }
 
-/// The private clone a fetched tree reads file contents from. Field order matters: the
-/// repository closes before its temporary directory is removed.
+/// The repository a fetched tree reads file contents from: the private clone (with its
+/// temporary directory), or a local repository itself. Field order matters: the repository
+/// closes before its temporary directory is removed.
 pub(super) struct GitBlobs {
     repo: Mutex<Repository>,
     ids: BTreeMap<String, Oid>,
-    _dir: TempDir,
+    _dir: Option<TempDir>,
 }
 
 impl GitBlobs {
-    /// The contents of the file listed at `path`, or `None` when none is (its path is not
-    /// UTF-8, or it is no file).
+    /// The contents of the file listed at `path`, or `None` when no regular file is.
     pub(super) fn read(&self, path: &str) -> Option<Result<Vec<u8>, git2::Error>> {
         let id = *self.ids.get(path)?;
         let repo = self
@@ -170,21 +174,25 @@ fn is_commit_id_prefix(reference: &str) -> bool {
     (4..=40).contains(&reference.len()) && reference.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// `bytes` as a string, each byte of an invalid UTF-8 sequence written `\xNN`.
-fn escape_non_utf8(bytes: &[u8]) -> String {
-    let mut escaped = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        escaped.push_str(chunk.valid());
-        for byte in chunk.invalid() {
-            let _ = write!(escaped, "\\x{byte:02x}");
-        }
+/// Where a local repository lives: the path of a `file://` URL, or a plain path to a
+/// directory (what libgit2 would read with its local transport).
+fn local_path(url: &str) -> Option<PathBuf> {
+    if url.starts_with("file://") {
+        return url::Url::parse(url).ok()?.to_file_path().ok();
     }
-    escaped
+    let path = Path::new(url);
+    (!url.contains("://") && path.is_dir()).then(|| path.to_path_buf())
 }
 
-/// The first 100 characters of `path`, to name an overlong path.
-fn path_start(path: &str) -> String {
-    path.chars().take(100).collect()
+/// What is wrong with a tree entry's name, said as what was expected: git itself never
+/// writes these names (`git fsck` refuses them), and each could make one path name two
+/// entries or leave the package. (libgit2 refuses an empty name when it parses the tree.)
+fn name_problem(name: &[u8]) -> Option<&'static str> {
+    match name {
+        b"." | b".." => Some("expected a name other than `.` and `..`"),
+        name if name.contains(&b'/') => Some("expected a name without `/`"),
+        _ => None,
+    }
 }
 
 /// The state of one bounded tree listing.
@@ -193,6 +201,8 @@ struct Listing {
     ids: BTreeMap<String, Oid>,
     /// Tree entries seen so far, of any kind.
     seen: usize,
+    /// Bytes of the paths and symlink targets listed so far.
+    bytes: usize,
     /// Trees still to list.
     pending: Vec<Dir>,
 }
@@ -204,17 +214,38 @@ struct Dir {
     prefix: String,
     /// Directory levels below the package root.
     level: usize,
-    /// Whether a name on the way is not UTF-8 (the prefix is escaped).
-    escaped: bool,
+    /// The prefix as it is, when a name on the way is not UTF-8 (`prefix` is then written
+    /// lossily).
+    raw_prefix: Option<Vec<u8>>,
 }
 
 impl At<'_> {
-    /// Fetches what `reference` can name and returns its commit: a tag, then a branch,
-    /// then a commit id (see the module documentation for what is fetched when).
+    /// The repository to read: a local one opened where it is (libgit2's local transport
+    /// would load every object it copies whole, however large), else a new private bare
+    /// repository in a temporary directory, to fetch into.
+    fn open_or_init(&self) -> Result<(Repository, Option<TempDir>), SourceError> {
+        if let Some(path) = local_path(self.url) {
+            let flags = RepositoryOpenFlags::NO_SEARCH;
+            let repo = Repository::open_ext(&path, flags, std::iter::empty::<&OsStr>())
+                .map_err(|e| self.clone_error(&e))?;
+            return Ok((repo, None));
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("regis-source-")
+            .tempdir()
+            .map_err(|cause| self.error(SourceErrorKind::TempDir { cause }))?;
+        let repo = Repository::init_bare(dir.path()).map_err(|e| self.clone_error(&e))?;
+        Ok((repo, Some(dir)))
+    }
+
+    /// Fetches what `reference` can name, when `remote` (a local repository has it all
+    /// already), and returns its commit: a tag, then a branch, then a commit id (see the
+    /// module documentation for what is fetched when).
     fn fetch_commit<'r>(
         &self,
         repo: &'r Repository,
         odb: &Odb<'_>,
+        remote: bool,
     ) -> Result<Commit<'r>, SourceError> {
         let names: Vec<String> = [
             format!("refs/tags/{}", self.reference),
@@ -227,7 +258,10 @@ impl At<'_> {
             let refspecs: Vec<String> =
                 names.iter().map(|name| format!("+{name}:{name}")).collect();
             let refspecs: Vec<&str> = refspecs.iter().map(String::as_str).collect();
-            fetch_refspecs(repo, self.url, &refspecs, true).map_err(|e| self.clone_error(&e))?;
+            if remote {
+                fetch_refspecs(repo, self.url, &refspecs, true)
+                    .map_err(|e| self.clone_error(&e))?;
+            }
             for name in &names {
                 if let Ok(reference) = repo.find_reference(name) {
                     let id = reference
@@ -243,6 +277,9 @@ impl At<'_> {
         }
         if !is_commit_id_prefix(self.reference) {
             return Err(self.ref_not_found());
+        }
+        if !remote {
+            return self.find_commit_id(repo, odb);
         }
         if self.reference.len() == 40 {
             // Servers that allow it hand out a commit by id, even one no ref reaches.
@@ -356,7 +393,7 @@ impl At<'_> {
                 .filter(|entry| entry.filemode() == MODE_TREE)
                 .map(|entry| entry.id())
                 .ok_or_else(|| self.subdir_not_found(subdir))?;
-            tree = self.load_tree(repo, odb, id, &format!("subdir `{subdir}`"))?;
+            tree = self.load_tree(repo, odb, id, &format!("subdir {}", echo(subdir)))?;
         }
         Ok(tree)
     }
@@ -374,73 +411,22 @@ impl At<'_> {
             entries: Vec::new(),
             ids: BTreeMap::new(),
             seen: 0,
+            bytes: 0,
             pending: vec![Dir {
                 id: tree.id(),
                 prefix: String::new(),
                 level: 0,
-                escaped: false,
+                raw_prefix: None,
             }],
         };
         while let Some(dir) = listing.pending.pop() {
-            let Dir {
-                id,
-                prefix,
-                level,
-                escaped,
-            } = dir;
-            let what = match prefix.strip_suffix('/') {
-                Some(dir) => format!("directory `{dir}`"),
+            let what = match dir.prefix.strip_suffix('/') {
+                Some(path) => format!("directory {}", echo(path)),
                 None => "the package's tree".to_owned(),
             };
-            let tree = self.load_tree(repo, odb, id, &what)?;
+            let tree = self.load_tree(repo, odb, dir.id, &what)?;
             for entry in tree.iter() {
-                listing.seen += 1;
-                if listing.seen > source.max_entries {
-                    return Err(self.error(SourceErrorKind::TooManyEntries {
-                        limit: source.max_entries,
-                    }));
-                }
-                let name = entry.name_bytes();
-                let escaped = escaped || std::str::from_utf8(name).is_err();
-                let path = format!("{prefix}{}", escape_non_utf8(name));
-                if path.len() > MAX_PATH_BYTES {
-                    return Err(self.error(SourceErrorKind::PathTooLong {
-                        path: path_start(&path),
-                        limit: MAX_PATH_BYTES,
-                    }));
-                }
-                let kind = match entry.filemode() {
-                    MODE_TREE if level >= source.max_depth => {
-                        return Err(self.error(SourceErrorKind::TooDeep {
-                            path,
-                            limit: source.max_depth,
-                        }));
-                    }
-                    MODE_TREE => {
-                        listing.pending.push(Dir {
-                            id: entry.id(),
-                            prefix: format!("{path}/"),
-                            level: level + 1,
-                            escaped,
-                        });
-                        continue;
-                    }
-                    MODE_SYMLINK => EntryKind::Symlink {
-                        target: self.symlink_target(repo, odb, entry.id(), &path)?,
-                    },
-                    mode @ (MODE_FILE | MODE_GROUP_WRITABLE_FILE | MODE_EXECUTABLE) => {
-                        EntryKind::File {
-                            executable: mode == MODE_EXECUTABLE,
-                            size: self.blob_size(odb, entry.id(), &path)?,
-                        }
-                    }
-                    // Submodules and anything else git may store.
-                    _ => continue,
-                };
-                if !escaped && matches!(kind, EntryKind::File { .. }) {
-                    listing.ids.insert(path.clone(), entry.id());
-                }
-                listing.entries.push(SourceEntry { path, kind });
+                self.list_entry(repo, odb, source, &mut listing, &dir, &entry)?;
             }
         }
         let Listing {
@@ -450,9 +436,122 @@ impl At<'_> {
         Ok((entries, ids))
     }
 
+    /// Lists `entry` of directory `dir`: a directory to list later, or an entry with its
+    /// file's blob id. Nothing is read but a symlink's target.
+    fn list_entry(
+        &self,
+        repo: &Repository,
+        odb: &Odb<'_>,
+        source: &GitSource,
+        listing: &mut Listing,
+        dir: &Dir,
+        entry: &TreeEntry<'_>,
+    ) -> Result<(), SourceError> {
+        listing.seen += 1;
+        if listing.seen > source.max_entries {
+            return Err(self.error(SourceErrorKind::TooManyEntries {
+                limit: source.max_entries,
+            }));
+        }
+        let name = entry.name_bytes();
+        let lossy = String::from_utf8_lossy(name);
+        let invalid = |expected: String| {
+            self.error(SourceErrorKind::InvalidEntry {
+                dir: dir.prefix.trim_end_matches('/').to_owned(),
+                name: name.to_vec(),
+                expected,
+            })
+        };
+        if let Some(expected) = name_problem(name) {
+            return Err(invalid(expected.to_owned()));
+        }
+        let path = format!("{}{lossy}", dir.prefix);
+        if path.len() > MAX_PATH_BYTES {
+            return Err(self.error(SourceErrorKind::PathTooLong {
+                path,
+                limit: MAX_PATH_BYTES,
+            }));
+        }
+        // The path as it is, when it is not UTF-8.
+        let raw_path =
+            (dir.raw_prefix.is_some() || std::str::from_utf8(name).is_err()).then(|| {
+                let mut raw = dir
+                    .raw_prefix
+                    .clone()
+                    .unwrap_or_else(|| dir.prefix.clone().into_bytes());
+                raw.extend_from_slice(name);
+                raw
+            });
+        let kind = match entry.filemode() {
+            MODE_TREE if dir.level >= source.max_depth => {
+                return Err(self.error(SourceErrorKind::TooDeep {
+                    path,
+                    limit: source.max_depth,
+                }));
+            }
+            MODE_TREE => {
+                listing.pending.push(Dir {
+                    id: entry.id(),
+                    prefix: format!("{path}/"),
+                    level: dir.level + 1,
+                    raw_prefix: raw_path.map(|mut raw| {
+                        raw.push(b'/');
+                        raw
+                    }),
+                });
+                return Ok(());
+            }
+            MODE_SUBMODULE => EntryKind::Submodule,
+            MODE_SYMLINK | MODE_FILE | MODE_GROUP_WRITABLE_FILE | MODE_EXECUTABLE
+                if raw_path.is_some() =>
+            {
+                EntryKind::NotUtf8 {
+                    path: raw_path.unwrap_or_default(),
+                    target: None,
+                }
+            }
+            MODE_SYMLINK => {
+                let target = self.symlink_target(repo, odb, entry.id(), &path)?;
+                match String::from_utf8(target) {
+                    Ok(target) => EntryKind::Symlink { target },
+                    Err(e) => EntryKind::NotUtf8 {
+                        path: path.clone().into_bytes(),
+                        target: Some(e.into_bytes()),
+                    },
+                }
+            }
+            mode @ (MODE_FILE | MODE_GROUP_WRITABLE_FILE | MODE_EXECUTABLE) => EntryKind::File {
+                executable: mode == MODE_EXECUTABLE,
+                size: self.blob_size(odb, entry.id(), &path)?,
+            },
+            // libgit2 reads any other mode as a file, like git; refuse rather than drop one.
+            mode => {
+                return Err(invalid(format!(
+                    "expected a file, directory, symlink or submodule, found mode {mode:o}"
+                )));
+            }
+        };
+        listing.bytes += path.len();
+        listing.bytes += match &kind {
+            EntryKind::Symlink { target } => target.len(),
+            EntryKind::NotUtf8 { path, target } => path.len() + target.as_ref().map_or(0, Vec::len),
+            _ => 0,
+        };
+        if listing.bytes > MAX_LISTING_BYTES {
+            return Err(self.error(SourceErrorKind::ListingTooLarge {
+                limit: MAX_LISTING_BYTES,
+            }));
+        }
+        if matches!(kind, EntryKind::File { .. }) {
+            listing.ids.insert(path.clone(), entry.id());
+        }
+        listing.entries.push(SourceEntry { path, kind });
+        Ok(())
+    }
+
     /// The size of blob `id` from its header, without reading it.
     fn blob_size(&self, odb: &Odb<'_>, id: Oid, path: &str) -> Result<u64, SourceError> {
-        let what = format!("`{path}`");
+        let what = echo(path).to_string();
         match odb.read_header(id) {
             Ok((size, ObjectType::Blob)) => Ok(size as u64),
             Ok((_, other)) => {
@@ -463,15 +562,15 @@ impl At<'_> {
     }
 
     /// The target of the symlink at `path`, read only if it is at most
-    /// [`MAX_SYMLINK_TARGET_BYTES`] long; bytes that are not UTF-8 are escaped.
+    /// [`MAX_SYMLINK_TARGET_BYTES`] long, as it is (it may not be UTF-8).
     fn symlink_target(
         &self,
         repo: &Repository,
         odb: &Odb<'_>,
         id: Oid,
         path: &str,
-    ) -> Result<String, SourceError> {
-        let what = format!("symlink `{path}`");
+    ) -> Result<Vec<u8>, SourceError> {
+        let what = format!("symlink {}", echo(path));
         let size = self.blob_size(odb, id, path)?;
         if size > MAX_SYMLINK_TARGET_BYTES {
             return Err(self.error(SourceErrorKind::SymlinkTooLarge {
@@ -481,7 +580,7 @@ impl At<'_> {
             }));
         }
         let blob = repo.find_blob(id).map_err(|e| self.read_error(&what, &e))?;
-        Ok(escape_non_utf8(blob.content()))
+        Ok(blob.content().to_vec())
     }
 
     fn clone_error(&self, cause: &git2::Error) -> SourceError {
@@ -641,6 +740,10 @@ mod tests {
                 link_entry("link", "src/Main.purs"),
                 file("purs.json", false, 3),
                 file("src/Main.purs", false, 18),
+                SourceEntry {
+                    path: "vendor".to_owned(),
+                    kind: EntryKind::Submodule,
+                },
             ]
         );
     }
@@ -711,7 +814,13 @@ mod tests {
     #[test]
     fn read_is_lazy_and_served_from_the_private_clone() {
         let fx = fixture();
-        let tree = fx.fetch("v1.0.0", None).unwrap();
+        let Some(daemon) = Daemon::start(fx.root.path()) else {
+            return;
+        };
+        let tree = GitSource::new()
+            .fetch(&daemon.url("pkg"), "v1.0.0", None)
+            .unwrap();
+        drop(daemon);
         fs::remove_dir_all(&fx.path).unwrap();
         assert_eq!(tree.read("src/Main.purs").unwrap(), b"module Main where\n");
         assert_eq!(tree.read("bin/run.sh").unwrap(), b"#!/bin/sh\n");
@@ -733,14 +842,42 @@ mod tests {
     #[test]
     fn the_private_clone_lives_as_long_as_the_tree() {
         let fx = fixture();
-        let tree = fx.fetch("v1.0.0", None).unwrap();
-        let Blobs::Git(GitBlobs { _dir: dir, .. }) = &tree.blobs else {
-            panic!("expected a git-backed tree");
+        let Some(daemon) = Daemon::start(fx.root.path()) else {
+            return;
+        };
+        let tree = GitSource::new()
+            .fetch(&daemon.url("pkg"), "v1.0.0", None)
+            .unwrap();
+        let Blobs::Git(GitBlobs {
+            _dir: Some(dir), ..
+        }) = &tree.blobs
+        else {
+            panic!("expected a private clone");
         };
         let clone = dir.path().to_path_buf();
         assert!(clone.join("HEAD").exists());
         drop(tree);
         assert!(!clone.exists());
+    }
+
+    /// A local repository is opened where it is: no private clone, no objects copied (and so
+    /// none loaded), every commit it holds within reach.
+    #[test]
+    fn a_local_repository_is_read_in_place() {
+        let fx = fixture();
+        for url in [fx.url().to_owned(), format!("file://{}", fx.url())] {
+            let tree = GitSource::new().fetch(&url, "v1.0.0", None).unwrap();
+            let Blobs::Git(GitBlobs { _dir: None, .. }) = &tree.blobs else {
+                panic!("expected no private clone for {url}");
+            };
+            assert_eq!(
+                clone_of(&tree).path().canonicalize().unwrap(),
+                fx.path.join(".git").canonicalize().unwrap()
+            );
+            assert_eq!(tree.read("src/Main.purs").unwrap(), b"module Main where\n");
+        }
+        let tree = fx.fetch(&fx.dangling.to_string(), None).unwrap();
+        assert!(paths(&tree).contains(&"dangling.txt"));
     }
 
     #[test]
@@ -781,7 +918,8 @@ mod tests {
             assert_eq!(
                 err.to_string(),
                 format!(
-                    "invalid subdir `{subdir}` for ref `v1.0.0` in `{}`: expected a relative `/`-separated path without `..`",
+                    "invalid subdir {} for ref `v1.0.0` in `{}`: expected a relative `/`-separated path without `..`",
+                    crate::text::echo(subdir),
                     fx.url()
                 )
             );
@@ -919,7 +1057,7 @@ mod tests {
                 .unwrap()
                 .entries()
                 .len(),
-            6
+            7
         );
         let err = GitSource::new()
             .with_max_entries(11)
@@ -992,11 +1130,13 @@ mod tests {
             tree
         });
         let err = GitSource::new().fetch(&url, "v1", None).unwrap_err();
+        let path = vec![long.as_str(); 17].join("/");
         assert_eq!(
             err.to_string(),
             format!(
-                "path `{}…` at ref `v1` in `{url}` is too long: expected at most 4096 bytes",
-                &long[..100]
+                "path `{}… (4,266 characters)` at ref `v1` in `{url}` is too long: expected at \
+                 most 4096 bytes",
+                &path[..crate::text::VALUE_MAX_CHARS]
             )
         );
     }
@@ -1202,10 +1342,10 @@ mod tests {
             ");
     }
 
-    /// Names that are not UTF-8 are listed escaped, so that the tarball refuses them only if
-    /// they are packed.
+    /// Names that are not UTF-8 are listed as such, so that the tarball refuses them only if
+    /// they are packed, saying why.
     #[test]
-    fn names_that_are_not_utf8_are_escaped_not_fatal() {
+    fn names_that_are_not_utf8_are_listed_not_fatal() {
         let (_root, url) = crafted(|repo| {
             let source = repo.blob(b"module A where\n").unwrap();
             let src = write_tree(repo, &[(b"A.purs", source, MODE_FILE)]);
@@ -1226,23 +1366,31 @@ mod tests {
             )
         });
         let tree = GitSource::new().fetch(&url, "v1", None).unwrap();
+        let not_utf8 = |path: &str, raw: &[u8], target: Option<&[u8]>| SourceEntry {
+            path: path.to_owned(),
+            kind: EntryKind::NotUtf8 {
+                path: raw.to_vec(),
+                target: target.map(<[u8]>::to_vec),
+            },
+        };
         assert_eq!(
             tree.entries(),
             [
-                file("docs/caf\\xe9/x.txt", false, 4),
-                link_entry("docs/link", "../\\xfe"),
-                file("docs/weird\\xffname.txt", false, 4),
+                not_utf8("docs/caf\u{fffd}/x.txt", b"docs/caf\xe9/x.txt", None),
+                not_utf8("docs/link", b"docs/link", Some(b"../\xfe")),
+                not_utf8(
+                    "docs/weird\u{fffd}name.txt",
+                    b"docs/weird\xffname.txt",
+                    None
+                ),
                 file("src/A.purs", false, 15),
             ]
         );
-        assert!(matches!(
-            tree.read("docs/weird\\xffname.txt").map_err(|e| e.kind),
-            Err(SourceErrorKind::FileNotFound { .. })
-        ));
-        assert!(matches!(
-            tree.read("docs/caf\\xe9/x.txt").map_err(|e| e.kind),
-            Err(SourceErrorKind::FileNotFound { .. })
-        ));
+        let mut messages = Vec::new();
+        for path in ["docs/weird\u{fffd}name.txt", "docs/link"] {
+            let err = tree.read(path).unwrap_err();
+            messages.push(err.to_string().replace(tree.commit(), "<commit>"));
+        }
 
         let entries: Vec<tarball::InputEntry> = tree.entries().iter().map(Into::into).collect();
         let rules = |include: &str| tarball::Rules {
@@ -1250,20 +1398,82 @@ mod tests {
             exclude: Vec::new(),
         };
         let selected = tarball::select(&entries, &tarball::Rules::default()).unwrap();
-        assert_eq!(selected.len(), 1);
-        for (include, refused) in [
-            ("docs/weird*", "docs/weird\\xffname.txt"),
-            ("docs/caf*/**", "docs/caf\\xe9/x.txt"),
-        ] {
-            match tarball::select(&entries, &rules(include)) {
-                Err(tarball::TarballError::InvalidPath { path, .. }) => assert_eq!(path, refused),
-                other => panic!("{include}: {other:?}"),
-            }
+        assert_eq!(selected.entries.len(), 1);
+        for include in ["docs/weird*", "docs/caf*/**", "docs/link"] {
+            let err = tarball::select(&entries, &rules(include)).unwrap_err();
+            messages.push(err.to_string());
         }
-        assert!(matches!(
-            tarball::select(&entries, &rules("docs/link")),
-            Err(tarball::TarballError::SymlinkTarget { .. })
-        ));
+        insta::assert_snapshot!(messages.join("\n"), @r"
+        `docs/weird�name.txt` in the source at commit `<commit>` is named with bytes that are not UTF-8: expected a regular file
+        `docs/link` in the source at commit `<commit>` is a symlink: expected a regular file
+        path `docs/weird\xffname.txt` is not UTF-8: expected UTF-8 file and directory names
+        path `docs/caf\xe9/x.txt` is not UTF-8: expected UTF-8 file and directory names
+        symlink `docs/link` has a target that is not UTF-8 (`../\xfe`): expected a UTF-8 target
+        ");
+    }
+
+    /// Names git never writes, which only crafted objects hold, fail the fetch wherever they
+    /// are, naming the entry.
+    #[test]
+    fn entries_git_never_writes_are_refused() {
+        let cases: [(&[u8], i32, &str); 3] = [
+            (b"a/b", MODE_FILE, "expected a name without `/`"),
+            (b"..", MODE_TREE, "expected a name other than `.` and `..`"),
+            (b".", MODE_FILE, "expected a name other than `.` and `..`"),
+        ];
+        for (name, mode, expected) in cases {
+            let (_root, url) = crafted(|repo| {
+                let text = repo.blob(b"x").unwrap();
+                let id = if mode == MODE_TREE {
+                    write_tree(repo, &[(b"x", text, MODE_FILE)])
+                } else {
+                    text
+                };
+                let mut raw = format!("{mode:o} ").into_bytes();
+                raw.extend_from_slice(name);
+                raw.push(0);
+                raw.extend_from_slice(id.as_bytes());
+                let docs = repo.odb().unwrap().write(ObjectType::Tree, &raw).unwrap();
+                write_tree(repo, &[(b"docs", docs, MODE_TREE)])
+            });
+            let err = GitSource::new().fetch(&url, "v1", None).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "invalid tree entry `{}` in directory `docs` at ref `v1` in `{url}`: {expected}",
+                    String::from_utf8_lossy(name)
+                )
+            );
+        }
+    }
+
+    /// Thousands of long names in a few kilobytes of objects stop at the listing's budget.
+    #[test]
+    fn the_listing_holds_a_bounded_number_of_bytes() {
+        let (_root, url) = crafted(|repo| {
+            let blob = repo.blob(b"x").unwrap();
+            let names: Vec<String> = (0..120)
+                .map(|i| format!("{i:03}{}", "n".repeat(3000)))
+                .collect();
+            let files: Vec<(&[u8], Oid, i32)> = names
+                .iter()
+                .map(|name| (name.as_bytes(), blob, MODE_FILE))
+                .collect();
+            let wide = write_tree(repo, &files);
+            let dirs: Vec<(&[u8], Oid, i32)> = names
+                .iter()
+                .map(|name| (&name.as_bytes()[..3], wide, MODE_TREE))
+                .collect();
+            write_tree(repo, &dirs)
+        });
+        let err = GitSource::new().fetch(&url, "v1", None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the package at ref `v1` in `{url}` has more than {MAX_LISTING_BYTES} bytes of \
+                 paths and symlink targets: expected at most {MAX_LISTING_BYTES} bytes"
+            )
+        );
     }
 
     // -- what is fetched -----------------------------------------------------------------
@@ -1282,31 +1492,30 @@ mod tests {
     #[test]
     fn fetch_brings_only_what_the_ref_names() {
         let fx = fixture();
-        assert_eq!(
-            refs(&fx.fetch("v1.0.0", None).unwrap()),
-            ["refs/tags/v1.0.0"]
-        );
-        assert_eq!(
-            refs(&fx.fetch("v1.0.1", None).unwrap()),
-            ["refs/tags/v1.0.1"]
-        );
-        assert_eq!(
-            refs(&fx.fetch("feature", None).unwrap()),
-            ["refs/heads/feature"]
-        );
+        let Some(daemon) = Daemon::start(fx.root.path()) else {
+            return;
+        };
+        let fetch = |reference: &str| {
+            GitSource::new()
+                .fetch(&daemon.url("pkg"), reference, None)
+                .unwrap()
+        };
+        assert_eq!(refs(&fetch("v1.0.0")), ["refs/tags/v1.0.0"]);
+        assert_eq!(refs(&fetch("v1.0.1")), ["refs/tags/v1.0.1"]);
+        assert_eq!(refs(&fetch("feature")), ["refs/heads/feature"]);
 
         // A tag and a branch of the same name: both come, the tag wins.
         let repo = Repository::open(&fx.path).unwrap();
         let feature = repo.find_commit(fx.feature).unwrap();
         repo.branch("v1.0.0", &feature, false).unwrap();
-        let tree = fx.fetch("v1.0.0", None).unwrap();
+        let tree = fetch("v1.0.0");
         assert_eq!(refs(&tree), ["refs/heads/v1.0.0", "refs/tags/v1.0.0"]);
         assert_eq!(tree.commit(), fx.v1.to_string());
 
         // An abbreviated id needs the history: every branch and tag, after the narrow
         // fetch found none of that name.
         let short = &fx.orphan.to_string()[..10];
-        let tree = fx.fetch(short, None).unwrap();
+        let tree = fetch(short);
         assert_eq!(tree.commit(), fx.orphan.to_string());
         assert!(refs(&tree).contains(&"refs/tags/orphan".to_owned()));
     }

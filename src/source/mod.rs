@@ -1,20 +1,27 @@
 //! Fetching a package's source at a ref (git2 clone of its location).
 //!
-//! [`GitSource`] fetches what the ref can name into a private bare repository, resolves it
-//! to a commit and lists the package's files from git objects (no checkout); file contents
-//! are read only when asked for. [`MemorySource`] serves fixed files for tests.
+//! [`GitSource`] fetches what the ref can name into a private bare repository (or opens a
+//! local repository where it is), resolves it to a commit and lists the package's entries
+//! from git objects (no checkout); file contents are read only when asked for.
+//! [`MemorySource`] serves fixed files for tests.
 //!
 //! # What is fetched
 //!
-//! Only `refs/tags/<ref>` and `refs/heads/<ref>`, shallow (depth 1) where the transport
-//! supports it: libgit2's local transport (plain paths and `file://`) does not, and neither
-//! do servers without the `shallow` capability, so those are fetched in full. A tag wins
-//! over a branch and is peeled to its commit. When neither exists and the ref looks like a
-//! commit id, a full 40-hex id is asked for by id (servers that allow it, such as GitHub,
-//! hand it out); if that did not bring the commit, or the id is abbreviated (which needs
-//! the history to expand), every branch and tag is fetched in full and the id looked up
-//! among them. Narrow fetching saves work; it is not a security boundary, since whoever
-//! names the ref can always name an abbreviated id. The bounds below are.
+//! A local repository (a plain path to a directory, or a `file://` URL) is not fetched at
+//! all: it is opened and read in place, since libgit2's local transport loads every object
+//! it copies whole into memory, a blob of a gigabyte as much as any other. Its refs and
+//! objects are all there, so a commit id names any commit it holds.
+//!
+//! Otherwise only `refs/tags/<ref>` and `refs/heads/<ref>` are fetched, shallow (depth 1)
+//! where the server supports it (those without the `shallow` capability are fetched in
+//! full). A tag wins over a branch and is peeled to its commit. When neither exists and
+//! the ref looks like a commit id, a full 40-hex id is asked for by id (servers that allow
+//! it, such as GitHub, hand it out); if that did not bring the commit, or the id is
+//! abbreviated (which needs the history to expand), every branch and tag is fetched in
+//! full and the id looked up among them. Narrow fetching saves work; it is not a security
+//! boundary, since whoever names the ref can always name an abbreviated id. The bounds
+//! below are. A fetch streams the pack into libgit2's indexer, which hashes a whole
+//! object without holding it.
 //!
 //! # Bounds on untrusted repositories
 //!
@@ -24,26 +31,39 @@
 //! - commit, tag and tree objects larger than [`MAX_OBJECT_BYTES`] are refused;
 //! - the listing stops with an error after [`MAX_ENTRIES`] tree entries (files, symlinks,
 //!   directories and submodules, see [`GitSource::with_max_entries`]), at directories
-//!   nested deeper than [`MAX_DEPTH`] (see [`GitSource::with_max_depth`]) and at paths
-//!   longer than [`MAX_PATH_BYTES`];
+//!   nested deeper than [`MAX_DEPTH`] (see [`GitSource::with_max_depth`]), at paths
+//!   longer than [`MAX_PATH_BYTES`] and past [`MAX_LISTING_BYTES`] of paths and symlink
+//!   targets in all;
 //! - a symlink target is read only if it is at most [`MAX_SYMLINK_TARGET_BYTES`] long;
-//! - file contents are never read while listing; [`SourceTree::read_limited`] refuses a
-//!   file larger than its cap before reading it.
+//! - file contents are never read while listing, only their sizes from the object headers;
+//!   [`SourceTree::read`] serves the files whose listed sizes the caller checked (the
+//!   tarball's limits, before it reads anything), and [`SourceTree::read_limited`]
+//!   refuses a file larger than its cap before reading it.
 //!
-//! # Names that are not UTF-8
+//! # Odd entries
 //!
-//! They do not fail the fetch: such an entry is listed with each byte of an invalid
-//! sequence written `\xNN` (in its own name or a directory's), and a symlink target that
-//! is not UTF-8 is escaped the same way. The tarball refuses any packed path or symlink
-//! target holding a backslash, so such an entry is refused exactly when it is selected for
-//! packing and ignored otherwise. A file listed under an escaped path cannot be
-//! [`read`](SourceTree::read).
+//! - A tree entry name git itself never writes fails the fetch: `.`, `..` or one holding a
+//!   `/` (it could make one path name two entries, or leave the package). Only crafted
+//!   objects have them.
+//! - A submodule (gitlink) is listed as [`EntryKind::Submodule`]; the tarball refuses it
+//!   when the selection reaches into it and warns about it otherwise.
+//! - A name that is not UTF-8 does not fail the fetch: the entry (and every entry below
+//!   such a directory), and a symlink whose target is not UTF-8, is listed as
+//!   [`EntryKind::NotUtf8`] with its path and target as they are, its listed path with each
+//!   invalid sequence written U+FFFD. The tarball refuses it exactly when it is selected
+//!   for packing, saying it is not UTF-8 and showing it with each invalid byte as `\xNN`;
+//!   it is ignored otherwise, and cannot be [`read`](SourceTree::read).
+//! - Names with control characters are listed as they are; the tarball refuses them when
+//!   packed.
+//!
+//! Paths, refs and names in error messages are shown through [`echo`] (escaped, bounded).
 
 mod git;
 mod memory;
 
 pub use git::{
-    GitSource, MAX_DEPTH, MAX_ENTRIES, MAX_OBJECT_BYTES, MAX_PATH_BYTES, MAX_SYMLINK_TARGET_BYTES,
+    GitSource, MAX_DEPTH, MAX_ENTRIES, MAX_LISTING_BYTES, MAX_OBJECT_BYTES, MAX_PATH_BYTES,
+    MAX_SYMLINK_TARGET_BYTES,
 };
 pub use memory::MemorySource;
 
@@ -51,6 +71,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::schema::redact_url;
+use crate::text::{echo, echo_bytes};
 
 /// An error while fetching or reading a package source: where, and what went wrong.
 #[derive(Debug)]
@@ -83,12 +104,22 @@ pub enum SourceErrorKind {
     TooManyEntries {
         limit: usize,
     },
+    ListingTooLarge {
+        limit: usize,
+    },
+    /// A tree entry git itself would never write (crafted objects): its name or its mode.
+    InvalidEntry {
+        /// The directory holding it (`""` for the package root).
+        dir: String,
+        /// The name as it is.
+        name: Vec<u8>,
+        expected: String,
+    },
     TooDeep {
         path: String,
         limit: usize,
     },
     PathTooLong {
-        /// The start of the path.
         path: String,
         limit: usize,
     },
@@ -113,6 +144,8 @@ pub enum SourceErrorKind {
     NotAFile {
         path: String,
         commit: String,
+        /// What it is instead, such as `a symlink`.
+        found: &'static str,
     },
     FileTooLarge {
         path: String,
@@ -136,66 +169,94 @@ impl fmt::Display for SourceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use crate::text::message;
         use SourceErrorKind as K;
-        let SourceError {
-            url,
-            reference,
-            kind,
-        } = self;
-        match kind {
-            K::Clone { cause } => write!(f, "could not clone `{url}`: {}", message(cause)),
+        let url = echo(&self.url);
+        let reference = echo(&self.reference);
+        let at = format!("at ref {reference} in {url}");
+        match &self.kind {
+            K::Clone { cause } => write!(f, "could not clone {url}: {}", message(cause)),
             K::RefNotFound => write!(
                 f,
-                "ref `{reference}` not found in `{url}`: expected a tag, branch or commit id"
+                "ref {reference} not found in {url}: expected a tag, branch or commit id"
             ),
             K::AmbiguousRef => write!(
                 f,
-                "ref `{reference}` in `{url}` is an ambiguous commit id: expected a tag, branch or a longer commit id"
+                "ref {reference} in {url} is an ambiguous commit id: expected a tag, branch or a longer commit id"
             ),
             K::NotACommit { cause } => write!(
                 f,
-                "ref `{reference}` in `{url}` does not point to a commit: {}",
+                "ref {reference} in {url} does not point to a commit: {}",
                 message(cause)
             ),
             K::InvalidSubdir { subdir } => write!(
                 f,
-                "invalid subdir `{subdir}` for ref `{reference}` in `{url}`: expected a relative `/`-separated path without `..`"
+                "invalid subdir {} for ref {reference} in {url}: expected a relative `/`-separated path without `..`",
+                echo(subdir)
             ),
             K::SubdirNotFound { subdir } => write!(
                 f,
-                "subdir `{subdir}` not found at ref `{reference}` in `{url}`: expected a directory"
+                "subdir {} not found {at}: expected a directory",
+                echo(subdir)
             ),
             K::TooManyEntries { limit } => write!(
                 f,
-                "the package at ref `{reference}` in `{url}` has more than {limit} entries: expected at most {limit} files, directories, symlinks and submodules"
+                "the package {at} has more than {limit} entries: expected at most {limit} files, directories, symlinks and submodules"
             ),
+            K::ListingTooLarge { limit } => write!(
+                f,
+                "the package {at} has more than {limit} bytes of paths and symlink targets: expected at most {limit} bytes"
+            ),
+            K::InvalidEntry {
+                dir,
+                name,
+                expected,
+            } => {
+                let name = echo_bytes(name);
+                if dir.is_empty() {
+                    write!(
+                        f,
+                        "invalid tree entry {name} in the package's root {at}: {expected}"
+                    )
+                } else {
+                    let dir = echo(dir);
+                    write!(
+                        f,
+                        "invalid tree entry {name} in directory {dir} {at}: {expected}"
+                    )
+                }
+            }
             K::TooDeep { path, limit } => write!(
                 f,
-                "directory `{path}` at ref `{reference}` in `{url}` is nested too deep: expected at most {limit} directory levels"
+                "directory {} {at} is nested too deep: expected at most {limit} directory levels",
+                echo(path)
             ),
             K::PathTooLong { path, limit } => write!(
                 f,
-                "path `{path}…` at ref `{reference}` in `{url}` is too long: expected at most {limit} bytes"
+                "path {} {at} is too long: expected at most {limit} bytes",
+                echo(path)
             ),
             K::SymlinkTooLarge { path, size, limit } => write!(
                 f,
-                "symlink `{path}` at ref `{reference}` in `{url}` has a target of {size} bytes: expected at most {limit} bytes"
+                "symlink {} {at} has a target of {size} bytes: expected at most {limit} bytes",
+                echo(path)
             ),
             K::ObjectTooLarge { what, size, limit } => write!(
                 f,
-                "{what} at ref `{reference}` in `{url}` is {size} bytes: expected at most {limit} bytes"
+                "{what} {at} is {size} bytes: expected at most {limit} bytes"
             ),
-            K::Read { what, cause } => write!(
-                f,
-                "could not read {what} at ref `{reference}` in `{url}`: {}",
-                message(cause)
-            ),
+            K::Read { what, cause } => write!(f, "could not read {what} {at}: {}", message(cause)),
             K::FileNotFound { path, commit } => write!(
                 f,
-                "no file `{path}` in the source at commit `{commit}`: expected one of its listed files"
+                "no file {} in the source at commit `{commit}`: expected one of its listed files",
+                echo(path)
             ),
-            K::NotAFile { path, commit } => write!(
+            K::NotAFile {
+                path,
+                commit,
+                found,
+            } => write!(
                 f,
-                "`{path}` in the source at commit `{commit}` is a symlink: expected a regular file"
+                "{} in the source at commit `{commit}` is {found}: expected a regular file",
+                echo(path)
             ),
             K::FileTooLarge {
                 path,
@@ -204,7 +265,8 @@ impl fmt::Display for SourceError {
                 commit,
             } => write!(
                 f,
-                "`{path}` in the source at commit `{commit}` is {size} bytes: expected at most {limit} bytes"
+                "{} in the source at commit `{commit}` is {size} bytes: expected at most {limit} bytes",
+                echo(path)
             ),
             K::Blob {
                 path,
@@ -212,11 +274,12 @@ impl fmt::Display for SourceError {
                 cause,
             } => write!(
                 f,
-                "could not read `{path}` in the source at commit `{commit}`: {}",
+                "could not read {} in the source at commit `{commit}`: {}",
+                echo(path),
                 message(cause)
             ),
             K::TempDir { .. } => {
-                write!(f, "could not create a temporary directory to clone `{url}`")
+                write!(f, "could not create a temporary directory to clone {url}")
             }
         }
     }
@@ -231,20 +294,34 @@ impl std::error::Error for SourceError {
     }
 }
 
-/// One file of a package, relative to the package root.
+/// One entry of a package, relative to the package root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceEntry {
-    /// `/`-separated path relative to the package root (bytes that are not UTF-8 written
-    /// `\xNN`, see the [module documentation](self)).
+    /// `/`-separated path relative to the package root (invalid UTF-8 sequences written
+    /// U+FFFD, see the [module documentation](self)).
     pub path: String,
     pub kind: EntryKind,
 }
 
-/// What a [`SourceEntry`] is. Directories are implied by paths; submodules are skipped.
+/// What a [`SourceEntry`] is. Directories are implied by paths.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntryKind {
-    File { executable: bool, size: u64 },
-    Symlink { target: String },
+    File {
+        executable: bool,
+        size: u64,
+    },
+    Symlink {
+        target: String,
+    },
+    /// A git submodule (gitlink): a commit of another repository, whose files are not here.
+    Submodule,
+    /// A file or symlink under a name that is not UTF-8 (its own or a directory's), or a
+    /// symlink whose target is not: never read. Its `path` and `target` as they are (the
+    /// entry's listed path has each invalid sequence written U+FFFD).
+    NotUtf8 {
+        path: Vec<u8>,
+        target: Option<Vec<u8>>,
+    },
 }
 
 /// A listed entry as the tarball packer's input.
@@ -257,6 +334,11 @@ impl From<&SourceEntry> for crate::tarball::InputEntry {
                 size: *size,
             },
             EntryKind::Symlink { target } => InputKind::Symlink {
+                target: target.clone(),
+            },
+            EntryKind::Submodule => InputKind::Submodule,
+            EntryKind::NotUtf8 { path, target } => InputKind::NotUtf8 {
+                path: path.clone(),
                 target: target.clone(),
             },
         };
@@ -298,7 +380,7 @@ impl SourceTree {
         &self.commit
     }
 
-    /// Every file and symlink, sorted by path.
+    /// Every file, symlink and submodule, sorted by path.
     pub fn entries(&self) -> &[SourceEntry] {
         &self.entries
     }
@@ -363,13 +445,18 @@ impl SourceTree {
             .binary_search_by(|entry| entry.path.as_str().cmp(path))
             .map(|at| &self.entries[at])
             .map_err(|_| self.file_not_found(path))?;
-        match entry.kind {
-            EntryKind::File { size, .. } => Ok(size),
-            EntryKind::Symlink { .. } => Err(self.error(SourceErrorKind::NotAFile {
-                path: path.to_owned(),
-                commit: self.commit.clone(),
-            })),
-        }
+        let found = match entry.kind {
+            EntryKind::File { size, .. } => return Ok(size),
+            EntryKind::Symlink { .. } => "a symlink",
+            EntryKind::Submodule => "a git submodule",
+            EntryKind::NotUtf8 { target: None, .. } => "named with bytes that are not UTF-8",
+            EntryKind::NotUtf8 { .. } => "a symlink",
+        };
+        Err(self.error(SourceErrorKind::NotAFile {
+            path: path.to_owned(),
+            commit: self.commit.clone(),
+            found,
+        }))
     }
 
     fn read_file(&self, path: &str) -> Result<Vec<u8>, SourceError> {
@@ -397,8 +484,8 @@ impl SourceTree {
 
     fn error(&self, kind: SourceErrorKind) -> SourceError {
         SourceError {
-            url: crate::text::value(&self.url).into_owned(),
-            reference: crate::text::value(&self.reference).into_owned(),
+            url: self.url.clone(),
+            reference: self.reference.clone(),
             kind,
         }
     }
@@ -430,7 +517,7 @@ impl At<'_> {
         };
         let invalid = || {
             self.error(SourceErrorKind::InvalidSubdir {
-                subdir: crate::text::value(raw).into_owned(),
+                subdir: raw.to_owned(),
             })
         };
         if raw.starts_with('/') || raw.contains('\\') {
@@ -453,15 +540,15 @@ impl At<'_> {
 
     fn subdir_not_found(&self, subdir: &str) -> SourceError {
         self.error(SourceErrorKind::SubdirNotFound {
-            subdir: crate::text::value(subdir).into_owned(),
+            subdir: subdir.to_owned(),
         })
     }
 
     /// The error `kind` at this location and ref (the URL without credentials).
     fn error(&self, kind: SourceErrorKind) -> SourceError {
         SourceError {
-            url: crate::text::value(&redact_url(self.url)).into_owned(),
-            reference: crate::text::value(self.reference).into_owned(),
+            url: redact_url(self.url),
+            reference: self.reference.to_owned(),
             kind,
         }
     }

@@ -8,24 +8,32 @@
 //! is also the directory of another selected path. Paths that are not selected are ignored,
 //! whatever they are (an odd name under `docs/` does not stop a package).
 //!
-//! 1. **Always dropped**, whatever the globs say:
-//!    - any path with a component that is a VCS directory (`.git`, `.hg`, `.svn`, `CVS`,
-//!      `.jj`; `.git` is also a file in submodules) or a tool directory (`node_modules`,
-//!      `bower_components`, `.spago`, `.psci_modules`), at any depth;
-//!    - `output` (the compiler's output directory) at the package root only, since a
-//!      directory of that name deeper down may well be source;
-//!    - files named like a lock file (`package-lock.json`, `yarn.lock`, `pnpm-lock.yaml`,
-//!      `spago.lock`, `bun.lockb`, `bun.lock`) or editor/OS junk (`*.swp`, `*.swo`, `*~`,
-//!      `.DS_Store`, `._*`, `Thumbs.db`, `.#*`, `.psc-ide-port`), at any depth.
-//! 2. **Always included**: everything under `src/`; the manifest files `purs.json`,
-//!    `purs.dhall`, `spago.yaml`, `spago.dhall`, `bower.json` and `package.json` at the
-//!    root; root files whose name starts with `README`, `LICENSE` or `LICENCE` in any case.
-//! 3. **`include` globs** (`includeFiles`) add files. Globs match the whole relative path of
-//!    a file (never a directory: write `test/**` to take a directory), with globset and
-//!    `literal_separator`, so `*` stays within one component and `**` crosses `/`.
-//! 4. **`exclude` globs** (`excludeFiles`) remove files from everything selected so far,
-//!    except the root manifest files and `LICENSE*`/`LICENCE*` files, which are never
-//!    excluded.
+//! The rules are the PureScript Registry's (`copyPackageSourceFiles` and
+//! `removeIgnoredTarballFiles` in registry-dev's `App/API.purs`, with the fast-glob it
+//! runs), so a package holds the files the real registry's tarball would. The registry
+//! copies *units* (a file, or a directory with everything below it):
+//!
+//! 1. **Always**: `src/` whole (dotfiles too); the root files `purs.json`, `spago.yaml`,
+//!    `spago.dhall`, `packages.dhall`, `bower.json`, `package.json` (and regis's own
+//!    `purs.dhall`); root files or directories whose name starts with `README`, `LICENSE`
+//!    or `LICENCE` — case-sensitively, because the `caseSensitive: false` the real code
+//!    passes is not a fast-glob option (a `readme.md` is not packed).
+//! 2. **`includeFiles`** globs add every file *or directory* they match (a directory
+//!    whole): `*` stays within one component, `**` crosses `/`, and a component starting
+//!    with `.` is matched only by a glob component that starts with `.` (fast-glob's
+//!    `dot: false`); a trailing `/` matches directories only.
+//! 3. **`excludeFiles`** globs remove a unit only when they match the unit's own path: a
+//!    root file, or what an include glob matched. They never remove a file inside `src/` or
+//!    another directory taken whole (the real tarballs keep them), nor the root manifest
+//!    files of 1.
+//! 4. **Removed** afterwards: `.psci`, `.psci_modules`, `.spago`, `node_modules`,
+//!    `bower_components`, `.git`, `CVS`, `.svn`, `.hg`, `_darcs`, `.fossil`, `.jj`,
+//!    `.pijul`, `package-lock.json`, `yarn.lock`, `pnpm-lock.yaml` *at the root only*; and
+//!    anywhere outside a dot directory, names matching `*.*.swp`, `._*` or `.DS_Store`.
+//!
+//! Where this looks like a bug it is still the real behaviour, followed so tarballs match:
+//! a lower-case `readme.md` is left out, an `excludeFiles` glob cannot trim `src/`, a
+//! `node_modules` below the root is packed, and a vim swap file `.A.purs.swp` is kept.
 //!
 //! A glob that is empty, absolute, has a `..` component or does not parse is an error; a
 //! leading `./` is dropped (`./test/**` is `test/**`). `src/` must end up with at least one
@@ -74,6 +82,8 @@ pub use unpack::unpack;
 use std::io;
 use std::path::PathBuf;
 
+use crate::text::{echo, echo_bytes};
+
 /// One path of the package's source tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputEntry {
@@ -83,13 +93,24 @@ pub struct InputEntry {
     pub kind: InputKind,
 }
 
-/// A regular file or a symlink (directories are implied by paths).
+/// What a path of the source is (directories are implied by paths). Only regular files and
+/// symlinks can be packed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputKind {
     /// A regular file with its size as listed.
     File { executable: bool, size: u64 },
     /// A symlink with its target as stored in the link.
     Symlink { target: String },
+    /// A git submodule: a directory whose files are in another repository. Never packed;
+    /// refused when the selection reaches into it, else named in a warning.
+    Submodule,
+    /// A file or symlink whose name, or the name of a directory on its path, is not UTF-8
+    /// (listed with each invalid byte sequence written U+FFFD), or a symlink whose target
+    /// is not: `path` and `target` as they are. Refused when selected.
+    NotUtf8 {
+        path: Vec<u8>,
+        target: Option<Vec<u8>>,
+    },
 }
 
 /// The manifest's `includeFiles` and `excludeFiles` globs.
@@ -125,6 +146,15 @@ impl Default for Limits {
     }
 }
 
+/// What [`select`] decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    /// The packed files and symlinks, sorted by path.
+    pub entries: Vec<InputEntry>,
+    /// Non-fatal findings, such as a submodule that is not packed.
+    pub warnings: Vec<String>,
+}
+
 /// A built tarball.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Packed {
@@ -140,53 +170,84 @@ pub struct Packed {
     pub warnings: Vec<String>,
 }
 
-/// An error of file selection, packing or unpacking.
+/// An error of file selection, packing or unpacking. Paths, targets and globs come from the
+/// package and are shown through [`echo`] (escaped, bounded).
 #[derive(Debug, thiserror::Error)]
 pub enum TarballError {
-    #[error("invalid path `{}`: {expected}", .path.escape_debug())]
+    #[error("invalid path {}: {expected}", echo(.path))]
     InvalidPath {
         path: String,
         expected: &'static str,
     },
-    #[error("path `{path}` is listed more than once: expected each path once")]
+    #[error("{}", not_utf8(.path, .target.as_deref()))]
+    NotUtf8 {
+        path: Vec<u8>,
+        target: Option<Vec<u8>>,
+    },
+    #[error("path {} is listed more than once: expected each path once", echo(.path))]
     DuplicatePath { path: String },
-    #[error("path `{file}` is a file but `{inside}` is inside it: expected a directory")]
+    #[error(
+        "path {} is a file but {} is inside it: expected a directory",
+        echo(.file),
+        echo(.inside)
+    )]
     PathConflict { file: String, inside: String },
-    #[error("invalid glob `{}` in `{field}`: {problem}", .pattern.escape_debug())]
+    #[error("invalid glob {} in `{field}`: {problem}", echo(.pattern))]
     InvalidGlob {
         field: &'static str,
         pattern: String,
         problem: String,
     },
-    #[error("cannot compile the `{field}` globs")]
-    GlobSet {
-        field: &'static str,
-        #[source]
-        source: globset::Error,
-    },
     #[error("`src/` is empty or missing: a package must have its sources in `src/`")]
     EmptySrc,
-    #[error("symlink `{path}` points outside the package (`{target}`)")]
+    #[error(
+        "{} is a git submodule: its files are in another repository, which is not fetched, so \
+         the package would be published without them: expected the files committed in this \
+         repository (or the submodule outside `src/` and the `includeFiles` globs)",
+        echo(.path)
+    )]
+    Submodule { path: String },
+    #[error(
+        "{} is a Git LFS pointer, not the file: its content is on an LFS server, which is not \
+         fetched (nor by the PureScript Registry), so the pointer's text would be published: \
+         expected the file itself committed to git (or left out of `src/` and the \
+         `includeFiles` globs)",
+        echo(.path)
+    )]
+    LfsPointer { path: String },
+    #[error("symlink {} points outside the package ({})", echo(.path), echo(.target))]
     SymlinkEscapes { path: String, target: String },
     #[error(
-        "symlink `{path}` has target `{}`: expected a relative path of leading `..` \
-         components then names, without `.` or empty components",
-        .target.escape_debug()
+        "symlink {} has target {}: expected a relative path of leading `..` components then \
+         names, without `.` or empty components",
+        echo(.path),
+        echo(.target)
     )]
     SymlinkTarget { path: String, target: String },
     #[error(
-        "symlink `{path}` points at `{target}`, which is not packed: expected a packed file \
-         or a directory holding packed files"
+        "symlink {} points at {}, which is not packed: expected a packed file or a directory \
+         holding packed files",
+        echo(.path),
+        echo(.target)
     )]
     SymlinkNotPacked { path: String, target: String },
     #[error(
-        "symlink `{path}` points at `{target}`, which does not resolve: expected at most \
-         {MAX_HOPS} levels of symlinks"
+        "symlink {} points at {}, which does not resolve: expected at most {MAX_HOPS} levels \
+         of symlinks",
+        echo(.path),
+        echo(.target)
     )]
     SymlinkLoop { path: String, target: String },
     #[error(
-        "invalid top directory `{}`: expected one path component such as `<name>-<version>`",
-        .top_dir.escape_debug()
+        "symlink {} points at {}, a directory from which symlinks lead back to it: expected \
+         no directory cycles",
+        echo(.path),
+        echo(.target)
+    )]
+    SymlinkCycle { path: String, target: String },
+    #[error(
+        "invalid top directory {}: expected one path component such as `<name>-<version>`",
+        echo(.top_dir)
     )]
     InvalidTopDir { top_dir: String },
     #[error("package has {count} files, more than the limit of {limit} files")]
@@ -197,7 +258,7 @@ pub enum TarballError {
     TooManyBytes { bytes: u64, limit: u64 },
     #[error("package tarball is {bytes} bytes, more than the limit of {limit} bytes")]
     TooLarge { bytes: u64, limit: u64 },
-    #[error("cannot read `{path}` from the package source")]
+    #[error("cannot read {} from the package source", echo(.path))]
     Read {
         path: String,
         #[source]
@@ -211,7 +272,7 @@ pub enum TarballError {
     Corrupt(#[source] io::Error),
     #[error("tarball has no entries: expected a single top directory")]
     EmptyArchive,
-    #[error("tarball entry `{}` is refused: {expected}", .path.escape_debug())]
+    #[error("tarball entry {} is refused: {expected}", echo(.path))]
     UnsafeEntry { path: String, expected: String },
     #[error("tarball unpacks to more than the limit of {limit} {what}")]
     UnpackLimit { what: &'static str, limit: u64 },
@@ -237,6 +298,22 @@ const MAX_HOPS: usize = 40;
 // Paths and symlink targets
 // ---------------------------------------------------------------------------------------
 
+/// The refusal of a name, or a symlink's target, that is not UTF-8: a tarball entry's name
+/// is text (and the PureScript Registry's tools read it as such).
+fn not_utf8(path: &[u8], target: Option<&[u8]>) -> String {
+    match target {
+        None => format!(
+            "path {} is not UTF-8: expected UTF-8 file and directory names",
+            echo_bytes(path)
+        ),
+        Some(target) => format!(
+            "symlink {} has a target that is not UTF-8 ({}): expected a UTF-8 target",
+            echo_bytes(path),
+            echo_bytes(target)
+        ),
+    }
+}
+
 /// What is wrong with a relative path, said as what was expected (length aside).
 fn path_problem(path: &str) -> Option<&'static str> {
     if path.is_empty() {
@@ -245,8 +322,8 @@ fn path_problem(path: &str) -> Option<&'static str> {
         Some("expected a relative path, without a leading `/`")
     } else if path.contains('\\') {
         Some("expected `/` as the only separator, without backslashes")
-    } else if path.contains('\0') {
-        Some("expected no NUL byte")
+    } else if path.chars().any(char::is_control) {
+        Some("expected no control characters (such as a line break or a NUL byte)")
     } else if path.split('/').any(str::is_empty) {
         Some("expected no empty component (`//` or a trailing `/`)")
     } else if path.split('/').any(|c| c == "..") {
@@ -297,7 +374,7 @@ fn resolve_lexically<'a>(link: &'a str, target: &'a str) -> Result<Vec<&'a str>,
     if target.is_empty()
         || target.len() > MAX_PATH_BYTES
         || target.contains('\\')
-        || target.contains('\0')
+        || target.chars().any(char::is_control)
     {
         return Err(TargetProblem::NotNormal);
     }

@@ -54,6 +54,26 @@ where
     })
 }
 
+/// Whether `bytes` are a Git LFS pointer rather than the content it stands for: as the LFS
+/// spec says, text of less than 1024 bytes whose first line is the spec's `version`, with an
+/// `oid sha256:` and a `size` line.
+fn is_lfs_pointer(bytes: &[u8]) -> bool {
+    const VERSIONS: [&str; 2] = [
+        "version https://git-lfs.github.com/spec/",
+        "version https://hawser.github.com/spec/",
+    ];
+    if bytes.len() >= 1024 {
+        return false;
+    }
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let has_line = |start: &str| text.lines().any(|line| line.starts_with(start));
+    VERSIONS.iter().any(|version| text.starts_with(version))
+        && has_line("oid sha256:")
+        && has_line("size ")
+}
+
 fn check_top_dir(top_dir: &str) -> Result<()> {
     if path_problem(top_dir).is_some() || top_dir.contains('/') || top_dir.len() > MAX_NAME_BYTES {
         return Err(TarballError::InvalidTopDir {
@@ -77,6 +97,17 @@ fn plan<'a>(
                 size: *size,
             },
             InputKind::Symlink { target } => Item::Symlink(target),
+            InputKind::Submodule => {
+                return Err(TarballError::Submodule {
+                    path: entry.path.clone(),
+                });
+            }
+            InputKind::NotUtf8 { path, target } => {
+                return Err(TarballError::NotUtf8 {
+                    path: path.clone(),
+                    target: target.clone(),
+                });
+            }
         };
         if plan.insert(entry.path.as_str(), item).is_some() {
             return Err(TarballError::DuplicatePath {
@@ -181,6 +212,11 @@ where
                     path: (*path).to_owned(),
                     source: source.into(),
                 })?;
+                if is_lfs_pointer(&bytes) {
+                    return Err(TarballError::LfsPointer {
+                        path: (*path).to_owned(),
+                    });
+                }
                 unpacked = unpacked.saturating_add(bytes.len() as u64);
                 check_unpacked(unpacked, limits)?;
                 append_file(&mut archive, &full, *executable, &bytes)?;
@@ -422,6 +458,56 @@ mod tests {
         assert_eq!(source.to_string(), "disk on fire");
     }
 
+    /// What a selection would refuse, `pack` refuses too: it may be given any slice.
+    #[test]
+    fn submodules_and_names_that_are_not_utf8_are_never_packed() {
+        for (kind, refused) in [
+            (InputKind::Submodule, "is a git submodule"),
+            (
+                InputKind::NotUtf8 {
+                    path: b"src/\xff".to_vec(),
+                    target: None,
+                },
+                "is not UTF-8",
+            ),
+        ] {
+            let entries = [InputEntry {
+                path: "src/x".to_owned(),
+                kind,
+            }];
+            let err = sample()
+                .pack_with(&entries, &Limits::default())
+                .unwrap_err();
+            assert!(err.to_string().contains(refused), "{err}");
+        }
+    }
+
+    #[test]
+    fn git_lfs_pointers_are_refused_naming_the_file() {
+        let pointer = b"version https://git-lfs.github.com/spec/v1\n\
+            oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n\
+            size 12345\n";
+        let mut source = sample();
+        source
+            .files
+            .insert("src/Big.js".into(), (pointer.to_vec(), false));
+        let err = source
+            .pack_with(&source.entries(), &Limits::default())
+            .unwrap_err();
+        insta::assert_snapshot!(err.to_string(), @"`src/Big.js` is a Git LFS pointer, not the file: its content is on an LFS server, which is not fetched (nor by the PureScript Registry), so the pointer's text would be published: expected the file itself committed to git (or left out of `src/` and the `includeFiles` globs)");
+        // A file merely starting like one, but too long to be one or without its other
+        // lines, is content.
+        let mut text = pointer.to_vec();
+        text.resize(1024, b'x');
+        source.files.insert("src/Big.js".into(), (text, false));
+        source.pack();
+        let text = b"version https://git-lfs.github.com/spec/v1 is how a pointer starts\n";
+        source
+            .files
+            .insert("src/Big.js".into(), (text.to_vec(), false));
+        source.pack();
+    }
+
     // -- limits ----------------------------------------------------------------------------
 
     #[test]
@@ -577,7 +663,9 @@ mod tests {
             .files
             .insert("test/Main.purs".into(), (b"t".to_vec(), false));
         let selected = select(&source.entries(), &rules(&["test/**", "bin/*"], &[])).unwrap();
-        let packed = source.pack_with(&selected, &Limits::default()).unwrap();
+        let packed = source
+            .pack_with(&selected.entries, &Limits::default())
+            .unwrap();
         let paths: Vec<_> = listing(&packed.bytes).into_iter().map(|e| e.0).collect();
         assert!(paths.contains(&format!("{TOP}/test/Main.purs")));
         assert!(!paths.iter().any(|p| p.contains("node_modules")));

@@ -8,8 +8,8 @@
 //! the inputs under `tests/fuzz-regressions/<target>/` and the seeds under
 //! `fuzz/seeds/<target>/` through the same functions, so plain `cargo test` guards what the
 //! fuzzer found. A new target is a function here, a line in [`TARGETS`] and a file in
-//! `fuzz/fuzz_targets/`; a new manifest reader is a [`ManifestReader`] and a target calling
-//! [`manifest_reader`] with it.
+//! `fuzz/fuzz_targets/`; a new manifest reader is a target calling
+//! [`manifest_reader`] with it (or [`ManifestFile`] gains a variant and a target).
 
 use std::fmt::Display;
 use std::path::{Component, Path, PathBuf};
@@ -19,7 +19,7 @@ use crate::dhall::{self, Schema};
 use crate::github::{Event, EventKind};
 use crate::index::{IndexError, IndexFile, entry_path};
 use crate::issue_body::{IssueBodyError, payload_text, publish_form};
-use crate::manifest::{Manifest, ManifestError};
+use crate::manifest::{Given, Manifest, ManifestError, ManifestFile, lenient};
 use crate::metadata::Metadata;
 use crate::package_set::PackageSet;
 use crate::payload::{Authenticated, AuthenticatedData, MAX_REASON_CHARS, Operation, extract_json};
@@ -42,6 +42,8 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("manifest_json", manifest_json),
     ("manifest_authored_json", manifest_authored_json),
     ("manifest_dhall", manifest_dhall),
+    ("manifest_bower", manifest_bower),
+    ("manifest_spago_yaml", manifest_spago_yaml),
     ("metadata", metadata),
     ("index_file", index_file),
     ("package_set", package_set),
@@ -291,12 +293,9 @@ pub fn github_event(data: &[u8]) {
 
 // -- manifests ---------------------------------------------------------------------------
 
-/// One way of reading a package's manifest from its text (`purs.json`, `purs.dhall`, …).
-pub type ManifestReader = fn(&str) -> Result<Manifest, ManifestError>;
-
 /// Read `data` with `read`: a manifest it gives is a valid index line and `purs.json`
 /// (both read back as the same manifest and are fixed points); errors are bounded.
-pub fn manifest_reader(data: &[u8], read: ManifestReader) {
+pub fn manifest_reader(data: &[u8], read: impl Fn(&str) -> Result<Manifest, ManifestError>) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
@@ -311,7 +310,7 @@ fn check_manifest(m: &Manifest) {
         Manifest::from_json("index line", t)
     });
     assert_canonical(m, Manifest::to_pretty_json, |t| {
-        let (back, ignored) = Manifest::from_authored_json("purs.json", t)?;
+        let (back, ignored) = Manifest::from_authored_json("purs.json", t, "unused")?;
         assert!(
             ignored.is_empty(),
             "the pretty form has unknown keys {ignored:?}"
@@ -330,13 +329,13 @@ pub fn manifest_json(data: &[u8]) {
 }
 
 /// `Manifest::from_authored_json` (a package's own `purs.json`): besides the manifest
-/// checks, the keys it drops are exactly the input object's unknown ones.
+/// checks, the keys it drops are the input object's unknown ones (and its owners').
 pub fn manifest_authored_json(data: &[u8]) {
     manifest_reader(data, |text| {
-        let (manifest, ignored) = Manifest::from_authored_json("purs.json", text)?;
+        let (manifest, ignored) = Manifest::from_authored_json("purs.json", text, "v1.0.0")?;
         let value: serde_json::Value = serde_json::from_str(text).expect("it parsed");
         let object = value.as_object().expect("a manifest is an object");
-        for key in &ignored {
+        for key in ignored.iter().filter(|k| !k.starts_with("owners[")) {
             assert!(
                 object.contains_key(key),
                 "dropped `{key}`, not in the input"
@@ -344,6 +343,35 @@ pub fn manifest_authored_json(data: &[u8]) {
         }
         Ok(manifest)
     });
+}
+
+/// [`ManifestFile::read`] of `file` with what a publish request would give: the manifest
+/// checks, and a manifest that keeps the request's ref.
+fn manifest_file(data: &[u8], file: ManifestFile) {
+    let name = PackageName::parse("aff").unwrap();
+    let version = Version::parse("1.0.0").unwrap();
+    let location = Location::github("purescript", "purescript-aff", None).unwrap();
+    let given = Given {
+        name: &name,
+        version: Some(&version),
+        location: &location,
+        reference: "v1.0.0",
+    };
+    manifest_reader(data, |text| {
+        let (manifest, _warnings) = file.read(text, &given)?;
+        assert_eq!(manifest.reference, "v1.0.0");
+        Ok(manifest)
+    });
+}
+
+/// `bower.json` through [`ManifestFile::BowerJson`] (ranges read leniently).
+pub fn manifest_bower(data: &[u8]) {
+    manifest_file(data, ManifestFile::BowerJson);
+}
+
+/// `spago.yaml` through [`ManifestFile::SpagoYaml`].
+pub fn manifest_spago_yaml(data: &[u8]) {
+    manifest_file(data, ManifestFile::SpagoYaml);
 }
 
 /// `Manifest::from_untrusted_dhall` (a package's `purs.dhall`, imports disabled).
@@ -445,6 +473,18 @@ pub fn schema(data: &[u8]) {
         return;
     };
     exact_serde(s, Version::parse);
+    // the lenient legacy readers give what the strict ones read back
+    if let Ok(v) = lenient::version(s) {
+        assert_eq!(Version::parse(&v.to_string()).ok(), Some(v));
+    }
+    if let Ok(r) = lenient::range(s) {
+        assert_eq!(
+            Range::parse(&r.to_string()).ok().as_ref(),
+            Some(&r),
+            "`{s}`"
+        );
+        assert!(r.lower() < r.upper());
+    }
     if let Some(r) = exact_serde(s, Range::parse) {
         assert!(r.lower() < r.upper());
         assert!(r.contains(r.lower()) && !r.contains(r.upper()));

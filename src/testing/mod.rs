@@ -1,10 +1,12 @@
 //! Test support, one copy for the unit tests, the integration tests (`tests/it/`) and the
 //! benchmarks: skipping when a tool or the shared fixtures are absent, files and bare
-//! remotes, keys made by `ssh-keygen`, a `git daemon`, a registry in a tempdir and a mock
-//! GitHub. Compiled for `cfg(test)` and with the `testing` feature, which the tests and
-//! benches turn on through regis's dev-dependency on itself; `cargo build` and `cargo
-//! install` leave it out.
+//! remotes, keys made by `ssh-keygen` or from a seed, a `git daemon`, hostile repositories
+//! written object by object, a registry in a tempdir and a mock GitHub. Compiled for
+//! `cfg(test)` and with the `testing` feature, which the tests and benches turn on through
+//! regis's dev-dependency on itself; `cargo build` and `cargo install` leave it out.
+#![allow(clippy::print_stderr)]
 
+mod crafted;
 mod daemon;
 pub mod fuzz;
 mod github;
@@ -12,6 +14,7 @@ mod registry;
 
 use std::path::{Path, PathBuf};
 
+pub use crafted::{CraftedTree, Node, commit_tree, repeated_blob};
 pub use daemon::Daemon;
 pub use github::{
     FakeComment, FakeIssue, IssueTracker, MockGitHub, posted_comments, repository_json,
@@ -114,6 +117,15 @@ pub fn noise(len: usize) -> Vec<u8> {
             state as u8
         })
         .collect()
+}
+
+/// An ed25519 OpenSSH private key made from `seed`: the same text on every run, so messages
+/// that name the key (its fingerprint) can be pinned, and no `ssh-keygen` is needed.
+pub fn seeded_key(seed: u8) -> String {
+    ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[seed; 32]))
+        .to_openssh(ssh_key::LineEnding::LF)
+        .expect("an ed25519 key encodes")
+        .to_string()
 }
 
 /// A key pair made by `ssh-keygen` in `dir`, of the `kind` its arguments name (`["-t",

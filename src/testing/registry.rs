@@ -113,6 +113,19 @@ impl TestRegistry {
         publish::publish(&self.ctx(), request)
     }
 
+    /// Runs a publish that must fail, asserts that nothing was stored or pushed, and returns
+    /// the error's text.
+    pub fn refused(&self, request: &Publish) -> String {
+        let heads = self.remote_heads();
+        let stored = self.stored();
+        let e = self
+            .publish(request)
+            .expect_err("the publish should be refused");
+        assert_eq!(self.remote_heads(), heads, "nothing is pushed on failure");
+        assert_eq!(self.stored(), stored, "nothing is stored on failure");
+        e.to_string()
+    }
+
     /// Commit `p` to its repo and publish it (with its location).
     pub fn release(&self, p: &SamplePackage) -> PublishReport {
         self.push_source(p);

@@ -131,3 +131,42 @@ fn dependencies_point_one_way() {
     assert_eq!(code["schema"], BTreeSet::from(["text".to_owned()]));
     assert_eq!(code["text"], BTreeSet::new());
 }
+
+/// `SECURITY.md` names, for each guarantee, the test that shows it (`module::test`, a
+/// `#[test]` in `tests/it/<module>.rs`): every test it names exists, so a renamed or
+/// deleted test cannot leave a guarantee resting on nothing.
+#[test]
+fn every_test_security_md_names_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("SECURITY.md")).unwrap();
+    let mut named = 0;
+    let mut missing = Vec::new();
+    for quoted in doc.split('`').skip(1).step_by(2) {
+        let Some((module, test)) = quoted.split_once("::") else {
+            continue;
+        };
+        let simple = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        };
+        if !simple(module) || !simple(test) {
+            continue;
+        }
+        named += 1;
+        let file = root.join("tests/it").join(format!("{module}.rs"));
+        let code = std::fs::read_to_string(&file).unwrap_or_default();
+        let defined = code
+            .split("#[test]")
+            .skip(1)
+            .any(|after| after.trim_start().starts_with(&format!("fn {test}()")));
+        if !defined {
+            missing.push(quoted.to_owned());
+        }
+    }
+    assert!(named >= 30, "SECURITY.md names only {named} tests");
+    assert!(
+        missing.is_empty(),
+        "SECURITY.md names tests that do not exist: {missing:?}"
+    );
+}

@@ -336,8 +336,7 @@ fn a_version_in_the_latest_package_set_is_not_unpublished() {
 
 /// A key made from a fixed seed (its text is the same on every run).
 fn seeded(seed: u8) -> SigningKey {
-    let key = ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[seed; 32]));
-    SigningKey::from_openssh(&key.to_openssh(ssh_key::LineEnding::LF).unwrap(), None).unwrap()
+    SigningKey::from_openssh(&testing::seeded_key(seed), None).unwrap()
 }
 
 /// The refusals of transfer and unpublish that no other test pins in full, as `regis`
@@ -408,4 +407,36 @@ fn every_other_refusal_reads_in_full() {
         unpublish, another key → the signature on the unpublish of `prelude` is not from an owner of the package or a trustee (the package lists 1 owner): the signature does not match the payload for the 1 key tried (`ssh-ed25519` `SHA256:fe85JkIjo8VPe+XqXJGH5Mau1EMFdK1OdKvJUFicyA8`): the payload must be signed exactly as given, with an owner's key
         ");
     assert_eq!((t.remote_heads(), t.stored()), before);
+}
+
+/// An unpublish whose index line is gone but whose metadata push is rejected says what
+/// landed and what did not, and the same payload run again finishes it.
+#[test]
+fn an_unpublish_stopped_between_steps_says_what_landed_and_a_rerun_finishes_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = TestRegistry::new();
+    let owner = seeded(1);
+    let mut p = t.package("prelude", "1.0.0", &[]);
+    p.manifest.owners = Some(vec![owner.public()]);
+    t.release(&p);
+    let hook = t.layout.registry_remote.join("hooks/pre-receive");
+    std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\necho the registry is closed today >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let request = signed(&owner, &unpublish_payload("prelude", "1.0.0"));
+    let e = unpublish::unpublish(&t.ctx(), &request).unwrap_err();
+    let text = regis::error_chain(&e).replace(
+        &t.layout.registry_remote.display().to_string(),
+        "<registry>",
+    );
+    insta::assert_snapshot!(text, @"`prelude@1.0.0` is not fully unpublished: the index line is removed, but the metadata's record of the unpublish did not land; run the same payload again to finish it: push of `main` to `<registry>` was rejected: [remote rejected] (pre-receive hook declined)");
+    assert!(testing::remote_file(&t.layout.index_remote, "pr/el/prelude").is_none());
+    std::fs::remove_file(&hook).unwrap();
+    unpublish::unpublish(&t.ctx(), &request).unwrap();
+    let metadata = testing::remote_file(&t.layout.registry_remote, "metadata/prelude.json");
+    assert!(metadata.unwrap().contains("unpublished"));
 }

@@ -426,8 +426,7 @@ fn the_cli_refusals_read_in_full() {
     }
     let registry = path("registry");
     let index = path("index");
-    let key = ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[1; 32]));
-    let key = file("key", &key.to_openssh(ssh_key::LineEnding::LF).unwrap());
+    let key = file("key", &testing::seeded_key(1));
     let publish = file(
         "publish.json",
         r#"{"name":"aff","ref":"v1.0.0","version":"1.0.0"}"#,
@@ -461,7 +460,9 @@ fn the_cli_refusals_read_in_full() {
         std::ffi::OsStr::from_bytes(b"\xff")
     };
 
-    let cases: [(&str, Vec<&str>, Vec<(&str, &std::ffi::OsStr)>); 21] = [
+    /// A case: its name, `regis`'s arguments and the environment variables set.
+    type Case<'a> = (&'a str, Vec<&'a str>, Vec<(&'a str, &'a std::ffi::OsStr)>);
+    let cases: [Case; 21] = [
         (
             "init into a directory that is not empty",
             vec!["init", &index],
@@ -672,4 +673,36 @@ fn the_cli_refusals_read_in_full() {
         sign a signed payload (1) → error: `<tmp>/transfer.json` holds a payload that is already signed: `regis sign` signs a `Transfer {name, newLocation}` or an `Unpublish {name, version, reason}`
         sign an Unpublish without a reason (1) → error: reading the payload in `<tmp>/reasonless.json`: invalid `Unpublish` payload: missing field `reason`
         "#);
+    // regis sign given nothing to sign, or a transfer without a new location
+    let nothing: Vec<String> = [
+        ("sign with no payload", vec!["sign", "--key", &key]),
+        (
+            "sign a transfer without a new location",
+            vec!["sign", "--key", &key, "transfer", "aff"],
+        ),
+    ]
+    .into_iter()
+    .map(|(case, args)| {
+        let out = regis_env(&args, &[]);
+        assert!(out.stdout.is_empty(), "{case}: {}", text(&out.stdout));
+        let code = out.status.code().unwrap_or(-1);
+        format!("{case} ({code}) → {}", text(&out.stderr))
+    })
+    .collect();
+    insta::assert_snapshot!(nothing.join("\n"), @r"
+        sign with no payload (2) → error: the following required arguments were not provided:
+          <FILE>
+
+        Usage: regis sign --key <PATH> [OPTIONS] <FILE>
+               regis sign --key <PATH> [OPTIONS] <COMMAND>
+
+        For more information, try '--help'.
+
+        sign a transfer without a new location (2) → error: the following required arguments were not provided:
+          <--to-github <OWNER/REPO>|--to-git <URL>>
+
+        Usage: regis sign transfer <--to-github <OWNER/REPO>|--to-git <URL>> <NAME>
+
+        For more information, try '--help'.
+        ");
 }

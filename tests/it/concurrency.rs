@@ -33,8 +33,7 @@ enum Job {
 }
 
 fn trustee() -> SigningKey {
-    let key = ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[3; 32]));
-    SigningKey::from_openssh(&key.to_openssh(ssh_key::LineEnding::LF).unwrap(), None).unwrap()
+    SigningKey::from_openssh(&testing::seeded_key(3), None).unwrap()
 }
 
 fn signed(key: &SigningKey, payload: serde_json::Value) -> String {

@@ -14,8 +14,7 @@ use regis::storage::ListedKind;
 use regis::testing::{self, NOW, TestRegistry};
 
 fn trustee() -> SigningKey {
-    let key = ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[5; 32]));
-    SigningKey::from_openssh(&key.to_openssh(ssh_key::LineEnding::LF).unwrap(), None).unwrap()
+    SigningKey::from_openssh(&testing::seeded_key(5), None).unwrap()
 }
 
 /// A registry with `base@1.0.0`, `gone@1.0.0` and `gone@1.1.0` published and the source of

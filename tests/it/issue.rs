@@ -10,7 +10,7 @@ use regis::github::{
 use regis::operation::issue::{self, IssueError};
 use regis::schema::Owner;
 use regis::storage::StorageKey;
-use regis::testing::{TestRegistry, commits_on};
+use regis::testing::{self, TestRegistry, commits_on};
 use serde_json::json;
 
 fn issue_ref() -> IssueRef {
@@ -27,6 +27,7 @@ fn opened(author: &str, body: &str) -> IssueEvent {
         author: author.to_owned(),
         body: body.to_owned(),
         kind: EventKind::Opened,
+        comment_id: None,
     }
 }
 
@@ -43,10 +44,21 @@ fn comments(gh: &MemoryGitHub) -> Vec<String> {
 
 /// A deterministic ed25519 key, as the bot's.
 fn bot_key() -> (String, Owner) {
-    let key = ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[7; 32]));
-    let pem = key.to_openssh(ssh_key::LineEnding::LF).unwrap().to_string();
+    let pem = regis::testing::seeded_key(7);
     let public = SigningKey::from_openssh(&pem, None).unwrap().public();
     (pem, public)
+}
+
+/// A registry whose bot key is [`bot_key`] and whose trustees are the team
+/// `test/trustees`, with `prelude@1.0.0` published; and the bot's private key.
+fn registry_with_a_bot() -> (TestRegistry, String) {
+    let (pem, public) = bot_key();
+    let t = TestRegistry::with_config(|c| {
+        c.bot_public_key = Some(public);
+        c.trustee_team = Some("test/trustees".parse().unwrap());
+    });
+    t.release(&t.package("prelude", "1.0.0", &[]));
+    (t, pem)
 }
 
 #[test]
@@ -73,7 +85,7 @@ fn a_publish_is_answered_closed_and_written() {
     assert_eq!(said.len(), 2, "{said:?}");
     assert_eq!(
         said[0],
-        "Working on the publish of `prelude@1.0.0`, as requested by @alice. ([log](https://github.example/runs/1))"
+        "Working on the publish of `prelude@1.0.0`, as requested by @alice. ([log](https://github.example/runs/1))\n\n<!-- regis:working body -->\n"
     );
     assert!(
         said[1].starts_with(
@@ -84,7 +96,7 @@ fn a_publish_is_answered_closed_and_written() {
     );
     assert!(
         said[1].ends_with(&format!(
-            "\nSource: {}/test/prelude/tree/v1.0.0\n",
+            "\nSource: {}/test/prelude/tree/v1.0.0\n\n<!-- regis:answered body -->\n",
             t.config.github_base_url
         )),
         "{}",
@@ -120,7 +132,7 @@ fn a_body_without_a_payload_gets_one_answer_and_stays_open() {
         said[0]
     );
     assert!(
-        said[0].ends_with("Comment on this issue with the corrected payload (the JSON object, or the filled-in issue form) and it runs again.\n"),
+        said[0].ends_with("Comment on this issue with the corrected payload (the JSON object, or the filled-in issue form) and it runs again.\n\n<!-- regis:answered body -->\n"),
         "{}",
         said[0]
     );
@@ -160,12 +172,7 @@ fn a_location_on_the_runners_disk_is_refused() {
 
 #[test]
 fn a_trustees_unsigned_unpublish_is_signed_by_the_bot() {
-    let (pem, public) = bot_key();
-    let t = TestRegistry::with_config(|c| {
-        c.bot_public_key = Some(public);
-        c.trustee_team = Some("test/trustees".parse().unwrap());
-    });
-    t.release(&t.package("prelude", "1.0.0", &[]));
+    let (t, pem) = registry_with_a_bot();
     t.release(&t.package("prelude", "1.1.0", &[]));
     let payload = r#"{"name":"prelude","version":"1.0.0","reason":"published by mistake"}"#;
     let body = json!({"payload": payload, "signature": ""}).to_string();
@@ -189,7 +196,7 @@ fn a_trustees_unsigned_unpublish_is_signed_by_the_bot() {
     assert!(processed.success, "{}", processed.headline);
     assert_eq!(processed.headline, "unpublished `prelude@1.0.0`");
     assert!(
-        processed.comment.ends_with(
+        processed.full_comment.ends_with(
             "\nThe payload was not signed: @tess is a trustee, so the registry bot signed it for them.\n"
         ),
         "{}",
@@ -313,13 +320,94 @@ fn a_team_check_github_cannot_answer_leaves_an_update_by_anyone() {
         processed.comment
     );
     assert!(
-        processed.comment.ends_with(
+        processed.full_comment.ends_with(
             "\nNote: treated as an update by anyone (additions and upgrades only): checking whether `tess` is in the trustee team `test/trustees`: request `GET membership` to GitHub at `http://127.0.0.1:9` failed: connection refused.\n"
         ),
         "{}",
         processed.comment
     );
+    // the commit id depends on the run's temporary paths
+    let (head, rest) = processed.comment.split_once("committed ").unwrap();
+    let comment = format!("{head}committed <commit>{}", &rest[10..]);
+    insta::assert_snapshot!(comment, @r"
+        **Done**: published package set `0.1.0`.
+
+        ```text
+        no package set yet -> 0.1.0 (compiler 0.15.15, 1 packages)
+          accepted  add `prelude@1.0.0`
+          package-sets/0.1.0.json  committed <commit>, pushed
+        ```
+
+        Note: treated as an update by anyone (additions and upgrades only): checking whether `tess` is in the trustee team `test/trustees`: request `GET membership` to GitHub at `http://127.0.0.1:9` failed: connection refused.
+
+        <!-- regis:answered body -->
+        ");
     assert_eq!(gh.0.closed(), [issue_ref()]);
+}
+
+/// Comments and closing work until the one `fails` names (`"result comment"`, the second
+/// comment, or `"close"`).
+struct FailsAt {
+    github: MemoryGitHub,
+    fails: &'static str,
+    comments: std::cell::Cell<usize>,
+}
+
+impl GitHub for FailsAt {
+    fn comment(&self, issue: &IssueRef, body: &str) -> Result<(), GitHubError> {
+        self.comments.set(self.comments.get() + 1);
+        if self.fails == "result comment" && self.comments.get() == 2 {
+            return Err(down("POST comment"));
+        }
+        self.github.comment(issue, body)
+    }
+    fn close(&self, issue: &IssueRef) -> Result<(), GitHubError> {
+        if self.fails == "close" {
+            return Err(down("PATCH issue"));
+        }
+        self.github.close(issue)
+    }
+    fn is_team_member(&self, org: &str, team: &str, login: &str) -> Result<bool, GitHubError> {
+        self.github.is_team_member(org, team, login)
+    }
+    fn repository(&self, repo: &RepoRef) -> Result<Option<RepoRef>, GitHubError> {
+        self.github.repository(repo)
+    }
+    fn open_issues(&self, repo: &RepoRef, pages: u32) -> Result<Listing<Issue>, GitHubError> {
+        self.github.open_issues(repo, pages)
+    }
+    fn issue_comments(
+        &self,
+        issue: &IssueRef,
+        pages: u32,
+    ) -> Result<Listing<Comment>, GitHubError> {
+        self.github.issue_comments(issue, pages)
+    }
+}
+
+/// GitHub failing after the request ran: the result comment, or closing the issue. The
+/// error says which step, and what the request did stays done.
+#[test]
+fn github_failing_after_the_request_names_the_step() {
+    let mut lines = Vec::new();
+    for fails in ["result comment", "close"] {
+        let t = TestRegistry::new();
+        let p = t.package("prelude", "1.0.0", &[]);
+        t.push_source(&p);
+        let gh = FailsAt {
+            github: MemoryGitHub::new(),
+            fails,
+            comments: std::cell::Cell::new(0),
+        };
+        let body = serde_json::to_string(&p.payload(true)).unwrap();
+        let err = issue::process(&t.ctx(), &gh, &opened("alice", &body), None, None).unwrap_err();
+        lines.push(format!("{fails} → {}", regis::error_chain(&err)));
+        assert!(testing::remote_file(&t.layout.index_remote, "pr/el/prelude").is_some());
+    }
+    insta::assert_snapshot!(lines.join("\n"), @r"
+        result comment → posting the result comment: request `POST comment` to GitHub at `http://127.0.0.1:9` failed: connection refused
+        close → closing the issue: request `PATCH issue` to GitHub at `http://127.0.0.1:9` failed: connection refused
+        ");
 }
 
 #[test]
@@ -344,22 +432,13 @@ fn regis_never_answers_its_own_comments() {
 /// headline (`<what> failed: <reason>`), which the result comment quotes in full.
 #[test]
 fn refused_requests_are_answered_in_full() {
-    let (pem, public) = bot_key();
-    let t = TestRegistry::with_config(|c| {
-        c.bot_public_key = Some(public);
-        c.trustee_team = Some("test/trustees".parse().unwrap());
-    });
-    t.release(&t.package("prelude", "1.0.0", &[]));
+    let (t, pem) = registry_with_a_bot();
     let without_bot_public_key = regis::config::Config {
         bot_public_key: None,
         ..t.config.clone()
     };
     let before = (t.remote_heads(), t.stored());
-    let other_pem =
-        ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[8; 32]))
-            .to_openssh(ssh_key::LineEnding::LF)
-            .unwrap()
-            .to_string();
+    let other_pem = regis::testing::seeded_key(8);
     let unsigned_unpublish = json!({
         "payload": r#"{"name":"prelude","version":"1.0.0","reason":"broken"}"#,
         "signature": ""
@@ -420,4 +499,58 @@ fn refused_requests_are_answered_in_full() {
         a signed payload that is neither → the signed payload failed: the payload has keys `name`: expected `Transfer {name, newLocation}` or `Unpublish {name, version, reason}`
         ");
     assert_eq!((t.remote_heads(), t.stored()), before);
+}
+
+/// A report longer than a comment holds: the posted comment is cut to 65,536 bytes and says
+/// where the whole report is; `Processed` carries it whole for the log and step summary.
+#[test]
+fn a_long_report_is_cut_in_the_comment_and_whole_in_what_process_returns() {
+    let t = TestRegistry::with_config(|c| {
+        c.build_check = Some("seq 1 40000; exit 1".to_owned());
+    });
+    let p = t.package("prelude", "1.0.0", &[]);
+    t.push_source(&p);
+    let gh = MemoryGitHub::new();
+    let body = serde_json::to_string(&p.payload(true)).unwrap();
+    let processed = issue::process(
+        &t.ctx(),
+        &gh,
+        &opened("alice", &body),
+        None,
+        Some("https://github.example/runs/9"),
+    )
+    .unwrap();
+    assert!(!processed.success);
+    let said = comments(&gh);
+    assert_eq!(said[1], processed.comment);
+    assert!(processed.comment.len() <= issue::COMMENT_MAX_BYTES);
+    assert!(processed.comment.contains(
+        "It is whole in the job log and the step summary of [the run](https://github.example/runs/9).\n"
+    ));
+    assert!(
+        processed
+            .comment
+            .ends_with("\n<!-- regis:answered body -->\n")
+    );
+    // The start (what failed) and the end (the build's last words) are kept.
+    assert!(
+        processed.comment.contains(
+            "```text\nthe build check command `seq 1 40000; exit 1` exited with status `1`"
+        )
+    );
+    assert!(processed.comment.contains("    39999\n    40000\n```\n"));
+    assert!(processed.comment.contains(" characters cut here …]\n"));
+    let numbers = |text: &str| {
+        text.lines()
+            .filter(|l| l.trim().parse::<u32>().is_ok())
+            .count()
+    };
+    assert!(numbers(&processed.comment) < numbers(&processed.report));
+    assert!(
+        processed.report.ends_with("\n    39999\n    40000"),
+        "the report is whole"
+    );
+    assert!(processed.full_comment.contains(&processed.report));
+    assert!(gh.closed().is_empty());
+    assert!(t.stored().is_empty());
 }

@@ -362,6 +362,12 @@ fn an_update_a_racing_set_overtook_plans_again_or_is_refused() {
         "both sets, the raced one last"
     );
     race_an_update(1);
+    // What an update says when other sets kept landing for its whole retry budget.
+    let raced = regis::operation::package_set::PackageSetOpError::Raced {
+        expected: "`0.1.0`".to_owned(),
+        found: "0.1.3".parse().unwrap(),
+    };
+    insta::assert_snapshot!(raced, @"package set `0.1.3` was published while this update ran (it started from `0.1.0`): run the update again");
 }
 
 /// Run the race of [`an_update_a_racing_set_overtook_plans_again_or_is_refused`] with
@@ -423,8 +429,11 @@ fn race_an_update(attempts: u32) -> std::collections::BTreeSet<String> {
             "the raced update keeps the other job's change: {latest}"
         );
     } else {
+        // With no retry the push that found the other set gives up (with retries the
+        // update would plan again, and past the budget say `PackageSetOpError::Raced`).
         let e = outcome.unwrap_err();
-        insta::assert_snapshot!(regis::error_chain(&e), @"package set `0.1.1` was published while this update ran (it started from `0.1.0`): run the update again");
+        let remote = t.layout.registry_remote.display().to_string();
+        insta::assert_snapshot!(regis::error_chain(&e).replace(&remote, "<registry>"), @"gave up after 1 attempt to push `main` to `<registry>` in 0 s: the remote branch moved every time, expected it to stay still long enough for a fast-forward push");
         assert_eq!(
             commits_on(&t.layout.registry_remote).len(),
             commits + 1,

@@ -159,7 +159,7 @@ fn real_addition_event_is_answered_with_the_refusal_and_left_open() {
     assert_eq!(run.comments.len(), 2, "{:?}", run.comments);
     assert_eq!(
         run.comments[0],
-        "Working on the publish of `prelude@5.0.0`, as requested by @Codertocat."
+        "Working on the publish of `prelude@5.0.0`, as requested by @Codertocat.\n\n<!-- regis:working body -->\n"
     );
     insta::assert_snapshot!("addition_refused_comment", run.comments[1]);
     assert!(
@@ -168,7 +168,11 @@ fn real_addition_event_is_answered_with_the_refusal_and_left_open() {
         "{}",
         run.stdout
     );
-    assert_eq!(run.summary, format!("{}\n", run.comments[1]));
+    // The step summary has the comment, without its marker.
+    assert_eq!(
+        Some(run.summary.as_str()),
+        run.comments[1].strip_suffix("<!-- regis:answered body -->\n")
+    );
     assert_eq!(t.remote_heads(), before);
     assert!(t.stored().is_empty());
 }
@@ -183,8 +187,8 @@ fn real_comment_event_reads_the_fenced_payload() {
     assert_eq!(
         run.comments,
         [
-            "Working on the publish of `something@1.2.3`, as requested by @Codertocat.",
-            "**Failed**: the publish of `something@1.2.3` failed.\n\n```text\npackage `something` is not in the registry yet: the first publish must give a `location`\n```\n\nComment on this issue with a corrected payload to try again.\n",
+            "Working on the publish of `something@1.2.3`, as requested by @Codertocat.\n\n<!-- regis:working comment 793265839 -->\n",
+            "**Failed**: the publish of `something@1.2.3` failed.\n\n```text\npackage `something` is not in the registry yet: the first publish must give a `location`\n```\n\nComment on this issue with a corrected payload to try again.\n\n<!-- regis:answered comment 793265839 -->\n",
         ]
     );
     assert!(!run.closed);
@@ -212,7 +216,7 @@ fn real_package_set_event_from_a_non_trustee() {
     assert_eq!(run.code, Some(1));
     assert_eq!(
         run.comments[0],
-        "Working on the package set update (2 changes), as requested by @Codertocat."
+        "Working on the package set update (2 changes), as requested by @Codertocat.\n\n<!-- regis:working body -->\n"
     );
     insta::assert_snapshot!("package_set_refused_comment", run.comments[1]);
     assert!(!run.closed);
@@ -328,9 +332,9 @@ fn an_author_signs_a_transfer_with_ssh_keygen_and_the_issue_accepts_it() {
     assert_eq!(
         run.comments,
         [
-            "Working on the transfer of `prelude`, as requested by @an-author.".to_owned(),
+            "Working on the transfer of `prelude`, as requested by @an-author.\n\n<!-- regis:working body -->\n".to_owned(),
             format!(
-                "**Done**: transferred `prelude` to `github:new-home/purescript-prelude`.\n\n```text\nprelude transferred to github:new-home/purescript-prelude\n  from      github:test/prelude\n  signed by an owner (`ssh-ed25519` `id_ed25519@example.com`)\n  metadata  {}\n```\n",
+                "**Done**: transferred `prelude` to `github:new-home/purescript-prelude`.\n\n```text\nprelude transferred to github:new-home/purescript-prelude\n  from      github:test/prelude\n  signed by an owner (`ssh-ed25519` `id_ed25519@example.com`)\n  metadata  {}\n```\n\n<!-- regis:answered body -->\n",
                 regis_outcome(&commit)
             ),
         ]
@@ -340,9 +344,13 @@ fn an_author_signs_a_transfer_with_ssh_keygen_and_the_issue_accepts_it() {
         "Transfer prelude to github:new-home/purescript-prelude"
     );
     assert_eq!(testing::remote_head(&t.layout.index_remote), index_before);
+    // The job log has the headline and the report.
     assert_eq!(
         run.stdout,
-        "transferred `prelude` to `github:new-home/purescript-prelude`\n"
+        format!(
+            "transferred `prelude` to `github:new-home/purescript-prelude`\nprelude transferred to github:new-home/purescript-prelude\n  from      github:test/prelude\n  signed by an owner (`ssh-ed25519` `id_ed25519@example.com`)\n  metadata  {}\n",
+            regis_outcome(&commit)
+        )
     );
 
     // The same signature on a payload for another package is refused, and nothing moves.
@@ -363,7 +371,7 @@ fn an_author_signs_a_transfer_with_ssh_keygen_and_the_issue_accepts_it() {
     assert!(!run.closed);
     assert_eq!(
         run.comments[0],
-        "Working on the transfer of `aff`, as requested by @an-author."
+        "Working on the transfer of `aff`, as requested by @an-author.\n\n<!-- regis:working body -->\n"
     );
     insta::assert_snapshot!("replayed_transfer_comment", run.comments[1]);
     assert_eq!(t.remote_heads(), before);
@@ -421,7 +429,7 @@ fn a_trustee_may_leave_the_signature_empty_and_the_bot_signs() {
         run.comments[1]
     );
     assert!(
-        run.comments[1].ends_with("\nThe payload was not signed: @a-trustee is a trustee, so the registry bot signed it for them.\n"),
+        run.comments[1].ends_with("\nThe payload was not signed: @a-trustee is a trustee, so the registry bot signed it for them.\n\n<!-- regis:answered body -->\n"),
         "{}",
         run.comments[1]
     );
@@ -472,7 +480,7 @@ fn a_filled_in_publish_form_publishes_and_closes_the_issue() {
     let (registry_head, index_head) = t.remote_heads();
     assert_eq!(
         run.comments[0],
-        "Working on the publish of `prelude@1.0.0`, as requested by @an-author."
+        "Working on the publish of `prelude@1.0.0`, as requested by @an-author.\n\n<!-- regis:working body -->\n"
     );
     let files = regis::tarball::unpack(
         &tarball,
@@ -484,7 +492,7 @@ fn a_filled_in_publish_form_publishes_and_closes_the_issue() {
     assert_eq!(
         run.comments[1],
         format!(
-            "**Done**: published `prelude@1.0.0`.\n\n```text\npublished prelude@1.0.0\n  tarball   prelude/1.0.0.tar.gz ({} bytes, {files} files, {hash})\n  compiler  0.15.15\n  plan      no dependencies\n  storage   stored\n  metadata  {}\n  index     {}\n```\n\nSource: {}/test/prelude/tree/v1.0.0\n",
+            "**Done**: published `prelude@1.0.0`.\n\n```text\npublished prelude@1.0.0\n  tarball   prelude/1.0.0.tar.gz ({} bytes, {files} files, {hash})\n  compiler  0.15.15\n  plan      no dependencies\n  storage   stored\n  metadata  {}\n  index     {}\n```\n\nSource: {}/test/prelude/tree/v1.0.0\n\n<!-- regis:answered body -->\n",
             tarball.len(),
             regis_outcome(&registry_head),
             regis_outcome(&index_head),
@@ -627,7 +635,7 @@ fn daily_goes_on_to_package_sets_when_the_transferrer_fails() {
         "{stdout}"
     );
     assert!(
-        stderr.contains("but their transfers cannot be signed: the bot key is not available: set the environment variable `REGIS_BOT_KEY`"),
+        stderr.contains("cannot sign the transfers of the 1 moved package(s): the bot key is not available: set the environment variable `REGIS_BOT_KEY`"),
         "{stderr}"
     );
     assert!(
@@ -657,7 +665,7 @@ fn an_issue_may_not_point_the_runner_at_its_own_disk() {
     assert_eq!(run.code, Some(1));
     assert_eq!(
         run.comments[1],
-        "**Failed**: the publish of `secrets@1.0.0` failed.\n\n```text\n`gitUrl` `file:///home/runner/work` is not an `https://` URL: a location given in an issue must be a public `https://` git URL (or `githubOwner`/`githubRepo`)\n```\n\nComment on this issue with a corrected payload to try again.\n"
+        "**Failed**: the publish of `secrets@1.0.0` failed.\n\n```text\n`gitUrl` `file:///home/runner/work` is not an `https://` URL: a location given in an issue must be a public `https://` git URL (or `githubOwner`/`githubRepo`)\n```\n\nComment on this issue with a corrected payload to try again.\n\n<!-- regis:answered body -->\n"
     );
     assert_eq!(t.remote_heads(), before);
 }
@@ -681,4 +689,75 @@ fn without_a_token_nothing_is_said_on_the_issue() {
     assert_eq!(out.status.code(), Some(1));
     insta::assert_snapshot!(String::from_utf8(out.stderr).unwrap(), @"error: no GitHub token: set the environment variable `GITHUB_TOKEN` (`githubTokenEnv` in regis.dhall)");
     assert!(gh.received().is_empty());
+}
+
+/// An `issues: opened` event on `test/registry#number` with `body`, by `author`.
+pub(crate) fn opened_event(dir: &Path, number: u64, author: &str, body: &str) -> PathBuf {
+    let event = json!({
+        "action": "opened",
+        "issue": {
+            "number": number,
+            "title": format!("issue {number}"),
+            "body": body,
+            "user": {"login": author},
+        },
+        "repository": {"full_name": "test/registry"},
+        "sender": {"login": author},
+    });
+    let file = dir.join(format!("event-{number}.json"));
+    std::fs::write(&file, event.to_string()).unwrap();
+    file
+}
+
+/// A build check that fails after 240 KB of output: the comment holds what fits in 65,536
+/// characters and says so; the job log and the step summary hold the report whole.
+#[test]
+fn a_report_too_long_for_a_comment_is_whole_in_the_log_and_the_step_summary() {
+    let gh = github();
+    let t = registry(&gh, |c| {
+        c.build_check = Some("seq 1 40000; echo 'the last line' >&2; exit 1".to_owned());
+    });
+    let p = t.package("prelude", "1.0.0", &[]);
+    t.push_source(&p);
+    let dir = tempfile::tempdir().unwrap();
+    let body = serde_json::to_string(&p.payload(true)).unwrap();
+    let run = process(&t, &gh, &opened_event(dir.path(), 7, "someone", &body), &[]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let answer = &run.comments[1];
+    assert!(
+        answer.len() <= regis::operation::issue::COMMENT_MAX_BYTES,
+        "{}",
+        answer.len()
+    );
+    assert!(answer.contains("    40000\n    the last line\n```\n"));
+    let cut = &answer[answer
+        .find("```\n\nThe report is cut")
+        .expect("the report is cut")..];
+    insta::assert_snapshot!(cut, @r"
+    ```
+
+    The report is cut: it has 109,375 characters, more than a comment holds. It is whole in the job log and the step summary of the run.
+
+    Comment on this issue with a corrected payload to try again.
+
+    <!-- regis:answered body -->
+    ");
+    // The log and the summary have what the comment left out.
+    let numbers = |text: &str| {
+        text.lines()
+            .filter(|l| l.trim().parse::<u32>().is_ok())
+            .count()
+    };
+    for (what, text) in [("stdout", &run.stdout), ("summary", &run.summary)] {
+        assert!(
+            text.contains("    39999\n    40000\n    the last line"),
+            "{what}"
+        );
+        assert!(numbers(text) > numbers(answer), "{what}");
+        assert!(text.len() > 65_536, "{what}: {}", text.len());
+    }
+    assert!(
+        run.summary
+            .starts_with("**Failed**: the publish of `prelude@1.0.0` failed.")
+    );
 }

@@ -54,7 +54,7 @@ fn a_new_package_lands_in_storage_metadata_and_index() {
     assert_eq!(
         metadata,
         format!(
-            "{{\n  \"location\": {{\n    \"githubOwner\": \"test\",\n    \"githubRepo\": \"prelude\"\n  }},\n  \"published\": {{\n    \"1.0.0\": {{\n      \"bytes\": {},\n      \"compilers\": [\n        \"0.15.15\"\n      ],\n      \"hash\": \"{}\",\n      \"publishedTime\": \"{NOW}\",\n      \"ref\": \"v1.0.0\"\n    }}\n  }},\n  \"unpublished\": {{}}\n}}\n",
+            "{{\n  \"location\": {{\n    \"githubOwner\": \"test\",\n    \"githubRepo\": \"prelude\"\n  }},\n  \"published\": {{\n    \"1.0.0\": {{\n      \"bytes\": {},\n      \"compilers\": [\n        \"0.15.15\"\n      ],\n      \"hash\": \"{}\",\n      \"publishedTime\": \"{NOW}\",\n      \"ref\": \"\"\n    }}\n  }},\n  \"unpublished\": {{}}\n}}\n",
             report.bytes, report.hash
         )
     );
@@ -343,18 +343,6 @@ fn a_crash_after_metadata_is_finished_by_a_re_run() {
     assert_eq!(line, format!("{}\n", p.manifest.to_index_line()));
 }
 
-/// Runs a publish that must fail, and asserts nothing was stored or pushed.
-fn refused(t: &TestRegistry, request: &regis::payload::Publish) -> String {
-    let heads = t.remote_heads();
-    let stored = t.stored();
-    let e = t
-        .publish(request)
-        .expect_err("the publish should be refused");
-    assert_eq!(t.remote_heads(), heads, "nothing is pushed on failure");
-    assert_eq!(t.stored(), stored, "nothing is stored on failure");
-    e.to_string()
-}
-
 #[test]
 fn refusals_name_the_problem_and_change_nothing() {
     let t = TestRegistry::new();
@@ -366,44 +354,44 @@ fn refusals_name_the_problem_and_change_nothing() {
         &[("prelude", ">=2.0.0 <3.0.0"), ("missing", ">=1.0.0 <2.0.0")],
     );
     t.push_source(&p);
-    insta::assert_snapshot!(refused(&t, &p.payload(true)), @"`effect@1.0.0` cannot be published: dependency `missing` is not in the registry: publish it first; no published version of `prelude` is in `>=2.0.0 <3.0.0` (published: `1.0.0`)");
+    insta::assert_snapshot!(t.refused(&p.payload(true)), @"`effect@1.0.0` cannot be published: dependency `missing` is not in the registry: publish it first; no published version of `prelude` is in `>=2.0.0 <3.0.0` (published: `1.0.0`)");
 
     p = t.package("effect", "1.0.0", &[]);
     p.manifest.license = "GPL-3.0".parse().unwrap();
     t.push_source(&p);
-    insta::assert_snapshot!(refused(&t, &p.payload(true)), @"invalid license `GPL-3.0`: `GPL-3.0` is not a canonical SPDX identifier (a deprecated license identifier was used): use `GPL-3.0-only` or `GPL-3.0-or-later`");
+    insta::assert_snapshot!(t.refused(&p.payload(true)), @"invalid license `GPL-3.0`: `GPL-3.0` is not a canonical SPDX identifier (a deprecated license identifier was used): use `GPL-3.0-only` or `GPL-3.0-or-later`");
 
     p = t.package("effect", "1.0.0", &[]);
     t.push_source(&p);
     let mut wrong = p.payload(true);
     wrong.name = "effects".parse().unwrap();
     wrong.location = Some(t.github("effect"));
-    insta::assert_snapshot!(refused(&t, &wrong), @"the payload publishes `effects`, but the manifest at `v1.0.0` is for `effect`");
+    insta::assert_snapshot!(t.refused(&wrong), @"the payload publishes `effects`, but the manifest at `v1.0.0` is for `effect`");
     let mut wrong = p.payload(true);
     wrong.version = Some("1.0.1".parse().unwrap());
-    insta::assert_snapshot!(refused(&t, &wrong), @"the payload publishes `effect@1.0.1`, but the manifest at `v1.0.0` says version `1.0.0`");
+    insta::assert_snapshot!(t.refused(&wrong), @"the payload publishes `effect@1.0.1`, but the manifest at `v1.0.0` says version `1.0.0`");
     let mut wrong = p.payload(true);
     wrong.reference = "v9.9.9".into();
-    let e = refused(&t, &wrong);
+    let e = t.refused(&wrong);
     assert!(
         e.contains("`v9.9.9`") && e.contains("expected a tag, branch or commit"),
         "{e}"
     );
-    insta::assert_snapshot!(refused(&t, &p.payload(false)), @"package `effect` is not in the registry yet: the first publish must give a `location`");
+    insta::assert_snapshot!(t.refused(&p.payload(false)), @"package `effect` is not in the registry yet: the first publish must give a `location`");
 
     // The location already belongs to prelude.
     let mut thief = t.package("prelude2", "1.0.0", &[]);
     thief.manifest.location = t.github("prelude");
-    insta::assert_snapshot!(refused(&t, &thief.payload(true)), @"location `github:test/prelude` already belongs to package `prelude`: a location can hold only one package");
+    insta::assert_snapshot!(t.refused(&thief.payload(true)), @"location `github:test/prelude` already belongs to package `prelude`: a location can hold only one package");
 
     // An update from somewhere else must go through a transfer.
     let moved = t.package("prelude", "1.1.0", &[]);
     let mut from_elsewhere = moved.payload(true);
     from_elsewhere.location = Some(t.github("prelude-fork"));
-    insta::assert_snapshot!(refused(&t, &from_elsewhere), @"package `prelude` lives at `github:test/prelude`, but the publish gives `github:test/prelude-fork`: if the package moved, submit a transfer first");
+    insta::assert_snapshot!(t.refused(&from_elsewhere), @"package `prelude` lives at `github:test/prelude`, but the publish gives `github:test/prelude-fork`: if the package moved, submit a transfer first");
 
     let prefixed = t.package("purescript-foo", "1.0.0", &[]);
-    insta::assert_snapshot!(refused(&t, &prefixed.payload(true)), @"package name `purescript-foo` starts with `purescript-`: drop the prefix, names in this registry do not repeat the language");
+    insta::assert_snapshot!(t.refused(&prefixed.payload(true)), @"package name `purescript-foo` starts with `purescript-`: drop the prefix, names in this registry do not repeat the language");
 }
 
 #[test]
@@ -417,7 +405,7 @@ fn a_published_version_never_changes() {
         .files
         .push(("src/Extra.purs".into(), b"module Extra where\n".to_vec()));
     t.push_source(&changed);
-    let e = refused(&t, &p.payload(true));
+    let e = t.refused(&p.payload(true));
     assert_eq!(
         e,
         format!(
@@ -438,20 +426,20 @@ fn packaging_limits_and_layout_problems_are_refused() {
     big.files
         .push(("src/Data.purs".into(), testing::noise(6_000)));
     t.push_source(&big);
-    let e = refused(&t, &big.payload(true));
+    let e = t.refused(&big.payload(true));
     assert!(e.contains("more than the limit of 2000 bytes"), "{e}");
 
     // No sources.
     let mut empty = t.package("empty", "1.0.0", &[]);
     empty.files.retain(|(p, _)| !p.starts_with("src/"));
     t.push_source(&empty);
-    let e = refused(&t, &empty.payload(true));
+    let e = t.refused(&empty.payload(true));
     assert!(e.contains("`src/`"), "{e}");
 
     // No manifest at all.
     let bare = t.package("bare", "1.0.0", &[]);
     regis::sample::write_repo(&t.repo_dir("bare"), &bare.files, "no manifest", "v1.0.0").unwrap();
-    insta::assert_snapshot!(refused(&t, &bare.payload(true)), @"no `purs.json` or `purs.dhall` at the root of `github:test/bare` at `v1.0.0`: expected the package manifest there");
+    insta::assert_snapshot!(t.refused(&bare.payload(true)), @"no manifest at the root of `github:test/bare` at `v1.0.0`: expected a `purs.json`, `spago.yaml` (with a `package.publish` section), `bower.json` or `purs.dhall` there");
 
     // A manifest that is not valid.
     let mut files = bare.files.clone();
@@ -459,7 +447,7 @@ fn packaging_limits_and_layout_problems_are_refused() {
     regis::sample::write_repo(&t.repo_dir("bare"), &files, "bad manifest", "v1.0.1").unwrap();
     let mut payload = bare.payload(true);
     payload.reference = "v1.0.1".into();
-    insta::assert_snapshot!(refused(&t, &payload), @"`purs.json` is not a valid manifest: missing field `version`");
+    insta::assert_snapshot!(t.refused(&payload), @"`purs.json` is not a valid manifest: missing field `version`");
 
     // Close to the limit: published, with a warning.
     let mut medium = t.package("medium", "1.0.0", &[]);
@@ -492,7 +480,7 @@ fn a_symlink_out_of_the_package_is_refused() {
         .unwrap();
     repo.tag_lightweight("v1.0.0", &repo.find_object(c, None).unwrap(), true)
         .unwrap();
-    let e = refused(&t, &p.payload(true));
+    let e = t.refused(&p.payload(true));
     assert!(e.contains("points outside the package"), "{e}");
 }
 
@@ -687,7 +675,7 @@ fn an_index_file_that_cannot_take_the_entry_stops_the_publish_before_any_write()
             },
         )
         .unwrap();
-    insta::assert_snapshot!(refused(&t, &p.payload(true)), @"`prelude@1.0.0` is already in the index (`pr/el/prelude`) with a different manifest: a published version can never change");
+    insta::assert_snapshot!(t.refused(&p.payload(true)), @"`prelude@1.0.0` is already in the index (`pr/el/prelude`) with a different manifest: a published version can never change");
     assert!(testing::remote_file(&t.layout.registry_remote, "metadata/prelude.json").is_none());
 }
 
@@ -710,7 +698,7 @@ fn an_unpublished_version_can_never_be_published_again() {
         .unwrap();
     let again = t.package("prelude", "1.1.0", &[]);
     t.push_source(&again);
-    insta::assert_snapshot!(refused(&t, &again.payload(false)), @"`prelude@1.1.0` was unpublished on 2026-01-02T00:00:00.000Z: a version number can never be reused, publish a new version instead");
+    insta::assert_snapshot!(t.refused(&again.payload(false)), @"`prelude@1.1.0` was unpublished on 2026-01-02T00:00:00.000Z: a version number can never be reused, publish a new version instead");
 }
 
 #[test]
@@ -719,7 +707,7 @@ fn an_over_long_description_is_refused() {
     let mut p = t.package("wordy", "1.0.0", &[]);
     p.manifest.description = Some("x".repeat(501));
     t.push_source(&p);
-    insta::assert_snapshot!(refused(&t, &p.payload(true)), @"`purs.json` is not a valid manifest: `description` is 501 characters long: expected at most 500");
+    insta::assert_snapshot!(t.refused(&p.payload(true)), @"`purs.json` is not a valid manifest: `description` is 501 characters long: expected at most 500");
 }
 
 #[test]
@@ -773,7 +761,7 @@ fn an_oversized_manifest_is_not_read() {
     let padded = format!("{}{}", p.manifest.to_pretty_json(), " ".repeat(1024 * 1024));
     files.push(("purs.json".into(), padded.into_bytes()));
     regis::sample::write_repo(&t.repo_dir("fat"), &files, "fat manifest", "v1.0.0").unwrap();
-    let e = refused(&t, &p.payload(true));
+    let e = t.refused(&p.payload(true));
     assert!(e.contains("purs.json") && e.contains("1048576"), "{e}");
 }
 

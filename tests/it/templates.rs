@@ -24,7 +24,7 @@ fn yaml_files() -> Vec<PathBuf> {
 #[test]
 fn workflows_and_issue_forms_are_yaml() {
     let files = yaml_files();
-    assert_eq!(files.len(), 7, "{files:?}");
+    assert_eq!(files.len(), 8, "{files:?}");
     // No YAML crate is in the dependency tree; PyYAML checks the syntax where it exists.
     let has_pyyaml = Command::new("python3")
         .args(["-c", "import yaml"])
@@ -70,15 +70,56 @@ fn issue_forms_say_the_keys_github_requires() {
     }
 }
 
+fn workflow(name: &str) -> String {
+    std::fs::read_to_string(github_dir().join("workflows").join(name)).unwrap()
+}
+
+/// Issue runs share no concurrency group (GitHub keeps one waiting run in a group and
+/// cancels the rest: in a burst, issues would go unanswered); what must not run twice at
+/// once — the daily job, the pending-issues sweep — is serial with itself only.
 #[test]
-fn both_workflows_share_one_concurrency_group() {
-    for name in ["process-issue.yml", "daily.yml"] {
-        let text = std::fs::read_to_string(github_dir().join("workflows").join(name)).unwrap();
+fn only_what_must_be_serial_shares_a_concurrency_group() {
+    assert!(!workflow("process-issue.yml").contains("concurrency:"));
+    for (name, group) in [
+        ("daily.yml", "daily"),
+        ("pending-issues.yml", "pending-issues"),
+    ] {
+        let text = workflow(name);
+        assert_eq!(text.matches("concurrency:").count(), 1, "{name}");
         assert!(
-            text.contains("concurrency:\n  group: registry-write\n  cancel-in-progress: false\n"),
+            text.contains(&format!(
+                "concurrency:\n  group: {group}\n  cancel-in-progress: false\n"
+            )),
             "{name}"
         );
     }
+}
+
+/// `process-issue --pending` runs after each issue run (the `workflow_run` names the issue
+/// workflow as it is named) and on a schedule.
+#[test]
+fn pending_issues_run_after_each_issue_run_and_on_a_schedule() {
+    let issue = workflow("process-issue.yml");
+    let pending = workflow("pending-issues.yml");
+    assert!(issue.contains("\nname: Process issue\n"));
+    for needed in [
+        "  workflow_run:\n    workflows: [\"Process issue\"]\n    types: [completed]\n",
+        "  schedule:\n    - cron: ",
+        "process-issue --pending --repo \"$GITHUB_REPOSITORY\"\n",
+    ] {
+        assert!(
+            pending.contains(needed),
+            "pending-issues.yml lacks {needed:?}"
+        );
+    }
+    // The same regis release everywhere.
+    let version = |text: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with("REGIS_VERSION:"))
+            .map(str::to_owned)
+    };
+    assert_eq!(version(&pending), version(&issue));
+    assert_eq!(version(&workflow("daily.yml")), version(&issue));
 }
 
 /// What libgit2's credential-helper runner gets from the helper for `url`.

@@ -10,8 +10,7 @@ use regis::schema::{Location, Owner};
 use regis::testing::{TestRegistry, commits_on};
 
 fn bot_key() -> (String, Owner) {
-    let key = ssh_key::PrivateKey::from(ssh_key::private::Ed25519Keypair::from_seed(&[9; 32]));
-    let pem = key.to_openssh(ssh_key::LineEnding::LF).unwrap().to_string();
+    let pem = regis::testing::seeded_key(9);
     let public = SigningKey::from_openssh(&pem, None).unwrap().public();
     (pem, public)
 }
@@ -53,11 +52,12 @@ fn renamed_repositories_are_recorded_as_bot_signed_transfers() {
     };
     assert!(
         regis::error_chain(e).starts_with(
-            "1 packages moved, but their transfers cannot be signed: the bot key is not available"
+            "cannot sign the transfers of the 1 moved package(s): the bot key is not available"
         ),
         "{}",
         regis::error_chain(e)
     );
+    insta::assert_snapshot!(regis::error_chain(e), @"cannot sign the transfers of the 1 moved package(s): the bot key is not available: set the environment variable `REGIS_BOT_KEY` to the bot's OpenSSH private key");
     assert!(!run.all_ok());
     assert_eq!(t.remote_heads(), before);
 

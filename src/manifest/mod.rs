@@ -1,11 +1,93 @@
-//! The package manifest (`purs.json` / `purs.dhall` in a package, one line per version in
-//! the index): its fields in the PureScript Registry's key order, and its cross-field checks.
+//! The package manifest (one line per version in the index): its fields in the PureScript
+//! Registry's key order, its cross-field checks, and the files a package may carry it in,
+//! read as the PureScript Registry reads them — `purs.json`, `spago.yaml`
+//! ([`spago_yaml`]), the legacy `bower.json` ([`bower`], with [`lenient`] ranges), and
+//! regis's own `purs.dhall`. [`ManifestFile::PREFERENCE`] is the order they are looked for.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::schema::{License, Location, Owner, PackageName, Range, Version};
+
+pub mod bower;
+mod fields;
+pub mod lenient;
+pub mod spago_yaml;
+
+/// Notes on what a manifest file held that the registry does not use, for the report.
+pub type Warnings = Vec<String>;
+
+/// A file a package's manifest may be read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManifestFile {
+    /// The registry's own format, as the index holds it.
+    PursJson,
+    /// regis's own: `purs.json`'s fields as a Dhall record typed by `schemas/Manifest.dhall`.
+    PursDhall,
+    /// spago's manifest (`package.publish`), what almost every package published today has.
+    SpagoYaml,
+    /// The legacy Bower manifest.
+    BowerJson,
+}
+
+impl ManifestFile {
+    /// The order a package's root is searched: the PureScript Registry's (`purs.json`,
+    /// `spago.yaml`, `bower.json`), with regis's own `purs.dhall` beside `purs.json`.
+    pub const PREFERENCE: [ManifestFile; 4] = [
+        ManifestFile::PursJson,
+        ManifestFile::PursDhall,
+        ManifestFile::SpagoYaml,
+        ManifestFile::BowerJson,
+    ];
+
+    /// The file's name at the package root.
+    pub fn path(self) -> &'static str {
+        match self {
+            ManifestFile::PursJson => "purs.json",
+            ManifestFile::PursDhall => "purs.dhall",
+            ManifestFile::SpagoYaml => "spago.yaml",
+            ManifestFile::BowerJson => "bower.json",
+        }
+    }
+
+    /// Read this file's text into a manifest; what a file does not say is `given`.
+    pub fn read(
+        self,
+        text: &str,
+        given: &Given<'_>,
+    ) -> Result<(Manifest, Warnings), ManifestError> {
+        match self {
+            ManifestFile::PursJson => {
+                let (mut manifest, ignored) =
+                    Manifest::from_authored_json(self.path(), text, given.reference)?;
+                manifest.reference = given.reference.to_owned();
+                let warnings = ignored
+                    .iter()
+                    .map(|k| format!("`purs.json`: ignored unknown field `{k}`"))
+                    .collect();
+                Ok((manifest, warnings))
+            }
+            ManifestFile::PursDhall => {
+                let mut manifest = Manifest::from_untrusted_dhall(self.path(), text)?;
+                manifest.reference = given.reference.to_owned();
+                Ok((manifest, Vec::new()))
+            }
+            ManifestFile::SpagoYaml => spago_yaml::read(text, given),
+            ManifestFile::BowerJson => bower::read(text, given),
+        }
+    }
+}
+
+/// What the publish request says about the version, for what a manifest file does not say
+/// (a `bower.json` has no location; no file but `purs.json` has the ref).
+#[derive(Debug, Clone, Copy)]
+pub struct Given<'a> {
+    pub name: &'a PackageName,
+    pub version: Option<&'a Version>,
+    pub location: &'a Location,
+    pub reference: &'a str,
+}
 
 /// The longest description a manifest may carry, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
@@ -68,9 +150,14 @@ impl Manifest {
     /// Parse a `purs.json` written by a package author: keys the format does not know are
     /// dropped (the PureScript Registry ignores them too) and returned, so the caller can
     /// warn. Everything else is checked as strictly as an index line.
+    ///
+    /// As the PureScript Registry's reading of a package's `purs.json`: a missing `ref` is
+    /// `reference` (the one it was fetched at), and an owner's keys other than `id`,
+    /// `keytype` and `public` (an `email`) are dropped.
     pub fn from_authored_json(
         file: &str,
         text: &str,
+        reference: &str,
     ) -> Result<(Manifest, Vec<String>), ManifestError> {
         let invalid = |message: String| ManifestError::Invalid {
             file: file.to_owned(),
@@ -90,6 +177,22 @@ impl Manifest {
             }
             known
         });
+        object
+            .entry("ref")
+            .or_insert_with(|| serde_json::Value::String(reference.to_owned()));
+        if let Some(serde_json::Value::Array(owners)) = object.get_mut("owners") {
+            for (i, owner) in owners.iter_mut().enumerate() {
+                if let Some(owner) = owner.as_object_mut() {
+                    owner.retain(|key, _| {
+                        let known = ["id", "keytype", "public"].contains(&key.as_str());
+                        if !known {
+                            ignored.push(format!("owners[{i}].{key}"));
+                        }
+                        known
+                    });
+                }
+            }
+        }
         let manifest = serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?;
         Ok((manifest, ignored))
     }
@@ -131,6 +234,29 @@ struct RawManifest {
     include_files: Option<Vec<String>>,
     exclude_files: Option<Vec<String>>,
     dependencies: BTreeMap<PackageName, Range>,
+}
+
+impl Manifest {
+    /// This manifest, if it keeps the rules spanning its fields; `file` names it in the
+    /// refusal.
+    pub fn checked(self, file: &str) -> Result<Manifest, ManifestError> {
+        let raw = RawManifest {
+            name: self.name,
+            version: self.version,
+            license: self.license,
+            description: self.description,
+            location: self.location,
+            reference: self.reference,
+            owners: self.owners,
+            include_files: self.include_files,
+            exclude_files: self.exclude_files,
+            dependencies: self.dependencies,
+        };
+        Manifest::try_from(raw).map_err(|message| ManifestError::Invalid {
+            file: file.to_owned(),
+            message,
+        })
+    }
 }
 
 impl TryFrom<RawManifest> for Manifest {
@@ -190,8 +316,8 @@ impl TryFrom<RawManifest> for Manifest {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_package_dhall_manifest_cannot_read_the_environment_or_files() {
+    /// A sample manifest and its `purs.dhall` text.
+    fn sample_dhall() -> (Manifest, String) {
         let sample = crate::sample::SamplePackage::new(
             "a",
             "1.0.0",
@@ -199,9 +325,15 @@ mod tests {
             &[],
         );
         let text = crate::sample::manifest_dhall(&sample.manifest);
+        (sample.manifest, text)
+    }
+
+    #[test]
+    fn a_package_dhall_manifest_cannot_read_the_environment_or_files() {
+        let (manifest, text) = sample_dhall();
         assert_eq!(
             Manifest::from_untrusted_dhall("purs.dhall", &text).unwrap(),
-            sample.manifest
+            manifest
         );
         for import in [
             "env:HOME as Text",
@@ -242,10 +374,10 @@ mod tests {
             Manifest::from_json("purs.json", &text).is_err(),
             "index lines stay strict"
         );
-        let (m, ignored) = Manifest::from_authored_json("purs.json", &text).unwrap();
+        let (m, ignored) = Manifest::from_authored_json("purs.json", &text, "v0.5.1").unwrap();
         assert_eq!(m.to_index_line(), LINE);
         assert_eq!(ignored, ["$schema", "spago"]);
-        let e = Manifest::from_authored_json("purs.json", r#"{"name":"a"}"#).unwrap_err();
+        let e = Manifest::from_authored_json("purs.json", r#"{"name":"a"}"#, "v1").unwrap_err();
         assert_eq!(
             e.to_string(),
             "`purs.json` is not a valid manifest: missing field `version`"
@@ -299,16 +431,10 @@ mod tests {
             )
         };
         let authored = |case: &str, text: &str| {
-            let e = Manifest::from_authored_json("purs.json", text).unwrap_err();
+            let e = Manifest::from_authored_json("purs.json", text, "v1").unwrap_err();
             format!("{case} → {}", crate::error_chain(&e))
         };
-        let sample = crate::sample::SamplePackage::new(
-            "a",
-            "1.0.0",
-            Location::github("o", "r", None).unwrap(),
-            &[],
-        );
-        let dhall = crate::sample::manifest_dhall(&sample.manifest);
+        let (_, dhall) = sample_dhall();
         let untrusted = |case: &str, text: &str| {
             let e = Manifest::from_untrusted_dhall("purs.dhall", text).unwrap_err();
             format!("{case} → {}", crate::error_chain(&e))
