@@ -12,7 +12,7 @@ cd "$(dirname "$0")"
 runs=${RUNS:-1000000}
 seconds=${SECONDS_EACH:-600}
 bin=target/x86_64-unknown-linux-gnu/release
-all=(schema index_file manifest_json manifest_authored_json metadata package_set payload
+all=(schema index_file manifest_json manifest_authored_json manifest_bower manifest_spago_yaml metadata package_set payload
   issue_body github_event tarball_unpack manifest_dhall config_dhall)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
