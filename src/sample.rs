@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, ManifestFile};
 use crate::payload::Publish;
 use crate::schema::{License, Location, PackageName, Range, Version};
 
@@ -12,11 +12,11 @@ use crate::schema::{License, Location, PackageName, Range, Version};
 #[derive(Debug, Clone)]
 pub struct SamplePackage {
     pub manifest: Manifest,
-    /// Paths relative to the package root, with contents. `purs.json` is added from the
-    /// manifest unless `dhall_manifest` is set.
+    /// Paths relative to the package root, with contents; the manifest file is added from
+    /// `manifest`.
     pub files: Vec<(String, Vec<u8>)>,
-    /// Write the manifest as `purs.dhall` instead of `purs.json`.
-    pub dhall_manifest: bool,
+    /// Which file the manifest is written as (`purs.json` unless set).
+    pub manifest_file: ManifestFile,
 }
 
 impl SamplePackage {
@@ -64,7 +64,7 @@ impl SamplePackage {
                 dependencies,
             },
             files,
-            dhall_manifest: false,
+            manifest_file: ManifestFile::PursJson,
         }
     }
 
@@ -83,17 +83,13 @@ impl SamplePackage {
     /// Every file of the package, manifest included.
     pub fn all_files(&self) -> Vec<(String, Vec<u8>)> {
         let mut files = self.files.clone();
-        if self.dhall_manifest {
-            files.push((
-                "purs.dhall".into(),
-                manifest_dhall(&self.manifest).into_bytes(),
-            ));
-        } else {
-            files.push((
-                "purs.json".into(),
-                self.manifest.to_pretty_json().into_bytes(),
-            ));
-        }
+        let text = match self.manifest_file {
+            ManifestFile::PursJson => self.manifest.to_pretty_json(),
+            ManifestFile::PursDhall => manifest_dhall(&self.manifest),
+            ManifestFile::SpagoYaml => spago_yaml(&self.manifest),
+            ManifestFile::BowerJson => bower_json(&self.manifest),
+        };
+        files.push((self.manifest_file.path().into(), text.into_bytes()));
         files
     }
 
@@ -121,6 +117,49 @@ fn module_name(package: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(".")
+}
+
+/// The manifest as a `spago.yaml` (a package's name, description, dependencies and its
+/// `publish` section), as spago writes one.
+pub fn spago_yaml(m: &Manifest) -> String {
+    let quoted = |s: &str| serde_json::to_string(s).expect("strings serialize");
+    let mut out = format!("package:\n  name: {}\n", m.name);
+    if let Some(d) = &m.description {
+        out.push_str(&format!("  description: {}\n", quoted(d)));
+    }
+    out.push_str("  dependencies:");
+    if m.dependencies.is_empty() {
+        out.push_str(" []");
+    }
+    out.push('\n');
+    for (name, range) in &m.dependencies {
+        out.push_str(&format!("    - {name}: {}\n", quoted(&range.to_string())));
+    }
+    out.push_str(&format!(
+        "  publish:\n    version: {}\n    license: {}\n    location: {}\n",
+        m.version,
+        m.license,
+        serde_json::to_string(&m.location).expect("locations serialize")
+    ));
+    out
+}
+
+/// The manifest as a legacy `bower.json`: `purescript-` names, npm ranges.
+pub fn bower_json(m: &Manifest) -> String {
+    let dependencies: serde_json::Map<String, serde_json::Value> = m
+        .dependencies
+        .iter()
+        .map(|(name, range)| (format!("purescript-{name}"), range.to_string().into()))
+        .collect();
+    let mut bower = serde_json::json!({
+        "name": format!("purescript-{}", m.name),
+        "license": [m.license.to_string()],
+        "dependencies": dependencies,
+    });
+    if let Some(d) = &m.description {
+        bower["description"] = d.clone().into();
+    }
+    crate::schema::pretty_json(&bower)
 }
 
 /// The manifest as `purs.dhall`, a record of the type in `schemas/Manifest.dhall`.
@@ -219,6 +258,42 @@ pub fn write_repo(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sample written as each manifest file reads back as the same manifest, through the
+    /// reader a publish uses.
+    #[test]
+    fn every_manifest_file_a_sample_writes_reads_back() {
+        let location = Location::github("o", "purescript-arrays", None).unwrap();
+        let sample = SamplePackage::new(
+            "arrays",
+            "1.2.3",
+            location.clone(),
+            &[
+                ("prelude", ">=1.0.0 <2.0.0"),
+                ("foldable", ">=0.1.0 <0.2.0"),
+            ],
+        );
+        for file in ManifestFile::PREFERENCE {
+            let text = SamplePackage {
+                manifest_file: file,
+                ..sample.clone()
+            }
+            .all_files()
+            .into_iter()
+            .find(|(path, _)| path == file.path())
+            .map(|(_, bytes)| String::from_utf8(bytes).unwrap())
+            .unwrap();
+            let given = crate::manifest::Given {
+                name: &sample.manifest.name,
+                version: Some(&sample.manifest.version),
+                location: &location,
+                reference: "v1.2.3",
+            };
+            let (read, warnings) = file.read(&text, &given).unwrap();
+            assert_eq!(read, sample.manifest, "{}:\n{text}", file.path());
+            assert!(warnings.is_empty(), "{}: {warnings:?}", file.path());
+        }
+    }
 
     #[test]
     fn module_names() {

@@ -10,6 +10,7 @@ use crate::check;
 use crate::config::Config;
 use crate::git::GitRepo;
 use crate::init::{self, Layout};
+use crate::manifest::ManifestFile;
 use crate::operation::Context;
 use crate::operation::{package_set, publish, report, transfer, unpublish};
 use crate::package_set::Authority;
@@ -84,7 +85,10 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
         "create local git repos of sample packages (GitHub locations served from a local directory)",
     );
     let loc = |repo: &str| Location::github("demo", repo, None).expect("valid location");
-    let prelude = SamplePackage::new("prelude", "1.0.0", loc("purescript-prelude"), &[]);
+    // Each sample carries its manifest as a different file: the core libraries' legacy
+    // `bower.json`, `purs.json`, spago's `spago.yaml`, and regis's own `purs.dhall`.
+    let mut prelude = SamplePackage::new("prelude", "1.0.0", loc("purescript-prelude"), &[]);
+    prelude.manifest_file = ManifestFile::BowerJson;
     let owner = demo_key(1, "owner@example.com")?;
     let mut effect = SamplePackage::new(
         "effect",
@@ -99,8 +103,8 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
         loc("purescript-console"),
         &[("effect", ">=1.0.0 <2.0.0"), ("prelude", ">=1.0.0 <2.0.0")],
     );
-    console.dhall_manifest = true;
-    let arrays = SamplePackage::new(
+    console.manifest_file = ManifestFile::SpagoYaml;
+    let mut arrays = SamplePackage::new(
         "arrays",
         "1.0.0",
         loc("purescript-arrays"),
@@ -109,6 +113,7 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
             ("prelude", ">=1.0.0 <2.0.0"),
         ],
     );
+    arrays.manifest_file = ManifestFile::PursDhall;
     let prelude_next = SamplePackage::new("prelude", "1.1.0", loc("purescript-prelude"), &[]);
     for (p, repo) in [
         (&prelude, "purescript-prelude"),
@@ -119,11 +124,7 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
         let dir = github.join("demo").join(format!("{repo}.git"));
         p.commit_to(&dir)
             .with_context(|| format!("creating the sample repo {}", dir.display()))?;
-        let manifest = if p.dhall_manifest {
-            "purs.dhall"
-        } else {
-            "purs.json"
-        };
+        let manifest = p.manifest_file.path();
         outln!(
             "    {:<8} {} ({manifest}, tag {})",
             p.manifest.name,
@@ -148,7 +149,7 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
 
     step(
         3,
-        "publish prelude, effect and console (console's manifest is purs.dhall)",
+        "publish prelude (bower.json), effect (purs.json) and console (spago.yaml)",
     );
     for p in [&prelude, &effect, &console] {
         let report = publish::publish(&ctx, &p.payload(true))?;

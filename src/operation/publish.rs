@@ -175,7 +175,7 @@ pub fn publish(ctx: &Context<'_>, request: &Publish) -> Result<PublishReport, Pu
     let dependencies = read_dependencies(&index, &manifest)?;
     validate_manifest(request, &manifest, &location, &dependencies)?;
     let build_plan = solve(ctx, &registry, &index, request, &manifest)?;
-    let mut plan = plan(ctx, request, manifest, location, &tree, build_plan)?;
+    let mut plan = plan(ctx, manifest, location, &tree, build_plan)?;
     plan.warnings.splice(0..0, manifest_warnings);
     if let Some(m) = &existing {
         m.check_publish(&request.name, &plan.manifest.version, &plan.entry.hash)?;
@@ -458,7 +458,6 @@ fn solve(
 /// Pack the tarball and decide the metadata entry (pure apart from reading the source).
 fn plan(
     ctx: &Context<'_>,
-    request: &Publish,
     manifest: Manifest,
     location: Location,
     tree: &SourceTree,

@@ -246,6 +246,10 @@ fn demo_runs_offline_and_ends_clean() {
     );
     let stdout = text(&out.stdout);
     for expected in [
+        "prelude /",
+        "(bower.json, tag v1.0.0)",
+        "(spago.yaml, tag v1.0.0)",
+        "(purs.dhall, tag v1.0.0)",
         "published prelude@1.0.0",
         "published console@1.0.0",
         "published prelude@1.1.0",

@@ -7,6 +7,7 @@
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
+use crate::process_issue::opened_event;
 use chrono::{DateTime, Utc};
 use regis::git::GitRepo;
 use regis::github::{Issue, IssueRef, MemoryGitHub, RepoRef};
@@ -148,24 +149,6 @@ fn every_unanswered_issue_is_answered_oldest_first_in_process() {
     let later = issue::pending(&t.ctx(), &gh, &repo(), None, None, at(300), &timing).unwrap();
     let numbers: Vec<u64> = later.answered.iter().map(|(n, _)| *n).collect();
     assert_eq!(numbers, [23, 24]);
-}
-
-/// An `issues: opened` event for `test/registry#number`.
-fn opened_event(dir: &Path, number: u64, author: &str, body: &str) -> std::path::PathBuf {
-    let event = serde_json::json!({
-        "action": "opened",
-        "issue": {
-            "number": number,
-            "title": format!("issue {number}"),
-            "body": body,
-            "user": {"login": author},
-        },
-        "repository": {"full_name": "test/registry"},
-        "sender": {"login": author},
-    });
-    let file = dir.join(format!("event-{number}.json"));
-    std::fs::write(&file, event.to_string()).unwrap();
-    file
 }
 
 /// `regis process-issue` with `args`, GitHub Actions' variables set as a run has them.

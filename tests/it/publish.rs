@@ -84,7 +84,7 @@ fn dependencies_updates_and_a_dhall_manifest() {
     t.release(&t.package("prelude", "1.0.0", &[]));
     t.release(&t.package("effect", "1.0.0", &[("prelude", ">=1.0.0 <2.0.0")]));
     let mut console = t.package("console", "1.0.0", &[("effect", ">=1.0.0 <2.0.0")]);
-    console.dhall_manifest = true;
+    console.manifest_file = regis::manifest::ManifestFile::PursDhall;
     let r = t.release(&console);
     assert_eq!(r.version.to_string(), "1.0.0");
     let tarball = std::fs::read(t.layout.storage.join("console/1.0.0.tar.gz")).unwrap();
