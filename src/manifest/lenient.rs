@@ -76,7 +76,11 @@ pub fn exact(v: &Version) -> Range {
 /// npm's reading of `input` as plain comparators, then the registry's fixes; `input`
 /// unchanged where npm's grammar refuses it.
 fn convert_range(input: &str) -> String {
-    let Ok(npm) = input.parse::<node_semver::Range>() else {
+    // node-semver 2.2 panics (`unreachable!`) on some ranges it parses, `~x` among them
+    // (found by the `schema` fuzz target): a package's bower.json must be refused, not
+    // abort the job.
+    let parsed = std::panic::catch_unwind(|| input.parse::<node_semver::Range>());
+    let Ok(Ok(npm)) = parsed else {
         return input.to_owned();
     };
     let mut s = npm.to_string();
@@ -150,6 +154,14 @@ fn drop_leading_zeros(part: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// node-semver panicked on these (found by the `schema` fuzz target); they are refused.
+    #[test]
+    fn ranges_node_semver_panics_on_are_refused() {
+        for input in ["~x", "~ x", "~       x "] {
+            assert!(range(input).is_err(), "{input}");
+        }
+    }
 
     /// The cases `LenientRange`'s own tests and comments name, and what real `bower.json`
     /// files hold (`purescript-*` core libraries use `^X.Y.Z`).

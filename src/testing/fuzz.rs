@@ -53,7 +53,8 @@ pub const TARGETS: &[(&str, Check)] = &[
 ];
 
 /// For a target whose code catches a dependency's panics on purpose (regis evaluates a
-/// package's Dhall under `catch_unwind`, because serde_dhall panics on some inputs):
+/// package's Dhall under `catch_unwind`, because serde_dhall panics on some inputs, and
+/// node-semver's range parser the same way):
 /// libfuzzer-sys's panic hook aborts on every panic, caught or not, so such a target's
 /// `init` replaces it with one that only keeps the message, and runs its check through
 /// [`abort_on_escaping_panic`].
