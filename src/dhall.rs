@@ -117,16 +117,28 @@ impl Schema {
         resolve_imports(self, &mut Vec::new())
     }
 
-    /// The schema as a type `serde_dhall` can annotate with.
+    /// The schema as a type `serde_dhall` can annotate with, parsed once per process (the
+    /// Dhall parser is slow: parsing the manifest's type on every read made each `purs.dhall`
+    /// cost several times its own parse).
     fn simple_type(self) -> Result<SimpleType, DhallError> {
+        static PARSED: std::sync::Mutex<BTreeMap<Schema, SimpleType>> =
+            std::sync::Mutex::new(BTreeMap::new());
+        if let Some(parsed) = PARSED.lock().unwrap_or_else(|e| e.into_inner()).get(&self) {
+            return Ok(parsed.clone());
+        }
         let text = self.resolved_source()?;
-        serde_dhall::from_str(&text)
+        let parsed = serde_dhall::from_str(&text)
             .imports(false)
             .parse::<SimpleType>()
             .map_err(|e| DhallError::Schema {
                 schema: self.display_path(),
                 cause: tidy_cause(&e.to_string(), &self.display_path()),
-            })
+            })?;
+        PARSED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(self, parsed.clone());
+        Ok(parsed)
     }
 }
 
