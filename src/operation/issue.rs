@@ -124,10 +124,14 @@ const OWN_COMMENT_STARTS: [&str; 4] = [
 
 /// Whether the event is a comment regis itself wrote: it starts like one of its answers.
 pub fn is_own_comment(issue: &IssueEvent) -> bool {
-    issue.kind == EventKind::Comment
-        && OWN_COMMENT_STARTS
-            .iter()
-            .any(|start| issue.body.starts_with(start))
+    issue.kind == EventKind::Comment && starts_like_own_comment(&issue.body)
+}
+
+/// Whether a comment's text starts the way regis's own comments start.
+fn starts_like_own_comment(body: &str) -> bool {
+    OWN_COMMENT_STARTS
+        .iter()
+        .any(|start| body.starts_with(start))
 }
 
 /// The comment posted when regis could not run at all (the registry could not be opened,

@@ -61,11 +61,8 @@ fn is_ignored_name(name: &str) -> bool {
 
 /// Whether `path` is removed after selection (see [`IGNORED_ROOT`], [`is_ignored_name`]).
 fn is_ignored(path: &str) -> bool {
-    let mut components = path.split('/');
-    if components
-        .next()
-        .is_some_and(|first| IGNORED_ROOT.contains(&first))
-    {
+    let root = path.split('/').next().unwrap_or(path);
+    if IGNORED_ROOT.contains(&root) {
         return true;
     }
     for component in path.split('/') {

@@ -20,7 +20,7 @@ use crate::github::{
 use crate::issue_body::{IssueBodyError, payload_text};
 
 use super::comment::{Mark, markers};
-use super::{Context, OWN_COMMENT_STARTS, Processed, process};
+use super::{Context, Processed, process, starts_like_own_comment};
 
 /// How many pages of open issues, and of each issue's comments, [`pending`] reads (100 a
 /// page).
@@ -143,8 +143,7 @@ pub fn state(
     timing: &Timing,
 ) -> Result<IssueEvent, Left> {
     let is_regis = |author: &str, body: &str| {
-        author.eq_ignore_ascii_case(bot_login)
-            || OWN_COMMENT_STARTS.iter().any(|s| body.starts_with(s))
+        author.eq_ignore_ascii_case(bot_login) || starts_like_own_comment(body)
     };
     let body_request = (!issue.author.eq_ignore_ascii_case(bot_login) && has_payload(&issue.body))
         .then(|| {
