@@ -46,4 +46,6 @@
     -- default storage directory, relative to the registry repo (default: None Text)
 , index : Optional Text
     -- default index checkout, relative to the registry repo (default: None Text)
+, dhallCache : Optional Text
+    -- a Dhall cache directory (files `1220<sha256>`, as `dhall` keeps in ~/.cache/dhall), relative to the registry repo, that a package's spago.dhall may take `https://` imports pinned by `sha256:` from (default: None Text)
 }

@@ -26,7 +26,7 @@ pub struct Field {
 }
 
 /// Every field of `regis.dhall`, in the order `regis init` writes them.
-pub const FIELDS: [Field; 23] = [
+pub const FIELDS: [Field; 24] = [
     Field {
         name: "name",
         ty: "Text",
@@ -142,6 +142,11 @@ pub const FIELDS: [Field; 23] = [
         ty: "Optional Text",
         doc: "default index checkout, relative to the registry repo",
     },
+    Field {
+        name: "dhallCache",
+        ty: "Optional Text",
+        doc: "a Dhall cache directory (files `1220<sha256>`, as `dhall` keeps in ~/.cache/dhall), relative to the registry repo, that a package's spago.dhall may take `https://` imports pinned by `sha256:` from",
+    },
 ];
 
 /// A registry's configuration, every field checked. The Dhall field names are the
@@ -194,6 +199,10 @@ pub struct Config {
     pub storage: Option<String>,
     /// Default index checkout, relative to the registry repo.
     pub index: Option<String>,
+    /// A Dhall cache directory (files `1220<sha256>`, as `dhall` keeps in ~/.cache/dhall),
+    /// relative to the registry repo, that a package's spago.dhall may take `https://`
+    /// imports pinned by `sha256:` from.
+    pub dhall_cache: Option<String>,
 }
 
 /// `regis.dhall` as written: the wire shape of [`Config`], before its checks. A `Config`
@@ -224,6 +233,7 @@ pub struct RawConfig {
     pub signature_namespace: String,
     pub storage: Option<String>,
     pub index: Option<String>,
+    pub dhall_cache: Option<String>,
 }
 
 /// A URL others are built on (`githubBaseUrl`, `githubApiUrl`): it parses as a URL with
@@ -458,6 +468,7 @@ impl Default for Config {
             signature_namespace: "file".to_string(),
             storage: None,
             index: None,
+            dhall_cache: None,
         }
     }
 }
@@ -535,7 +546,7 @@ impl Config {
 
 impl RawConfig {
     /// Every field with its value as Dhall text, in [`FIELDS`] order.
-    fn dhall_values(&self) -> [(Field, String); 23] {
+    fn dhall_values(&self) -> [(Field, String); 24] {
         let text = |s: &str| dhall::text_literal(s);
         let values = [
             text(&self.name),
@@ -561,6 +572,7 @@ impl RawConfig {
             text(&self.signature_namespace),
             optional_text(self.storage.as_deref()),
             optional_text(self.index.as_deref()),
+            optional_text(self.dhall_cache.as_deref()),
         ];
         let mut values = values.into_iter();
         FIELDS.map(|field| (field, values.next().expect("one value per field")))
@@ -610,6 +622,7 @@ impl From<&Config> for RawConfig {
             signature_namespace: c.signature_namespace.clone(),
             storage: c.storage.clone(),
             index: c.index.clone(),
+            dhall_cache: c.dhall_cache.clone(),
         }
     }
 }
@@ -727,6 +740,7 @@ impl TryFrom<RawConfig> for Config {
             signature_namespace: raw.signature_namespace,
             storage: raw.storage,
             index: raw.index,
+            dhall_cache: raw.dhall_cache,
         })
     }
 }
@@ -851,6 +865,7 @@ mod tests {
             signature_namespace: "registry@example.com".to_string(),
             storage: Some("../storage".to_string()),
             index: Some("../index".to_string()),
+            dhall_cache: Some(".dhall-cache".to_string()),
         };
         let config = Config::try_from(raw.clone()).unwrap();
         assert_eq!(RawConfig::from(&config), raw);

@@ -25,7 +25,9 @@ pub const SCHEMA_DIR: &str = "schemas";
 const TEXT_LABEL: &str = "<text>";
 
 /// One Dhall type of `schemas/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Schema {
     Location,
     Owner,
@@ -148,13 +150,15 @@ impl std::fmt::Display for Schema {
     }
 }
 
-/// Errors of reading, evaluating and type-checking Dhall input.
-#[derive(Debug, thiserror::Error)]
+/// Errors of reading, evaluating and type-checking Dhall input. They cross from the
+/// sandbox's child process (`sandbox.rs`) as JSON.
+#[derive(Debug, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum DhallError {
     #[error("cannot read `{path}`")]
     Read {
         path: String,
         #[source]
+        #[serde(with = "io_text")]
         cause: std::io::Error,
     },
     #[error("syntax error in `{file}`: {cause}")]
@@ -193,6 +197,32 @@ pub enum DhallError {
         "`{file}` imports `{import}`: expected a self-contained file (a package's Dhall is evaluated with imports disabled, so it cannot read the registry's files or environment)"
     )]
     ImportRefused { file: String, import: String },
+    #[error(
+        "`{file}` imports `{import}`: expected one of the package's own Dhall files (`./packages.dhall`) or an `https://` import pinned by `sha256:` (environment variables, absolute and home paths, plain `http://`, headers and files outside the package are never read)"
+    )]
+    ImportNotAllowed { file: String, import: String },
+    #[error(
+        "`{file}` imports `{import}`, which the package does not have: expected a `.dhall` file of the package, by a path relative to the importing file"
+    )]
+    ImportMissing { file: String, import: String },
+    #[error(
+        "`{file}` imports `{import}`, which is not in the registry's Dhall cache: regis does not fetch remote Dhall while publishing, so expected an import the registry's trustees have cached (`dhallCache` in regis.dhall)"
+    )]
+    ImportNotCached { file: String, import: String },
+    #[error("`{file}` could not be evaluated: {cause}")]
+    Evaluation { file: String, cause: String },
+}
+
+/// `std::io::Error` as its message, so a [`DhallError`] can cross from the sandbox's child.
+mod io_text {
+    pub fn serialize<S: serde::Serializer>(e: &std::io::Error, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&e.to_string())
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<std::io::Error, D::Error> {
+        let message: String = serde::Deserialize::deserialize(d)?;
+        Ok(std::io::Error::other(message))
+    }
 }
 
 /// The largest untrusted Dhall text regis evaluates. A manifest is a few hundred bytes.
@@ -392,21 +422,7 @@ pub fn str_to_json(text: &str, schema: Schema) -> Result<Value, DhallError> {
 /// variables (`env:GITHUB_TOKEN`) or files (`/etc/…`, `../…`) and smuggle them into the
 /// published manifest. `label` names the file in errors.
 pub fn untrusted_str_to_json(text: &str, label: &str, schema: Schema) -> Result<Value, DhallError> {
-    if text.len() > MAX_UNTRUSTED_DHALL_BYTES {
-        return Err(DhallError::TooLarge {
-            file: label.to_owned(),
-            size: text.len(),
-            limit: MAX_UNTRUSTED_DHALL_BYTES,
-        });
-    }
-    let depth = nesting_depth(text);
-    if depth > MAX_DHALL_NESTING {
-        return Err(DhallError::TooDeep {
-            file: label.to_owned(),
-            depth,
-            limit: MAX_DHALL_NESTING,
-        });
-    }
+    check_untrusted_text(text, label)?;
     let ty = schema.simple_type()?;
     // serde_dhall has inputs it panics on; untrusted input must fail, not abort the job.
     let parsed = std::panic::catch_unwind(|| {
@@ -429,6 +445,243 @@ pub fn untrusted_str_to_json(text: &str, label: &str, schema: Schema) -> Result<
         }
     })?;
     Ok(to_json(&value, Some(&ty)))
+}
+
+/// The most Dhall files one package file may reach through its imports.
+const MAX_PACKAGE_FILES: usize = 100;
+
+/// Evaluate a package's Dhall file `file` below `dir` (its `spago.dhall`), untyped, and
+/// convert the value to JSON as dhall-to-json does (what the PureScript Registry runs on it).
+///
+/// Before anything is evaluated the files it imports are walked (`check_package_imports`),
+/// each bounded like [`untrusted_str_to_json`]'s text: a file may import files below `dir`
+/// by relative path, and, when `cached`, `https://` imports pinned by `sha256:` that are in
+/// the Dhall cache (`$XDG_CACHE_HOME/dhall`, which the sandbox sets); `missing` and
+/// `as Location` read nothing and are allowed. Any other import is refused with a sentence
+/// before the evaluator could read it. Runs in the sandbox's child (`sandbox.rs`).
+pub fn package_file_to_json(dir: &Path, file: &str, cached: bool) -> Result<Value, DhallError> {
+    let cache = cached
+        .then(|| std::env::var_os("XDG_CACHE_HOME"))
+        .flatten()
+        .map(|base| std::path::PathBuf::from(base).join("dhall"));
+    check_package_imports(dir, file, cache.as_deref())?;
+    let path = dir.join(file);
+    // serde_dhall has inputs it panics on; untrusted input must fail, not abort the job.
+    let parsed = std::panic::catch_unwind(|| {
+        serde_dhall::from_file(&path)
+            .imports(true)
+            .parse::<SimpleValue>()
+    })
+    .map_err(|_| DhallError::EvaluatorFailed {
+        file: file.to_owned(),
+    })?;
+    let value = parsed.map_err(|e| {
+        let message = e.to_string();
+        let cause = crate::text::message(&tidy_cause(&message, file)).into_owned();
+        if message.trim_start().starts_with("-->") {
+            DhallError::Syntax {
+                file: file.to_owned(),
+                cause,
+            }
+        } else {
+            DhallError::Evaluation {
+                file: file.to_owned(),
+                cause,
+            }
+        }
+    })?;
+    Ok(to_json(&value, None))
+}
+
+/// Walk the imports of `file` (below `root`) and of every package file it imports, and
+/// refuse what [`package_file_to_json`] does not allow; `cache` is the Dhall cache
+/// directory remote imports must be in.
+fn check_package_imports(root: &Path, file: &str, cache: Option<&Path>) -> Result<(), DhallError> {
+    use dhall::syntax::{FilePrefix, ImportMode, ImportTarget, Scheme};
+    let mut pending = vec![std::path::PathBuf::from(file)];
+    let mut seen = BTreeSet::new();
+    while let Some(rel) = pending.pop() {
+        if !seen.insert(rel.clone()) {
+            continue;
+        }
+        let label = rel.display().to_string();
+        if seen.len() > MAX_PACKAGE_FILES {
+            return Err(DhallError::Evaluation {
+                file: file.to_owned(),
+                cause: format!(
+                    "it reaches more than {MAX_PACKAGE_FILES} files through its imports: expected a few"
+                ),
+            });
+        }
+        let text = std::fs::read_to_string(root.join(&rel)).map_err(|cause| DhallError::Read {
+            path: label.clone(),
+            cause,
+        })?;
+        check_untrusted_text(&text, &label)?;
+        let expr = std::panic::catch_unwind(|| dhall::syntax::parse_expr(&text))
+            .map_err(|_| DhallError::EvaluatorFailed {
+                file: label.clone(),
+            })?
+            .map_err(|e| DhallError::Syntax {
+                file: label.clone(),
+                cause: crate::text::message(e.to_string().trim()).into_owned(),
+            })?;
+        let mut imports = Vec::new();
+        collect_imports(&expr, &mut imports);
+        for import in imports {
+            let written = import_text(import);
+            let refuse = || DhallError::ImportNotAllowed {
+                file: label.clone(),
+                import: written.clone(),
+            };
+            if import.mode == ImportMode::Location {
+                continue;
+            }
+            match &import.location {
+                ImportTarget::Missing => {}
+                ImportTarget::Env(_) => return Err(refuse()),
+                ImportTarget::Local(FilePrefix::Absolute | FilePrefix::Home, _) => {
+                    return Err(refuse());
+                }
+                ImportTarget::Local(prefix, path) => {
+                    let base = rel.parent().unwrap_or(Path::new(""));
+                    let base = match prefix {
+                        FilePrefix::Parent => base.join(".."),
+                        _ => base.to_path_buf(),
+                    };
+                    let target = path.file_path.iter().fold(base, |p, part| p.join(part));
+                    let target = within(&target).ok_or_else(refuse)?;
+                    if !root.join(&target).is_file() {
+                        return Err(DhallError::ImportMissing {
+                            file: label.clone(),
+                            import: written,
+                        });
+                    }
+                    if import.mode == ImportMode::Code {
+                        pending.push(target);
+                    }
+                }
+                ImportTarget::Remote(url) => {
+                    let dhall::syntax::Hash::SHA256(hash) = match &import.hash {
+                        Some(hash) if url.scheme == Scheme::HTTPS && url.headers.is_none() => hash,
+                        _ => return Err(refuse()),
+                    };
+                    let entry = format!("1220{}", hex::encode(hash));
+                    if !cache.is_some_and(|c| c.join(&entry).is_file()) {
+                        return Err(DhallError::ImportNotCached {
+                            file: label.clone(),
+                            import: written,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `path` (relative, with `.` and `..` parts) without them, or `None` when it leaves the
+/// directory it is relative to.
+fn within(path: &Path) -> Option<std::path::PathBuf> {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::Normal(p) => out.push(p),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(out)
+}
+
+/// Every import in `expr`, outermost first.
+fn collect_imports<'e>(
+    expr: &'e dhall::syntax::Expr,
+    out: &mut Vec<&'e dhall::syntax::Import<dhall::syntax::Expr>>,
+) {
+    if let dhall::syntax::ExprKind::Import(import) = expr.kind() {
+        out.push(import);
+    }
+    let _ = expr.kind().traverse_ref(|child| {
+        collect_imports(child, out);
+        Ok::<(), ()>(())
+    });
+}
+
+/// An import as Dhall writes it: `./packages.dhall`, `env:HOME as Text`,
+/// `https://host/a.dhall sha256:…`.
+fn import_text(import: &dhall::syntax::Import<dhall::syntax::Expr>) -> String {
+    use dhall::syntax::{FilePrefix, ImportMode, ImportTarget, Scheme};
+    let path = |p: &dhall::syntax::FilePath| p.file_path.join("/");
+    let mut out = match &import.location {
+        ImportTarget::Local(prefix, p) => {
+            let prefix = match prefix {
+                FilePrefix::Absolute => "/",
+                FilePrefix::Here => "./",
+                FilePrefix::Parent => "../",
+                FilePrefix::Home => "~/",
+            };
+            format!("{prefix}{}", path(p))
+        }
+        ImportTarget::Remote(url) => {
+            let scheme = match url.scheme {
+                Scheme::HTTP => "http",
+                Scheme::HTTPS => "https",
+            };
+            let query = url
+                .query
+                .as_ref()
+                .map_or(String::new(), |q| format!("?{q}"));
+            let headers = if url.headers.is_some() {
+                " using …"
+            } else {
+                ""
+            };
+            format!(
+                "{scheme}://{}/{}{query}{headers}",
+                url.authority,
+                path(&url.path)
+            )
+        }
+        ImportTarget::Env(var) => format!("env:{var}"),
+        ImportTarget::Missing => "missing".to_owned(),
+    };
+    if let Some(dhall::syntax::Hash::SHA256(hash)) = &import.hash {
+        out.push_str(&format!(" sha256:{}", hex::encode(hash)));
+    }
+    match import.mode {
+        ImportMode::Code => {}
+        ImportMode::RawText => out.push_str(" as Text"),
+        ImportMode::Location => out.push_str(" as Location"),
+    }
+    crate::text::value(&out).into_owned()
+}
+
+/// Refuse untrusted Dhall text larger than [`MAX_UNTRUSTED_DHALL_BYTES`] or nesting deeper
+/// than [`MAX_DHALL_NESTING`], before the parser sees it.
+fn check_untrusted_text(text: &str, label: &str) -> Result<(), DhallError> {
+    if text.len() > MAX_UNTRUSTED_DHALL_BYTES {
+        return Err(DhallError::TooLarge {
+            file: label.to_owned(),
+            size: text.len(),
+            limit: MAX_UNTRUSTED_DHALL_BYTES,
+        });
+    }
+    let depth = nesting_depth(text);
+    if depth > MAX_DHALL_NESTING {
+        return Err(DhallError::TooDeep {
+            file: label.to_owned(),
+            depth,
+            limit: MAX_DHALL_NESTING,
+        });
+    }
+    Ok(())
 }
 
 /// The import serde_dhall refused (imports disabled), written as in Dhall (`./a.dhall`,
@@ -1057,6 +1310,7 @@ mod tests {
                     "unpublishWindowHours": 48,
                     "signatureNamespace": "file",
                     "storage": "../storage",
+                    "dhallCache": ".dhall-cache",
                 }),
             ),
         ];

@@ -26,6 +26,7 @@ pub mod operation;
 pub mod package_set;
 pub mod payload;
 pub mod sample;
+pub mod sandbox;
 pub mod schema;
 pub mod solver;
 pub mod source;

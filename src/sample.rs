@@ -88,6 +88,14 @@ impl SamplePackage {
             ManifestFile::PursDhall => manifest_dhall(&self.manifest),
             ManifestFile::SpagoYaml => spago_yaml(&self.manifest),
             ManifestFile::BowerJson => bower_json(&self.manifest),
+            ManifestFile::SpagoDhall => {
+                let (spago, packages) = spago_dhall(&self.manifest);
+                files.push((
+                    crate::manifest::spago_dhall::PACKAGES_DHALL.into(),
+                    packages.into_bytes(),
+                ));
+                spago
+            }
         };
         files.push((self.manifest_file.path().into(), text.into_bytes()));
         files
@@ -142,6 +150,38 @@ pub fn spago_yaml(m: &Manifest) -> String {
         serde_json::to_string(&m.location).expect("locations serialize")
     ));
     out
+}
+
+/// The manifest as a legacy `spago.dhall` and the `packages.dhall` beside it: a package
+/// set holding each dependency at its range's lower bound, so each range read back is that
+/// exact version (`>=v <v+patch`).
+pub fn spago_dhall(m: &Manifest) -> (String, String) {
+    let names: Vec<String> = m.dependencies.keys().map(|n| format!("\"{n}\"")).collect();
+    let dependencies = if names.is_empty() {
+        "[] : List Text".to_owned()
+    } else {
+        format!("[ {} ]", names.join(", "))
+    };
+    let spago = format!(
+        "{{ name = \"{}\"\n, license = \"{}\"\n, dependencies = {dependencies}\n, packages = ./packages.dhall\n, sources = [ \"src/**/*.purs\" ]\n}}\n",
+        m.name, m.license
+    );
+    let entries: Vec<String> = m
+        .dependencies
+        .iter()
+        .map(|(name, range)| {
+            format!(
+                "`{name}` = {{ dependencies = [] : List Text, repo = \"https://github.com/purescript/purescript-{name}.git\", version = \"v{}\" }}",
+                range.lower()
+            )
+        })
+        .collect();
+    let packages = if entries.is_empty() {
+        "{=}\n".to_owned()
+    } else {
+        format!("{{ {}\n}}\n", entries.join("\n, "))
+    };
+    (spago, packages)
 }
 
 /// The manifest as a legacy `bower.json`: `purescript-` names, npm ranges.
@@ -274,23 +314,39 @@ mod tests {
             ],
         );
         for file in ManifestFile::PREFERENCE {
-            let text = SamplePackage {
+            let files = SamplePackage {
                 manifest_file: file,
                 ..sample.clone()
             }
-            .all_files()
-            .into_iter()
-            .find(|(path, _)| path == file.path())
-            .map(|(_, bytes)| String::from_utf8(bytes).unwrap())
-            .unwrap();
+            .all_files();
+            let text = files
+                .iter()
+                .find(|(path, _)| path == file.path())
+                .map(|(_, bytes)| String::from_utf8(bytes.clone()).unwrap())
+                .unwrap();
+            let imports = crate::manifest::DhallImports {
+                files: files
+                    .into_iter()
+                    .filter(|(path, _)| path.ends_with(".dhall"))
+                    .collect(),
+                cache: None,
+            };
             let given = crate::manifest::Given {
                 name: &sample.manifest.name,
                 version: Some(&sample.manifest.version),
                 location: &location,
                 reference: "v1.2.3",
             };
-            let (read, warnings) = file.read(&text, &given).unwrap();
-            assert_eq!(read, sample.manifest, "{}:\n{text}", file.path());
+            let (read, warnings) = file.read(&text, &given, &imports).unwrap();
+            let mut expected = sample.manifest.clone();
+            if file == ManifestFile::SpagoDhall {
+                // No description; each range the exact version of the package set.
+                expected.description = None;
+                for range in expected.dependencies.values_mut() {
+                    *range = crate::manifest::lenient::exact(range.lower());
+                }
+            }
+            assert_eq!(read, expected, "{}:\n{text}", file.path());
             assert!(warnings.is_empty(), "{}: {warnings:?}", file.path());
         }
     }

@@ -71,6 +71,10 @@ pub enum Command {
     Unpublish(unpublish::Args),
     Sign(sign::Args),
     Demo(demo::Args),
+    /// The sandbox's child: evaluates one job from stdin under resource limits
+    /// ([`crate::sandbox`]); regis runs it, people do not.
+    #[command(name = "sandbox-eval", hide = true)]
+    SandboxEval,
 }
 
 /// Parse the arguments, run the subcommand, print the error chain on failure.
@@ -100,6 +104,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Unpublish(a) => a.run(&cli.global),
         Command::Sign(a) => a.run(&cli.global),
         Command::Demo(a) => a.run(&cli.global),
+        Command::SandboxEval => Ok(crate::sandbox::serve()),
     }
 }
 

@@ -54,15 +54,7 @@ pub fn read(text: &str, given: &Given<'_>) -> Result<(Manifest, Warnings), Manif
             dependencies.insert(name, range);
         }
     }
-    let version = match given.version {
-        Some(v) => v.clone(),
-        None => lenient::version(given.reference).map_err(|_| {
-            F.invalid(format!(
-                "it carries no version, the request gives none and the ref `{}` is not one: expected `version` in the request",
-                text::value(given.reference)
-            ))
-        })?,
-    };
+    let version = F.request_version(given)?;
     if root.contains_key("version") {
         warnings.push(format!(
             "`{}`: ignored `version` (the registry takes the version from the request)",

@@ -6,7 +6,8 @@ use std::fmt::Display;
 
 use serde_json::{Map, Value};
 
-use super::ManifestError;
+use super::{Given, ManifestError};
+use crate::schema::Version;
 use crate::text;
 
 /// The manifest file being read; its methods make the refusals.
@@ -72,6 +73,22 @@ impl In {
                 &path(at, key),
                 format!("expected a string, found {}", kind(other)),
             )),
+        }
+    }
+}
+
+impl In {
+    /// The version of a file that carries none (a `bower.json`, a `spago.dhall`): the
+    /// request's, or else its ref read as a version (`v6.0.1`).
+    pub fn request_version(self, given: &Given<'_>) -> Result<Version, ManifestError> {
+        match given.version {
+            Some(v) => Ok(v.clone()),
+            None => super::lenient::version(given.reference).map_err(|_| {
+                self.invalid(format!(
+                    "it carries no version, the request gives none and the ref `{}` is not one: expected `version` in the request",
+                    text::value(given.reference)
+                ))
+            }),
         }
     }
 }

@@ -1,10 +1,12 @@
 //! The package manifest (one line per version in the index): its fields in the PureScript
 //! Registry's key order, its cross-field checks, and the files a package may carry it in,
 //! read as the PureScript Registry reads them — `purs.json`, `spago.yaml`
-//! ([`spago_yaml`]), the legacy `bower.json` ([`bower`], with [`lenient`] ranges), and
-//! regis's own `purs.dhall`. [`ManifestFile::PREFERENCE`] is the order they are looked for.
+//! ([`spago_yaml`]), the legacy `bower.json` ([`bower`], with [`lenient`] ranges) and
+//! `spago.dhall` ([`spago_dhall`]), and regis's own `purs.dhall`.
+//! [`ManifestFile::PREFERENCE`] is the order they are looked for.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +15,7 @@ use crate::schema::{License, Location, Owner, PackageName, Range, Version};
 pub mod bower;
 mod fields;
 pub mod lenient;
+pub mod spago_dhall;
 pub mod spago_yaml;
 
 /// Notes on what a manifest file held that the registry does not use, for the report.
@@ -29,16 +32,21 @@ pub enum ManifestFile {
     SpagoYaml,
     /// The legacy Bower manifest.
     BowerJson,
+    /// The legacy spago manifest, with the `packages.dhall` its dependencies' versions
+    /// come from.
+    SpagoDhall,
 }
 
 impl ManifestFile {
     /// The order a package's root is searched: the PureScript Registry's (`purs.json`,
-    /// `spago.yaml`, `bower.json`), with regis's own `purs.dhall` beside `purs.json`.
-    pub const PREFERENCE: [ManifestFile; 4] = [
+    /// `spago.yaml`, `bower.json`, `spago.dhall`), with regis's own `purs.dhall` beside
+    /// `purs.json`.
+    pub const PREFERENCE: [ManifestFile; 5] = [
         ManifestFile::PursJson,
         ManifestFile::PursDhall,
         ManifestFile::SpagoYaml,
         ManifestFile::BowerJson,
+        ManifestFile::SpagoDhall,
     ];
 
     /// The file's name at the package root.
@@ -48,14 +56,17 @@ impl ManifestFile {
             ManifestFile::PursDhall => "purs.dhall",
             ManifestFile::SpagoYaml => "spago.yaml",
             ManifestFile::BowerJson => "bower.json",
+            ManifestFile::SpagoDhall => "spago.dhall",
         }
     }
 
-    /// Read this file's text into a manifest; what a file does not say is `given`.
+    /// Read this file's text into a manifest; what a file does not say is `given`, and
+    /// what a `spago.dhall` may import is `imports`.
     pub fn read(
         self,
         text: &str,
         given: &Given<'_>,
+        imports: &DhallImports<'_>,
     ) -> Result<(Manifest, Warnings), ManifestError> {
         match self {
             ManifestFile::PursJson => {
@@ -75,8 +86,18 @@ impl ManifestFile {
             }
             ManifestFile::SpagoYaml => spago_yaml::read(text, given),
             ManifestFile::BowerJson => bower::read(text, given),
+            ManifestFile::SpagoDhall => spago_dhall::read(text, imports, given),
         }
     }
+}
+
+/// What a package's `spago.dhall` may import: the package's other `.dhall` files (paths
+/// from its root), and the registry's Dhall cache for `https://` imports pinned by
+/// `sha256:`.
+#[derive(Debug, Clone, Default)]
+pub struct DhallImports<'a> {
+    pub files: Vec<(String, Vec<u8>)>,
+    pub cache: Option<&'a Path>,
 }
 
 /// What the publish request says about the version, for what a manifest file does not say
@@ -122,6 +143,8 @@ pub enum ManifestError {
     Invalid { file: String, message: String },
     #[error(transparent)]
     Dhall(#[from] crate::dhall::DhallError),
+    #[error(transparent)]
+    Sandbox(#[from] crate::sandbox::SandboxError),
 }
 
 impl Manifest {
@@ -135,12 +158,11 @@ impl Manifest {
         crate::schema::pretty_json(self)
     }
 
-    /// Evaluate `purs.dhall` text from a package, type-checked against
-    /// `schemas/Manifest.dhall` with imports disabled (see
+    /// Evaluate `purs.dhall` text from a package in the sandbox ([`crate::sandbox`]),
+    /// type-checked against `schemas/Manifest.dhall` with imports disabled (see
     /// [`crate::dhall::untrusted_str_to_json`]), and read it through the same checks as JSON.
     pub fn from_untrusted_dhall(file: &str, text: &str) -> Result<Manifest, ManifestError> {
-        let value =
-            crate::dhall::untrusted_str_to_json(text, file, crate::dhall::Schema::Manifest)?;
+        let value = crate::sandbox::typed_dhall(text, file, crate::dhall::Schema::Manifest)?;
         serde_json::from_value(value).map_err(|e| ManifestError::Invalid {
             file: file.to_owned(),
             message: e.to_string(),

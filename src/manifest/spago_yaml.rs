@@ -15,33 +15,11 @@ use crate::text;
 
 const F: In = In("spago.yaml");
 
-/// The limits on a `spago.yaml` the parser enforces while it reads (a real one has a few
-/// hundred events and no aliases); an alias bomb or a deeply nested document stops at them.
-fn yaml_options() -> serde_saphyr::Options {
-    let mut budget = serde_saphyr::Budget::default();
-    budget.max_reader_input_bytes = Some(1_000_000);
-    budget.max_events = 200_000;
-    budget.max_aliases = 1_000;
-    budget.max_anchors = 1_000;
-    budget.max_depth = 64;
-    budget.max_documents = 1;
-    budget.max_nodes = 100_000;
-    budget.max_total_scalar_bytes = 1_000_000;
-    let mut options = serde_saphyr::Options::default();
-    options.budget = Some(budget);
-    options.alias_limits.max_total_replayed_events = 100_000;
-    options
-}
-
-/// YAML text as a JSON value, within `yaml_options`' limits.
+/// YAML text as a JSON value, read in the sandbox ([`crate::sandbox::yaml`]) within its
+/// budget.
 pub fn parse(text: &str) -> Result<Value, ManifestError> {
-    serde_saphyr::from_str_with_options::<Value>(text, yaml_options()).map_err(|e| {
-        // The parser's message is a report with a source excerpt; its first line says it.
-        let report = e.to_string();
-        let first = report.lines().next().unwrap_or_default();
-        let first = first.strip_prefix("error: ").unwrap_or(first);
-        F.invalid(format!("not readable YAML: {}", text::message(first)))
-    })
+    crate::sandbox::yaml(text)?
+        .map_err(|message| F.invalid(format!("not readable YAML: {message}")))
 }
 
 /// Read a package's `spago.yaml`.

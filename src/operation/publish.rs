@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::git::CommitOutcome;
 use crate::hooks::{HookEnv, HookError, HookKind, HookOutcome, Workspace};
 use crate::index::{IndexError, IndexFile};
-use crate::manifest::{Given, Manifest, ManifestError, ManifestFile};
+use crate::manifest::{DhallImports, Given, Manifest, ManifestError, ManifestFile, spago_dhall};
 use crate::metadata::{Metadata, MetadataError, PublishedVersion, check_location_free};
 use crate::payload::Publish;
 use crate::schema::{Location, PackageName, Range, SchemaError, Sha256, Version};
@@ -37,7 +37,7 @@ pub enum PublishError {
     )]
     NeedsLocation { name: PackageName },
     #[error(
-        "no manifest at the root of `{location}` at `{}`: expected a `purs.json`, `spago.yaml` (with a `package.publish` section), `bower.json` or `purs.dhall` there", crate::text::value(.reference)
+        "no manifest at the root of `{location}` at `{}`: expected a `purs.json`, `spago.yaml` (with a `package.publish` section), `bower.json`, `spago.dhall` (with its `packages.dhall`) or `purs.dhall` there", crate::text::value(.reference)
     )]
     NoManifest {
         location: Location,
@@ -171,7 +171,13 @@ pub fn publish(ctx: &Context<'_>, request: &Publish) -> Result<PublishReport, Pu
     let tree = ctx
         .source
         .fetch(&url, &request.reference, location.subdir())?;
-    let (manifest, manifest_warnings) = read_manifest(&tree, request, &location)?;
+    let dhall_cache = ctx
+        .config
+        .dhall_cache
+        .as_ref()
+        .map(|dir| ctx.registry.workdir().join(dir));
+    let (manifest, manifest_warnings) =
+        read_manifest(&tree, request, &location, dhall_cache.as_deref())?;
     let dependencies = read_dependencies(&index, &manifest)?;
     validate_manifest(request, &manifest, &location, &dependencies)?;
     let build_plan = solve(ctx, &registry, &index, request, &manifest)?;
@@ -317,6 +323,7 @@ fn read_manifest(
     tree: &SourceTree,
     request: &Publish,
     location: &Location,
+    dhall_cache: Option<&std::path::Path>,
 ) -> Result<(Manifest, Vec<String>), PublishError> {
     let has = |p: &str| {
         tree.entries()
@@ -335,7 +342,40 @@ fn read_manifest(
         location,
         reference: &request.reference,
     };
-    Ok(file.read(&read_text(tree, file.path())?, &given)?)
+    let imports = match file {
+        ManifestFile::SpagoDhall => DhallImports {
+            files: dhall_files(tree)?,
+            cache: dhall_cache,
+        },
+        _ => DhallImports::default(),
+    };
+    Ok(file.read(&read_text(tree, file.path())?, &given, &imports)?)
+}
+
+/// The package's `.dhall` files (but its `spago.dhall`), for a `spago.dhall` to import.
+fn dhall_files(tree: &SourceTree) -> Result<Vec<(String, Vec<u8>)>, PublishError> {
+    let paths: Vec<&str> = tree
+        .entries()
+        .iter()
+        .filter(|e| matches!(e.kind, EntryKind::File { .. }))
+        .map(|e| e.path.as_str())
+        .filter(|p| p.ends_with(".dhall") && *p != ManifestFile::SpagoDhall.path())
+        .collect();
+    if paths.len() > spago_dhall::MAX_DHALL_FILES {
+        return Err(ManifestError::Invalid {
+            file: ManifestFile::SpagoDhall.path().to_owned(),
+            message: format!(
+                "the package has {} `.dhall` files: expected at most {} for a spago.dhall to import",
+                paths.len(),
+                spago_dhall::MAX_DHALL_FILES
+            ),
+        }
+        .into());
+    }
+    paths
+        .into_iter()
+        .map(|p| Ok((p.to_owned(), read_text(tree, p)?.into_bytes())))
+        .collect()
 }
 
 /// The largest manifest file read from a package (a real one is well under 10 KiB).

@@ -359,7 +359,8 @@ fn manifest_file(data: &[u8], file: ManifestFile) {
         reference: "v1.0.0",
     };
     manifest_reader(data, |text| {
-        let (manifest, _warnings) = file.read(text, &given)?;
+        let (manifest, _warnings) =
+            crate::sandbox::in_process(|| file.read(text, &given, &Default::default()))?;
         assert_eq!(manifest.reference, "v1.0.0");
         Ok(manifest)
     });
@@ -378,7 +379,7 @@ pub fn manifest_spago_yaml(data: &[u8]) {
 /// `Manifest::from_untrusted_dhall` (a package's `purs.dhall`, imports disabled).
 pub fn manifest_dhall(data: &[u8]) {
     manifest_reader(data, |text| {
-        Manifest::from_untrusted_dhall("purs.dhall", text)
+        crate::sandbox::in_process(|| Manifest::from_untrusted_dhall("purs.dhall", text))
     });
 }
 

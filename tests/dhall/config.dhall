@@ -21,4 +21,5 @@
 , signatureNamespace = "file"
 , storage = Some "../storage"
 , index = None Text
+, dhallCache = Some ".dhall-cache"
 }

@@ -23,6 +23,7 @@ mod pending;
 mod process_issue;
 mod publish;
 mod refusals;
+mod sandbox;
 mod sign;
 mod solve;
 mod sources;

@@ -439,7 +439,7 @@ fn packaging_limits_and_layout_problems_are_refused() {
     // No manifest at all.
     let bare = t.package("bare", "1.0.0", &[]);
     regis::sample::write_repo(&t.repo_dir("bare"), &bare.files, "no manifest", "v1.0.0").unwrap();
-    insta::assert_snapshot!(t.refused(&bare.payload(true)), @"no manifest at the root of `github:test/bare` at `v1.0.0`: expected a `purs.json`, `spago.yaml` (with a `package.publish` section), `bower.json` or `purs.dhall` there");
+    insta::assert_snapshot!(t.refused(&bare.payload(true)), @"no manifest at the root of `github:test/bare` at `v1.0.0`: expected a `purs.json`, `spago.yaml` (with a `package.publish` section), `bower.json`, `spago.dhall` (with its `packages.dhall`) or `purs.dhall` there");
 
     // A manifest that is not valid.
     let mut files = bare.files.clone();

@@ -87,6 +87,13 @@ impl View {
             github_base_url: format!("file://{}", tmp.path().join("github").display())
                 .parse()
                 .unwrap(),
+            // slug's packages.dhall imports the real upstream package set from here.
+            dhall_cache: Some(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/dhall/cache")
+                    .display()
+                    .to_string(),
+            ),
             ..regis::config::Config::default()
         };
         let storage = FsStorage::new(tmp.path().join("storage"));
@@ -234,12 +241,13 @@ const REVISED: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-/// Cases regis does not publish yet, with the reason; each must still be refused, saying so.
-const PENDING: &[(&str, &str)] = &[(
+/// Cases the real registry would refuse today, with the start of regis's refusal and why.
+const REFUSED: &[(&str, &str, &str)] = &[(
     "slug-3.0.0",
-    "spago.dhall with packages.dhall is not read yet (issue 11); and even then its real \
-     line came from the legacy importer: its spago.dhall has no license, which today's \
-     registry-dev refuses",
+    "`spago.dhall` is not a valid manifest: there is no `license`",
+    "its spago.dhall has no license, which today's registry-dev refuses too (\"No license \
+     found in spago.dhall\"); its real line came from the 2022 legacy importer, which took \
+     the license from GitHub and the dependencies from the source's imports",
 )];
 
 #[test]
@@ -269,11 +277,12 @@ fn real_releases_publish_with_the_real_index_line_and_files() {
     for (name, expected) in &cases {
         let case = sources.join(name);
         let outcome = view.publish(&case, expected);
-        if let Some((_, why)) = PENDING.iter().find(|(case, _)| case == name) {
-            assert!(
-                outcome.is_err(),
-                "{name} is pending ({why}) but was published"
-            );
+        if let Some((_, refusal, why)) = REFUSED.iter().find(|(case, ..)| case == name) {
+            match outcome {
+                Err(e) if e.starts_with(refusal) => {}
+                Err(e) => failures.push(format!("{name}: refused ({why}) but with: {e}")),
+                Ok(_) => failures.push(format!("{name}: published, expected refused: {why}")),
+            }
             continue;
         }
         let real_line = match REVISED.iter().find(|(case, ..)| case == name) {
@@ -319,4 +328,41 @@ fn real_releases_publish_with_the_real_index_line_and_files() {
     }
     println!("{}", sizes.join("\n"));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// slug 3.0.0 with the license its spago.dhall lacks: published through spago.dhall and
+/// packages.dhall, whose upstream is the real package set `psc-0.14.0-20210304` (from the
+/// test Dhall cache); each dependency's range is its exact version in that set, as
+/// registry-dev's `spagoDhallToPursJson` gives it.
+#[test]
+fn slug_with_a_license_publishes_from_spago_dhall_with_the_package_sets_versions() {
+    let Some(fixtures) = testing::purescript_fixtures() else {
+        return;
+    };
+    let case = fixtures.join("sources/slug-3.0.0");
+    let text = std::fs::read_to_string(case.join("expected.json")).unwrap();
+    let expected: Expected = serde_json::from_str(&text).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let licensed = tmp.path().join("slug-3.0.0");
+    testing::copy_dir(&case.join("tree"), &licensed.join("tree"));
+    let spago = licensed.join("tree/spago.dhall");
+    let original = std::fs::read_to_string(&spago).unwrap();
+    std::fs::write(
+        &spago,
+        original.replace(
+            "{ name = \"slug\"",
+            "{ name = \"slug\"\n, license = \"MIT\"",
+        ),
+    )
+    .unwrap();
+    let view = View::new();
+    let outcome = view.publish(&licensed, &expected).unwrap();
+    assert_eq!(
+        outcome.index_line,
+        r#"{"name":"slug","version":"3.0.0","license":"MIT","location":{"githubOwner":"thomashoneyman","githubRepo":"purescript-slug"},"ref":"v3.0.0","dependencies":{"argonaut-codecs":">=8.0.0 <8.0.1","maybe":">=5.0.0 <5.0.1","prelude":">=5.0.0 <5.0.1","strings":">=5.0.0 <5.0.1","unicode":">=5.0.0 <5.0.1"}}"#
+    );
+    let files: Vec<&String> = outcome.files.keys().collect();
+    assert_eq!(files, expected.tarball_files.iter().collect::<Vec<_>>());
+    // The packed spago.dhall is the licensed one, as the source has it.
+    assert!(String::from_utf8_lossy(&outcome.files["spago.dhall"]).contains("license = \"MIT\""));
 }
