@@ -5,7 +5,9 @@
 , githubBaseUrl : Text
     -- where GitHub locations are cloned from: <base>/<owner>/<repo>.git (default: "https://github.com")
 , defaultCompiler : Text
-    -- compiler version recorded when a Publish gives none (default: "0.15.15")
+    -- compiler version recorded when a Publish gives none; one of `compilers` (default: "0.15.15")
+, compilers : List Text
+    -- the compiler versions the registry builds with: with a build check, a publish runs it with each one its dependencies allow and records every one that passes (default: [ "0.13.0", "0.13.2", "0.13.3", "0.13.4", "0.13.5", "0.13.6", "0.13.8", "0.14.0", "0.14.1", "0.14.2", "0.14.3", "0.14.4", "0.14.5", "0.14.6", "0.14.7", "0.14.8", "0.14.9", "0.15.0", "0.15.2", "0.15.3", "0.15.4", "0.15.5", "0.15.6", "0.15.7", "0.15.8", "0.15.9", "0.15.10", "0.15.11", "0.15.12", "0.15.13", "0.15.14", "0.15.15", "0.15.16" ])
 , forbiddenNamePrefixes : List Text
     -- package name prefixes refused at publish (default: [ "purescript-" ])
 , reservedNames : List Text
@@ -24,6 +26,8 @@
     -- shell command (sh -c) that builds a package's documentation (default: None Text)
 , hookTimeoutSeconds : Natural
     -- a build check or docs command running longer is killed and counts as failed (default: 900)
+, matrixTimeoutSeconds : Natural
+    -- how many seconds a publish's build checks with the compilers after the first may take together; a compiler not reached in time is not recorded (0: the first only) (default: 900)
 , githubApiUrl : Text
     -- the GitHub REST API for issue comments, team checks and repository lookups (default: "https://api.github.com")
 , githubTokenEnv : Text

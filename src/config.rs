@@ -26,7 +26,7 @@ pub struct Field {
 }
 
 /// Every field of `regis.dhall`, in the order `regis init` writes them.
-pub const FIELDS: [Field; 24] = [
+pub const FIELDS: [Field; 26] = [
     Field {
         name: "name",
         ty: "Text",
@@ -40,7 +40,12 @@ pub const FIELDS: [Field; 24] = [
     Field {
         name: "defaultCompiler",
         ty: "Text",
-        doc: "compiler version recorded when a Publish gives none",
+        doc: "compiler version recorded when a Publish gives none; one of `compilers`",
+    },
+    Field {
+        name: "compilers",
+        ty: "List Text",
+        doc: "the compiler versions the registry builds with: with a build check, a publish runs it with each one its dependencies allow and records every one that passes",
     },
     Field {
         name: "forbiddenNamePrefixes",
@@ -86,6 +91,11 @@ pub const FIELDS: [Field; 24] = [
         name: "hookTimeoutSeconds",
         ty: "Natural",
         doc: "a build check or docs command running longer is killed and counts as failed",
+    },
+    Field {
+        name: "matrixTimeoutSeconds",
+        ty: "Natural",
+        doc: "how many seconds a publish's build checks with the compilers after the first may take together; a compiler not reached in time is not recorded (0: the first only)",
     },
     Field {
         name: "githubApiUrl",
@@ -157,8 +167,11 @@ pub struct Config {
     pub name: String,
     /// Where GitHub locations are cloned from: `<base>/<owner>/<repo>.git`.
     pub github_base_url: BaseUrl,
-    /// Compiler version recorded when a Publish gives none.
+    /// Compiler version recorded when a Publish gives none; one of `compilers`.
     pub default_compiler: Version,
+    /// The compiler versions the registry builds with: with a build check, a publish runs
+    /// it with each one its dependencies allow and records every one that passes.
+    pub compilers: Vec<Version>,
     /// Package name prefixes refused at publish.
     pub forbidden_name_prefixes: Vec<String>,
     /// Package names nobody may publish.
@@ -177,6 +190,9 @@ pub struct Config {
     pub docs: Option<String>,
     /// A build check or docs command running longer is killed and counts as failed.
     pub hook_timeout_seconds: u64,
+    /// How many seconds a publish's build checks with the compilers after the first may
+    /// take together; a compiler not reached in time is not recorded (0: the first only).
+    pub matrix_timeout_seconds: u64,
     /// The GitHub REST API for issue comments, team checks and repository lookups.
     pub github_api_url: BaseUrl,
     /// The environment variable holding the GitHub token.
@@ -213,6 +229,7 @@ pub struct RawConfig {
     pub name: String,
     pub github_base_url: String,
     pub default_compiler: String,
+    pub compilers: Vec<String>,
     pub forbidden_name_prefixes: Vec<String>,
     pub reserved_names: Vec<String>,
     pub package_bytes_max: u64,
@@ -222,6 +239,7 @@ pub struct RawConfig {
     pub build_check: Option<String>,
     pub docs: Option<String>,
     pub hook_timeout_seconds: u64,
+    pub matrix_timeout_seconds: u64,
     pub github_api_url: String,
     pub github_token_env: String,
     pub bot_login: String,
@@ -413,12 +431,12 @@ impl Loaded {
         if self.defaulted.is_empty() {
             return None;
         }
-        let defaults = RawConfig::default().dhall_values();
+        let values = RawConfig::from(&self.config).dhall_values();
         let used: Vec<String> = self
             .defaulted
             .iter()
             .map(|name| {
-                let value = defaults
+                let value = values
                     .iter()
                     .find(|(field, _)| field.name == name)
                     .map(|(_, value)| value.as_str())
@@ -441,6 +459,45 @@ impl Loaded {
     }
 }
 
+/// The compilers the PureScript Registry builds with, ascending: what registry-dev's
+/// `purs-versions` lists (every `purs-x_y_z` of its Nix overlay; there was never a 0.13.1,
+/// 0.13.7 or 0.15.1 release to build with), the same 33 versions its metadata records.
+const PURESCRIPT_COMPILERS: [(u32, u32, u32); 33] = [
+    (0, 13, 0),
+    (0, 13, 2),
+    (0, 13, 3),
+    (0, 13, 4),
+    (0, 13, 5),
+    (0, 13, 6),
+    (0, 13, 8),
+    (0, 14, 0),
+    (0, 14, 1),
+    (0, 14, 2),
+    (0, 14, 3),
+    (0, 14, 4),
+    (0, 14, 5),
+    (0, 14, 6),
+    (0, 14, 7),
+    (0, 14, 8),
+    (0, 14, 9),
+    (0, 15, 0),
+    (0, 15, 2),
+    (0, 15, 3),
+    (0, 15, 4),
+    (0, 15, 5),
+    (0, 15, 6),
+    (0, 15, 7),
+    (0, 15, 8),
+    (0, 15, 9),
+    (0, 15, 10),
+    (0, 15, 11),
+    (0, 15, 12),
+    (0, 15, 13),
+    (0, 15, 14),
+    (0, 15, 15),
+    (0, 15, 16),
+];
+
 impl Default for Config {
     /// The PureScript Registry's conventions.
     fn default() -> Self {
@@ -448,6 +505,10 @@ impl Default for Config {
             name: "registry".to_string(),
             github_base_url: BaseUrl("https://github.com".to_string()),
             default_compiler: Version::new(0, 15, 15),
+            compilers: PURESCRIPT_COMPILERS
+                .iter()
+                .map(|&(major, minor, patch)| Version::new(major, minor, patch))
+                .collect(),
             forbidden_name_prefixes: vec!["purescript-".to_string()],
             reserved_names: vec!["metadata".to_string()],
             package_bytes_max: 2_000_000,
@@ -457,6 +518,7 @@ impl Default for Config {
             build_check: None,
             docs: None,
             hook_timeout_seconds: 900,
+            matrix_timeout_seconds: 900,
             github_api_url: BaseUrl("https://api.github.com".to_string()),
             github_token_env: EnvVar("GITHUB_TOKEN".to_string()),
             bot_login: "github-actions[bot]".to_string(),
@@ -523,6 +585,9 @@ impl Config {
                     fields.insert(name.clone(), value.clone());
                 }
             }
+            if defaulted.iter().any(|name| name == "compilers") {
+                with_default_compiler(fields);
+            }
         }
         let raw: RawConfig = serde_json::from_value(json).map_err(|e| ConfigError::Shape {
             path: label.clone(),
@@ -544,14 +609,45 @@ impl Config {
     }
 }
 
+/// A file without `compilers` (written before the field existed) takes the default list,
+/// with the file's own `defaultCompiler` added when the list lacks it: such a file loads as
+/// before (a `defaultCompiler` outside `compilers` is refused), and the compiler it chose
+/// stays one the registry builds with.
+fn with_default_compiler(fields: &mut serde_json::Map<String, serde_json::Value>) {
+    let Some(default) = fields
+        .get("defaultCompiler")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|text| Version::parse(text).ok())
+    else {
+        return; // refused by the checks, naming `defaultCompiler`
+    };
+    let Some(serde_json::Value::Array(list)) = fields.get_mut("compilers") else {
+        return;
+    };
+    let mut versions: Vec<Version> = list
+        .iter()
+        .filter_map(|v| v.as_str().and_then(|text| Version::parse(text).ok()))
+        .collect();
+    if versions.contains(&default) {
+        return;
+    }
+    versions.push(default);
+    versions.sort();
+    *list = versions
+        .iter()
+        .map(|v| serde_json::Value::String(v.to_string()))
+        .collect();
+}
+
 impl RawConfig {
     /// Every field with its value as Dhall text, in [`FIELDS`] order.
-    fn dhall_values(&self) -> [(Field, String); 24] {
+    fn dhall_values(&self) -> [(Field, String); 26] {
         let text = |s: &str| dhall::text_literal(s);
         let values = [
             text(&self.name),
             text(&self.github_base_url),
             text(&self.default_compiler),
+            text_list(&self.compilers),
             text_list(&self.forbidden_name_prefixes),
             text_list(&self.reserved_names),
             self.package_bytes_max.to_string(),
@@ -561,6 +657,7 @@ impl RawConfig {
             optional_text(self.build_check.as_deref()),
             optional_text(self.docs.as_deref()),
             self.hook_timeout_seconds.to_string(),
+            self.matrix_timeout_seconds.to_string(),
             text(&self.github_api_url),
             text(&self.github_token_env),
             text(&self.bot_login),
@@ -602,6 +699,7 @@ impl From<&Config> for RawConfig {
             name: c.name.clone(),
             github_base_url: c.github_base_url.to_string(),
             default_compiler: c.default_compiler.to_string(),
+            compilers: c.compilers.iter().map(Version::to_string).collect(),
             forbidden_name_prefixes: c.forbidden_name_prefixes.clone(),
             reserved_names: c.reserved_names.clone(),
             package_bytes_max: c.package_bytes_max,
@@ -611,6 +709,7 @@ impl From<&Config> for RawConfig {
             build_check: c.build_check.clone(),
             docs: c.docs.clone(),
             hook_timeout_seconds: c.hook_timeout_seconds,
+            matrix_timeout_seconds: c.matrix_timeout_seconds,
             github_api_url: c.github_api_url.to_string(),
             github_token_env: c.github_token_env.to_string(),
             bot_login: c.bot_login.clone(),
@@ -659,6 +758,8 @@ impl TryFrom<RawConfig> for Config {
                 "a compiler version `MAJOR.MINOR.PATCH`".to_owned(),
             )
         })?;
+        let compilers = checked_compilers(&raw.compilers, &default_compiler)
+            .map_err(|(field, value, expected)| invalid(field, &value)(expected))?;
         if raw.package_bytes_warn > raw.package_bytes_max {
             return Err(invalid(
                 "packageBytesWarn",
@@ -720,6 +821,7 @@ impl TryFrom<RawConfig> for Config {
             name: raw.name,
             github_base_url,
             default_compiler,
+            compilers,
             forbidden_name_prefixes: raw.forbidden_name_prefixes,
             reserved_names: raw.reserved_names,
             package_bytes_max: raw.package_bytes_max,
@@ -729,6 +831,7 @@ impl TryFrom<RawConfig> for Config {
             build_check: raw.build_check,
             docs: raw.docs,
             hook_timeout_seconds: raw.hook_timeout_seconds,
+            matrix_timeout_seconds: raw.matrix_timeout_seconds,
             github_api_url,
             github_token_env,
             bot_login: raw.bot_login,
@@ -743,6 +846,47 @@ impl TryFrom<RawConfig> for Config {
             dhall_cache: raw.dhall_cache,
         })
     }
+}
+
+/// `compilers` as versions: at least one, each once, `default_compiler` among them. A
+/// refusal names the field, the value and what was expected instead.
+fn checked_compilers(
+    compilers: &[String],
+    default_compiler: &Version,
+) -> Result<Vec<Version>, (&'static str, String, String)> {
+    let mut checked: Vec<Version> = Vec::with_capacity(compilers.len());
+    for text in compilers {
+        let version = Version::parse(text).map_err(|_| {
+            (
+                "compilers",
+                text.clone(),
+                "a compiler version `MAJOR.MINOR.PATCH`".to_owned(),
+            )
+        })?;
+        if checked.contains(&version) {
+            return Err((
+                "compilers",
+                text.clone(),
+                "each compiler version once".to_owned(),
+            ));
+        }
+        checked.push(version);
+    }
+    if checked.is_empty() {
+        return Err((
+            "compilers",
+            "[]".to_owned(),
+            "at least one compiler version".to_owned(),
+        ));
+    }
+    if !checked.contains(default_compiler) {
+        return Err((
+            "defaultCompiler",
+            default_compiler.to_string(),
+            "one of the versions in `compilers`".to_owned(),
+        ));
+    }
+    Ok(checked)
 }
 
 /// `a`, `a or b`, `a, b or c`.
@@ -816,9 +960,45 @@ mod tests {
         );
         assert_eq!((config.build_check, config.docs), (None, None));
         assert_eq!(config.hook_timeout_seconds, 900);
+        assert_eq!(config.matrix_timeout_seconds, 900);
+        // the 33 compilers the PureScript Registry builds with, ascending, the default among
+        // them
+        assert_eq!(config.compilers.len(), 33);
+        assert!(config.compilers.is_sorted());
+        assert_eq!(
+            (config.compilers.first(), config.compilers.last()),
+            (
+                Some(&Version::new(0, 13, 0)),
+                Some(&Version::new(0, 15, 16))
+            )
+        );
+        assert!(config.compilers.contains(&config.default_compiler));
         assert_eq!(
             Config::try_from(RawConfig::default()),
             Ok(Config::default())
+        );
+    }
+
+    #[test]
+    fn the_default_compilers_are_those_the_real_registry_records() {
+        let Some(dir) = crate::testing::purescript_fixtures() else {
+            return;
+        };
+        // the metadata of the 673 packages the real package sets 80.7.0 and 80.8.0 reach
+        let metadata = dir.join("package-set-samples/registry/metadata");
+        let mut recorded = std::collections::BTreeSet::new();
+        for entry in std::fs::read_dir(metadata).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+            for published in json["published"].as_object().unwrap().values() {
+                for compiler in published["compilers"].as_array().unwrap() {
+                    recorded.insert(Version::parse(compiler.as_str().unwrap()).unwrap());
+                }
+            }
+        }
+        assert_eq!(
+            recorded.into_iter().collect::<Vec<_>>(),
+            Config::default().compilers
         );
     }
 
@@ -842,6 +1022,7 @@ mod tests {
             name: "my \"odd\" ${registry} \\ é\n".to_string(),
             github_base_url: "file:///srv/git mirrors".to_string(),
             default_compiler: "0.15.2".to_string(),
+            compilers: vec!["0.15.16".to_string(), "0.15.2".to_string()],
             forbidden_name_prefixes: vec![],
             reserved_names: vec!["metadata".to_string(), "regis".to_string()],
             package_bytes_max: u64::MAX,
@@ -854,6 +1035,7 @@ mod tests {
             ),
             docs: Some("purs docs --format html > \"${OUT:-/dev/null}\"".to_string()),
             hook_timeout_seconds: u64::MAX,
+            matrix_timeout_seconds: 0,
             github_api_url: "http://127.0.0.1:8080/api/v3".to_string(),
             github_token_env: "REGISTRY_TOKEN".to_string(),
             bot_login: "regis-bot".to_string(),
@@ -887,6 +1069,15 @@ mod tests {
             Some("purs compile 'src/**/*.purs'")
         );
         assert_eq!((config.docs, config.hook_timeout_seconds), (None, 600));
+        assert_eq!(
+            config.compilers,
+            [
+                Version::new(0, 15, 10),
+                Version::new(0, 15, 15),
+                Version::new(0, 15, 16)
+            ]
+        );
+        assert_eq!(config.matrix_timeout_seconds, 1200);
     }
 
     #[test]
@@ -953,6 +1144,34 @@ mod tests {
             (
                 RawConfig {
                     default_compiler: "0.15".to_string(),
+                    ..RawConfig::default()
+                },
+                "defaultCompiler",
+            ),
+            (
+                RawConfig {
+                    compilers: vec![],
+                    ..RawConfig::default()
+                },
+                "compilers",
+            ),
+            (
+                RawConfig {
+                    compilers: vec!["0.15.15".to_string(), "latest".to_string()],
+                    ..RawConfig::default()
+                },
+                "compilers",
+            ),
+            (
+                RawConfig {
+                    compilers: vec!["0.15.15".to_string(), "0.15.15".to_string()],
+                    ..RawConfig::default()
+                },
+                "compilers",
+            ),
+            (
+                RawConfig {
+                    default_compiler: "0.15.1".to_string(),
                     ..RawConfig::default()
                 },
                 "defaultCompiler",
@@ -1055,6 +1274,10 @@ mod tests {
             invalid `docs` in `<registry>/regis.dhall`: `` (expected a non-empty shell command or `None`)
             invalid `hookTimeoutSeconds` in `<registry>/regis.dhall`: `0` (expected at least 1)
             invalid `defaultCompiler` in `<registry>/regis.dhall`: `0.15` (expected a compiler version `MAJOR.MINOR.PATCH`)
+            invalid `compilers` in `<registry>/regis.dhall`: `[]` (expected at least one compiler version)
+            invalid `compilers` in `<registry>/regis.dhall`: `latest` (expected a compiler version `MAJOR.MINOR.PATCH`)
+            invalid `compilers` in `<registry>/regis.dhall`: `0.15.15` (expected each compiler version once)
+            invalid `defaultCompiler` in `<registry>/regis.dhall`: `0.15.1` (expected one of the versions in `compilers`)
             invalid `githubApiUrl` in `<registry>/regis.dhall`: `https://api.github.com/` (expected a URL without a trailing `/`)
             invalid `name` in `<registry>/regis.dhall`: ` ` (expected a non-empty registry name)
             invalid `githubApiUrl` in `<registry>/regis.dhall`: `api.github.com` (expected a URL starting with `https://` or `http://`)
@@ -1200,6 +1423,41 @@ mod tests {
             (loaded.defaulted.len(), loaded.warning(dir.path())),
             (0, None)
         );
+    }
+
+    #[test]
+    fn a_config_without_compilers_keeps_its_default_compiler_among_them() {
+        // written before `compilers` existed, choosing a compiler the default list lacks
+        let text = without_fields(&["compilers", "matrixTimeoutSeconds"]).replace(
+            "defaultCompiler = \"0.15.15\"",
+            "defaultCompiler = \"0.15.1\"",
+        );
+        let dir = registry_with(&text);
+        let loaded = Config::load_reporting(dir.path()).unwrap();
+        let mut expected = Config::default().compilers;
+        expected.insert(18, Version::new(0, 15, 1));
+        assert_eq!(loaded.config.compilers, expected);
+        assert!(loaded.config.compilers.is_sorted());
+        assert_eq!(loaded.config.default_compiler, Version::new(0, 15, 1));
+        assert_eq!(loaded.defaulted, ["compilers", "matrixTimeoutSeconds"]);
+        // the warning names the list used, the added compiler in it
+        let warning = loaded.warning(dir.path()).unwrap();
+        assert!(
+            warning.contains(r#""0.15.0", "0.15.1", "0.15.2""#),
+            "{warning}"
+        );
+        assert!(
+            warning.contains("`matrixTimeoutSeconds` = `900`"),
+            "{warning}"
+        );
+        // with the field, the same choice is refused
+        let written = Config::default().to_dhall().replace(
+            "defaultCompiler = \"0.15.15\"",
+            "defaultCompiler = \"0.15.1\"",
+        );
+        let dir = registry_with(&written);
+        let err = Config::load(dir.path()).unwrap_err();
+        insta::assert_snapshot!(message(&err, &dir), @"invalid `defaultCompiler` in `<registry>/regis.dhall`: `0.15.1` (expected one of the versions in `compilers`)");
     }
 
     #[test]

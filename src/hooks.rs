@@ -100,12 +100,12 @@ pub struct HookOutcome {
 }
 
 impl HookOutcome {
-    /// `self` if the command succeeded, else [`HookError::Failed`] carrying its output.
-    pub fn ok_or_error(self) -> Result<HookOutcome, HookError> {
+    /// How the command failed, or `None` if it succeeded.
+    pub fn ending(&self) -> Option<Ending> {
         if self.success {
-            return Ok(self);
+            return None;
         }
-        let ending = if self.timed_out {
+        Some(if self.timed_out {
             Ending::TimedOut {
                 seconds: self.duration.as_secs(),
             }
@@ -114,6 +114,13 @@ impl HookOutcome {
                 Some(code) => Ending::Status(code),
                 None => Ending::Signal,
             }
+        })
+    }
+
+    /// `self` if the command succeeded, else [`HookError::Failed`] carrying its output.
+    pub fn ok_or_error(self) -> Result<HookOutcome, HookError> {
+        let Some(ending) = self.ending() else {
+            return Ok(self);
         };
         Err(HookError::Failed {
             kind: self.kind,

@@ -140,6 +140,14 @@ impl Request {
         }
     }
 
+    /// The same request, for exactly `compiler`.
+    pub fn with_compiler(&self, compiler: Version) -> Request {
+        Request {
+            compiler: Some(compiler),
+            ..self.clone()
+        }
+    }
+
     /// `name@version` of what is solved for.
     pub fn label(&self) -> String {
         match &self.root {
@@ -262,6 +270,29 @@ impl<'a> Solver<'a> {
             }
             Err(PubGrubError::ErrorInShouldCancel(e)) => Err(SolveError::Store(e)),
         }
+    }
+
+    /// For each of `compilers`, in their order, the build plan of `request` with exactly that
+    /// compiler (its own compiler, if any, set aside), or `None` when there is none: the
+    /// compilers the dependencies allow, each with the newest versions that build with it
+    /// (registry-dev's `solveForAllCompilers`, a `solveWithCompiler` per compiler).
+    pub fn plans_per_compiler(
+        &self,
+        request: &Request,
+        compilers: &[Version],
+    ) -> Result<Vec<(Version, Option<BuildPlan>)>, StoreError> {
+        compilers
+            .iter()
+            .map(
+                |compiler| match self.solve(&request.with_compiler(compiler.clone()), &[]) {
+                    Ok(plan) => Ok((compiler.clone(), Some(plan))),
+                    Err(SolveError::Store(e)) => Err(e),
+                    Err(SolveError::NoPlan { .. } | SolveError::Resolutions { .. }) => {
+                        Ok((compiler.clone(), None))
+                    }
+                },
+            )
+            .collect()
     }
 
     /// Check a build plan given by an author: every package the request reaches is in it
@@ -946,6 +977,63 @@ mod tests {
         // No dependencies: the newest known compiler.
         let p = s.solve(&root(&[], None), &[v("0.15.15")]).unwrap();
         assert_eq!(plan(&p), "compiler 0.15.15");
+    }
+
+    #[test]
+    fn each_compiler_gets_its_own_plan_or_none() {
+        let w = prelude_world();
+        let s = Solver::new(&w);
+        let compilers: Vec<Version> = ["0.15.15", "0.15.0", "0.14.5", "0.14.0", "0.13.8"]
+            .into_iter()
+            .map(v)
+            .collect();
+        let show = |plans: Vec<(Version, Option<BuildPlan>)>| -> Vec<String> {
+            plans
+                .iter()
+                .map(|(c, p)| match p {
+                    Some(p) => {
+                        assert_eq!(&p.compiler, c);
+                        plan(p)
+                    }
+                    None => format!("{c}: none"),
+                })
+                .collect()
+        };
+        // Older compilers get older versions; the request's own compiler is set aside.
+        for asked in [None, Some("0.15.15")] {
+            let request = root(&[("effect", ">=3.0.0 <5.0.0")], asked);
+            assert_eq!(
+                show(s.plans_per_compiler(&request, &compilers).unwrap()),
+                [
+                    "compiler 0.15.15, effect@4.0.0, prelude@6.0.0",
+                    "compiler 0.15.0, effect@4.0.0, prelude@6.0.0",
+                    "compiler 0.14.5, effect@3.0.0, prelude@5.0.0",
+                    "compiler 0.14.0, effect@3.0.0, prelude@5.0.0",
+                    "0.13.8: none",
+                ]
+            );
+        }
+        // Only what every dependency allows: `old` builds with 0.14.0 alone.
+        let request = root(
+            &[("effect", ">=3.0.0 <5.0.0"), ("old", ">=1.0.0 <2.0.0")],
+            None,
+        );
+        assert_eq!(
+            show(s.plans_per_compiler(&request, &compilers).unwrap()),
+            [
+                "0.15.15: none",
+                "0.15.0: none",
+                "0.14.5: none",
+                "compiler 0.14.0, effect@3.0.0, old@1.0.0, prelude@5.0.0",
+                "0.13.8: none",
+            ]
+        );
+        // Without dependencies, every compiler.
+        let plans = s.plans_per_compiler(&root(&[], None), &compilers).unwrap();
+        assert!(plans.iter().all(|(c, p)| {
+            p.as_ref()
+                .is_some_and(|p| &p.compiler == c && p.resolutions.is_empty())
+        }));
     }
 
     #[test]

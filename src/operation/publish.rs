@@ -23,6 +23,10 @@ use crate::tarball;
 
 use super::Context;
 
+mod compilers;
+
+pub use compilers::{Matrix, Tried};
+
 /// Why a publish was refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -123,6 +127,10 @@ pub struct PublishReport {
     /// Where the version was fetched from (the package's registered location).
     pub location: Location,
     pub build_plan: BuildPlan,
+    /// The compilers metadata records for the version (an earlier run's, on a re-run).
+    pub compilers: Vec<Version>,
+    /// The build check with each compiler, when one is configured.
+    pub matrix: Option<Matrix>,
     pub storage: Put,
     pub metadata: CommitOutcome,
     pub index: CommitOutcome,
@@ -151,6 +159,9 @@ pub struct PublishPlan {
     pub entry: PublishedVersion,
     /// The compiler and dependency versions it builds with.
     pub build_plan: BuildPlan,
+    /// The build check with each compiler, when one is configured (its passes are
+    /// `entry.compilers`).
+    pub matrix: Option<Matrix>,
     pub files: usize,
     pub warnings: Vec<String>,
 }
@@ -192,11 +203,24 @@ pub fn publish(ctx: &Context<'_>, request: &Publish) -> Result<PublishReport, Pu
         .read(&plan.manifest.name)?
         .unwrap_or_default()
         .insert(plan.manifest.clone())?;
-    // The build check runs before anything is written: a failure leaves no trace.
+    // The build check runs before anything is written: a failure with the plan's compiler
+    // leaves no trace; then the other compilers, each recorded if it passes.
     let mut workspace = match &ctx.config.build_check {
         Some(command) => {
             let ws = hook_workspace(ctx, &registry, &plan)?;
-            run_hook(ctx, &ws, &plan, HookKind::BuildCheck, command)?.ok_or_error()?;
+            let timeout = Duration::from_secs(ctx.config.hook_timeout_seconds);
+            run_hook(
+                &ws,
+                &plan,
+                &plan.build_plan,
+                HookKind::BuildCheck,
+                command,
+                timeout,
+            )?
+            .ok_or_error()?;
+            let matrix = compilers::run(ctx, &registry, &index, &plan, command)?;
+            plan.entry.compilers = matrix.passed();
+            plan.matrix = Some(matrix);
             Some(ws)
         }
         None => None,
@@ -217,33 +241,53 @@ fn hook_workspace(
 ) -> Result<Workspace, PublishError> {
     let mut ws = Workspace::new()?;
     ws.set_package(&plan.manifest.name, &plan.manifest.version, &plan.tarball)?;
-    for (name, version) in &plan.build_plan.resolutions {
+    add_dependencies(
+        ctx,
+        registry,
+        &mut ws,
+        &plan.manifest,
+        &plan.build_plan.resolutions,
+    )?;
+    Ok(ws)
+}
+
+/// Unpack each of `resolutions` into `ws` from storage (checked against the hash metadata
+/// records for it).
+fn add_dependencies(
+    ctx: &Context<'_>,
+    registry: &RegistryDir,
+    ws: &mut Workspace,
+    manifest: &Manifest,
+    resolutions: &BTreeMap<PackageName, Version>,
+) -> Result<(), PublishError> {
+    for (name, version) in resolutions {
         let hash = registry
             .read_metadata(name)?
             .and_then(|m| m.published.get(version).map(|p| p.hash))
             .ok_or_else(|| PublishError::Dependencies {
-                name: plan.manifest.name.clone(),
-                version: plan.manifest.version.clone(),
+                name: manifest.name.clone(),
+                version: manifest.version.clone(),
                 problems: format!("`{name}@{version}` is in the build plan but not in metadata"),
             })?;
         ws.add_from_storage(ctx.storage, name, version, &hash)?;
     }
-    Ok(ws)
+    Ok(())
 }
 
+/// Run a hook on the package of `plan` with the compiler and dependencies of `build_plan`.
 fn run_hook(
-    ctx: &Context<'_>,
     ws: &Workspace,
     plan: &PublishPlan,
+    build_plan: &BuildPlan,
     kind: HookKind,
     command: &str,
+    timeout: Duration,
 ) -> Result<HookOutcome, HookError> {
     let env = HookEnv {
-        compiler: plan.build_plan.compiler.clone(),
+        compiler: build_plan.compiler.clone(),
         package: Some((plan.manifest.name.clone(), plan.manifest.version.clone())),
     };
-    let timeout = Duration::from_secs(ctx.config.hook_timeout_seconds);
-    ws.run(kind, command, &plan.build_plan.resolutions, &env, timeout)
+    ws.run(kind, command, &build_plan.resolutions, &env, timeout)
 }
 
 /// Run the docs command after the publish: its failure is reported, never fatal.
@@ -258,7 +302,8 @@ fn docs(
         *workspace = Some(hook_workspace(ctx, registry, plan).map_err(|e| crate::error_chain(&e))?);
     }
     let ws = workspace.as_ref().expect("set above");
-    run_hook(ctx, ws, plan, HookKind::Docs, command)
+    let timeout = Duration::from_secs(ctx.config.hook_timeout_seconds);
+    run_hook(ws, plan, &plan.build_plan, HookKind::Docs, command, timeout)
         .and_then(HookOutcome::ok_or_error)
         .map_err(|e| crate::error_chain(&e))
 }
@@ -522,6 +567,7 @@ fn plan(
         tarball: packed.bytes,
         entry,
         build_plan,
+        matrix: None,
         warnings: packed.warnings,
     })
 }
@@ -593,6 +639,7 @@ fn apply(
     let storage = ctx.storage.put(&plan.key, &plan.tarball)?;
     crate::fault::point("publish:stored");
 
+    let mut compilers = plan.entry.compilers.clone();
     let metadata =
         ctx.registry
             .commit_change(&message, retry, |_| -> Result<Vec<PathBuf>, PublishError> {
@@ -613,6 +660,9 @@ fn apply(
                     plan.entry.clone(),
                     plan.manifest.owners.clone(),
                 )?;
+                if let Some(recorded) = m.published.get(&version) {
+                    compilers.clone_from(&recorded.compilers);
+                }
                 Ok(vec![registry.write_metadata(&name, &m)?])
             });
     let metadata = metadata.map_err(unfinished("the tarball is stored", "the metadata"))?;
@@ -646,6 +696,8 @@ fn apply(
         storage_key: plan.key.clone(),
         location: plan.location.clone(),
         build_plan: plan.build_plan.clone(),
+        compilers,
+        matrix: plan.matrix.clone(),
         storage,
         metadata,
         index: index_outcome,

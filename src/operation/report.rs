@@ -36,6 +36,13 @@ pub fn publish(r: &PublishReport) -> String {
         r.build_plan.compiler,
         plan_line(&r.build_plan.resolutions)
     );
+    if let Some(matrix) = &r.matrix {
+        let _ = writeln!(out, "  compilers {}", joined(&r.compilers));
+        for (i, (reason, compilers)) in matrix.left_out().iter().enumerate() {
+            let label = if i == 0 { "left out" } else { "" };
+            let _ = writeln!(out, "  {label:<9} {}: {reason}", joined(compilers));
+        }
+    }
     let stored = match r.storage {
         Put::Stored => "stored",
         Put::AlreadyPresent => "already present",
@@ -61,6 +68,15 @@ pub fn publish(r: &PublishReport) -> String {
         let _ = writeln!(out, "warning: {e}");
     }
     out
+}
+
+/// Versions separated by `, `.
+fn joined(versions: &[Version]) -> String {
+    versions
+        .iter()
+        .map(Version::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The human summary of a transfer.

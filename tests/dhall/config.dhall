@@ -1,6 +1,7 @@
 { name = "test-registry"
 , githubBaseUrl = "file:///srv/git"
 , defaultCompiler = "0.15.15"
+, compilers = [ "0.15.10", "0.15.15", "0.15.16" ]
 , forbiddenNamePrefixes = [ "purescript-", "ps-" ]
 , reservedNames = [ "metadata", "registry" ]
 , packageBytesMax = 1000000
@@ -10,6 +11,7 @@
 , buildCheck = Some "purs compile 'src/**/*.purs'"
 , docs = None Text
 , hookTimeoutSeconds = 600
+, matrixTimeoutSeconds = 1200
 , githubApiUrl = "http://127.0.0.1:9000"
 , githubTokenEnv = "GITHUB_TOKEN"
 , botLogin = "regis-bot"
