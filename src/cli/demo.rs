@@ -86,7 +86,8 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
     );
     let loc = |repo: &str| Location::github("demo", repo, None).expect("valid location");
     // Each sample carries its manifest as a different file: the core libraries' legacy
-    // `bower.json`, `purs.json`, spago's `spago.yaml`, and regis's own `purs.dhall`.
+    // `bower.json`, `purs.json`, spago's `spago.yaml`, the legacy `spago.dhall` with its
+    // `packages.dhall`, and regis's own `purs.dhall`.
     let mut prelude = SamplePackage::new("prelude", "1.0.0", loc("purescript-prelude"), &[]);
     prelude.manifest_file = ManifestFile::BowerJson;
     let owner = demo_key(1, "owner@example.com")?;
@@ -104,6 +105,13 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
         &[("effect", ">=1.0.0 <2.0.0"), ("prelude", ">=1.0.0 <2.0.0")],
     );
     console.manifest_file = ManifestFile::SpagoYaml;
+    let mut tuples = SamplePackage::new(
+        "tuples",
+        "1.0.0",
+        loc("purescript-tuples"),
+        &[("prelude", ">=1.0.0 <2.0.0")],
+    );
+    tuples.manifest_file = ManifestFile::SpagoDhall;
     let mut arrays = SamplePackage::new(
         "arrays",
         "1.0.0",
@@ -119,6 +127,7 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
         (&prelude, "purescript-prelude"),
         (&effect, "purescript-effect"),
         (&console, "purescript-console"),
+        (&tuples, "purescript-tuples"),
         (&arrays, "purescript-arrays"),
     ] {
         let dir = github.join("demo").join(format!("{repo}.git"));
@@ -149,9 +158,9 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
 
     step(
         3,
-        "publish prelude (bower.json), effect (purs.json) and console (spago.yaml)",
+        "publish prelude (bower.json), effect (purs.json), console (spago.yaml) and tuples (spago.dhall: its dependency's exact version from packages.dhall)",
     );
-    for p in [&prelude, &effect, &console] {
+    for p in [&prelude, &effect, &console, &tuples] {
         let report = publish::publish(&ctx, &p.payload(true))?;
         print_indented(&report::publish(&report));
     }

@@ -88,6 +88,9 @@ struct PublishOutput {
     files: usize,
     storage_key: String,
     compiler: String,
+    /// What metadata `compilers` records for the version (every compiler the build check
+    /// passed with; the plan's alone without one).
+    compilers: Vec<Version>,
     resolutions: BTreeMap<PackageName, Version>,
     stored: bool,
     metadata: String,
@@ -114,6 +117,7 @@ impl From<&PublishReport> for PublishOutput {
             files: r.files,
             storage_key: r.storage_key.to_string(),
             compiler: r.build_plan.compiler.to_string(),
+            compilers: r.compilers.clone(),
             resolutions: r.build_plan.resolutions.clone(),
             stored: r.storage == Put::Stored,
             metadata: report::outcome(&r.metadata),

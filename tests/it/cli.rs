@@ -156,6 +156,8 @@ fn init_then_publish_payload_files() {
         ),
         (Some("pkg"), Some("1.0.0"), Some(true))
     );
+    // Without a build check, metadata records the plan's compiler alone.
+    assert_eq!(json["compilers"], serde_json::json!([json["compiler"]]));
     assert!(root.join("storage/pkg/1.0.0.tar.gz").exists());
     let out = regis(&[
         "--registry",
