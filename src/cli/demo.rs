@@ -109,7 +109,7 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
         "tuples",
         "1.0.0",
         loc("purescript-tuples"),
-        &[("prelude", ">=1.0.0 <2.0.0")],
+        &[("effect", ">=1.0.0 <2.0.0")],
     );
     tuples.manifest_file = ManifestFile::SpagoDhall;
     let mut arrays = SamplePackage::new(
