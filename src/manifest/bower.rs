@@ -61,18 +61,7 @@ pub fn read(text: &str, given: &Given<'_>) -> Result<(Manifest, Warnings), Manif
             F.0
         ));
     }
-    let manifest = Manifest {
-        name: given.name.clone(),
-        version,
-        license,
-        description,
-        location: given.location.clone(),
-        reference: given.reference.to_owned(),
-        owners: None,
-        include_files: None,
-        exclude_files: None,
-        dependencies,
-    };
+    let manifest = given.legacy_manifest(version, license, description, dependencies);
     Ok((manifest.checked(F.0)?, warnings))
 }
 

@@ -110,6 +110,31 @@ pub struct Given<'a> {
     pub reference: &'a str,
 }
 
+impl Given<'_> {
+    /// The manifest of a legacy file (`bower.json`, `spago.dhall`), which says only these
+    /// fields: name, location and ref are the request's, and it has no owners or globs.
+    pub(crate) fn legacy_manifest(
+        &self,
+        version: Version,
+        license: License,
+        description: Option<String>,
+        dependencies: BTreeMap<PackageName, Range>,
+    ) -> Manifest {
+        Manifest {
+            name: self.name.clone(),
+            version,
+            license,
+            description,
+            location: self.location.clone(),
+            reference: self.reference.to_owned(),
+            owners: None,
+            include_files: None,
+            exclude_files: None,
+            dependencies,
+        }
+    }
+}
+
 /// The longest description a manifest may carry, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
 

@@ -132,18 +132,8 @@ pub fn from_value(value: &Value, given: &Given<'_>) -> Result<(Manifest, Warning
         };
         dependencies.insert(name, lenient::exact(&version));
     }
-    let manifest = Manifest {
-        name: given.name.clone(),
-        version: F.request_version(given)?,
-        license,
-        description: None,
-        location: given.location.clone(),
-        reference: given.reference.to_owned(),
-        owners: None,
-        include_files: None,
-        exclude_files: None,
-        dependencies,
-    };
+    let version = F.request_version(given)?;
+    let manifest = given.legacy_manifest(version, license, None, dependencies);
     Ok((manifest.checked(F.0)?, Vec::new()))
 }
 

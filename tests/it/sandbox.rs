@@ -40,6 +40,16 @@ fn refusal(result: Result<serde_json::Value, SandboxError>) -> String {
     regis::error_chain(&result.expect_err("refused"))
 }
 
+/// `let b = a ++ a let c = b ++ b …` up to `last`: the text `a` doubled once per letter.
+fn doublings(last: u8) -> String {
+    (b'b'..=last)
+        .map(|c| {
+            let (name, previous) = (c as char, (c - 1) as char);
+            format!("let {name} = {previous} ++ {previous} ")
+        })
+        .collect()
+}
+
 /// The cache of `tests/dhall/cache/` (its README says what is in it).
 fn test_cache() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dhall/cache")
@@ -59,16 +69,7 @@ fn a_fold_recursing_past_the_stack_is_refused() {
 
 #[test]
 fn text_doubled_past_the_memory_limit_is_refused() {
-    let lets: String = (b'b'..=b'z')
-        .map(|c| {
-            format!(
-                "let {} = {} ++ {} ",
-                c as char,
-                (c - 1) as char,
-                (c - 1) as char
-            )
-        })
-        .collect();
+    let lets = doublings(b'z');
     let bomb = format!("let a = \"aaaaaaaaaaaaaaaa\" {lets}in {{ license = z ++ z ++ z }}");
     assert!(bomb.len() < 500, "a small file: {}", bomb.len());
     let e = spago_dhall(&bomb, &[], None).unwrap_err();
@@ -117,16 +118,7 @@ fn a_yaml_alias_bomb_is_refused_by_the_readers_budget() {
 #[test]
 fn an_answer_past_the_output_limit_is_refused() {
     // 16 × 2^20 bytes of text: within the memory limit, past the output limit.
-    let lets: String = (b'b'..=b'u')
-        .map(|c| {
-            format!(
-                "let {} = {} ++ {} ",
-                c as char,
-                (c - 1) as char,
-                (c - 1) as char
-            )
-        })
-        .collect();
+    let lets = doublings(b'u');
     let big = format!("let a = \"aaaaaaaaaaaaaaaa\" {lets}in {{ license = u }}");
     let e = spago_dhall(&big, &[], None).unwrap_err();
     assert!(matches!(e, SandboxError::Output { .. }), "{e:?}");
