@@ -304,12 +304,21 @@ fn run(job: &Job, cache: Option<&Path>) -> Result<Answer, SandboxError> {
         let _ = stdout.take(limit as u64 + 1).read_to_end(&mut buf);
         let _ = out_tx.send(buf);
     });
-    let stderr = child.stderr.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
     let (err_tx, err_rx) = mpsc::channel();
+    // All of it is read (a child must never block on a full pipe); its last 64 KiB kept,
+    // where a Rust runtime's last word (a stack overflow, a failed allocation) is.
     std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stderr.take(64 * 1024).read_to_end(&mut buf);
-        let _ = err_tx.send(buf);
+        const KEPT: usize = 64 * 1024;
+        let mut kept = Vec::new();
+        let mut chunk = [0u8; 8192];
+        while let Ok(n @ 1..) = stderr.read(&mut chunk) {
+            kept.extend_from_slice(&chunk[..n]);
+            if kept.len() > 2 * KEPT {
+                kept.drain(..kept.len() - KEPT);
+            }
+        }
+        let _ = err_tx.send(kept);
     });
     let started = Instant::now();
     let wall = Duration::from_secs(LIMITS.wall_seconds);

@@ -25,6 +25,10 @@ pub const PACKAGES_DHALL: &str = "packages.dhall";
 /// The most `.dhall` files of a package given to the evaluator.
 pub const MAX_DHALL_FILES: usize = 200;
 
+/// The most bytes of `.dhall` files of a package given to the evaluator (each file it
+/// reaches is also held to [`crate::dhall::MAX_UNTRUSTED_DHALL_BYTES`]).
+pub const MAX_DHALL_BYTES: u64 = 4 * 1024 * 1024;
+
 /// Read a package's `spago.dhall` (`text`), with what it may import.
 pub fn read(
     text: &str,

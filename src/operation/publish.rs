@@ -397,29 +397,36 @@ fn read_manifest(
     Ok(file.read(&read_text(tree, file.path())?, &given, &imports)?)
 }
 
-/// The package's `.dhall` files (but its `spago.dhall`), for a `spago.dhall` to import.
+/// The package's `.dhall` files (but its `spago.dhall`), for a `spago.dhall` to import:
+/// at most [`spago_dhall::MAX_DHALL_FILES`] of them, [`spago_dhall::MAX_DHALL_BYTES`]
+/// together (sized before they are read).
 fn dhall_files(tree: &SourceTree) -> Result<Vec<(String, Vec<u8>)>, PublishError> {
-    let paths: Vec<&str> = tree
+    let files: Vec<(&str, u64)> = tree
         .entries()
         .iter()
-        .filter(|e| matches!(e.kind, EntryKind::File { .. }))
-        .map(|e| e.path.as_str())
-        .filter(|p| p.ends_with(".dhall") && *p != ManifestFile::SpagoDhall.path())
+        .filter_map(|e| match e.kind {
+            EntryKind::File { size, .. } => Some((e.path.as_str(), size)),
+            _ => None,
+        })
+        .filter(|(p, _)| p.ends_with(".dhall") && *p != ManifestFile::SpagoDhall.path())
         .collect();
-    if paths.len() > spago_dhall::MAX_DHALL_FILES {
+    let total: u64 = files.iter().map(|(_, size)| size).sum();
+    if files.len() > spago_dhall::MAX_DHALL_FILES || total > spago_dhall::MAX_DHALL_BYTES {
         return Err(ManifestError::Invalid {
             file: ManifestFile::SpagoDhall.path().to_owned(),
             message: format!(
-                "the package has {} `.dhall` files: expected at most {} for a spago.dhall to import",
-                paths.len(),
-                spago_dhall::MAX_DHALL_FILES
+                "the package has {} `.dhall` files of {} bytes: expected at most {} files of {} bytes for a spago.dhall to import",
+                files.len(),
+                crate::text::thousands(total),
+                spago_dhall::MAX_DHALL_FILES,
+                crate::text::thousands(spago_dhall::MAX_DHALL_BYTES)
             ),
         }
         .into());
     }
-    paths
+    files
         .into_iter()
-        .map(|p| Ok((p.to_owned(), read_text(tree, p)?.into_bytes())))
+        .map(|(p, _)| Ok((p.to_owned(), read_text(tree, p)?.into_bytes())))
         .collect()
 }
 

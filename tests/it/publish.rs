@@ -856,3 +856,20 @@ fn every_other_refusal_reads_in_full() {
         a stored tarball with other bytes → storage already holds `effect/1.0.0.tar.gz` with different contents (11 bytes, `sha256-o+rV7trV34IxjFFoXbwcFHo20f+FhPyC3msI0L9jp5U=`) than the upload (404 bytes, `sha256-ZjNLKBeuyqsZCQuk0aCznAXTXjFsGgeIZ8AcCoUlZwQ=`): a stored tarball is never replaced
         ");
 }
+
+#[test]
+fn a_spago_dhall_package_with_too_many_dhall_files_is_refused_before_they_are_read() {
+    let t = TestRegistry::new();
+    let mut p = t.package("legacy", "1.0.0", &[]);
+    p.manifest_file = regis::manifest::ManifestFile::SpagoDhall;
+    // With its packages.dhall, one more than the limit.
+    for i in 0..regis::manifest::spago_dhall::MAX_DHALL_FILES {
+        p.files.push((format!("test/{i}.dhall"), b"{=}".to_vec()));
+    }
+    t.push_source(&p);
+    insta::assert_snapshot!(t.refused(&p.payload(true)), @"`spago.dhall` is not a valid manifest: the package has 201 `.dhall` files of 604 bytes: expected at most 200 files of 4,194,304 bytes for a spago.dhall to import");
+    // One fewer is read, and the package publishes (each dependency its exact version).
+    p.files.pop();
+    t.push_source(&p);
+    assert!(t.publish(&p.payload(true)).is_ok());
+}
