@@ -14,7 +14,8 @@ use crate::package_set::PackageSet;
 use crate::schema::{PackageName, Sha256, Version};
 use crate::storage::{ListedKind, Storage, StorageKey};
 use crate::store::{
-    IndexDir, METADATA_DIR, PACKAGE_SETS_DIR, RegistryDir, StoreError, index_file_name, list_dir,
+    IndexDir, LOCATIONS_DIR, METADATA_DIR, PACKAGE_SETS_DIR, RegistryDir, StoreError,
+    index_file_name, list_dir,
 };
 
 /// What kind of problem a finding is.
@@ -50,6 +51,9 @@ pub enum FindingKind {
     InterruptedWrite,
     /// A file in storage that is not a tarball under its key.
     UnexpectedFile,
+    /// The location lookup (`locations/`) disagrees with metadata: a package's place with
+    /// no entry or another package's, or an entry no package's place has.
+    LocationLookup,
 }
 
 /// One problem: which file, package and version, and what is wrong.
@@ -184,6 +188,9 @@ pub fn run(
     check_dependencies(&view, &mut audit);
     for (file, set) in &sets {
         check_package_set(file, set, &metadata, &view, &mut audit);
+    }
+    if registry.has_location_lookup() {
+        check_location_lookup(registry, &metadata, &mut audit)?;
     }
     let mut tarballs_checked = 0;
     if let Some(storage) = storage {
@@ -504,6 +511,81 @@ fn check_package_set(
             );
         }
     }
+}
+
+/// Every package's place has its entry in the location lookup, naming it, and every entry
+/// is a package's place.
+fn check_location_lookup(
+    registry: &RegistryDir,
+    metadata: &Loaded,
+    audit: &mut Audit,
+) -> Result<(), CheckError> {
+    let mut expected: BTreeMap<String, &PackageName> = BTreeMap::new();
+    for (name, (_, m)) in metadata {
+        let rel = RegistryDir::location_rel(&m.location);
+        expected.insert(rel.display().to_string(), name);
+    }
+    let dir = registry.root().join(LOCATIONS_DIR);
+    let mut found = BTreeSet::new();
+    for entry in walkdir::WalkDir::new(&dir).min_depth(2).sort_by_file_name() {
+        let entry = entry.map_err(|e| StoreError::Io {
+            action: "list",
+            path: dir.clone(),
+            source: e.into(),
+        })?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(registry.root())
+            .expect("below the registry")
+            .display()
+            .to_string();
+        let Some(text) = read_text(entry.path(), &rel, None, audit)? else {
+            continue;
+        };
+        match expected.get(&rel) {
+            Some(name) if text.trim_end() == name.as_str() => {}
+            Some(name) => audit.add(
+                FindingKind::LocationLookup,
+                &rel,
+                Some(name),
+                None,
+                format!(
+                    "names `{}`, but `{name}` lives at `{}`",
+                    crate::text::value(text.trim_end()),
+                    metadata[*name].1.location
+                ),
+            ),
+            None => audit.add(
+                FindingKind::LocationLookup,
+                &rel,
+                None,
+                None,
+                format!(
+                    "names `{}`, but no package lives at the place it stands for: expected it removed",
+                    crate::text::value(text.trim_end())
+                ),
+            ),
+        }
+        found.insert(rel);
+    }
+    for (rel, name) in expected {
+        if !found.contains(&rel) {
+            audit.add(
+                FindingKind::LocationLookup,
+                &rel,
+                Some(name),
+                None,
+                format!(
+                    "missing: `{name}` lives at `{}`, expected this entry to name it",
+                    metadata[name].1.location
+                ),
+            );
+        }
+    }
+    Ok(())
 }
 
 fn check_storage(

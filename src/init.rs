@@ -22,6 +22,10 @@ const REGISTRY_TEMPLATE: &[(&str, &str)] = &[
         include_str!("../index-template/registry/package-sets/.gitkeep"),
     ),
     (
+        "locations/README.md",
+        include_str!("../index-template/registry/locations/README.md"),
+    ),
+    (
         ".github/workflows/process-issue.yml",
         include_str!("../index-template/registry/.github/workflows/process-issue.yml"),
     ),

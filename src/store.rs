@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use crate::index::{IndexError, IndexFile, IndexView, entry_path};
 use crate::metadata::{Metadata, MetadataError};
 use crate::package_set::{PackageSet, PackageSetError};
-use crate::schema::{PackageName, Version};
+use crate::schema::{Location, PackageName, Version};
+use sha2::{Digest, Sha256};
 
 /// Reading or writing a document in a working tree failed.
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +76,11 @@ pub struct RegistryDir {
 
 pub const METADATA_DIR: &str = "metadata";
 pub const PACKAGE_SETS_DIR: &str = "package-sets";
+/// The location lookup: which package lives at each place, so a publish of a new package
+/// or a transfer need not read every metadata file (see [`RegistryDir::location_rel`]).
+pub const LOCATIONS_DIR: &str = "locations";
+
+const LOCATIONS_README: &str = include_str!("../index-template/registry/locations/README.md");
 
 impl RegistryDir {
     pub fn new(root: impl Into<PathBuf>) -> Self {
@@ -139,6 +145,84 @@ impl RegistryDir {
             }
         }
         Ok(out)
+    }
+
+    /// Repo-relative path of the location lookup's entry for the place `location` names:
+    /// `locations/<2 hex>/<sha256 of Location::place_key>` (the place's text may hold any
+    /// character; its hash is a file name).
+    pub fn location_rel(location: &Location) -> PathBuf {
+        let hash = hex::encode(Sha256::digest(location.place_key().as_bytes()));
+        Path::new(LOCATIONS_DIR).join(&hash[..2]).join(&hash)
+    }
+
+    /// Whether the registry keeps the location lookup (`locations/`, which `regis init`
+    /// makes and a publish of a new package adds to a registry without it).
+    pub fn has_location_lookup(&self) -> bool {
+        self.root.join(LOCATIONS_DIR).is_dir()
+    }
+
+    /// The package that lives at the place `location` names, if any: one file read from the
+    /// location lookup, or, in a registry without one, a scan of every metadata file.
+    pub fn location_holder(&self, location: &Location) -> Result<Option<PackageName>, StoreError> {
+        if !self.has_location_lookup() {
+            return Ok(self
+                .all_metadata()?
+                .into_iter()
+                .find(|(_, m)| m.location.same_place(location))
+                .map(|(name, _)| name));
+        }
+        let rel = Self::location_rel(location);
+        let Some(text) = read_optional(&self.root.join(&rel))? else {
+            return Ok(None);
+        };
+        text.trim_end()
+            .parse()
+            .map(Some)
+            .map_err(|e: crate::schema::SchemaError| StoreError::BadFileName {
+                path: rel,
+                reason: format!("expected the name of the package at `{location}`: {e}"),
+            })
+    }
+
+    /// Record `name` at the place `location` names; returns the repo-relative path.
+    pub fn write_location(
+        &self,
+        location: &Location,
+        name: &PackageName,
+    ) -> Result<PathBuf, StoreError> {
+        let rel = Self::location_rel(location);
+        write_atomic(&self.root.join(&rel), format!("{name}\n").as_bytes())?;
+        Ok(rel)
+    }
+
+    /// Forget the place `location` names; returns the repo-relative path (to stage its
+    /// removal).
+    pub fn remove_location(&self, location: &Location) -> Result<PathBuf, StoreError> {
+        let rel = Self::location_rel(location);
+        let path = self.root.join(&rel);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(rel),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(rel),
+            Err(e) => Err(io("remove", &path)(e)),
+        }
+    }
+
+    /// The whole location lookup, from every metadata file (for a registry that has none
+    /// yet); returns the repo-relative paths written.
+    pub fn write_all_locations(&self) -> Result<Vec<PathBuf>, StoreError> {
+        let mut written = vec![self.write_location_readme()?];
+        for (name, m) in self.all_metadata()? {
+            written.push(self.write_location(&m.location, &name)?);
+        }
+        Ok(written)
+    }
+
+    /// `locations/README.md`, which says what the directory is (and keeps it in git when
+    /// it is empty).
+    pub fn write_location_readme(&self) -> Result<PathBuf, StoreError> {
+        let rel = Path::new(LOCATIONS_DIR).join("README.md");
+        write_atomic(&self.root.join(&rel), LOCATIONS_README.as_bytes())?;
+        Ok(rel)
     }
 
     /// Write a package set at `package-sets/<version>.json`; returns the repo-relative path.

@@ -12,7 +12,7 @@ use crate::git::CommitOutcome;
 use crate::hooks::{HookEnv, HookError, HookKind, HookOutcome, Workspace};
 use crate::index::{IndexError, IndexFile};
 use crate::manifest::{DhallImports, Given, Manifest, ManifestError, ManifestFile, spago_dhall};
-use crate::metadata::{Metadata, MetadataError, PublishedVersion, check_location_free};
+use crate::metadata::{Metadata, MetadataError, PublishedVersion};
 use crate::payload::Publish;
 use crate::schema::{Location, PackageName, Range, SchemaError, Sha256, Version};
 use crate::solver::{self, BuildPlan, DirPackages, SolveError, Solver};
@@ -355,11 +355,14 @@ fn check_location_unclaimed(
     name: &PackageName,
     location: &Location,
 ) -> Result<(), PublishError> {
-    Ok(check_location_free(
-        &registry.all_metadata()?,
-        name,
-        location,
-    )?)
+    match registry.location_holder(location)? {
+        Some(holder) if holder != *name => Err(MetadataError::LocationHeld {
+            location: location.clone(),
+            holder,
+        }
+        .into()),
+        _ => Ok(()),
+    }
 }
 
 /// Read the package's manifest from the first file of [`ManifestFile::PREFERENCE`] at its
@@ -651,6 +654,7 @@ fn apply(
         ctx.registry
             .commit_change(&message, retry, |_| -> Result<Vec<PathBuf>, PublishError> {
                 // Re-read on every attempt: after a rejected push this is another job's new head.
+                let mut written = Vec::new();
                 let mut m = match registry.read_metadata(&name)? {
                     Some(m) => {
                         m.check_location(&name, &plan.location)?;
@@ -658,6 +662,11 @@ fn apply(
                     }
                     None => {
                         check_location_unclaimed(registry, &name, &plan.location)?;
+                        // A registry without the lookup gains it, in this commit.
+                        if !registry.has_location_lookup() {
+                            written.extend(registry.write_all_locations()?);
+                        }
+                        written.push(registry.write_location(&plan.location, &name)?);
                         Metadata::new(plan.location.clone(), None)
                     }
                 };
@@ -670,7 +679,8 @@ fn apply(
                 if let Some(recorded) = m.published.get(&version) {
                     compilers.clone_from(&recorded.compilers);
                 }
-                Ok(vec![registry.write_metadata(&name, &m)?])
+                written.push(registry.write_metadata(&name, &m)?);
+                Ok(written)
             });
     let metadata = metadata.map_err(unfinished("the tarball is stored", "the metadata"))?;
     crate::fault::point("publish:metadata");

@@ -90,8 +90,17 @@ pub fn transfer(
             let (signer, from) = validate(ctx.config, signed, request, &all)?;
             let mut m = all[name].clone();
             m.location = request.new_location.clone();
-            checked = Some((signer, from));
-            Ok(vec![registry.write_metadata(name, &m)?])
+            checked = Some((signer, from.clone()));
+            // The location lookup follows, in the same commit (a registry without one
+            // gains it).
+            let mut written = Vec::new();
+            if !registry.has_location_lookup() {
+                written.extend(registry.write_all_locations()?);
+            }
+            written.push(registry.remove_location(&from)?);
+            written.push(registry.write_location(&request.new_location, name)?);
+            written.push(registry.write_metadata(name, &m)?);
+            Ok(written)
         },
     )?;
     let (signer, from) = checked.expect("commit_change runs the change at least once");

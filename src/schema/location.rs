@@ -94,6 +94,25 @@ impl Location {
         }
     }
 
+    /// The place this location names, as text: equal for two locations exactly when
+    /// [`Location::same_place`] holds (GitHub names lowercased; any other URL as written),
+    /// e.g. `github o/r` or `git https://example.com/r.git`, then ` subdir <dir>` if any.
+    pub fn place_key(&self) -> String {
+        let place = match self.github_repo() {
+            Some((owner, repo)) => format!(
+                "github {}/{}",
+                owner.to_ascii_lowercase(),
+                repo.to_ascii_lowercase()
+            ),
+            // Only a git URL elsewhere has no GitHub repo; its clone URL is the URL.
+            None => format!("git {}", self.clone_url("")),
+        };
+        match self.subdir() {
+            Some(dir) => format!("{place} subdir {dir}"),
+            None => place,
+        }
+    }
+
     /// True when two locations name the same repository and subdirectory. GitHub owner
     /// and repository names are case-insensitive.
     pub fn same_place(&self, other: &Location) -> bool {

@@ -102,6 +102,17 @@ fn an_owner_transfers_a_package_and_only_its_metadata_changes() {
     );
     assert_eq!(testing::remote_head(&t.layout.index_remote), index_before);
     assert_eq!(t.stored(), stored_before);
+    // The location lookup moved with it, in the same commit: the audit is clean.
+    let registry = regis::store::RegistryDir::new(t.registry.workdir());
+    let name = |n: &str| n.parse::<regis::schema::PackageName>().unwrap();
+    assert_eq!(
+        registry.location_holder(&m.location).unwrap(),
+        Some(name("prelude"))
+    );
+    assert_eq!(registry.location_holder(&report.from).unwrap(), None);
+    let index = regis::store::IndexDir::new(t.index.workdir());
+    let audit = regis::check::run(&registry, &index, None).unwrap();
+    assert!(audit.is_clean(), "{:?}", audit.findings);
 
     // The same payload again changes nothing.
     let again = transfer::transfer(&t.ctx(), &signed(&f.owner, &text)).unwrap();

@@ -18,6 +18,7 @@ mod github;
 mod hooks;
 mod hostile;
 mod issue;
+mod locations;
 mod package_set;
 mod pending;
 mod process_issue;

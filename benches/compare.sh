@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# Runs regis and the baselines of ../shared/bench on the same data, interleaved (each
+# paired run alternates which goes first), and prints medians and ratios. Whole processes
+# are timed (wall clock).
+#
+#     benches/compare.sh                 # publish vs the shell pipeline; publish vs registry size
+#     RUNS=11 benches/compare.sh         # more paired runs (default 7)
+#     SCALE=1000000 benches/compare.sh   # the largest registry, in versions (default 100000)
+#
+# Data is generated under target/bench-data/compare/ (synthetic registries are kept between
+# runs; delete the directory to start over). Figures: benches/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bench=$(cd ../shared/bench && pwd)
+cargo build --release --locked -q
+export REGIS=$PWD/target/release/regis BENCH=$bench
+export WORK=$PWD/target/bench-data/compare RUNS=${RUNS:-7} SCALE=${SCALE:-100000}
+mkdir -p "$WORK"
+exec python3 - <<'PY'
+import json, os, shutil, statistics, subprocess, sys, time
+
+REGIS, BENCH, WORK = os.environ["REGIS"], os.environ["BENCH"], os.environ["WORK"]
+RUNS, SCALE = int(os.environ["RUNS"]), int(os.environ["SCALE"])
+GIT = ["git", "-c", "user.email=b@b", "-c", "user.name=b"]
+
+
+def run(cmd, **kw):
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, **kw)
+
+
+def timed(cmd):
+    """Wall seconds of one process (and its children)."""
+    start = time.perf_counter()
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{done.stderr.decode()}")
+    return wall
+
+
+def median(xs):
+    return statistics.median(xs)
+
+
+def report(title, rows, base):
+    print(f"\n{title}  ({RUNS} paired runs, medians)")
+    base_wall = median(rows[base])
+    for label, walls in rows.items():
+        ratio = median(walls) / base_wall
+        print(f"  {label:<44} {median(walls) * 1000:8.1f} ms   {ratio:5.2f}x {base}")
+
+
+def payload(name, version, location):
+    path = f"{WORK}/payload.json"
+    with open(path, "w") as f:
+        json.dump({"name": name, "ref": f"v{version}", "version": version, "location": location}, f)
+    return path
+
+
+def regis_init(dir, github_base=None):
+    shutil.rmtree(dir, ignore_errors=True)
+    run([REGIS, "init", dir])
+    if github_base:
+        config = f"{dir}/registry/regis.dhall"
+        text = open(config).read().replace('"https://github.com"', json.dumps(f"file://{github_base}"), 1)
+        open(config, "w").write(text)
+        commit_push(f"{dir}/registry", "config")
+    return f"{dir}/registry"
+
+
+def commit_push(repo, message):
+    run(GIT + ["-C", repo, "add", "-A"])
+    run(GIT + ["-C", repo, "commit", "-qm", message])
+    run(["git", "-C", repo, "push", "-q", "origin", "HEAD"], stderr=subprocess.DEVNULL)
+
+
+# -- 1. publish of a 1 MB / 200-file package from a source repo with 20 versions ------------
+pub = f"{WORK}/publish"
+shutil.rmtree(pub, ignore_errors=True)
+run(["bash", f"{BENCH}/baseline_setup.sh", pub, "pkg", "20", "200", "1000"])
+src = f"{pub}/src/pkg"
+port = 9418 + os.getpid() % 1000
+# The same repository served by git daemon: its manifests name the git:// location.
+daemon_root = f"{pub}/daemon"
+served = f"{daemon_root}/pkg"
+run(["git", "clone", "-q", src, served])
+run(["git", "-C", served, "filter-branch", "-f", "--tree-filter",
+     f"sed -i 's|file://{src}|git://127.0.0.1:{port}/pkg|' purs.json",
+     "--tag-name-filter", "cat", "--", "--tags"],
+    stderr=subprocess.DEVNULL, env={**os.environ, "FILTER_BRANCH_SQUELCH_WARNING": "1"})
+daemon = subprocess.Popen(["git", "daemon", "--reuseaddr", "--export-all", f"--base-path={daemon_root}",
+                           "--listen=127.0.0.1", f"--port={port}", daemon_root],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+time.sleep(0.5)
+reg_file = regis_init(f"{WORK}/publish-regis-file")
+reg_daemon = regis_init(f"{WORK}/publish-regis-daemon")
+rows = {"baseline (git clone --depth 1, tar, gzip, 2 pushes)": [],
+        "regis publish (file://)": [], "regis publish (git daemon, git://)": []}
+try:
+    for i in range(1, min(RUNS, 20) + 1):
+        v = f"{i}.0.0"
+        jobs = [
+            ("baseline (git clone --depth 1, tar, gzip, 2 pushes)",
+             ["bash", f"{BENCH}/baseline_publish.sh", pub, "pkg", v]),
+            ("regis publish (file://)",
+             [REGIS, "--registry", reg_file, "publish", payload("pkg", v, {"gitUrl": f"file://{src}"})]),
+        ]
+        if i % 2:
+            jobs.reverse()
+        for label, cmd in jobs:
+            rows[label].append(timed(cmd))
+        cmd = [REGIS, "--registry", reg_daemon, "publish",
+               payload("pkg", v, {"gitUrl": f"git://127.0.0.1:{port}/pkg"})]
+        rows["regis publish (git daemon, git://)"].append(timed(cmd))
+finally:
+    daemon.terminate()
+report("publish: 1 MB / 200 files, source repo with 20 tagged versions", rows,
+       "baseline (git clone --depth 1, tar, gzip, 2 pushes)")
+
+# -- 2. publish cost against registry size ---------------------------------------------------
+def scale_registry(versions):
+    """A regis registry holding a synthetic registry of `versions` (10 per package)."""
+    packages = max(1, versions // 10)
+    synth = f"{WORK}/synth-{versions}"
+    if not os.path.isdir(f"{synth}/metadata"):
+        run(["python3", f"{BENCH}/synth_registry.py", synth, str(packages), "10"])
+    root = f"{WORK}/scale-{versions}"
+    gh = f"{root}/github"
+    registry = regis_init(root, gh)
+    shutil.copytree(f"{synth}/metadata", f"{registry}/metadata", dirs_exist_ok=True)
+    shutil.copytree(f"{synth}/package-sets", f"{registry}/package-sets", dirs_exist_ok=True)
+    # As a registry imported from elsewhere: no location lookup yet.
+    shutil.rmtree(f"{registry}/locations")
+    commit_push(registry, "synthetic registry")
+    shutil.copytree(f"{synth}/idx", f"{root}/index", dirs_exist_ok=True)
+    commit_push(f"{root}/index", "synthetic index")
+    # An untimed first publish of a new package, which writes the whole lookup.
+    source_repo(f"{gh}/synth/warm-up.git", "warm-up", "1.0.0", {"githubOwner": "synth", "githubRepo": "warm-up"})
+    run([REGIS, "--registry", registry, "publish",
+         payload("warm-up", "1.0.0", {"githubOwner": "synth", "githubRepo": "warm-up"})])
+    return root, registry, gh
+
+
+def source_repo(dir, name, version, location):
+    os.makedirs(f"{dir}/src", exist_ok=True)
+    manifest = {"name": name, "version": version, "license": "MIT", "location": location,
+                "ref": f"v{version}", "dependencies": {}}
+    with open(f"{dir}/purs.json", "w") as f:
+        json.dump(manifest, f)
+    with open(f"{dir}/src/Main.purs", "w") as f:
+        f.write(f"module Main where\nversion = \"{version}\"\n")
+    with open(f"{dir}/LICENSE", "w") as f:
+        f.write("MIT\n")
+    if not os.path.isdir(f"{dir}/.git"):
+        run(["git", "init", "-q", dir])
+    run(GIT + ["-C", dir, "add", "-A"])
+    run(GIT + ["-C", dir, "commit", "-qm", version])
+    run(["git", "-C", dir, "tag", f"v{version}"])
+
+
+sizes = [100, SCALE]
+registries = {}
+for versions in sizes:
+    print(f"setting up a registry of {versions:,} versions ...", file=sys.stderr)
+    registries[versions] = scale_registry(versions)
+rows = {}
+for i in range(RUNS):
+    order = sizes if i % 2 == 0 else list(reversed(sizes))
+    for versions in order:
+        root, registry, gh = registries[versions]
+        existing = "pkg-000001"
+        v = f"100.0.{i}"
+        source_repo(f"{gh}/synth/{existing}.git", existing, v, {"githubOwner": "synth", "githubRepo": existing})
+        cmd = [REGIS, "--registry", registry, "publish",
+               payload(existing, v, {"githubOwner": "synth", "githubRepo": existing})]
+        rows.setdefault(f"new version, {versions:,} versions", []).append(timed(cmd))
+        new = f"fresh-{i}"
+        source_repo(f"{gh}/synth/{new}.git", new, "1.0.0", {"githubOwner": "synth", "githubRepo": new})
+        cmd = [REGIS, "--registry", registry, "publish",
+               payload(new, "1.0.0", {"githubOwner": "synth", "githubRepo": new})]
+        rows.setdefault(f"new package, {versions:,} versions", []).append(timed(cmd))
+print(f"\npublish against registry size ({RUNS} paired runs, medians)")
+for kind in ["new version", "new package"]:
+    small = median(rows[f"{kind}, {sizes[0]:,} versions"])
+    for versions in sizes:
+        m = median(rows[f"{kind}, {versions:,} versions"])
+        print(f"  {kind + ', ' + format(versions, ',') + ' versions':<44} {m * 1000:8.1f} ms   {m / small:5.2f}x {sizes[0]} versions")
+PY
