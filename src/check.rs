@@ -558,6 +558,11 @@ fn check_location_lookup(
                     metadata[*name].1.location
                 ),
             ),
+            // A package whose metadata could not be read is reported once, there.
+            None if text
+                .trim_end()
+                .parse::<PackageName>()
+                .is_ok_and(|n| audit.unreadable_metadata.contains(&n)) => {}
             None => audit.add(
                 FindingKind::LocationLookup,
                 &rel,
