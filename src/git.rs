@@ -1,13 +1,21 @@
-//! Registry and index repositories over git2: sync with the remote, stage, commit once, push, retry on races.
+//! Registry and index repositories over git2: sync with the remote, commit once, push, retry on races.
 //!
 //! A [`GitRepo`] is a non-bare working copy whose optional remote is `origin`. Every
 //! operation lands its change through [`GitRepo::commit_change`]: the change is written,
-//! exactly the paths it names are staged, one commit is made (none when nothing changed),
-//! and the branch is pushed. When the push is refused because another job moved the remote
-//! branch, the working copy is synced to the remote and the change is applied again on the
-//! new head, so no commit is lost or duplicated.
+//! exactly the paths it names go into a tree built from HEAD's, one commit is made (none
+//! when nothing changed), and the branch is pushed. When the push is refused because
+//! another job moved the remote branch, the working copy is synced to the remote and the
+//! change is applied again on the new head, so no commit is lost or duplicated.
+//!
+//! Neither a commit nor a sync reads or writes the index or looks at every file: their
+//! cost follows the change, not the size of the registry. The work tree is regis's own
+//! (edits made to it by hand are not looked for), and the index is refreshed only by a
+//! full reset after a stopped run, so `git status` there may show the commits since as
+//! staged changes until `git reset`.
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::fmt;
 use std::fs;
 use std::io;
@@ -17,9 +25,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use git2::build::{CheckoutBuilder, RepoBuilder};
 use git2::{
-    AutotagOption, Commit, Cred, CredentialType, ErrorCode, FetchOptions, FetchPrune, Index,
+    AutotagOption, Commit, Cred, CredentialType, ErrorCode, FetchOptions, FetchPrune, FileMode,
     IndexAddOption, ObjectType, Oid, PushOptions, RemoteCallbacks, Repository,
-    RepositoryInitOptions, ResetType, Signature,
+    RepositoryInitOptions, ResetType, Signature, Tree,
 };
 use thiserror::Error;
 
@@ -214,6 +222,10 @@ pub struct GitRepo {
     lock_depth: Cell<usize>,
 }
 
+/// The file in the git directory whose presence says the work tree may hold files HEAD
+/// does not: see [`GitRepo::unsettle`].
+const UNSETTLED: &str = "regis-unsettled";
+
 /// The file in the git directory that a regis process holds (`flock`) while it syncs or
 /// commits in the checkout.
 const CHECKOUT_LOCK: &str = "regis.lock";
@@ -301,11 +313,13 @@ impl GitRepo {
         self.repo.find_remote(REMOTE).is_ok()
     }
 
-    /// Fetches `origin` and hard-resets the current branch, index and tracked files to
-    /// origin's branch of the same name, discarding unpushed commits and stray edits.
-    /// Untracked files are left alone. When origin has no such branch yet (an empty remote),
-    /// the branch keeps its commits and only the tracked files are reset. Without a remote
-    /// this does nothing.
+    /// Fetches `origin` and moves the current branch and its work tree to origin's branch of
+    /// the same name, discarding unpushed commits. Only the paths that differ between the
+    /// two commits are written or removed, so the cost follows the size of the change, not
+    /// of the repository. When a run was stopped while the work tree was unsettled (a change
+    /// half written, a sync half done: see [`UNSETTLED`]), the whole work tree is reset
+    /// instead, untracked files included. When origin has no such branch yet (an empty
+    /// remote), the branch keeps its commits. Without a remote this does nothing.
     pub fn sync(&self) -> Result<(), GitError> {
         if !self.has_remote() {
             return Ok(());
@@ -318,7 +332,7 @@ impl GitRepo {
             None => self.head_oid()?,
         };
         match target {
-            Some(oid) => self.reset_hard(oid),
+            Some(oid) => self.move_to(&branch, oid),
             None => Ok(()),
         }
     }
@@ -351,8 +365,13 @@ impl GitRepo {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            self.unsettle()?;
             let paths = change(&self.workdir)?;
-            let Some(commit) = self.commit_paths(message, &paths)? else {
+            crate::fault::point("git:changed");
+            let commit = self.commit_paths(message, &paths)?;
+            // Every file the change wrote is in HEAD's tree now (or was already).
+            self.settle()?;
+            let Some(commit) = commit else {
                 return Ok(CommitOutcome::Unchanged);
             };
             crate::fault::point("git:committed");
@@ -380,6 +399,27 @@ impl GitRepo {
     /// The hex id of the HEAD commit, or `None` while the branch is unborn.
     pub fn head(&self) -> Result<Option<String>, GitError> {
         Ok(self.head_oid()?.map(|oid| oid.to_string()))
+    }
+
+    /// The work tree's paths whose files differ from HEAD's tree: changed, missing or
+    /// untracked (ignored files left out). A scan of every file, for tests: after an
+    /// operation succeeds there must be none.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn differences_from_head(&self) -> Vec<String> {
+        let tree = self
+            .head_commit()
+            .unwrap()
+            .map(|commit| commit.tree().unwrap());
+        let mut options = git2::DiffOptions::new();
+        options.include_untracked(true).recurse_untracked_dirs(true);
+        let diff = self
+            .repo
+            .diff_tree_to_workdir(tree.as_ref(), Some(&mut options))
+            .unwrap();
+        diff.deltas()
+            .filter_map(|d| d.new_file().path().or(d.old_file().path()))
+            .map(|p| p.display().to_string())
+            .collect()
     }
 
     /// Take the checkout for this process: an exclusive `flock` on `.git/regis.lock`
@@ -583,6 +623,137 @@ impl GitRepo {
             })
     }
 
+    /// Make `branch` point at `oid` and the work tree hold its files. A settled work tree
+    /// holds HEAD's files, so only the paths that differ between HEAD and `oid` are
+    /// written or removed; an unsettled one (or an unborn branch) is [reset
+    /// whole](Self::reset_hard).
+    fn move_to(&self, branch: &str, oid: Oid) -> Result<(), GitError> {
+        let head = match self.head_commit()? {
+            Some(head) if !self.is_unsettled() => head,
+            _ => {
+                self.unsettle()?;
+                self.reset_hard(oid)?;
+                return self.settle();
+            }
+        };
+        if head.id() == oid {
+            return Ok(());
+        }
+        let target = self
+            .repo
+            .find_commit(oid)
+            .map_err(self.git_error("find the commit to sync to"))?;
+        let (from, to) = head
+            .tree()
+            .and_then(|from| Ok((from, target.tree()?)))
+            .map_err(self.git_error("read the trees to sync"))?;
+        self.unsettle()?;
+        self.checkout_changes(&from, &to)?;
+        crate::fault::point("git:synced-files");
+        self.repo
+            .reference(&format!("refs/heads/{branch}"), oid, true, "regis: sync")
+            .map_err(self.git_error("move the branch"))?;
+        self.settle()
+    }
+
+    /// Write and remove the work tree's files that differ between `from` and `to` (removals
+    /// first, so a file can take the place of a directory and the other way round).
+    fn checkout_changes(&self, from: &Tree<'_>, to: &Tree<'_>) -> Result<(), GitError> {
+        let diff = self
+            .repo
+            .diff_tree_to_tree(Some(from), Some(to), None)
+            .map_err(self.git_error("compare the trees to sync"))?;
+        let mut writes = Vec::new();
+        for delta in diff.deltas() {
+            let (old, new) = (delta.old_file(), delta.new_file());
+            if old.exists() {
+                if let Some(path) = old.path() {
+                    self.remove_work_file(path)?;
+                }
+            }
+            if new.exists() {
+                if let Some(path) = new.path() {
+                    writes.push((path.to_path_buf(), new.id(), new.mode()));
+                }
+            }
+        }
+        for (path, id, mode) in writes {
+            self.write_work_file(&path, id, mode)?;
+        }
+        Ok(())
+    }
+
+    /// Remove the work tree's file at `relative`, and the directories it leaves empty.
+    fn remove_work_file(&self, relative: &Path) -> Result<(), GitError> {
+        let path = self.workdir.join(relative);
+        let removed = match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_dir() => fs::remove_dir_all(&path),
+            Ok(_) => fs::remove_file(&path),
+            Err(e) => Err(e),
+        };
+        match removed {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(cause) => {
+                return Err(GitError::Io {
+                    action: "remove",
+                    path,
+                    cause,
+                });
+            }
+        }
+        for dir in path.ancestors().skip(1) {
+            if dir == self.workdir || fs::remove_dir(dir).is_err() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Write blob `id` to the work tree at `relative`, as a file with `mode`'s executable
+    /// bit or as a symbolic link.
+    fn write_work_file(&self, relative: &Path, id: Oid, mode: FileMode) -> Result<(), GitError> {
+        let path = self.workdir.join(relative);
+        let io = |action| {
+            let path = path.clone();
+            move |cause| GitError::Io {
+                action,
+                path,
+                cause,
+            }
+        };
+        let blob = self
+            .repo
+            .find_blob(id)
+            .map_err(self.git_error("read a file to sync"))?;
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(io("create the directory of"))?;
+        }
+        if mode == FileMode::Link {
+            use std::os::unix::ffi::OsStrExt;
+            let _ = fs::remove_file(&path);
+            let target = std::ffi::OsStr::from_bytes(blob.content());
+            return std::os::unix::fs::symlink(target, &path).map_err(io("link"));
+        }
+        if fs::symlink_metadata(&path).is_ok_and(|meta| meta.file_type().is_symlink()) {
+            fs::remove_file(&path).map_err(io("replace"))?;
+        }
+        fs::write(&path, blob.content()).map_err(io("write"))?;
+        use std::os::unix::fs::PermissionsExt;
+        let mut permissions = fs::metadata(&path).map_err(io("inspect"))?.permissions();
+        let wanted = if mode == FileMode::BlobExecutable {
+            permissions.mode() | 0o111
+        } else {
+            permissions.mode() & !0o111
+        };
+        if wanted != permissions.mode() {
+            permissions.set_mode(wanted);
+            fs::set_permissions(&path, permissions).map_err(io("set the mode of"))?;
+        }
+        Ok(())
+    }
+
+    /// Reset the branch, index and whole work tree to `oid`, untracked files removed.
     fn reset_hard(&self, oid: Oid) -> Result<(), GitError> {
         let target = self
             .repo
@@ -601,6 +772,36 @@ impl GitRepo {
             .map_err(self.git_error("remove untracked files from the work tree"))
     }
 
+    /// Mark the work tree as possibly holding files HEAD does not (a change being written,
+    /// a sync under way): a run stopped before [`settle`](Self::settle) leaves the mark, and
+    /// the next sync resets the whole work tree.
+    fn unsettle(&self) -> Result<(), GitError> {
+        let path = self.repo.path().join(UNSETTLED);
+        fs::write(&path, "").map_err(|cause| GitError::Io {
+            action: "mark the work tree unsettled at",
+            path,
+            cause,
+        })
+    }
+
+    /// The work tree holds HEAD's files again.
+    fn settle(&self) -> Result<(), GitError> {
+        let path = self.repo.path().join(UNSETTLED);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(cause) => Err(GitError::Io {
+                action: "mark the work tree settled at",
+                path,
+                cause,
+            }),
+        }
+    }
+
+    fn is_unsettled(&self) -> bool {
+        self.repo.path().join(UNSETTLED).exists()
+    }
+
     fn signature(&self) -> Result<Signature<'static>, GitError> {
         self.repo
             .signature()
@@ -608,41 +809,135 @@ impl GitRepo {
             .map_err(self.git_error("make a commit signature"))
     }
 
-    /// Commits HEAD's tree plus exactly `paths` as they are in the work tree (anything else
-    /// staged before is unstaged); `None` when the tree is unchanged.
+    /// Commits HEAD's tree with exactly `paths` as they are in the work tree (a missing path
+    /// removed, a directory taken whole, ignored files left out); `None` when the tree is
+    /// unchanged. The new tree is built from HEAD's with git's tree builder, rewriting only
+    /// the trees on the way to each path: no index is read or written, so the cost follows
+    /// the change, not the number of files.
     fn commit_paths(&self, message: &str, paths: &[PathBuf]) -> Result<Option<Oid>, GitError> {
         let parent = self.head_commit()?;
-        let mut index = self.index_at(parent.as_ref())?;
+        let mut edits = BTreeMap::new();
         for path in paths {
-            self.stage(&mut index, path)?;
+            let relative = self.relative(path)?;
+            let edit = self.edit_for(&relative)?;
+            let parts = relative
+                .components()
+                .map(|c| c.as_os_str().to_owned())
+                .collect::<Vec<_>>();
+            edits.insert(parts, edit);
         }
-        index.write().map_err(self.git_error("write the index"))?;
-        let tree_id = index
-            .write_tree()
-            .map_err(self.git_error("write the tree"))?;
-        let unchanged = match &parent {
-            Some(parent) => parent.tree_id() == tree_id,
-            None => index.is_empty(),
+        let edits: Vec<(&[OsString], Edit)> = edits
+            .iter()
+            .map(|(parts, edit)| (&parts[..], *edit))
+            .collect();
+        let base = parent
+            .as_ref()
+            .map(Commit::tree)
+            .transpose()
+            .map_err(self.git_error("read HEAD's tree"))?;
+        let tree_id =
+            edit_tree(&self.repo, base, &edits).map_err(self.git_error("write the tree"))?;
+        let tree_id = match (tree_id, &parent) {
+            (Some(id), _) => id,
+            (None, None) => return Ok(None),
+            (None, Some(_)) => self
+                .repo
+                .treebuilder(None)
+                .and_then(|empty| empty.write())
+                .map_err(self.git_error("write the tree"))?,
         };
-        if unchanged {
+        if parent.as_ref().is_some_and(|p| p.tree_id() == tree_id) {
             return Ok(None);
         }
         self.commit_tree(message, tree_id, parent.as_ref())
             .map(Some)
     }
 
-    /// The repository's index, reset to the tree of `commit` (emptied when there is none).
-    fn index_at(&self, commit: Option<&Commit<'_>>) -> Result<Index, GitError> {
-        let mut index = self
-            .repo
-            .index()
-            .map_err(self.git_error("open the index"))?;
-        let reset = match commit {
-            Some(commit) => commit.tree().and_then(|tree| index.read_tree(&tree)),
-            None => index.clear(),
+    /// What the work tree holds at `relative`, as an edit of a tree: a blob, a tree of a
+    /// directory's files, or nothing.
+    fn edit_for(&self, relative: &Path) -> Result<Edit, GitError> {
+        let absolute = self.workdir.join(relative);
+        let meta = match fs::symlink_metadata(&absolute) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Edit::Remove),
+            Err(cause) => {
+                return Err(GitError::Io {
+                    action: "inspect",
+                    path: absolute,
+                    cause,
+                });
+            }
         };
-        reset.map_err(self.git_error("reset the index to HEAD"))?;
-        Ok(index)
+        let staged = if meta.is_dir() {
+            self.tree_of_dir(relative)
+                .map(|tree| tree.map_or(Edit::Remove, |id| Edit::Put(id, FileMode::Tree)))
+        } else {
+            self.blob_of(&absolute, &meta)
+                .map(|(id, mode)| Edit::Put(id, mode))
+        };
+        staged.map_err(|e| GitError::Stage {
+            path: relative.to_path_buf(),
+            workdir: self.workdir.clone(),
+            cause: e.message().to_owned(),
+        })
+    }
+
+    /// Store the file at `absolute` as a blob: its id and tree mode.
+    fn blob_of(
+        &self,
+        absolute: &Path,
+        meta: &fs::Metadata,
+    ) -> Result<(Oid, FileMode), git2::Error> {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.file_type().is_symlink() {
+            use std::os::unix::ffi::OsStrExt;
+            let target =
+                fs::read_link(absolute).map_err(|e| git2::Error::from_str(&e.to_string()))?;
+            return Ok((
+                self.repo.blob(target.as_os_str().as_bytes())?,
+                FileMode::Link,
+            ));
+        }
+        let mode = if meta.permissions().mode() & 0o111 != 0 {
+            FileMode::BlobExecutable
+        } else {
+            FileMode::Blob
+        };
+        Ok((self.repo.blob_path(absolute)?, mode))
+    }
+
+    /// A tree of the files below the work tree's directory `relative` that git does not
+    /// ignore; `None` when there are none.
+    fn tree_of_dir(&self, relative: &Path) -> Result<Option<Oid>, git2::Error> {
+        let absolute = self.workdir.join(relative);
+        let io = |e: io::Error| git2::Error::from_str(&e.to_string());
+        let mut entries = fs::read_dir(&absolute)
+            .map_err(io)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(io)?;
+        entries.sort_by_key(fs::DirEntry::file_name);
+        let mut builder = self.repo.treebuilder(None)?;
+        for entry in entries {
+            let name = entry.file_name();
+            let child = relative.join(&name);
+            if self.repo.is_path_ignored(&child)? {
+                continue;
+            }
+            let meta = fs::symlink_metadata(entry.path()).map_err(io)?;
+            let (id, mode) = if meta.is_dir() {
+                match self.tree_of_dir(&child)? {
+                    Some(id) => (id, FileMode::Tree),
+                    None => continue,
+                }
+            } else {
+                self.blob_of(&entry.path(), &meta)?
+            };
+            builder.insert(&name, id, mode.into())?;
+        }
+        if builder.is_empty() {
+            return Ok(None);
+        }
+        builder.write().map(Some)
     }
 
     fn commit_tree(
@@ -683,33 +978,6 @@ impl GitRepo {
             .write_tree()
             .map_err(self.git_error("write the tree"))?;
         self.commit_tree(message, tree_id, None)
-    }
-
-    /// Stages one path: added if it exists, removed from the index if it does not.
-    fn stage(&self, index: &mut Index, path: &Path) -> Result<(), GitError> {
-        let relative = self.relative(path)?;
-        let absolute = self.workdir.join(&relative);
-        let staged = match fs::symlink_metadata(&absolute) {
-            Ok(meta) if meta.is_dir() => index
-                .add_all([&relative], IndexAddOption::DEFAULT, None)
-                .and_then(|()| index.update_all([&relative], None)),
-            Ok(_) => index.add_path(&relative),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => index
-                .remove_path(&relative)
-                .and_then(|()| index.remove_dir(&relative, 0)),
-            Err(cause) => {
-                return Err(GitError::Io {
-                    action: "inspect",
-                    path: absolute,
-                    cause,
-                });
-            }
-        };
-        staged.map_err(|e| GitError::Stage {
-            path: relative,
-            workdir: self.workdir.clone(),
-            cause: e.message().to_owned(),
-        })
     }
 
     /// `path` relative to the work tree, checked to stay inside it and out of `.git`.
@@ -894,6 +1162,69 @@ impl GitRepo {
             url: self.remote_url(),
         }
     }
+}
+
+/// One path's new content in [`edit_tree`]: a blob or tree with its mode, or nothing.
+#[derive(Debug, Clone, Copy)]
+enum Edit {
+    Put(Oid, FileMode),
+    Remove,
+}
+
+/// `base` with `edits` applied, each at a path given as its parts (sorted, as a `BTreeMap`'s
+/// keys are); `None` when nothing is left. Only the trees on the way to an edited path are
+/// read and written again; a tree left empty is dropped, as git keeps no empty trees.
+fn edit_tree(
+    repo: &Repository,
+    base: Option<Tree<'_>>,
+    edits: &[(&[OsString], Edit)],
+) -> Result<Option<Oid>, git2::Error> {
+    let mut builder = repo.treebuilder(base.as_ref())?;
+    let mut rest = edits;
+    while let Some(((parts, edit), _)) = rest.split_first() {
+        let name = &parts[0];
+        if parts.len() == 1 {
+            match *edit {
+                Edit::Put(id, mode) => {
+                    builder.insert(name, id, mode.into())?;
+                }
+                Edit::Remove => {
+                    if builder.get(name)?.is_some() {
+                        builder.remove(name)?;
+                    }
+                }
+            }
+            rest = &rest[1..];
+            continue;
+        }
+        let below = rest
+            .iter()
+            .take_while(|(p, _)| p.len() > 1 && p[0] == *name)
+            .count();
+        let subtree = match builder.get(name)? {
+            Some(entry) if entry.kind() == Some(ObjectType::Tree) => {
+                Some(repo.find_tree(entry.id())?)
+            }
+            _ => None,
+        };
+        let inner: Vec<(&[OsString], Edit)> =
+            rest[..below].iter().map(|(p, e)| (&p[1..], *e)).collect();
+        match edit_tree(repo, subtree, &inner)? {
+            Some(id) => {
+                builder.insert(name, id, FileMode::Tree.into())?;
+            }
+            None => {
+                if builder.get(name)?.is_some() {
+                    builder.remove(name)?;
+                }
+            }
+        }
+        rest = &rest[below..];
+    }
+    if builder.is_empty() {
+        return Ok(None);
+    }
+    builder.write().map(Some)
 }
 
 /// Whether `url` names a repository on this machine (`file://…` or a path), which libgit2
@@ -1337,7 +1668,7 @@ exit 0
     }
 
     #[test]
-    fn sync_discards_unpushed_commits_and_dirty_files() {
+    fn sync_discards_unpushed_commits_and_what_a_stopped_change_wrote() {
         let up = upstream();
         let a = up.clone_as("a");
         a.commit_paths(
@@ -1346,18 +1677,30 @@ exit 0
         )
         .unwrap()
         .unwrap();
-        fs::write(a.workdir().join("README.md"), "dirty\n").unwrap();
-        fs::create_dir_all(a.workdir().join("metadata")).unwrap();
-        fs::write(a.workdir().join("metadata/stray.json"), "{}").unwrap();
-        fs::write(a.workdir().join(".gitignore"), "").unwrap();
+        // A change that stops half way (as a killed run would) leaves its files behind.
+        let stopped = a.commit_change(
+            "stopped",
+            1,
+            |dir: &Path| -> Result<Vec<PathBuf>, GitError> {
+                fs::write(dir.join("README.md"), "dirty\n").unwrap();
+                fs::create_dir_all(dir.join("metadata")).unwrap();
+                fs::write(dir.join("metadata/stray.json"), "{}").unwrap();
+                Err(GitError::DetachedHead {
+                    path: dir.to_path_buf(),
+                })
+            },
+        );
+        assert!(stopped.is_err());
+        assert!(a.is_unsettled());
         up.registry
             .commit_change("remote", 1, write("remote.txt", "r\n"))
             .unwrap();
 
         a.sync().unwrap();
+        assert!(!a.is_unsettled());
         assert!(
             !a.workdir().join("metadata/stray.json").exists(),
-            "untracked files a crashed run left are removed"
+            "untracked files a stopped run left are removed"
         );
         assert_eq!(a.head().unwrap(), up.registry.head().unwrap());
         assert!(!a.workdir().join("local.txt").exists());
@@ -1371,6 +1714,109 @@ exit 0
         );
         let statuses = a.repo.statuses(None).unwrap();
         assert!(statuses.is_empty());
+    }
+
+    /// A settled work tree is moved by the paths that differ between the two commits: every
+    /// kind of change lands, and a file no commit touched is not written again.
+    #[test]
+    fn sync_writes_only_the_paths_that_changed() {
+        use std::os::unix::fs::PermissionsExt;
+        let up = upstream();
+        let mut setup = |dir: &Path| -> Result<Vec<PathBuf>, GitError> {
+            fs::create_dir_all(dir.join("index/ab")).unwrap();
+            fs::write(dir.join("index/ab/abc"), "1\n").unwrap();
+            fs::write(dir.join("index/ab/abd"), "2\n").unwrap();
+            fs::write(dir.join("becomes-dir"), "file\n").unwrap();
+            fs::write(dir.join("run.sh"), "#!/bin/sh\n").unwrap();
+            Ok(vec!["index".into(), "becomes-dir".into(), "run.sh".into()])
+        };
+        up.registry.commit_change("setup", 1, &mut setup).unwrap();
+        let a = up.clone_as("a");
+        let untouched = a.workdir().join("README.md");
+        let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        fs::File::options()
+            .write(true)
+            .open(&untouched)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+
+        let mut change = |dir: &Path| -> Result<Vec<PathBuf>, GitError> {
+            fs::remove_dir_all(dir.join("index")).unwrap();
+            fs::remove_file(dir.join("becomes-dir")).unwrap();
+            fs::create_dir(dir.join("becomes-dir")).unwrap();
+            fs::write(dir.join("becomes-dir/inner"), "inner\n").unwrap();
+            let script = dir.join("run.sh");
+            let mut mode = fs::metadata(&script).unwrap().permissions();
+            mode.set_mode(0o755);
+            fs::set_permissions(&script, mode).unwrap();
+            std::os::unix::fs::symlink("run.sh", dir.join("link")).unwrap();
+            Ok(vec![
+                "index".into(),
+                "becomes-dir".into(),
+                "run.sh".into(),
+                "link".into(),
+            ])
+        };
+        up.registry.commit_change("change", 1, &mut change).unwrap();
+
+        a.sync().unwrap();
+        let dir = a.workdir();
+        assert_eq!(a.head().unwrap(), up.registry.head().unwrap());
+        assert!(!dir.join("index").exists(), "an emptied directory goes");
+        assert_eq!(
+            fs::read_to_string(dir.join("becomes-dir/inner")).unwrap(),
+            "inner\n"
+        );
+        let mode = fs::metadata(dir.join("run.sh"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o111, 0o111, "the executable bit lands");
+        assert_eq!(
+            fs::read_link(dir.join("link")).unwrap(),
+            Path::new("run.sh")
+        );
+        assert_eq!(
+            fs::metadata(&untouched).unwrap().modified().unwrap(),
+            old,
+            "a file no commit changed is left as it was"
+        );
+        // The commit a's work tree now holds is the one `up` made: same tree.
+        let tree = |repo: &GitRepo| repo.head_commit().unwrap().unwrap().tree_id();
+        assert_eq!(tree(&a), tree(&up.registry));
+    }
+
+    /// A sync stopped after it wrote files but before it moved the branch leaves the work
+    /// tree unsettled: the next sync resets it whole, so a file the stopped sync wrote and
+    /// the next target does not change back by diff is still put right.
+    #[test]
+    fn a_sync_stopped_half_way_is_finished_by_a_full_reset() {
+        let up = upstream();
+        let a = up.clone_as("a");
+        up.registry
+            .commit_change("one", 1, write("x.txt", "one\n"))
+            .unwrap();
+        a.fetch().unwrap();
+        let tip = a.remote_tip("main").unwrap().unwrap();
+        let (from, to) = (
+            a.head_commit().unwrap().unwrap().tree().unwrap(),
+            a.repo.find_commit(tip).unwrap().tree().unwrap(),
+        );
+        // What `move_to` does before the branch moves.
+        a.unsettle().unwrap();
+        a.checkout_changes(&from, &to).unwrap();
+        // The remote then takes x.txt away again.
+        up.registry
+            .commit_change("two", 1, |dir: &Path| -> Result<Vec<PathBuf>, GitError> {
+                fs::remove_file(dir.join("x.txt")).unwrap();
+                Ok(vec!["x.txt".into()])
+            })
+            .unwrap();
+        a.sync().unwrap();
+        assert!(!a.workdir().join("x.txt").exists());
+        assert!(!a.is_unsettled());
+        assert_eq!(a.head().unwrap(), up.registry.head().unwrap());
     }
 
     #[test]

@@ -109,8 +109,15 @@ impl TestRegistry {
         }
     }
 
+    /// Publish `request`; after a publish that succeeds, both work trees must hold exactly
+    /// their HEAD's files.
     pub fn publish(&self, request: &Publish) -> Result<PublishReport, PublishError> {
-        publish::publish(&self.ctx(), request)
+        let report = publish::publish(&self.ctx(), request)?;
+        for repo in [&self.registry, &self.index] {
+            let stray = repo.differences_from_head();
+            assert!(stray.is_empty(), "{}: {stray:?}", repo.workdir().display());
+        }
+        Ok(report)
     }
 
     /// Runs a publish that must fail, asserts that nothing was stored or pushed, and returns

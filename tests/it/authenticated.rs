@@ -113,6 +113,7 @@ fn an_owner_transfers_a_package_and_only_its_metadata_changes() {
     let index = regis::store::IndexDir::new(t.index.workdir());
     let audit = regis::check::run(&registry, &index, None).unwrap();
     assert!(audit.is_clean(), "{:?}", audit.findings);
+    assert_eq!(t.registry.differences_from_head(), Vec::<String>::new());
 
     // The same payload again changes nothing.
     let again = transfer::transfer(&t.ctx(), &signed(&f.owner, &text)).unwrap();

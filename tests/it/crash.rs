@@ -175,8 +175,10 @@ fn a_publish_stopped_after_any_step_finishes_when_run_again() {
         &[
             "storage:written",
             "publish:stored",
+            "git:changed",
             "git:committed",
             "publish:metadata",
+            "git:changed#2",
             "git:committed#2",
             "publish:index",
         ],
@@ -199,6 +201,6 @@ fn an_unpublish_stopped_after_any_step_finishes_when_run_again() {
 
 #[test]
 fn a_transfer_and_a_set_update_stopped_before_the_push_finish_when_run_again() {
-    crash_and_rerun("transfer", &["git:committed"]);
-    crash_and_rerun("package-set", &["git:committed"]);
+    crash_and_rerun("transfer", &["git:changed", "git:committed"]);
+    crash_and_rerun("package-set", &["git:changed", "git:committed"]);
 }
