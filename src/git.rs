@@ -903,7 +903,10 @@ impl GitRepo {
         } else {
             FileMode::Blob
         };
-        Ok((self.repo.blob_path(absolute)?, mode))
+        // Read and stored as they are: `blob_path` would load the attribute files (and with
+        // them the whole index) to look for filters, which registry files never have.
+        let bytes = fs::read(absolute).map_err(|e| git2::Error::from_str(&e.to_string()))?;
+        Ok((self.repo.blob(&bytes)?, mode))
     }
 
     /// A tree of the files below the work tree's directory `relative` that git does not
