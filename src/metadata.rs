@@ -264,22 +264,19 @@ impl Metadata {
 }
 
 /// The rule publish and transfer share: a location holds one package, so `location` may
-/// be `name`'s only if no other package in `all` lives there (the same place, see
-/// [`Location::same_place`]).
+/// be `name`'s only if the package living there (`holder`, as the registry's location
+/// lookup answers for the same place, see [`Location::same_place`]) is none or `name`.
 pub fn check_location_free(
-    all: &BTreeMap<PackageName, Metadata>,
+    holder: Option<PackageName>,
     name: &PackageName,
     location: &Location,
 ) -> Result<(), MetadataError> {
-    match all
-        .iter()
-        .find(|(other, m)| *other != name && m.location.same_place(location))
-    {
-        Some((holder, _)) => Err(MetadataError::LocationHeld {
+    match holder {
+        Some(holder) if holder != *name => Err(MetadataError::LocationHeld {
             location: location.clone(),
-            holder: holder.clone(),
+            holder,
         }),
-        None => Ok(()),
+        _ => Ok(()),
     }
 }
 
@@ -289,24 +286,16 @@ mod tests {
 
     #[test]
     fn a_location_holds_one_package() {
-        let at = |loc: &str| Metadata {
-            location: Location::git(loc, None).unwrap(),
-            owners: None,
-            published: BTreeMap::new(),
-            unpublished: BTreeMap::new(),
-        };
         let name = |n: &str| n.parse::<PackageName>().unwrap();
-        let all: BTreeMap<PackageName, Metadata> = [
-            (name("a"), at("https://github.com/o/a.git")),
-            (name("b"), at("https://example.com/b.git")),
-        ]
-        .into();
         let gh = |repo: &str| Location::github("o", repo, None).unwrap();
-        // a's own place, and a new place, are free for a
-        assert_eq!(check_location_free(&all, &name("a"), &gh("a")), Ok(()));
-        assert_eq!(check_location_free(&all, &name("c"), &gh("c")), Ok(()));
-        // a's place (the GitHub spelling of its git URL) is not free for anyone else
-        let e = check_location_free(&all, &name("c"), &gh("a")).unwrap_err();
+        // a's own place, and a place nobody holds, are free for a
+        assert_eq!(
+            check_location_free(Some(name("a")), &name("a"), &gh("a")),
+            Ok(())
+        );
+        assert_eq!(check_location_free(None, &name("a"), &gh("c")), Ok(()));
+        // a's place is not free for anyone else
+        let e = check_location_free(Some(name("a")), &name("c"), &gh("a")).unwrap_err();
         insta::assert_snapshot!(e, @"location `github:o/a` already belongs to package `a`: a location can hold only one package");
     }
 

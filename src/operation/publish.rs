@@ -355,14 +355,10 @@ fn check_location_unclaimed(
     name: &PackageName,
     location: &Location,
 ) -> Result<(), PublishError> {
-    match registry.location_holder(location)? {
-        Some(holder) if holder != *name => Err(MetadataError::LocationHeld {
-            location: location.clone(),
-            holder,
-        }
-        .into()),
-        _ => Ok(()),
-    }
+    let holder = registry.location_holder(location)?;
+    Ok(crate::metadata::check_location_free(
+        holder, name, location,
+    )?)
 }
 
 /// Read the package's manifest from the first file of [`ManifestFile::PREFERENCE`] at its

@@ -1,7 +1,6 @@
 //! Transfer: move a package to a new location. Signed by an owner or a trustee; the new
 //! location must not hold another package. Only the package's metadata changes.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::git::CommitOutcome;
@@ -53,19 +52,19 @@ pub fn request(signed: &Authenticated) -> Result<Transfer, TransferError> {
 }
 
 /// Check a transfer against the registry as it is (pure): who signed, and that the new
-/// location is free. Returns the signer and the location the package moves from.
+/// location is free (`holder`: the package the registry's location lookup finds there).
+/// Returns the signer and the location the package moves from.
 pub fn validate(
     config: &crate::config::Config,
     signed: &Authenticated,
     request: &Transfer,
-    all: &BTreeMap<PackageName, Metadata>,
+    metadata: Option<&Metadata>,
+    holder: Option<PackageName>,
 ) -> Result<(Signer, Location), TransferError> {
     let name = &request.name;
-    let metadata = all
-        .get(name)
-        .ok_or_else(|| TransferError::Unknown { name: name.clone() })?;
+    let metadata = metadata.ok_or_else(|| TransferError::Unknown { name: name.clone() })?;
     let signer = authorize("transfer", name, signed, metadata, config)?;
-    check_location_free(all, name, &request.new_location)?;
+    check_location_free(holder, name, &request.new_location)?;
     Ok((signer, metadata.location.clone()))
 }
 
@@ -86,9 +85,12 @@ pub fn transfer(
         |_| -> Result<Vec<PathBuf>, TransferError> {
             // Checked on every attempt: after a rejected push this is another job's new
             // head (the owners or another package's location may have changed).
-            let all = registry.all_metadata()?;
-            let (signer, from) = validate(ctx.config, signed, request, &all)?;
-            let mut m = all[name].clone();
+            // The package's own file and the lookup's entry for the new place: no other
+            // metadata is read.
+            let current = registry.read_metadata(name)?;
+            let holder = registry.location_holder(&request.new_location)?;
+            let (signer, from) = validate(ctx.config, signed, request, current.as_ref(), holder)?;
+            let mut m = current.expect("validate refuses an unknown package");
             m.location = request.new_location.clone();
             checked = Some((signer, from.clone()));
             // The location lookup follows, in the same commit (a registry without one
