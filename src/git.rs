@@ -19,6 +19,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::fs;
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
@@ -666,15 +667,11 @@ impl GitRepo {
         let mut writes = Vec::new();
         for delta in diff.deltas() {
             let (old, new) = (delta.old_file(), delta.new_file());
-            if old.exists() {
-                if let Some(path) = old.path() {
-                    self.remove_work_file(path)?;
-                }
+            if let Some(path) = old.path().filter(|_| old.exists()) {
+                self.remove_work_file(path)?;
             }
-            if new.exists() {
-                if let Some(path) = new.path() {
-                    writes.push((path.to_path_buf(), new.id(), new.mode()));
-                }
+            if let Some(path) = new.path().filter(|_| new.exists()) {
+                writes.push((path.to_path_buf(), new.id(), new.mode()));
             }
         }
         for (path, id, mode) in writes {
@@ -730,7 +727,6 @@ impl GitRepo {
             fs::create_dir_all(parent).map_err(io("create the directory of"))?;
         }
         if mode == FileMode::Link {
-            use std::os::unix::ffi::OsStrExt;
             let _ = fs::remove_file(&path);
             let target = std::ffi::OsStr::from_bytes(blob.content());
             return std::os::unix::fs::symlink(target, &path).map_err(io("link"));
@@ -830,11 +826,7 @@ impl GitRepo {
             .iter()
             .map(|(parts, edit)| (&parts[..], *edit))
             .collect();
-        let base = parent
-            .as_ref()
-            .map(Commit::tree)
-            .transpose()
-            .map_err(self.git_error("read HEAD's tree"))?;
+        let base = parent.as_ref().map(Commit::tree_id);
         let tree_id =
             edit_tree(&self.repo, base, &edits).map_err(self.git_error("write the tree"))?;
         let tree_id = match (tree_id, &parent) {
@@ -890,7 +882,6 @@ impl GitRepo {
     ) -> Result<(Oid, FileMode), git2::Error> {
         use std::os::unix::fs::PermissionsExt;
         if meta.file_type().is_symlink() {
-            use std::os::unix::ffi::OsStrExt;
             let target =
                 fs::read_link(absolute).map_err(|e| git2::Error::from_str(&e.to_string()))?;
             return Ok((
@@ -1176,58 +1167,139 @@ enum Edit {
 
 /// `base` with `edits` applied, each at a path given as its parts (sorted, as a `BTreeMap`'s
 /// keys are); `None` when nothing is left. Only the trees on the way to an edited path are
-/// read and written again; a tree left empty is dropped, as git keeps no empty trees.
+/// read and written again, each in one pass over its bytes (a registry's `metadata/` holds
+/// an entry per package: no entry is parsed into a map or sorted again); a tree left empty
+/// is dropped, as git keeps no empty trees.
 fn edit_tree(
     repo: &Repository,
-    base: Option<Tree<'_>>,
+    base: Option<Oid>,
     edits: &[(&[OsString], Edit)],
 ) -> Result<Option<Oid>, git2::Error> {
-    let mut builder = repo.treebuilder(base.as_ref())?;
+    let odb = repo.odb()?;
+    let base = base.map(|id| odb.read(id)).transpose()?;
+    let raw = base.as_ref().map_or(&[][..], |object| object.data());
+    // What each edited name holds afterwards: (mode, id), or nothing.
+    let mut changes: Vec<(&[u8], Option<Entry>)> = Vec::new();
     let mut rest = edits;
     while let Some(((parts, edit), _)) = rest.split_first() {
-        let name = &parts[0];
+        let name = parts[0].as_bytes();
         if parts.len() == 1 {
-            match *edit {
-                Edit::Put(id, mode) => {
-                    builder.insert(name, id, mode.into())?;
-                }
-                Edit::Remove => {
-                    if builder.get(name)?.is_some() {
-                        builder.remove(name)?;
-                    }
-                }
-            }
+            let put = match *edit {
+                Edit::Put(id, mode) => Some((i32::from(mode).unsigned_abs(), id)),
+                Edit::Remove => None,
+            };
+            changes.push((name, put));
             rest = &rest[1..];
             continue;
         }
         let below = rest
             .iter()
-            .take_while(|(p, _)| p.len() > 1 && p[0] == *name)
+            .take_while(|(p, _)| p.len() > 1 && p[0] == parts[0])
             .count();
-        let subtree = match builder.get(name)? {
-            Some(entry) if entry.kind() == Some(ObjectType::Tree) => {
-                Some(repo.find_tree(entry.id())?)
-            }
-            _ => None,
-        };
+        let subtree = tree_entries(raw)
+            .find(|entry| entry.as_ref().is_ok_and(|e| e.name == name))
+            .transpose()?
+            .filter(|e| e.mode == MODE_TREE)
+            .map(|e| e.id);
         let inner: Vec<(&[OsString], Edit)> =
             rest[..below].iter().map(|(p, e)| (&p[1..], *e)).collect();
-        match edit_tree(repo, subtree, &inner)? {
-            Some(id) => {
-                builder.insert(name, id, FileMode::Tree.into())?;
-            }
-            None => {
-                if builder.get(name)?.is_some() {
-                    builder.remove(name)?;
-                }
-            }
-        }
+        let put = edit_tree(repo, subtree, &inner)?.map(|id| (MODE_TREE, id));
+        changes.push((name, put));
         rest = &rest[below..];
     }
-    if builder.is_empty() {
+    // A later edit of a name wins; then the new entries in git's order.
+    changes.reverse();
+    let mut seen = Vec::new();
+    changes.retain(|(name, _)| {
+        let first = !seen.contains(name);
+        seen.push(*name);
+        first
+    });
+    let mut added: Vec<(Vec<u8>, &[u8], u32, Oid)> = changes
+        .iter()
+        .filter_map(|&(name, put)| put.map(|(mode, id)| (tree_key(name, mode), name, mode, id)))
+        .collect();
+    added.sort();
+    let mut out = Vec::with_capacity(raw.len() + 64);
+    let mut added = added.into_iter().peekable();
+    for entry in tree_entries(raw) {
+        let entry = entry?;
+        if changes.iter().any(|(name, _)| *name == entry.name) {
+            continue;
+        }
+        let key = tree_key(entry.name, entry.mode);
+        while let Some((_, name, mode, id)) = added.next_if(|(k, ..)| *k < key) {
+            push_tree_entry(&mut out, mode, name, id);
+        }
+        push_tree_entry(&mut out, entry.mode, entry.name, entry.id);
+    }
+    for (_, name, mode, id) in added {
+        push_tree_entry(&mut out, mode, name, id);
+    }
+    if out.is_empty() {
         return Ok(None);
     }
-    builder.write().map(Some)
+    odb.write(ObjectType::Tree, &out).map(Some)
+}
+
+/// The mode git writes for a tree entry.
+const MODE_TREE: u32 = 0o040000;
+
+/// A tree entry's mode and object.
+type Entry = (u32, Oid);
+
+/// One entry of a tree object's bytes.
+struct TreeEntry<'a> {
+    mode: u32,
+    name: &'a [u8],
+    id: Oid,
+}
+
+/// The entries of a tree object's bytes (`<octal mode> <name>\0<20-byte id>`, repeated).
+fn tree_entries(raw: &[u8]) -> impl Iterator<Item = Result<TreeEntry<'_>, git2::Error>> {
+    let mut rest = raw;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let corrupt = || git2::Error::from_str("a tree object is corrupt");
+        let entry = (|| {
+            let space = rest.iter().position(|&b| b == b' ')?;
+            let nul = space + 1 + rest[space + 1..].iter().position(|&b| b == 0)?;
+            let mode = std::str::from_utf8(&rest[..space]).ok()?;
+            let mode = u32::from_str_radix(mode, 8).ok()?;
+            let id = rest.get(nul + 1..nul + 21)?;
+            let entry = TreeEntry {
+                mode,
+                name: &rest[space + 1..nul],
+                id: Oid::from_bytes(id).ok()?,
+            };
+            rest = &rest[nul + 21..];
+            Some(entry)
+        })();
+        if entry.is_none() {
+            rest = &[];
+        }
+        Some(entry.ok_or_else(corrupt))
+    })
+}
+
+/// What git sorts a tree's entries by: the name, with a `/` after a tree's.
+fn tree_key(name: &[u8], mode: u32) -> Vec<u8> {
+    let mut key = name.to_vec();
+    if mode == MODE_TREE {
+        key.push(b'/');
+    }
+    key
+}
+
+/// Append one entry in a tree object's format.
+fn push_tree_entry(out: &mut Vec<u8>, mode: u32, name: &[u8], id: Oid) {
+    use std::io::Write;
+    let _ = write!(out, "{mode:o} ");
+    out.extend_from_slice(name);
+    out.push(0);
+    out.extend_from_slice(id.as_bytes());
 }
 
 /// Whether `url` names a repository on this machine (`file://…` or a path), which libgit2
@@ -1668,6 +1740,100 @@ exit 0
         insta::assert_snapshot!(format!("{head} in <n> s: {tail}"), @"gave up after 2 attempts to push `main` to `file://<tmp>/remote.git` in <n> s: the remote branch moved every time, expected it to stay still long enough for a fast-forward push");
         assert_eq!(up.messages(), ["racer", "racer", "init"]);
         assert_eq!(up.file("b.txt"), None);
+    }
+
+    /// What `edit_tree` must write, built with git's tree builder (which parses and sorts
+    /// every entry): the reference the one-pass version is checked against.
+    fn edit_tree_with_builder(
+        repo: &Repository,
+        base: Option<Tree<'_>>,
+        edits: &[(&[OsString], Edit)],
+    ) -> Option<Oid> {
+        let mut builder = repo.treebuilder(base.as_ref()).unwrap();
+        let mut rest = edits;
+        while let Some(((parts, edit), _)) = rest.split_first() {
+            let name = &parts[0];
+            let below = rest
+                .iter()
+                .take_while(|(p, _)| p.len() > 1 && p[0] == *name)
+                .count();
+            let (put, used) = if parts.len() == 1 {
+                let put = match *edit {
+                    Edit::Put(id, mode) => Some((id, mode)),
+                    Edit::Remove => None,
+                };
+                (put, 1)
+            } else {
+                let subtree = builder
+                    .get(name)
+                    .unwrap()
+                    .filter(|e| e.kind() == Some(ObjectType::Tree))
+                    .map(|e| repo.find_tree(e.id()).unwrap());
+                let inner: Vec<(&[OsString], Edit)> =
+                    rest[..below].iter().map(|(p, e)| (&p[1..], *e)).collect();
+                let put =
+                    edit_tree_with_builder(repo, subtree, &inner).map(|id| (id, FileMode::Tree));
+                (put, below)
+            };
+            match put {
+                Some((id, mode)) => {
+                    builder.insert(name, id, mode.into()).unwrap();
+                }
+                None => {
+                    if builder.get(name).unwrap().is_some() {
+                        builder.remove(name).unwrap();
+                    }
+                }
+            }
+            rest = &rest[used..];
+        }
+        (!builder.is_empty()).then(|| builder.write().unwrap())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+        /// Names chosen so that git's order (a tree sorts as its name with a `/`) differs
+        /// from plain byte order, and a name can turn from a file into a directory.
+        #[test]
+        fn edit_tree_writes_what_the_tree_builder_writes(
+            files in proptest::collection::vec((path_strategy(), 0u8..3), 0..12),
+            edits in proptest::collection::vec((path_strategy(), 0u8..4), 1..6),
+        ) {
+            // As on disk: a path that names a file (or nothing) has nothing below it.
+            let nested = |list: &[(Vec<String>, u8)]| list.iter().any(|(a, _)| {
+                list.iter().any(|(b, _)| b.len() > a.len() && b.starts_with(a))
+            });
+            proptest::prop_assume!(!nested(&files) && !nested(&edits));
+            let dir = TempDir::new().unwrap();
+            let repo = Repository::init_bare(dir.path()).unwrap();
+            let blob = |n: u8| repo.blob(&[b'x', n]).unwrap();
+            let to_edit = |n: u8| match n {
+                0 => Edit::Put(blob(0), FileMode::Blob),
+                1 => Edit::Put(blob(1), FileMode::BlobExecutable),
+                2 => Edit::Put(blob(2), FileMode::Link),
+                _ => Edit::Remove,
+            };
+            let sorted = |list: &[(Vec<String>, u8)]| -> BTreeMap<Vec<OsString>, Edit> {
+                list.iter()
+                    .map(|(p, n)| (p.iter().map(OsString::from).collect(), to_edit(*n)))
+                    .collect()
+            };
+            let start = sorted(&files);
+            let start: Vec<(&[OsString], Edit)> = start.iter().map(|(p, e)| (&p[..], *e)).collect();
+            let base = edit_tree_with_builder(&repo, None, &start);
+            let changes = sorted(&edits);
+            let changes: Vec<(&[OsString], Edit)> = changes.iter().map(|(p, e)| (&p[..], *e)).collect();
+            let expected = edit_tree_with_builder(&repo, base.map(|id| repo.find_tree(id).unwrap()), &changes);
+            proptest::prop_assert_eq!(edit_tree(&repo, base, &changes).unwrap(), expected);
+        }
+    }
+
+    fn path_strategy() -> impl proptest::strategy::Strategy<Value = Vec<String>> {
+        let name = proptest::sample::select(vec!["a", "a-b", "a.b", "a0", "ab", "b"]);
+        proptest::collection::vec(
+            proptest::strategy::Strategy::prop_map(name, str::to_owned),
+            1..4,
+        )
     }
 
     #[test]
