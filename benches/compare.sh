@@ -158,11 +158,32 @@ def source_repo(dir, name, version, location):
     run(["git", "-C", dir, "tag", f"v{version}"])
 
 
+def push_probe(root):
+    """A clone of the registry's remote pushing to a copy of it: what git alone pays to push
+    a one-file change in `metadata/` at this size (regis pushes the same kind of commit)."""
+    probe = f"{root}/probe"
+    shutil.rmtree(probe, ignore_errors=True)
+    run(["git", "clone", "-q", "--bare", f"{root}/remotes/registry.git", f"{probe}/remote.git"])
+    run(["git", "clone", "-q", f"{probe}/remote.git", f"{probe}/work"])
+    return f"{probe}/work"
+
+
+def probe_push(work, i):
+    path = f"{work}/metadata/pkg-000002.json"
+    text = open(path).read()
+    # A blank line at the end, then none: each run changes the file.
+    open(path, "w").write(text[:-1] if text.endswith("\n\n") else text + "\n")
+    run(GIT + ["-C", work, "commit", "-qam", f"probe {i}"])
+    return timed(["git", "-C", work, "push", "-q", "origin", "HEAD"])
+
+
 sizes = [100, SCALE]
 registries = {}
+probes = {}
 for versions in sizes:
     print(f"setting up a registry of {versions:,} versions ...", file=sys.stderr)
     registries[versions] = scale_registry(versions)
+    probes[versions] = push_probe(registries[versions][0])
 rows = {}
 for i in range(RUNS):
     order = sizes if i % 2 == 0 else list(reversed(sizes))
@@ -179,8 +200,9 @@ for i in range(RUNS):
         cmd = [REGIS, "--registry", registry, "publish",
                payload(new, "1.0.0", {"githubOwner": "synth", "githubRepo": new})]
         rows.setdefault(f"new package, {versions:,} versions", []).append(timed(cmd))
+        rows.setdefault(f"git push alone, {versions:,} versions", []).append(probe_push(probes[versions], i))
 print(f"\npublish against registry size ({RUNS} paired runs, medians)")
-for kind in ["new version", "new package"]:
+for kind in ["new version", "new package", "git push alone"]:
     small = median(rows[f"{kind}, {sizes[0]:,} versions"])
     for versions in sizes:
         m = median(rows[f"{kind}, {versions:,} versions"])
