@@ -807,9 +807,9 @@ impl GitRepo {
 
     /// Commits HEAD's tree with exactly `paths` as they are in the work tree (a missing path
     /// removed, a directory taken whole, ignored files left out); `None` when the tree is
-    /// unchanged. The new tree is built from HEAD's with git's tree builder, rewriting only
-    /// the trees on the way to each path: no index is read or written, so the cost follows
-    /// the change, not the number of files.
+    /// unchanged. The new tree is HEAD's with only the trees on the way to each path written
+    /// again ([`edit_tree`]): no index is read or written, so the cost follows the change,
+    /// not the number of files.
     fn commit_paths(&self, message: &str, paths: &[PathBuf]) -> Result<Option<Oid>, GitError> {
         let parent = self.head_commit()?;
         let mut edits = BTreeMap::new();
@@ -822,10 +822,18 @@ impl GitRepo {
                 .collect::<Vec<_>>();
             edits.insert(parts, edit);
         }
-        let edits: Vec<(&[OsString], Edit)> = edits
-            .iter()
-            .map(|(parts, edit)| (&parts[..], *edit))
-            .collect();
+        // A path below another named path is already in that one's edit (a directory is
+        // taken whole from disk, a missing one has nothing below it).
+        let mut kept: Vec<(&[OsString], Edit)> = Vec::with_capacity(edits.len());
+        for (parts, edit) in &edits {
+            if kept
+                .last()
+                .is_none_or(|(above, _)| !parts.starts_with(above))
+            {
+                kept.push((parts, *edit));
+            }
+        }
+        let edits = kept;
         let base = parent.as_ref().map(Commit::tree_id);
         let tree_id =
             edit_tree(&self.repo, base, &edits).map_err(self.git_error("write the tree"))?;
@@ -1565,6 +1573,16 @@ exit 0
         };
         up.registry.commit_change("add", 1, &mut add).unwrap();
         assert_eq!(up.file("index/ab/abd").as_deref(), Some("2\n"));
+        // A directory named with a file below it: the directory as it is on disk.
+        let mut both = |dir: &Path| -> Result<Vec<PathBuf>, GitError> {
+            fs::write(dir.join("index/ab/abe"), "3\n").unwrap();
+            fs::remove_file(dir.join("index/ab/abc")).unwrap();
+            Ok(vec![PathBuf::from("index"), PathBuf::from("index/ab/abe")])
+        };
+        up.registry.commit_change("both", 1, &mut both).unwrap();
+        assert_eq!(up.file("index/ab/abe").as_deref(), Some("3\n"));
+        assert_eq!(up.file("index/ab/abc"), None);
+        assert_eq!(up.file("index/ab/abd").as_deref(), Some("2\n"));
         assert_eq!(up.file("top.txt").as_deref(), Some("top\n"));
 
         let remove = |dir: &Path| -> Result<Vec<PathBuf>, GitError> {
@@ -1577,7 +1595,7 @@ exit 0
         assert_eq!(up.file("index/ab/abc"), None);
         assert_eq!(up.file("top.txt"), None);
         assert_eq!(up.file("README.md").as_deref(), Some("registry\n"));
-        assert_eq!(up.messages(), ["remove", "add", "init"]);
+        assert_eq!(up.messages(), ["remove", "both", "add", "init"]);
     }
 
     #[test]
