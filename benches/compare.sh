@@ -7,8 +7,8 @@
 #     RUNS=11 benches/compare.sh         # more paired runs (default 7)
 #     SCALE=1000000 benches/compare.sh   # the largest registry, in versions (default 100000)
 #
-# Data is generated under target/bench-data/compare/ (synthetic registries are kept between
-# runs; delete the directory to start over). Figures: benches/README.md.
+# Data is generated under target/bench-data/compare/ (the scale registries are kept between
+# runs and published into again; delete the directory to start over). Figures: benches/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench=$(cd ../shared/bench && pwd)
@@ -126,6 +126,9 @@ def scale_registry(versions):
         run(["python3", f"{BENCH}/synth_registry.py", synth, str(packages), "10"])
     root = f"{WORK}/scale-{versions}"
     gh = f"{root}/github"
+    if os.path.exists(f"{root}/ready"):
+        # Made by an earlier run (which published a few versions more into it).
+        return root, f"{root}/registry", gh
     registry = regis_init(root, gh)
     shutil.copytree(f"{synth}/metadata", f"{registry}/metadata", dirs_exist_ok=True)
     shutil.copytree(f"{synth}/package-sets", f"{registry}/package-sets", dirs_exist_ok=True)
@@ -138,6 +141,7 @@ def scale_registry(versions):
     source_repo(f"{gh}/synth/warm-up.git", "warm-up", "1.0.0", {"githubOwner": "synth", "githubRepo": "warm-up"})
     run([REGIS, "--registry", registry, "publish",
          payload("warm-up", "1.0.0", {"githubOwner": "synth", "githubRepo": "warm-up"})])
+    open(f"{root}/ready", "w").close()
     return root, registry, gh
 
 
@@ -162,7 +166,8 @@ def push_probe(root):
     """A clone of the registry's remote pushing to a copy of it: what git alone pays to push
     a one-file change in `metadata/` at this size (regis pushes the same kind of commit)."""
     probe = f"{root}/probe"
-    shutil.rmtree(probe, ignore_errors=True)
+    if os.path.isdir(f"{probe}/work"):
+        return f"{probe}/work"
     run(["git", "clone", "-q", "--bare", f"{root}/remotes/registry.git", f"{probe}/remote.git"])
     run(["git", "clone", "-q", f"{probe}/remote.git", f"{probe}/work"])
     return f"{probe}/work"
@@ -177,6 +182,8 @@ def probe_push(work, i):
     return timed(["git", "-C", work, "push", "-q", "origin", "HEAD"])
 
 
+# Names and versions no earlier run over the same registries has published.
+RUN = int(time.time()) % 1_000_000
 sizes = [100, SCALE]
 registries = {}
 probes = {}
@@ -190,12 +197,12 @@ for i in range(RUNS):
     for versions in order:
         root, registry, gh = registries[versions]
         existing = "pkg-000001"
-        v = f"100.0.{i}"
+        v = f"100.{RUN}.{i}"
         source_repo(f"{gh}/synth/{existing}.git", existing, v, {"githubOwner": "synth", "githubRepo": existing})
         cmd = [REGIS, "--registry", registry, "publish",
                payload(existing, v, {"githubOwner": "synth", "githubRepo": existing})]
         rows.setdefault(f"new version, {versions:,} versions", []).append(timed(cmd))
-        new = f"fresh-{i}"
+        new = f"fresh-{RUN}-{i}"
         source_repo(f"{gh}/synth/{new}.git", new, "1.0.0", {"githubOwner": "synth", "githubRepo": new})
         cmd = [REGIS, "--registry", registry, "publish",
                payload(new, "1.0.0", {"githubOwner": "synth", "githubRepo": new})]
