@@ -317,10 +317,11 @@ impl GitRepo {
     /// Fetches `origin` and moves the current branch and its work tree to origin's branch of
     /// the same name, discarding unpushed commits. Only the paths that differ between the
     /// two commits are written or removed, so the cost follows the size of the change, not
-    /// of the repository. When a run was stopped while the work tree was unsettled (a change
-    /// half written, a sync half done: it leaves `.git/regis-unsettled`), the whole work tree is reset
-    /// instead, untracked files included. When origin has no such branch yet (an empty
-    /// remote), the branch keeps its commits. Without a remote this does nothing.
+    /// of the repository. When a run was stopped while the work tree was unsettled (a
+    /// change half written, a sync half done: it leaves `.git/regis-unsettled`), the whole
+    /// work tree is reset instead, untracked files included. When origin has no such branch
+    /// yet (an empty remote), the branch keeps its commits. Without a remote this does
+    /// nothing.
     pub fn sync(&self) -> Result<(), GitError> {
         if !self.has_remote() {
             return Ok(());
