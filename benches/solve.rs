@@ -21,7 +21,7 @@ use regis::solver::{DirPackages, Packages, Request, Solver, ViewPackages};
 use regis::store::{IndexDir, RegistryDir};
 
 /// Solve every version; the number of packages in all plans together.
-fn solve_all(packages: &dyn Packages, versions: &[(PackageName, Version)]) -> usize {
+fn solve_all<'a>(packages: &'a dyn Packages<'a>, versions: &[(PackageName, Version)]) -> usize {
     let solver = Solver::new(packages);
     versions
         .iter()

@@ -6,16 +6,17 @@
 //! Pure over a [`Packages`] source: [`DirPackages`] reads the registry and index working
 //! trees on demand, [`ViewPackages`] serves values already in memory.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::ops::Bound;
 use std::rc::Rc;
 
 use pubgrub::{
     DefaultStringReporter, Dependencies, DependencyProvider, Derived, External, Map,
-    PackageResolutionStatistics, PubGrubError, Ranges, ReportFormatter, Reporter, Term,
+    PackageResolutionStatistics, PubGrubError, Ranges, ReportFormatter, Reporter, Set, Term,
 };
 
 use crate::index::{IndexFile, IndexView};
@@ -27,35 +28,46 @@ use crate::store::{IndexDir, RegistryDir, StoreError};
 /// A set of versions, as the solver works with them.
 pub type VersionSet = Ranges<Version>;
 
-/// What the solver knows about one published version.
+/// What the solver knows about one published version: borrowed from the index and
+/// metadata when they are in memory for as long as the solver (`'a`), owned otherwise.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Candidate {
-    pub dependencies: BTreeMap<PackageName, Range>,
+pub struct Candidate<'a> {
+    pub dependencies: Cow<'a, BTreeMap<PackageName, Range>>,
     /// The compilers it is known to build with (metadata `compilers`, never empty).
-    pub compilers: Vec<Version>,
+    pub compilers: Cow<'a, [Version]>,
+}
+
+impl Candidate<'_> {
+    /// The same candidate, owning its data.
+    pub fn into_owned(self) -> Candidate<'static> {
+        Candidate {
+            dependencies: Cow::Owned(self.dependencies.into_owned()),
+            compilers: Cow::Owned(self.compilers.into_owned()),
+        }
+    }
 }
 
 /// Every published version of one package.
-pub type Versions = BTreeMap<Version, Candidate>;
+pub type Versions<'a> = BTreeMap<Version, Candidate<'a>>;
 
-/// Where the solver reads packages from.
-pub trait Packages {
+/// Where the solver reads packages from; what it hands out may borrow from it for `'a`.
+pub trait Packages<'a> {
     /// Every published version of `name` (in the index and in metadata), or `None` when the
     /// registry has no such package.
-    fn load(&self, name: &PackageName) -> Result<Option<Versions>, StoreError>;
+    fn load(&self, name: &PackageName) -> Result<Option<Versions<'a>>, StoreError>;
 }
 
 /// The versions both in a package's index file and in its metadata's `published`: a
-/// version is published only when both records have it.
-pub fn candidates(file: &IndexFile, metadata: &Metadata) -> Versions {
+/// version is published only when both records have it. The candidates borrow from both.
+pub fn candidates<'a>(file: &'a IndexFile, metadata: &'a Metadata) -> Versions<'a> {
     file.manifests()
         .filter_map(|m| {
             let published = metadata.published.get(&m.version)?;
             Some((
                 m.version.clone(),
                 Candidate {
-                    dependencies: m.dependencies.clone(),
-                    compilers: published.compilers.clone(),
+                    dependencies: Cow::Borrowed(&m.dependencies),
+                    compilers: Cow::Borrowed(&published.compilers),
                 },
             ))
         })
@@ -68,26 +80,32 @@ pub struct DirPackages<'a> {
     pub index: &'a IndexDir,
 }
 
-impl Packages for DirPackages<'_> {
-    fn load(&self, name: &PackageName) -> Result<Option<Versions>, StoreError> {
+impl<'a> Packages<'a> for DirPackages<'_> {
+    fn load(&self, name: &PackageName) -> Result<Option<Versions<'a>>, StoreError> {
         let Some(file) = self.index.read(name)? else {
             return Ok(None);
         };
         let Some(metadata) = self.registry.read_metadata(name)? else {
             return Ok(None);
         };
-        Ok(Some(candidates(&file, &metadata)))
+        Ok(Some(
+            candidates(&file, &metadata)
+                .into_iter()
+                .map(|(v, c)| (v, c.into_owned()))
+                .collect(),
+        ))
     }
 }
 
-/// Packages from an index view and metadata already in memory.
-pub struct ViewPackages<'a> {
-    pub index: &'a IndexView,
-    pub metadata: &'a BTreeMap<PackageName, Metadata>,
+/// Packages from an index view and metadata already in memory (the candidates borrow from
+/// them: nothing is copied).
+pub struct ViewPackages<'v> {
+    pub index: &'v IndexView,
+    pub metadata: &'v BTreeMap<PackageName, Metadata>,
 }
 
-impl Packages for ViewPackages<'_> {
-    fn load(&self, name: &PackageName) -> Result<Option<Versions>, StoreError> {
+impl<'a, 'v: 'a> Packages<'a> for ViewPackages<'v> {
+    fn load(&self, name: &PackageName) -> Result<Option<Versions<'a>>, StoreError> {
         Ok(self
             .index
             .package(name)
@@ -184,22 +202,23 @@ pub enum SolveError {
     Store(#[from] StoreError),
 }
 
-/// The solver, with a cache of the packages it has read (one per registry state).
+/// The solver, with a cache of the packages it has read (one per registry state; only
+/// looked up, so a fast hash map).
 pub struct Solver<'a> {
-    packages: &'a dyn Packages,
-    cache: RefCell<HashMap<PackageName, Option<Rc<Versions>>>>,
+    packages: &'a dyn Packages<'a>,
+    cache: RefCell<Map<PackageName, Option<Rc<Versions<'a>>>>>,
 }
 
 impl<'a> Solver<'a> {
-    pub fn new(packages: &'a dyn Packages) -> Solver<'a> {
+    pub fn new(packages: &'a dyn Packages<'a>) -> Solver<'a> {
         Solver {
             packages,
-            cache: RefCell::new(HashMap::new()),
+            cache: RefCell::new(Map::default()),
         }
     }
 
     /// The published versions of `name` (read once, then cached).
-    pub fn versions(&self, name: &PackageName) -> Result<Option<Rc<Versions>>, StoreError> {
+    pub fn versions(&self, name: &PackageName) -> Result<Option<Rc<Versions<'a>>>, StoreError> {
         if let Some(hit) = self.cache.borrow().get(name) {
             return Ok(hit.clone());
         }
@@ -308,7 +327,7 @@ impl<'a> Solver<'a> {
         known_compilers: &[Version],
     ) -> Result<BuildPlan, SolveError> {
         let mut problems = Vec::new();
-        let mut chosen: BTreeMap<&PackageName, Rc<Versions>> = BTreeMap::new();
+        let mut chosen: BTreeMap<&PackageName, Rc<Versions<'a>>> = BTreeMap::new();
         for (name, version) in resolutions {
             match self.versions(name)? {
                 None => problems.push(format!("`{name}` is not in the registry")),
@@ -346,7 +365,7 @@ impl<'a> Solver<'a> {
                 ));
             }
             if reached.insert(dep) {
-                for (next, range) in &chosen[dep][version].dependencies {
+                for (next, range) in chosen[dep][version].dependencies.iter() {
                     queue.push((format!("`{dep}@{version}`"), next, to_set(range)));
                 }
             }
@@ -405,28 +424,32 @@ impl<'a> Solver<'a> {
     /// Every compiler recorded for any version of any package reachable from the request.
     fn reachable_compilers(&self, request: &Request) -> Result<BTreeSet<Version>, StoreError> {
         let mut compilers = BTreeSet::new();
-        let mut seen: BTreeSet<PackageName> = BTreeSet::new();
-        let mut queue: Vec<PackageName> = request
-            .dependencies
-            .iter()
-            .map(|(n, _)| n.clone())
-            .collect();
-        while let Some(name) = queue.pop() {
-            if !seen.insert(name.clone()) {
-                continue;
+        // Each name is queued once, when first seen.
+        let mut seen: Set<PackageName> = Set::default();
+        let mut queue: Vec<PackageName> = Vec::new();
+        let mut reach = |name: &PackageName, queue: &mut Vec<PackageName>| {
+            if !seen.contains(name) {
+                seen.insert(name.clone());
+                queue.push(name.clone());
             }
+        };
+        for (name, _) in &request.dependencies {
+            reach(name, &mut queue);
+        }
+        while let Some(name) = queue.pop() {
             let Some(versions) = self.versions(&name)? else {
                 continue;
             };
+            let mut previous: Option<&[Version]> = None;
             for candidate in versions.values() {
-                compilers.extend(candidate.compilers.iter().cloned());
-                queue.extend(
-                    candidate
-                        .dependencies
-                        .keys()
-                        .filter(|d| !seen.contains(*d))
-                        .cloned(),
-                );
+                // Consecutive versions mostly record the same compilers.
+                if previous != Some(&candidate.compilers) {
+                    compilers.extend(candidate.compilers.iter().cloned());
+                    previous = Some(&candidate.compilers);
+                }
+                for dependency in candidate.dependencies.keys() {
+                    reach(dependency, &mut queue);
+                }
             }
         }
         Ok(compilers)
@@ -455,10 +478,13 @@ fn to_set(range: &Range) -> VersionSet {
     Ranges::between(range.lower().clone(), range.upper().clone())
 }
 
+/// The union of each version as a singleton, built in one pass (`Ranges`'s `FromIterator`
+/// is that union).
 fn any_of(versions: &[Version]) -> VersionSet {
-    versions.iter().fold(Ranges::empty(), |set, v| {
-        set.union(&Ranges::singleton(v.clone()))
-    })
+    versions
+        .iter()
+        .map(|v| (Bound::Included(v.clone()), Bound::Included(v.clone())))
+        .collect()
 }
 
 struct Provider<'s, 'a> {
@@ -468,8 +494,8 @@ struct Provider<'s, 'a> {
     compilers: Vec<Version>,
 }
 
-impl Provider<'_, '_> {
-    fn versions(&self, name: &PackageName) -> Result<Option<Rc<Versions>>, StoreError> {
+impl<'a> Provider<'_, 'a> {
+    fn versions(&self, name: &PackageName) -> Result<Option<Rc<Versions<'a>>>, StoreError> {
         self.solver.versions(name)
     }
 }
@@ -892,7 +918,7 @@ mod tests {
 
     /// A registry in memory: name → version → (dependencies, compilers).
     #[derive(Default)]
-    struct World(BTreeMap<PackageName, Versions>);
+    struct World(BTreeMap<PackageName, Versions<'static>>);
 
     impl World {
         fn add(&mut self, id: &str, deps: &[(&str, &str)], compilers: &[&str]) -> &mut Self {
@@ -900,10 +926,11 @@ mod tests {
             self.0.entry(name.parse().unwrap()).or_default().insert(
                 version.parse().unwrap(),
                 Candidate {
-                    dependencies: deps
-                        .iter()
-                        .map(|(n, r)| (n.parse().unwrap(), r.parse().unwrap()))
-                        .collect(),
+                    dependencies: Cow::Owned(
+                        deps.iter()
+                            .map(|(n, r)| (n.parse().unwrap(), r.parse().unwrap()))
+                            .collect(),
+                    ),
                     compilers: compilers.iter().map(|c| c.parse().unwrap()).collect(),
                 },
             );
@@ -911,8 +938,8 @@ mod tests {
         }
     }
 
-    impl Packages for World {
-        fn load(&self, name: &PackageName) -> Result<Option<Versions>, StoreError> {
+    impl<'a> Packages<'a> for World {
+        fn load(&self, name: &PackageName) -> Result<Option<Versions<'a>>, StoreError> {
             Ok(self.0.get(name).cloned())
         }
     }

@@ -11,7 +11,11 @@ use regis::testing;
 
 /// A plan is sound when every member's dependencies are in it, in range, and every member
 /// builds with the plan's compiler.
-fn assert_sound(packages: &dyn Packages, root: (&PackageName, &Version), plan: &BuildPlan) {
+fn assert_sound<'a>(
+    packages: &'a dyn Packages<'a>,
+    root: (&PackageName, &Version),
+    plan: &BuildPlan,
+) {
     let mut all = plan.resolutions.clone();
     all.insert(root.0.clone(), root.1.clone());
     for (name, version) in &all {
@@ -22,7 +26,7 @@ fn assert_sound(packages: &dyn Packages, root: (&PackageName, &Version), plan: &
             "{name}@{version} does not build with {}",
             plan.compiler
         );
-        for (dep, range) in &candidate.dependencies {
+        for (dep, range) in candidate.dependencies.iter() {
             let chosen = all
                 .get(dep)
                 .unwrap_or_else(|| panic!("{name}@{version}: {dep} missing from the plan"));
