@@ -84,6 +84,49 @@ pub(crate) fn pretty_json<T: serde::Serialize>(value: &T) -> String {
     s
 }
 
+/// Whether `expected` is exactly `pretty_json(value)` (`pretty`) or the compact JSON of
+/// `value` followed by a newline (an index line): compared as the bytes are written, so no
+/// second copy of the document is built, and given up at the first byte that differs.
+pub(crate) fn writes_exactly<T: serde::Serialize>(
+    value: &T,
+    pretty: bool,
+    expected: &[u8],
+) -> bool {
+    let mut out = Compare { rest: expected };
+    let written = if pretty {
+        serde_json::to_writer_pretty(&mut out, value)
+    } else {
+        serde_json::to_writer(&mut out, value)
+    };
+    written.is_ok() && out.rest == b"\n"
+}
+
+/// A writer that accepts only the bytes `rest` starts with.
+struct Compare<'a> {
+    rest: &'a [u8],
+}
+
+impl std::io::Write for Compare<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.rest.strip_prefix(buf) {
+            Some(rest) => {
+                self.rest = rest;
+                Ok(buf.len())
+            }
+            None => Err(std::io::Error::other("the bytes differ")),
+        }
+    }
+
+    // What serde_json calls: one comparison, not `write`'s loop for short writes.
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.write(buf).map(drop)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// True when `path` is a relative, `/`-separated path with no empty, `.` or `..` parts.
 pub(crate) fn is_clean_relative_path(path: &str) -> bool {
     !path.is_empty()
@@ -97,6 +140,32 @@ pub(crate) fn is_clean_relative_path(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_exactly_is_byte_equality_with_the_canonical_text() {
+        let value = serde_json::json!({"a": ["x\u{1}\"", 1], "b": {}, "c": "é"});
+        let pretty = pretty_json(&value);
+        let compact = format!("{}\n", serde_json::to_string(&value).unwrap());
+        assert!(writes_exactly(&value, true, pretty.as_bytes()));
+        assert!(writes_exactly(&value, false, compact.as_bytes()));
+        assert!(!writes_exactly(&value, true, compact.as_bytes()));
+        for text in [&pretty, &compact] {
+            let pretty = text == &pretty;
+            let bytes = text.as_bytes();
+            // Every proper prefix, and the text with a byte more, changed or missing.
+            for cut in 0..bytes.len() {
+                assert!(!writes_exactly(&value, pretty, &bytes[..cut]));
+                let mut changed = bytes.to_vec();
+                changed[cut] ^= 1;
+                assert!(!writes_exactly(&value, pretty, &changed));
+            }
+            assert!(!writes_exactly(
+                &value,
+                pretty,
+                format!("{text}\n").as_bytes()
+            ));
+        }
+    }
 
     /// `case → message` for a value that must be refused.
     fn refusal<T: std::fmt::Debug>(
