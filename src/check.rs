@@ -2,16 +2,18 @@
 //! dependencies satisfiable, package sets consistent, and (optionally) storage intact.
 //! A broken file is a finding, not a stop: the audit reads everything it can.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::index::{IndexFile, IndexView};
+use crate::index::IndexFile;
+use crate::manifest::Manifest;
 use crate::metadata::Metadata;
 use crate::package_set::PackageSet;
-use crate::schema::{PackageName, Sha256, Version};
+use crate::schema::{Location, PackageName, Range, Sha256, Version, writes_exactly};
 use crate::storage::{ListedKind, Storage, StorageKey};
 use crate::store::{
     IndexDir, LOCATIONS_DIR, METADATA_DIR, PACKAGE_SETS_DIR, RegistryDir, StoreError,
@@ -106,15 +108,12 @@ pub enum CheckError {
     Storage(#[from] crate::storage::StorageError),
 }
 
-struct Audit {
-    findings: Vec<Finding>,
-    /// Packages whose metadata file could not be read: not cross-checked again.
-    unreadable_metadata: BTreeSet<PackageName>,
-    /// Packages whose index file could not be read: not cross-checked again.
-    unreadable_index: BTreeSet<PackageName>,
-}
+/// The findings of one file or one cross-check, gathered where they are found and merged
+/// (then sorted) at the end, so the order work is done in never shows in the report.
+#[derive(Default)]
+struct Found(Vec<Finding>);
 
-impl Audit {
+impl Found {
     fn add(
         &mut self,
         kind: FindingKind,
@@ -123,7 +122,7 @@ impl Audit {
         version: Option<&Version>,
         message: String,
     ) {
-        self.findings.push(Finding {
+        self.0.push(Finding {
             file: file.to_owned(),
             package: package.cloned(),
             version: version.cloned(),
@@ -132,6 +131,8 @@ impl Audit {
         });
     }
 
+    /// A `NonCanonical` finding when `original` is not `canonical` (built only once the
+    /// streaming comparison has found a difference: the line it names needs both texts).
     fn canonical(
         &mut self,
         file: &str,
@@ -165,6 +166,12 @@ fn first_difference(a: &str, b: &str) -> usize {
 }
 
 /// Audit `registry` and `index`, and `storage` when given.
+///
+/// Files are read and parsed in parallel (rayon), one at a time per thread, and only what
+/// the cross-checks need is kept of each: published and unpublished versions (with size
+/// and hash) of a metadata file, versions and dependency ranges of an index file. The
+/// package sets are read first and indexed once, so a member's dependencies are checked
+/// while its index file is parsed. Findings do not depend on the number of threads.
 pub fn run(
     registry: &RegistryDir,
     index: &IndexDir,
@@ -175,58 +182,66 @@ pub fn run(
             return Err(CheckError::NotADirectory(dir.to_path_buf(), what));
         }
     }
-    let mut audit = Audit {
-        findings: Vec::new(),
-        unreadable_metadata: BTreeSet::new(),
-        unreadable_index: BTreeSet::new(),
-    };
-    let metadata = load_metadata(registry, &mut audit)?;
-    let view = load_index(index, &mut audit)?;
-    let sets = load_package_sets(registry, &mut audit)?;
+    let mut found = Found::default();
+    let sets = load_package_sets(registry, &mut found)?;
+    let metadata = load_metadata(registry, &mut found)?;
+    let mut index = load_index(index, &sets, &mut found)?;
 
-    compare_metadata_and_index(&metadata, &view, &mut audit);
-    check_dependencies(&view, &mut audit);
+    compare_metadata_and_index(&metadata, &index, &mut found);
+    check_dependencies(&index, &mut found);
     for (file, set) in &sets {
-        check_package_set(file, set, &metadata, &view, &mut audit);
+        check_package_set(file, set, &metadata, &index, &mut found);
     }
+    found.0.extend(
+        std::mem::take(&mut index.set_findings)
+            .into_iter()
+            .filter(|f| {
+                f.package
+                    .as_ref()
+                    .is_none_or(|p| !metadata.unreadable.contains(p))
+            }),
+    );
     if registry.has_location_lookup() {
-        check_location_lookup(registry, &metadata, &mut audit)?;
+        check_location_lookup(registry, &metadata, &mut found)?;
     }
     let mut tarballs_checked = 0;
     if let Some(storage) = storage {
-        tarballs_checked = check_storage(storage, &metadata, &mut audit)?;
+        tarballs_checked = check_storage(storage, &metadata, &mut found)?;
     }
 
-    let mut findings = audit.findings;
-    findings.sort();
+    let mut findings = found.0;
+    findings.par_sort();
     Ok(Report {
         findings,
-        packages: metadata.len(),
-        versions: metadata.values().map(|(_, m)| m.published.len()).sum(),
-        index_files: view.packages().count(),
+        packages: metadata.loaded.len(),
+        versions: metadata.loaded.values().map(|m| m.published.len()).sum(),
+        index_files: index.loaded_count(),
         package_sets: sets.len(),
         tarballs_checked,
     })
 }
 
-type Loaded = BTreeMap<PackageName, (String, Metadata)>;
-
-/// A file's text, or `None` with an `Unreadable` finding when it is not UTF-8.
-fn read_text(
+/// A file's text, read into `buf` (one buffer a thread reuses for file after file), or
+/// `None` with an `Unreadable` finding when it is not UTF-8.
+fn read_text<'b>(
     path: &Path,
     file: &str,
     package: Option<&PackageName>,
-    audit: &mut Audit,
-) -> Result<Option<String>, CheckError> {
-    let bytes = std::fs::read(path).map_err(|source| StoreError::Io {
-        action: "read",
-        path: path.to_path_buf(),
-        source,
-    })?;
-    match String::from_utf8(bytes) {
+    buf: &'b mut Vec<u8>,
+    found: &mut Found,
+) -> Result<Option<&'b str>, CheckError> {
+    buf.clear();
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_to_end(&mut f, buf))
+        .map_err(|source| StoreError::Io {
+            action: "read",
+            path: path.to_path_buf(),
+            source,
+        })?;
+    match std::str::from_utf8(buf) {
         Ok(text) => Ok(Some(text)),
         Err(_) => {
-            audit.add(
+            found.add(
                 FindingKind::Unreadable,
                 file,
                 package,
@@ -238,122 +253,375 @@ fn read_text(
     }
 }
 
-fn load_metadata(registry: &RegistryDir, audit: &mut Audit) -> Result<Loaded, CheckError> {
-    let mut out = BTreeMap::new();
-    for file_name in list_dir(&registry.root().join(METADATA_DIR))? {
-        let file = format!("{METADATA_DIR}/{file_name}");
-        let name = match file_name
-            .strip_suffix(".json")
-            .map(str::parse::<PackageName>)
-        {
-            Some(Ok(name)) => name,
-            Some(Err(e)) => {
-                audit.add(
-                    FindingKind::Misplaced,
-                    &file,
-                    None,
-                    None,
-                    format!("not named after a package: {e}"),
-                );
-                continue;
+/// What the cross-checks need of one package's metadata.
+struct MetaSummary {
+    file: String,
+    location: Location,
+    /// Ascending, with the tarball size and hash recorded for each.
+    published: Vec<(Version, u64, Sha256)>,
+    /// Ascending.
+    unpublished: Vec<Version>,
+}
+
+impl MetaSummary {
+    fn publishes(&self, version: &Version) -> bool {
+        self.published
+            .binary_search_by(|(v, _, _)| v.cmp(version))
+            .is_ok()
+    }
+
+    fn unpublishes(&self, version: &Version) -> bool {
+        self.unpublished.binary_search(version).is_ok()
+    }
+}
+
+/// Every metadata file, summarised.
+struct Metadatas {
+    loaded: BTreeMap<PackageName, MetaSummary>,
+    /// Packages whose metadata file could not be read: not cross-checked again.
+    unreadable: BTreeSet<PackageName>,
+}
+
+/// What reading one metadata file gave.
+enum MetaRead {
+    Loaded(PackageName, MetaSummary),
+    Unreadable(PackageName),
+    Misplaced,
+}
+
+fn load_metadata(registry: &RegistryDir, found: &mut Found) -> Result<Metadatas, CheckError> {
+    let names = list_dir(&registry.root().join(METADATA_DIR))?;
+    let read: Vec<_> = names
+        .par_iter()
+        .map_init(Vec::new, |buf, file_name| {
+            let mut found = Found::default();
+            let read = read_metadata(registry.root(), file_name, buf, &mut found)?;
+            Ok::<_, CheckError>((found, read))
+        })
+        .collect();
+    let mut out = Metadatas {
+        loaded: BTreeMap::new(),
+        unreadable: BTreeSet::new(),
+    };
+    for result in read {
+        let (file_found, read) = result?;
+        found.0.extend(file_found.0);
+        match read {
+            MetaRead::Loaded(name, m) => {
+                out.loaded.insert(name, m);
             }
-            None => {
-                audit.add(
-                    FindingKind::Misplaced,
-                    &file,
-                    None,
-                    None,
-                    "expected `<package>.json`".into(),
-                );
-                continue;
+            MetaRead::Unreadable(name) => {
+                out.unreadable.insert(name);
             }
-        };
-        let Some(text) = read_text(&registry.root().join(&file), &file, Some(&name), audit)? else {
-            audit.unreadable_metadata.insert(name);
-            continue;
-        };
-        match Metadata::from_json(&file, &text) {
-            Ok(m) => {
-                audit.canonical(&file, Some(&name), &text, &m.to_json());
-                for version in m
-                    .published
-                    .keys()
-                    .filter(|v| m.unpublished.contains_key(*v))
-                {
-                    audit.add(
-                        FindingKind::PublishedAndUnpublished,
-                        &file,
-                        Some(&name),
-                        Some(version),
-                        "listed as both published and unpublished".into(),
-                    );
-                }
-                out.insert(name, (file, m));
-            }
-            Err(e) => {
-                audit.add(
-                    FindingKind::Unreadable,
-                    &file,
-                    Some(&name),
-                    None,
-                    e.to_string(),
-                );
-                audit.unreadable_metadata.insert(name);
-            }
+            MetaRead::Misplaced => {}
         }
     }
     Ok(out)
 }
 
-fn load_index(index: &IndexDir, audit: &mut Audit) -> Result<IndexView, CheckError> {
-    let mut view = IndexView::default();
-    for rel in index.files()? {
-        let name = match index_file_name(&rel) {
-            Ok(n) => n,
-            Err(e) => {
-                audit.add(FindingKind::Misplaced, &rel, None, None, e.to_string());
-                continue;
-            }
-        };
-        let Some(text) = read_text(&index.root().join(&rel), &rel, Some(&name), audit)? else {
-            audit.unreadable_index.insert(name);
-            continue;
-        };
-        match IndexFile::parse(&rel, &name, &text) {
-            Ok(f) => {
-                audit.canonical(&rel, Some(&name), &text, &f.to_text());
-                view.insert_file(name, f);
-            }
-            Err(e) => {
-                audit.add(
-                    FindingKind::Unreadable,
-                    &rel,
-                    Some(&name),
-                    None,
-                    e.to_string(),
-                );
-                audit.unreadable_index.insert(name);
-            }
+fn read_metadata(
+    root: &Path,
+    file_name: &str,
+    buf: &mut Vec<u8>,
+    found: &mut Found,
+) -> Result<MetaRead, CheckError> {
+    let file = format!("{METADATA_DIR}/{file_name}");
+    let name = match file_name
+        .strip_suffix(".json")
+        .map(str::parse::<PackageName>)
+    {
+        Some(Ok(name)) => name,
+        Some(Err(e)) => {
+            found.add(
+                FindingKind::Misplaced,
+                &file,
+                None,
+                None,
+                format!("not named after a package: {e}"),
+            );
+            return Ok(MetaRead::Misplaced);
+        }
+        None => {
+            found.add(
+                FindingKind::Misplaced,
+                &file,
+                None,
+                None,
+                "expected `<package>.json`".into(),
+            );
+            return Ok(MetaRead::Misplaced);
+        }
+    };
+    let Some(text) = read_text(&root.join(&file), &file, Some(&name), buf, found)? else {
+        return Ok(MetaRead::Unreadable(name));
+    };
+    let m = match Metadata::from_json(&file, text) {
+        Ok(m) => m,
+        Err(e) => {
+            found.add(
+                FindingKind::Unreadable,
+                &file,
+                Some(&name),
+                None,
+                e.to_string(),
+            );
+            return Ok(MetaRead::Unreadable(name));
+        }
+    };
+    if !writes_exactly(&m, true, text.as_bytes()) {
+        found.canonical(&file, Some(&name), text, &m.to_json());
+    }
+    for version in m
+        .published
+        .keys()
+        .filter(|v| m.unpublished.contains_key(*v))
+    {
+        found.add(
+            FindingKind::PublishedAndUnpublished,
+            &file,
+            Some(&name),
+            Some(version),
+            "listed as both published and unpublished".into(),
+        );
+    }
+    let summary = MetaSummary {
+        published: m
+            .published
+            .into_iter()
+            .map(|(v, p)| (v, p.bytes, p.hash))
+            .collect(),
+        unpublished: m.unpublished.into_keys().collect(),
+        location: m.location,
+        file,
+    };
+    Ok(MetaRead::Loaded(name, summary))
+}
+
+/// What the cross-checks need of one package's index file.
+struct Indexed {
+    /// Ascending.
+    versions: Vec<Version>,
+    /// The dependencies on indexed packages (by position in `IndexSummary::names`) with
+    /// their ranges, of each version in turn; a dependency on a package with no index file
+    /// is reported while the file is read.
+    dependencies: Vec<(u32, Range)>,
+    /// Where each version's dependencies end in `dependencies`.
+    ends: Vec<u32>,
+}
+
+impl Indexed {
+    /// Each version with its dependencies.
+    fn versions_with_dependencies(&self) -> impl Iterator<Item = (&Version, &[(u32, Range)])> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        let spans = starts
+            .zip(&self.ends)
+            .map(|(start, &end)| start as usize..end as usize);
+        self.versions
+            .iter()
+            .zip(spans.map(|span| &self.dependencies[span]))
+    }
+
+    fn has(&self, version: &Version) -> bool {
+        self.versions.binary_search(version).is_ok()
+    }
+
+    /// Whether some version is in `range` (`IndexView::best_in_range` is `Some`): the
+    /// highest version below the upper bound, if it is not below the lower one.
+    fn satisfies(&self, range: &Range) -> bool {
+        let below = self.versions.partition_point(|v| v < range.upper());
+        below > 0 && &self.versions[below - 1] >= range.lower()
+    }
+}
+
+enum IndexState {
+    Loaded(Indexed),
+    /// The file could not be read: not cross-checked again (its versions are unknown, not
+    /// missing).
+    Unreadable,
+}
+
+/// Every index file at its right path, summarised, by package name.
+struct IndexSummary {
+    /// Ascending; the packages whose index file sits at its path, read or not.
+    names: Vec<PackageName>,
+    states: Vec<IndexState>,
+    /// `SetMissingDependency` findings, found while reading the members' index files; kept
+    /// apart because a member whose metadata is unreadable is not reported.
+    set_findings: Vec<Finding>,
+}
+
+impl IndexSummary {
+    fn state(&self, name: &PackageName) -> Option<&IndexState> {
+        let i = self.names.binary_search(name).ok()?;
+        Some(&self.states[i])
+    }
+
+    fn loaded(&self, name: &PackageName) -> Option<&Indexed> {
+        match self.state(name)? {
+            IndexState::Loaded(f) => Some(f),
+            IndexState::Unreadable => None,
         }
     }
-    Ok(view)
+
+    fn unreadable(&self, name: &PackageName) -> bool {
+        matches!(self.state(name), Some(IndexState::Unreadable))
+    }
+
+    fn loaded_count(&self) -> usize {
+        self.states
+            .iter()
+            .filter(|s| matches!(s, IndexState::Loaded(_)))
+            .count()
+    }
+}
+
+/// What reading an index file looks up, built once and shared by every thread.
+struct Lookups<'a> {
+    root: &'a Path,
+    /// Each indexed package's position in `IndexSummary::names`, looked up for every
+    /// dependency of every version (hashed: a binary search over a hundred thousand names
+    /// costs more).
+    positions: HashMap<&'a PackageName, u32>,
+    sets: &'a [(String, PackageSet)],
+    /// Which package sets hold a package (by position in `sets`), and at which version.
+    members: HashMap<&'a PackageName, Vec<(usize, &'a Version)>>,
+}
+
+fn load_index(
+    index: &IndexDir,
+    sets: &[(String, PackageSet)],
+    found: &mut Found,
+) -> Result<IndexSummary, CheckError> {
+    let mut listed: Vec<(PackageName, String)> = Vec::new();
+    for rel in index.files()? {
+        match index_file_name(&rel) {
+            Ok(name) => listed.push((name, rel)),
+            Err(e) => found.add(FindingKind::Misplaced, &rel, None, None, e.to_string()),
+        }
+    }
+    // One path per name (`index_file_name` checks it), so names are distinct.
+    listed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let names: Vec<PackageName> = listed.iter().map(|(n, _)| n.clone()).collect();
+    let mut lookups = Lookups {
+        root: index.root(),
+        positions: (0..).zip(&names).map(|(i, n)| (n, i)).collect(),
+        sets,
+        members: HashMap::new(),
+    };
+    for (i, (_, set)) in sets.iter().enumerate() {
+        for (name, version) in &set.packages {
+            lookups.members.entry(name).or_default().push((i, version));
+        }
+    }
+    let read: Vec<_> = listed
+        .par_iter()
+        .map_init(Vec::new, |buf, (name, rel)| {
+            let mut found = Found::default();
+            let mut set_found = Found::default();
+            let state = read_index_file(&lookups, rel, name, buf, &mut found, &mut set_found)?;
+            Ok::<_, CheckError>((found, set_found, state))
+        })
+        .collect();
+    let mut out = IndexSummary {
+        names,
+        states: Vec::with_capacity(read.len()),
+        set_findings: Vec::new(),
+    };
+    for result in read {
+        let (file_found, set_found, state) = result?;
+        found.0.extend(file_found.0);
+        out.set_findings.extend(set_found.0);
+        out.states.push(state);
+    }
+    Ok(out)
+}
+
+fn read_index_file(
+    lookups: &Lookups,
+    rel: &str,
+    name: &PackageName,
+    buf: &mut Vec<u8>,
+    found: &mut Found,
+    set_found: &mut Found,
+) -> Result<IndexState, CheckError> {
+    let path = lookups.root.join(rel);
+    let Some(text) = read_text(&path, rel, Some(name), buf, found)? else {
+        return Ok(IndexState::Unreadable);
+    };
+    let f = match IndexFile::parse(rel, name, text) {
+        Ok(f) => f,
+        Err(e) => {
+            found.add(
+                FindingKind::Unreadable,
+                rel,
+                Some(name),
+                None,
+                e.to_string(),
+            );
+            return Ok(IndexState::Unreadable);
+        }
+    };
+    if !index_text_is_canonical(&f, text) {
+        found.canonical(rel, Some(name), text, &f.to_text());
+    }
+    let in_sets = lookups.members.get(name).map_or(&[][..], Vec::as_slice);
+    let versions: Vec<Version> = f.versions().cloned().collect();
+    let mut out = Indexed {
+        ends: Vec::with_capacity(versions.len()),
+        versions,
+        dependencies: Vec::new(),
+    };
+    for m in f.manifests() {
+        for (dep, range) in &m.dependencies {
+            match lookups.positions.get(dep) {
+                Some(&i) => out.dependencies.push((i, range.clone())),
+                None => found.add(
+                    FindingKind::UnsatisfiableDependency,
+                    rel, // `entry_path(name)`, as `index_file_name` checked
+                    Some(name),
+                    Some(&m.version),
+                    format!("depends on `{dep}`, which is not in the index"),
+                ),
+            }
+        }
+        for (i, _) in in_sets.iter().filter(|(_, v)| **v == m.version) {
+            let (file, set) = &lookups.sets[*i];
+            missing_from_set(file, set, m, set_found);
+        }
+        let end = u32::try_from(out.dependencies.len()).expect("fewer than 2^32 dependencies");
+        out.ends.push(end);
+    }
+    Ok(IndexState::Loaded(out))
+}
+
+/// Whether `text` is exactly `f.to_text()`, compared line by line as each line is written.
+fn index_text_is_canonical(f: &IndexFile, text: &str) -> bool {
+    let mut lines = text.split_inclusive('\n');
+    f.manifests().all(|m| {
+        lines
+            .next()
+            .is_some_and(|line| writes_exactly(m, false, line.as_bytes()))
+    }) && lines.next().is_none()
 }
 
 fn load_package_sets(
     registry: &RegistryDir,
-    audit: &mut Audit,
+    found: &mut Found,
 ) -> Result<Vec<(String, PackageSet)>, CheckError> {
-    let mut out = Vec::new();
+    let (mut out, mut buf) = (Vec::new(), Vec::new());
     for file_name in list_dir(&registry.root().join(PACKAGE_SETS_DIR))? {
         let rel = format!("{PACKAGE_SETS_DIR}/{file_name}");
-        let Some(text) = read_text(&registry.root().join(&rel), &rel, None, audit)? else {
+        let Some(text) = read_text(&registry.root().join(&rel), &rel, None, &mut buf, found)?
+        else {
             continue;
         };
-        match PackageSet::from_json(&rel, &text) {
+        match PackageSet::from_json(&rel, text) {
             Ok(set) => {
-                audit.canonical(&rel, None, &text, &set.to_json());
+                if !writes_exactly(&set, true, text.as_bytes()) {
+                    found.canonical(&rel, None, text, &set.to_json());
+                }
                 if set.file_name() != rel {
-                    audit.add(
+                    found.add(
                         FindingKind::Misplaced,
                         &rel,
                         None,
@@ -367,23 +635,23 @@ fn load_package_sets(
                 }
                 out.push((rel, set));
             }
-            Err(e) => audit.add(FindingKind::Unreadable, &rel, None, None, e.to_string()),
+            Err(e) => found.add(FindingKind::Unreadable, &rel, None, None, e.to_string()),
         }
     }
     Ok(out)
 }
 
-fn compare_metadata_and_index(metadata: &Loaded, view: &IndexView, audit: &mut Audit) {
-    for (name, (file, m)) in metadata {
-        if audit.unreadable_index.contains(name) {
+fn compare_metadata_and_index(metadata: &Metadatas, index: &IndexSummary, found: &mut Found) {
+    for (name, m) in &metadata.loaded {
+        if index.unreadable(name) {
             continue; // already reported; its versions are unknown, not missing
         }
-        let indexed = view.package(name);
-        for version in m.published.keys() {
-            if indexed.and_then(|f| f.get(version)).is_none() {
-                audit.add(
+        let indexed = index.loaded(name);
+        for (version, _, _) in &m.published {
+            if !indexed.is_some_and(|f| f.has(version)) {
+                found.add(
                     FindingKind::MissingFromIndex,
-                    file,
+                    &m.file,
                     Some(name),
                     Some(version),
                     format!(
@@ -394,24 +662,27 @@ fn compare_metadata_and_index(metadata: &Loaded, view: &IndexView, audit: &mut A
             }
         }
     }
-    for (name, f) in view.packages() {
-        if audit.unreadable_metadata.contains(name) {
+    for (name, state) in index.names.iter().zip(&index.states) {
+        let IndexState::Loaded(f) = state else {
+            continue;
+        };
+        if metadata.unreadable.contains(name) {
             continue;
         }
         let path = crate::index::entry_path(name);
-        let m = metadata.get(name).map(|(_, m)| m);
-        for version in f.versions() {
+        let m = metadata.loaded.get(name);
+        for version in &f.versions {
             let message = match m {
                 None => "indexed, but the package has no metadata".to_owned(),
-                Some(m) if m.unpublished.contains_key(version) => {
+                Some(m) if m.unpublishes(version) => {
                     "indexed, but the version is unpublished".to_owned()
                 }
-                Some(m) if !m.published.contains_key(version) => {
+                Some(m) if !m.publishes(version) => {
                     "indexed, but not published in metadata".to_owned()
                 }
                 Some(_) => continue,
             };
-            audit.add(
+            found.add(
                 FindingKind::NotPublished,
                 &path,
                 Some(name),
@@ -422,55 +693,67 @@ fn compare_metadata_and_index(metadata: &Loaded, view: &IndexView, audit: &mut A
     }
 }
 
-fn check_dependencies(view: &IndexView, audit: &mut Audit) {
-    for (name, f) in view.packages() {
-        let path = crate::index::entry_path(name);
-        for m in f.manifests() {
-            for (dep, range) in &m.dependencies {
-                if audit.unreadable_index.contains(dep) {
-                    continue;
-                }
-                if view.best_in_range(dep, range).is_none() {
-                    let why = match view.package(dep) {
-                        None => format!("depends on `{dep}`, which is not in the index"),
-                        Some(_) => format!(
-                            "depends on `{dep}` `{range}`, but no indexed version of `{dep}` is in that range"
-                        ),
+/// Each indexed dependency range some indexed version of its package satisfies (ranges on
+/// packages with no index file were reported while reading).
+fn check_dependencies(index: &IndexSummary, found: &mut Found) {
+    let per_package: Vec<Found> = index
+        .names
+        .par_iter()
+        .zip(&index.states)
+        .map(|(name, state)| {
+            let mut found = Found::default();
+            let IndexState::Loaded(f) = state else {
+                return found;
+            };
+            for (version, deps) in f.versions_with_dependencies() {
+                for (dep, range) in deps {
+                    let IndexState::Loaded(d) = &index.states[*dep as usize] else {
+                        continue; // its file is unreadable: reported once, as that
                     };
-                    audit.add(
-                        FindingKind::UnsatisfiableDependency,
-                        &path,
-                        Some(name),
-                        Some(&m.version),
-                        why,
-                    );
+                    if !d.satisfies(range) {
+                        let dep = &index.names[*dep as usize];
+                        found.add(
+                            FindingKind::UnsatisfiableDependency,
+                            &crate::index::entry_path(name),
+                            Some(name),
+                            Some(version),
+                            format!(
+                                "depends on `{dep}` `{range}`, but no indexed version of `{dep}` is in that range"
+                            ),
+                        );
+                    }
                 }
             }
-        }
-    }
+            found
+        })
+        .collect();
+    found.0.extend(per_package.into_iter().flat_map(|f| f.0));
 }
 
+/// Whether each member of `set` is published and indexed; a member's dependencies missing
+/// from the set were found while its index file was read (`missing_from_set`).
 fn check_package_set(
     file: &str,
     set: &PackageSet,
-    metadata: &Loaded,
-    view: &IndexView,
-    audit: &mut Audit,
+    metadata: &Metadatas,
+    index: &IndexSummary,
+    found: &mut Found,
 ) {
     for (name, version) in &set.packages {
-        if audit.unreadable_metadata.contains(name) || audit.unreadable_index.contains(name) {
+        if metadata.unreadable.contains(name) || index.unreadable(name) {
             continue;
         }
         let published = metadata
+            .loaded
             .get(name)
-            .is_some_and(|(_, m)| m.published.contains_key(version));
-        let Some(manifest) = view.manifest(name, version) else {
+            .is_some_and(|m| m.publishes(version));
+        if !index.loaded(name).is_some_and(|f| f.has(version)) {
             let what = if published {
                 "published but not indexed"
             } else {
                 "not published"
             };
-            audit.add(
+            found.add(
                 FindingKind::SetMemberNotPublished,
                 file,
                 Some(name),
@@ -478,9 +761,9 @@ fn check_package_set(
                 format!("in package set `{}`, but {what}", set.version),
             );
             continue;
-        };
+        }
         if !published {
-            audit.add(
+            found.add(
                 FindingKind::SetMemberNotPublished,
                 file,
                 Some(name),
@@ -491,101 +774,75 @@ fn check_package_set(
                 ),
             );
         }
-        let missing: BTreeSet<&PackageName> = manifest
-            .dependencies
-            .keys()
-            .filter(|d| !set.packages.contains_key(*d))
-            .collect();
-        if !missing.is_empty() {
-            let list: Vec<String> = missing.iter().map(|d| format!("`{d}`")).collect();
-            audit.add(
-                FindingKind::SetMissingDependency,
-                file,
-                Some(name),
-                Some(version),
-                format!(
-                    "depends on {}, missing from package set `{}`",
-                    list.join(", "),
-                    set.version
-                ),
-            );
-        }
+    }
+}
+
+/// The dependencies of `manifest`, a member of `set`, that the set does not hold.
+fn missing_from_set(file: &str, set: &PackageSet, manifest: &Manifest, found: &mut Found) {
+    let missing: Vec<String> = manifest
+        .dependencies
+        .keys()
+        .filter(|d| !set.packages.contains_key(*d))
+        .map(|d| format!("`{d}`"))
+        .collect();
+    if !missing.is_empty() {
+        found.add(
+            FindingKind::SetMissingDependency,
+            file,
+            Some(&manifest.name),
+            Some(&manifest.version),
+            format!(
+                "depends on {}, missing from package set `{}`",
+                missing.join(", "),
+                set.version
+            ),
+        );
     }
 }
 
 /// Every package's place has its entry in the location lookup, naming it, and every entry
-/// is a package's place.
+/// is a package's place. The entries are read in parallel, as the other files are.
 fn check_location_lookup(
     registry: &RegistryDir,
-    metadata: &Loaded,
-    audit: &mut Audit,
+    metadata: &Metadatas,
+    found: &mut Found,
 ) -> Result<(), CheckError> {
     let mut expected: BTreeMap<String, &PackageName> = BTreeMap::new();
-    for (name, (_, m)) in metadata {
+    for (name, m) in &metadata.loaded {
         let rel = RegistryDir::location_rel(&m.location);
         expected.insert(rel.display().to_string(), name);
     }
-    let dir = registry.root().join(LOCATIONS_DIR);
-    let mut found = BTreeSet::new();
-    for entry in walkdir::WalkDir::new(&dir).min_depth(2).sort_by_file_name() {
-        let entry = entry.map_err(|e| StoreError::Io {
-            action: "list",
-            path: dir.clone(),
-            source: e.into(),
-        })?;
-        if !entry.file_type().is_file() {
-            continue;
+    let entries = lookup_entries(registry)?;
+    let read: Vec<_> = entries
+        .par_iter()
+        .map_init(Vec::new, |buf, (path, rel)| {
+            let mut found = Found::default();
+            let text = read_text(path, rel, None, buf, &mut found)?;
+            let readable = text.is_some();
+            if let Some(text) = text {
+                check_lookup_entry(rel, text.trim_end(), &expected, metadata, &mut found);
+            }
+            Ok::<_, CheckError>((found, readable))
+        })
+        .collect();
+    let mut seen = BTreeSet::new();
+    for ((_, rel), result) in entries.iter().zip(read) {
+        let (entry_found, readable) = result?;
+        found.0.extend(entry_found.0);
+        if readable {
+            seen.insert(rel.as_str());
         }
-        let rel = entry
-            .path()
-            .strip_prefix(registry.root())
-            .expect("below the registry")
-            .display()
-            .to_string();
-        let Some(text) = read_text(entry.path(), &rel, None, audit)? else {
-            continue;
-        };
-        match expected.get(&rel) {
-            Some(name) if text.trim_end() == name.as_str() => {}
-            Some(name) => audit.add(
-                FindingKind::LocationLookup,
-                &rel,
-                Some(name),
-                None,
-                format!(
-                    "names `{}`, but `{name}` lives at `{}`",
-                    crate::text::value(text.trim_end()),
-                    metadata[*name].1.location
-                ),
-            ),
-            // A package whose metadata could not be read is reported once, there.
-            None if text
-                .trim_end()
-                .parse::<PackageName>()
-                .is_ok_and(|n| audit.unreadable_metadata.contains(&n)) => {}
-            None => audit.add(
-                FindingKind::LocationLookup,
-                &rel,
-                None,
-                None,
-                format!(
-                    "names `{}`, but no package lives at the place it stands for: expected it removed",
-                    crate::text::value(text.trim_end())
-                ),
-            ),
-        }
-        found.insert(rel);
     }
-    for (rel, name) in expected {
-        if !found.contains(&rel) {
-            audit.add(
+    for (rel, name) in &expected {
+        if !seen.contains(rel.as_str()) {
+            found.add(
                 FindingKind::LocationLookup,
-                &rel,
+                rel,
                 Some(name),
                 None,
                 format!(
                     "missing: `{name}` lives at `{}`, expected this entry to name it",
-                    metadata[name].1.location
+                    metadata.loaded[*name].location
                 ),
             );
         }
@@ -593,28 +850,91 @@ fn check_location_lookup(
     Ok(())
 }
 
+/// The files of the location lookup, `locations/<2 hex>/<sha256>` (and any other file
+/// below `locations/<dir>/`): each path, and that path relative to the registry.
+fn lookup_entries(registry: &RegistryDir) -> Result<Vec<(PathBuf, String)>, CheckError> {
+    let dir = registry.root().join(LOCATIONS_DIR);
+    let mut entries = Vec::new();
+    for entry in walkdir::WalkDir::new(&dir).min_depth(2).sort_by_file_name() {
+        let entry = entry.map_err(|e| StoreError::Io {
+            action: "list",
+            path: dir.clone(),
+            source: e.into(),
+        })?;
+        if entry.file_type().is_file() {
+            let rel = entry
+                .path()
+                .strip_prefix(registry.root())
+                .expect("below the registry")
+                .display()
+                .to_string();
+            entries.push((entry.into_path(), rel));
+        }
+    }
+    Ok(entries)
+}
+
+/// Whether the lookup entry at `rel`, whose text is `named`, names the package that lives
+/// at the place it stands for.
+fn check_lookup_entry(
+    rel: &str,
+    named: &str,
+    expected: &BTreeMap<String, &PackageName>,
+    metadata: &Metadatas,
+    found: &mut Found,
+) {
+    match expected.get(rel) {
+        Some(name) if named == name.as_str() => {}
+        Some(name) => found.add(
+            FindingKind::LocationLookup,
+            rel,
+            Some(name),
+            None,
+            format!(
+                "names `{}`, but `{name}` lives at `{}`",
+                crate::text::value(named),
+                metadata.loaded[*name].location
+            ),
+        ),
+        // A package whose metadata could not be read is reported once, there.
+        None if named
+            .parse::<PackageName>()
+            .is_ok_and(|n| metadata.unreadable.contains(&n)) => {}
+        None => found.add(
+            FindingKind::LocationLookup,
+            rel,
+            None,
+            None,
+            format!(
+                "names `{}`, but no package lives at the place it stands for: expected it removed",
+                crate::text::value(named)
+            ),
+        ),
+    }
+}
+
 fn check_storage(
     storage: &dyn Storage,
-    metadata: &Loaded,
-    audit: &mut Audit,
+    metadata: &Metadatas,
+    found: &mut Found,
 ) -> Result<usize, CheckError> {
     let mut checked = 0;
-    for (name, (file, m)) in metadata {
-        for (version, p) in &m.published {
+    for (name, m) in &metadata.loaded {
+        for (version, bytes_recorded, hash_recorded) in &m.published {
             let key = StorageKey::tarball(name, version);
             checked += 1;
             match storage.get(&key)? {
-                None => audit.add(
+                None => found.add(
                     FindingKind::MissingTarball,
-                    file,
+                    &m.file,
                     Some(name),
                     Some(version),
                     format!("no tarball `{key}` in storage `{}`", storage.describe()),
                 ),
                 Some(bytes) => {
                     let hash = Sha256::of(&bytes);
-                    if bytes.len() as u64 != p.bytes || hash != p.hash {
-                        audit.add(FindingKind::TarballMismatch, file, Some(name), Some(version), format!("tarball `{key}` is {} bytes with hash `{hash}`, but metadata records {} bytes with hash `{}`", bytes.len(), p.bytes, p.hash));
+                    if bytes.len() as u64 != *bytes_recorded || hash != *hash_recorded {
+                        found.add(FindingKind::TarballMismatch, &m.file, Some(name), Some(version), format!("tarball `{key}` is {} bytes with hash `{hash}`, but metadata records {} bytes with hash `{}`", bytes.len(), bytes_recorded, hash_recorded));
                     }
                 }
             }
@@ -626,10 +946,11 @@ fn check_storage(
         match &listed.kind {
             ListedKind::Tarball { key, name, version } => {
                 let recorded = metadata
+                    .loaded
                     .get(name)
-                    .is_some_and(|(_, m)| m.published.contains_key(version));
+                    .is_some_and(|m| m.publishes(version));
                 if !recorded {
-                    audit.add(
+                    found.add(
                         FindingKind::OrphanTarball,
                         &file,
                         Some(name),
@@ -641,7 +962,7 @@ fn check_storage(
                     );
                 }
             }
-            ListedKind::Temporary => audit.add(
+            ListedKind::Temporary => found.add(
                 FindingKind::InterruptedWrite,
                 &file,
                 None,
@@ -651,7 +972,7 @@ fn check_storage(
                     listed.bytes
                 ),
             ),
-            ListedKind::Other => audit.add(
+            ListedKind::Other => found.add(
                 FindingKind::UnexpectedFile,
                 &file,
                 None,
@@ -666,6 +987,236 @@ fn check_storage(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn line(name: &str, version: &str, deps: &[(&str, &str)]) -> String {
+        let deps: Vec<String> = deps
+            .iter()
+            .map(|(d, r)| format!("\"{d}\":\"{r}\""))
+            .collect();
+        format!(
+            r#"{{"name":"{name}","version":"{version}","license":"MIT","location":{{"githubOwner":"o","githubRepo":"{name}"}},"ref":"v{version}","dependencies":{{{}}}}}"#,
+            deps.join(",")
+        )
+    }
+
+    fn metadata(name: &str, published: &[String], unpublished: &[String]) -> String {
+        let entry = serde_json::json!({
+            "bytes": 100,
+            "compilers": ["0.15.15"],
+            "hash": format!("sha256-{}=", "A".repeat(43)),
+            "publishedTime": "2026-01-01T00:00:00.000Z",
+            "ref": "",
+        });
+        let gone = serde_json::json!({
+            "publishedTime": "2026-01-01T00:00:00.000Z",
+            "reason": "x",
+            "unpublishedTime": "2026-01-02T00:00:00.000Z",
+        });
+        let value = serde_json::json!({
+            "location": {"githubOwner": "o", "githubRepo": name},
+            "published": published.iter().map(|v| (v.clone(), entry.clone())).collect::<serde_json::Map<_, _>>(),
+            "unpublished": unpublished.iter().map(|v| (v.clone(), gone.clone())).collect::<serde_json::Map<_, _>>(),
+        });
+        crate::schema::pretty_json(&value)
+    }
+
+    /// A registry of `n` packages of 5 versions, each package damaged in one of the ways
+    /// the audit reports (by `i % 10`), and two package sets naming what is not there:
+    /// many findings of every kind the files can have.
+    fn damaged_registry(root: &Path, n: usize) {
+        let write = |rel: &str, text: &[u8]| {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        let versions: Vec<String> = (0..5)
+            .map(|k| format!("{}.{}.0", 1 + k / 2, k % 2))
+            .collect();
+        let mut members = Vec::new();
+        for i in 0..n {
+            let name = format!("pkg-{i:04}");
+            let (lo, hi) = (i % 5, i % 5 + 1); // unsatisfiable when `lo` is 0 or 4
+            let (prev, half) = (
+                format!("pkg-{:04}", i.saturating_sub(1)),
+                format!("pkg-{:04}", i / 2),
+            );
+            let range = format!(">={lo}.0.0 <{hi}.0.0");
+            let mut deps = vec![
+                (prev.as_str(), ">=1.0.0 <3.0.0"),
+                (half.as_str(), range.as_str()),
+            ];
+            if i % 10 == 7 {
+                deps.push(("zz-nowhere", ">=1.0.0 <2.0.0"));
+            }
+            deps.sort();
+            deps.dedup_by_key(|d| d.0);
+            let mut lines: Vec<String> = versions.iter().map(|v| line(&name, v, &deps)).collect();
+            let mut unpublished = Vec::new();
+            match i % 10 {
+                0 => drop(lines.pop()),
+                1 => lines.reverse(),
+                2 => lines.push("{not json".into()),
+                4 => unpublished.push(versions[0].clone()),
+                5 => lines.push(line(&name, "9.0.0", &[])),
+                _ => {}
+            }
+            let index_text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+            if i % 10 != 8 {
+                write(
+                    &crate::index::entry_path(&name.parse().unwrap()),
+                    index_text.as_bytes(),
+                );
+            }
+            let meta = metadata(&name, &versions, &unpublished);
+            match i % 10 {
+                3 => write(
+                    &format!("metadata/{name}.json"),
+                    meta.replace("\n  ", "\n ").as_bytes(),
+                ),
+                6 => {}
+                9 if i % 20 == 9 => write(&format!("metadata/{name}.json"), b"{\xff}"),
+                _ => write(&format!("metadata/{name}.json"), meta.as_bytes()),
+            }
+            if i % 7 != 0 {
+                members.push(format!("\"{name}\": \"{}\"", versions[4 - i % 2]));
+            }
+        }
+        members.push("\"zz-nowhere\": \"1.0.0\"".into());
+        members.sort();
+        for (file, version) in [("1.0.0", "1.0.0"), ("3.0.0", "2.0.0")] {
+            let set = format!(
+                "{{\n  \"version\": \"{version}\",\n  \"compiler\": \"0.15.15\",\n  \"published\": \"2026-01-01\",\n  \"packages\": {{\n    {}\n  }}\n}}\n",
+                members.join(",\n    ")
+            );
+            write(&format!("package-sets/{file}.json"), set.as_bytes());
+        }
+        write("metadata/Not_A_Name.json", b"{}");
+        write("zz/zz/pkg-0001", b"");
+        // The location lookup: right, naming another package, missing, stray, not UTF-8.
+        for i in 0..n {
+            let name = format!("pkg-{i:04}");
+            let location: Location =
+                serde_json::from_value(serde_json::json!({"githubOwner": "o", "githubRepo": name}))
+                    .unwrap();
+            let rel = RegistryDir::location_rel(&location);
+            let rel = rel.to_str().unwrap();
+            match i % 4 {
+                0 => write(rel, format!("{name}\n").as_bytes()),
+                1 => write(rel, b"pkg-9999\n"),
+                2 => write(rel, b"\xff\n"),
+                _ => {}
+            }
+        }
+        write(&format!("locations/00/{}", "0".repeat(64)), b"nobody\n");
+    }
+
+    fn audit_with_threads(root: &Path, threads: usize) -> Report {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| run(&RegistryDir::new(root), &IndexDir::new(root), None).unwrap())
+    }
+
+    #[test]
+    fn findings_do_not_depend_on_the_number_of_threads() {
+        let tmp = tempfile::tempdir().unwrap();
+        damaged_registry(tmp.path(), 300);
+        let sequential = audit_with_threads(tmp.path(), 1);
+        let mut per_kind = BTreeMap::new();
+        for f in &sequential.findings {
+            *per_kind.entry(f.kind).or_insert(0) += 1;
+        }
+        use FindingKind::*;
+        let kinds: Vec<FindingKind> = per_kind.keys().copied().collect();
+        assert_eq!(
+            kinds,
+            [
+                Unreadable,
+                Misplaced,
+                NonCanonical,
+                MissingFromIndex,
+                NotPublished,
+                PublishedAndUnpublished,
+                UnsatisfiableDependency,
+                SetMemberNotPublished,
+                SetMissingDependency,
+                LocationLookup
+            ],
+            "{per_kind:?}"
+        );
+        assert!(sequential.findings.len() > 500, "{per_kind:?}");
+        for threads in [2, 3, 8] {
+            let parallel = audit_with_threads(tmp.path(), threads);
+            assert_eq!(parallel.findings, sequential.findings, "{threads} threads");
+            assert_eq!(
+                (
+                    parallel.packages,
+                    parallel.versions,
+                    parallel.index_files,
+                    parallel.package_sets
+                ),
+                (
+                    sequential.packages,
+                    sequential.versions,
+                    sequential.index_files,
+                    sequential.package_sets
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn the_streaming_canonical_check_is_byte_equality() {
+        let name: PackageName = "aff".parse().unwrap();
+        let (a, b) = (
+            line("aff", "1.0.0", &[]),
+            line("aff", "2.0.0", &[("b", ">=1.0.0 <2.0.0")]),
+        );
+        let canonical = format!("{a}\n{b}\n");
+        let f = IndexFile::parse("3/a/aff", &name, &canonical).unwrap();
+        assert_eq!(f.to_text(), canonical);
+        for text in [
+            canonical.clone(),
+            format!("{b}\n{a}\n"),
+            format!("{a}\n{b}"),
+            format!("{a}\n\n{b}\n"),
+            format!("{a}\r\n{b}\n"),
+            format!("{a}\n{b}\n\n"),
+            format!("\n{a}\n{b}\n"),
+            canonical.replace("\"license\":\"MIT\"", "\"license\": \"MIT\""),
+        ] {
+            let f = IndexFile::parse("3/a/aff", &name, &text).unwrap();
+            assert_eq!(
+                index_text_is_canonical(&f, &text),
+                f.to_text() == text,
+                "{text:?}"
+            );
+        }
+    }
+
+    fn arb_version() -> impl Strategy<Value = Version> {
+        (0u32..4, 0u32..4, 0u32..3).prop_map(|(a, b, c)| Version::new(a, b, c))
+    }
+
+    proptest! {
+        /// `Indexed::satisfies` (a binary search) is `IndexView::best_in_range(..).is_some()`
+        /// (the highest version in range, searched from the top).
+        #[test]
+        fn satisfies_is_some_version_in_range(
+            versions in proptest::collection::btree_set(arb_version(), 0..12),
+            lower in arb_version(),
+            upper in arb_version(),
+        ) {
+            prop_assume!(lower < upper);
+            let range = Range::new(lower, upper).unwrap();
+            let versions: Vec<Version> = versions.into_iter().collect();
+            let expected = versions.iter().rfind(|v| range.contains(v)).is_some();
+            let indexed = Indexed { versions, dependencies: Vec::new(), ends: Vec::new() };
+            prop_assert_eq!(indexed.satisfies(&range), expected);
+        }
+    }
 
     #[test]
     fn first_difference_counts_lines() {

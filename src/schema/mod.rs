@@ -40,10 +40,20 @@ pub enum SchemaError {
     Time { value: String, reason: String },
 }
 
-/// Implements `FromStr`, `Display`, `as_str`-style serde (`try_from = "String"`,
-/// `into = "String"`) for a type with `fn parse(&str) -> Result<Self, SchemaError>`.
+/// Implements `FromStr`, `TryFrom<String>`, `From<T> for String` and serde as a string
+/// (read through `parse`, written as the `Display` text) for a type with
+/// `fn parse(&str) -> Result<Self, SchemaError>`.
 macro_rules! string_type {
     ($ty:ty) => {
+        crate::schema::string_type!($ty, own Serialize);
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+    };
+    // A type with its own `Serialize` (its `Display` text, put together faster).
+    ($ty:ty, own Serialize) => {
         impl std::str::FromStr for $ty {
             type Err = crate::schema::SchemaError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -61,20 +71,44 @@ macro_rules! string_type {
                 v.to_string()
             }
         }
-        impl serde::Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self)
-            }
-        }
         impl<'de> serde::Deserialize<'de> for $ty {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
-                <$ty>::parse(&s).map_err(serde::de::Error::custom)
+                d.deserialize_string(crate::schema::Parse::<$ty>(std::marker::PhantomData))
             }
         }
     };
 }
 pub(crate) use string_type;
+
+/// Reads a string type through its checking constructor from the text the deserializer
+/// holds, without the copy serde's `String` and `Cow<str>` make of every value.
+pub(crate) struct Parse<T>(pub(crate) std::marker::PhantomData<T>);
+
+impl<T: std::str::FromStr<Err = SchemaError>> serde::de::Visitor<'_> for Parse<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<T, E> {
+        s.parse().map_err(E::custom)
+    }
+}
+
+/// Whether `value` displays as exactly `text`: compared as it is written, no `String` made
+/// (a parser that accepts only the canonical form checks its result with it).
+pub(crate) fn displays_as(value: &impl std::fmt::Display, text: &str) -> bool {
+    struct Rest<'a>(&'a str);
+    impl std::fmt::Write for Rest<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0 = self.0.strip_prefix(s).ok_or(std::fmt::Error)?;
+            Ok(())
+        }
+    }
+    let mut rest = Rest(text);
+    std::fmt::write(&mut rest, format_args!("{value}")).is_ok() && rest.0.is_empty()
+}
 
 /// The canonical bytes of a pretty-printed document: 2-space indent and a trailing
 /// newline, as the PureScript Registry writes metadata, package sets and `purs.json`.
@@ -82,6 +116,49 @@ pub(crate) fn pretty_json<T: serde::Serialize>(value: &T) -> String {
     let mut s = serde_json::to_string_pretty(value).expect("registry documents always serialize");
     s.push('\n');
     s
+}
+
+/// Whether `expected` is exactly `pretty_json(value)` (`pretty`) or the compact JSON of
+/// `value` followed by a newline (an index line): compared as the bytes are written, so no
+/// second copy of the document is built, and given up at the first byte that differs.
+pub(crate) fn writes_exactly<T: serde::Serialize>(
+    value: &T,
+    pretty: bool,
+    expected: &[u8],
+) -> bool {
+    let mut out = Compare { rest: expected };
+    let written = if pretty {
+        serde_json::to_writer_pretty(&mut out, value)
+    } else {
+        serde_json::to_writer(&mut out, value)
+    };
+    written.is_ok() && out.rest == b"\n"
+}
+
+/// A writer that accepts only the bytes `rest` starts with.
+struct Compare<'a> {
+    rest: &'a [u8],
+}
+
+impl std::io::Write for Compare<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.rest.strip_prefix(buf) {
+            Some(rest) => {
+                self.rest = rest;
+                Ok(buf.len())
+            }
+            None => Err(std::io::Error::other("the bytes differ")),
+        }
+    }
+
+    // What serde_json calls: one comparison, not `write`'s loop for short writes.
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.write(buf).map(drop)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// True when `path` is a relative, `/`-separated path with no empty, `.` or `..` parts.
@@ -97,6 +174,87 @@ pub(crate) fn is_clean_relative_path(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_exactly_is_byte_equality_with_the_canonical_text() {
+        let value = serde_json::json!({"a": ["x\u{1}\"", 1], "b": {}, "c": "é"});
+        let pretty = pretty_json(&value);
+        let compact = format!("{}\n", serde_json::to_string(&value).unwrap());
+        assert!(writes_exactly(&value, true, pretty.as_bytes()));
+        assert!(writes_exactly(&value, false, compact.as_bytes()));
+        assert!(!writes_exactly(&value, true, compact.as_bytes()));
+        for text in [&pretty, &compact] {
+            let pretty = text == &pretty;
+            let bytes = text.as_bytes();
+            // Every proper prefix, and the text with a byte more, changed or missing.
+            for cut in 0..bytes.len() {
+                assert!(!writes_exactly(&value, pretty, &bytes[..cut]));
+                let mut changed = bytes.to_vec();
+                changed[cut] ^= 1;
+                assert!(!writes_exactly(&value, pretty, &changed));
+            }
+            assert!(!writes_exactly(
+                &value,
+                pretty,
+                format!("{text}\n").as_bytes()
+            ));
+        }
+    }
+
+    #[test]
+    fn displays_as_is_equality_with_the_display_text() {
+        let v = Version::new(1, 20, 3);
+        assert!(displays_as(&v, "1.20.3"));
+        for other in ["", "1.20.", "1.20.30", "1.20.3 ", "1.2.3", "01.20.3"] {
+            assert!(!displays_as(&v, other), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn string_types_read_text_in_place_escaped_or_owned_alike() {
+        let name: PackageName = "prelude".parse().unwrap();
+        // Borrowed from the input, unescaped into serde_json's scratch, owned by a `Value`.
+        assert_eq!(
+            serde_json::from_str::<PackageName>("\"prelude\"").unwrap(),
+            name
+        );
+        assert_eq!(
+            serde_json::from_str::<PackageName>("\"prel\\u0075de\"").unwrap(),
+            name
+        );
+        let value = serde_json::json!("prelude");
+        assert_eq!(serde_json::from_value::<PackageName>(value).unwrap(), name);
+        // As a map key, and the refusals serde's `String` gave.
+        let deps: std::collections::BTreeMap<PackageName, Range> =
+            serde_json::from_str(r#"{"prelude": ">=1.0.0 <2.0.0"}"#).unwrap();
+        assert_eq!(deps[&name].to_string(), ">=1.0.0 <2.0.0");
+        let error = |json: &str| {
+            serde_json::from_str::<Version>(json)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            error("5"),
+            "invalid type: integer `5`, expected a string at line 1 column 1"
+        );
+        assert_eq!(
+            error("\"1.0\""),
+            "invalid version `1.0`: expected three numbers `MAJOR.MINOR.PATCH` separated by `.` at line 1 column 5"
+        );
+    }
+
+    #[test]
+    fn versions_and_ranges_serialize_as_their_display_text() {
+        let range: Range = ">=4294967295.0.0 <4294967295.4294967295.4294967295"
+            .parse()
+            .unwrap();
+        let text = ">=4294967295.0.0 <4294967295.4294967295.4294967295";
+        assert_eq!(range.to_string(), text);
+        assert_eq!(
+            serde_json::to_string(&range).unwrap(),
+            format!("\"{text}\"")
+        );
+    }
 
     /// `case → message` for a value that must be refused.
     fn refusal<T: std::fmt::Debug>(

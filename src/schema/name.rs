@@ -42,7 +42,8 @@ impl PackageName {
         if s.starts_with('-') || s.ends_with('-') {
             return Err(fail("expected no leading or trailing `-`"));
         }
-        if s.contains("--") {
+        // Two bytes at a time: a name is parsed for every dependency of every index line.
+        if s.as_bytes().windows(2).any(|pair| pair == b"--") {
             return Err(fail("expected single `-` between parts, found `--`"));
         }
         Ok(PackageName(s.to_owned()))

@@ -13,7 +13,7 @@ impl Timestamp {
         let t = DateTime::parse_from_rfc3339(s)
             .ok()
             .map(|t| Timestamp::from_datetime(t.with_timezone(&Utc)))
-            .filter(|t| t.to_string() == s)
+            .filter(|t| super::displays_as(t, s))
             .ok_or_else(|| SchemaError::Time {
                 value: s.to_owned(),
                 reason: "expected `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC, milliseconds)".into(),
@@ -63,7 +63,7 @@ impl Date {
         NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .ok()
             .map(Date)
-            .filter(|d| d.to_string() == s)
+            .filter(|d| super::displays_as(d, s))
             .ok_or_else(|| SchemaError::Time {
                 value: s.to_owned(),
                 reason: "expected a date `YYYY-MM-DD`".into(),
