@@ -3,7 +3,9 @@
 # paired run alternates which goes first), and prints medians and ratios. Whole processes
 # are timed (wall clock).
 #
-#     benches/compare.sh                 # publish vs the shell pipeline; publish vs registry size
+#     benches/compare.sh                 # every case below
+#     benches/compare.sh publish         # publish vs the shell pipeline; publish vs registry size
+#     benches/compare.sh check           # regis check vs pycheck.py (real view, SCALE versions)
 #     RUNS=11 benches/compare.sh         # more paired runs (default 7)
 #     SCALE=1000000 benches/compare.sh   # the largest registry, in versions (default 100000)
 #
@@ -15,8 +17,10 @@ bench=$(cd ../shared/bench && pwd)
 cargo build --release --locked -q
 export REGIS=$PWD/target/release/regis BENCH=$bench
 export WORK=$PWD/target/bench-data/compare RUNS=${RUNS:-7} SCALE=${SCALE:-100000}
+export VIEW=$(cd ../shared/fixtures/purescript/package-set-samples && pwd)
 mkdir -p "$WORK"
-exec python3 - <<'PY'
+cases=${1:-all}
+if [ "$cases" = all ] || [ "$cases" = publish ]; then python3 - <<'PY'
 import json, os, shutil, statistics, subprocess, sys, time
 
 REGIS, BENCH, WORK = os.environ["REGIS"], os.environ["BENCH"], os.environ["WORK"]
@@ -215,3 +219,50 @@ for kind in ["new version", "new package", "git push alone"]:
         m = median(rows[f"{kind}, {versions:,} versions"])
         print(f"  {kind + ', ' + format(versions, ',') + ' versions':<44} {m * 1000:8.1f} ms   {m / small:5.2f}x {sizes[0]} versions")
 PY
+fi
+
+if [ "$cases" = all ] || [ "$cases" = check ]; then python3 - <<'PY'
+import os, statistics, subprocess, sys, tempfile, time
+
+REGIS, BENCH, WORK, VIEW = (os.environ[k] for k in ["REGIS", "BENCH", "WORK", "VIEW"])
+RUNS, SCALE = int(os.environ["RUNS"]), int(os.environ["SCALE"])
+
+
+def timed(cmd):
+    """Wall seconds and max RSS (MiB) of one process. Exit 1 (findings) is a result."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode not in (0, 1):
+            err.seek(0)
+            sys.exit(f"failed: {' '.join(cmd)}\n{err.read().decode()}")
+    return wall, usage.ru_maxrss / 1024
+
+
+# -- 3. regis check vs pycheck.py, the same audit in plain Python ----------------------------
+synth = f"{WORK}/synth-{SCALE}"  # shared with the publish cases: 10 versions a package
+if not os.path.isdir(f"{synth}/metadata"):
+    print(f"writing a synthetic registry of {SCALE:,} versions ...", file=sys.stderr)
+    subprocess.run(["python3", f"{BENCH}/synth_registry.py", synth, str(max(1, SCALE // 10)), "10"],
+                   check=True, stdout=subprocess.DEVNULL)
+views = [("real registry view (673 packages, 3,957 versions)", f"{VIEW}/registry", f"{VIEW}/index"),
+         (f"synthetic, {SCALE:,} versions", synth, f"{synth}/idx")]
+print(f"\nregis check vs pycheck.py ({RUNS} paired runs, medians; wall, max RSS)")
+for title, registry, index in views:
+    jobs = [("regis check", [REGIS, "check", "--registry", registry, "--index", index]),
+            ("pycheck.py", ["python3", f"{BENCH}/pycheck.py", registry, index])]
+    rows = {label: [] for label, _ in jobs}
+    for i in range(RUNS):
+        for label, cmd in (jobs if i % 2 == 0 else list(reversed(jobs))):
+            rows[label].append(timed(cmd))
+    wall = {label: statistics.median(w for w, _ in runs) for label, runs in rows.items()}
+    rss = {label: statistics.median(r for _, r in runs) for label, runs in rows.items()}
+    print(f"  {title}")
+    for label in rows:
+        print(f"    {label:<12} {wall[label] * 1000:9.1f} ms {rss[label]:8.1f} MiB"
+              f"   {wall[label] / wall['pycheck.py']:5.3f}x pycheck.py")
+PY
+fi
