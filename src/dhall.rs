@@ -372,7 +372,7 @@ pub fn file_to_json_lacking(
         Err(message) => message,
     };
     let lacking = annotation_mismatch(&message)
-        .filter(|(_, expected)| parse_type(expected).as_ref() == Some(&ty))
+        .filter(|(_, expected)| is_type(expected, &ty))
         .and_then(|(found, _)| parse_type(found))
         .and_then(|found| fields_lacking(&found, &ty));
     let Some((narrowed, missing)) = lacking else {
@@ -825,7 +825,7 @@ fn classify(message: &str, file: &str, schema: Schema, ty: &SimpleType) -> Dhall
         };
     }
     match annotation_mismatch(message) {
-        Some((found, expected)) if parse_type(expected).as_ref() == Some(ty) => {
+        Some((found, expected)) if is_type(expected, ty) => {
             let cause = match parse_type(found).and_then(|found| first_difference("", &found, ty)) {
                 Some(difference) => format!("{difference}: {cause}"),
                 None => cause,
@@ -860,6 +860,38 @@ fn annotation_mismatch(message: &str) -> Option<(&str, &str)> {
     let first_line = message.lines().next()?;
     let (_, types) = first_line.split_once("annot mismatch: ")?;
     types.split_once(" != ")
+}
+
+/// Whether `text`, the expected type of an evaluator message, reads as `ty`. It is the
+/// schema's type (or that narrowed), so its text is the same on every read: each text found
+/// to be `ty` is remembered, and a repeat costs a string comparison instead of a parse (the
+/// manifest's type took most of the time of reading a `purs.dhall` with a type error).
+fn is_type(text: &str, ty: &SimpleType) -> bool {
+    /// Texts remembered at most; the set starts over when full.
+    const REMEMBERED: usize = 32;
+    static KNOWN: std::sync::Mutex<Vec<(String, SimpleType)>> = std::sync::Mutex::new(Vec::new());
+    let known = |text: &str| {
+        let known = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
+        known
+            .iter()
+            .find(|(t, _)| t == text)
+            .map(|(_, ty)| ty.clone())
+    };
+    if let Some(parsed) = known(text) {
+        return &parsed == ty;
+    }
+    let Some(parsed) = parse_type(text) else {
+        return false;
+    };
+    let same = &parsed == ty;
+    if same {
+        let mut known = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
+        if known.len() >= REMEMBERED {
+            known.clear();
+        }
+        known.push((text.to_owned(), parsed));
+    }
+    same
 }
 
 /// `text` read as a Dhall type; `None` when it is not one, or nests deeper than
@@ -1393,6 +1425,27 @@ mod tests {
         let err = str_to_json(UNPUBLISH_WITHOUT_REASON, Schema::Unpublish).unwrap_err();
         assert!(matches!(err, DhallError::TypeMismatch { .. }), "{err:?}");
         insta::assert_snapshot!(err.to_string());
+    }
+
+    #[test]
+    fn an_expected_type_read_once_is_known_again_and_only_as_itself() {
+        let full = Schema::Unpublish.simple_type().unwrap();
+        let text = full.to_string();
+        assert!(is_type(&text, &full), "{text}");
+        // the second answer comes from the texts remembered, and stays exact
+        assert!(is_type(&text, &full));
+        let SimpleType::Record(fields) = &full else {
+            panic!("{full:?}")
+        };
+        let mut narrowed = fields.clone();
+        narrowed.remove("reason");
+        assert!(!is_type(&text, &SimpleType::Record(narrowed)));
+        assert!(!is_type("{ name : Natural }", &full));
+        assert!(!is_type("not a type (", &full));
+        // a message read twice is classified the same way both times
+        let first = str_to_json(UNPUBLISH_WITHOUT_REASON, Schema::Unpublish).unwrap_err();
+        let again = str_to_json(UNPUBLISH_WITHOUT_REASON, Schema::Unpublish).unwrap_err();
+        assert_eq!(first.to_string(), again.to_string());
     }
 
     #[test]
