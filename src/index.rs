@@ -77,8 +77,36 @@ impl IndexFile {
     /// Parse the file of package `name`. Every non-empty line must be a manifest of that
     /// package; a line that does not parse is an error, never skipped.
     pub fn parse(file: &str, name: &PackageName, text: &str) -> Result<IndexFile, IndexError> {
+        let entries = Self::parse_lines(file, name, text.lines().enumerate())?;
+        if entries.is_empty() {
+            return Err(IndexError::Empty {
+                file: file.to_owned(),
+            });
+        }
+        Ok(IndexFile { entries })
+    }
+
+    /// The entries of the lines of `name`'s file that contain `needle` (each checked as by
+    /// [`IndexFile::parse`], the others not parsed at all); `None` when no line has it.
+    pub fn parse_mentioning(
+        file: &str,
+        name: &PackageName,
+        text: &str,
+        needle: &str,
+    ) -> Result<Option<IndexFile>, IndexError> {
+        let lines = text.lines().enumerate().filter(|(_, l)| l.contains(needle));
+        let entries = Self::parse_lines(file, name, lines)?;
+        Ok((!entries.is_empty()).then_some(IndexFile { entries }))
+    }
+
+    /// Lines with their 0-based numbers; blank ones are skipped.
+    fn parse_lines<'t>(
+        file: &str,
+        name: &PackageName,
+        lines: impl Iterator<Item = (usize, &'t str)>,
+    ) -> Result<BTreeMap<Version, Manifest>, IndexError> {
         let mut entries = BTreeMap::new();
-        for (i, line) in text.lines().enumerate() {
+        for (i, line) in lines {
             let line_no = i + 1;
             if line.is_empty() {
                 continue;
@@ -105,12 +133,7 @@ impl IndexFile {
                 });
             }
         }
-        if entries.is_empty() {
-            return Err(IndexError::Empty {
-                file: file.to_owned(),
-            });
-        }
-        Ok(IndexFile { entries })
+        Ok(entries)
     }
 
     /// The canonical bytes: one compact manifest per line, ascending, each ending in `\n`.

@@ -117,12 +117,36 @@ struct State {
 }
 
 impl State {
-    fn load(inputs: &Inputs<'_>) -> Result<State, PackageSetOpError> {
+    /// With `for_update`, only what that update is checked against: the packages of the
+    /// latest set and those the update names (a member's dependencies must be members, so
+    /// nothing outside counts) — a registry of 100,000 packages is not read whole to
+    /// change a set of a few hundred. Their metadata, and of the index the version a
+    /// member is at (every version of a package the update names: a refusal lists them).
+    /// Without, every package: the daily job proposes from all of them.
+    fn load(
+        inputs: &Inputs<'_>,
+        for_update: Option<&PackageSetUpdate>,
+    ) -> Result<State, PackageSetOpError> {
         let registry = RegistryDir::new(inputs.registry);
-        let index = IndexDir::new(inputs.index).view()?;
-        let metadata = registry.all_metadata()?;
+        let latest = registry.latest_package_set()?;
+        let index_dir = IndexDir::new(inputs.index);
+        let (index, metadata) = match for_update {
+            None => (index_dir.view()?, registry.all_metadata()?),
+            Some(update) => {
+                let mut wanted: BTreeMap<&PackageName, Option<&Version>> = latest
+                    .iter()
+                    .flat_map(|set| &set.packages)
+                    .map(|(name, version)| (name, Some(version)))
+                    .collect();
+                wanted.extend(update.packages.keys().map(|name| (name, None)));
+                (
+                    index_dir.view_of(wanted.iter().map(|(n, v)| (*n, *v)))?,
+                    registry.metadata_of(wanted.keys().copied())?,
+                )
+            }
+        };
         Ok(State {
-            latest: registry.latest_package_set()?,
+            latest,
             catalog: Catalog::from_index(&index, &metadata),
             registry,
             metadata,
@@ -169,7 +193,7 @@ pub fn update(
         ctx.registry.sync()?;
         ctx.index.sync()?;
         let inputs = Inputs::of(ctx);
-        let state = State::load(&inputs)?;
+        let state = State::load(&inputs, Some(request))?;
         match run(&inputs, &state, request, authority, progress, Some(ctx)) {
             Err(PackageSetOpError::Raced { .. })
                 if attempt < retry.max_attempts && started.elapsed() < retry.budget =>
@@ -189,7 +213,7 @@ pub fn dry_run(
     authority: Authority,
     progress: &dyn Progress,
 ) -> Result<UpdateReport, PackageSetOpError> {
-    let state = State::load(inputs)?;
+    let state = State::load(inputs, Some(request))?;
     run(inputs, &state, request, authority, progress, None)
 }
 
@@ -219,7 +243,7 @@ pub fn daily(
         ctx.registry.sync()?;
         ctx.index.sync()?;
     }
-    let state = State::load(inputs)?;
+    let state = State::load(inputs, None)?;
     let nothing = DailyReport {
         latest: state.latest.as_ref().map(|s| s.version.clone()),
         proposal: None,

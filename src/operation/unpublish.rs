@@ -193,7 +193,7 @@ fn check_current(
     let metadata = registry
         .read_metadata(name)?
         .ok_or_else(|| UnpublishError::Unknown { name: name.clone() })?;
-    let view = index.view()?;
+    let view = index.view_mentioning(name)?;
     let latest_set = registry.latest_package_set()?;
     let current = Registry {
         metadata: &metadata,

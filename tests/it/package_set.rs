@@ -276,6 +276,48 @@ fn the_daily_job_adds_and_upgrades_what_fits_then_is_up_to_date() {
     assert!(daily().proposal.is_none(), "up to date");
 }
 
+/// An update reads the set's packages and those it names, nothing else: a broken file of
+/// a package outside the set does not stop it (the daily job, which reads every package,
+/// reports that file; `regis check` would too).
+#[test]
+fn an_update_reads_only_the_packages_it_is_checked_against() {
+    let t = TestRegistry::new();
+    registry_with_a_set(&t);
+    t.release(&t.package("prelude", "1.1.0", &[]));
+    t.release(&t.package("outside", "1.0.0", &[]));
+    t.registry
+        .commit_change(
+            "a broken file",
+            1,
+            |dir| -> Result<Vec<std::path::PathBuf>, regis::git::GitError> {
+                std::fs::write(dir.join("metadata/outside.json"), "{ broken").unwrap();
+                Ok(vec!["metadata/outside.json".into()])
+            },
+        )
+        .unwrap();
+    let ctx = t.ctx();
+    let e = package_set::daily(&Inputs::of(&ctx), Some(&ctx), &Silent).unwrap_err();
+    assert!(e.to_string().contains("metadata/outside.json"), "{e}");
+
+    let report = run(
+        &t,
+        r#"{"packages": {"prelude": "1.1.0"}}"#,
+        Authority::Anyone,
+    )
+    .unwrap();
+    let set = report.set.expect("a new set");
+    assert_eq!(set.version.to_string(), "0.2.0");
+    assert_eq!(set.packages["prelude"].to_string(), "1.1.0");
+    // a package the update names is read, broken or not
+    let e = run(
+        &t,
+        r#"{"packages": {"outside": "1.0.0"}}"#,
+        Authority::Anyone,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("metadata/outside.json"), "{e}");
+}
+
 #[test]
 fn a_dry_run_writes_nothing_and_needs_no_git() {
     let t = TestRegistry::new();
