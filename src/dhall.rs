@@ -191,6 +191,14 @@ pub enum DhallError {
         depth: usize,
         limit: usize,
     },
+    #[error(
+        "`{file}` is too intricate for the Dhall parser: it gave up after {steps} steps, and a file of {size} bytes written plainly takes far fewer (expected brackets closed and nested less deeply)"
+    )]
+    TooIntricate {
+        file: String,
+        size: usize,
+        steps: usize,
+    },
     #[error("`{file}` could not be evaluated: the Dhall evaluator failed on it")]
     EvaluatorFailed { file: String },
     #[error(
@@ -424,6 +432,7 @@ pub fn str_to_json(text: &str, schema: Schema) -> Result<Value, DhallError> {
 pub fn untrusted_str_to_json(text: &str, label: &str, schema: Schema) -> Result<Value, DhallError> {
     check_untrusted_text(text, label)?;
     let ty = schema.simple_type()?;
+    limit_parser(text.len());
     // serde_dhall has inputs it panics on; untrusted input must fail, not abort the job.
     let parsed = std::panic::catch_unwind(|| {
         serde_dhall::from_str(text)
@@ -436,6 +445,9 @@ pub fn untrusted_str_to_json(text: &str, label: &str, schema: Schema) -> Result<
     })?;
     let value = parsed.map_err(|e| {
         let message = e.to_string();
+        if let Some(e) = too_intricate(&message, label, text.len()) {
+            return e;
+        }
         match refused_import(&message) {
             Some(import) => DhallError::ImportRefused {
                 file: label.to_owned(),
@@ -464,7 +476,8 @@ pub fn package_file_to_json(dir: &Path, file: &str, cached: bool) -> Result<Valu
         .then(|| std::env::var_os("XDG_CACHE_HOME"))
         .flatten()
         .map(|base| std::path::PathBuf::from(base).join("dhall"));
-    check_package_imports(dir, file, cache.as_deref())?;
+    let largest = check_package_imports(dir, file, cache.as_deref())?;
+    limit_parser(largest);
     let path = dir.join(file);
     // serde_dhall has inputs it panics on; untrusted input must fail, not abort the job.
     let parsed = std::panic::catch_unwind(|| {
@@ -477,6 +490,9 @@ pub fn package_file_to_json(dir: &Path, file: &str, cached: bool) -> Result<Valu
     })?;
     let value = parsed.map_err(|e| {
         let message = e.to_string();
+        if let Some(e) = too_intricate(&message, file, largest) {
+            return e;
+        }
         let cause = crate::text::message(&tidy_cause(&message, file)).into_owned();
         if message.trim_start().starts_with("-->") {
             DhallError::Syntax {
@@ -495,11 +511,16 @@ pub fn package_file_to_json(dir: &Path, file: &str, cached: bool) -> Result<Valu
 
 /// Walk the imports of `file` (below `root`) and of every package file it imports, and
 /// refuse what [`package_file_to_json`] does not allow; `cache` is the Dhall cache
-/// directory remote imports must be in.
-fn check_package_imports(root: &Path, file: &str, cache: Option<&Path>) -> Result<(), DhallError> {
+/// directory remote imports must be in. Returns the size of the largest file walked.
+fn check_package_imports(
+    root: &Path,
+    file: &str,
+    cache: Option<&Path>,
+) -> Result<usize, DhallError> {
     use dhall::syntax::{FilePrefix, ImportMode, ImportTarget, Scheme};
     let mut pending = vec![std::path::PathBuf::from(file)];
     let mut seen = BTreeSet::new();
+    let mut largest = 0;
     while let Some(rel) = pending.pop() {
         if !seen.insert(rel.clone()) {
             continue;
@@ -518,13 +539,18 @@ fn check_package_imports(root: &Path, file: &str, cache: Option<&Path>) -> Resul
             cause,
         })?;
         check_untrusted_text(&text, &label)?;
+        largest = largest.max(text.len());
+        limit_parser(text.len());
         let expr = std::panic::catch_unwind(|| dhall::syntax::parse_expr(&text))
             .map_err(|_| DhallError::EvaluatorFailed {
                 file: label.clone(),
             })?
-            .map_err(|e| DhallError::Syntax {
-                file: label.clone(),
-                cause: crate::text::message(e.to_string().trim()).into_owned(),
+            .map_err(|e| {
+                let message = e.to_string();
+                too_intricate(&message, &label, text.len()).unwrap_or_else(|| DhallError::Syntax {
+                    file: label.clone(),
+                    cause: crate::text::message(message.trim()).into_owned(),
+                })
             })?;
         let mut imports = Vec::new();
         collect_imports(&expr, &mut imports);
@@ -577,7 +603,7 @@ fn check_package_imports(root: &Path, file: &str, cache: Option<&Path>) -> Resul
             }
         }
     }
-    Ok(())
+    Ok(largest)
 }
 
 /// `path` (relative, with `.` and `..` parts) without them, or `None` when it leaves the
@@ -663,6 +689,15 @@ fn import_text(import: &dhall::syntax::Import<dhall::syntax::Expr>) -> String {
     crate::text::value(&out).into_owned()
 }
 
+/// The parser steps (pest's rule calls) untrusted Dhall text of `size` bytes may take:
+/// a floor, then 400 a byte. Real files take 10 to 370 a byte (`spago.dhall`s, the
+/// schemas, a 4 KB config: 170,000 at most); the parser makes about 35 million a second,
+/// and a 771-byte file the fuzzer wrote, six brackets deep and none closed, took 640
+/// million (17 s): the nesting limit alone does not bound the backtracking.
+pub fn parse_step_budget(size: usize) -> usize {
+    4_000_000 + 400 * size
+}
+
 /// Refuse untrusted Dhall text larger than [`MAX_UNTRUSTED_DHALL_BYTES`] or nesting deeper
 /// than [`MAX_DHALL_NESTING`], before the parser sees it.
 fn check_untrusted_text(text: &str, label: &str) -> Result<(), DhallError> {
@@ -682,6 +717,25 @@ fn check_untrusted_text(text: &str, label: &str) -> Result<(), DhallError> {
         });
     }
     Ok(())
+}
+
+/// Let the Dhall parser take at most [`parse_step_budget`]`(size)` steps on each file from
+/// here on (pest's limit is process-wide: the sandbox's child parses one job). A parse
+/// over it fails; [`too_intricate`] names that failure.
+fn limit_parser(size: usize) {
+    pest::set_call_limit(std::num::NonZeroUsize::new(parse_step_budget(size)));
+}
+
+/// [`DhallError::TooIntricate`] when `message` (a parse error) says the parser ran out of
+/// the steps [`limit_parser`]`(size)` allowed.
+fn too_intricate(message: &str, label: &str, size: usize) -> Option<DhallError> {
+    message
+        .contains("call limit reached")
+        .then(|| DhallError::TooIntricate {
+            file: label.to_owned(),
+            size,
+            steps: parse_step_budget(size),
+        })
 }
 
 /// The import serde_dhall refused (imports disabled), written as in Dhall (`./a.dhall`,
@@ -1118,6 +1172,36 @@ mod tests {
         ] {
             assert_eq!(nesting_depth(text), depth, "{text}");
         }
+    }
+
+    /// A 771-byte file the fuzzer wrote (`tests/fuzz-regressions/manifest_dhall/`): six
+    /// brackets deep, none closed, with import-like paths at each level. Within the nesting
+    /// limit, its failing parse backtracked for 640 million steps (17 s); the step budget
+    /// stops it at 4.3 million, as a manifest and as a package's `spago.dhall`.
+    #[test]
+    fn an_intricate_file_is_refused_within_its_step_budget() {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fuzz-regressions/manifest_dhall/unclosed-brackets-backtrack"),
+        )
+        .unwrap();
+        assert_eq!(nesting_depth(&text), MAX_DHALL_NESTING);
+        let e = untrusted_str_to_json(&text, "purs.dhall", Schema::Manifest).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`purs.dhall` is too intricate for the Dhall parser: it gave up after 4308400 steps, and a file of 771 bytes written plainly takes far fewer (expected brackets closed and nested less deeply)"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("spago.dhall"), "./packages.dhall").unwrap();
+        std::fs::write(dir.path().join("packages.dhall"), &text).unwrap();
+        let e = package_file_to_json(dir.path(), "spago.dhall", false).unwrap_err();
+        assert!(
+            matches!(&e, DhallError::TooIntricate { file, size: 771, .. } if file == "packages.dhall"),
+            "{e:?}"
+        );
+        // the floor leaves the real files, and every schema, tens of times what they take
+        let plain = Schema::Manifest.resolved_source().unwrap();
+        assert!(parse_step_budget(plain.len()) > 20 * 170_000);
     }
 
     fn sample(name: &str) -> PathBuf {
