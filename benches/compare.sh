@@ -6,6 +6,8 @@
 #     benches/compare.sh                 # every case below
 #     benches/compare.sh publish         # publish vs the shell pipeline; publish vs registry size
 #     benches/compare.sh check           # regis check vs pycheck.py (real view, SCALE versions)
+#     benches/compare.sh ops             # unpublish and a package-set update vs registry size
+#                                        # (in the registries the publish case made)
 #     RUNS=11 benches/compare.sh         # more paired runs (default 7)
 #     SCALE=1000000 benches/compare.sh   # the largest registry, in versions (default 100000)
 #
@@ -264,5 +266,87 @@ for title, registry, index in views:
     for label in rows:
         print(f"    {label:<12} {wall[label] * 1000:9.1f} ms {rss[label]:8.1f} MiB"
               f"   {wall[label] / wall['pycheck.py']:5.3f}x pycheck.py")
+PY
+fi
+
+if [ "$cases" = all ] || [ "$cases" = ops ]; then python3 - <<'PY'
+import json, os, statistics, subprocess, sys, time
+
+REGIS, WORK = os.environ["REGIS"], os.environ["WORK"]
+RUNS, SCALE = int(os.environ["RUNS"]), int(os.environ["SCALE"])
+GIT = ["git", "-c", "user.email=b@b", "-c", "user.name=b"]
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw).stdout
+
+
+def timed(cmd):
+    start = time.perf_counter()
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if done.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{done.stderr.decode()}")
+    return time.perf_counter() - start
+
+
+# -- 4. unpublish and a package-set update against registry size -----------------------------
+# A new version, owned by a key of this run, published untimed, then unpublished (timed):
+# the stranded-dependants check searches the whole index. The update is a dry run that
+# moves one member of the latest set (the synthetic set holds every package).
+sizes = [100, SCALE]
+for versions in sizes:
+    if not os.path.exists(f"{WORK}/scale-{versions}/ready"):
+        sys.exit(f"no registry of {versions:,} versions: run `benches/compare.sh publish` first")
+key = f"{WORK}/ops-key"
+if not os.path.exists(key):
+    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key])
+keytype, public = open(f"{key}.pub").read().split()[:2]
+RUN = int(time.time()) % 1_000_000
+rows = {}
+for versions in sizes:
+    root = f"{WORK}/scale-{versions}"
+    registry, name = f"{root}/registry", f"owned-{RUN}"
+    src = f"{root}/github/synth/{name}.git"
+    location = {"githubOwner": "synth", "githubRepo": name}
+    os.makedirs(f"{src}/src")
+    run(["git", "init", "-q", src])
+    for i in range(RUNS):
+        v = f"1.0.{i}"
+        manifest = {"name": name, "version": v, "license": "MIT", "location": location, "ref": f"v{v}",
+                    "dependencies": {}, "owners": [{"keytype": keytype, "public": public}]}
+        json.dump(manifest, open(f"{src}/purs.json", "w"))
+        open(f"{src}/src/Main.purs", "w").write(f'module Main where\nv = "{v}"\n')
+        open(f"{src}/LICENSE", "w").write("MIT\n")
+        run(GIT + ["-C", src, "add", "-A"])
+        run(GIT + ["-C", src, "commit", "-qm", v])
+        run(["git", "-C", src, "tag", f"v{v}"])
+        json.dump({"name": name, "ref": f"v{v}", "version": v, "location": location},
+                  open(f"{WORK}/payload.json", "w"))
+        run([REGIS, "--registry", registry, "publish", f"{WORK}/payload.json"])
+    for i in range(RUNS):
+        signed = run([REGIS, "sign", "--key", key, "--registry", registry, "unpublish",
+                      "--reason", "benchmark", f"{name}@1.0.{i}"])
+        open(f"{WORK}/unpublish.json", "wb").write(signed)
+        rows.setdefault(f"unpublish, {versions:,} versions", []).append(
+            timed([REGIS, "--registry", registry, "unpublish", f"{WORK}/unpublish.json"]))
+    semver = lambda v: tuple(int(x) for x in v.split("."))
+    sets = [f.removesuffix(".json") for f in os.listdir(f"{registry}/package-sets") if f.endswith(".json")]
+    latest = json.load(open(f"{registry}/package-sets/{max(sets, key=semver)}.json"))
+    # pkg-000001: the publish case publishes its new versions
+    member = "pkg-000001"
+    published = json.load(open(f"{registry}/metadata/{member}.json"))["published"]
+    newest = max(published, key=semver)
+    if semver(newest) <= semver(latest["packages"][member]):
+        sys.exit(f"{member} has no version newer than the set's: run `benches/compare.sh publish` first")
+    json.dump({"packages": {member: newest}}, open(f"{WORK}/set-update.json", "w"))
+    for i in range(RUNS):
+        rows.setdefault(f"package-set update (dry run), {versions:,} versions", []).append(
+            timed([REGIS, "--registry", registry, "package-set", "update", f"{WORK}/set-update.json", "--dry-run"]))
+print(f"\nunpublish and package-set update against registry size ({RUNS} runs, medians)")
+for kind in ["unpublish", "package-set update (dry run)"]:
+    small = statistics.median(rows[f"{kind}, {sizes[0]:,} versions"])
+    for versions in sizes:
+        m = statistics.median(rows[f"{kind}, {versions:,} versions"])
+        print(f"  {kind + ', ' + format(versions, ',') + ' versions':<52} {m * 1000:8.1f} ms   {m / small:6.2f}x {sizes[0]} versions")
 PY
 fi
