@@ -273,7 +273,13 @@ pub fn list_dir(dir: &Path) -> Result<Vec<String>, StoreError> {
     for entry in entries {
         let entry = entry.map_err(io("list", dir))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.starts_with('.') && entry.path().is_file() {
+        if name.starts_with('.') {
+            continue;
+        }
+        // the entry's type comes with the listing; only a symlink costs a stat (to the file
+        // it points at, which counts as a file as before)
+        let kind = entry.file_type().map_err(io("list", dir))?;
+        if kind.is_file() || (kind.is_symlink() && entry.path().is_file()) {
             names.push(name);
         }
     }
@@ -478,6 +484,20 @@ mod tests {
         assert_eq!(reg.metadata_files().unwrap().len(), 1);
         std::fs::write(dir.path().join("metadata/B.json"), "{}").unwrap();
         assert!(reg.metadata_files().is_err());
+    }
+
+    #[test]
+    fn a_listing_has_the_files_and_the_links_to_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("b.json"), "").unwrap();
+        std::fs::write(d.join(".hidden"), "").unwrap();
+        std::fs::create_dir(d.join("sub")).unwrap();
+        std::os::unix::fs::symlink("b.json", d.join("a.json")).unwrap();
+        std::os::unix::fs::symlink("sub", d.join("c")).unwrap();
+        std::os::unix::fs::symlink("absent", d.join("d")).unwrap();
+        assert_eq!(list_dir(d).unwrap(), ["a.json", "b.json"]);
+        assert!(list_dir(&d.join("none")).unwrap().is_empty());
     }
 
     /// On the real index (673 packages, 3,957 versions): for every version of packages
