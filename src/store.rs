@@ -345,7 +345,13 @@ impl IndexDir {
             })?;
             if entry.file_type().is_file() && entry.depth() >= 2 {
                 let rel = entry.path().strip_prefix(&self.root).expect("below root");
-                out.push(rel.to_string_lossy().replace('\\', "/"));
+                // joined by `/` part by part: a `\` inside a name stays in it (and the name
+                // is then refused), it does not turn into a directory level
+                let parts: Vec<_> = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect();
+                out.push(parts.join("/"));
             }
         }
         Ok(out)
@@ -484,6 +490,18 @@ mod tests {
         assert_eq!(reg.metadata_files().unwrap().len(), 1);
         std::fs::write(dir.path().join("metadata/B.json"), "{}").unwrap();
         assert!(reg.metadata_files().is_err());
+    }
+
+    /// `pr/el\prelude` beside `pr/el/prelude` is not a second file of `prelude`.
+    #[test]
+    fn a_backslash_in_an_index_file_name_is_not_a_directory_level() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("pr/el")).unwrap();
+        std::fs::write(dir.path().join("pr/el/prelude"), "").unwrap();
+        std::fs::write(dir.path().join("pr/el\\prelude"), "").unwrap();
+        let index = IndexDir::new(dir.path());
+        assert_eq!(index.files().unwrap(), ["pr/el/prelude", "pr/el\\prelude"]);
+        assert!(index_file_name("pr/el\\prelude").is_err());
     }
 
     #[test]
