@@ -47,7 +47,7 @@
 , signatureNamespace : Text
     -- the namespace SSHSIG signatures are made and checked in (default: "file")
 , storage : Optional Text
-    -- default storage directory, relative to the registry repo (default: None Text)
+    -- where tarballs are: a directory relative to the registry repo, or an object store URL (`s3://bucket/prefix`, `gs://`, `az://`, `file://`) (default: None Text)
 , index : Optional Text
     -- default index checkout, relative to the registry repo (default: None Text)
 , dhallCache : Optional Text

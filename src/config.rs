@@ -145,7 +145,7 @@ pub const FIELDS: [Field; 26] = [
     Field {
         name: "storage",
         ty: "Optional Text",
-        doc: "default storage directory, relative to the registry repo",
+        doc: "where tarballs are: a directory relative to the registry repo, or an object store URL (`s3://bucket/prefix`, `gs://`, `az://`, `file://`)",
     },
     Field {
         name: "index",
@@ -211,7 +211,8 @@ pub struct Config {
     pub unpublish_window_hours: u64,
     /// The namespace SSHSIG signatures are made and checked in.
     pub signature_namespace: String,
-    /// Default storage directory, relative to the registry repo.
+    /// Where tarballs are: a directory relative to the registry repo, or an object store
+    /// URL (`s3://bucket/prefix`, `gs://`, `az://`, `file://`).
     pub storage: Option<String>,
     /// Default index checkout, relative to the registry repo.
     pub index: Option<String>,

@@ -105,8 +105,9 @@ pub enum InitError {
     Git(#[from] crate::git::GitError),
 }
 
-/// Create a registry under `root` with `config` (whose `index` and `storage` are set to
-/// the sibling directories).
+/// Create a registry under `root` with `config`, whose `index` is set to the sibling
+/// directory, and whose `storage` too unless it names an object store
+/// ([`crate::storage::is_url`]), which is kept.
 pub fn init(root: &Path, config: &Config) -> Result<(Layout, Config), InitError> {
     if root.exists()
         && std::fs::read_dir(root)
@@ -120,18 +121,23 @@ pub fn init(root: &Path, config: &Config) -> Result<(Layout, Config), InitError>
         return Err(InitError::NotEmpty(root.to_path_buf()));
     }
     let layout = Layout::under(root);
+    let url = (config.storage.as_deref())
+        .filter(|s| crate::storage::is_url(s))
+        .map(str::to_owned);
     let config = Config {
         index: Some("../index".into()),
-        storage: Some("../storage".into()),
+        storage: Some(url.clone().unwrap_or_else(|| "../storage".into())),
         ..config.clone()
     };
     write_files(&layout.registry, REGISTRY_TEMPLATE)?;
     write_file(&layout.registry.join(CONFIG_FILE), &config.to_dhall())?;
     write_files(&layout.index, INDEX_TEMPLATE)?;
-    std::fs::create_dir_all(&layout.storage).map_err(|source| InitError::Io {
-        path: layout.storage.clone(),
-        source,
-    })?;
+    if url.is_none() {
+        std::fs::create_dir_all(&layout.storage).map_err(|source| InitError::Io {
+            path: layout.storage.clone(),
+            source,
+        })?;
+    }
     GitRepo::init_with_remote(
         &layout.registry,
         &layout.registry_remote,

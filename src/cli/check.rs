@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use crate::check;
-use crate::storage::FsStorage;
 use crate::store::{IndexDir, RegistryDir};
 
 use super::Global;
@@ -46,15 +45,14 @@ impl Args {
     fn audit(&self, global: &Global) -> anyhow::Result<check::Report> {
         let config = global.config()?;
         let index = global.index_dir(&config)?;
-        let storage = match (&global.storage, &config.storage) {
-            (None, None) => None,
-            _ => Some(FsStorage::new(global.storage_dir(&config)?)),
+        let storage = match global.has_storage(&config) {
+            true => Some(global.open_storage(&config)?),
+            false => None,
         };
-        let storage_ref = storage.as_ref().map(|s| s as &dyn crate::storage::Storage);
         Ok(check::run(
             &RegistryDir::new(&global.registry),
             &IndexDir::new(index),
-            storage_ref,
+            storage.as_deref(),
         )?)
     }
 }

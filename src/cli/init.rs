@@ -1,6 +1,6 @@
 //! `regis init DIR`: create a new registry.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::config::Config;
@@ -11,6 +11,9 @@ use super::output::outln;
 
 /// Create a new registry in DIR: `registry/` (config, metadata/, package-sets/, README for
 /// authors), `index/`, `storage/`, and bare remotes for both repos in `remotes/`.
+///
+/// With `--storage URL` (`s3://bucket/prefix`, …) tarballs go to that object store instead
+/// of `storage/`, and `regis.dhall` says so.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// A new or empty directory.
@@ -22,13 +25,33 @@ pub struct Args {
 
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
+        let storage = match global.storage.as_deref() {
+            Some(url) if crate::storage::is_url(url) => Some(url.to_owned()),
+            Some(dir) => anyhow::bail!(
+                "`--storage {dir}`: expected an object store URL (`s3://bucket/prefix`, …); a new registry keeps a directory's tarballs in `{}`",
+                self.dir.join("storage").display()
+            ),
+            None => None,
+        };
         let config = Config {
             name: self.name,
+            storage,
             ..Config::default()
         };
-        let (layout, _) = init::init(&self.dir, &config)?;
+        let (layout, config) = init::init(&self.dir, &config)?;
+        let storage = match config.storage.filter(|s| crate::storage::is_url(s)) {
+            Some(url) => crate::storage::Location::Url(url),
+            None => crate::storage::Location::Dir(layout.storage.clone()),
+        };
         if global.json {
-            super::print_json(&layout)?;
+            super::print_json(&InitOutput {
+                root: &layout.root,
+                registry: &layout.registry,
+                index: &layout.index,
+                storage: storage.to_string(),
+                registry_remote: &layout.registry_remote,
+                index_remote: &layout.index_remote,
+            })?;
         } else {
             outln!(
                 "created registry `{}` in {}",
@@ -45,7 +68,7 @@ impl Args {
                 layout.index.display(),
                 layout.index_remote.display()
             );
-            outln!("  storage        {}", layout.storage.display());
+            outln!("  storage        {storage}");
             outln!(
                 "publish with: regis --registry {} publish PAYLOAD.json",
                 layout.registry.display()
@@ -53,4 +76,16 @@ impl Args {
         }
         Ok(ExitCode::SUCCESS)
     }
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InitOutput<'a> {
+    root: &'a Path,
+    registry: &'a Path,
+    index: &'a Path,
+    /// A directory or an object store URL.
+    storage: String,
+    registry_remote: &'a Path,
+    index_remote: &'a Path,
 }

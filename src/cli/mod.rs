@@ -38,18 +38,27 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every subcommand takes.
+/// Options every subcommand takes; each can also be set in the environment.
 #[derive(Debug, clap::Args)]
 pub struct Global {
     /// The registry repo checkout (metadata/, package-sets/, regis.dhall).
-    #[arg(long, global = true, default_value = ".", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        default_value = ".",
+        env = "REGIS_REGISTRY",
+        value_name = "DIR"
+    )]
     pub registry: PathBuf,
     /// The index repo checkout [default: `index` from regis.dhall, relative to the registry].
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, env = "REGIS_INDEX", value_name = "DIR")]
     pub index: Option<PathBuf>,
-    /// The tarball storage directory [default: `storage` from regis.dhall, relative to the registry].
-    #[arg(long, global = true, value_name = "DIR")]
-    pub storage: Option<PathBuf>,
+    /// Where tarballs are: a directory, or an object store URL (`s3://bucket/prefix`,
+    /// `gs://…`, `az://…`, `file://…`) whose credentials come from the provider's usual
+    /// environment variables (`AWS_ACCESS_KEY_ID`, …) [default: `storage` from
+    /// regis.dhall, a directory relative to the registry].
+    #[arg(long, global = true, env = "REGIS_STORAGE", value_name = "DIR|URL")]
+    pub storage: Option<String>,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -134,14 +143,36 @@ impl Global {
         )
     }
 
-    /// `--storage`, else the config's `storage` relative to the registry.
-    pub fn storage_dir(&self, config: &Config) -> anyhow::Result<PathBuf> {
-        self.dir_option(
-            self.storage.as_deref(),
-            config.storage.as_deref(),
-            "storage",
-            "--storage",
-        )
+    /// `--storage`, else the config's `storage` (a directory relative to the registry, or
+    /// a URL).
+    pub fn storage_location(&self, config: &Config) -> anyhow::Result<crate::storage::Location> {
+        match self.storage.as_deref().or(config.storage.as_deref()) {
+            Some(text) => {
+                let base = if self.storage.is_some() {
+                    Path::new("")
+                } else {
+                    &self.registry
+                };
+                Ok(crate::storage::Location::parse(text, base))
+            }
+            None => anyhow::bail!(
+                "no storage given: pass `--storage DIR|URL` or set `storage` in `{}`",
+                self.registry.join(crate::config::CONFIG_FILE).display()
+            ),
+        }
+    }
+
+    /// Whether a storage is named, by `--storage` or the config.
+    pub fn has_storage(&self, config: &Config) -> bool {
+        self.storage.is_some() || config.storage.is_some()
+    }
+
+    /// The storage [`Global::storage_location`] names, opened.
+    pub fn open_storage(
+        &self,
+        config: &Config,
+    ) -> anyhow::Result<Box<dyn crate::storage::Storage>> {
+        Ok(self.storage_location(config)?.open()?)
     }
 
     fn dir_option(
@@ -167,7 +198,7 @@ pub(crate) struct Opened {
     pub config: Config,
     pub registry: crate::git::GitRepo,
     pub index: crate::git::GitRepo,
-    pub storage: crate::storage::FsStorage,
+    pub storage: Box<dyn crate::storage::Storage>,
     pub source: crate::source::GitSource,
 }
 
@@ -182,12 +213,14 @@ impl Opened {
             crate::git::GitRepo::open(&global.registry).context("opening the registry repo")?;
         let index = crate::git::GitRepo::open(&global.index_dir(&config)?)
             .context("opening the index repo")?;
-        let storage_dir = global.storage_dir(&config)?;
-        for repo in [&registry, &index] {
-            publish::ensure_outside(&storage_dir, repo.workdir())?;
+        let location = global.storage_location(&config)?;
+        if let crate::storage::Location::Dir(dir) = &location {
+            for repo in [&registry, &index] {
+                publish::ensure_outside(dir, repo.workdir())?;
+            }
         }
         Ok(Opened {
-            storage: crate::storage::FsStorage::new(storage_dir),
+            storage: location.open()?,
             source: crate::source::GitSource::new(),
             config,
             registry,
@@ -200,7 +233,7 @@ impl Opened {
             config: &self.config,
             registry: &self.registry,
             index: &self.index,
-            storage: &self.storage,
+            storage: self.storage.as_ref(),
             source: &self.source,
             now: crate::schema::Timestamp::now(),
         }

@@ -12,7 +12,7 @@ use crate::operation::report;
 use crate::package_set::{Authority, Change, PackageSet};
 use crate::payload::{Operation, PackageSetUpdate};
 use crate::schema::Timestamp;
-use crate::storage::{FsStorage, MemoryStorage, Storage};
+use crate::storage::{MemoryStorage, Storage};
 
 use super::Global;
 use super::output::out;
@@ -92,10 +92,10 @@ pub(crate) fn with_dry_run_inputs<T>(
     f: impl FnOnce(&Inputs<'_>) -> T,
 ) -> anyhow::Result<T> {
     let index = global.index_dir(config)?;
-    let storage: Box<dyn Storage> = if global.storage.is_some() || config.storage.is_some() {
-        Box::new(FsStorage::new(global.storage_dir(config)?))
+    let storage: Box<dyn Storage> = if global.has_storage(config) {
+        global.open_storage(config)?
     } else if config.build_check.is_some() {
-        bail!("the build check runs over the members' tarballs: pass `--storage DIR`");
+        bail!("the build check runs over the members' tarballs: pass `--storage DIR|URL`");
     } else {
         Box::new(MemoryStorage::new())
     };

@@ -1,13 +1,17 @@
-//! Where tarballs live: the `Storage` trait, the one type that computes storage keys, and
-//! the local-filesystem (default) and in-memory (tests) backends.
+//! Where tarballs live: the `Storage` trait, the one type that computes storage keys, the
+//! [`Location`] a config or flag names, and the backends: a local directory, an object
+//! store (S3, GCS, Azure, …) and memory (tests).
 
 mod fs;
 mod memory;
+mod object;
 
 pub use fs::FsStorage;
 pub use memory::MemoryStorage;
+pub use object::{ObjectStorage, SCHEMES, is_url};
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::schema::{PackageName, Sha256, Version};
@@ -49,6 +53,43 @@ pub const TEMPORARY_PREFIXES: [&str; 2] = [".regis-tmp-", ".tmp"];
 /// An interrupted write older than this is removed by the next write in its directory (a
 /// write of a tarball takes seconds).
 pub const STALE_TEMPORARY: Duration = Duration::from_secs(15 * 60);
+
+/// Where tarballs are, as `storage` in `regis.dhall` or `--storage` names it: an object
+/// store URL (`s3://bucket/prefix`, [`SCHEMES`]) or a directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Dir(PathBuf),
+    Url(String),
+}
+
+impl Location {
+    /// `text` as a location; a relative directory is taken relative to `base`.
+    pub fn parse(text: &str, base: &Path) -> Location {
+        if is_url(text) {
+            Location::Url(text.to_owned())
+        } else {
+            Location::Dir(base.join(text))
+        }
+    }
+
+    /// The storage there. A directory is created by its first write; an object store's
+    /// settings and credentials come from the environment ([`ObjectStorage::open`]).
+    pub fn open(&self) -> Result<Box<dyn Storage>, StorageError> {
+        Ok(match self {
+            Location::Dir(dir) => Box::new(FsStorage::new(dir)),
+            Location::Url(url) => Box::new(ObjectStorage::open(url)?),
+        })
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Dir(dir) => write!(f, "{}", dir.display()),
+            Location::Url(url) => f.write_str(&object::describe(url)),
+        }
+    }
+}
 
 /// One thing in storage.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +164,16 @@ pub enum StorageError {
         #[source]
         source: std::io::Error,
     },
+    #[error("storage `{location}`: {action} `{path}`")]
+    Object {
+        location: String,
+        action: &'static str,
+        path: String,
+        #[source]
+        source: Box<object_store::Error>,
+    },
+    #[error("storage `{location}` cannot be opened: {why}")]
+    Open { location: String, why: String },
     #[error("storage `{location}`: {action} `{key}`")]
     Io {
         location: String,

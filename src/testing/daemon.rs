@@ -66,7 +66,8 @@ fn daemon_program() -> Option<PathBuf> {
     program.is_file().then_some(program)
 }
 
-fn free_port() -> u16 {
+/// A port on 127.0.0.1 nothing listens on now.
+pub(super) fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }

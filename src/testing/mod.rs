@@ -1,7 +1,8 @@
 //! Test support, one copy for the unit tests, the integration tests (`tests/it/`) and the
 //! benchmarks: skipping when a tool or the shared fixtures are absent, files and bare
 //! remotes, keys made by `ssh-keygen` or from a seed, a `git daemon`, hostile repositories
-//! written object by object, a registry in a tempdir and a mock GitHub. Compiled for
+//! written object by object, a registry in a tempdir, a mock GitHub and a real S3 store
+//! (Garage). Compiled for
 //! `cfg(test)` and with the `testing` feature, which the tests and benches turn on through
 //! regis's dev-dependency on itself; `cargo build` and `cargo install` leave it out.
 #![allow(clippy::print_stderr)]
@@ -11,6 +12,7 @@ mod daemon;
 pub mod fuzz;
 mod github;
 mod registry;
+mod s3;
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +22,7 @@ pub use github::{
     FakeComment, FakeIssue, IssueTracker, MockGitHub, posted_comments, repository_json,
 };
 pub use registry::{NOW, TestRegistry};
+pub use s3::S3Prefix;
 
 /// The real PureScript Registry data in `../shared/fixtures/purescript/`, or `None` (with a
 /// note on stderr) when `../shared` is absent, as in a fresh clone elsewhere.

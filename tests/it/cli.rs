@@ -667,10 +667,10 @@ fn the_cli_refusals_read_in_full() {
         transfer a signed payload that is neither (1) → error: reading the signed payload in `<tmp>/other.json`: the payload has keys `name`: expected `Transfer {name, newLocation}` or `Unpublish {name, version, reason}`
         unpublish a signed Transfer (1) → error: `<tmp>/transfer.json` holds a signed Transfer: `regis unpublish` expects a signed Unpublish `{name, version, reason}` (use `regis transfer`)
         package-set update a Publish (1) → error: `<tmp>/publish.json` is not a PackageSetUpdate: expected `{"compiler"?: VERSION, "packages": {NAME: VERSION | null}}`
-        publish without a storage (1) → error: no storage directory given: pass `--storage DIR` or set `storage` in `<tmp>/registry/regis.dhall`
+        publish without a storage (1) → error: no storage given: pass `--storage DIR|URL` or set `storage` in `<tmp>/registry/regis.dhall`
         publish without an index (1) → error: no index directory given: pass `--index DIR` or set `index` in `<tmp>/registry/regis.dhall`
         publish with storage in the registry (1) → error: storage `<tmp>/registry/storage` is inside the git working tree `<tmp>/registry`: expected a directory outside it (regis resets its working trees to the remote)
-        a dry run whose build check has no storage (1) → error: the build check runs over the members' tarballs: pass `--storage DIR`
+        a dry run whose build check has no storage (1) → error: the build check runs over the members' tarballs: pass `--storage DIR|URL`
         solve a package nobody registered (2) → error: could not solve `aff@1.0.0`: `aff` is not in the registry (no metadata or index file)
         sign without a key (1) → error: no key to sign with: pass `--key PATH`, e.g. `--key ~/.ssh/id_ed25519`
         sign a file and a subcommand (1) → error: both a payload file `<tmp>/publish.json` and a subcommand given: expected one of them

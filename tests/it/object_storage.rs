@@ -1,0 +1,241 @@
+//! A registry whose tarballs are in a real S3 store (Garage on 127.0.0.1, started by
+//! `regis::testing::S3Prefix`), driven through the `regis` binary as an operator runs it:
+//! `init --storage s3://…`, publish with a build check that reads its dependencies from
+//! the store, `check`, `unpublish`, `gc`, and the package-set dry run's build check.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use regis::schema::{Location, Owner};
+use regis::storage::{ObjectStorage, Storage, StorageKey};
+use regis::testing::{self, S3Prefix};
+
+fn regis(s3: &S3Prefix, registry: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_regis"))
+        .arg("--registry")
+        .arg(registry)
+        .args(args)
+        .envs(s3.env())
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn key(name: &str, version: &str) -> StorageKey {
+    StorageKey::tarball(&name.parse().unwrap(), &version.parse().unwrap())
+}
+
+/// Commit and push an edit of the registry's config, as an operator would.
+fn edit_config(registry: &Path, edit: impl FnOnce(&mut regis::config::Config)) {
+    let mut config = regis::config::Config::load(registry).unwrap();
+    edit(&mut config);
+    std::fs::write(registry.join("regis.dhall"), config.to_dhall()).unwrap();
+    for args in [
+        &["commit", "-q", "-am", "Run a build check"][..],
+        &["push", "-q", "origin", "HEAD"],
+    ] {
+        let status = Command::new("git")
+            .arg("-C")
+            .arg(registry)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+}
+
+#[test]
+fn a_registry_in_s3_publishes_checks_unpublishes_and_builds_from_the_store() {
+    let Some(s3) = S3Prefix::new() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("reg");
+    let registry = root.join("registry");
+    let keys = tmp.path().join("keys");
+    std::fs::create_dir(&keys).unwrap();
+    let Some((private, public)) = testing::ssh_keygen(&keys, "owner", &["-t", "ed25519"], "")
+    else {
+        return;
+    };
+
+    // `regis init --storage s3://…` writes the URL into the config and makes no directory.
+    let out = ok(&regis(
+        &s3,
+        Path::new("."),
+        &["init", root.to_str().unwrap(), "--storage", &s3.url],
+    ));
+    assert!(
+        out.contains(&format!("storage        {}\n", s3.url)),
+        "{out}"
+    );
+    assert!(!root.join("storage").exists());
+    let config = regis::config::Config::load(&registry).unwrap();
+    assert_eq!(config.storage.as_deref(), Some(s3.url.as_str()));
+
+    // The build check reads each dependency from the workspace regis fills from the store.
+    let log = tmp.path().join("check.log");
+    let check = tmp.path().join("check.sh");
+    std::fs::write(
+        &check,
+        format!(
+            "set -e\nls \"$REGIS_DEPENDENCIES\" >> '{log}'\n\
+             [ \"$REGIS_PACKAGE\" = prelude ] || test -f \"$REGIS_DEPENDENCIES/prelude-1.0.0/purs.json\"\n",
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    edit_config(&registry, |c| {
+        c.build_check = Some(format!("sh '{}'", check.display()));
+        c.compilers = vec![c.default_compiler.clone()];
+    });
+
+    let mut published = Vec::new();
+    for (name, deps) in [
+        ("prelude", &[][..]),
+        ("effect", &[("prelude", ">=1.0.0 <2.0.0")][..]),
+    ] {
+        let src = tmp.path().join("src").join(name);
+        let url = format!("file://{}", src.display());
+        let mut p = regis::sample::SamplePackage::new(
+            name,
+            "1.0.0",
+            Location::git(&url, None).unwrap(),
+            deps,
+        );
+        p.manifest.owners = Some(vec![Owner::from_openssh(&public).unwrap()]);
+        p.commit_to(&src).unwrap();
+        let payload = tmp.path().join(format!("{name}.json"));
+        std::fs::write(&payload, serde_json::to_string(&p.payload(true)).unwrap()).unwrap();
+        let out = regis(
+            &s3,
+            &registry,
+            &["--json", "publish", payload.to_str().unwrap()],
+        );
+        let json: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+        assert_eq!(json["stored"], true, "{json}");
+        published.push(json);
+    }
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "prelude-1.0.0\n",
+        "effect's build check found prelude, read from the store"
+    );
+
+    // What is in the store is what metadata records, read back by another client.
+    let store = ObjectStorage::open_with(&s3.url, s3.env()).unwrap();
+    for (name, json) in ["prelude", "effect"].iter().zip(&published) {
+        let bytes = store.get(&key(name, "1.0.0")).unwrap().expect("stored");
+        assert_eq!(
+            regis::schema::Sha256::of(&bytes).to_string(),
+            json["hash"].as_str().unwrap()
+        );
+    }
+
+    // `check` audits the store the config names: clean, then a missing tarball is found.
+    let out = regis(&s3, &registry, &["check"]);
+    assert!(
+        ok(&out).ends_with("2 tarballs: no findings\n"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let effect = store.get(&key("effect", "1.0.0")).unwrap().unwrap();
+    assert!(store.delete(&key("effect", "1.0.0")).unwrap());
+    let out = regis(&s3, &registry, &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "`effect@1.0.0`: no tarball `effect/1.0.0.tar.gz` in storage `{}`",
+            s3.url
+        )),
+        "{text}"
+    );
+    store.put(&key("effect", "1.0.0"), &effect).unwrap();
+
+    // The package-set dry run's build check installs the members from the store too.
+    let update = tmp.path().join("update.json");
+    std::fs::write(
+        &update,
+        r#"{"packages":{"prelude":"1.0.0","effect":"1.0.0"}}"#,
+    )
+    .unwrap();
+    std::fs::write(&log, "").unwrap();
+    ok(&regis(
+        &s3,
+        &registry,
+        &[
+            "package-set",
+            "update",
+            "--dry-run",
+            update.to_str().unwrap(),
+        ],
+    ));
+    assert!(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .contains("prelude-1.0.0"),
+        "the dry run's build check ran over the stored members"
+    );
+
+    // An owner unpublishes effect: its tarball leaves the store, prelude's stays.
+    let signed = regis(
+        &s3,
+        &registry,
+        &[
+            "sign",
+            "--key",
+            private.to_str().unwrap(),
+            "unpublish",
+            "effect@1.0.0",
+            "--reason",
+            "a broken build",
+        ],
+    );
+    let signed_file = tmp.path().join("unpublish.json");
+    std::fs::write(&signed_file, ok(&signed)).unwrap();
+    ok(&regis(
+        &s3,
+        &registry,
+        &["unpublish", signed_file.to_str().unwrap()],
+    ));
+    assert_eq!(store.get(&key("effect", "1.0.0")).unwrap(), None);
+    assert!(store.get(&key("prelude", "1.0.0")).unwrap().is_some());
+    let out = regis(&s3, &registry, &["check"]);
+    assert!(
+        ok(&out).ends_with("1 tarballs: no findings\n"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // Without the credentials the store refuses, and the error names the store, not a key.
+    let out = Command::new(env!("CARGO_BIN_EXE_regis"))
+        .arg("--registry")
+        .arg(&registry)
+        .arg("check")
+        .envs(
+            s3.env()
+                .into_iter()
+                .filter(|(k, _)| k != "AWS_SECRET_ACCESS_KEY"),
+        )
+        .env("AWS_SECRET_ACCESS_KEY", "wrong")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&s3.url), "{err}");
+    let (_, secret) = (s3.env().into_iter())
+        .find(|(k, _)| k == "AWS_SECRET_ACCESS_KEY")
+        .unwrap();
+    assert!(!err.contains(&secret) && !err.contains("wrong"), "{err}");
+}
