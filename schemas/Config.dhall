@@ -48,6 +48,8 @@
     -- the namespace SSHSIG signatures are made and checked in (default: "file")
 , storage : Optional Text
     -- where tarballs are: a directory relative to the registry repo, or an object store URL (`s3://bucket/prefix`, `gs://`, `az://`, `file://`) (default: None Text)
+, storageUrl : Optional Text
+    -- where anyone downloads a published tarball: a URL template with `{name}` and `{version}`, e.g. `https://packages.example.org/{name}/{version}.tar.gz`; written into publish comments and the registry's README (default: None Text)
 , index : Optional Text
     -- default index checkout, relative to the registry repo (default: None Text)
 , dhallCache : Optional Text

@@ -941,7 +941,13 @@ fn check_storage(
         }
     }
     let location = storage.describe();
-    for listed in storage.list()? {
+    // Over plain HTTP only what metadata records can be fetched: orphans go unseen.
+    let listed = if storage.lists() {
+        storage.list()?
+    } else {
+        vec![]
+    };
+    for listed in listed {
         let file = format!("{location}/{}", listed.path);
         match &listed.kind {
             ListedKind::Tarball { key, name, version } => {

@@ -26,7 +26,7 @@ pub struct Field {
 }
 
 /// Every field of `regis.dhall`, in the order `regis init` writes them.
-pub const FIELDS: [Field; 26] = [
+pub const FIELDS: [Field; 27] = [
     Field {
         name: "name",
         ty: "Text",
@@ -148,6 +148,11 @@ pub const FIELDS: [Field; 26] = [
         doc: "where tarballs are: a directory relative to the registry repo, or an object store URL (`s3://bucket/prefix`, `gs://`, `az://`, `file://`)",
     },
     Field {
+        name: "storageUrl",
+        ty: "Optional Text",
+        doc: "where anyone downloads a published tarball: a URL template with `{name}` and `{version}`, e.g. `https://packages.example.org/{name}/{version}.tar.gz`; written into publish comments and the registry's README",
+    },
+    Field {
         name: "index",
         ty: "Optional Text",
         doc: "default index checkout, relative to the registry repo",
@@ -214,6 +219,10 @@ pub struct Config {
     /// Where tarballs are: a directory relative to the registry repo, or an object store
     /// URL (`s3://bucket/prefix`, `gs://`, `az://`, `file://`).
     pub storage: Option<String>,
+    /// Where anyone downloads a published tarball: a URL template with `{name}` and
+    /// `{version}`, e.g. `https://packages.example.org/{name}/{version}.tar.gz`; written
+    /// into publish comments and the registry's README.
+    pub storage_url: Option<StorageUrl>,
     /// Default index checkout, relative to the registry repo.
     pub index: Option<String>,
     /// A Dhall cache directory (files `1220<sha256>`, as `dhall` keeps in ~/.cache/dhall),
@@ -251,6 +260,7 @@ pub struct RawConfig {
     pub unpublish_window_hours: u64,
     pub signature_namespace: String,
     pub storage: Option<String>,
+    pub storage_url: Option<String>,
     pub index: Option<String>,
     pub dhall_cache: Option<String>,
 }
@@ -291,6 +301,47 @@ impl BaseUrl {
     /// A `githubApiUrl`: `https://` or `http://`.
     pub fn api(text: &str) -> Result<BaseUrl, String> {
         BaseUrl::new(text, &API_URL_SCHEMES)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `storageUrl`: where a published tarball is downloaded from, a template whose `{name}`
+/// and `{version}` a package's name and version replace.
+///
+/// ```
+/// use regis::config::StorageUrl;
+/// let u = StorageUrl::new("https://packages.example.org/{name}/{version}.tar.gz").unwrap();
+/// let (name, version) = ("prelude".parse().unwrap(), "6.0.1".parse().unwrap());
+/// assert_eq!(u.of(&name, &version), "https://packages.example.org/prelude/6.0.1.tar.gz");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageUrl(String);
+
+impl StorageUrl {
+    /// `template` if it holds `{name}` and `{version}` and makes an `https://` or `http://`
+    /// URL; else what was expected instead.
+    pub fn new(template: &str) -> Result<StorageUrl, String> {
+        if !(template.contains("{name}") && template.contains("{version}")) {
+            return Err(
+                "a URL template with `{name}` and `{version}`, e.g. `https://packages.example.org/{name}/{version}.tar.gz`"
+                    .to_owned(),
+            );
+        }
+        let example = template
+            .replace("{name}", "prelude")
+            .replace("{version}", "6.0.1");
+        BaseUrl::api(&example)?;
+        Ok(StorageUrl(template.to_owned()))
+    }
+
+    /// The download URL of `name@version`.
+    pub fn of(&self, name: &crate::schema::PackageName, version: &Version) -> String {
+        self.0
+            .replace("{name}", name.as_str())
+            .replace("{version}", &version.to_string())
     }
 
     pub fn as_str(&self) -> &str {
@@ -530,6 +581,7 @@ impl Default for Config {
             unpublish_window_hours: 48,
             signature_namespace: "file".to_string(),
             storage: None,
+            storage_url: None,
             index: None,
             dhall_cache: None,
         }
@@ -642,7 +694,7 @@ fn with_default_compiler(fields: &mut serde_json::Map<String, serde_json::Value>
 
 impl RawConfig {
     /// Every field with its value as Dhall text, in [`FIELDS`] order.
-    fn dhall_values(&self) -> [(Field, String); 26] {
+    fn dhall_values(&self) -> [(Field, String); 27] {
         let text = |s: &str| dhall::text_literal(s);
         let values = [
             text(&self.name),
@@ -669,6 +721,7 @@ impl RawConfig {
             self.unpublish_window_hours.to_string(),
             text(&self.signature_namespace),
             optional_text(self.storage.as_deref()),
+            optional_text(self.storage_url.as_deref()),
             optional_text(self.index.as_deref()),
             optional_text(self.dhall_cache.as_deref()),
         ];
@@ -721,6 +774,7 @@ impl From<&Config> for RawConfig {
             unpublish_window_hours: c.unpublish_window_hours,
             signature_namespace: c.signature_namespace.clone(),
             storage: c.storage.clone(),
+            storage_url: c.storage_url.as_ref().map(|u| u.as_str().to_owned()),
             index: c.index.clone(),
             dhall_cache: c.dhall_cache.clone(),
         }
@@ -818,6 +872,11 @@ impl TryFrom<RawConfig> for Config {
                 "a non-empty SSHSIG namespace such as `file`".to_owned(),
             ));
         }
+        let storage_url = raw
+            .storage_url
+            .as_deref()
+            .map(|t| StorageUrl::new(t).map_err(invalid("storageUrl", t)))
+            .transpose()?;
         Ok(Config {
             name: raw.name,
             github_base_url,
@@ -843,6 +902,7 @@ impl TryFrom<RawConfig> for Config {
             unpublish_window_hours: raw.unpublish_window_hours,
             signature_namespace: raw.signature_namespace,
             storage: raw.storage,
+            storage_url,
             index: raw.index,
             dhall_cache: raw.dhall_cache,
         })
@@ -1047,6 +1107,7 @@ mod tests {
             unpublish_window_hours: 0,
             signature_namespace: "registry@example.com".to_string(),
             storage: Some("../storage".to_string()),
+            storage_url: Some("https://dl.example.org/{name}-{version}.tgz?x={name}".to_string()),
             index: Some("../index".to_string()),
             dhall_cache: Some(".dhall-cache".to_string()),
         };
@@ -1093,6 +1154,20 @@ mod tests {
     #[test]
     fn invalid_field_values_are_refused_naming_the_field() {
         let cases = [
+            (
+                RawConfig {
+                    storage_url: Some("https://dl.example.org/{name}.tgz".to_string()),
+                    ..RawConfig::default()
+                },
+                "storageUrl",
+            ),
+            (
+                RawConfig {
+                    storage_url: Some("s3://bucket/{name}/{version}.tar.gz".to_string()),
+                    ..RawConfig::default()
+                },
+                "storageUrl",
+            ),
             (
                 RawConfig {
                     github_base_url: "ssh://git@github.com".to_string(),
@@ -1266,6 +1341,8 @@ mod tests {
             messages.push(text);
         }
         insta::assert_snapshot!(messages.join("\n"), @r"
+            invalid `storageUrl` in `<registry>/regis.dhall`: `https://dl.example.org/{name}.tgz` (expected a URL template with `{name}` and `{version}`, e.g. `https://packages.example.org/{name}/{version}.tar.gz`)
+            invalid `storageUrl` in `<registry>/regis.dhall`: `s3://bucket/{name}/{version}.tar.gz` (expected a URL starting with `https://` or `http://`)
             invalid `githubBaseUrl` in `<registry>/regis.dhall`: `ssh://git@github.com` (expected a URL starting with `https://`, `http://`, `file://` or `git://`)
             invalid `githubBaseUrl` in `<registry>/regis.dhall`: `https://` (expected a URL with a host or path after the scheme)
             invalid `packageBytesWarn` in `<registry>/regis.dhall`: `2000001` (expected at most `packageBytesMax` (2000000))

@@ -1425,6 +1425,7 @@ mod tests {
                     "unpublishWindowHours": 48,
                     "signatureNamespace": "file",
                     "storage": "../storage",
+                    "storageUrl": "https://packages.example.org/{name}/{version}.tar.gz",
                     "dhallCache": ".dhall-cache",
                 }),
             ),

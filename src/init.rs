@@ -130,6 +130,14 @@ pub fn init(root: &Path, config: &Config) -> Result<(Layout, Config), InitError>
         ..config.clone()
     };
     write_files(&layout.registry, REGISTRY_TEMPLATE)?;
+    if let Some(url) = &config.storage_url {
+        let readme = layout.registry.join("README.md");
+        let text = std::fs::read_to_string(&readme).map_err(|source| InitError::Io {
+            path: readme.clone(),
+            source,
+        })?;
+        write_file(&readme, &format!("{text}{}", downloads_section(url)))?;
+    }
     write_file(&layout.registry.join(CONFIG_FILE), &config.to_dhall())?;
     write_files(&layout.index, INDEX_TEMPLATE)?;
     if url.is_none() {
@@ -149,6 +157,22 @@ pub fn init(root: &Path, config: &Config) -> Result<(Layout, Config), InitError>
         &format!("Initialize the index of `{}`", config.name),
     )?;
     Ok((layout, config))
+}
+
+/// The README's word on where tarballs are downloaded from (`storageUrl`).
+fn downloads_section(url: &crate::config::StorageUrl) -> String {
+    format!(
+        "\n## Downloading packages\n\n\
+         Every published version's tarball is at `{}` (for example\n\
+         `{}`). Its size and sha256 hash are in\n\
+         `metadata/<name>.json` (`published.<version>.bytes` and `.hash`): check them before\n\
+         using it.\n",
+        url.as_str(),
+        url.of(
+            &"prelude".parse().expect("a valid name"),
+            &"6.0.1".parse().expect("a valid version")
+        ),
+    )
 }
 
 fn write_files(dir: &Path, files: &[(&str, &str)]) -> Result<(), InitError> {

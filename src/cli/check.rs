@@ -34,7 +34,8 @@ impl Args {
             }
             Err(e) => {
                 errln!(
-                    "error: could not check the registry: {}",
+                    "{}: could not check the registry: {}",
+                    super::output::label("error"),
                     super::error_chain(&e)
                 );
                 Ok(ExitCode::from(2))

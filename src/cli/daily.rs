@@ -42,7 +42,11 @@ impl Args {
         // exit status says so at the end.
         let moves_ok = match &config.bot_public_key {
             Some(_) => transferrer(global, &config, opened.as_ref()).unwrap_or_else(|e| {
-                errln!("error: {}", super::error_chain(&e));
+                errln!(
+                    "{}: {}",
+                    super::output::label("error"),
+                    super::error_chain(&e)
+                );
                 false
             }),
             None => true,
@@ -135,7 +139,11 @@ fn transferrer(
                 ));
             }
         }
-        Recorded::Unsigned(e) => errln!("error: {}", crate::error_chain(e)),
+        Recorded::Unsigned(e) => errln!(
+            "{}: {}",
+            super::output::label("error"),
+            crate::error_chain(e)
+        ),
         Recorded::Moves(moves) => {
             for (m, result) in moves {
                 match result {

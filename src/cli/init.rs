@@ -21,6 +21,10 @@ pub struct Args {
     /// The registry's name, used in messages and commit messages.
     #[arg(long, default_value = "registry")]
     pub name: String,
+    /// Where anyone downloads a published tarball, a template such as
+    /// `https://packages.example.org/{name}/{version}.tar.gz` (`storageUrl` in regis.dhall).
+    #[arg(long, value_name = "TEMPLATE")]
+    pub storage_url: Option<String>,
 }
 
 impl Args {
@@ -33,9 +37,16 @@ impl Args {
             ),
             None => None,
         };
+        let storage_url = (self.storage_url.as_deref())
+            .map(|t| {
+                crate::config::StorageUrl::new(t)
+                    .map_err(|expected| anyhow::anyhow!("`--storage-url {t}`: expected {expected}"))
+            })
+            .transpose()?;
         let config = Config {
             name: self.name,
             storage,
+            storage_url,
             ..Config::default()
         };
         let (layout, config) = init::init(&self.dir, &config)?;

@@ -4,6 +4,7 @@
 mod check;
 mod daily;
 mod demo;
+mod docs;
 mod gc;
 mod init;
 mod output;
@@ -23,14 +24,14 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
-use output::errln;
+use output::{errln, verboseln, warnln};
 
 /// regis: a git-backed package registry engine.
 ///
 /// Reads and writes the PureScript Registry's formats byte for byte: metadata and package
 /// sets in a registry repo, manifests in an index repo, tarballs in storage.
 #[derive(Debug, Parser)]
-#[command(name = "regis", version, propagate_version = true)]
+#[command(name = "regis", version = version(), propagate_version = true)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -62,6 +63,16 @@ pub struct Global {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Print errors only: no warnings and no progress on standard error.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also say which checkouts and storage the command works on, and how long it took.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Colour the labels of errors and warnings: `auto` on a terminal unless `NO_COLOR` is
+    /// set.
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: clap::ColorChoice,
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,21 +91,102 @@ pub enum Command {
     Unpublish(unpublish::Args),
     Sign(sign::Args),
     Demo(demo::Args),
+    Completions(docs::CompletionsArgs),
+    Man(docs::ManArgs),
     /// The sandbox's child: evaluates one job from stdin under resource limits
     /// ([`crate::sandbox`]); regis runs it, people do not.
     #[command(name = "sandbox-eval", hide = true)]
     SandboxEval,
 }
 
+/// What every command's exit status means, at the end of its `--help`.
+pub const EXIT_CODES: &str = "Exit status:
+  0  done (for `check`: no findings)
+  1  refused, or findings (the request or the registry has a problem; the message names it)
+  2  could not run: bad usage, a missing or unreadable file, a checkout, config or storage
+     that cannot be opened";
+
+/// The command line definition, each command's help ending with [`EXIT_CODES`].
+pub fn command() -> clap::Command {
+    fn with_exit_codes(command: clap::Command) -> clap::Command {
+        command
+            .after_long_help(EXIT_CODES)
+            .mut_subcommands(with_exit_codes)
+    }
+    with_exit_codes(<Cli as clap::CommandFactory>::command())
+}
+
+/// `--color` as given, for clap's own help and usage errors, which are printed before
+/// the options are parsed (`NO_COLOR` clap reads itself).
+fn color_before_parsing() -> clap::ColorChoice {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let value = match arg.strip_prefix("--color") {
+            Some("") => args.next(),
+            Some(rest) => rest.strip_prefix('=').map(str::to_owned),
+            None => continue,
+        };
+        return match value.as_deref() {
+            Some("always") => clap::ColorChoice::Always,
+            Some("never") => clap::ColorChoice::Never,
+            _ => clap::ColorChoice::Auto,
+        };
+    }
+    clap::ColorChoice::Auto
+}
+
+/// An error that kept a command from running at all: exit status 2. Shown as the error it
+/// wraps.
+#[derive(Debug)]
+pub(crate) struct CouldNotRun(pub anyhow::Error);
+
+impl std::fmt::Display for CouldNotRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for CouldNotRun {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// `e` as an error that kept the command from running ([`CouldNotRun`]).
+pub(crate) fn could_not_run(e: anyhow::Error) -> anyhow::Error {
+    anyhow::Error::new(CouldNotRun(e))
+}
+
+/// The exit status for an error: 2 if something in its chain kept the command from
+/// running, else 1.
+pub(crate) fn exit_code_of(e: &anyhow::Error) -> ExitCode {
+    if e.chain().any(|cause| cause.is::<CouldNotRun>()) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 /// Parse the arguments, run the subcommand, print the error chain on failure.
 pub fn main() -> ExitCode {
+    use clap::FromArgMatches as _;
     output::install_panic_hook();
-    let cli = Cli::parse();
-    match run(cli) {
+    let cli = Cli::from_arg_matches(&command().color(color_before_parsing()).get_matches())
+        .unwrap_or_else(|e| e.exit());
+    let verbosity = match (cli.global.quiet, cli.global.verbose) {
+        (true, _) => output::Verbosity::Quiet,
+        (false, true) => output::Verbosity::Verbose,
+        (false, false) => output::Verbosity::Normal,
+    };
+    output::configure(verbosity, output::wants_color(cli.global.color));
+    let started = std::time::Instant::now();
+    let result = run(cli);
+    verboseln!("took {:.2} s", started.elapsed().as_secs_f64());
+    match result {
         Ok(code) => code,
         Err(e) => {
-            errln!("error: {}", error_chain(&e));
-            ExitCode::FAILURE
+            errln!("{}: {}", output::label("error"), error_chain(&e));
+            exit_code_of(&e)
         }
     }
 }
@@ -113,7 +205,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Unpublish(a) => a.run(&cli.global),
         Command::Sign(a) => a.run(&cli.global),
         Command::Demo(a) => a.run(&cli.global),
+        Command::Completions(a) => a.run(&cli.global),
+        Command::Man(a) => a.run(&cli.global),
         Command::SandboxEval => Ok(crate::sandbox::serve()),
+    }
+}
+
+/// The version, with the commit and date it was built from when built from a git
+/// checkout (`0.1.0 (1a2b3c4d5 2026-12-04)`; see build.rs).
+pub fn version() -> &'static str {
+    match option_env!("REGIS_COMMIT") {
+        Some(commit) => {
+            static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+            VERSION.get_or_init(|| format!("{} ({commit})", env!("CARGO_PKG_VERSION")))
+        }
+        None => env!("CARGO_PKG_VERSION"),
     }
 }
 
@@ -126,9 +232,9 @@ impl Global {
     /// The registry's config; a warning on stderr names the fields it lacks (a config
     /// written by an older regis), which take their defaults.
     pub fn config(&self) -> anyhow::Result<Config> {
-        let loaded = Config::load_reporting(&self.registry)?;
+        let loaded = Config::load_reporting(&self.registry).map_err(|e| could_not_run(e.into()))?;
         if let Some(warning) = loaded.warning(&self.registry) {
-            errln!("warning: {warning}");
+            warnln!("{warning}");
         }
         Ok(loaded.config)
     }
@@ -209,11 +315,20 @@ impl Opened {
 
     /// [`Opened::open`] with the config the caller already loaded.
     pub fn with_config(global: &Global, config: Config) -> anyhow::Result<Opened> {
+        Opened::open_all(global, config).map_err(could_not_run)
+    }
+
+    fn open_all(global: &Global, config: Config) -> anyhow::Result<Opened> {
         let registry =
             crate::git::GitRepo::open(&global.registry).context("opening the registry repo")?;
         let index = crate::git::GitRepo::open(&global.index_dir(&config)?)
             .context("opening the index repo")?;
         let location = global.storage_location(&config)?;
+        verboseln!(
+            "registry `{}`, index `{}`, storage `{location}`",
+            registry.workdir().display(),
+            index.workdir().display()
+        );
         if let crate::storage::Location::Dir(dir) = &location {
             for repo in [&registry, &index] {
                 publish::ensure_outside(dir, repo.workdir())?;
@@ -301,8 +416,9 @@ pub(crate) fn read_capped(file: &Path, max: u64) -> anyhow::Result<String> {
             crate::text::thousands(max)
         )
     };
-    let opened =
-        std::fs::File::open(file).with_context(|| format!("reading `{}`", file.display()))?;
+    let opened = std::fs::File::open(file)
+        .with_context(|| format!("reading `{}`", file.display()))
+        .map_err(could_not_run)?;
     let size = opened.metadata().map(|m| m.len()).unwrap_or(0);
     if size > max {
         return Err(too_big(crate::text::thousands(size)));

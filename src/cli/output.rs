@@ -139,6 +139,60 @@ pub(crate) fn stderr(args: fmt::Arguments<'_>) {
     write(&STDERR, args, true, Form::Text);
 }
 
+/// How much regis says on standard error besides errors (`-q`, `-v`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Verbosity {
+    /// Errors only: no warnings, notes or progress.
+    Quiet,
+    Normal,
+    /// Also which checkouts and storage a command works on, and how long it took.
+    Verbose,
+}
+
+static VERBOSITY: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(1);
+static COLOR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Set once, from the global options, before the command runs.
+pub(crate) fn configure(verbosity: Verbosity, color: bool) {
+    VERBOSITY.store(verbosity as u8, std::sync::atomic::Ordering::Relaxed);
+    COLOR.store(color, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub(crate) fn verbosity() -> Verbosity {
+    match VERBOSITY.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => Verbosity::Quiet,
+        1 => Verbosity::Normal,
+        _ => Verbosity::Verbose,
+    }
+}
+
+/// `error`, `warning` or `note`, coloured (bold red, bold yellow, bold) when colour is on.
+pub(crate) fn label(kind: &str) -> String {
+    if !COLOR.load(std::sync::atomic::Ordering::Relaxed) {
+        return kind.to_owned();
+    }
+    let code = match kind {
+        "error" => "1;31",
+        "warning" => "1;33",
+        _ => "1",
+    };
+    format!("\x1b[{code}m{kind}\x1b[0m")
+}
+
+/// Whether to colour standard error: `--color always`/`never`, else (`auto`) when it is a
+/// terminal and `NO_COLOR` is not set to something (<https://no-color.org>).
+pub(crate) fn wants_color(choice: clap::ColorChoice) -> bool {
+    use std::io::IsTerminal as _;
+    match choice {
+        clap::ColorChoice::Always => true,
+        clap::ColorChoice::Never => false,
+        clap::ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stderr().is_terminal()
+        }
+    }
+}
+
 /// `print!` through [`inert`].
 macro_rules! out {
     ($($arg:tt)*) => { $crate::cli::output::stdout(format_args!($($arg)*)) };
@@ -159,7 +213,42 @@ macro_rules! errln {
     };
 }
 
-pub(crate) use {errln, out, outln};
+/// A warning on standard error (`warning: …`), unless `-q`.
+macro_rules! warnln {
+    ($($arg:tt)*) => {
+        if $crate::cli::output::verbosity() > $crate::cli::output::Verbosity::Quiet {
+            $crate::cli::output::stderr(format_args!(
+                "{}: {}\n",
+                $crate::cli::output::label("warning"),
+                format_args!($($arg)*)
+            ))
+        }
+    };
+}
+
+/// A line of progress on standard error, unless `-q`.
+macro_rules! noteln {
+    ($($arg:tt)*) => {
+        if $crate::cli::output::verbosity() > $crate::cli::output::Verbosity::Quiet {
+            $crate::cli::output::stderr(format_args!("{}\n", format_args!($($arg)*)))
+        }
+    };
+}
+
+/// A detail on standard error (`note: …`), only with `-v`.
+macro_rules! verboseln {
+    ($($arg:tt)*) => {
+        if $crate::cli::output::verbosity() == $crate::cli::output::Verbosity::Verbose {
+            $crate::cli::output::stderr(format_args!(
+                "{}: {}\n",
+                $crate::cli::output::label("note"),
+                format_args!($($arg)*)
+            ))
+        }
+    };
+}
+
+pub(crate) use {errln, noteln, out, outln, verboseln, warnln};
 
 /// How much of a failure a workflow annotation repeats.
 const ANNOTATION_MAX_CHARS: usize = 4000;

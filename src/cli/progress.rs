@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::output::errln;
+use super::output::{Verbosity, noteln, verbosity};
 use crate::operation::package_set::Progress;
 
 /// Reports package-set attempts on standard error.
@@ -13,9 +13,11 @@ pub struct Reporter {
 }
 
 impl Reporter {
-    /// A bar when standard error is a terminal (and `--json` is off), else log lines.
+    /// A bar when standard error is a terminal (and `--json` and `-q` are off), else log
+    /// lines (none with `-q`).
     pub fn new(json: bool) -> Reporter {
-        let bar = (!json && std::io::stderr().is_terminal()).then(|| {
+        let shown = !json && verbosity() > Verbosity::Quiet && std::io::stderr().is_terminal();
+        let bar = shown.then(|| {
             let bar = ProgressBar::new(1);
             bar.set_style(
                 ProgressStyle::with_template("{spinner} [{pos}/{len}] {wide_msg} {elapsed}")
@@ -43,8 +45,8 @@ impl Progress for Reporter {
                 bar.set_message(description.to_owned());
                 bar.enable_steady_tick(std::time::Duration::from_millis(200));
             }
-            None if index == 0 => errln!("package set: trying {description}"),
-            None => errln!("package set: [{index}/{total}] trying {description}"),
+            None if index == 0 => noteln!("package set: trying {description}"),
+            None => noteln!("package set: [{index}/{total}] trying {description}"),
         }
     }
 }

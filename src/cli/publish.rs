@@ -87,6 +87,9 @@ struct PublishOutput {
     bytes: u64,
     files: usize,
     storage_key: String,
+    /// Where anyone downloads the tarball (`storageUrl`), `null` without one.
+    #[serde(rename = "downloadUrl")]
+    download_url: Option<String>,
     compiler: String,
     /// What metadata `compilers` records for the version (every compiler the build check
     /// passed with; the plan's alone without one).
@@ -116,6 +119,7 @@ impl From<&PublishReport> for PublishOutput {
             bytes: r.bytes,
             files: r.files,
             storage_key: r.storage_key.to_string(),
+            download_url: r.download_url.clone(),
             compiler: r.build_plan.compiler.to_string(),
             compilers: r.compilers.clone(),
             resolutions: r.build_plan.resolutions.clone(),

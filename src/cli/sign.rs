@@ -118,7 +118,11 @@ impl Args {
         let payload = canonical(&self.data()?)?;
         let passphrase = self.signing.passphrase()?;
         let namespace = self.signing.namespace(global)?;
-        let key = SigningKey::read(key_path, passphrase.as_deref())?;
+        let key = SigningKey::read(key_path, passphrase.as_deref()).map_err(|e| match e {
+            // A key file that cannot be read keeps the command from running.
+            crate::auth::AuthError::ReadKey { .. } => super::could_not_run(e.into()),
+            e => e.into(),
+        })?;
         let signature = key.sign(&payload, self.signing.format.into(), &namespace)?;
         super::print_json(&Authenticated { payload, signature })?;
         Ok(ExitCode::SUCCESS)

@@ -44,7 +44,8 @@ impl Args {
             Ok(outcome) => outcome,
             Err(e) => {
                 errln!(
-                    "error: could not solve `{}`: {}",
+                    "{}: could not solve `{}`: {}",
+                    super::output::label("error"),
                     self.package,
                     super::error_chain(&e)
                 );

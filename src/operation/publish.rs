@@ -124,6 +124,8 @@ pub struct PublishReport {
     pub bytes: u64,
     pub files: usize,
     pub storage_key: StorageKey,
+    /// Where anyone downloads the tarball, when the config has a `storageUrl`.
+    pub download_url: Option<String>,
     /// Where the version was fetched from (the package's registered location).
     pub location: Location,
     pub build_plan: BuildPlan,
@@ -700,6 +702,7 @@ fn apply(
 
     // An earlier run's entry, if any, was accepted only because its hash (and so its
     // bytes) equals this plan's: the plan is what is recorded.
+    let download_url = (ctx.config.storage_url.as_ref()).map(|u| u.of(&name, &version));
     Ok(PublishReport {
         name,
         version,
@@ -707,6 +710,7 @@ fn apply(
         bytes: plan.entry.bytes,
         files: plan.files,
         storage_key: plan.key.clone(),
+        download_url,
         location: plan.location.clone(),
         build_plan: plan.build_plan.clone(),
         compilers,

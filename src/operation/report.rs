@@ -30,6 +30,9 @@ pub fn publish(r: &PublishReport) -> String {
         "  tarball   {} ({} bytes, {} files, {})",
         r.storage_key, r.bytes, r.files, r.hash
     );
+    if let Some(url) = &r.download_url {
+        let _ = writeln!(out, "  download  {url}");
+    }
     let _ = writeln!(
         out,
         "  compiler  {}\n  plan      {}",

@@ -202,6 +202,11 @@ pub trait Storage {
     fn sweep_temporary(&self, older_than: Duration) -> Result<Vec<String>, StorageError>;
     /// Where this storage is, for messages.
     fn describe(&self) -> String;
+    /// Whether [`Storage::list`] can see everything stored: not over plain HTTP, where
+    /// objects are read one URL at a time.
+    fn lists(&self) -> bool {
+        true
+    }
 
     fn put(&self, key: &StorageKey, bytes: &[u8]) -> Result<Put, StorageError> {
         if let Some(existing) = self.get(key)? {
@@ -263,5 +268,21 @@ pub(crate) mod contract {
         assert!(storage.write_new(&k, b"first").unwrap());
         assert!(!storage.write_new(&k, b"second").unwrap());
         assert_eq!(storage.get(&k).unwrap().as_deref(), Some(&b"first"[..]));
+    }
+
+    /// [`check`] for a backend over the directory `dir`: the contract, and a tarball lands
+    /// as the file `<dir>/<name>/<version>.tar.gz`.
+    pub fn check_in_dir(storage: &dyn Storage, dir: &std::path::Path) {
+        check(storage);
+        let k = StorageKey::tarball(&"b".parse().unwrap(), &"2.0.0".parse().unwrap());
+        storage.put(&k, b"x").unwrap();
+        assert_eq!(std::fs::read(dir.join("b/2.0.0.tar.gz")).unwrap(), b"x");
+        assert!(
+            storage
+                .list()
+                .unwrap()
+                .iter()
+                .any(|l| l.path == "b/2.0.0.tar.gz")
+        );
     }
 }

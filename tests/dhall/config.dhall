@@ -22,6 +22,7 @@
 , unpublishWindowHours = 48
 , signatureNamespace = "file"
 , storage = Some "../storage"
+, storageUrl = Some "https://packages.example.org/{name}/{version}.tar.gz"
 , index = None Text
 , dhallCache = Some ".dhall-cache"
 }

@@ -385,6 +385,41 @@ fn an_older_config_runs_with_a_warning_and_a_bad_one_is_refused() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stderr = text(&out.stderr).replace(&registry.display().to_string(), "<registry>");
     insta::assert_snapshot!(stderr, @"warning: `<registry>/regis.dhall` was written by an older regis: it has no `trusteeTeam` and `signatureNamespace`, so the defaults are used (`trusteeTeam` = `None Text`, `signatureNamespace` = `\"file\"`); add the fields to silence this warning");
+    // `-q` keeps the warning back; `-v` adds where the command looked and how long it took;
+    // `--color always` colours the label.
+    let out = regis(&["-q", "--registry", registry.to_str().unwrap(), "check"]);
+    assert_eq!(
+        (out.status.code(), text(&out.stderr)),
+        (Some(0), String::new())
+    );
+    let out = regis(&[
+        "--color",
+        "always",
+        "--registry",
+        registry.to_str().unwrap(),
+        "check",
+    ]);
+    assert!(
+        text(&out.stderr).starts_with("\x1b[1;33mwarning\x1b[0m: `"),
+        "{:?}",
+        text(&out.stderr)
+    );
+    let out = regis(&[
+        "-v",
+        "--registry",
+        registry.to_str().unwrap(),
+        "gc",
+        "--dry-run",
+    ]);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("note: registry `{}`, index `", registry.display()))
+            && stderr
+                .lines()
+                .last()
+                .is_some_and(|l| l.starts_with("note: took ")),
+        "{stderr}"
+    );
 
     std::fs::write(
         &config,
@@ -667,14 +702,14 @@ fn the_cli_refusals_read_in_full() {
         transfer a signed payload that is neither (1) → error: reading the signed payload in `<tmp>/other.json`: the payload has keys `name`: expected `Transfer {name, newLocation}` or `Unpublish {name, version, reason}`
         unpublish a signed Transfer (1) → error: `<tmp>/transfer.json` holds a signed Transfer: `regis unpublish` expects a signed Unpublish `{name, version, reason}` (use `regis transfer`)
         package-set update a Publish (1) → error: `<tmp>/publish.json` is not a PackageSetUpdate: expected `{"compiler"?: VERSION, "packages": {NAME: VERSION | null}}`
-        publish without a storage (1) → error: no storage given: pass `--storage DIR|URL` or set `storage` in `<tmp>/registry/regis.dhall`
-        publish without an index (1) → error: no index directory given: pass `--index DIR` or set `index` in `<tmp>/registry/regis.dhall`
-        publish with storage in the registry (1) → error: storage `<tmp>/registry/storage` is inside the git working tree `<tmp>/registry`: expected a directory outside it (regis resets its working trees to the remote)
+        publish without a storage (2) → error: no storage given: pass `--storage DIR|URL` or set `storage` in `<tmp>/registry/regis.dhall`
+        publish without an index (2) → error: no index directory given: pass `--index DIR` or set `index` in `<tmp>/registry/regis.dhall`
+        publish with storage in the registry (2) → error: storage `<tmp>/registry/storage` is inside the git working tree `<tmp>/registry`: expected a directory outside it (regis resets its working trees to the remote)
         a dry run whose build check has no storage (1) → error: the build check runs over the members' tarballs: pass `--storage DIR|URL`
         solve a package nobody registered (2) → error: could not solve `aff@1.0.0`: `aff` is not in the registry (no metadata or index file)
         sign without a key (1) → error: no key to sign with: pass `--key PATH`, e.g. `--key ~/.ssh/id_ed25519`
         sign a file and a subcommand (1) → error: both a payload file `<tmp>/publish.json` and a subcommand given: expected one of them
-        sign with a missing key (1) → error: could not read the private key `<tmp>/missing`: No such file or directory (os error 2)
+        sign with a missing key (2) → error: could not read the private key `<tmp>/missing`: No such file or directory (os error 2)
         sign with a public key (1) → error: could not use the private key `<tmp>/publish.json`: not an OpenSSH private key: PEM preamble contains invalid data (NUL byte): expected the `-----BEGIN OPENSSH PRIVATE KEY-----` text `ssh-keygen` writes
         sign with a passphrase that is not UTF-8 (1) → error: the environment variable `REGIS_TEST_PASSPHRASE` named by `--passphrase-env` is not valid UTF-8
         sign a Publish (1) → error: `<tmp>/publish.json` holds a Publish payload (publishing needs no signature): `regis sign` signs a `Transfer {name, newLocation}` or an `Unpublish {name, version, reason}`
@@ -714,4 +749,97 @@ fn the_cli_refusals_read_in_full() {
 
         For more information, try '--help'.
         ");
+}
+
+/// What an operator installs beside the binary, and the exit statuses `--help` documents.
+#[test]
+fn completions_man_pages_version_and_exit_statuses() {
+    for (shell, marker) in [
+        ("bash", "_regis()"),
+        ("zsh", "#compdef regis"),
+        ("fish", "complete -c regis"),
+    ] {
+        let out = regis(&["completions", shell]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let script = text(&out.stdout);
+        assert!(
+            script.contains(marker)
+                && script.contains("package-set")
+                && script.contains("--storage"),
+            "{shell}: {script}"
+        );
+    }
+    assert_eq!(regis(&["completions", "tcsh"]).status.code(), Some(2));
+
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        regis(&["man", "--dir", dir.path().to_str().unwrap()])
+            .status
+            .success()
+    );
+    let page = std::fs::read_to_string(dir.path().join("regis-publish.1")).unwrap();
+    assert!(
+        page.starts_with(".ie") && page.contains(".TH regis-publish 1"),
+        "{page}"
+    );
+    assert!(page.contains("Exit status"), "{page}");
+    assert!(
+        !dir.path().join("regis-sandbox-eval.1").exists(),
+        "hidden commands have no page"
+    );
+    let top = text(&regis(&["man"]).stdout);
+    assert!(
+        top.contains(".SH SUBCOMMANDS") && top.contains("regis\\-publish(1)"),
+        "{top}"
+    );
+
+    // Built from a git checkout, the version names the commit and its date, as cargo's does.
+    let version = text(&regis(&["--version"]).stdout);
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        text(&out.stdout).trim().to_owned()
+    };
+    if git(&["rev-parse", "--is-inside-work-tree"]) == "true" {
+        let commit = git(&["log", "-1", "--format=%h %cs", "--abbrev=9"]);
+        assert_eq!(
+            version,
+            format!("regis {} ({commit})\n", env!("CARGO_PKG_VERSION"))
+        );
+    }
+
+    // Every command's help ends with the exit statuses; a missing file is 2, a refusal 1.
+    for command in ["publish", "check", "package-set", "sign"] {
+        let help = text(&regis(&[command, "--help"]).stdout);
+        assert!(
+            help.contains("Exit status:\n  0  done"),
+            "{command}: {help}"
+        );
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("missing.json");
+    let out = regis(&["publish", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("missing.json`: No such file"),
+        "{}",
+        text(&out.stderr)
+    );
+    let root = tmp.path().join("reg");
+    assert!(regis(&["init", root.to_str().unwrap()]).status.success());
+    let payload = tmp.path().join("p.json");
+    std::fs::write(&payload, r#"{"name":"x","ref":"v1","version":"1.0.0"}"#).unwrap();
+    let registry = root.join("registry");
+    let out = regis(&[
+        "--registry",
+        registry.to_str().unwrap(),
+        "publish",
+        payload.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("the first publish must give a `location`"));
+    assert_eq!(regis(&["frob"]).status.code(), Some(2));
 }

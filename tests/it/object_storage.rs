@@ -239,3 +239,90 @@ fn a_registry_in_s3_publishes_checks_unpublishes_and_builds_from_the_store() {
         .unwrap();
     assert!(!err.contains(&secret) && !err.contains("wrong"), "{err}");
 }
+
+/// `storageUrl` names where anyone downloads a tarball; `check --storage URL` audits what
+/// a plain HTTP server (here Python's, over the storage directory) serves there.
+#[test]
+fn check_audits_the_public_download_url_over_http() {
+    let t = regis::testing::TestRegistry::with_config(|c| {
+        c.storage_url = Some(
+            regis::config::StorageUrl::new("http://127.0.0.1:1/{name}/{version}.tar.gz").unwrap(),
+        );
+    });
+    let report = t.release(&t.package("prelude", "1.0.0", &[]));
+    assert_eq!(
+        report.download_url.as_deref(),
+        Some("http://127.0.0.1:1/prelude/1.0.0.tar.gz")
+    );
+    assert!(
+        regis::operation::report::publish(&report)
+            .contains("\n  download  http://127.0.0.1:1/prelude/1.0.0.tar.gz\n")
+    );
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &port.to_string(),
+        ])
+        .arg("--directory")
+        .arg(&t.layout.storage)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the HTTP server did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let url = format!("http://127.0.0.1:{port}");
+    let check = || {
+        Command::new(env!("CARGO_BIN_EXE_regis"))
+            .arg("--registry")
+            .arg(&t.layout.registry)
+            .args(["check", "--storage", &url])
+            .output()
+            .unwrap()
+    };
+    let out = check();
+    assert!(
+        ok(&out).ends_with("1 tarballs: no findings\n"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // What is served is fetched and hashed: altered bytes, then none, are findings.
+    let file = t.layout.storage.join("prelude/1.0.0.tar.gz");
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::write(&file, b"not the tarball").unwrap();
+    let out = check();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains("tarball `prelude/1.0.0.tar.gz` is 15 bytes with hash `sha256-")
+            && text.contains(&format!("but metadata records {} bytes", bytes.len())),
+        "{text}"
+    );
+    std::fs::remove_file(&file).unwrap();
+    let out = check();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains(&format!(
+            "no tarball `prelude/1.0.0.tar.gz` in storage `{url}`"
+        )),
+        "{text}"
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}

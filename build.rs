@@ -1,0 +1,28 @@
+//! `regis --version` says which commit it was built from and when, as cargo's does
+//! (`regis 0.1.0 (1a2b3c4d5 2026-12-04)`): `REGIS_COMMIT` is set from the git checkout
+//! being built, and left unset outside one (a crate tarball), where the version stands
+//! alone.
+
+use std::process::Command;
+
+fn git(args: &[&str]) -> Option<String> {
+    let out = Command::new("git").args(args).output().ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    (out.status.success() && !text.trim().is_empty()).then(|| text.trim().to_owned())
+}
+
+fn main() {
+    // A new commit moves HEAD or the branch it names.
+    // (A path that does not exist would make cargo rerun this on every build.)
+    if let Some(dir) = git(&["rev-parse", "--git-dir"]) {
+        let branch = git(&["symbolic-ref", "-q", "HEAD"]);
+        for file in ["HEAD", branch.as_deref().unwrap_or("HEAD"), "packed-refs"] {
+            if std::path::Path::new(&dir).join(file).exists() {
+                println!("cargo:rerun-if-changed={dir}/{file}");
+            }
+        }
+    }
+    if let Some(commit) = git(&["log", "-1", "--format=%h %cs", "--abbrev=9"]) {
+        println!("cargo:rustc-env=REGIS_COMMIT={commit}");
+    }
+}
