@@ -19,7 +19,8 @@ bench=$(cd ../shared/bench && pwd)
 cargo build --release --locked -q
 export REGIS=$PWD/target/release/regis BENCH=$bench
 export WORK=$PWD/target/bench-data/compare RUNS=${RUNS:-7} SCALE=${SCALE:-100000}
-export VIEW=$(cd ../shared/fixtures/purescript/package-set-samples && pwd)
+VIEW=$(cd ../shared/fixtures/purescript/package-set-samples && pwd)
+export VIEW
 mkdir -p "$WORK"
 cases=${1:-all}
 if [ "$cases" = all ] || [ "$cases" = publish ]; then python3 - <<'PY'

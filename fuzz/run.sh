@@ -8,7 +8,7 @@
 #
 # Needs the targets built first: cargo +nightly fuzz build -s none (from the repository root).
 set -uo pipefail
-cd "$(dirname "$0")"
+cd "$(dirname "$0")" || exit
 runs=${RUNS:-1000000}
 seconds=${SECONDS_EACH:-600}
 bin=target/x86_64-unknown-linux-gnu/release
