@@ -31,16 +31,21 @@ impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
         let storage = match global.storage.as_deref() {
             Some(url) if crate::storage::is_url(url) => Some(url.to_owned()),
-            Some(dir) => anyhow::bail!(
-                "`--storage {dir}`: expected an object store URL (`s3://bucket/prefix`, …); a new registry keeps a directory's tarballs in `{}`",
-                self.dir.join("storage").display()
-            ),
+            Some(dir) => {
+                return Err(super::could_not_run(anyhow::anyhow!(
+                    "`--storage {dir}`: expected an object store URL (`s3://bucket/prefix`, …); a new registry keeps a directory's tarballs in `{}`",
+                    self.dir.join("storage").display()
+                )));
+            }
             None => None,
         };
         let storage_url = (self.storage_url.as_deref())
             .map(|t| {
-                crate::config::StorageUrl::new(t)
-                    .map_err(|expected| anyhow::anyhow!("`--storage-url {t}`: expected {expected}"))
+                crate::config::StorageUrl::new(t).map_err(|expected| {
+                    super::could_not_run(anyhow::anyhow!(
+                        "`--storage-url {t}`: expected {expected}"
+                    ))
+                })
             })
             .transpose()?;
         let config = Config {

@@ -842,4 +842,18 @@ fn completions_man_pages_version_and_exit_statuses() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("the first publish must give a `location`"));
     assert_eq!(regis(&["frob"]).status.code(), Some(2));
+    // Bad usage of `init` is 2 too, and creates nothing.
+    let other = tmp.path().join("other");
+    let out = regis(&["init", other.to_str().unwrap(), "--storage", "tarballs"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("`--storage tarballs`: expected an object store URL"));
+    let out = regis(&[
+        "init",
+        other.to_str().unwrap(),
+        "--storage-url",
+        "https://x.org/{name}",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("expected a URL template with `{name}` and `{version}`"));
+    assert!(!other.exists());
 }
