@@ -6,7 +6,7 @@ use crate::check;
 use crate::store::{IndexDir, RegistryDir};
 
 use super::Global;
-use super::output::{errln, outln};
+use super::output::{errorln, outln};
 
 /// Audit registry ↔ index ↔ package sets (↔ storage with --storage).
 ///
@@ -33,11 +33,7 @@ impl Args {
                 })
             }
             Err(e) => {
-                errln!(
-                    "{}: could not check the registry: {}",
-                    super::output::label("error"),
-                    super::error_chain(&e)
-                );
+                errorln!("could not check the registry: {}", super::error_chain(&e));
                 Ok(ExitCode::from(2))
             }
         }

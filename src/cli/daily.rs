@@ -10,7 +10,7 @@ use crate::operation::package_set::{self, Inputs};
 use crate::operation::transferrer::{self, Recorded};
 
 use super::Global;
-use super::output::{errln, outln};
+use super::output::{errln, errorln, outln};
 use super::progress::Reporter;
 
 /// The scheduled job. First the transferrer (when `botPublicKey` is configured): every
@@ -42,11 +42,7 @@ impl Args {
         // exit status says so at the end.
         let moves_ok = match &config.bot_public_key {
             Some(_) => transferrer(global, &config, opened.as_ref()).unwrap_or_else(|e| {
-                errln!(
-                    "{}: {}",
-                    super::output::label("error"),
-                    super::error_chain(&e)
-                );
+                errorln!("{}", super::error_chain(&e));
                 false
             }),
             None => true,
@@ -139,11 +135,7 @@ fn transferrer(
                 ));
             }
         }
-        Recorded::Unsigned(e) => errln!(
-            "{}: {}",
-            super::output::label("error"),
-            crate::error_chain(e)
-        ),
+        Recorded::Unsigned(e) => errorln!("{}", crate::error_chain(e)),
         Recorded::Moves(moves) => {
             for (m, result) in moves {
                 match result {

@@ -24,7 +24,7 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
-use output::{errln, verboseln, warnln};
+use output::{errorln, verboseln, warnln};
 
 /// regis: a git-backed package registry engine.
 ///
@@ -185,7 +185,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            errln!("{}: {}", output::label("error"), error_chain(&e));
+            errorln!("{}", error_chain(&e));
             exit_code_of(&e)
         }
     }

@@ -213,23 +213,41 @@ macro_rules! errln {
     };
 }
 
+/// `<kind>: <message>` and a newline on standard error, the label coloured when colour is
+/// on ([`label`]), when the verbosity is at least `shown_from` (what `errorln!`,
+/// `warnln!` and `verboseln!` call).
+pub(crate) fn labelled(kind: &str, shown_from: Verbosity, args: fmt::Arguments<'_>) {
+    if verbosity() >= shown_from {
+        stderr(format_args!("{}: {args}\n", label(kind)));
+    }
+}
+
+/// An error on standard error (`error: …`), whatever the verbosity.
+macro_rules! errorln {
+    ($($arg:tt)*) => {
+        $crate::cli::output::labelled(
+            "error",
+            $crate::cli::output::Verbosity::Quiet,
+            format_args!($($arg)*),
+        )
+    };
+}
+
 /// A warning on standard error (`warning: …`), unless `-q`.
 macro_rules! warnln {
     ($($arg:tt)*) => {
-        if $crate::cli::output::verbosity() > $crate::cli::output::Verbosity::Quiet {
-            $crate::cli::output::stderr(format_args!(
-                "{}: {}\n",
-                $crate::cli::output::label("warning"),
-                format_args!($($arg)*)
-            ))
-        }
+        $crate::cli::output::labelled(
+            "warning",
+            $crate::cli::output::Verbosity::Normal,
+            format_args!($($arg)*),
+        )
     };
 }
 
 /// A line of progress on standard error, unless `-q`.
 macro_rules! noteln {
     ($($arg:tt)*) => {
-        if $crate::cli::output::verbosity() > $crate::cli::output::Verbosity::Quiet {
+        if $crate::cli::output::verbosity() >= $crate::cli::output::Verbosity::Normal {
             $crate::cli::output::stderr(format_args!("{}\n", format_args!($($arg)*)))
         }
     };
@@ -238,17 +256,15 @@ macro_rules! noteln {
 /// A detail on standard error (`note: …`), only with `-v`.
 macro_rules! verboseln {
     ($($arg:tt)*) => {
-        if $crate::cli::output::verbosity() == $crate::cli::output::Verbosity::Verbose {
-            $crate::cli::output::stderr(format_args!(
-                "{}: {}\n",
-                $crate::cli::output::label("note"),
-                format_args!($($arg)*)
-            ))
-        }
+        $crate::cli::output::labelled(
+            "note",
+            $crate::cli::output::Verbosity::Verbose,
+            format_args!($($arg)*),
+        )
     };
 }
 
-pub(crate) use {errln, noteln, out, outln, verboseln, warnln};
+pub(crate) use {errln, errorln, noteln, out, outln, verboseln, warnln};
 
 /// How much of a failure a workflow annotation repeats.
 const ANNOTATION_MAX_CHARS: usize = 4000;

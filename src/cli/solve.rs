@@ -10,7 +10,7 @@ use crate::solver::{self, DirPackages, SolveError, Solver};
 use crate::store::{IndexDir, RegistryDir};
 
 use super::Global;
-use super::output::{errln, outln};
+use super::output::{errorln, outln};
 
 /// Print the build plan of a published version: the compiler and one version of every
 /// package it depends on, directly or not — the newest that work together.
@@ -43,9 +43,8 @@ impl Args {
         let outcome = match self.solve(global) {
             Ok(outcome) => outcome,
             Err(e) => {
-                errln!(
-                    "{}: could not solve `{}`: {}",
-                    super::output::label("error"),
+                errorln!(
+                    "could not solve `{}`: {}",
                     self.package,
                     super::error_chain(&e)
                 );

@@ -133,47 +133,29 @@ impl ObjectStorage {
                     .map_err(|()| refuse("not a local path".into()))?;
                 std::fs::create_dir_all(&root)
                     .map_err(|e| refuse(format!("creating `{}`: {e}", root.display())))?;
-                return ObjectStorage::new(
-                    Arc::new(
-                        object_store::local::LocalFileSystem::new_with_prefix(&root)
-                            .map_err(|e| refuse(e.to_string()))?,
-                    ),
-                    ObjectPath::default(),
-                    described,
-                );
+                object_store::local::LocalFileSystem::new_with_prefix(&root)
+                    .map(|s| Arc::new(s) as _)
             }
             ObjectStoreScheme::Memory => Ok(Arc::new(object_store::memory::InMemory::new()) as _),
             other => return Err(refuse(format!("{other:?} is not supported"))),
         };
         let store = built.map_err(|e| refuse(e.to_string()))?;
-        // The HTTP store's URL already ends at the prefix.
-        let prefix = if scheme == ObjectStoreScheme::Http {
+        let http = scheme == ObjectStoreScheme::Http;
+        // The HTTP and local stores are rooted at the prefix already.
+        let prefix = if http || scheme == ObjectStoreScheme::Local {
             ObjectPath::default()
         } else {
             prefix
         };
-        let mut storage = ObjectStorage::new(store, prefix, described)?;
-        storage.http = scheme == ObjectStoreScheme::Http;
-        Ok(storage)
-    }
-
-    fn new(
-        store: Arc<dyn ObjectStore>,
-        prefix: ObjectPath,
-        described: String,
-    ) -> Result<ObjectStorage, StorageError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| StorageError::Open {
-                location: described.clone(),
-                why: format!("starting the I/O runtime: {e}"),
-            })?;
+            .map_err(|e| refuse(format!("starting the I/O runtime: {e}")))?;
         Ok(ObjectStorage {
             store,
             prefix,
             described,
-            http: false,
+            http,
             runtime,
         })
     }

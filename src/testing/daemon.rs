@@ -67,12 +67,13 @@ fn daemon_program() -> Option<PathBuf> {
 }
 
 /// A port on 127.0.0.1 nothing listens on now.
-pub(super) fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
 
-fn wait_until_listening(child: &mut Child, port: u16) -> bool {
+/// Whether `child` listens on 127.0.0.1:`port` within 5 s (false if it exits first).
+pub fn wait_until_listening(child: &mut Child, port: u16) -> bool {
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
         if !matches!(child.try_wait(), Ok(None)) {

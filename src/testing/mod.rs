@@ -17,7 +17,7 @@ mod s3;
 use std::path::{Path, PathBuf};
 
 pub use crafted::{CraftedTree, Node, commit_tree, repeated_blob};
-pub use daemon::Daemon;
+pub use daemon::{Daemon, free_port, wait_until_listening};
 pub use github::{
     FakeComment, FakeIssue, IssueTracker, MockGitHub, posted_comments, repository_json,
 };

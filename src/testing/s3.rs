@@ -94,7 +94,7 @@ fn start(program: &Path) -> Result<Garage, String> {
         .tempdir()
         .map_err(|e| e.to_string())?
         .keep();
-    let (rpc, s3) = (super::daemon::free_port(), super::daemon::free_port());
+    let (rpc, s3) = (super::free_port(), super::free_port());
     // The RPC secret only keeps one test process's server apart from another's.
     let secret = hex::encode(
         crate::schema::Sha256::of(format!("{:?}{rpc}", Instant::now()).as_bytes()).digest(),

@@ -259,11 +259,7 @@ fn check_audits_the_public_download_url_over_http() {
             .contains("\n  download  http://127.0.0.1:1/prelude/1.0.0.tar.gz\n")
     );
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = testing::free_port();
     let mut server = Command::new("python3")
         .args([
             "-m",
@@ -278,14 +274,10 @@ fn check_audits_the_public_download_url_over_http() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the HTTP server did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    assert!(
+        testing::wait_until_listening(&mut server, port),
+        "the HTTP server did not start"
+    );
     let url = format!("http://127.0.0.1:{port}");
     let check = || {
         Command::new(env!("CARGO_BIN_EXE_regis"))
