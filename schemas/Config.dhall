@@ -50,6 +50,8 @@
     -- where tarballs are: a directory relative to the registry repo, or an object store URL (`s3://bucket/prefix`, `gs://`, `az://`, `file://`) (default: None Text)
 , storageUrl : Optional Text
     -- where anyone downloads a published tarball: a URL template with `{name}` and `{version}`, e.g. `https://packages.example.org/{name}/{version}.tar.gz`; written into publish comments and the registry's README (default: None Text)
+, mirrors : List Text
+    -- other storages (directories relative to the registry repo, or object store URLs) a publish also writes each tarball to, after `storage`, and readers fall back to when `storage` lacks one; `regis storage sync` fills in what a mirror lacks (default: [] : List Text)
 , index : Optional Text
     -- default index checkout, relative to the registry repo (default: None Text)
 , dhallCache : Optional Text

@@ -14,7 +14,7 @@ use crate::manifest::Manifest;
 use crate::metadata::Metadata;
 use crate::package_set::PackageSet;
 use crate::schema::{Location, PackageName, Range, Sha256, Version, writes_exactly};
-use crate::storage::{ListedKind, Storage, StorageKey};
+use crate::storage::{Fetched, ListedKind, StorageKey, Stores};
 use crate::store::{
     IndexDir, LOCATIONS_DIR, METADATA_DIR, PACKAGE_SETS_DIR, RegistryDir, StoreError,
     index_file_name, list_dir,
@@ -89,6 +89,18 @@ pub struct Report {
     pub index_files: usize,
     pub package_sets: usize,
     pub tarballs_checked: usize,
+    /// Tarballs the primary storage lacks that a mirror holds with the recorded hash (not
+    /// findings: readers fall back to the mirror; `regis storage sync` copies them back).
+    pub from_mirrors: Vec<MirrorRead>,
+}
+
+/// A published version's tarball read from a mirror because the primary storage lacks it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MirrorRead {
+    pub package: PackageName,
+    pub version: Version,
+    /// The mirror, as [`crate::storage::Storage::describe`] names it.
+    pub mirror: String,
 }
 
 impl Report {
@@ -175,7 +187,7 @@ fn first_difference(a: &str, b: &str) -> usize {
 pub fn run(
     registry: &RegistryDir,
     index: &IndexDir,
-    storage: Option<&dyn Storage>,
+    storage: Option<Stores<'_>>,
 ) -> Result<Report, CheckError> {
     for (dir, what) in [(registry.root(), "registry"), (index.root(), "index")] {
         if !dir.is_dir() {
@@ -204,9 +216,9 @@ pub fn run(
     if registry.has_location_lookup() {
         check_location_lookup(registry, &metadata, &mut found)?;
     }
-    let mut tarballs_checked = 0;
-    if let Some(storage) = storage {
-        tarballs_checked = check_storage(storage, &metadata, &mut found)?;
+    let (mut tarballs_checked, mut from_mirrors) = (0, Vec::new());
+    if let Some(stores) = storage {
+        tarballs_checked = check_storage(stores, &metadata, &mut found, &mut from_mirrors)?;
     }
 
     let mut findings = found.0;
@@ -218,6 +230,7 @@ pub fn run(
         index_files: index.loaded_count(),
         package_sets: sets.len(),
         tarballs_checked,
+        from_mirrors,
     })
 }
 
@@ -913,25 +926,42 @@ fn check_lookup_entry(
     }
 }
 
+/// Every published version's tarball in the primary storage, else in a mirror with the
+/// recorded hash (added to `from_mirrors`, not a finding); then what the primary holds
+/// that no metadata records.
 fn check_storage(
-    storage: &dyn Storage,
+    stores: Stores<'_>,
     metadata: &Metadatas,
     found: &mut Found,
+    from_mirrors: &mut Vec<MirrorRead>,
 ) -> Result<usize, CheckError> {
+    let storage = stores.primary;
     let mut checked = 0;
     for (name, m) in &metadata.loaded {
         for (version, bytes_recorded, hash_recorded) in &m.published {
             let key = StorageKey::tarball(name, version);
             checked += 1;
-            match storage.get(&key)? {
-                None => found.add(
+            match stores.get_verified(&key, hash_recorded)? {
+                Fetched::Missing { mirrors } => found.add(
                     FindingKind::MissingTarball,
                     &m.file,
                     Some(name),
                     Some(version),
-                    format!("no tarball `{key}` in storage `{}`", storage.describe()),
+                    match mirrors.is_empty() {
+                        true => format!("no tarball `{key}` in storage `{}`", storage.describe()),
+                        false => format!(
+                            "no tarball `{key}` in storage `{}`, nor in a mirror ({})",
+                            storage.describe(),
+                            mirrors.join(", ")
+                        ),
+                    },
                 ),
-                Some(bytes) => {
+                Fetched::Mirror { mirror, .. } => from_mirrors.push(MirrorRead {
+                    package: name.clone(),
+                    version: version.clone(),
+                    mirror,
+                }),
+                Fetched::Primary(bytes) => {
                     let hash = Sha256::of(&bytes);
                     if bytes.len() as u64 != *bytes_recorded || hash != *hash_recorded {
                         found.add(FindingKind::TarballMismatch, &m.file, Some(name), Some(version), format!("tarball `{key}` is {} bytes with hash `{hash}`, but metadata records {} bytes with hash `{}`", bytes.len(), bytes_recorded, hash_recorded));

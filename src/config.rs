@@ -26,7 +26,7 @@ pub struct Field {
 }
 
 /// Every field of `regis.dhall`, in the order `regis init` writes them.
-pub const FIELDS: [Field; 27] = [
+pub const FIELDS: [Field; 28] = [
     Field {
         name: "name",
         ty: "Text",
@@ -153,6 +153,11 @@ pub const FIELDS: [Field; 27] = [
         doc: "where anyone downloads a published tarball: a URL template with `{name}` and `{version}`, e.g. `https://packages.example.org/{name}/{version}.tar.gz`; written into publish comments and the registry's README",
     },
     Field {
+        name: "mirrors",
+        ty: "List Text",
+        doc: "other storages (directories relative to the registry repo, or object store URLs) a publish also writes each tarball to, after `storage`, and readers fall back to when `storage` lacks one; `regis storage sync` fills in what a mirror lacks",
+    },
+    Field {
         name: "index",
         ty: "Optional Text",
         doc: "default index checkout, relative to the registry repo",
@@ -223,6 +228,10 @@ pub struct Config {
     /// `{version}`, e.g. `https://packages.example.org/{name}/{version}.tar.gz`; written
     /// into publish comments and the registry's README.
     pub storage_url: Option<StorageUrl>,
+    /// Other storages (directories relative to the registry repo, or object store URLs) a
+    /// publish also writes each tarball to, after `storage`, and readers fall back to when
+    /// `storage` lacks one; `regis storage sync` fills in what a mirror lacks.
+    pub mirrors: Vec<String>,
     /// Default index checkout, relative to the registry repo.
     pub index: Option<String>,
     /// A Dhall cache directory (files `1220<sha256>`, as `dhall` keeps in ~/.cache/dhall),
@@ -261,6 +270,7 @@ pub struct RawConfig {
     pub signature_namespace: String,
     pub storage: Option<String>,
     pub storage_url: Option<String>,
+    pub mirrors: Vec<String>,
     pub index: Option<String>,
     pub dhall_cache: Option<String>,
 }
@@ -582,6 +592,7 @@ impl Default for Config {
             signature_namespace: "file".to_string(),
             storage: None,
             storage_url: None,
+            mirrors: vec![],
             index: None,
             dhall_cache: None,
         }
@@ -694,7 +705,7 @@ fn with_default_compiler(fields: &mut serde_json::Map<String, serde_json::Value>
 
 impl RawConfig {
     /// Every field with its value as Dhall text, in [`FIELDS`] order.
-    fn dhall_values(&self) -> [(Field, String); 27] {
+    fn dhall_values(&self) -> [(Field, String); 28] {
         let text = |s: &str| dhall::text_literal(s);
         let values = [
             text(&self.name),
@@ -722,6 +733,7 @@ impl RawConfig {
             text(&self.signature_namespace),
             optional_text(self.storage.as_deref()),
             optional_text(self.storage_url.as_deref()),
+            text_list(&self.mirrors),
             optional_text(self.index.as_deref()),
             optional_text(self.dhall_cache.as_deref()),
         ];
@@ -775,6 +787,7 @@ impl From<&Config> for RawConfig {
             signature_namespace: c.signature_namespace.clone(),
             storage: c.storage.clone(),
             storage_url: c.storage_url.as_ref().map(|u| u.as_str().to_owned()),
+            mirrors: c.mirrors.clone(),
             index: c.index.clone(),
             dhall_cache: c.dhall_cache.clone(),
         }
@@ -872,6 +885,21 @@ impl TryFrom<RawConfig> for Config {
                 "a non-empty SSHSIG namespace such as `file`".to_owned(),
             ));
         }
+        for (i, mirror) in raw.mirrors.iter().enumerate() {
+            let expected = if mirror.is_empty() {
+                "a directory or an object store URL such as `s3://bucket/prefix`".to_owned()
+            } else if mirror.contains("://") && !crate::storage::is_url(mirror) {
+                let schemes: Vec<String> = (crate::storage::SCHEMES.iter())
+                    .map(|s| format!("`{s}://`"))
+                    .collect();
+                format!("a directory or an object store URL starting with {}", or_list(&schemes))
+            } else if raw.mirrors[..i].contains(mirror) || raw.storage.as_ref() == Some(mirror) {
+                "a storage named once: not `storage` and not another mirror".to_owned()
+            } else {
+                continue;
+            };
+            return Err(invalid("mirrors", mirror)(expected));
+        }
         let storage_url = raw
             .storage_url
             .as_deref()
@@ -903,6 +931,7 @@ impl TryFrom<RawConfig> for Config {
             signature_namespace: raw.signature_namespace,
             storage: raw.storage,
             storage_url,
+            mirrors: raw.mirrors,
             index: raw.index,
             dhall_cache: raw.dhall_cache,
         })
@@ -1108,6 +1137,7 @@ mod tests {
             signature_namespace: "registry@example.com".to_string(),
             storage: Some("../storage".to_string()),
             storage_url: Some("https://dl.example.org/{name}-{version}.tgz?x={name}".to_string()),
+            mirrors: vec!["../mirror \"1\"".to_string(), "gs://bucket/p".to_string()],
             index: Some("../index".to_string()),
             dhall_cache: Some(".dhall-cache".to_string()),
         };
@@ -1154,6 +1184,28 @@ mod tests {
     #[test]
     fn invalid_field_values_are_refused_naming_the_field() {
         let cases = [
+            (
+                RawConfig {
+                    mirrors: vec!["ftp://mirror.example.org/regis".to_string()],
+                    ..RawConfig::default()
+                },
+                "mirrors",
+            ),
+            (
+                RawConfig {
+                    storage: Some("s3://bucket/tarballs".to_string()),
+                    mirrors: vec!["s3://bucket/tarballs".to_string()],
+                    ..RawConfig::default()
+                },
+                "mirrors",
+            ),
+            (
+                RawConfig {
+                    mirrors: vec!["../mirror".to_string(), "".to_string()],
+                    ..RawConfig::default()
+                },
+                "mirrors",
+            ),
             (
                 RawConfig {
                     storage_url: Some("https://dl.example.org/{name}.tgz".to_string()),
@@ -1341,6 +1393,9 @@ mod tests {
             messages.push(text);
         }
         insta::assert_snapshot!(messages.join("\n"), @r"
+            invalid `mirrors` in `<registry>/regis.dhall`: `ftp://mirror.example.org/regis` (expected a directory or an object store URL starting with `s3://`, `s3a://`, `gs://`, `az://`, `adl://`, `azure://`, `abfs://`, `abfss://`, `file://`, `memory://`, `http://` or `https://`)
+            invalid `mirrors` in `<registry>/regis.dhall`: `s3://bucket/tarballs` (expected a storage named once: not `storage` and not another mirror)
+            invalid `mirrors` in `<registry>/regis.dhall`: `` (expected a directory or an object store URL such as `s3://bucket/prefix`)
             invalid `storageUrl` in `<registry>/regis.dhall`: `https://dl.example.org/{name}.tgz` (expected a URL template with `{name}` and `{version}`, e.g. `https://packages.example.org/{name}/{version}.tar.gz`)
             invalid `storageUrl` in `<registry>/regis.dhall`: `s3://bucket/{name}/{version}.tar.gz` (expected a URL starting with `https://` or `http://`)
             invalid `githubBaseUrl` in `<registry>/regis.dhall`: `ssh://git@github.com` (expected a URL starting with `https://`, `http://`, `file://` or `git://`)

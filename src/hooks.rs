@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use crate::schema::{PackageName, Sha256, Version};
-use crate::storage::{Storage, StorageError, StorageKey};
+use crate::storage::{Fetched, StorageError, StorageKey, Stores};
 use crate::tarball::{self, Limits, TarballError};
 
 /// How many bytes of a command's output are kept (the last ones).
@@ -182,8 +182,13 @@ pub enum HookError {
     },
     #[error(transparent)]
     Storage(#[from] StorageError),
-    #[error("storage `{storage}` has no `{key}`: expected the tarball of every published version")]
-    StorageMissing { storage: String, key: StorageKey },
+    #[error("storage `{storage}` has no `{key}`{}: expected the tarball of every published version", mirrors_said(.mirrors))]
+    StorageMissing {
+        storage: String,
+        key: StorageKey,
+        /// Why each mirror did not serve it.
+        mirrors: Vec<String>,
+    },
     #[error(
         "the stored tarball of `{name}@{version}` has hash `{found}`: expected `{expected}`, the hash recorded in its metadata"
     )]
@@ -254,6 +259,17 @@ pub struct Workspace {
     root: PathBuf,
     package: Option<(PackageName, Version)>,
     dependencies: BTreeMap<(PackageName, Version), PathBuf>,
+    /// The dependencies read from a mirror because the primary storage lacked them.
+    from_mirrors: Vec<String>,
+}
+
+/// ` (mirror `…` has none, …)`: why each mirror did not serve an object; nothing without
+/// mirrors.
+fn mirrors_said(mirrors: &[String]) -> String {
+    match mirrors {
+        [] => String::new(),
+        _ => format!(" ({})", mirrors.join(", ")),
+    }
 }
 
 impl Workspace {
@@ -275,6 +291,7 @@ impl Workspace {
             root,
             package: None,
             dependencies: BTreeMap::new(),
+            from_mirrors: Vec::new(),
         })
     }
 
@@ -324,12 +341,19 @@ impl Workspace {
         Ok(dest)
     }
 
+    /// What was read from a mirror because the primary storage lacked it, a sentence each
+    /// (for the operation's warnings).
+    pub fn from_mirrors(&self) -> &[String] {
+        &self.from_mirrors
+    }
+
     /// Same, reading `<name>/<version>.tar.gz` from storage and refusing it unless its
-    /// sha256 equals `expected` (the hash recorded in metadata). Skips the fetch if already
-    /// unpacked.
+    /// sha256 equals `expected` (the hash recorded in metadata). When the primary storage
+    /// lacks it, a mirror holding those bytes serves it ([`Stores::get_verified`]; see
+    /// [`Workspace::from_mirrors`]). Skips the fetch if already unpacked.
     pub fn add_from_storage(
         &mut self,
-        storage: &dyn Storage,
+        stores: Stores<'_>,
         name: &PackageName,
         version: &Version,
         expected: &Sha256,
@@ -338,12 +362,23 @@ impl Workspace {
             return Ok(dir);
         }
         let key = StorageKey::tarball(name, version);
-        let bytes = storage
-            .get(&key)?
-            .ok_or_else(|| HookError::StorageMissing {
-                storage: storage.describe(),
-                key,
-            })?;
+        let bytes = match stores.get_verified(&key, expected)? {
+            Fetched::Primary(bytes) => bytes,
+            Fetched::Mirror { bytes, mirror } => {
+                self.from_mirrors.push(format!(
+                    "`{name}@{version}` was read from mirror `{mirror}`: storage `{}` lacks it (`regis storage sync` copies it back)",
+                    stores.primary.describe()
+                ));
+                bytes
+            }
+            Fetched::Missing { mirrors } => {
+                return Err(HookError::StorageMissing {
+                    storage: stores.primary.describe(),
+                    key,
+                    mirrors,
+                });
+            }
+        };
         let found = Sha256::of(&bytes);
         if found != *expected {
             return Err(HookError::HashMismatch {
@@ -692,7 +727,7 @@ fn is_continuation(byte: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::MemoryStorage;
+    use crate::storage::{MemoryStorage, Storage};
     use std::fs;
 
     fn name(s: &str) -> PackageName {
@@ -866,7 +901,7 @@ mod tests {
         storage.put(&StorageKey::tarball(&aff, &v), &bytes).unwrap();
         let mut ws = Workspace::new().unwrap();
         let dir = ws
-            .add_from_storage(&storage, &aff, &v, &Sha256::of(&bytes))
+            .add_from_storage(Stores::single(&storage), &aff, &v, &Sha256::of(&bytes))
             .unwrap();
         assert_eq!(dir, ws.root().join("dependencies/aff-7.1.0"));
         assert!(dir.join("src/Main.purs").is_file());
@@ -881,7 +916,7 @@ mod tests {
             .unwrap();
         let mut ws = Workspace::new().unwrap();
         let err = ws
-            .add_from_storage(&storage, &aff, &v, &Sha256::of(b"published"))
+            .add_from_storage(Stores::single(&storage), &aff, &v, &Sha256::of(b"published"))
             .unwrap_err();
         insta::assert_snapshot!(err, @"the stored tarball of `aff@7.1.0` has hash `sha256-0SG+MQMAe0Ht+W+CYpJfjH1hiUr+mgQYQ7Yx9pRFvFc=`: expected `sha256-sE5eogG7BAyuU/aT9qOKPgC2LaYDnKJI/s1Zt/yEKJQ=`, the hash recorded in its metadata");
         assert!(!ws.root().join("dependencies/aff-7.1.0").exists());
@@ -892,13 +927,51 @@ mod tests {
         let mut ws = Workspace::new().unwrap();
         let err = ws
             .add_from_storage(
-                &MemoryStorage::new(),
+                Stores::single(&MemoryStorage::new()),
                 &name("aff"),
                 &version("7.1.0"),
                 &Sha256::of(b""),
             )
             .unwrap_err();
         insta::assert_snapshot!(err, @"storage `memory` has no `aff/7.1.0.tar.gz`: expected the tarball of every published version");
+    }
+
+    #[test]
+    fn a_dependency_the_primary_lacks_comes_from_a_mirror_holding_its_hash() {
+        let (aff, v) = (name("aff"), version("7.1.0"));
+        let key = StorageKey::tarball(&aff, &v);
+        let bytes = package_tarball("aff", "7.1.0");
+        let (primary, tampered, good) = (
+            MemoryStorage::new(),
+            MemoryStorage::new(),
+            MemoryStorage::new(),
+        );
+        tampered.put(&key, b"tampered").unwrap();
+        good.put(&key, &bytes).unwrap();
+        let empty: Vec<Box<dyn crate::storage::Storage>> = vec![Box::new(MemoryStorage::new())];
+        let mirrors: Vec<Box<dyn crate::storage::Storage>> =
+            vec![Box::new(tampered), Box::new(MemoryStorage::new()), Box::new(good)];
+
+        // No mirror holds it: the error says why each was passed over.
+        let mut ws = Workspace::new().unwrap();
+        let stores = |mirrors| Stores {
+            primary: &primary,
+            mirrors,
+        };
+        let err = ws
+            .add_from_storage(stores(&empty), &aff, &v, &Sha256::of(&bytes))
+            .unwrap_err();
+        insta::assert_snapshot!(err, @"storage `memory` has no `aff/7.1.0.tar.gz` (mirror `memory` has none): expected the tarball of every published version");
+        assert!(ws.from_mirrors().is_empty());
+
+        // The first mirror's bytes are not the published ones; the third mirror's are.
+        let dir = ws
+            .add_from_storage(stores(&mirrors), &aff, &v, &Sha256::of(&bytes))
+            .unwrap();
+        assert!(dir.join("src/Main.purs").is_file());
+        insta::assert_snapshot!(ws.from_mirrors().join("\n"), @"`aff@7.1.0` was read from mirror `memory`: storage `memory` lacks it (`regis storage sync` copies it back)");
+        // Nothing is written back to the primary by a reader.
+        assert_eq!(primary.get(&key).unwrap(), None);
     }
 
     #[test]
@@ -910,7 +983,7 @@ mod tests {
             .unwrap();
         // Empty storage and a wrong hash: both would fail if it were read.
         let again = ws
-            .add_from_storage(&MemoryStorage::new(), &aff, &v, &Sha256::of(b""))
+            .add_from_storage(Stores::single(&MemoryStorage::new()), &aff, &v, &Sha256::of(b""))
             .unwrap();
         assert_eq!(again, dir);
     }

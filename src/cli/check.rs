@@ -3,17 +3,19 @@
 use std::process::ExitCode;
 
 use crate::check;
+use crate::storage::Stores;
 use crate::store::{IndexDir, RegistryDir};
 
 use super::Global;
-use super::output::{errorln, outln};
+use super::output::{errorln, outln, warnln};
 
 /// Audit registry ↔ index ↔ package sets (↔ storage with --storage).
 ///
 /// Reports every file not in canonical form, published versions missing from the index and
 /// index lines not published, dependency ranges no indexed version satisfies, package-set
 /// members that are not published or miss a dependency, and (with --storage) missing or
-/// altered tarballs. Exit status: 0 clean, 1 findings, 2 could not run.
+/// altered tarballs: a tarball the storage lacks that a mirror holds with the recorded
+/// hash is a warning, not a finding. Exit status: 0 clean, 1 findings, 2 could not run.
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
@@ -46,10 +48,15 @@ impl Args {
             true => Some(global.open_storage(&config)?),
             false => None,
         };
+        let mirrors = global.open_mirrors(&config)?;
+        let stores = storage.as_deref().map(|primary| Stores {
+            primary,
+            mirrors: &mirrors,
+        });
         Ok(check::run(
             &RegistryDir::new(&global.registry),
             &IndexDir::new(index),
-            storage.as_deref(),
+            stores,
         )?)
     }
 }
@@ -57,6 +64,16 @@ impl Args {
 fn print_text(report: &check::Report) {
     for f in &report.findings {
         outln!("{f}");
+    }
+    if !report.from_mirrors.is_empty() {
+        let reads: Vec<String> = (report.from_mirrors.iter())
+            .map(|r| format!("`{}@{}` from `{}`", r.package, r.version, r.mirror))
+            .collect();
+        warnln!(
+            "{} tarballs the storage lacks were read from a mirror, with the hash metadata records: {}; `regis storage sync` copies them back",
+            report.from_mirrors.len(),
+            crate::text::summarised(&reads, 5, ", ")
+        );
     }
     let storage = if report.tarballs_checked > 0 {
         format!(", {} tarballs", report.tarballs_checked)

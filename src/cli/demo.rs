@@ -152,6 +152,7 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
         registry: &registry,
         index: &index,
         storage: &storage,
+        mirrors: &[],
         source: &source,
         now: Timestamp::now(),
     };
@@ -288,7 +289,7 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
     let report = check::run(
         &RegistryDir::new(&layout.registry),
         &IndexDir::new(&layout.index),
-        Some(&storage),
+        Some(crate::storage::Stores::single(&storage)),
     )?;
     for f in &report.findings {
         outln!("    {f}");

@@ -14,6 +14,7 @@ mod progress;
 mod publish;
 mod sign;
 mod solve;
+mod storage;
 mod transfer;
 mod unpublish;
 
@@ -60,6 +61,10 @@ pub struct Global {
     /// regis.dhall, a directory relative to the registry].
     #[arg(long, global = true, env = "REGIS_STORAGE", value_name = "DIR|URL")]
     pub storage: Option<String>,
+    /// A mirror: another storage a publish also writes to and readers fall back to
+    /// (repeat for more) [default: `mirrors` from regis.dhall, relative to the registry].
+    #[arg(long = "mirror", global = true, value_name = "DIR|URL")]
+    pub mirrors: Vec<String>,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -84,6 +89,8 @@ pub enum Command {
     PackageSet(package_set::Command),
     Daily(daily::Args),
     Gc(gc::Args),
+    #[command(subcommand)]
+    Storage(storage::Command),
     Solve(solve::Args),
     Transfer(transfer::Args),
     #[command(name = "process-issue")]
@@ -199,6 +206,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::PackageSet(c) => c.run(&cli.global),
         Command::Daily(a) => a.run(&cli.global),
         Command::Gc(a) => a.run(&cli.global),
+        Command::Storage(c) => c.run(&cli.global),
         Command::Solve(a) => a.run(&cli.global),
         Command::Transfer(a) => a.run(&cli.global),
         Command::ProcessIssue(a) => a.run(&cli.global),
@@ -268,6 +276,33 @@ impl Global {
         }
     }
 
+    /// The mirrors `--mirror` names, else the config's `mirrors` (a directory relative to
+    /// the registry).
+    pub fn mirror_locations(&self, config: &Config) -> Vec<crate::storage::Location> {
+        if self.mirrors.is_empty() {
+            (config.mirrors.iter())
+                .map(|text| crate::storage::Location::parse(text, &self.registry))
+                .collect()
+        } else {
+            (self.mirrors.iter())
+                .map(|text| crate::storage::Location::parse(text, Path::new("")))
+                .collect()
+        }
+    }
+
+    /// The mirrors [`Global::mirror_locations`] names, opened.
+    pub fn open_mirrors(
+        &self,
+        config: &Config,
+    ) -> anyhow::Result<Vec<Box<dyn crate::storage::Storage>>> {
+        let mut opened = Vec::new();
+        for location in self.mirror_locations(config) {
+            verboseln!("mirror `{location}`");
+            opened.push(location.open().context("opening a mirror")?);
+        }
+        Ok(opened)
+    }
+
     /// Whether a storage is named, by `--storage` or the config.
     pub fn has_storage(&self, config: &Config) -> bool {
         self.storage.is_some() || config.storage.is_some()
@@ -305,6 +340,7 @@ pub(crate) struct Opened {
     pub registry: crate::git::GitRepo,
     pub index: crate::git::GitRepo,
     pub storage: Box<dyn crate::storage::Storage>,
+    pub mirrors: Vec<Box<dyn crate::storage::Storage>>,
     pub source: crate::source::GitSource,
 }
 
@@ -329,13 +365,17 @@ impl Opened {
             registry.workdir().display(),
             index.workdir().display()
         );
-        if let crate::storage::Location::Dir(dir) = &location {
-            for repo in [&registry, &index] {
-                publish::ensure_outside(dir, repo.workdir())?;
+        let mirrors = global.mirror_locations(&config);
+        for location in std::iter::once(&location).chain(&mirrors) {
+            if let crate::storage::Location::Dir(dir) = location {
+                for repo in [&registry, &index] {
+                    publish::ensure_outside(dir, repo.workdir())?;
+                }
             }
         }
         Ok(Opened {
             storage: location.open()?,
+            mirrors: global.open_mirrors(&config)?,
             source: crate::source::GitSource::new(),
             config,
             registry,
@@ -349,6 +389,7 @@ impl Opened {
             registry: &self.registry,
             index: &self.index,
             storage: self.storage.as_ref(),
+            mirrors: &self.mirrors,
             source: &self.source,
             now: crate::schema::Timestamp::now(),
         }

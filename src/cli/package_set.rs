@@ -12,7 +12,7 @@ use crate::operation::report;
 use crate::package_set::{Authority, Change, PackageSet};
 use crate::payload::{Operation, PackageSetUpdate};
 use crate::schema::Timestamp;
-use crate::storage::{MemoryStorage, Storage};
+use crate::storage::{MemoryStorage, Storage, Stores};
 
 use super::Global;
 use super::output::out;
@@ -84,7 +84,7 @@ fn read_update(file: &std::path::Path) -> anyhow::Result<PackageSetUpdate> {
 }
 
 /// Run `f` on the inputs of a dry run: the working trees named by the options, as they
-/// are. Storage is the configured directory if any; without one, an empty store (a build
+/// are. Storage is the configured one (with its mirrors) if any; without one, an empty store (a build
 /// check, which needs the members' tarballs, is then refused).
 pub(crate) fn with_dry_run_inputs<T>(
     global: &Global,
@@ -99,11 +99,15 @@ pub(crate) fn with_dry_run_inputs<T>(
     } else {
         Box::new(MemoryStorage::new())
     };
+    let mirrors = global.open_mirrors(config)?;
     Ok(f(&Inputs {
         config,
         registry: &global.registry,
         index: &index,
-        storage: storage.as_ref(),
+        stores: Stores {
+            primary: storage.as_ref(),
+            mirrors: &mirrors,
+        },
         today: Timestamp::now().date(),
     }))
 }

@@ -9,6 +9,7 @@ pub mod issue;
 pub mod package_set;
 pub mod publish;
 pub mod report;
+pub mod sync;
 pub mod transfer;
 pub mod transferrer;
 pub mod unpublish;
@@ -17,7 +18,7 @@ use crate::config::Config;
 use crate::git::GitRepo;
 use crate::schema::Timestamp;
 use crate::source::Source;
-use crate::storage::Storage;
+use crate::storage::{Storage, Stores};
 
 /// Everything an operation reads from or writes to, passed in one place.
 pub struct Context<'a> {
@@ -26,8 +27,21 @@ pub struct Context<'a> {
     pub registry: &'a GitRepo,
     /// The index repo.
     pub index: &'a GitRepo,
+    /// The primary storage, written first and read first.
     pub storage: &'a dyn Storage,
+    /// Other storages a publish also writes to and readers fall back to (`mirrors`).
+    pub mirrors: &'a [Box<dyn Storage>],
     pub source: &'a dyn Source,
     /// The time recorded for what the operation does.
     pub now: Timestamp,
+}
+
+impl<'a> Context<'a> {
+    /// The primary storage and its mirrors.
+    pub fn stores(&self) -> Stores<'a> {
+        Stores {
+            primary: self.storage,
+            mirrors: self.mirrors,
+        }
+    }
 }

@@ -19,7 +19,7 @@ use crate::package_set::{
 };
 use crate::payload::PackageSetUpdate;
 use crate::schema::{Date, PackageName, Version};
-use crate::storage::Storage;
+use crate::storage::Stores;
 use crate::store::{IndexDir, RegistryDir, StoreError};
 
 use super::Context;
@@ -50,8 +50,9 @@ pub struct Inputs<'a> {
     pub registry: &'a Path,
     /// The index working tree.
     pub index: &'a Path,
-    /// Where members' tarballs are read from for the build check.
-    pub storage: &'a dyn Storage,
+    /// Where members' tarballs are read from for the build check (a mirror when the
+    /// primary lacks one).
+    pub stores: Stores<'a>,
     /// The `published` date of a new set.
     pub today: Date,
 }
@@ -63,7 +64,7 @@ impl<'a> Inputs<'a> {
             config: ctx.config,
             registry: ctx.registry.workdir(),
             index: ctx.index.workdir(),
-            storage: ctx.storage,
+            stores: ctx.stores(),
             today: ctx.now.date(),
         }
     }
@@ -385,7 +386,7 @@ fn build_check(
                 name: name.clone(),
                 version: version.clone(),
             })?;
-        workspace.add_from_storage(inputs.storage, name, version, &hash)?;
+        workspace.add_from_storage(inputs.stores, name, version, &hash)?;
     }
     let env = HookEnv {
         compiler: compiler.clone(),

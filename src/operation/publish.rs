@@ -17,7 +17,7 @@ use crate::payload::Publish;
 use crate::schema::{Location, PackageName, Range, SchemaError, Sha256, Version};
 use crate::solver::{self, BuildPlan, DirPackages, SolveError, Solver};
 use crate::source::{EntryKind, SourceTree};
-use crate::storage::{Put, StorageKey};
+use crate::storage::{MirrorOutcome, MirrorWrite, Put, StorageKey};
 use crate::store::{IndexDir, RegistryDir, StoreError};
 use crate::tarball;
 
@@ -134,6 +134,9 @@ pub struct PublishReport {
     /// The build check with each compiler, when one is configured.
     pub matrix: Option<Matrix>,
     pub storage: Put,
+    /// What each mirror did with the tarball, after the primary stored it; a failure does
+    /// not fail the publish.
+    pub mirrors: Vec<MirrorWrite>,
     pub metadata: CommitOutcome,
     pub index: CommitOutcome,
     pub warnings: Vec<String>,
@@ -146,6 +149,7 @@ impl PublishReport {
     /// True when every store already had this version (a re-run of a finished publish).
     pub fn changed_nothing(&self) -> bool {
         self.storage == Put::AlreadyPresent
+            && !(self.mirrors.iter()).any(|m| m.outcome == MirrorOutcome::Stored)
             && matches!(self.metadata, CommitOutcome::Unchanged)
             && matches!(self.index, CommitOutcome::Unchanged)
     }
@@ -220,9 +224,15 @@ pub fn publish(ctx: &Context<'_>, request: &Publish) -> Result<PublishReport, Pu
                 timeout,
             )?
             .ok_or_error()?;
-            let matrix = compilers::run(ctx, &registry, &index, &plan, command)?;
+            let mut from_mirrors = ws.from_mirrors().to_vec();
+            let matrix = compilers::run(ctx, &registry, &index, &plan, command, &mut from_mirrors)?;
             plan.entry.compilers = matrix.passed();
             plan.matrix = Some(matrix);
+            for read in from_mirrors {
+                if !plan.warnings.contains(&read) {
+                    plan.warnings.push(read);
+                }
+            }
             Some(ws)
         }
         None => None,
@@ -271,7 +281,7 @@ fn add_dependencies(
                 version: manifest.version.clone(),
                 problems: format!("`{name}@{version}` is in the build plan but not in metadata"),
             })?;
-        ws.add_from_storage(ctx.storage, name, version, &hash)?;
+        ws.add_from_storage(ctx.stores(), name, version, &hash)?;
     }
     Ok(())
 }
@@ -646,6 +656,7 @@ fn apply(
 
     let storage = ctx.storage.put(&plan.key, &plan.tarball)?;
     crate::fault::point("publish:stored");
+    let mirrors = ctx.stores().put_mirrors(&plan.key, &plan.tarball);
 
     let mut compilers = plan.entry.compilers.clone();
     let metadata =
@@ -716,6 +727,7 @@ fn apply(
         compilers,
         matrix: plan.matrix.clone(),
         storage,
+        mirrors,
         metadata,
         index: index_outcome,
         warnings: plan.warnings.clone(),

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use crate::git::CommitOutcome;
 use crate::package_set::PackageSet;
 use crate::schema::{PackageName, Version};
-use crate::storage::Put;
+use crate::storage::{MirrorWrite, Put};
 
 use super::issue::{Left, PENDING_MAX_PAGES, PendingRun, Timing};
 use super::package_set::UpdateReport;
@@ -51,6 +51,7 @@ pub fn publish(r: &PublishReport) -> String {
         Put::AlreadyPresent => "already present",
     };
     let _ = writeln!(out, "  storage   {stored}");
+    mirror_lines(&mut out, &r.mirrors);
     let _ = writeln!(out, "  metadata  {}", outcome(&r.metadata));
     let _ = writeln!(out, "  index     {}", outcome(&r.index));
     match &r.docs {
@@ -71,6 +72,13 @@ pub fn publish(r: &PublishReport) -> String {
         let _ = writeln!(out, "warning: {e}");
     }
     out
+}
+
+/// A line per mirror write: `  mirror    `s3://…`: stored`.
+fn mirror_lines(out: &mut String, mirrors: &[MirrorWrite]) {
+    for m in mirrors {
+        let _ = writeln!(out, "  mirror    {m}");
+    }
 }
 
 /// Versions separated by `, `.
@@ -101,7 +109,7 @@ pub fn transfer(r: &TransferReport) -> String {
 
 /// The human summary of an unpublish.
 pub fn unpublish(r: &UnpublishReport) -> String {
-    format!(
+    let mut out = format!(
         "unpublished {}@{}\n  reason    {}\n  signed by {}\n  index     {}\n  metadata  {}\n  tarball   {} {}\n",
         r.name,
         r.version,
@@ -115,7 +123,9 @@ pub fn unpublish(r: &UnpublishReport) -> String {
         } else {
             "already gone"
         }
-    )
+    );
+    mirror_lines(&mut out, &r.mirrors);
+    out
 }
 
 /// The human summary of a package-set update.

@@ -13,7 +13,7 @@ use crate::metadata::{Metadata, UnpublishChange, UnpublishRefused};
 use crate::package_set::PackageSet;
 use crate::payload::{Authenticated, AuthenticatedData, PayloadError, Unpublish};
 use crate::schema::{PackageName, Timestamp, Version};
-use crate::storage::StorageKey;
+use crate::storage::{MirrorWrite, StorageKey};
 use crate::store::{IndexDir, RegistryDir, StoreError};
 
 use super::Context;
@@ -89,6 +89,9 @@ pub struct UnpublishReport {
     /// Whether a tarball was deleted (false when an earlier run already had).
     pub tarball_deleted: bool,
     pub storage_key: StorageKey,
+    /// What each mirror did with the tarball, after the primary deleted it; a failure does
+    /// not fail the unpublish (`regis storage sync` deletes it later).
+    pub mirrors: Vec<MirrorWrite>,
 }
 
 /// What the registry holds, as far as an unpublish needs to know.
@@ -278,6 +281,7 @@ fn apply(
         )(e.into())
     })?;
     crate::fault::point("unpublish:tarball");
+    let mirrors = ctx.stores().delete_mirrors(&storage_key);
     Ok(UnpublishReport {
         name: name.clone(),
         version: version.clone(),
@@ -287,5 +291,6 @@ fn apply(
         metadata,
         tarball_deleted,
         storage_key,
+        mirrors,
     })
 }

@@ -1,13 +1,16 @@
 //! Where tarballs live: the `Storage` trait, the one type that computes storage keys, the
-//! [`Location`] a config or flag names, and the backends: a local directory, an object
-//! store (S3, GCS, Azure, …) and memory (tests).
+//! [`Location`] a config or flag names, the backends — a local directory, an object
+//! store (S3, GCS, Azure, …) and memory (tests) — and [`Stores`], a primary with its
+//! mirrors.
 
 mod fs;
 mod memory;
+mod mirrors;
 mod object;
 
 pub use fs::FsStorage;
 pub use memory::MemoryStorage;
+pub use mirrors::{Fetched, MirrorOutcome, MirrorWrite, Stores};
 pub use object::{ObjectStorage, SCHEMES, is_url};
 
 use std::fmt;

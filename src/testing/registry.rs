@@ -104,6 +104,7 @@ impl TestRegistry {
             registry: &self.registry,
             index: &self.index,
             storage: &self.storage,
+            mirrors: &[],
             source: &self.source,
             now: NOW.parse::<Timestamp>().unwrap(),
         }

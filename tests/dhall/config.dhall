@@ -23,6 +23,7 @@
 , signatureNamespace = "file"
 , storage = Some "../storage"
 , storageUrl = Some "https://packages.example.org/{name}/{version}.tar.gz"
+, mirrors = [ "../mirror", "s3://mirror-bucket/tarballs" ]
 , index = None Text
 , dhallCache = Some ".dhall-cache"
 }

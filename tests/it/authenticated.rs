@@ -235,7 +235,7 @@ fn an_owner_unpublishes_within_the_window_and_the_version_is_gone_for_good() {
     let report = regis::check::run(
         &regis::store::RegistryDir::new(&t.layout.registry),
         &regis::store::IndexDir::new(&t.layout.index),
-        Some(&t.storage),
+        Some(regis::storage::Stores::single(&t.storage)),
     )
     .unwrap();
     assert!(report.findings.is_empty(), "{:?}", report.findings);

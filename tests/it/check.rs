@@ -223,7 +223,7 @@ fn storage_is_checked_for_presence_size_and_hash() {
     let report = check::run(
         &RegistryDir::new(&reg),
         &IndexDir::new(&idx),
-        Some(&storage),
+        Some(regis::storage::Stores::single(&storage)),
     )
     .unwrap();
     assert_eq!(report.tarballs_checked, 3);

@@ -20,7 +20,7 @@ fn findings(t: &TestRegistry) -> Vec<(FindingKind, String)> {
     let report = check::run(
         &RegistryDir::new(t.registry.workdir()),
         &IndexDir::new(t.index.workdir()),
-        Some(&t.storage as &dyn Storage),
+        Some(regis::storage::Stores::single(&t.storage)),
     )
     .unwrap();
     report

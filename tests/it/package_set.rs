@@ -68,6 +68,7 @@ fn the_real_80_7_0_to_80_8_0_update_gives_80_8_0_byte_for_byte() {
         registry: &registry,
         index: &index,
         storage: &storage,
+        mirrors: &[],
         source: &source,
         now: "2026-08-18T12:00:00.000Z".parse::<Timestamp>().unwrap(),
     };
@@ -328,7 +329,7 @@ fn a_dry_run_writes_nothing_and_needs_no_git() {
         config: &t.config,
         registry: &t.layout.registry,
         index: &t.layout.index,
-        storage: &t.storage,
+        stores: regis::storage::Stores::single(&t.storage),
         today: "2026-11-22".parse().unwrap(),
     };
     let r = package_set::dry_run(

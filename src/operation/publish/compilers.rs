@@ -110,13 +110,15 @@ pub fn candidates(configured: &[Version], first: &Version) -> Vec<Version> {
 /// in a fresh copy of the package, within `matrixTimeoutSeconds` together (each run also
 /// within `hookTimeoutSeconds`). An error preparing or starting a run (a dependency's
 /// stored tarball missing or altered, the workspace unwritable) fails the publish, as it
-/// does for the first compiler; only the check's own failure leaves a compiler out.
+/// does for the first compiler; only the check's own failure leaves a compiler out. What
+/// was read from a mirror is added to `from_mirrors` ([`Workspace::from_mirrors`]).
 pub(super) fn run(
     ctx: &Context<'_>,
     registry: &RegistryDir,
     index: &IndexDir,
     plan: &PublishPlan,
     command: &str,
+    from_mirrors: &mut Vec<String>,
 ) -> Result<Matrix, PublishError> {
     let first = plan.build_plan.compiler.clone();
     let budget = Duration::from_secs(ctx.config.matrix_timeout_seconds);
@@ -160,6 +162,9 @@ pub(super) fn run(
             }
         };
         others.push((compiler, tried));
+    }
+    if let Some(ws) = workspace {
+        from_mirrors.extend_from_slice(ws.from_mirrors());
     }
     Ok(Matrix { first, others })
 }
