@@ -892,7 +892,10 @@ impl TryFrom<RawConfig> for Config {
                 let schemes: Vec<String> = (crate::storage::SCHEMES.iter())
                     .map(|s| format!("`{s}://`"))
                     .collect();
-                format!("a directory or an object store URL starting with {}", or_list(&schemes))
+                format!(
+                    "a directory or an object store URL starting with {}",
+                    or_list(&schemes)
+                )
             } else if raw.mirrors[..i].contains(mirror) || raw.storage.as_ref() == Some(mirror) {
                 "a storage named once: not `storage` and not another mirror".to_owned()
             } else {

@@ -916,7 +916,12 @@ mod tests {
             .unwrap();
         let mut ws = Workspace::new().unwrap();
         let err = ws
-            .add_from_storage(Stores::single(&storage), &aff, &v, &Sha256::of(b"published"))
+            .add_from_storage(
+                Stores::single(&storage),
+                &aff,
+                &v,
+                &Sha256::of(b"published"),
+            )
             .unwrap_err();
         insta::assert_snapshot!(err, @"the stored tarball of `aff@7.1.0` has hash `sha256-0SG+MQMAe0Ht+W+CYpJfjH1hiUr+mgQYQ7Yx9pRFvFc=`: expected `sha256-sE5eogG7BAyuU/aT9qOKPgC2LaYDnKJI/s1Zt/yEKJQ=`, the hash recorded in its metadata");
         assert!(!ws.root().join("dependencies/aff-7.1.0").exists());
@@ -949,8 +954,11 @@ mod tests {
         tampered.put(&key, b"tampered").unwrap();
         good.put(&key, &bytes).unwrap();
         let empty: Vec<Box<dyn crate::storage::Storage>> = vec![Box::new(MemoryStorage::new())];
-        let mirrors: Vec<Box<dyn crate::storage::Storage>> =
-            vec![Box::new(tampered), Box::new(MemoryStorage::new()), Box::new(good)];
+        let mirrors: Vec<Box<dyn crate::storage::Storage>> = vec![
+            Box::new(tampered),
+            Box::new(MemoryStorage::new()),
+            Box::new(good),
+        ];
 
         // No mirror holds it: the error says why each was passed over.
         let mut ws = Workspace::new().unwrap();
@@ -983,7 +991,12 @@ mod tests {
             .unwrap();
         // Empty storage and a wrong hash: both would fail if it were read.
         let again = ws
-            .add_from_storage(Stores::single(&MemoryStorage::new()), &aff, &v, &Sha256::of(b""))
+            .add_from_storage(
+                Stores::single(&MemoryStorage::new()),
+                &aff,
+                &v,
+                &Sha256::of(b""),
+            )
             .unwrap();
         assert_eq!(again, dir);
     }

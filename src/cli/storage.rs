@@ -44,12 +44,13 @@ impl Command {
 impl SyncArgs {
     fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
         let config = global.config()?;
-        let (primary, mirrors) = (|| {
-            anyhow::Ok((global.open_storage(&config)?, global.open_mirrors(&config)?))
-        })()
-        .map_err(super::could_not_run)?;
+        let (primary, mirrors) =
+            (|| anyhow::Ok((global.open_storage(&config)?, global.open_mirrors(&config)?)))()
+                .map_err(super::could_not_run)?;
         if mirrors.is_empty() {
-            warnln!("no mirrors (`mirrors` in regis.dhall, or `--mirror`): only the storage's tarballs are checked");
+            warnln!(
+                "no mirrors (`mirrors` in regis.dhall, or `--mirror`): only the storage's tarballs are checked"
+            );
         }
         let stores = Stores {
             primary: primary.as_ref(),

@@ -163,7 +163,9 @@ fn sync_published(
             Held::Recorded(_) => report.stores[i].verified += 1,
             Held::Other(found) => problem(
                 Some(i),
-                format!("`{key}` has hash `{found}`, but metadata records `{hash}`: a stored tarball is never replaced; remove it by hand, and sync again"),
+                format!(
+                    "`{key}` has hash `{found}`, but metadata records `{hash}`: a stored tarball is never replaced; remove it by hand, and sync again"
+                ),
             ),
             Held::Failed(error) => problem(Some(i), format!("reading `{key}`: {error}")),
             Held::Absent => {

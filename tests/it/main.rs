@@ -19,6 +19,7 @@ mod hooks;
 mod hostile;
 mod issue;
 mod locations;
+mod mirrors;
 mod object_storage;
 mod package_set;
 mod pending;

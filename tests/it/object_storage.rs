@@ -318,3 +318,99 @@ fn check_audits_the_public_download_url_over_http() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// A registry whose storage and mirror are two S3 prefixes: a publish writes both; with
+/// the primary's copy gone, `check` and the build check read the mirror's, and `storage
+/// sync` copies it back.
+#[test]
+fn an_s3_mirror_serves_what_the_primary_lost_until_sync_copies_it_back() {
+    let (Some(s3), Some(mirror)) = (S3Prefix::new(), S3Prefix::new()) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("reg");
+    let registry = root.join("registry");
+    ok(&regis(
+        &s3,
+        Path::new("."),
+        &["init", root.to_str().unwrap(), "--storage", &s3.url],
+    ));
+    edit_config(&registry, |c| {
+        c.mirrors = vec![mirror.url.clone()];
+        c.build_check = Some(
+            r#"[ "$REGIS_PACKAGE" = prelude ] || test -f "$REGIS_DEPENDENCIES/prelude-1.0.0/purs.json""#
+                .to_owned(),
+        );
+        c.compilers = vec![c.default_compiler.clone()];
+    });
+    let publish = |name: &str, deps: &[(&str, &str)]| {
+        let src = tmp.path().join("src").join(name);
+        let url = format!("file://{}", src.display());
+        let p = regis::sample::SamplePackage::new(
+            name,
+            "1.0.0",
+            Location::git(&url, None).unwrap(),
+            deps,
+        );
+        p.commit_to(&src).unwrap();
+        let payload = tmp.path().join(format!("{name}.json"));
+        std::fs::write(&payload, serde_json::to_string(&p.payload(true)).unwrap()).unwrap();
+        ok(&regis(
+            &s3,
+            &registry,
+            &["publish", payload.to_str().unwrap()],
+        ))
+    };
+    let out = publish("prelude", &[]);
+    assert!(
+        out.contains(&format!("\n  mirror    `{}`: stored\n", mirror.url)),
+        "{out}"
+    );
+    let (primary, copy) = (
+        ObjectStorage::open_with(&s3.url, s3.env()).unwrap(),
+        ObjectStorage::open_with(&mirror.url, mirror.env()).unwrap(),
+    );
+    let k = key("prelude", "1.0.0");
+    let bytes = primary.get(&k).unwrap().expect("stored");
+    assert_eq!(copy.get(&k).unwrap().as_deref(), Some(&bytes[..]));
+
+    // The primary loses prelude: `check` reads the mirror's copy (a warning, exit 0) and
+    // effect's build check finds prelude, read from the mirror.
+    assert!(primary.delete(&k).unwrap());
+    let out = regis(&s3, &registry, &["check"]);
+    assert!(ok(&out).ends_with("1 tarballs: no findings\n"));
+    let warning = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        warning.contains(&format!("`prelude@1.0.0` from `{}`", mirror.url)),
+        "{warning}"
+    );
+    let out = publish("effect", &[("prelude", ">=1.0.0 <2.0.0")]);
+    assert!(
+        out.contains(&format!(
+            "warning: `prelude@1.0.0` was read from mirror `{}`",
+            mirror.url
+        )),
+        "{out}"
+    );
+    assert_eq!(
+        primary.get(&k).unwrap(),
+        None,
+        "a reader writes nothing back"
+    );
+
+    // `storage sync` copies it back, every hash checked; then nothing is left to copy.
+    let out = ok(&regis(&s3, &registry, &["storage", "sync"]));
+    assert!(
+        out.contains(&format!("copied prelude@1.0.0 to `{}`", s3.url)),
+        "{out}"
+    );
+    assert_eq!(primary.get(&k).unwrap().as_deref(), Some(&bytes[..]));
+    let out = ok(&regis(&s3, &registry, &["storage", "sync"]));
+    assert!(
+        out.contains(&format!(
+            "mirror `{}`: 2 of 2 published tarballs verified, 0 copied, 0 deleted",
+            mirror.url
+        )),
+        "{out}"
+    );
+}
