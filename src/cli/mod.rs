@@ -290,15 +290,17 @@ impl Global {
         }
     }
 
-    /// The mirrors [`Global::mirror_locations`] names, opened.
+    /// The mirrors [`Global::mirror_locations`] names, opened; the n-th (from 1) reads its
+    /// object store's variables as `REGIS_MIRROR<n>_AWS_…` first, then `AWS_…`.
     pub fn open_mirrors(
         &self,
         config: &Config,
     ) -> anyhow::Result<Vec<Box<dyn crate::storage::Storage>>> {
         let mut opened = Vec::new();
-        for location in self.mirror_locations(config) {
+        for (i, location) in self.mirror_locations(config).iter().enumerate() {
             verboseln!("mirror `{location}`");
-            opened.push(location.open().context("opening a mirror")?);
+            let scope = format!("REGIS_MIRROR{}_", i + 1);
+            opened.push(location.open_scoped(&scope).context("opening a mirror")?);
         }
         Ok(opened)
     }

@@ -78,11 +78,41 @@ impl Location {
     /// The storage there. A directory is created by its first write; an object store's
     /// settings and credentials come from the environment ([`ObjectStorage::open`]).
     pub fn open(&self) -> Result<Box<dyn Storage>, StorageError> {
+        self.open_scoped("")
+    }
+
+    /// [`Location::open`], where an environment variable `<scope>NAME` takes the place of
+    /// `NAME` (`REGIS_MIRROR1_AWS_SECRET_ACCESS_KEY` for `AWS_SECRET_ACCESS_KEY`): a
+    /// mirror at another provider or account has credentials of its own.
+    pub fn open_scoped(&self, scope: &str) -> Result<Box<dyn Storage>, StorageError> {
         Ok(match self {
             Location::Dir(dir) => Box::new(FsStorage::new(dir)),
-            Location::Url(url) => Box::new(ObjectStorage::open(url)?),
+            Location::Url(url) => Box::new(ObjectStorage::open_with(
+                url,
+                scoped_vars(std::env::vars(), scope),
+            )?),
         })
     }
+}
+
+/// `vars` with each `<scope>NAME` in the place of `NAME` (and no other variable starting
+/// with `scope`); all of `vars` when `scope` is empty.
+fn scoped_vars(
+    vars: impl IntoIterator<Item = (String, String)>,
+    scope: &str,
+) -> Vec<(String, String)> {
+    let mut map = std::collections::BTreeMap::new();
+    let mut scoped = Vec::new();
+    for (name, value) in vars {
+        match name.strip_prefix(scope).filter(|_| !scope.is_empty()) {
+            Some(rest) => scoped.push((rest.to_owned(), value)),
+            None => {
+                map.insert(name, value);
+            }
+        }
+    }
+    map.extend(scoped);
+    map.into_iter().collect()
 }
 
 impl fmt::Display for Location {
@@ -240,6 +270,38 @@ fn compare(key: &StorageKey, existing: &[u8], new: &[u8]) -> Result<Put, Storage
         new_bytes: new.len() as u64,
         new_hash: Sha256::of(new),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_scoped_variable_takes_the_place_of_the_plain_one() {
+        let vars = [
+            ("AWS_ACCESS_KEY_ID", "primary-id"),
+            ("AWS_SECRET_ACCESS_KEY", "primary-secret"),
+            ("AWS_REGION", "eu-west-1"),
+            ("REGIS_MIRROR1_AWS_SECRET_ACCESS_KEY", "mirror-secret"),
+            ("REGIS_MIRROR1_AWS_ENDPOINT", "https://r2.example.com"),
+            ("REGIS_MIRROR2_AWS_SECRET_ACCESS_KEY", "other-mirror-secret"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let scoped = super::scoped_vars(vars.clone(), "REGIS_MIRROR1_");
+        let get = |name: &str| {
+            (scoped.iter())
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(get("AWS_SECRET_ACCESS_KEY"), Some("mirror-secret"));
+        assert_eq!(get("AWS_ENDPOINT"), Some("https://r2.example.com"));
+        assert_eq!(get("AWS_ACCESS_KEY_ID"), Some("primary-id"));
+        assert_eq!(get("AWS_REGION"), Some("eu-west-1"));
+        assert_eq!(
+            get("REGIS_MIRROR2_AWS_SECRET_ACCESS_KEY"),
+            Some("other-mirror-secret")
+        );
+        // No scope: the environment as it is.
+        assert_eq!(super::scoped_vars(vars.clone(), "").len(), vars.len());
+    }
 }
 
 #[cfg(test)]

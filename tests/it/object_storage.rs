@@ -413,4 +413,36 @@ fn an_s3_mirror_serves_what_the_primary_lost_until_sync_copies_it_back() {
         )),
         "{out}"
     );
+
+    // The mirror's own credentials (`REGIS_MIRROR1_…`) take the place of the primary's:
+    // a wrong secret there fails the mirror's write only, and the publish stands.
+    let src = tmp.path().join("src/console");
+    let url = format!("file://{}", src.display());
+    let p = regis::sample::SamplePackage::new(
+        "console",
+        "1.0.0",
+        Location::git(&url, None).unwrap(),
+        &[("prelude", ">=1.0.0 <2.0.0")],
+    );
+    p.commit_to(&src).unwrap();
+    let payload = tmp.path().join("console.json");
+    std::fs::write(&payload, serde_json::to_string(&p.payload(true)).unwrap()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_regis"))
+        .arg("--registry")
+        .arg(&registry)
+        .args(["publish", payload.to_str().unwrap()])
+        .envs(s3.env())
+        .env("REGIS_MIRROR1_AWS_SECRET_ACCESS_KEY", "wrong")
+        .output()
+        .unwrap();
+    let text = ok(&out);
+    assert!(
+        text.contains(&format!("\n  mirror    `{}`: failed: ", mirror.url))
+            && text.contains("(`regis storage sync` repairs it)"),
+        "{text}"
+    );
+    assert!(!text.contains("wrong"), "{text}");
+    let k = key("console", "1.0.0");
+    assert!(primary.get(&k).unwrap().is_some());
+    assert_eq!(copy.get(&k).unwrap(), None);
 }
