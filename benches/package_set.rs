@@ -146,7 +146,7 @@ fn benches(c: &mut Criterion) {
         config: &config,
         registry: &registry_path,
         index: &index_path,
-        storage: &storage,
+        stores: regis::storage::Stores::single(&storage),
         today,
     };
 
