@@ -1426,6 +1426,7 @@ mod tests {
                     "signatureNamespace": "file",
                     "storage": "../storage",
                     "storageUrl": "https://packages.example.org/{name}/{version}.tar.gz",
+                    "mirrors": ["../mirror", "s3://mirror-bucket/tarballs"],
                     "dhallCache": ".dhall-cache",
                 }),
             ),
