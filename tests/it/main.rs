@@ -18,6 +18,7 @@ mod github;
 mod hooks;
 mod hostile;
 mod issue;
+mod json;
 mod locations;
 mod object_storage;
 mod package_set;
