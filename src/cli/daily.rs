@@ -144,11 +144,7 @@ fn print_transferrer(run: &transferrer::Run) {
             for (m, result) in moves {
                 match result {
                     Ok(_) => outln!("  transferred {}: {} -> {}", m.name, m.from, m.to),
-                    Err(e) => outln!(
-                        "  could not transfer {}: {}",
-                        m.name,
-                        crate::error_chain(e)
-                    ),
+                    Err(e) => outln!("  could not transfer {}: {}", m.name, crate::error_chain(e)),
                 }
             }
         }

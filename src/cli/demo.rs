@@ -215,12 +215,8 @@ fn run_demo(root: &Path, json: bool) -> anyhow::Result<()> {
         Err(e) => {
             say.line(format_args!("    error: {}", crate::error_chain(&e)));
             let m = &arrays.manifest;
-            out.refused.push(RefusedOutput::new(
-                "publish",
-                &m.name,
-                Some(&m.version),
-                &e,
-            ));
+            out.refused
+                .push(RefusedOutput::new("publish", &m.name, Some(&m.version), &e));
         }
     }
     say.line(format_args!(

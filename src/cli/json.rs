@@ -418,9 +418,7 @@ impl From<&Change> for ChangeOutput {
             Change::Compiler { from, to } => ("compiler", None, Some(from), Some(to)),
             Change::Add { name, version } => ("add", Some(name), None, Some(version)),
             Change::Upgrade { name, from, to } => ("upgrade", Some(name), Some(from), Some(to)),
-            Change::Downgrade { name, from, to } => {
-                ("downgrade", Some(name), Some(from), Some(to))
-            }
+            Change::Downgrade { name, from, to } => ("downgrade", Some(name), Some(from), Some(to)),
             Change::Remove { name, version } => ("remove", Some(name), Some(version), None),
         };
         ChangeOutput {
@@ -783,7 +781,7 @@ enum OperationOutput {
 impl From<&OperationReport> for OperationOutput {
     fn from(r: &OperationReport) -> Self {
         match r {
-            OperationReport::Publish(r) => OperationOutput::Publish(r.into()),
+            OperationReport::Publish(r) => OperationOutput::Publish(r.as_ref().into()),
             OperationReport::Transfer(r) => OperationOutput::Transfer(r.into()),
             OperationReport::Unpublish(r) => OperationOutput::Unpublish(r.into()),
             OperationReport::PackageSet(r) => {

@@ -77,7 +77,10 @@ impl Args {
             .with_context(|| format!("reading the event `{}`", event.display()))?
         {
             Event::Issue(issue) if issue::is_own_comment(&issue) => {
-                return ignored(global, "the comment is one of regis's own answers".to_owned());
+                return ignored(
+                    global,
+                    "the comment is one of regis's own answers".to_owned(),
+                );
             }
             Event::Issue(issue) => issue,
             Event::Ignored { reason } => return ignored(global, reason),

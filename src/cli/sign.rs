@@ -133,7 +133,8 @@ impl Args {
             };
             super::json::print(&super::json::SignOutput::new(operation, &signed))?;
         } else {
-            let text = serde_json::to_string_pretty(&signed).context("encoding the output as JSON")?;
+            let text =
+                serde_json::to_string_pretty(&signed).context("encoding the output as JSON")?;
             super::output::stdout_json(&text);
         }
         Ok(ExitCode::SUCCESS)

@@ -92,7 +92,7 @@ pub struct Processed {
 /// The report of the operation an issue asked for.
 #[derive(Debug)]
 pub enum OperationReport {
-    Publish(publish::PublishReport),
+    Publish(Box<publish::PublishReport>),
     Transfer(transfer::TransferReport),
     Unpublish(unpublish::UnpublishReport),
     PackageSet(package_set::UpdateReport),
@@ -322,7 +322,7 @@ fn run_publish(ctx: &Context<'_>, request: &Publish) -> Result<Outcome, RequestE
         format!("published `{}@{}`", report.name, report.version),
         &report::publish(&report),
         &source,
-        OperationReport::Publish(report),
+        OperationReport::Publish(Box::new(report)),
     ))
 }
 

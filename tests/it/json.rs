@@ -32,7 +32,9 @@ impl Runner {
     /// `regis --json ARGS`, with the variables a developer's shell or a CI job may hold
     /// removed.
     fn run(&mut self, args: &[&str]) -> Output {
-        let args: Vec<&str> = std::iter::once("--json").chain(args.iter().copied()).collect();
+        let args: Vec<&str> = std::iter::once("--json")
+            .chain(args.iter().copied())
+            .collect();
         if let Some(path) = subcommand_of(&args) {
             self.covered.insert(path);
         }
@@ -75,13 +77,21 @@ impl Runner {
     /// on stderr, the last one the error with its exit status.
     fn error(&mut self, args: &[&str], code: i32) -> Value {
         let out = self.run(args);
-        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
         assert!(out.stdout.is_empty(), "{args:?}: {}", text(&out.stdout));
         let lines = stderr_lines(&out.stderr);
         let last = lines.last().expect("an error line");
         let error = &last["error"];
         assert_eq!(error["exitCode"], code, "{last}");
-        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{last}");
+        assert!(
+            error["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{last}"
+        );
         assert!(error["causes"].is_array(), "{last}");
         error.clone()
     }
@@ -136,7 +146,10 @@ fn stderr_lines(stderr: &[u8]) -> Vec<Value> {
     text(stderr)
         .lines()
         .map(|line| {
-            assert!(line.starts_with("{\"formatVersion\":1,"), "not a JSON line: {line}");
+            assert!(
+                line.starts_with("{\"formatVersion\":1,"),
+                "not a JSON line: {line}"
+            );
             let value: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
             let object = value.as_object().unwrap();
             assert_eq!(object.len(), 2, "{line}");
@@ -153,8 +166,7 @@ fn stderr_lines(stderr: &[u8]) -> Vec<Value> {
 
 fn is_camel_case(key: &str) -> bool {
     let mut chars = key.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_alphanumeric())
+    chars.next().is_some_and(|c| c.is_ascii_lowercase()) && chars.all(|c| c.is_ascii_alphanumeric())
 }
 
 /// Every key is camelCase, except the keys of the maps keyed by data.
@@ -301,7 +313,10 @@ fn every_command_prints_one_json_document() {
     );
     assert_eq!(doc["storage"], fresh.join("storage").to_str().unwrap());
     let e = r.error(&["init", &registry], 1);
-    assert!(e["message"].as_str().unwrap().contains("is not empty"), "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("is not empty"),
+        "{e}"
+    );
 
     // publish: the commits are the remotes' heads; a re-run changes nothing
     let a = owned("a", "1.0.0", &[]);
@@ -313,8 +328,14 @@ fn every_command_prints_one_json_document() {
         (&json!("a"), &json!("1.0.0"), &json!(true))
     );
     assert_eq!(doc["alreadyPublished"], false);
-    assert_eq!(doc["location"], json!({"githubOwner": "test", "githubRepo": "a"}));
-    assert!(doc["hash"].as_str().unwrap().starts_with("sha256-"), "{doc}");
+    assert_eq!(
+        doc["location"],
+        json!({"githubOwner": "test", "githubRepo": "a"})
+    );
+    assert!(
+        doc["hash"].as_str().unwrap().starts_with("sha256-"),
+        "{doc}"
+    );
     assert_eq!(doc["storageKey"], "a/1.0.0.tar.gz");
     assert_eq!(doc["resolutions"], json!({}));
     assert_eq!(doc["compilers"], json!([doc["compiler"]]));
@@ -334,7 +355,10 @@ fn every_command_prints_one_json_document() {
     );
     let e = r.error(on!["publish", &nowhere], 1);
     assert!(
-        e["message"].as_str().unwrap().starts_with("could not publish `nowhere@1.0.0`"),
+        e["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("could not publish `nowhere@1.0.0`"),
         "{e}"
     );
     let missing = tmp.join("missing.json");
@@ -344,7 +368,10 @@ fn every_command_prints_one_json_document() {
         format!("reading `{}`", missing.display()),
         "{e}"
     );
-    assert_eq!(e["causes"], json!(["No such file or directory (os error 2)"]));
+    assert_eq!(
+        e["causes"],
+        json!(["No such file or directory (os error 2)"])
+    );
 
     // check
     let doc = r.document(on!["check"], 0);
@@ -357,7 +384,14 @@ fn every_command_prints_one_json_document() {
             &doc["tarballsChecked"],
             &doc["findings"]
         ],
-        [&json!(true), &json!(2), &json!(2), &json!(2), &json!(2), &json!([])]
+        [
+            &json!(true),
+            &json!(2),
+            &json!(2),
+            &json!(2),
+            &json!(2),
+            &json!([])
+        ]
     );
     let e = r.error(on!["--index", "/definitely/not/here", "check"], 2);
     assert_eq!(
@@ -410,7 +444,15 @@ fn every_command_prints_one_json_document() {
 
     // sign (a file, and each payload it builds), transfer
     let doc = r.document(
-        &["sign", "--key", &key, "transfer", "b", "--to-github", "test/b-moved"],
+        &[
+            "sign",
+            "--key",
+            &key,
+            "transfer",
+            "b",
+            "--to-github",
+            "test/b-moved",
+        ],
         0,
     );
     assert_eq!(doc["operation"], "transfer");
@@ -427,26 +469,48 @@ fn every_command_prints_one_json_document() {
     );
     r.error(&["sign", "transfer", "b", "--to-github", "test/b"], 1);
     let doc = r.document(on!["transfer", &signed_transfer], 0);
-    assert_eq!(doc["to"], json!({"githubOwner": "test", "githubRepo": "b-moved"}));
+    assert_eq!(
+        doc["to"],
+        json!({"githubOwner": "test", "githubRepo": "b-moved"})
+    );
     assert_eq!(doc["signer"]["role"], "owner");
     assert_eq!(doc["signer"]["key"], serde_json::to_value(&owner).unwrap());
     committed(&doc["writes"]["metadata"], &heads().0);
 
     // unpublish: refused while the set holds `b`; `c` goes
     let doc = r.document(
-        &["sign", "--key", &key, "unpublish", "b@1.0.0", "--reason", "broken"],
+        &[
+            "sign",
+            "--key",
+            &key,
+            "unpublish",
+            "b@1.0.0",
+            "--reason",
+            "broken",
+        ],
         0,
     );
     let signed_b = write_file(&tmp, "unpublish-b.json", &doc["signed"].to_string());
     let e = r.error(on!["unpublish", &signed_b], 1);
     assert!(
-        e["message"].as_str().unwrap().starts_with("could not unpublish `b@1.0.0`"),
+        e["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("could not unpublish `b@1.0.0`"),
         "{e}"
     );
     let c = owned("c", "1.0.0", &[]);
     r.document(on!["publish", &payload(&tmp, &c, true)], 0);
     let doc = r.document(
-        &["sign", "--key", &key, "unpublish", "c@1.0.0", "--reason", "broken"],
+        &[
+            "sign",
+            "--key",
+            &key,
+            "unpublish",
+            "c@1.0.0",
+            "--reason",
+            "broken",
+        ],
         0,
     );
     let signed_c = write_file(&tmp, "unpublish-c.json", &doc["signed"].to_string());
@@ -459,7 +523,10 @@ fn every_command_prints_one_json_document() {
 
     // gc
     let doc = r.document(on!["gc", "--dry-run"], 0);
-    assert_eq!((&doc["dryRun"], &doc["referenced"]), (&json!(true), &json!(3)));
+    assert_eq!(
+        (&doc["dryRun"], &doc["referenced"]),
+        (&json!(true), &json!(3))
+    );
     assert_eq!(doc["removed"], json!([]));
     let doc = r.document(on!["gc"], 0);
     assert_eq!(doc["dryRun"], false);
@@ -482,14 +549,16 @@ fn every_command_prints_one_json_document() {
             broken,
         ],
     );
-    let event =
-        crate::process_issue::opened_event(&tmp, 1, "ann", &body(&evented));
+    let event = crate::process_issue::opened_event(&tmp, 1, "ann", &body(&evented));
     let event = event.to_str().unwrap();
     let doc = r.document(on!["process-issue", "--event", event], 0);
     assert_eq!(doc["repo"], "test/registry");
     assert_eq!(doc["ignored"], Value::Null);
     let answer = &doc["answer"];
-    assert_eq!((&answer["issue"], &answer["success"]), (&json!(1), &json!(true)));
+    assert_eq!(
+        (&answer["issue"], &answer["success"]),
+        (&json!(1), &json!(true))
+    );
     assert_eq!(answer["headline"], "published `evented@1.0.0`");
     assert_eq!(answer["result"]["operation"], "publish");
     assert_eq!(answer["result"]["name"], "evented");
@@ -501,8 +570,7 @@ fn every_command_prints_one_json_document() {
     );
     assert_eq!(doc["answer"]["success"], false);
     assert_eq!(doc["answer"]["result"], Value::Null);
-    let mut pull: Value =
-        serde_json::from_str(&std::fs::read_to_string(event).unwrap()).unwrap();
+    let mut pull: Value = serde_json::from_str(&std::fs::read_to_string(event).unwrap()).unwrap();
     pull["issue"]["pull_request"] = json!({"url": "https://x.example/pulls/1"});
     let pull = write_file(&tmp, "pull.json", &pull.to_string());
     let doc = r.document(on!["process-issue", "--event", &pull], 0);
@@ -514,7 +582,10 @@ fn every_command_prints_one_json_document() {
         on!["process-issue", "--pending", "--repo", "test/registry"],
         0,
     );
-    assert_eq!((&doc["open"], &doc["truncated"]), (&json!(2), &json!(false)));
+    assert_eq!(
+        (&doc["open"], &doc["truncated"]),
+        (&json!(2), &json!(false))
+    );
     assert_eq!(doc["answered"].as_array().unwrap().len(), 1, "{doc}");
     assert_eq!(doc["answered"][0]["issue"], 2);
     assert_eq!(doc["answered"][0]["result"]["name"], "pended");
@@ -523,7 +594,10 @@ fn every_command_prints_one_json_document() {
     assert_eq!(doc["failed"], json!([]));
     assert!(!tracker.issues()[1].open, "#2 is closed");
     let e = r.error(on!["process-issue"], 1);
-    assert!(e["message"].as_str().unwrap().starts_with("no event: "), "{e}");
+    assert!(
+        e["message"].as_str().unwrap().starts_with("no event: "),
+        "{e}"
+    );
 
     // demo: what it did, as data
     let demo = t.tmp.path().join("demo");
@@ -555,11 +629,20 @@ fn every_command_prints_one_json_document() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|x| (x["operation"].as_str().unwrap(), x["name"].as_str().unwrap()))
+        .map(|x| {
+            (
+                x["operation"].as_str().unwrap(),
+                x["name"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         refused,
-        [("publish", "arrays"), ("transfer", "effect"), ("unpublish", "effect")]
+        [
+            ("publish", "arrays"),
+            ("transfer", "effect"),
+            ("unpublish", "effect")
+        ]
     );
     assert_eq!(doc["samples"][0]["manifestFile"], "bower.json");
     assert_eq!(doc["packageSets"].as_array().unwrap().len(), 2);
@@ -579,14 +662,14 @@ fn every_command_prints_one_json_document() {
     // clap's usage errors, and notes under -v, are JSON lines too
     let e = r.error(&["frob"], 2);
     assert!(
-        e["message"].as_str().unwrap().starts_with("unrecognized subcommand 'frob'"),
+        e["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("unrecognized subcommand 'frob'"),
         "{e}"
     );
     let e = r.error(&["publish"], 2);
-    assert!(
-        e["message"].as_str().unwrap().contains("<FILE>"),
-        "{e}"
-    );
+    assert!(e["message"].as_str().unwrap().contains("<FILE>"), "{e}");
     let out = r.run(on!["-v", "check"]);
     let notes = stderr_lines(&out.stderr);
     assert!(
@@ -613,7 +696,15 @@ fn every_command_prints_one_json_document() {
 fn sign_prints_the_payload_to_paste_and_json_nests_it() {
     let tmp = tempfile::tempdir().unwrap();
     let key = write_file(tmp.path(), "key", &testing::seeded_key(1));
-    let args = ["sign", "--key", &key, "transfer", "b", "--to-github", "me/b"];
+    let args = [
+        "sign",
+        "--key",
+        &key,
+        "transfer",
+        "b",
+        "--to-github",
+        "me/b",
+    ];
     let plain = Command::new(env!("CARGO_BIN_EXE_regis"))
         .args(args)
         .output()
