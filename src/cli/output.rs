@@ -417,6 +417,28 @@ mod tests {
     }
 
     #[test]
+    fn json_lines_on_stderr_stay_the_same_json_on_one_line() {
+        let hostile = "x\n::add-mask::s\r::error::f ##[add-mask]y";
+        let error = super::super::json::ErrorOutput {
+            message: hostile.to_owned(),
+            causes: vec![hostile.to_owned()],
+        };
+        for line in [
+            super::super::json::message_line("warning", hostile),
+            super::super::json::error_line(error, 1),
+        ] {
+            let mut at = Line::START;
+            let safe = inert(&line, &mut at, Form::Json);
+            assert!(!safe.contains("##[") && !safe.contains(['\n', '\r']), "{safe}");
+            assert!(safe.starts_with("{\"formatVersion\":1,"), "{safe}");
+            assert_eq!(
+                serde_json::from_str::<serde_json::Value>(&safe).unwrap(),
+                serde_json::from_str::<serde_json::Value>(&line).unwrap()
+            );
+        }
+    }
+
+    #[test]
     fn annotations_keep_to_one_line() {
         assert_eq!(
             annotation_line("50% done\nnext\r::add-mask::x"),
