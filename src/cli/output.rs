@@ -429,7 +429,10 @@ mod tests {
         ] {
             let mut at = Line::START;
             let safe = inert(&line, &mut at, Form::Json);
-            assert!(!safe.contains("##[") && !safe.contains(['\n', '\r']), "{safe}");
+            assert!(
+                !safe.contains("##[") && !safe.contains(['\n', '\r']),
+                "{safe}"
+            );
             assert!(safe.starts_with("{\"formatVersion\":1,"), "{safe}");
             assert_eq!(
                 serde_json::from_str::<serde_json::Value>(&safe).unwrap(),

@@ -38,6 +38,10 @@ use super::output::{self, out, outln};
 /// the last 70 minutes, is left to that run. Exit status 1 when an issue could not be
 /// answered (GitHub failed).
 ///
+/// With `--json`: one document, `ignored` (why the event needs nothing) or `repo` and the
+/// `answer` (the operation's report under `result`); with `--pending`, every answer and
+/// each issue left alone. No `::error` annotation is written then.
+///
 /// The GitHub token comes from the variable named by `githubTokenEnv`, the bot key from
 /// `botKeyEnv`; neither is ever printed.
 #[derive(Debug, clap::Args)]
