@@ -60,13 +60,21 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// An error and its causes (`source()`s) joined by `: `, as regis prints errors; a cause
 /// whose text the message already holds is not repeated.
 pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = error.to_string();
+    error_messages(error).join(": ")
+}
+
+/// What [`error_chain`] joins: the error's own message, then the text of each cause that
+/// the texts before it do not already hold.
+pub fn error_messages(error: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut said = error.to_string();
+    let mut out = vec![said.clone()];
     let mut cause = error.source();
     while let Some(e) = cause {
         let text = e.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
+        if !said.contains(&text) {
+            said.push_str(": ");
+            said.push_str(&text);
+            out.push(text);
         }
         cause = e.source();
     }
@@ -84,11 +92,13 @@ mod tests {
         struct Outer(#[source] std::io::Error);
         let e = Outer(std::io::Error::other("disk on fire"));
         assert_eq!(error_chain(&e), "could not read `x`: disk on fire");
+        assert_eq!(error_messages(&e), ["could not read `x`", "disk on fire"]);
         #[derive(Debug, thiserror::Error)]
         #[error("could not read `x`: {0}")]
         struct Doubled(#[source] std::io::Error);
         let e = Doubled(std::io::Error::other("disk on fire"));
         assert_eq!(error_chain(&e), "could not read `x`: disk on fire");
+        assert_eq!(error_messages(&e), ["could not read `x`: disk on fire"]);
     }
 
     #[test]

@@ -37,4 +37,4 @@ pub mod tarball;
 pub mod testing;
 pub mod text;
 
-pub use error::{Error, Result, error_chain};
+pub use error::{Error, Result, error_chain, error_messages};

@@ -2,12 +2,14 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
+
 use crate::check;
 use crate::storage::Stores;
 use crate::store::{IndexDir, RegistryDir};
 
 use super::Global;
-use super::output::{errorln, outln, warnln};
+use super::output::{outln, warnln};
 
 /// Audit registry ↔ index ↔ package sets (↔ storage with --storage).
 ///
@@ -21,24 +23,20 @@ pub struct Args {}
 
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
-        match self.audit(global) {
-            Ok(report) => {
-                if global.json {
-                    super::print_json(&report)?;
-                } else {
-                    print_text(&report);
-                }
-                Ok(if report.is_clean() {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(1)
-                })
-            }
-            Err(e) => {
-                errorln!("could not check the registry: {}", super::error_chain(&e));
-                Ok(ExitCode::from(2))
-            }
+        let report = self
+            .audit(global)
+            .context("could not check the registry")
+            .map_err(super::could_not_run)?;
+        if global.json {
+            super::json::print(&super::json::CheckOutput::from(&report))?;
+        } else {
+            print_text(&report);
         }
+        Ok(if report.is_clean() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
     }
 
     fn audit(&self, global: &Global) -> anyhow::Result<check::Report> {

@@ -10,7 +10,8 @@ use crate::operation::package_set::{self, Inputs};
 use crate::operation::transferrer::{self, Recorded};
 
 use super::Global;
-use super::output::{errln, errorln, outln};
+use super::json::{DailyOutput, TransferrerOutput};
+use super::output::{errorln, outln};
 use super::progress::Reporter;
 
 /// The scheduled job. First the transferrer (when `botPublicKey` is configured): every
@@ -40,13 +41,22 @@ impl Args {
         };
         // The transferrer's trouble never stops the package sets: it is reported, and the
         // exit status says so at the end.
-        let moves_ok = match &config.bot_public_key {
-            Some(_) => transferrer(global, &config, opened.as_ref()).unwrap_or_else(|e| {
-                errorln!("{}", super::error_chain(&e));
-                false
-            }),
+        let moves = config
+            .bot_public_key
+            .as_ref()
+            .map(|_| transferrer(global, &config, opened.as_ref()));
+        let moves_ok = match &moves {
             None => true,
+            Some(Ok(run)) => run.all_ok(),
+            Some(Err(_)) => false,
         };
+        if !global.json {
+            match &moves {
+                None => {}
+                Some(Ok(run)) => print_transferrer(run),
+                Some(Err(e)) => errorln!("{}", super::error_chain(e)),
+            }
+        }
         let progress = Reporter::new(global.json);
         let (report, dry_run) = if self.dry_run {
             let report = super::package_set::with_dry_run_inputs(global, &config, |inputs| {
@@ -61,18 +71,22 @@ impl Args {
         };
         progress.finish();
         let report = report.context("the daily package-set update failed")?;
-        match &report.update {
-            Some(update) => super::package_set::print_report(global, update, dry_run)?,
-            None if global.json => super::print_json(&serde_json::json!({
-                "latest": report.latest,
-                "proposal": null,
-            }))?,
-            None => match &report.latest {
-                Some(v) => outln!("package set {v}: up to date, nothing to propose"),
-                None => outln!(
-                    "no package set yet: a trustee starts the first one with `regis package-set update`"
-                ),
-            },
+        if global.json {
+            let moves = moves.map(|moves| match moves {
+                Ok(run) => TransferrerOutput::new(&run),
+                Err(e) => TransferrerOutput::failed(&e),
+            });
+            super::json::print(&DailyOutput::new(&report, dry_run, moves))?;
+        } else {
+            match &report.update {
+                Some(update) => super::package_set::print_report(global, update, dry_run)?,
+                None => match &report.latest {
+                    Some(v) => outln!("package set {v}: up to date, nothing to propose"),
+                    None => outln!(
+                        "no package set yet: a trustee starts the first one with `regis package-set update`"
+                    ),
+                },
+            }
         }
         Ok(if moves_ok {
             ExitCode::SUCCESS
@@ -83,71 +97,56 @@ impl Args {
 }
 
 /// Look the GitHub-hosted packages up and record the moves (only list them on a dry run,
-/// `opened` = `None`), saying what happened. Lines go to stderr with `--json`, so stdout
-/// stays one JSON value. Returns false when a lookup failed or a move could not be
-/// recorded.
+/// `opened` = `None`).
 fn transferrer(
     global: &Global,
     config: &Config,
     opened: Option<&super::Opened>,
-) -> anyhow::Result<bool> {
-    let say = |line: String| {
-        if global.json {
-            errln!("{line}");
-        } else {
-            outln!("{line}");
-        }
-    };
+) -> anyhow::Result<transferrer::Run> {
     let github = GitHubApi::new(
         config.github_api_url.as_str(),
         config.github_token_env.value(),
     )?;
     let ctx = opened.map(super::Opened::ctx);
-    let run = transferrer::run(
+    Ok(transferrer::run(
         config,
         &global.registry,
         ctx.as_ref(),
         &github,
         config.bot_key_env.value().as_deref(),
-    )?;
+    )?)
+}
+
+/// What the transferrer did, as text.
+fn print_transferrer(run: &transferrer::Run) {
     let survey = &run.survey;
-    say(format!(
+    outln!(
         "transferrer: {} GitHub locations checked, {} moved, {} not found, {} could not be looked up",
         survey.checked,
         survey.moved.len(),
         survey.missing.len(),
         survey.failed.len()
-    ));
+    );
     for (name, location) in &survey.missing {
-        say(format!("  not found {name}: {location} (left as it is)"));
+        outln!("  not found {name}: {location} (left as it is)");
     }
     for (name, e) in &survey.failed {
-        say(format!(
-            "  lookup failed {name}: {e} (tried again next run)"
-        ));
+        outln!("  lookup failed {name}: {e} (tried again next run)");
     }
     match &run.recorded {
         Recorded::DryRun => {
             for m in &survey.moved {
-                say(format!(
-                    "  would transfer {}: {} -> {}",
-                    m.name, m.from, m.to
-                ));
+                outln!("  would transfer {}: {} -> {}", m.name, m.from, m.to);
             }
         }
         Recorded::Unsigned(e) => errorln!("{}", crate::error_chain(e)),
         Recorded::Moves(moves) => {
             for (m, result) in moves {
                 match result {
-                    Ok(_) => say(format!("  transferred {}: {} -> {}", m.name, m.from, m.to)),
-                    Err(e) => say(format!(
-                        "  could not transfer {}: {}",
-                        m.name,
-                        crate::error_chain(e)
-                    )),
+                    Ok(_) => outln!("  transferred {}: {} -> {}", m.name, m.from, m.to),
+                    Err(e) => outln!("  could not transfer {}: {}", m.name, crate::error_chain(e)),
                 }
             }
         }
     }
-    Ok(run.all_ok())
 }

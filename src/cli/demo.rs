@@ -16,14 +16,18 @@ use crate::operation::{package_set, publish, report, transfer, unpublish};
 use crate::package_set::Authority;
 use crate::payload::{Authenticated, PackageSetUpdate, Transfer};
 use crate::sample::SamplePackage;
-use crate::schema::{Location, Timestamp};
+use crate::schema::{Location, PackageName, Timestamp, Version};
 use crate::solver;
 use crate::source::GitSource;
 use crate::storage::FsStorage;
 use crate::store::{IndexDir, RegistryDir};
 
+use super::Global;
+use super::json::{
+    CheckOutput, DemoOutput, InitOutput, PackageSetUpdateOutput, PublishOutput, RefusedOutput,
+    SampleOutput, SolveOutput, TransferOutput,
+};
 use super::output::outln;
-use super::{Global, error_chain};
 
 /// Run the whole flow on a throwaway registry: create it, make local git repos of a few
 /// sample packages that depend on each other, publish them, show a refused publish and
@@ -39,7 +43,7 @@ pub struct Args {
 }
 
 impl Args {
-    pub fn run(self, _global: &Global) -> anyhow::Result<ExitCode> {
+    pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
         let root = match self.dir {
             Some(d) => d,
             None => tempfile::Builder::new()
@@ -49,16 +53,41 @@ impl Args {
                 .keep(),
         };
         let root = std::path::absolute(&root).context("resolving the demo directory")?;
-        run_demo(&root)?;
+        run_demo(&root, global.json)?;
         Ok(ExitCode::SUCCESS)
     }
 }
 
-fn step(n: usize, text: &str) {
-    outln!("\n[{n}] {text}");
+/// Prints as the demo goes, or (`--json`) prints nothing until the end.
+struct Say {
+    text: bool,
 }
 
-fn run_demo(root: &Path) -> anyhow::Result<()> {
+impl Say {
+    fn line(&self, args: std::fmt::Arguments<'_>) {
+        if self.text {
+            outln!("{args}");
+        }
+    }
+
+    fn step(&self, n: usize, text: &str) {
+        self.line(format_args!("\n[{n}] {text}"));
+    }
+
+    fn indented(&self, text: &str) {
+        for line in text.lines() {
+            self.line(format_args!("    {line}"));
+        }
+    }
+
+    fn published(&self, out: &mut DemoOutput<'_>, report: &publish::PublishReport) {
+        self.indented(&report::publish(report));
+        out.published.push(PublishOutput::from(report));
+    }
+}
+
+fn run_demo(root: &Path, json: bool) -> anyhow::Result<()> {
+    let say = Say { text: !json };
     let github = root.join("github");
     let config =
         Config {
@@ -68,19 +97,24 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
             )?,
             ..Config::default()
         };
-    step(
+    say.step(
         1,
         "create a registry (registry repo, index repo, storage, bare remotes)",
     );
     let (layout, config) = init::init(&root.join("registry-root"), &config)?;
-    outln!(
+    say.line(format_args!(
         "    registry {}\n    index    {}\n    storage  {}",
         layout.registry.display(),
         layout.index.display(),
         layout.storage.display()
-    );
+    ));
+    let mut out = DemoOutput::new(InitOutput::new(
+        &config.name,
+        &layout,
+        layout.storage.display().to_string(),
+    ));
 
-    step(
+    say.step(
         2,
         "create local git repos of sample packages (GitHub locations served from a local directory)",
     );
@@ -134,12 +168,13 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
         p.commit_to(&dir)
             .with_context(|| format!("creating the sample repo {}", dir.display()))?;
         let manifest = p.manifest_file.path();
-        outln!(
+        say.line(format_args!(
             "    {:<8} {} ({manifest}, tag {})",
             p.manifest.name,
             dir.display(),
             p.manifest.reference
-        );
+        ));
+        out.samples.push(SampleOutput::new(p, dir));
     }
     prelude_next.commit_to(&github.join("demo/purescript-prelude.git"))?;
 
@@ -156,52 +191,52 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
         source: &source,
         now: Timestamp::now(),
     };
-
-    step(
+    say.step(
         3,
         "publish prelude (bower.json), effect (purs.json), console (spago.yaml) and tuples (spago.dhall: its dependency's exact version from packages.dhall)",
     );
     for p in [&prelude, &effect, &console, &tuples] {
         let report = publish::publish(&ctx, &p.payload(true))?;
-        print_indented(&report::publish(&report));
+        say.published(&mut out, &report);
     }
 
-    step(
+    say.step(
         4,
         "publish an update of prelude (no location needed: the registry knows it)",
     );
-    print_indented(&report::publish(&publish::publish(
-        &ctx,
-        &prelude_next.payload(false),
-    )?));
+    let report = publish::publish(&ctx, &prelude_next.payload(false))?;
+    say.published(&mut out, &report);
 
-    step(
+    say.step(
         5,
         "publish arrays, which depends on a package that does not exist: refused",
     );
     match publish::publish(&ctx, &arrays.payload(true)) {
         Ok(_) => anyhow::bail!("the demo expected publishing `arrays` to fail"),
-        Err(e) => outln!("    error: {}", error_chain(&anyhow::Error::from(e))),
+        Err(e) => {
+            say.line(format_args!("    error: {}", crate::error_chain(&e)));
+            let m = &arrays.manifest;
+            out.refused
+                .push(RefusedOutput::new("publish", &m.name, Some(&m.version), &e));
+        }
     }
-    outln!(
+    say.line(format_args!(
         "    (nothing was stored or committed for arrays: {})",
         if storage.root().join("arrays").exists() {
             "unexpected tarball!"
         } else {
             "no tarball, no metadata, no index line"
         }
-    );
+    ));
 
-    step(
+    say.step(
         6,
         "re-run the prelude 1.0.0 publish: every step finds its work done",
     );
-    print_indented(&report::publish(&publish::publish(
-        &ctx,
-        &prelude.payload(true),
-    )?));
+    let report = publish::publish(&ctx, &prelude.payload(true))?;
+    say.published(&mut out, &report);
 
-    step(
+    say.step(
         7,
         "start the first package set (prelude, effect, console), then let the daily job upgrade prelude",
     );
@@ -217,30 +252,39 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
         .collect::<Result<_, crate::schema::SchemaError>>()?,
     };
     let report = package_set::update(&ctx, &first, Authority::Trustee, &package_set::Silent)?;
-    print_indented(&report::package_set(&report, false));
+    say.indented(&report::package_set(&report, false));
+    out.package_sets
+        .push(PackageSetUpdateOutput::new(&report, false));
     let inputs = package_set::Inputs::of(&ctx);
     let daily = package_set::daily(&inputs, Some(&ctx), &package_set::Silent)?;
     match &daily.update {
-        Some(report) => print_indented(&report::package_set(report, false)),
+        Some(report) => {
+            say.indented(&report::package_set(report, false));
+            out.package_sets
+                .push(PackageSetUpdateOutput::new(report, false));
+        }
         None => anyhow::bail!("the demo expected the daily job to upgrade prelude"),
     }
 
-    step(8, "the build plan of console: regis solve console@1.0.0");
+    say.step(8, "the build plan of console: regis solve console@1.0.0");
     let packages = solver::DirPackages {
         registry: &RegistryDir::new(&layout.registry),
         index: &IndexDir::new(&layout.index),
     };
+    let name: PackageName = "console".parse()?;
+    let version: Version = "1.0.0".parse()?;
     let plan = solver::Solver::new(&packages).solve(
-        &solver::Request::published("console".parse()?, "1.0.0".parse()?, None),
+        &solver::Request::published(name.clone(), version.clone(), None),
         &[],
     )?;
-    outln!(
+    say.line(format_args!(
         "    compiler {}: {}",
         plan.compiler,
         report::plan_line(&plan.resolutions)
-    );
+    ));
+    out.solved = Some(SolveOutput::new(&name, &version, &Ok(plan)));
 
-    step(
+    say.step(
         9,
         "effect's owner signs a transfer with their SSH key (regis sign transfer effect --to-github demo/effect)",
     );
@@ -258,15 +302,20 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
     let stranger = demo_key(2, "stranger@example.com")?;
     match transfer::transfer(&ctx, &signed(&stranger)?) {
         Ok(_) => anyhow::bail!("the demo expected a stranger's transfer to be refused"),
-        Err(e) => outln!(
-            "    signed by a stranger: {}",
-            error_chain(&anyhow::Error::from(e))
-        ),
+        Err(e) => {
+            say.line(format_args!(
+                "    signed by a stranger: {}",
+                crate::error_chain(&e)
+            ));
+            out.refused
+                .push(RefusedOutput::new("transfer", &transfer.name, None, &e));
+        }
     }
     let report = transfer::transfer(&ctx, &signed(&owner)?)?;
-    print_indented(&report::transfer(&report));
+    say.indented(&report::transfer(&report));
+    out.transfer = Some(TransferOutput::from(&report));
 
-    step(
+    say.step(
         10,
         "effect's owner asks to unpublish effect@1.0.0: refused while the package set holds it",
     );
@@ -282,30 +331,44 @@ fn run_demo(root: &Path) -> anyhow::Result<()> {
     };
     match unpublish::unpublish(&ctx, &signed_unpublish) {
         Ok(_) => anyhow::bail!("the demo expected the unpublish to be refused"),
-        Err(e) => outln!("    error: {}", error_chain(&anyhow::Error::from(e))),
+        Err(e) => {
+            say.line(format_args!("    error: {}", crate::error_chain(&e)));
+            let version = "1.0.0".parse()?;
+            out.refused.push(RefusedOutput::new(
+                "unpublish",
+                &transfer.name,
+                Some(&version),
+                &e,
+            ));
+        }
     }
 
-    step(11, "audit the registry: regis check");
+    say.step(11, "audit the registry: regis check");
     let report = check::run(
         &RegistryDir::new(&layout.registry),
         &IndexDir::new(&layout.index),
         Some(crate::storage::Stores::single(&storage)),
     )?;
     for f in &report.findings {
-        outln!("    {f}");
+        say.line(format_args!("    {f}"));
     }
-    outln!(
+    say.line(format_args!(
         "    checked {} packages, {} versions, {} tarballs: {} findings",
         report.packages,
         report.versions,
         report.tarballs_checked,
         report.findings.len()
-    );
+    ));
     if !report.is_clean() {
         anyhow::bail!("the demo registry has findings");
     }
+    out.check = Some(CheckOutput::from(&report));
 
-    print_where(&layout);
+    if json {
+        super::json::print(&out)?;
+    } else {
+        print_where(&layout);
+    }
     Ok(())
 }
 
@@ -316,12 +379,6 @@ fn demo_key(seed: u8, comment: &str) -> anyhow::Result<SigningKey> {
     key.set_comment(comment);
     let pem = key.to_openssh(ssh_key::LineEnding::LF)?;
     Ok(SigningKey::from_openssh(&pem, None)?)
-}
-
-fn print_indented(text: &str) {
-    for line in text.lines() {
-        outln!("    {line}");
-    }
 }
 
 fn print_where(layout: &Layout) {

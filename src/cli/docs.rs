@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use super::{Global, command};
 use anyhow::Context as _;
 
-/// Print a shell completion script.
+/// Print a shell completion script (`--json` is refused: exit status 2).
 ///
 /// For example `regis completions bash > /usr/share/bash-completion/completions/regis`, or
 /// `regis completions zsh > "${fpath[1]}/_regis"`.
@@ -21,7 +21,8 @@ pub struct CompletionsArgs {
 }
 
 impl CompletionsArgs {
-    pub fn run(self, _: &Global) -> anyhow::Result<ExitCode> {
+    pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
+        no_json(global, "completions", "a shell script")?;
         let mut out = Vec::new();
         clap_complete::generate(self.shell, &mut command(), "regis", &mut out);
         std::io::stdout()
@@ -34,6 +35,7 @@ impl CompletionsArgs {
 /// Write the man pages: `regis(1)` and a page per subcommand (`regis-publish(1)`, …).
 ///
 /// Without `--dir`, prints `regis(1)` alone on standard output (`regis man | man -l -`).
+/// `--json` is refused (exit status 2).
 #[derive(Debug, clap::Args)]
 pub struct ManArgs {
     /// Write `regis.1` and `regis-<command>.1` for every subcommand into this directory.
@@ -42,7 +44,8 @@ pub struct ManArgs {
 }
 
 impl ManArgs {
-    pub fn run(self, _: &Global) -> anyhow::Result<ExitCode> {
+    pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
+        no_json(global, "man", "man pages")?;
         let command = command();
         match self.dir {
             Some(dir) => {
@@ -63,4 +66,14 @@ impl ManArgs {
         }
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// `--json` with a command that writes a file format, not a report: bad usage.
+fn no_json(global: &Global, name: &str, what: &str) -> anyhow::Result<()> {
+    if global.json {
+        return Err(super::could_not_run(anyhow::anyhow!(
+            "`regis {name}` writes {what}, not JSON: run it without `--json`"
+        )));
+    }
+    Ok(())
 }

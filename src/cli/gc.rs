@@ -3,8 +3,6 @@
 
 use std::process::ExitCode;
 
-use serde::Serialize;
-
 use crate::operation::gc::{self, GcReport};
 
 use super::Global;
@@ -30,7 +28,7 @@ impl Args {
         let opened = super::Opened::open(global)?;
         let report = gc::gc(&opened.ctx(), self.dry_run)?;
         if global.json {
-            super::print_json(&GcOutput::from(&report))?;
+            super::json::print(&super::json::GcOutput::from(&report))?;
         } else {
             out!("{}", describe(&report));
         }
@@ -65,28 +63,4 @@ fn describe(r: &GcReport) -> String {
         if r.dry_run { " (dry run)" } else { "" }
     ));
     out
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct GcOutput {
-    referenced: usize,
-    removed: Vec<String>,
-    in_flight: Vec<String>,
-    temporary: Vec<String>,
-    unexpected: Vec<String>,
-    dry_run: bool,
-}
-
-impl From<&GcReport> for GcOutput {
-    fn from(r: &GcReport) -> Self {
-        GcOutput {
-            referenced: r.referenced,
-            removed: r.removed.iter().map(ToString::to_string).collect(),
-            in_flight: r.in_flight.iter().map(|(k, _)| k.to_string()).collect(),
-            temporary: r.temporary.clone(),
-            unexpected: r.unexpected.clone(),
-            dry_run: r.dry_run,
-        }
-    }
 }

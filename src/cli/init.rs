@@ -1,6 +1,6 @@
 //! `regis init DIR`: create a new registry.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::config::Config;
@@ -60,14 +60,11 @@ impl Args {
             None => crate::storage::Location::Dir(layout.storage.clone()),
         };
         if global.json {
-            super::print_json(&InitOutput {
-                root: &layout.root,
-                registry: &layout.registry,
-                index: &layout.index,
-                storage: storage.to_string(),
-                registry_remote: &layout.registry_remote,
-                index_remote: &layout.index_remote,
-            })?;
+            super::json::print(&super::json::InitOutput::new(
+                &config.name,
+                &layout,
+                storage.to_string(),
+            ))?;
         } else {
             outln!(
                 "created registry `{}` in {}",
@@ -92,16 +89,4 @@ impl Args {
         }
         Ok(ExitCode::SUCCESS)
     }
-}
-
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct InitOutput<'a> {
-    root: &'a Path,
-    registry: &'a Path,
-    index: &'a Path,
-    /// A directory or an object store URL.
-    storage: String,
-    registry_remote: &'a Path,
-    index_remote: &'a Path,
 }

@@ -7,6 +7,7 @@ mod demo;
 mod docs;
 mod gc;
 mod init;
+pub mod json;
 mod output;
 mod package_set;
 mod process_issue;
@@ -65,7 +66,8 @@ pub struct Global {
     /// (repeat for more) [default: `mirrors` from regis.dhall, relative to the registry].
     #[arg(long = "mirror", global = true, value_name = "DIR|URL")]
     pub mirrors: Vec<String>,
-    /// Print machine-readable JSON instead of text.
+    /// Print one JSON document on standard output instead of text (`formatVersion` 1,
+    /// camelCase keys), and errors, warnings and progress as JSON lines on standard error.
     #[arg(long, global = true)]
     pub json: bool,
     /// Print errors only: no warnings and no progress on standard error.
@@ -142,6 +144,37 @@ fn color_before_parsing() -> clap::ColorChoice {
     clap::ColorChoice::Auto
 }
 
+/// Whether `--json` is given (before a `--`), for clap's usage errors, which are printed
+/// before the options are parsed.
+fn json_before_parsing() -> bool {
+    std::env::args()
+        .skip(1)
+        .take_while(|arg| arg != "--")
+        .any(|arg| arg == "--json")
+}
+
+/// A usage error of clap's (exit status 2), as JSON under `--json`; `--help` and
+/// `--version` print their text whatever is given.
+fn usage_error(e: clap::Error, as_json: bool) -> ! {
+    if !(as_json && e.use_stderr()) {
+        e.exit()
+    }
+    let rendered = e.render().to_string();
+    let message = rendered.strip_prefix("error: ").unwrap_or(&rendered);
+    let message = ["\n\nUsage:", "\n\nFor more information"]
+        .iter()
+        .fold(message, |m, end| m.split(end).next().unwrap_or(m));
+    let error = json::ErrorOutput {
+        message: message.trim_end().to_owned(),
+        causes: Vec::new(),
+    };
+    output::stderr_json(&json::error_line(error, USAGE_ERROR));
+    std::process::exit(i32::from(USAGE_ERROR))
+}
+
+/// The exit status of an error that kept the command from running, and of bad usage.
+const USAGE_ERROR: u8 = 2;
+
 /// An error that kept a command from running at all: exit status 2. Shown as the error it
 /// wraps.
 #[derive(Debug)]
@@ -166,34 +199,52 @@ pub(crate) fn could_not_run(e: anyhow::Error) -> anyhow::Error {
 
 /// The exit status for an error: 2 if something in its chain kept the command from
 /// running, else 1.
-pub(crate) fn exit_code_of(e: &anyhow::Error) -> ExitCode {
+pub(crate) fn exit_status_of(e: &anyhow::Error) -> u8 {
     if e.chain().any(|cause| cause.is::<CouldNotRun>()) {
-        ExitCode::from(2)
+        USAGE_ERROR
     } else {
-        ExitCode::FAILURE
+        1
     }
 }
 
-/// Parse the arguments, run the subcommand, print the error chain on failure.
+/// Parse the arguments, run the subcommand, print the error chain on failure (a JSON line
+/// under `--json`).
 pub fn main() -> ExitCode {
     use clap::FromArgMatches as _;
     output::install_panic_hook();
-    let cli = Cli::from_arg_matches(&command().color(color_before_parsing()).get_matches())
-        .unwrap_or_else(|e| e.exit());
+    let as_json = json_before_parsing();
+    // A panic or a usage error before the options are read is JSON too.
+    output::configure(output::Verbosity::Normal, false, as_json);
+    let color = match as_json {
+        true => clap::ColorChoice::Never,
+        false => color_before_parsing(),
+    };
+    let matches = command()
+        .color(color)
+        .try_get_matches()
+        .unwrap_or_else(|e| usage_error(e, as_json));
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| usage_error(e, as_json));
     let verbosity = match (cli.global.quiet, cli.global.verbose) {
         (true, _) => output::Verbosity::Quiet,
         (false, true) => output::Verbosity::Verbose,
         (false, false) => output::Verbosity::Normal,
     };
-    output::configure(verbosity, output::wants_color(cli.global.color));
+    let as_json = cli.global.json;
+    let color = !as_json && output::wants_color(cli.global.color);
+    output::configure(verbosity, color, as_json);
     let started = std::time::Instant::now();
     let result = run(cli);
     verboseln!("took {:.2} s", started.elapsed().as_secs_f64());
     match result {
         Ok(code) => code,
         Err(e) => {
-            errorln!("{}", error_chain(&e));
-            exit_code_of(&e)
+            let status = exit_status_of(&e);
+            if as_json {
+                output::stderr_json(&json::error_line(json::ErrorOutput::of_anyhow(&e), status));
+            } else {
+                errorln!("{}", error_chain(&e));
+            }
+            ExitCode::from(status)
         }
     }
 }
@@ -511,14 +562,6 @@ fn read_stdin(max: u64) -> anyhow::Result<String> {
         );
     }
     String::from_utf8(bytes).context("reading the payload from standard input: not UTF-8 text")
-}
-
-/// Print a serializable value as pretty JSON.
-pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    output::stdout_json(
-        &serde_json::to_string_pretty(value).context("encoding the output as JSON")?,
-    );
-    Ok(())
 }
 
 #[cfg(test)]

@@ -134,9 +134,15 @@ pub(crate) fn stdout_json(json: &str) {
     write(&STDOUT, format_args!("{json}\n"), false, Form::Json);
 }
 
-/// Write to standard error, made inert (what `errln!` calls).
+/// Write to standard error, made inert (what `errorln!`, `warnln!`, `noteln!` and
+/// `verboseln!` call).
 pub(crate) fn stderr(args: fmt::Arguments<'_>) {
     write(&STDERR, args, true, Form::Text);
+}
+
+/// Write a line of JSON text (one compact object) to standard error, made inert as JSON.
+pub(crate) fn stderr_json(json: &str) {
+    write(&STDERR, format_args!("{json}\n"), true, Form::Json);
 }
 
 /// How much regis says on standard error besides errors (`-q`, `-v`).
@@ -151,11 +157,19 @@ pub(crate) enum Verbosity {
 
 static VERBOSITY: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(1);
 static COLOR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static JSON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Set once, from the global options, before the command runs.
-pub(crate) fn configure(verbosity: Verbosity, color: bool) {
+pub(crate) fn configure(verbosity: Verbosity, color: bool, json: bool) {
     VERBOSITY.store(verbosity as u8, std::sync::atomic::Ordering::Relaxed);
     COLOR.store(color, std::sync::atomic::Ordering::Relaxed);
+    JSON.store(json, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether `--json` is on: standard error then carries JSON lines
+/// ([`super::json`]), and no workflow annotation is written.
+pub(crate) fn json() -> bool {
+    JSON.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 pub(crate) fn verbosity() -> Verbosity {
@@ -206,19 +220,31 @@ macro_rules! outln {
     };
 }
 
-/// `eprintln!` through [`inert`].
-macro_rules! errln {
-    ($($arg:tt)*) => {
-        $crate::cli::output::stderr(format_args!("{}\n", format_args!($($arg)*)))
-    };
-}
-
 /// `<kind>: <message>` and a newline on standard error, the label coloured when colour is
 /// on ([`label`]), when the verbosity is at least `shown_from` (what `errorln!`,
 /// `warnln!` and `verboseln!` call).
+/// Under `--json`, the line is a JSON object instead ([`super::json::message_line`]).
 pub(crate) fn labelled(kind: &str, shown_from: Verbosity, args: fmt::Arguments<'_>) {
-    if verbosity() >= shown_from {
+    if verbosity() < shown_from {
+        return;
+    }
+    if json() {
+        stderr_json(&super::json::message_line(kind, &args.to_string()));
+    } else {
         stderr(format_args!("{}: {args}\n", label(kind)));
+    }
+}
+
+/// A line of progress on standard error unless `-q` (what `noteln!` calls): unlabelled,
+/// or a `note` line under `--json`.
+pub(crate) fn progress(args: fmt::Arguments<'_>) {
+    if verbosity() < Verbosity::Normal {
+        return;
+    }
+    if json() {
+        stderr_json(&super::json::message_line("note", &args.to_string()));
+    } else {
+        stderr(format_args!("{args}\n"));
     }
 }
 
@@ -247,9 +273,7 @@ macro_rules! warnln {
 /// A line of progress on standard error, unless `-q`.
 macro_rules! noteln {
     ($($arg:tt)*) => {
-        if $crate::cli::output::verbosity() >= $crate::cli::output::Verbosity::Normal {
-            $crate::cli::output::stderr(format_args!("{}\n", format_args!($($arg)*)))
-        }
+        $crate::cli::output::progress(format_args!($($arg)*))
     };
 }
 
@@ -264,14 +288,18 @@ macro_rules! verboseln {
     };
 }
 
-pub(crate) use {errln, errorln, noteln, out, outln, verboseln, warnln};
+pub(crate) use {errorln, noteln, out, outln, verboseln, warnln};
 
 /// How much of a failure a workflow annotation repeats.
 const ANNOTATION_MAX_CHARS: usize = 4000;
 
 /// The one workflow command regis gives: an `::error` annotation titled `regis` with
-/// `message` (cut to a few thousand characters), on a line of its own on stdout.
+/// `message` (cut to a few thousand characters), on a line of its own on stdout. None
+/// under `--json`: stdout holds the one JSON document then, which says what failed.
 pub(crate) fn error_annotation(message: &str) {
+    if json() {
+        return;
+    }
     let mut line = STDOUT
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -302,7 +330,16 @@ pub(crate) fn install_panic_hook() {
             std::backtrace::BacktraceStatus::Captured => format!("\n{backtrace}"),
             _ => String::new(),
         };
-        stderr(format_args!("regis panicked: {info}{trace}\n"));
+        let message = format!("regis panicked: {info}{trace}");
+        if json() {
+            let error = super::json::ErrorOutput {
+                message,
+                causes: Vec::new(),
+            };
+            stderr_json(&super::json::error_line(error, 101));
+        } else {
+            stderr(format_args!("{message}\n"));
+        }
     }));
 }
 
@@ -377,6 +414,31 @@ mod tests {
             serde_json::from_str::<serde_json::Value>(&safe).unwrap(),
             value
         );
+    }
+
+    #[test]
+    fn json_lines_on_stderr_stay_the_same_json_on_one_line() {
+        let hostile = "x\n::add-mask::s\r::error::f ##[add-mask]y";
+        let error = super::super::json::ErrorOutput {
+            message: hostile.to_owned(),
+            causes: vec![hostile.to_owned()],
+        };
+        for line in [
+            super::super::json::message_line("warning", hostile),
+            super::super::json::error_line(error, 1),
+        ] {
+            let mut at = Line::START;
+            let safe = inert(&line, &mut at, Form::Json);
+            assert!(
+                !safe.contains("##[") && !safe.contains(['\n', '\r']),
+                "{safe}"
+            );
+            assert!(safe.starts_with("{\"formatVersion\":1,"), "{safe}");
+            assert_eq!(
+                serde_json::from_str::<serde_json::Value>(&safe).unwrap(),
+                serde_json::from_str::<serde_json::Value>(&line).unwrap()
+            );
+        }
     }
 
     #[test]

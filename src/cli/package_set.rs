@@ -4,12 +4,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use serde::Serialize;
 
 use crate::config::Config;
 use crate::operation::package_set::{self, Inputs, UpdateReport};
 use crate::operation::report;
-use crate::package_set::{Authority, Change, PackageSet};
+use crate::package_set::Authority;
 use crate::payload::{Operation, PackageSetUpdate};
 use crate::schema::Timestamp;
 use crate::storage::{MemoryStorage, Storage, Stores};
@@ -112,49 +111,13 @@ pub(crate) fn with_dry_run_inputs<T>(
     }))
 }
 
-#[derive(Serialize)]
-struct Output<'a> {
-    previous: Option<String>,
-    set: Option<&'a PackageSet>,
-    accepted: Vec<String>,
-    rejected: Vec<Rejected>,
-    unchanged: Vec<String>,
-    batch_passed: bool,
-    dry_run: bool,
-    commit: Option<String>,
-    message: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct Rejected {
-    change: String,
-    reason: String,
-}
-
 pub(crate) fn print_report(
     global: &Global,
     report: &UpdateReport,
     dry_run: bool,
 ) -> anyhow::Result<()> {
     if global.json {
-        return super::print_json(&Output {
-            previous: report.previous.as_ref().map(|p| p.version.to_string()),
-            set: report.set.as_ref(),
-            accepted: report.accepted.iter().map(Change::to_string).collect(),
-            rejected: report
-                .rejected
-                .iter()
-                .map(|(c, r)| Rejected {
-                    change: c.to_string(),
-                    reason: r.clone(),
-                })
-                .collect(),
-            unchanged: report.unchanged.iter().map(|n| n.to_string()).collect(),
-            batch_passed: report.batch_passed,
-            dry_run,
-            commit: report.commit.as_ref().map(report::outcome),
-            message: report.message.as_deref(),
-        });
+        return super::json::print(&super::json::PackageSetUpdateOutput::new(report, dry_run));
     }
     out!("{}", report::package_set(report, dry_run));
     if dry_run && let Some(set) = &report.set {

@@ -15,6 +15,7 @@ use crate::operation::report;
 use crate::schema::Timestamp;
 
 use super::Global;
+use super::json::{self, AnswerOutput, EventOutput, PendingOutput};
 use super::output::{self, out, outln};
 
 /// Handle a GitHub issue event, or every issue left unanswered: read the payload in the
@@ -36,6 +37,10 @@ use super::output::{self, out, outln};
 /// made in the last 10 minutes that no run has started on, or that a run started on in
 /// the last 70 minutes, is left to that run. Exit status 1 when an issue could not be
 /// answered (GitHub failed).
+///
+/// With `--json`: one document, `ignored` (why the event needs nothing) or `repo` and the
+/// `answer` (the operation's report under `result`); with `--pending`, every answer and
+/// each issue left alone. No `::error` annotation is written then.
 ///
 /// The GitHub token comes from the variable named by `githubTokenEnv`, the bot key from
 /// `botKeyEnv`; neither is ever printed.
@@ -76,14 +81,13 @@ impl Args {
             .with_context(|| format!("reading the event `{}`", event.display()))?
         {
             Event::Issue(issue) if issue::is_own_comment(&issue) => {
-                outln!("nothing to do: the comment is one of regis's own answers");
-                return Ok(ExitCode::SUCCESS);
+                return ignored(
+                    global,
+                    "the comment is one of regis's own answers".to_owned(),
+                );
             }
             Event::Issue(issue) => issue,
-            Event::Ignored { reason } => {
-                outln!("nothing to do: {reason}");
-                return Ok(ExitCode::SUCCESS);
-            }
+            Event::Ignored { reason } => return ignored(global, reason),
         };
         let github = github(&config)?;
         let bot_key = config.bot_key_env.value();
@@ -113,7 +117,12 @@ impl Args {
                 return Err(e);
             }
         };
-        print_processed(&processed);
+        if global.json {
+            let answer = AnswerOutput::new(issue.issue.number, &processed);
+            json::print(&EventOutput::answered(issue.issue.repo.to_string(), answer))?;
+        } else {
+            print_processed(&processed);
+        }
         if !processed.success {
             output::error_annotation(&processed.headline);
         }
@@ -124,6 +133,16 @@ impl Args {
             ExitCode::FAILURE
         })
     }
+}
+
+/// An event that needs nothing done: say why, exit status 0.
+fn ignored(global: &Global, reason: String) -> anyhow::Result<ExitCode> {
+    if global.json {
+        json::print(&EventOutput::ignored(reason))?;
+    } else {
+        outln!("nothing to do: {reason}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `process-issue --pending`: answer what is unanswered, print each answer and the tally.
@@ -144,12 +163,18 @@ fn pending(global: &Global, config: Config, repo: &RepoRef) -> anyhow::Result<Ex
     .with_context(|| format!("listing the open issues of `{repo}`"))?;
     let mut summary = String::new();
     for (number, processed) in &run.answered {
-        out!("#{number}: ");
-        print_processed(processed);
+        if !global.json {
+            out!("#{number}: ");
+            print_processed(processed);
+        }
         summary.push_str(&format!("### #{number}\n\n{}\n", processed.full_comment));
     }
     let tally = report::pending(&run, &timing);
-    out!("{tally}");
+    if global.json {
+        json::print(&PendingOutput::new(repo.to_string(), &run))?;
+    } else {
+        out!("{tally}");
+    }
     for (number, reason) in &run.failed {
         output::error_annotation(&format!("could not answer #{number}: {reason}"));
     }

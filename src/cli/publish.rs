@@ -1,17 +1,13 @@
 //! `regis publish FILE`: run a Publish payload through the same pipeline CI uses.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use serde::Serialize;
 
 use crate::operation::publish::{self, PublishReport};
 use crate::operation::report;
 use crate::payload::{Operation, Publish};
-use crate::schema::{PackageName, Version};
-use crate::storage::Put;
 
 use super::Global;
 use super::output::out;
@@ -31,7 +27,7 @@ impl Args {
         let request = read_publish(&self.file)?;
         let report = run_publish(global, &request)?;
         if global.json {
-            super::print_json(&PublishOutput::from(&report))?;
+            super::json::print(&super::json::PublishOutput::from(&report))?;
         } else {
             out!("{}", report::publish(&report));
         }
@@ -77,60 +73,4 @@ pub(crate) fn ensure_outside(storage: &Path, workdir: &Path) -> anyhow::Result<(
         );
     }
     Ok(())
-}
-
-#[derive(Serialize)]
-struct PublishOutput {
-    name: String,
-    version: String,
-    hash: String,
-    bytes: u64,
-    files: usize,
-    storage_key: String,
-    /// Where anyone downloads the tarball (`storageUrl`), `null` without one.
-    #[serde(rename = "downloadUrl")]
-    download_url: Option<String>,
-    compiler: String,
-    /// What metadata `compilers` records for the version (every compiler the build check
-    /// passed with; the plan's alone without one).
-    compilers: Vec<Version>,
-    resolutions: BTreeMap<PackageName, Version>,
-    stored: bool,
-    metadata: String,
-    index: String,
-    warnings: Vec<String>,
-    /// `null` without a docs command, else whether it succeeded and its error.
-    docs: Option<DocsOutput>,
-}
-
-#[derive(Serialize)]
-struct DocsOutput {
-    success: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
-impl From<&PublishReport> for PublishOutput {
-    fn from(r: &PublishReport) -> Self {
-        PublishOutput {
-            name: r.name.to_string(),
-            version: r.version.to_string(),
-            hash: r.hash.to_string(),
-            bytes: r.bytes,
-            files: r.files,
-            storage_key: r.storage_key.to_string(),
-            download_url: r.download_url.clone(),
-            compiler: r.build_plan.compiler.to_string(),
-            compilers: r.compilers.clone(),
-            resolutions: r.build_plan.resolutions.clone(),
-            stored: r.storage == Put::Stored,
-            metadata: report::outcome(&r.metadata),
-            index: report::outcome(&r.index),
-            warnings: r.warnings.clone(),
-            docs: r.docs.as_ref().map(|d| DocsOutput {
-                success: d.is_ok(),
-                error: d.as_ref().err().cloned(),
-            }),
-        }
-    }
 }

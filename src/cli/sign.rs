@@ -17,7 +17,7 @@ use super::Global;
 /// The payload is read from FILE, or built by the `transfer` or `unpublish` subcommand.
 /// What is signed is the payload's canonical compact JSON, so the same request always
 /// signs the same bytes. Prints `{"payload": ..., "signature": ...}`: paste it into an
-/// issue on the registry repository.
+/// issue on the registry repository (with `--json`, it is the document's `signed`).
 ///
 /// Keys: `ssh-ed25519`, `ssh-rsa`, `ecdsa-sha2-nistp256`/`384`/`521`, in the OpenSSH
 /// format `ssh-keygen` writes; the matching public key must be one of the package's owners.
@@ -115,7 +115,8 @@ impl Args {
         let Some(key_path) = self.signing.key.as_deref() else {
             bail!("no key to sign with: pass `--key PATH`, e.g. `--key ~/.ssh/id_ed25519`");
         };
-        let payload = canonical(&self.data()?)?;
+        let data = self.data()?;
+        let payload = canonical(&data)?;
         let passphrase = self.signing.passphrase()?;
         let namespace = self.signing.namespace(global)?;
         let key = SigningKey::read(key_path, passphrase.as_deref()).map_err(|e| match e {
@@ -124,7 +125,18 @@ impl Args {
             e => e.into(),
         })?;
         let signature = key.sign(&payload, self.signing.format.into(), &namespace)?;
-        super::print_json(&Authenticated { payload, signature })?;
+        let signed = Authenticated { payload, signature };
+        if global.json {
+            let operation = match data {
+                AuthenticatedData::Transfer(_) => "transfer",
+                AuthenticatedData::Unpublish(_) => "unpublish",
+            };
+            super::json::print(&super::json::SignOutput::new(operation, &signed))?;
+        } else {
+            let text =
+                serde_json::to_string_pretty(&signed).context("encoding the output as JSON")?;
+            super::output::stdout_json(&text);
+        }
         Ok(ExitCode::SUCCESS)
     }
 

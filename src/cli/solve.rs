@@ -3,14 +3,14 @@
 
 use std::process::ExitCode;
 
-use serde::Serialize;
+use anyhow::Context as _;
 
-use crate::schema::{PackageName, PackageVersion, Version};
+use crate::schema::{PackageVersion, Version};
 use crate::solver::{self, DirPackages, SolveError, Solver};
 use crate::store::{IndexDir, RegistryDir};
 
 use super::Global;
-use super::output::{errorln, outln};
+use super::output::outln;
 
 /// Print the build plan of a published version: the compiler and one version of every
 /// package it depends on, directly or not — the newest that work together.
@@ -28,50 +28,28 @@ pub struct Args {
     pub compiler: Option<Version>,
 }
 
-#[derive(Serialize)]
-struct Output<'a> {
-    name: &'a PackageName,
-    version: &'a Version,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    plan: Option<&'a solver::BuildPlan>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    conflict: Option<String>,
-}
-
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
-        let outcome = match self.solve(global) {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                errorln!(
-                    "could not solve `{}`: {}",
-                    self.package,
-                    super::error_chain(&e)
-                );
-                return Ok(ExitCode::from(2));
-            }
-        };
-        let (plan, conflict) = match &outcome {
-            Ok(plan) => (Some(plan), None),
-            Err(explanation) => (None, Some(explanation.clone())),
-        };
+        let outcome = self
+            .solve(global)
+            .with_context(|| format!("could not solve `{}`", self.package))
+            .map_err(super::could_not_run)?;
         if global.json {
-            super::print_json(&Output {
-                name: &self.package.name,
-                version: &self.package.version,
-                plan,
-                conflict,
-            })?;
-        } else if let Some(plan) = plan {
-            outln!("{} with compiler {}", self.package, plan.compiler);
-            if plan.resolutions.is_empty() {
-                outln!("  (no dependencies)");
+            let PackageVersion { name, version } = &self.package;
+            super::json::print(&super::json::SolveOutput::new(name, version, &outcome))?;
+        } else {
+            match &outcome {
+                Ok(plan) => {
+                    outln!("{} with compiler {}", self.package, plan.compiler);
+                    if plan.resolutions.is_empty() {
+                        outln!("  (no dependencies)");
+                    }
+                    for (name, version) in &plan.resolutions {
+                        outln!("  {name} {version}");
+                    }
+                }
+                Err(conflict) => outln!("{conflict}"),
             }
-            for (name, version) in &plan.resolutions {
-                outln!("  {name} {version}");
-            }
-        } else if let Some(conflict) = conflict {
-            outln!("{conflict}");
         }
         Ok(if outcome.is_ok() {
             ExitCode::SUCCESS

@@ -58,7 +58,7 @@ impl SyncArgs {
         };
         let report = sync::sync(&RegistryDir::new(&global.registry), stores, self.dry_run)?;
         if global.json {
-            super::print_json(&report)?;
+            super::json::print(&report)?;
         } else {
             print_text(&report, self.dry_run);
         }

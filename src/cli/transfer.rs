@@ -4,10 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use serde::Serialize;
 
 use crate::operation::report;
-use crate::operation::transfer::{self, TransferReport};
+use crate::operation::transfer;
 use crate::payload::AuthenticatedData;
 
 use super::Global;
@@ -37,31 +36,10 @@ impl Args {
         let report = transfer::transfer(&opened.ctx(), &signed)
             .with_context(|| format!("could not transfer `{}`", request.name))?;
         if global.json {
-            super::print_json(&TransferOutput::from(&report))?;
+            super::json::print(&super::json::TransferOutput::from(&report))?;
         } else {
             out!("{}", report::transfer(&report));
         }
         Ok(ExitCode::SUCCESS)
-    }
-}
-
-#[derive(Serialize)]
-struct TransferOutput {
-    name: String,
-    from: crate::schema::Location,
-    to: crate::schema::Location,
-    signer: String,
-    metadata: String,
-}
-
-impl From<&TransferReport> for TransferOutput {
-    fn from(r: &TransferReport) -> Self {
-        TransferOutput {
-            name: r.name.to_string(),
-            from: r.from.clone(),
-            to: r.to.clone(),
-            signer: r.signer.describe(),
-            metadata: report::outcome(&r.metadata),
-        }
     }
 }

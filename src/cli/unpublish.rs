@@ -4,10 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use serde::Serialize;
 
 use crate::operation::report;
-use crate::operation::unpublish::{self, UnpublishReport};
+use crate::operation::unpublish;
 use crate::payload::AuthenticatedData;
 
 use super::Global;
@@ -39,36 +38,10 @@ impl Args {
             format!("could not unpublish `{}@{}`", request.name, request.version)
         })?;
         if global.json {
-            super::print_json(&UnpublishOutput::from(&report))?;
+            super::json::print(&super::json::UnpublishOutput::from(&report))?;
         } else {
             out!("{}", report::unpublish(&report));
         }
         Ok(ExitCode::SUCCESS)
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct UnpublishOutput {
-    name: String,
-    version: String,
-    reason: String,
-    signer: String,
-    index: String,
-    metadata: String,
-    tarball_deleted: bool,
-}
-
-impl From<&UnpublishReport> for UnpublishOutput {
-    fn from(r: &UnpublishReport) -> Self {
-        UnpublishOutput {
-            name: r.name.to_string(),
-            version: r.version.to_string(),
-            reason: r.reason.clone(),
-            signer: r.signer.describe(),
-            index: report::outcome(&r.index),
-            metadata: report::outcome(&r.metadata),
-            tarball_deleted: r.tarball_deleted,
-        }
     }
 }

@@ -84,6 +84,18 @@ pub struct Processed {
     /// The result comment as posted on the issue: at most [`COMMENT_MAX_BYTES`] (the
     /// report cut when it is longer), ending with its `regis:answered` marker.
     pub comment: String,
+    /// What the operation reported, when it ran to a report (`None`: the payload could not
+    /// be read, or the operation failed).
+    pub result: Option<OperationReport>,
+}
+
+/// The report of the operation an issue asked for.
+#[derive(Debug)]
+pub enum OperationReport {
+    Publish(Box<publish::PublishReport>),
+    Transfer(transfer::TransferReport),
+    Unpublish(unpublish::UnpublishReport),
+    PackageSet(package_set::UpdateReport),
 }
 
 /// What running a request came to, before it is posted.
@@ -91,6 +103,7 @@ struct Outcome {
     success: bool,
     headline: String,
     answer: Answer,
+    result: Option<OperationReport>,
 }
 
 impl Outcome {
@@ -101,6 +114,7 @@ impl Outcome {
             comment: self.answer.posted(request, run_url),
             full_comment: self.answer.full(),
             report: self.answer.report,
+            result: self.result,
         }
     }
 }
@@ -278,10 +292,11 @@ fn failure(headline: String, error: &RequestError, hint: &str) -> Outcome {
             tail: format!("\n{hint}\n"),
         },
         headline: format!("{headline}: {reason}"),
+        result: None,
     }
 }
 
-fn success(headline: String, details: &str, extra: &str) -> Outcome {
+fn success(headline: String, details: &str, extra: &str, result: OperationReport) -> Outcome {
     Outcome {
         success: true,
         answer: Answer {
@@ -290,6 +305,7 @@ fn success(headline: String, details: &str, extra: &str) -> Outcome {
             tail: extra.to_owned(),
         },
         headline,
+        result: Some(result),
     }
 }
 
@@ -306,6 +322,7 @@ fn run_publish(ctx: &Context<'_>, request: &Publish) -> Result<Outcome, RequestE
         format!("published `{}@{}`", report.name, report.version),
         &report::publish(&report),
         &source,
+        OperationReport::Publish(Box::new(report)),
     ))
 }
 
@@ -332,6 +349,7 @@ fn run_signed(
                 format!("transferred `{}` to `{}`", report.name, report.to),
                 &report::transfer(&report),
                 &extra,
+                OperationReport::Transfer(report),
             ))
         }
         AuthenticatedData::Unpublish(_) => {
@@ -340,6 +358,7 @@ fn run_signed(
                 format!("unpublished `{}@{}`", report.name, report.version),
                 &report::unpublish(&report),
                 &extra,
+                OperationReport::Unpublish(report),
             ))
         }
     }
@@ -366,36 +385,40 @@ fn run_package_set(
     };
     let report = package_set::update(ctx, request, authority, &Silent)?;
     let details = report::package_set(&report, false);
-    match &report.set {
-        Some(set) if report.rejected.is_empty() => Ok(success(
-            format!("published package set `{}`", set.version),
-            &details,
-            &note,
-        )),
-        None if report.already_applied() => Ok(success(
-            match &report.previous {
-                Some(set) => format!("package set `{}` already has this update", set.version),
-                None => "the package sets already have this update".to_owned(),
-            },
-            &details,
-            &note,
-        )),
-        _ => Ok(Outcome {
-            success: false,
-            headline: format!(
-                "the package set update was not fully accepted ({} of {} changes refused)",
-                report.rejected.len(),
-                report.rejected.len() + report.accepted.len()
-            ),
-            answer: Answer {
-                head: "**Not fully accepted**: some changes were refused.".to_owned(),
-                report: details,
-                tail: format!(
-                    "\nComment on this issue with a corrected payload to try the refused changes again.\n{note}"
-                ),
-            },
+    let headline = match &report.set {
+        Some(set) if report.rejected.is_empty() => {
+            Some(format!("published package set `{}`", set.version))
+        }
+        None if report.already_applied() => Some(match &report.previous {
+            Some(set) => format!("package set `{}` already has this update", set.version),
+            None => "the package sets already have this update".to_owned(),
         }),
+        _ => None,
+    };
+    if let Some(headline) = headline {
+        return Ok(success(
+            headline,
+            &details,
+            &note,
+            OperationReport::PackageSet(report),
+        ));
     }
+    Ok(Outcome {
+        success: false,
+        headline: format!(
+            "the package set update was not fully accepted ({} of {} changes refused)",
+            report.rejected.len(),
+            report.rejected.len() + report.accepted.len()
+        ),
+        answer: Answer {
+            head: "**Not fully accepted**: some changes were refused.".to_owned(),
+            report: details,
+            tail: format!(
+                "\nComment on this issue with a corrected payload to try the refused changes again.\n{note}"
+            ),
+        },
+        result: Some(OperationReport::PackageSet(report)),
+    })
 }
 
 /// Whether `login` is in the configured trustee team (no team configured: nobody is).

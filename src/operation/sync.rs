@@ -25,6 +25,8 @@ pub enum SyncError {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncReport {
+    /// Whether this was a dry run: `copied` and `deleted` say what a sync would do.
+    pub dry_run: bool,
     /// Published versions whose tarball was looked for in every store.
     pub published: usize,
     /// One entry per store, the primary first.
@@ -50,10 +52,23 @@ pub struct StoreSync {
     pub primary: bool,
     /// Tarballs it held with the recorded hash.
     pub verified: usize,
-    /// Tarballs copied into it (`name@version`).
-    pub copied: Vec<String>,
-    /// Tarballs of unpublished versions deleted from it (`name@version`).
-    pub deleted: Vec<String>,
+    /// Tarballs copied into it.
+    pub copied: Vec<Tarball>,
+    /// Tarballs of unpublished versions deleted from it.
+    pub deleted: Vec<Tarball>,
+}
+
+/// A package version's tarball: `name@version` as text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tarball {
+    pub name: PackageName,
+    pub version: Version,
+}
+
+impl std::fmt::Display for Tarball {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.name, self.version)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -104,6 +119,7 @@ pub fn sync(
                 ..StoreSync::default()
             })
             .collect(),
+        dry_run,
         ..SyncReport::default()
     };
     for (name, metadata) in registry.all_metadata()? {
@@ -132,6 +148,10 @@ fn sync_published(
     report: &mut SyncReport,
 ) {
     let key = StorageKey::tarball(name, version);
+    let tarball = Tarball {
+        name: name.clone(),
+        version: version.clone(),
+    };
     let held: Vec<Held> = (stores.iter())
         .map(|store| match store.get(&key) {
             Ok(Some(bytes)) if Sha256::of(&bytes) == *hash => Held::Recorded(bytes),
@@ -171,7 +191,7 @@ fn sync_published(
             Held::Absent => {
                 let Some(bytes) = source else { continue };
                 match copy(stores[i], &key, bytes, dry_run) {
-                    Ok(()) => report.stores[i].copied.push(format!("{name}@{version}")),
+                    Ok(()) => report.stores[i].copied.push(tarball.clone()),
                     Err(e) => problem(
                         Some(i),
                         format!("copying `{key}`: {}", crate::error_chain(&e)),
@@ -209,7 +229,10 @@ fn delete_unpublished(
             false => store.delete(&key),
         };
         match deleted {
-            Ok(true) => report.stores[i].deleted.push(format!("{name}@{version}")),
+            Ok(true) => report.stores[i].deleted.push(Tarball {
+                name: name.clone(),
+                version: version.clone(),
+            }),
             Ok(false) => {}
             Err(e) => report.problems.push(SyncProblem {
                 package: name.clone(),

@@ -22,11 +22,14 @@ pub struct Stores<'a> {
 pub struct MirrorWrite {
     /// The mirror, as [`Storage::describe`] names it.
     pub mirror: String,
+    /// `status` (`stored`, `already-present`, `deleted`, `absent`, `failed`), and the
+    /// `error` of a failure.
+    #[serde(flatten)]
     pub outcome: MirrorOutcome,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase", tag = "status")]
+#[serde(rename_all = "kebab-case", tag = "status")]
 pub enum MirrorOutcome {
     /// The tarball was written.
     Stored,

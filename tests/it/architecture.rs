@@ -40,7 +40,7 @@ fn crate_paths(code: &str) -> BTreeSet<String> {
 
 fn from_code(src: &Path) -> Edges {
     // re-exported crate-root items, not modules
-    let root_items = ["error_chain"];
+    let root_items = ["error_chain", "error_messages"];
     let mut edges = Edges::new();
     for entry in walkdir::WalkDir::new(src) {
         let entry = entry.unwrap();

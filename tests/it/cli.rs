@@ -335,11 +335,12 @@ fn package_set_update_dry_run_and_daily_on_real_data() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
-        report["set"]["version"], "81.0.0",
+        report["update"]["set"]["version"], "81.0.0",
         "node-child-process 12.0.0 is a major"
     );
-    assert_eq!(report["accepted"].as_array().unwrap().len(), 12);
-    assert_eq!(report["dry_run"], true);
+    assert_eq!(report["update"]["accepted"].as_array().unwrap().len(), 12);
+    assert_eq!(report["dryRun"], true);
+    assert_eq!(report["update"]["dryRun"], true);
 
     let out = run(args(&[
         "package-set",

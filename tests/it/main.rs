@@ -18,6 +18,7 @@ mod github;
 mod hooks;
 mod hostile;
 mod issue;
+mod json;
 mod locations;
 mod mirrors;
 mod object_storage;

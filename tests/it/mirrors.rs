@@ -51,6 +51,16 @@ fn sync(t: &TestRegistry, mirrors: &[Box<dyn Storage>], dry_run: bool) -> sync::
     sync::sync(&RegistryDir::new(&t.layout.registry), stores, dry_run).unwrap()
 }
 
+/// `name@version` of what `field` lists, for each store.
+fn names(
+    report: &sync::SyncReport,
+    field: impl Fn(&sync::StoreSync) -> &Vec<sync::Tarball>,
+) -> Vec<Vec<String>> {
+    (report.stores.iter())
+        .map(|s| field(s).iter().map(ToString::to_string).collect())
+        .collect()
+}
+
 #[test]
 fn a_publish_writes_each_mirror_and_a_failing_mirror_does_not_fail_it() {
     let t = TestRegistry::new();
@@ -80,6 +90,15 @@ fn a_publish_writes_each_mirror_and_a_failing_mirror_does_not_fail_it() {
         panic!("{:?}", report.mirrors)
     };
     assert!(error.contains("not-a-dir/mirror"), "{error}");
+    assert_eq!(
+        serde_json::to_value(&report.mirrors[0]).unwrap(),
+        serde_json::json!({"mirror": mirrors[0].describe(), "status": "stored"})
+    );
+    let failed = serde_json::to_value(&report.mirrors[2]).unwrap();
+    assert_eq!(
+        (&failed["status"], &failed["error"]),
+        (&serde_json::json!("failed"), &serde_json::json!(error))
+    );
     // The publish stands, and its report says what failed and how it is repaired.
     assert!(matches!(
         report.metadata,
@@ -228,15 +247,22 @@ fn check_falls_back_to_a_mirror_and_storage_sync_repairs_every_store() {
     assert_eq!(before, after);
 
     let report = sync(&t, &mirrors, false);
-    assert_eq!(report, dry, "a dry run reports what a sync does");
-    assert_eq!(report.published, 3);
-    let copied: Vec<&[String]> = report.stores.iter().map(|s| &s.copied[..]).collect();
+    assert!(dry.dry_run && !report.dry_run);
     assert_eq!(
-        copied,
+        report,
+        sync::SyncReport {
+            dry_run: false,
+            ..dry
+        },
+        "a dry run reports what a sync does"
+    );
+    assert_eq!(report.published, 3);
+    assert_eq!(
+        names(&report, |s| &s.copied),
         [
-            &["prelude@1.0.0".to_owned()][..],
+            &["prelude@1.0.0"][..],
             &[],
-            &["effect@1.0.0".to_owned(), "prelude@1.0.0".to_owned()][..]
+            &["effect@1.0.0", "prelude@1.0.0"]
         ]
     );
     assert_eq!(t.storage.get(&prelude).unwrap().unwrap(), prelude_bytes);
@@ -261,7 +287,7 @@ fn check_falls_back_to_a_mirror_and_storage_sync_repairs_every_store() {
     mirrors[0].delete(&console).unwrap();
     let report = sync(&t, &mirrors, false);
     assert!(report.is_clean(), "{:?}", report.problems);
-    assert_eq!(report.stores[1].copied, ["console@1.0.0"]);
+    assert_eq!(names(&report, |s| &s.copied)[1], ["console@1.0.0"]);
     let again = sync(&t, &mirrors, false);
     assert!(
         again
@@ -307,7 +333,7 @@ fn an_unpublish_deletes_from_each_mirror_and_sync_finishes_one_that_failed() {
     assert!(mirrors[1].get(&k).unwrap().is_some());
     let report = sync(&t, &mirrors, false);
     assert!(report.is_clean(), "{:?}", report.problems);
-    assert_eq!(report.stores[2].deleted, ["prelude@1.0.0"]);
+    assert_eq!(names(&report, |s| &s.deleted)[2], ["prelude@1.0.0"]);
     assert_eq!(mirrors[1].get(&k).unwrap(), None);
     assert!(testing::files_below(&b).is_empty());
 }

@@ -201,8 +201,17 @@ impl View {
             .output()
             .unwrap();
         if !out.status.success() {
+            // Under `--json` the error is the last line of stderr: its message and causes,
+            // joined as the text output joins them.
             let stderr = String::from_utf8_lossy(&out.stderr);
-            return Err(stderr.trim().trim_start_matches("error: ").to_owned());
+            let line: serde_json::Value =
+                serde_json::from_str(stderr.lines().last().unwrap_or_default()).unwrap();
+            let error = &line["error"];
+            let chain: Vec<&str> = std::iter::once(&error["message"])
+                .chain(error["causes"].as_array().unwrap())
+                .map(|m| m.as_str().unwrap())
+                .collect();
+            return Err(chain.join(": "));
         }
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let name = expected.name.parse().unwrap();

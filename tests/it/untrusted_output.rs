@@ -232,6 +232,9 @@ fn refs_names_and_payload_text_cannot_give_commands() {
             vec!["--json", "package-set", "update", update.as_str()],
             None,
         ),
+        // Errors are JSON lines on stderr under `--json`.
+        (vec!["--json", "publish", by_ref.as_str()], None),
+        (vec!["--json", "transfer", transfer.as_str()], None),
     ] {
         let out = regis(&t, &args, stdin);
         assert_ne!(out.status.code(), Some(0), "{args:?}");
