@@ -1,7 +1,7 @@
 //! `regis --version` says which commit it was built from and when, as cargo's does
 //! (`regis 0.1.0 (1a2b3c4d5 2026-12-04)`): `REGIS_COMMIT` is set from the git checkout
 //! being built, and left unset outside one (a crate tarball), where the version stands
-//! alone.
+//! alone. `REGIS_COMMIT_HASH` is the whole hash of that commit (`regis init` writes it).
 
 use std::process::Command;
 
@@ -24,5 +24,10 @@ fn main() {
     }
     if let Some(commit) = git(&["log", "-1", "--format=%h %cs", "--abbrev=9"]) {
         println!("cargo:rustc-env=REGIS_COMMIT={commit}");
+    }
+    // The whole hash, which `regis init` writes into a new registry's workflows (a build
+    // from source at this commit, or the release's commit).
+    if let Some(hash) = git(&["rev-parse", "--verify", "HEAD"]) {
+        println!("cargo:rustc-env=REGIS_COMMIT_HASH={hash}");
     }
 }
