@@ -12,14 +12,16 @@ fn git(args: &[&str]) -> Option<String> {
 }
 
 fn main() {
-    // A new commit moves HEAD or the branch it names.
-    // (A path that does not exist would make cargo rerun this on every build.)
-    if let Some(dir) = git(&["rev-parse", "--git-dir"]) {
-        let branch = git(&["symbolic-ref", "-q", "HEAD"]);
-        for file in ["HEAD", branch.as_deref().unwrap_or("HEAD"), "packed-refs"] {
-            if std::path::Path::new(&dir).join(file).exists() {
-                println!("cargo:rerun-if-changed={dir}/{file}");
-            }
+    // A new commit moves HEAD or the branch it names. `--git-path` says where each file
+    // is: in a linked worktree HEAD is the worktree's own and the branches are the main
+    // repository's. (A path that does not exist would make cargo rerun this on every
+    // build.)
+    let branch = git(&["symbolic-ref", "-q", "HEAD"]);
+    for file in ["HEAD", branch.as_deref().unwrap_or("HEAD"), "packed-refs"] {
+        if let Some(path) = git(&["rev-parse", "--git-path", file])
+            && std::path::Path::new(&path).exists()
+        {
+            println!("cargo:rerun-if-changed={path}");
         }
     }
     if let Some(commit) = git(&["log", "-1", "--format=%h %cs", "--abbrev=9"]) {
