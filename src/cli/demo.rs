@@ -101,7 +101,10 @@ fn run_demo(root: &Path, json: bool) -> anyhow::Result<()> {
         1,
         "create a registry (registry repo, index repo, storage, bare remotes)",
     );
-    let (layout, config) = init::init(&root.join("registry-root"), &config)?;
+    // The workflows install this regis (the demo never runs them).
+    let repository = init::default_repository().and_then(|url| url.parse().ok());
+    let install = init::RegisInstall::this_build(repository)?;
+    let (layout, config) = init::init(&root.join("registry-root"), &config, &install)?;
     say.line(format_args!(
         "    registry {}\n    index    {}\n    storage  {}",
         layout.registry.display(),
@@ -112,6 +115,7 @@ fn run_demo(root: &Path, json: bool) -> anyhow::Result<()> {
         &config.name,
         &layout,
         layout.storage.display().to_string(),
+        &install,
     ));
 
     say.step(

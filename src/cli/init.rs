@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::init;
 
 use super::Global;
-use super::output::outln;
+use super::output::{outln, warnln};
 
 /// Create a new registry in DIR: `registry/` (config, metadata/, package-sets/, README for
 /// authors), `index/`, `storage/`, and bare remotes for both repos in `remotes/`.
@@ -25,6 +25,13 @@ pub struct Args {
     /// `https://packages.example.org/{name}/{version}.tar.gz` (`storageUrl` in regis.dhall).
     #[arg(long, value_name = "TEMPLATE")]
     pub storage_url: Option<String>,
+    /// The URL of regis's repository, which the registry's workflows install regis from:
+    /// the release binary this regis is, from `URL/releases/download/v<version>/`, checked
+    /// against its sha256; or, when this regis is not a release, a build from source
+    /// (`cargo install --locked --git URL --rev <commit> regis`). [default: the repository
+    /// a release binary was released from]
+    #[arg(long, value_name = "URL")]
+    pub regis_repository: Option<String>,
 }
 
 impl Args {
@@ -48,13 +55,32 @@ impl Args {
                 })
             })
             .transpose()?;
+        let repository = match self.regis_repository.as_deref() {
+            Some(url) => Some((url, "`--regis-repository ")),
+            None => init::default_repository().map(|url| (url, "the built-in repository URL `")),
+        };
+        let repository = (repository)
+            .map(|(url, what)| {
+                url.parse::<init::RepositoryUrl>().map_err(|expected| {
+                    super::could_not_run(anyhow::anyhow!("{what}{url}`: expected {expected}"))
+                })
+            })
+            .transpose()?;
+        let install = init::RegisInstall::this_build(repository)?;
         let config = Config {
             name: self.name,
             storage,
             storage_url,
             ..Config::default()
         };
-        let (layout, config) = init::init(&self.dir, &config)?;
+        let (layout, config) = init::init(&self.dir, &config, &install)?;
+        let method = install.method();
+        if let Err(why) = method {
+            warnln!(
+                "the workflows in {} cannot install regis: {why}; their `Install regis` step fails until the `REGIS_*` entries of their `env` say which regis to install (see .github/scripts/install-regis)",
+                layout.registry.join(".github/workflows").display()
+            );
+        }
         let storage = match config.storage.filter(|s| crate::storage::is_url(s)) {
             Some(url) => crate::storage::Location::Url(url),
             None => crate::storage::Location::Dir(layout.storage.clone()),
@@ -64,6 +90,7 @@ impl Args {
                 &config.name,
                 &layout,
                 storage.to_string(),
+                &install,
             ))?;
         } else {
             outln!(
@@ -82,6 +109,7 @@ impl Args {
                 layout.index_remote.display()
             );
             outln!("  storage        {storage}");
+            outln!("  workflows      install {install}");
             outln!(
                 "publish with: regis --registry {} publish PAYLOAD.json",
                 layout.registry.display()

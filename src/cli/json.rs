@@ -746,10 +746,29 @@ pub(crate) struct InitOutput<'a> {
     storage: String,
     registry_remote: &'a Path,
     index_remote: &'a Path,
+    /// The regis the workflows install (the `REGIS_*` entries of their `env`).
+    regis: RegisOutput<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RegisOutput<'a> {
+    /// `release`, `source`, or `null` when the workflows cannot install regis (a warning
+    /// says why).
+    install: Option<crate::init::InstallMethod>,
+    repository: Option<&'a str>,
+    version: &'a str,
+    commit: Option<&'a str>,
+    sha256: Option<&'a str>,
 }
 
 impl<'a> InitOutput<'a> {
-    pub fn new(name: &'a str, layout: &'a crate::init::Layout, storage: String) -> Self {
+    pub fn new(
+        name: &'a str,
+        layout: &'a crate::init::Layout,
+        storage: String,
+        install: &'a crate::init::RegisInstall,
+    ) -> Self {
         InitOutput {
             name,
             root: &layout.root,
@@ -758,6 +777,13 @@ impl<'a> InitOutput<'a> {
             storage,
             registry_remote: &layout.registry_remote,
             index_remote: &layout.index_remote,
+            regis: RegisOutput {
+                install: install.method().ok(),
+                repository: (install.repository.as_ref()).map(crate::init::RepositoryUrl::as_str),
+                version: &install.version,
+                commit: install.commit.as_deref(),
+                sha256: install.sha256.as_deref(),
+            },
         }
     }
 }

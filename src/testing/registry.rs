@@ -52,7 +52,8 @@ impl TestRegistry {
             ..Config::default()
         };
         edit(&mut config);
-        let (layout, config) = init::init(&tmp.path().join("reg"), &config).unwrap();
+        let install = init::RegisInstall::this_build(None).unwrap();
+        let (layout, config) = init::init(&tmp.path().join("reg"), &config, &install).unwrap();
         TestRegistry {
             registry: GitRepo::open(&layout.registry).unwrap(),
             index: GitRepo::open(&layout.index).unwrap(),
