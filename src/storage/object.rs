@@ -92,9 +92,11 @@ impl ObjectStorage {
             ))
         })?;
         let prefix = ObjectPath::parse(path).map_err(|e| refuse(e.to_string()))?;
+        // An empty variable is unset: what a workflow's `${{ secrets.X }}` gives for a
+        // secret the repository does not have.
         let options = |wanted: &str| {
             vars.into_iter()
-                .filter(|(k, _)| k.starts_with(wanted))
+                .filter(|(k, v)| k.starts_with(wanted) && !v.is_empty())
                 .map(|(k, v)| (k.to_ascii_lowercase(), v))
                 .collect::<Vec<_>>()
         };
@@ -432,6 +434,21 @@ mod tests {
         let e = crate::error_chain(&s.put(&k, b"x").unwrap_err());
         assert!(e.contains(&s3.url), "{e}");
         assert!(!e.contains("not-the-secret"), "{e}");
+    }
+
+    #[test]
+    fn an_empty_variable_is_unset() {
+        let Some(s3) = crate::testing::S3Prefix::new() else {
+            return;
+        };
+        // An empty session token, if sent, would fail every request's signature.
+        let vars = (s3.env().into_iter()).chain(
+            ["AWS_SESSION_TOKEN", "AWS_TOKEN", "AWS_CHECKSUM_ALGORITHM"]
+                .map(|k| (k.to_owned(), String::new())),
+        );
+        let s = ObjectStorage::open_with(&s3.url, vars).unwrap();
+        let k = StorageKey::tarball(&"a".parse().unwrap(), &"1.0.0".parse().unwrap());
+        assert_eq!(s.put(&k, b"x").unwrap(), crate::storage::Put::Stored);
     }
 
     #[test]
