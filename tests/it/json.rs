@@ -479,19 +479,26 @@ fn every_command_prints_one_json_document() {
     committed(&doc["writes"]["metadata"], &heads().0);
 
     // unpublish: refused while the set holds `b`; `c` goes
-    let doc = r.document(
-        &[
-            "sign",
-            "--key",
-            &key,
-            "unpublish",
-            "b@1.0.0",
-            "--reason",
-            "broken",
-        ],
-        0,
-    );
-    let signed_b = write_file(&tmp, "unpublish-b.json", &doc["signed"].to_string());
+    let signed_unpublish = |r: &mut Runner, what: &str| {
+        let doc = r.document(
+            &[
+                "sign",
+                "--key",
+                &key,
+                "unpublish",
+                what,
+                "--reason",
+                "broken",
+            ],
+            0,
+        );
+        write_file(
+            &tmp,
+            &format!("unpublish-{what}.json"),
+            &doc["signed"].to_string(),
+        )
+    };
+    let signed_b = signed_unpublish(&mut r, "b@1.0.0");
     let e = r.error(on!["unpublish", &signed_b], 1);
     assert!(
         e["message"]
@@ -502,19 +509,7 @@ fn every_command_prints_one_json_document() {
     );
     let c = owned("c", "1.0.0", &[]);
     r.document(on!["publish", &payload(&tmp, &c, true)], 0);
-    let doc = r.document(
-        &[
-            "sign",
-            "--key",
-            &key,
-            "unpublish",
-            "c@1.0.0",
-            "--reason",
-            "broken",
-        ],
-        0,
-    );
-    let signed_c = write_file(&tmp, "unpublish-c.json", &doc["signed"].to_string());
+    let signed_c = signed_unpublish(&mut r, "c@1.0.0");
     let doc = r.document(on!["unpublish", &signed_c], 0);
     assert_eq!(doc["tarballDeleted"], true);
     assert_eq!(doc["storageKey"], "c/1.0.0.tar.gz");

@@ -227,24 +227,17 @@ fn check_falls_back_to_a_mirror_and_storage_sync_repairs_every_store() {
     );
 
     // A dry run says what it would do and changes nothing.
-    let before: Vec<_> = [
-        &t.layout.storage,
-        &t.tmp.path().join("mirror-a"),
-        &t.tmp.path().join("mirror-b"),
-    ]
-    .iter()
-    .map(|d| testing::files_below(d))
-    .collect();
+    let every_file = || {
+        let dirs = [
+            t.layout.storage.clone(),
+            t.tmp.path().join("mirror-a"),
+            t.tmp.path().join("mirror-b"),
+        ];
+        dirs.map(|d| testing::files_below(&d))
+    };
+    let before = every_file();
     let dry = sync(&t, &mirrors, true);
-    let after: Vec<_> = [
-        &t.layout.storage,
-        &t.tmp.path().join("mirror-a"),
-        &t.tmp.path().join("mirror-b"),
-    ]
-    .iter()
-    .map(|d| testing::files_below(d))
-    .collect();
-    assert_eq!(before, after);
+    assert_eq!(every_file(), before);
 
     let report = sync(&t, &mirrors, false);
     assert!(dry.dry_run && !report.dry_run);
