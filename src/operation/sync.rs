@@ -122,14 +122,29 @@ pub fn sync(
         dry_run,
         ..SyncReport::default()
     };
-    for (name, metadata) in registry.all_metadata()? {
-        for (version, entry) in &metadata.published {
-            report.published += 1;
-            sync_published(&all, &name, version, &entry.hash, dry_run, &mut report);
+    let metadata = registry.all_metadata()?;
+    let published: Vec<(&PackageName, &Version, &Sha256)> = (metadata.iter())
+        .flat_map(|(name, m)| (m.published.iter()).map(move |(v, entry)| (name, v, &entry.hash)))
+        .collect();
+    report.published = published.len();
+    for batch in published.chunks(BATCH) {
+        let keys: Vec<StorageKey> = (batch.iter())
+            .map(|(name, version, _)| StorageKey::tarball(name, version))
+            .collect();
+        let mut answers: Vec<_> = (all.iter())
+            .map(|store| store.get_many(&keys).into_iter())
+            .collect();
+        for &(name, version, hash) in batch {
+            let held = (answers.iter_mut())
+                .map(|store| Held::of(store.next().expect("an answer per key"), hash))
+                .collect();
+            sync_published(&all, name, version, hash, held, dry_run, &mut report);
         }
-        for version in metadata.unpublished.keys() {
-            if !metadata.published.contains_key(version) {
-                delete_unpublished(&all, &name, version, dry_run, &mut report);
+    }
+    for (name, m) in &metadata {
+        for version in m.unpublished.keys() {
+            if !m.published.contains_key(version) {
+                delete_unpublished(&all, name, version, dry_run, &mut report);
             }
         }
     }
@@ -137,13 +152,30 @@ pub fn sync(
     Ok(report)
 }
 
-/// Read `name@version` from every store; copy the recorded bytes to each store that lacks
-/// them.
+/// How many published versions are read from every store at once: a store that can have
+/// several reads in flight ([`Storage::get_many`]) has up to this many, and at most this
+/// many tarballs of each store are held in memory.
+const BATCH: usize = 32;
+
+impl Held {
+    fn of(read: Result<Option<Vec<u8>>, StorageError>, hash: &Sha256) -> Held {
+        match read {
+            Ok(Some(bytes)) if Sha256::of(&bytes) == *hash => Held::Recorded(bytes),
+            Ok(Some(bytes)) => Held::Other(Sha256::of(&bytes)),
+            Ok(None) => Held::Absent,
+            Err(e) => Held::Failed(crate::error_chain(&e)),
+        }
+    }
+}
+
+/// What each store holds of `name@version` (`held`, in the stores' order): copy the
+/// recorded bytes to each store that lacks them, report the rest.
 fn sync_published(
     stores: &[&dyn Storage],
     name: &PackageName,
     version: &Version,
     hash: &Sha256,
+    held: Vec<Held>,
     dry_run: bool,
     report: &mut SyncReport,
 ) {
@@ -152,14 +184,6 @@ fn sync_published(
         name: name.clone(),
         version: version.clone(),
     };
-    let held: Vec<Held> = (stores.iter())
-        .map(|store| match store.get(&key) {
-            Ok(Some(bytes)) if Sha256::of(&bytes) == *hash => Held::Recorded(bytes),
-            Ok(Some(bytes)) => Held::Other(Sha256::of(&bytes)),
-            Ok(None) => Held::Absent,
-            Err(e) => Held::Failed(crate::error_chain(&e)),
-        })
-        .collect();
     let source = held.iter().find_map(|h| match h {
         Held::Recorded(bytes) => Some(bytes),
         _ => None,

@@ -221,6 +221,11 @@ pub enum StorageError {
 /// bytes (and so its hash) are identical.
 pub trait Storage {
     fn get(&self, key: &StorageKey) -> Result<Option<Vec<u8>>, StorageError>;
+    /// [`Storage::get`] of each of `keys`, in their order. A store that can have several
+    /// reads in flight (an object store, where each read waits on the network) has them.
+    fn get_many(&self, keys: &[StorageKey]) -> Vec<Result<Option<Vec<u8>>, StorageError>> {
+        keys.iter().map(|key| self.get(key)).collect()
+    }
     /// Write an object that was not there when last looked at, atomically and without
     /// replacing one that appeared meanwhile: `Ok(false)` if another writer got there first.
     fn write_new(&self, key: &StorageKey, bytes: &[u8]) -> Result<bool, StorageError>;
@@ -326,6 +331,11 @@ pub(crate) mod contract {
             "{e}"
         );
         assert_eq!(storage.get(&k).unwrap().as_deref(), Some(&b"one"[..]));
+        // Several reads at once: each answer in its key's place.
+        let absent = StorageKey::tarball(&"z".parse().unwrap(), &"9.9.9".parse().unwrap());
+        let many = storage.get_many(&[k.clone(), absent.clone(), k.clone()]);
+        let many: Vec<Option<Vec<u8>>> = many.into_iter().map(Result::unwrap).collect();
+        assert_eq!(many, [Some(b"one".to_vec()), None, Some(b"one".to_vec())]);
         assert!(storage.delete(&k).unwrap());
         assert!(!storage.delete(&k).unwrap());
         assert_eq!(storage.get(&k).unwrap(), None);

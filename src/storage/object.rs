@@ -40,6 +40,9 @@ pub(super) fn describe(url: &str) -> String {
     }
 }
 
+/// How many reads [`Storage::get_many`] has in flight at once.
+const READS_IN_FLIGHT: usize = 16;
+
 /// Tarballs as objects `<prefix>/<name>/<version>.tar.gz` in one bucket or container.
 pub struct ObjectStorage {
     store: Arc<dyn ObjectStore>,
@@ -199,23 +202,27 @@ impl ObjectStorage {
         &self,
         key: &StorageKey,
     ) -> Result<Option<(Vec<u8>, UpdateVersion)>, StorageError> {
-        let path = self.path_of(key);
-        self.runtime.block_on(async {
-            let got = match self.store.get(&path).await {
-                Ok(got) => got,
-                Err(object_store::Error::NotFound { .. }) => return Ok(None),
-                Err(e) => return Err(self.error("reading", key, e)),
-            };
-            let version = UpdateVersion {
-                e_tag: got.meta.e_tag.clone(),
-                version: got.meta.version.clone(),
-            };
-            let bytes = got
-                .bytes()
-                .await
-                .map_err(|e| self.error("reading", key, e))?;
-            Ok(Some((bytes.to_vec(), version)))
-        })
+        self.runtime.block_on(self.read(key))
+    }
+
+    async fn read(
+        &self,
+        key: &StorageKey,
+    ) -> Result<Option<(Vec<u8>, UpdateVersion)>, StorageError> {
+        let got = match self.store.get(&self.path_of(key)).await {
+            Ok(got) => got,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(self.error("reading", key, e)),
+        };
+        let version = UpdateVersion {
+            e_tag: got.meta.e_tag.clone(),
+            version: got.meta.version.clone(),
+        };
+        let bytes = got
+            .bytes()
+            .await
+            .map_err(|e| self.error("reading", key, e))?;
+        Ok(Some((bytes.to_vec(), version)))
     }
 }
 
@@ -264,6 +271,16 @@ impl WithConfig<object_store::azure::AzureConfigKey>
 impl Storage for ObjectStorage {
     fn get(&self, key: &StorageKey) -> Result<Option<Vec<u8>>, StorageError> {
         Ok(self.get_versioned(key)?.map(|(bytes, _)| bytes))
+    }
+
+    /// Up to 16 requests at a time (`READS_IN_FLIGHT`), answers in the keys' order.
+    fn get_many(&self, keys: &[StorageKey]) -> Vec<Result<Option<Vec<u8>>, StorageError>> {
+        use futures_util::StreamExt as _;
+        let reads = futures_util::stream::iter(keys)
+            .map(|key| async move { Ok(self.read(key).await?.map(|(bytes, _)| bytes)) })
+            .buffered(READS_IN_FLIGHT)
+            .collect::<Vec<_>>();
+        self.runtime.block_on(reads)
     }
 
     /// A look first (`HEAD`), then `PutMode::Create`, then the object read back: a store
