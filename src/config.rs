@@ -986,9 +986,8 @@ impl TryFrom<RawConfig> for Config {
             .as_deref()
             .map(|t| StorageUrl::new(t).map_err(invalid("storageUrl", t)))
             .transpose()?;
-        let key_source = |field: &'static str, text: &str| {
-            KeySource::parse(text).map_err(invalid(field, text))
-        };
+        let key_source =
+            |field: &'static str, text: &str| KeySource::parse(text).map_err(invalid(field, text));
         let trust_root_keys = (raw.trust_root_keys.iter())
             .map(|t| key_source("trustRootKeys", t))
             .collect::<Result<Vec<_>, _>>()?;

@@ -852,10 +852,7 @@ impl KeysInitOutput {
         };
         let text = |s: String| crate::dhall::text_literal(&s);
         let list: Vec<String> = source(Role::Root).map(text).collect();
-        let mut config = BTreeMap::from([(
-            "trustRootKeys",
-            format!("[ {} ]", list.join(", ")),
-        )]);
+        let mut config = BTreeMap::from([("trustRootKeys", format!("[ {} ]", list.join(", ")))]);
         for (field, role) in [
             ("trustTargetsKey", Role::Targets),
             ("trustSnapshotKey", Role::Snapshot),
@@ -1077,9 +1074,10 @@ impl KeysShowOutput {
             }
         }
         for r in &self.revoked {
-            let reason = r.reason.as_deref().map_or(String::new(), |w| {
-                format!(": {}", crate::text::value(w))
-            });
+            let reason = r
+                .reason
+                .as_deref()
+                .map_or(String::new(), |w| format!(": {}", crate::text::value(w)));
             out.push(format!(
                 "revoked {} key {} in root version {}{reason}",
                 r.role,
@@ -1094,10 +1092,13 @@ impl KeysShowOutput {
                 s.path,
                 s.signatures.own.valid,
                 s.signatures.own.threshold,
-                s.signatures.previous.as_ref().map_or(String::new(), |p| format!(
-                    ", previous version's {} of {}",
-                    p.valid, p.threshold
-                ))
+                s.signatures
+                    .previous
+                    .as_ref()
+                    .map_or(String::new(), |p| format!(
+                        ", previous version's {} of {}",
+                        p.valid, p.threshold
+                    ))
             ));
         }
         out

@@ -259,12 +259,7 @@ fn report(global: &Global, written: &trust::Written) -> anyhow::Result<ExitCode>
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(key) = &written.new_key {
-        outln!(
-            "new {} key {}: {}",
-            key.role,
-            key.keyid,
-            key.path.display()
-        );
+        outln!("new {} key {}: {}", key.role, key.keyid, key.path.display());
     }
     if let Some((keyid, role)) = &written.revoked {
         outln!("revoked {role} key {keyid}");

@@ -245,3 +245,95 @@ impl tough::key_source::KeySource for KeySource {
         Err(format!("regis does not write keys to `{self}`").into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_reads_as_pem_or_der_and_shows_only_its_id() {
+        let (key, secret) = SigningKey::generate();
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_private_key(dir.path(), "k.pem", &secret).unwrap();
+        let from_file = KeySource::File(path.clone()).load().unwrap();
+        assert_eq!(from_file.keyid(), key.keyid());
+        let der = pem::parse(std::fs::read(&path).unwrap()).unwrap();
+        let from_der = SigningKey::from_bytes(der.contents()).unwrap();
+        assert_eq!(from_der.public(), key.public());
+        // the id is tough's, and the public key ed25519's 32 bytes
+        assert_eq!(KeyId::of(key.public()), *key.keyid());
+        assert_eq!(key.public_bytes().len(), 32);
+        // neither Debug shows key material
+        let body = secret.0.lines().nth(1).unwrap().to_owned();
+        for shown in [format!("{key:?}"), format!("{secret:?}")] {
+            assert!(!shown.contains(&body), "{shown}");
+        }
+        assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
+        assert_eq!(
+            format!("{key:?}"),
+            format!(
+                "SigningKey {{ keyid: KeyId({:?}), .. }}",
+                key.keyid().as_str()
+            )
+        );
+        // a second write does not replace the file
+        let again = write_private_key(dir.path(), "k.pem", &secret).unwrap_err();
+        assert!(matches!(again, TrustError::WriteKey { .. }), "{again}");
+    }
+
+    #[test]
+    fn tough_signs_with_a_regis_key_source() {
+        let (key, secret) = SigningKey::generate();
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_private_key(dir.path(), "k.pem", &secret).unwrap();
+        let source = KeySource::File(path);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let sign = runtime
+            .block_on(tough::key_source::KeySource::as_sign(&source))
+            .unwrap();
+        assert_eq!(&sign.tuf_key(), key.public());
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let signature = runtime.block_on(sign.sign(b"message", &rng)).unwrap();
+        assert_eq!(signature, key.sign(b"message"));
+    }
+
+    #[test]
+    fn key_sources_parse_and_show_where_not_what() {
+        assert_eq!(
+            KeySource::parse("file:keys/a.pem"),
+            Ok(KeySource::File("keys/a.pem".into()))
+        );
+        assert_eq!(
+            KeySource::parse("env:ROOT_KEY"),
+            Ok(KeySource::Env("ROOT_KEY".into()))
+        );
+        for bad in [
+            "",
+            "file:",
+            "env:",
+            "env:A=B",
+            "env:A B",
+            "/keys/a.pem",
+            "vault:x",
+        ] {
+            assert_eq!(
+                KeySource::parse(bad),
+                Err("a key source `file:<path>` or `env:<VAR>`".to_owned()),
+                "{bad}"
+            );
+        }
+        let relative = KeySource::parse("file:../keys/a.pem").unwrap();
+        assert_eq!(
+            relative.resolved(Path::new("/srv/registry")).to_string(),
+            "file:/srv/registry/../keys/a.pem"
+        );
+        assert_eq!(
+            KeySource::Env("K".into())
+                .resolved(Path::new("/x"))
+                .to_string(),
+            "env:K"
+        );
+    }
+}

@@ -198,7 +198,11 @@ pub fn revoke(
     let chain = ready_chain(registry)?;
     let latest = &chain.latest().signed;
     let extension = root::Extension::of(latest).map_err(|reason| TrustError::ParseRoot {
-        path: format!("{}/{}", root::ROOT_DIR, root_file_name(latest.version.get())),
+        path: format!(
+            "{}/{}",
+            root::ROOT_DIR,
+            root_file_name(latest.version.get())
+        ),
         reason,
     })?;
     if extension.is_revoked(keyid) {
@@ -282,8 +286,8 @@ pub fn sign_root_file(
     root::write_root_file(file, &next)?;
     let rel = join_chain(registry, &chain, &next)?;
     let staged = registry.join(STAGED_ROOT);
-    let staged_is_this = root::read_root_file(&staged)
-        .is_ok_and(|s| s.signed.version.get() == found);
+    let staged_is_this =
+        root::read_root_file(&staged).is_ok_and(|s| s.signed.version.get() == found);
     if staged_is_this {
         std::fs::remove_file(&staged).map_err(|cause| TrustError::WriteRoot {
             path: staged.display().to_string(),

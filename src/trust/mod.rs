@@ -222,9 +222,7 @@ pub enum TrustError {
     ReplaceWhich { role: Role, count: usize },
     #[error("the key `{keyid}` is not a key of the {role} role")]
     NotInRole { keyid: KeyId, role: Role },
-    #[error(
-        "the key `{keyid}` is not a root key of version {version} or of the version before it"
-    )]
+    #[error("the key `{keyid}` is not a root key of version {version} or of the version before it")]
     NotARootKey { keyid: KeyId, version: u64 },
     #[error(
         "a root version is waiting for signatures in `{path}`: sign it (`regis keys sign-root`) or delete it first"

@@ -78,7 +78,9 @@ impl Extension {
             serde_json::from_value(value.clone()).map_err(|e| format!("`regis`: {e}"))?;
         for (id, key) in &extension.atom.keys {
             if KeyId::of(key).as_str() != id {
-                return Err(format!("`regis`: the atom key id `{id}` is not its key's id"));
+                return Err(format!(
+                    "`regis`: the atom key id `{id}` is not its key's id"
+                ));
             }
         }
         Ok(extension)
@@ -125,7 +127,8 @@ pub fn new_root(
         _extra: HashMap::new(),
     };
     for key in root_keys {
-        root.keys.insert(key.keyid().decoded(), key.public().clone());
+        root.keys
+            .insert(key.keyid().decoded(), key.public().clone());
     }
     root.roles
         .insert(RoleType::Root, role_keys(root_keys, threshold));
@@ -133,7 +136,8 @@ pub fn new_root(
     for (role, key) in online {
         match role.tuf() {
             Some(tuf) => {
-                root.keys.insert(key.keyid().decoded(), key.public().clone());
+                root.keys
+                    .insert(key.keyid().decoded(), key.public().clone());
                 root.roles.insert(tuf, role_keys(&[key], NonZeroU64::MIN));
             }
             None => atom = Some(key),
@@ -184,13 +188,17 @@ pub fn roles_of(root: &Root, keyid: &KeyId) -> Vec<Role> {
 pub fn replace_keys(root: &mut Root, role: Role, old: &[KeyId], new: Option<&SigningKey>) {
     match role.tuf() {
         Some(tuf) => {
-            let entry = root.roles.get_mut(&tuf).expect("a regis root has every role");
+            let entry = root
+                .roles
+                .get_mut(&tuf)
+                .expect("a regis root has every role");
             entry
                 .keyids
                 .retain(|id| !old.contains(&KeyId::from_decoded(id)));
             if let Some(key) = new {
                 entry.keyids.push(key.keyid().decoded());
-                root.keys.insert(key.keyid().decoded(), key.public().clone());
+                root.keys
+                    .insert(key.keyid().decoded(), key.public().clone());
             }
             let used: Vec<_> = root.roles.values().flat_map(|r| r.keyids.clone()).collect();
             root.keys.retain(|id, _| used.contains(id));
@@ -286,7 +294,11 @@ pub fn sign_root<'k>(
         .canonical_form()
         .expect("a root serializes to canonical JSON");
     let mut allowed = role_keyids(&signed.signed, Role::Root);
-    allowed.extend(previous.map(|p| role_keyids(p, Role::Root)).unwrap_or_default());
+    allowed.extend(
+        previous
+            .map(|p| role_keyids(p, Role::Root))
+            .unwrap_or_default(),
+    );
     let mut refused = Vec::new();
     for key in keys {
         if !allowed.contains(key.keyid()) {
@@ -445,12 +457,11 @@ fn check_version(root: &Signed<Root>, path: &str, expected: u64) -> Result<(), T
 }
 
 fn check_signed(by: &Root, signed: &Signed<Root>, whose: &'static str) -> Result<(), TrustError> {
-    by.verify_role(signed)
-        .map_err(|e| TrustError::Threshold {
-            version: signed.signed.version.get(),
-            whose,
-            reason: crate::text::message(&e.to_string()).into_owned(),
-        })
+    by.verify_role(signed).map_err(|e| TrustError::Threshold {
+        version: signed.signed.version.get(),
+        whose,
+        reason: crate::text::message(&e.to_string()).into_owned(),
+    })
 }
 
 fn check_revocations(root: &Root, previous: Option<&Root>, path: &str) -> Result<(), TrustError> {
@@ -695,7 +706,12 @@ mod tests {
         let keys = keys(1);
         let (v1, mut v2) = chain_of_two(&keys);
         let old_targets = role_keyids(&v1.signed, Role::Targets).remove(0);
-        record_revoked(&mut v2.signed, &old_targets, Role::Targets, Some("leaked".into()));
+        record_revoked(
+            &mut v2.signed,
+            &old_targets,
+            Role::Targets,
+            Some("leaked".into()),
+        );
         sign_root(&mut v2, Some(&v1.signed), &keys.root);
         let dir = registry(&[(1, &v1), (2, &v2)]);
         let chain = Chain::verified(dir.path(), Timestamp::now()).unwrap();
@@ -715,14 +731,23 @@ mod tests {
         let mut v3 = chain.next(in_a_year());
         let current = role_keyids(&v3.signed, Role::Snapshot);
         let mut back = v3.clone();
-        (back.signed.roles.get_mut(&RoleType::Snapshot).unwrap().keyids)
+        (back
+            .signed
+            .roles
+            .get_mut(&RoleType::Snapshot)
+            .unwrap()
+            .keyids)
             .push(old_targets.decoded());
-        back.signed
-            .keys
-            .insert(old_targets.decoded(), v1.signed.keys[&old_targets.decoded()].clone());
+        back.signed.keys.insert(
+            old_targets.decoded(),
+            v1.signed.keys[&old_targets.decoded()].clone(),
+        );
         sign_root(&mut back, Some(&v2.signed), &keys.root);
         assert_eq!(
-            chain.check_next(&back, "3.root.json").unwrap_err().to_string(),
+            chain
+                .check_next(&back, "3.root.json")
+                .unwrap_err()
+                .to_string(),
             format!("root version 3 lists the revoked key `{old_targets}` for the snapshot role")
         );
         // version 3 forgetting the revocation
@@ -731,7 +756,10 @@ mod tests {
         extension.put(&mut v3.signed);
         sign_root(&mut v3, Some(&v2.signed), &keys.root);
         assert_eq!(
-            chain.check_next(&v3, "3.root.json").unwrap_err().to_string(),
+            chain
+                .check_next(&v3, "3.root.json")
+                .unwrap_err()
+                .to_string(),
             format!("root version 3 drops the revocation of key `{old_targets}`")
         );
         assert_eq!(current.len(), 1);

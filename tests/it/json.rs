@@ -718,7 +718,16 @@ fn every_command_prints_one_json_document() {
     let keys_dir = tmp.join("keys");
     let keys_out = keys_dir.to_str().unwrap();
     let doc = r.document(
-        on!["keys", "init", "--out", keys_out, "--root-keys", "2", "--root-threshold", "2"],
+        on![
+            "keys",
+            "init",
+            "--out",
+            keys_out,
+            "--root-keys",
+            "2",
+            "--root-threshold",
+            "2"
+        ],
         0,
     );
     assert_eq!(doc["root"]["path"], "tuf/root/1.root.json");
@@ -736,7 +745,9 @@ fn every_command_prints_one_json_document() {
         format!("Some \"file:{}\"", of("targets", "path")[0])
     );
     let doc = r.document(
-        on!["keys", "rotate", "targets", "--out", keys_out, "--key", &roots[0]],
+        on![
+            "keys", "rotate", "targets", "--out", keys_out, "--key", &roots[0]
+        ],
         0,
     );
     assert_eq!(
@@ -755,7 +766,17 @@ fn every_command_prints_one_json_document() {
     );
     let old_targets = &of("targets", "keyid")[0];
     let doc = r.document(
-        on!["keys", "revoke", old_targets, "--reason", "leaked", "--key", &roots[0], "--key", &roots[1]],
+        on![
+            "keys",
+            "revoke",
+            old_targets,
+            "--reason",
+            "leaked",
+            "--key",
+            &roots[0],
+            "--key",
+            &roots[1]
+        ],
         0,
     );
     assert_eq!(doc["revoked"]["keyid"], old_targets.as_str());

@@ -107,7 +107,16 @@ fn keys_init_rotate_revoke_and_sign_root_make_a_chain_tuf_clients_accept() {
     // init: 3 root keys, threshold 2
     let stdout = ok(regis(
         &s.registry,
-        &["keys", "init", "--out", out_dir, "--root-keys", "3", "--root-threshold", "2"],
+        &[
+            "keys",
+            "init",
+            "--out",
+            out_dir,
+            "--root-keys",
+            "3",
+            "--root-threshold",
+            "2",
+        ],
         &[],
     ));
     printed.push_str(&stdout);
@@ -116,7 +125,10 @@ fn keys_init_rotate_revoke_and_sign_root_make_a_chain_tuf_clients_accept() {
     for role in ["targets", "snapshot", "timestamp", "atom"] {
         assert_eq!(key_paths(&stdout, role).len(), 1, "{stdout}");
     }
-    assert!(stdout.contains(", trustTargetsKey = Some \"file:"), "{stdout}");
+    assert!(
+        stdout.contains(", trustTargetsKey = Some \"file:"),
+        "{stdout}"
+    );
     #[cfg(unix)]
     for entry in std::fs::read_dir(&s.keys).unwrap() {
         use std::os::unix::fs::PermissionsExt as _;
@@ -156,7 +168,9 @@ fn keys_init_rotate_revoke_and_sign_root_make_a_chain_tuf_clients_accept() {
     // rotate the snapshot key with one root key from a file: version 2 waits
     let stdout = ok(regis(
         &s.registry,
-        &["keys", "rotate", "snapshot", "--out", out_dir, "--key", &roots[0]],
+        &[
+            "keys", "rotate", "snapshot", "--out", out_dir, "--key", &roots[0],
+        ],
         &[],
     ));
     printed.push_str(&stdout);
@@ -167,7 +181,15 @@ fn keys_init_rotate_revoke_and_sign_root_make_a_chain_tuf_clients_accept() {
     // another rotation is refused while it waits
     let out = regis(
         &s.registry,
-        &["keys", "rotate", "timestamp", "--out", out_dir, "--key", &roots[0]],
+        &[
+            "keys",
+            "rotate",
+            "timestamp",
+            "--out",
+            out_dir,
+            "--key",
+            &roots[0],
+        ],
         &[],
     );
     assert_eq!(
@@ -183,14 +205,17 @@ fn keys_init_rotate_revoke_and_sign_root_make_a_chain_tuf_clients_accept() {
     let pem = std::fs::read_to_string(&roots[1]).unwrap();
     let stdout = ok(regis(
         &s.registry,
-        &["keys", "sign-root", copy.to_str().unwrap(), "--key", "env:ROOT_KEY_B"],
+        &[
+            "keys",
+            "sign-root",
+            copy.to_str().unwrap(),
+            "--key",
+            "env:ROOT_KEY_B",
+        ],
         &[("ROOT_KEY_B", &pem)],
     ));
     printed.push_str(&stdout);
-    assert!(
-        stdout.starts_with("root version 2 (expires "),
-        "{stdout}"
-    );
+    assert!(stdout.starts_with("root version 2 (expires "), "{stdout}");
     assert!(
         stdout.contains("joined the chain: tuf/root/2.root.json (signatures: its own root keys 2 of 2, previous version's 2 of 2)"),
         "{stdout}"
@@ -278,7 +303,9 @@ fn keys_init_rotate_revoke_and_sign_root_make_a_chain_tuf_clients_accept() {
     // a configured key that is a root key of neither version does not sign, and says so
     let fifth = regis(
         &s.registry,
-        &["keys", "rotate", "atom", "--out", out_dir, "--key", &roots[2]],
+        &[
+            "keys", "rotate", "atom", "--out", out_dir, "--key", &roots[2],
+        ],
         &[],
     );
     assert!(fifth.status.success(), "{}", text(&fifth.stderr));
@@ -300,7 +327,16 @@ fn bad_keys_are_refused_saying_where_never_what() {
     let out_dir = s.keys.to_str().unwrap();
     ok(regis(
         &s.registry,
-        &["keys", "init", "--out", out_dir, "--root-keys", "1", "--root-threshold", "1"],
+        &[
+            "keys",
+            "init",
+            "--out",
+            out_dir,
+            "--root-keys",
+            "1",
+            "--root-threshold",
+            "1",
+        ],
         &[],
     ));
     ok(regis(
@@ -360,7 +396,13 @@ fn bad_keys_are_refused_saying_where_never_what() {
     let root_key = std::fs::read_dir(&s.keys)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("root-"))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("root-")
+        })
         .unwrap();
     let inside = s.registry.join("root.pem");
     std::fs::copy(&root_key, &inside).unwrap();
@@ -376,7 +418,13 @@ fn bad_keys_are_refused_saying_where_never_what() {
     let targets_key = std::fs::read_dir(&s.keys)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("snapshot-"))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("snapshot-")
+        })
         .unwrap();
     let keyid_of = |path: &Path| {
         let key = regis::trust::KeySource::File(path.into()).load().unwrap();
@@ -397,7 +445,13 @@ fn bad_keys_are_refused_saying_where_never_what() {
     let first = s.registry.join("tuf/root/1.root.json");
     let out = regis(
         &s.registry,
-        &["keys", "sign-root", first.to_str().unwrap(), "--key", root_key.to_str().unwrap()],
+        &[
+            "keys",
+            "sign-root",
+            first.to_str().unwrap(),
+            "--key",
+            root_key.to_str().unwrap(),
+        ],
         &[],
     );
     assert_eq!(
@@ -417,7 +471,13 @@ fn bad_keys_are_refused_saying_where_never_what() {
     let timestamp = std::fs::read_dir(&s.keys)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("timestamp-"))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("timestamp-")
+        })
         .unwrap();
     let timestamp = keyid_of(&timestamp);
     let out = regis(&s.registry, &["keys", "revoke", &timestamp], &[]);
@@ -429,7 +489,15 @@ fn bad_keys_are_refused_saying_where_never_what() {
     );
     let out = regis(
         &s.registry,
-        &["keys", "rotate", "targets", "--replace", &timestamp, "--out", out_dir],
+        &[
+            "keys",
+            "rotate",
+            "targets",
+            "--replace",
+            &timestamp,
+            "--out",
+            out_dir,
+        ],
         &[],
     );
     assert_eq!(
@@ -481,7 +549,12 @@ assert not trusted.signed.is_expired()
 print("ok", trusted.signed.version)
 "#;
     let out = Command::new("python3")
-        .args(["-c", script, root_dir.to_str().unwrap(), &versions.to_string()])
+        .args([
+            "-c",
+            script,
+            root_dir.to_str().unwrap(),
+            &versions.to_string(),
+        ])
         .env("PYTHONPATH", path)
         .output()
         .unwrap();
