@@ -56,4 +56,16 @@
     -- default index checkout, relative to the registry repo (default: None Text)
 , dhallCache : Optional Text
     -- a Dhall cache directory (files `1220<sha256>`, as `dhall` keeps in ~/.cache/dhall), relative to the registry repo, that a package's spago.dhall may take `https://` imports pinned by `sha256:` from (default: None Text)
+, trustRootKeys : List Text
+    -- where this machine finds private root keys to sign a new root version with (`regis keys rotate`, `revoke`), each `file:<path>` (relative to the registry repo, outside every git work tree) or `env:<VAR>` (the PEM text), read only by the commands that sign with it; root keys are offline: list them only where roots are signed (default: [] : List Text)
+, trustTargetsKey : Optional Text
+    -- where the private key of the TUF targets role comes from: `file:<path>` (relative to the registry repo, outside every git work tree) or `env:<VAR>` (the PEM text), read only by the commands that sign with it (default: None Text)
+, trustSnapshotKey : Optional Text
+    -- where the private key of the TUF snapshot role comes from: `file:<path>` (relative to the registry repo, outside every git work tree) or `env:<VAR>` (the PEM text), read only by the commands that sign with it (default: None Text)
+, trustTimestampKey : Optional Text
+    -- where the private key of the TUF timestamp role comes from: `file:<path>` (relative to the registry repo, outside every git work tree) or `env:<VAR>` (the PEM text), read only by the commands that sign with it (default: None Text)
+, trustAtomKey : Optional Text
+    -- where the private key that signs atoms comes from: `file:<path>` (relative to the registry repo, outside every git work tree) or `env:<VAR>` (the PEM text), read only by the commands that sign with it (default: None Text)
+, trustRootExpiryDays : Natural
+    -- how many days a new root version (`regis keys init`, `rotate`, `revoke`) stays valid (default: 365)
 }

@@ -10,6 +10,7 @@ use std::path::Path;
 
 use crate::dhall::{self, DhallError, Schema};
 use crate::schema::{Owner, Version};
+use crate::trust::KeySource;
 
 /// The config file at the root of a registry repo.
 pub const CONFIG_FILE: &str = "regis.dhall";
@@ -26,7 +27,7 @@ pub struct Field {
 }
 
 /// Every field of `regis.dhall`, in the order `regis init` writes them.
-pub const FIELDS: [Field; 28] = [
+pub const FIELDS: [Field; 34] = [
     Field {
         name: "name",
         ty: "Text",
@@ -167,6 +168,36 @@ pub const FIELDS: [Field; 28] = [
         ty: "Optional Text",
         doc: "a Dhall cache directory (files `1220<sha256>`, as `dhall` keeps in ~/.cache/dhall), relative to the registry repo, that a package's spago.dhall may take `https://` imports pinned by `sha256:` from",
     },
+    Field {
+        name: "trustRootKeys",
+        ty: "List Text",
+        doc: "where this machine finds private root keys to sign a new root version with (`regis keys rotate`, `revoke`), each `file:<path>` (relative to the registry repo, outside every git work tree) or `env:<VAR>` (the PEM text), read only by the commands that sign with it; root keys are offline: list them only where roots are signed",
+    },
+    Field {
+        name: "trustTargetsKey",
+        ty: "Optional Text",
+        doc: "where the private key of the TUF targets role comes from: `file:<path>` (relative to the registry repo, outside every git work tree) or `env:<VAR>` (the PEM text), read only by the commands that sign with it",
+    },
+    Field {
+        name: "trustSnapshotKey",
+        ty: "Optional Text",
+        doc: "where the private key of the TUF snapshot role comes from: `file:<path>` (relative to the registry repo, outside every git work tree) or `env:<VAR>` (the PEM text), read only by the commands that sign with it",
+    },
+    Field {
+        name: "trustTimestampKey",
+        ty: "Optional Text",
+        doc: "where the private key of the TUF timestamp role comes from: `file:<path>` (relative to the registry repo, outside every git work tree) or `env:<VAR>` (the PEM text), read only by the commands that sign with it",
+    },
+    Field {
+        name: "trustAtomKey",
+        ty: "Optional Text",
+        doc: "where the private key that signs atoms comes from: `file:<path>` (relative to the registry repo, outside every git work tree) or `env:<VAR>` (the PEM text), read only by the commands that sign with it",
+    },
+    Field {
+        name: "trustRootExpiryDays",
+        ty: "Natural",
+        doc: "how many days a new root version (`regis keys init`, `rotate`, `revoke`) stays valid",
+    },
 ];
 
 /// A registry's configuration, every field checked. The Dhall field names are the
@@ -238,6 +269,29 @@ pub struct Config {
     /// relative to the registry repo, that a package's spago.dhall may take `https://`
     /// imports pinned by `sha256:` from.
     pub dhall_cache: Option<String>,
+    /// Where this machine finds private root keys to sign a new root version with (`regis
+    /// keys rotate`, `revoke`), each `file:<path>` (relative to the registry repo, outside
+    /// every git work tree) or `env:<VAR>` (the PEM text), read only by the commands that
+    /// sign with it; root keys are offline: list them only where roots are signed.
+    pub trust_root_keys: Vec<KeySource>,
+    /// Where the private key of the TUF targets role comes from: `file:<path>` (relative to
+    /// the registry repo, outside every git work tree) or `env:<VAR>` (the PEM text), read
+    /// only by the commands that sign with it.
+    pub trust_targets_key: Option<KeySource>,
+    /// Where the private key of the TUF snapshot role comes from: `file:<path>` (relative to
+    /// the registry repo, outside every git work tree) or `env:<VAR>` (the PEM text), read
+    /// only by the commands that sign with it.
+    pub trust_snapshot_key: Option<KeySource>,
+    /// Where the private key of the TUF timestamp role comes from: `file:<path>` (relative
+    /// to the registry repo, outside every git work tree) or `env:<VAR>` (the PEM text),
+    /// read only by the commands that sign with it.
+    pub trust_timestamp_key: Option<KeySource>,
+    /// Where the private key that signs atoms comes from: `file:<path>` (relative to the
+    /// registry repo, outside every git work tree) or `env:<VAR>` (the PEM text), read only
+    /// by the commands that sign with it.
+    pub trust_atom_key: Option<KeySource>,
+    /// How many days a new root version (`regis keys init`, `rotate`, `revoke`) stays valid.
+    pub trust_root_expiry_days: u64,
 }
 
 /// `regis.dhall` as written: the wire shape of [`Config`], before its checks. A `Config`
@@ -273,6 +327,12 @@ pub struct RawConfig {
     pub mirrors: Vec<String>,
     pub index: Option<String>,
     pub dhall_cache: Option<String>,
+    pub trust_root_keys: Vec<String>,
+    pub trust_targets_key: Option<String>,
+    pub trust_snapshot_key: Option<String>,
+    pub trust_timestamp_key: Option<String>,
+    pub trust_atom_key: Option<String>,
+    pub trust_root_expiry_days: u64,
 }
 
 /// A URL others are built on (`githubBaseUrl`, `githubApiUrl`): it parses as a URL with
@@ -595,6 +655,12 @@ impl Default for Config {
             mirrors: vec![],
             index: None,
             dhall_cache: None,
+            trust_root_keys: vec![],
+            trust_targets_key: None,
+            trust_snapshot_key: None,
+            trust_timestamp_key: None,
+            trust_atom_key: None,
+            trust_root_expiry_days: 365,
         }
     }
 }
@@ -705,7 +771,7 @@ fn with_default_compiler(fields: &mut serde_json::Map<String, serde_json::Value>
 
 impl RawConfig {
     /// Every field with its value as Dhall text, in [`FIELDS`] order.
-    fn dhall_values(&self) -> [(Field, String); 28] {
+    fn dhall_values(&self) -> [(Field, String); 34] {
         let text = |s: &str| dhall::text_literal(s);
         let values = [
             text(&self.name),
@@ -736,6 +802,12 @@ impl RawConfig {
             text_list(&self.mirrors),
             optional_text(self.index.as_deref()),
             optional_text(self.dhall_cache.as_deref()),
+            text_list(&self.trust_root_keys),
+            optional_text(self.trust_targets_key.as_deref()),
+            optional_text(self.trust_snapshot_key.as_deref()),
+            optional_text(self.trust_timestamp_key.as_deref()),
+            optional_text(self.trust_atom_key.as_deref()),
+            self.trust_root_expiry_days.to_string(),
         ];
         let mut values = values.into_iter();
         FIELDS.map(|field| (field, values.next().expect("one value per field")))
@@ -790,6 +862,12 @@ impl From<&Config> for RawConfig {
             mirrors: c.mirrors.clone(),
             index: c.index.clone(),
             dhall_cache: c.dhall_cache.clone(),
+            trust_root_keys: c.trust_root_keys.iter().map(KeySource::to_string).collect(),
+            trust_targets_key: c.trust_targets_key.as_ref().map(KeySource::to_string),
+            trust_snapshot_key: c.trust_snapshot_key.as_ref().map(KeySource::to_string),
+            trust_timestamp_key: c.trust_timestamp_key.as_ref().map(KeySource::to_string),
+            trust_atom_key: c.trust_atom_key.as_ref().map(KeySource::to_string),
+            trust_root_expiry_days: c.trust_root_expiry_days,
         }
     }
 }
@@ -908,6 +986,19 @@ impl TryFrom<RawConfig> for Config {
             .as_deref()
             .map(|t| StorageUrl::new(t).map_err(invalid("storageUrl", t)))
             .transpose()?;
+        let key_source =
+            |field: &'static str, text: &str| KeySource::parse(text).map_err(invalid(field, text));
+        let trust_root_keys = (raw.trust_root_keys.iter())
+            .map(|t| key_source("trustRootKeys", t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let optional_key = |field: &'static str, text: &Option<String>| {
+            text.as_deref().map(|t| key_source(field, t)).transpose()
+        };
+        let trust_targets_key = optional_key("trustTargetsKey", &raw.trust_targets_key)?;
+        let trust_snapshot_key = optional_key("trustSnapshotKey", &raw.trust_snapshot_key)?;
+        let trust_timestamp_key = optional_key("trustTimestampKey", &raw.trust_timestamp_key)?;
+        let trust_atom_key = optional_key("trustAtomKey", &raw.trust_atom_key)?;
+        at_least_one("trustRootExpiryDays", raw.trust_root_expiry_days)?;
         Ok(Config {
             name: raw.name,
             github_base_url,
@@ -937,6 +1028,12 @@ impl TryFrom<RawConfig> for Config {
             mirrors: raw.mirrors,
             index: raw.index,
             dhall_cache: raw.dhall_cache,
+            trust_root_keys,
+            trust_targets_key,
+            trust_snapshot_key,
+            trust_timestamp_key,
+            trust_atom_key,
+            trust_root_expiry_days: raw.trust_root_expiry_days,
         })
     }
 }
@@ -1143,6 +1240,15 @@ mod tests {
             mirrors: vec!["../mirror \"1\"".to_string(), "gs://bucket/p".to_string()],
             index: Some("../index".to_string()),
             dhall_cache: Some(".dhall-cache".to_string()),
+            trust_root_keys: vec![
+                "file:../keys/root \"1\".pem".to_string(),
+                "env:ROOT_KEY".to_string(),
+            ],
+            trust_targets_key: Some("env:TARGETS_KEY".to_string()),
+            trust_snapshot_key: None,
+            trust_timestamp_key: Some("file:/run/secrets/timestamp.pem".to_string()),
+            trust_atom_key: Some("env:ATOM_KEY".to_string()),
+            trust_root_expiry_days: u64::MAX,
         };
         let config = Config::try_from(raw.clone()).unwrap();
         assert_eq!(RawConfig::from(&config), raw);
@@ -1173,6 +1279,32 @@ mod tests {
             ]
         );
         assert_eq!(config.matrix_timeout_seconds, 1200);
+        assert_eq!(
+            config.trust_root_keys,
+            [
+                KeySource::File("../keys/root-a.pem".into()),
+                KeySource::Env("REGIS_ROOT_KEY".to_owned())
+            ]
+        );
+        assert_eq!(
+            config.trust_atom_key,
+            Some(KeySource::File("/etc/regis/atom.pem".into()))
+        );
+        assert_eq!(config.trust_root_expiry_days, 180);
+    }
+
+    #[test]
+    fn a_key_source_is_a_file_or_an_environment_variable() {
+        let (err, dir) = load_err(&RawConfig {
+            trust_targets_key: Some("/home/me/targets.pem".to_string()),
+            ..RawConfig::default()
+        });
+        insta::assert_snapshot!(message(&err, &dir), @"invalid `trustTargetsKey` in `<registry>/regis.dhall`: `/home/me/targets.pem` (expected a key source `file:<path>` or `env:<VAR>`)");
+        let (err, dir) = load_err(&RawConfig {
+            trust_root_keys: vec!["env:".to_string()],
+            ..RawConfig::default()
+        });
+        insta::assert_snapshot!(message(&err, &dir), @"invalid `trustRootKeys` in `<registry>/regis.dhall`: `env:` (expected a key source `file:<path>` or `env:<VAR>`)");
     }
 
     #[test]

@@ -1428,6 +1428,12 @@ mod tests {
                     "storageUrl": "https://packages.example.org/{name}/{version}.tar.gz",
                     "mirrors": ["../mirror", "s3://mirror-bucket/tarballs"],
                     "dhallCache": ".dhall-cache",
+                    "trustRootKeys": ["file:../keys/root-a.pem", "env:REGIS_ROOT_KEY"],
+                    "trustTargetsKey": "env:REGIS_TARGETS_KEY",
+                    "trustSnapshotKey": "env:REGIS_SNAPSHOT_KEY",
+                    "trustTimestampKey": "env:REGIS_TIMESTAMP_KEY",
+                    "trustAtomKey": "file:/etc/regis/atom.pem",
+                    "trustRootExpiryDays": 180,
                 }),
             ),
         ];

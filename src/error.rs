@@ -52,6 +52,8 @@ pub enum Error {
     IssueBody(#[from] crate::issue_body::IssueBodyError),
     #[error(transparent)]
     Auth(#[from] crate::auth::AuthError),
+    #[error(transparent)]
+    Trust(#[from] crate::trust::TrustError),
 }
 
 /// `Result` with [`Error`].

@@ -36,5 +36,6 @@ pub mod tarball;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod text;
+pub mod trust;
 
 pub use error::{Error, Result, error_chain, error_messages};

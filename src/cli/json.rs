@@ -803,6 +803,308 @@ impl<'a> SignOutput<'a> {
     }
 }
 
+/// A key `regis keys init` or `rotate` made: its role, id and the file its private half
+/// went to.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NewKeyOutput {
+    role: &'static str,
+    keyid: String,
+    path: String,
+}
+
+impl From<&crate::trust::NewKey> for NewKeyOutput {
+    fn from(k: &crate::trust::NewKey) -> Self {
+        NewKeyOutput {
+            role: k.role.as_str(),
+            keyid: k.keyid.to_string(),
+            path: k.path.display().to_string(),
+        }
+    }
+}
+
+/// `regis keys init --json`: the keys made, root version 1, and the regis.dhall fields
+/// naming the key files (`config`: field name → Dhall value text).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct KeysInitOutput {
+    keys: Vec<NewKeyOutput>,
+    root: RootFileOutput,
+    config: BTreeMap<&'static str, String>,
+}
+
+/// A root version file: its version, registry-relative path, root threshold and expiry.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RootFileOutput {
+    version: u64,
+    path: String,
+    threshold: u64,
+    expires: String,
+}
+
+impl KeysInitOutput {
+    pub fn new(done: &crate::trust::Initialized) -> Self {
+        use crate::trust::{KeySource, Role};
+        let source = |role: Role| {
+            (done.keys.iter().filter(move |k| k.role == role))
+                .map(|k| KeySource::File(k.path.clone()).to_string())
+        };
+        let text = |s: String| crate::dhall::text_literal(&s);
+        let list: Vec<String> = source(Role::Root).map(text).collect();
+        let mut config = BTreeMap::from([("trustRootKeys", format!("[ {} ]", list.join(", ")))]);
+        for (field, role) in [
+            ("trustTargetsKey", Role::Targets),
+            ("trustSnapshotKey", Role::Snapshot),
+            ("trustTimestampKey", Role::Timestamp),
+            ("trustAtomKey", Role::Atom),
+        ] {
+            let value = source(role).next().map(text).unwrap_or_default();
+            config.insert(field, format!("Some {value}"));
+        }
+        KeysInitOutput {
+            keys: done.keys.iter().map(NewKeyOutput::from).collect(),
+            root: RootFileOutput {
+                version: 1,
+                path: done.root.clone(),
+                threshold: done.root_threshold,
+                expires: done.expires.to_string(),
+            },
+            config,
+        }
+    }
+
+    /// The regis.dhall fields to add, in the order regis.dhall lists them.
+    pub fn config_lines(&self) -> Vec<(&'static str, &str)> {
+        let order = crate::config::FIELDS.iter().map(|f| f.name);
+        order
+            .filter_map(|name| self.config.get_key_value(name))
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect()
+    }
+}
+
+/// How far a root version's signatures go against one threshold.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CountOutput {
+    valid: u64,
+    threshold: u64,
+}
+
+impl From<crate::trust::Count> for CountOutput {
+    fn from(c: crate::trust::Count) -> Self {
+        CountOutput {
+            valid: c.valid,
+            threshold: c.threshold,
+        }
+    }
+}
+
+/// The signatures of a root version: by its own root keys and by the previous version's
+/// (`null` for version 1); `complete` when both thresholds are met.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SignaturesOutput {
+    own: CountOutput,
+    previous: Option<CountOutput>,
+    complete: bool,
+}
+
+impl From<crate::trust::RootStatus> for SignaturesOutput {
+    fn from(s: crate::trust::RootStatus) -> Self {
+        SignaturesOutput {
+            own: s.own.into(),
+            previous: s.previous.map(CountOutput::from),
+            complete: s.complete(),
+        }
+    }
+}
+
+/// A revoked key: its id, the role it left, the root version that revoked it and why.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RevokedOutput {
+    keyid: String,
+    role: String,
+    version: Option<u64>,
+    reason: Option<String>,
+}
+
+/// `regis keys rotate|revoke|sign-root --json`: the root version written, where
+/// (`inChain`: `tuf/root/<N>.root.json`; else waiting for signatures), its signatures,
+/// the key made (`rotate`) or revoked (`revoke`), and the keys given that are root keys of
+/// neither version (`unusedKeys`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct KeysRootOutput {
+    version: u64,
+    path: String,
+    in_chain: bool,
+    expires: String,
+    signatures: SignaturesOutput,
+    new_key: Option<NewKeyOutput>,
+    revoked: Option<RevokedOutput>,
+    unused_keys: Vec<String>,
+}
+
+impl KeysRootOutput {
+    pub fn new(w: &crate::trust::Written) -> Self {
+        KeysRootOutput {
+            version: w.version,
+            path: w.path.clone(),
+            in_chain: w.in_chain,
+            expires: w.expires.to_string(),
+            signatures: w.status.into(),
+            new_key: w.new_key.as_ref().map(NewKeyOutput::from),
+            revoked: w.revoked.as_ref().map(|(keyid, role)| RevokedOutput {
+                keyid: keyid.to_string(),
+                role: role.to_string(),
+                version: Some(w.version),
+                reason: None,
+            }),
+            unused_keys: w.unused.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+/// One role of a root version: its key ids and threshold.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RoleOutput {
+    role: &'static str,
+    keyids: Vec<String>,
+    threshold: u64,
+}
+
+/// One root version of the chain.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RootVersionOutput {
+    version: u64,
+    path: String,
+    expires: String,
+    roles: Vec<RoleOutput>,
+}
+
+/// A root version waiting for signatures.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StagedOutput {
+    version: u64,
+    path: &'static str,
+    signatures: SignaturesOutput,
+}
+
+/// `regis keys show --json`: the verified chain (`roots`, version 1 first, each with its
+/// roles), the keys revoked so far, and a root version waiting for signatures.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct KeysShowOutput {
+    roots: Vec<RootVersionOutput>,
+    revoked: Vec<RevokedOutput>,
+    staged: Option<StagedOutput>,
+}
+
+impl KeysShowOutput {
+    pub fn new(
+        chain: &crate::trust::Chain,
+        staged: Option<&tough::schema::Signed<tough::schema::Root>>,
+    ) -> Self {
+        use crate::trust::{self, Role};
+        let roots = (chain.roots().iter())
+            .map(|r| RootVersionOutput {
+                version: r.signed.version.get(),
+                path: format!(
+                    "{}/{}",
+                    trust::ROOT_DIR,
+                    trust::root_file_name(r.signed.version.get())
+                ),
+                expires: r.signed.expires.to_string(),
+                roles: Role::ALL
+                    .iter()
+                    .map(|role| RoleOutput {
+                        role: role.as_str(),
+                        keyids: (trust::role_keyids(&r.signed, *role).iter())
+                            .map(ToString::to_string)
+                            .collect(),
+                        threshold: trust::role_threshold(&r.signed, *role),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let latest = &chain.latest().signed;
+        let revoked = (trust::Extension::of(latest).map(|e| e.revoked))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| RevokedOutput {
+                keyid: r.keyid,
+                role: r.role,
+                version: Some(r.version),
+                reason: r.reason,
+            })
+            .collect();
+        let staged = staged.map(|s| StagedOutput {
+            version: s.signed.version.get(),
+            path: trust::STAGED_ROOT,
+            signatures: trust::status(s, Some(latest)).into(),
+        });
+        KeysShowOutput {
+            roots,
+            revoked,
+            staged,
+        }
+    }
+
+    /// The text `regis keys show` prints.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for root in &self.roots {
+            out.push(format!(
+                "root version {} ({}), expires {}",
+                root.version, root.path, root.expires
+            ));
+            for role in &root.roles {
+                out.push(format!(
+                    "  {:<9} threshold {}: {}",
+                    role.role,
+                    role.threshold,
+                    role.keyids.join(" ")
+                ));
+            }
+        }
+        for r in &self.revoked {
+            let reason = r
+                .reason
+                .as_deref()
+                .map_or(String::new(), |w| format!(": {}", crate::text::value(w)));
+            out.push(format!(
+                "revoked {} key {} in root version {}{reason}",
+                r.role,
+                r.keyid,
+                r.version.unwrap_or_default()
+            ));
+        }
+        if let Some(s) = &self.staged {
+            out.push(format!(
+                "root version {} waits for signatures in {}: its own root keys {} of {}{}",
+                s.version,
+                s.path,
+                s.signatures.own.valid,
+                s.signatures.own.threshold,
+                s.signatures
+                    .previous
+                    .as_ref()
+                    .map_or(String::new(), |p| format!(
+                        ", previous version's {} of {}",
+                        p.valid, p.threshold
+                    ))
+            ));
+        }
+        out
+    }
+}
+
 /// The report of the operation an issue asked for, tagged by `operation`: `publish`,
 /// `transfer`, `unpublish` or `package-set-update`, with that command's fields.
 #[derive(Serialize)]

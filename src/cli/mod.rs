@@ -8,6 +8,7 @@ mod docs;
 mod gc;
 mod init;
 pub mod json;
+mod keys;
 mod output;
 mod package_set;
 mod process_issue;
@@ -99,6 +100,8 @@ pub enum Command {
     ProcessIssue(process_issue::Args),
     Unpublish(unpublish::Args),
     Sign(sign::Args),
+    #[command(subcommand)]
+    Keys(keys::Command),
     Demo(demo::Args),
     Completions(docs::CompletionsArgs),
     Man(docs::ManArgs),
@@ -263,6 +266,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ProcessIssue(a) => a.run(&cli.global),
         Command::Unpublish(a) => a.run(&cli.global),
         Command::Sign(a) => a.run(&cli.global),
+        Command::Keys(c) => c.run(&cli.global),
         Command::Demo(a) => a.run(&cli.global),
         Command::Completions(a) => a.run(&cli.global),
         Command::Man(a) => a.run(&cli.global),

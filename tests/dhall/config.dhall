@@ -26,4 +26,10 @@
 , mirrors = [ "../mirror", "s3://mirror-bucket/tarballs" ]
 , index = None Text
 , dhallCache = Some ".dhall-cache"
+, trustRootKeys = [ "file:../keys/root-a.pem", "env:REGIS_ROOT_KEY" ]
+, trustTargetsKey = Some "env:REGIS_TARGETS_KEY"
+, trustSnapshotKey = Some "env:REGIS_SNAPSHOT_KEY"
+, trustTimestampKey = Some "env:REGIS_TIMESTAMP_KEY"
+, trustAtomKey = Some "file:/etc/regis/atom.pem"
+, trustRootExpiryDays = 180
 }

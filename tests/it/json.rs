@@ -713,6 +713,87 @@ fn every_command_prints_one_json_document() {
         "{notes:?}"
     );
 
+    // keys: init, rotate with one of two root keys at hand (the new root version waits),
+    // sign-root with the other (it joins the chain), revoke, show
+    let keys_dir = tmp.join("keys");
+    let keys_out = keys_dir.to_str().unwrap();
+    let doc = r.document(
+        on![
+            "keys",
+            "init",
+            "--out",
+            keys_out,
+            "--root-keys",
+            "2",
+            "--root-threshold",
+            "2"
+        ],
+        0,
+    );
+    assert_eq!(doc["root"]["path"], "tuf/root/1.root.json");
+    assert_eq!(doc["root"]["threshold"], 2);
+    let made = doc["keys"].as_array().unwrap();
+    let of = |role: &str, field: &str| -> Vec<String> {
+        (made.iter().filter(|k| k["role"] == role))
+            .map(|k| k[field].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let roots = of("root", "path");
+    assert_eq!(roots.len(), 2);
+    assert_eq!(
+        doc["config"]["trustTargetsKey"],
+        format!("Some \"file:{}\"", of("targets", "path")[0])
+    );
+    let doc = r.document(
+        on![
+            "keys", "rotate", "targets", "--out", keys_out, "--key", &roots[0]
+        ],
+        0,
+    );
+    assert_eq!(
+        (&doc["version"], &doc["inChain"], &doc["path"]),
+        (&json!(2), &json!(false), &json!("tuf/staged/root.json"))
+    );
+    assert_eq!(
+        doc["signatures"],
+        json!({"own": {"valid": 1, "threshold": 2}, "previous": {"valid": 1, "threshold": 2}, "complete": false})
+    );
+    assert_eq!(doc["newKey"]["role"], "targets");
+    let doc = r.document(on!["keys", "sign-root", "--key", &roots[1]], 0);
+    assert_eq!(
+        (&doc["version"], &doc["inChain"], &doc["path"]),
+        (&json!(2), &json!(true), &json!("tuf/root/2.root.json"))
+    );
+    let old_targets = &of("targets", "keyid")[0];
+    let doc = r.document(
+        on![
+            "keys",
+            "revoke",
+            old_targets,
+            "--reason",
+            "leaked",
+            "--key",
+            &roots[0],
+            "--key",
+            &roots[1]
+        ],
+        0,
+    );
+    assert_eq!(doc["revoked"]["keyid"], old_targets.as_str());
+    assert_eq!(doc["path"], "tuf/root/3.root.json");
+    let doc = r.document(on!["keys", "show"], 0);
+    assert_eq!(doc["roots"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        doc["revoked"],
+        json!([{"keyid": old_targets, "role": "targets", "version": 3, "reason": "leaked"}])
+    );
+    assert_eq!(doc["staged"], Value::Null);
+    let e = r.error(on!["keys", "revoke", old_targets, "--key", &roots[0]], 1);
+    assert_eq!(
+        e["message"],
+        format!("the key `{old_targets}` is already revoked")
+    );
+
     // Every subcommand has been run with --json above.
     let mut every = BTreeSet::new();
     every_subcommand(&regis::cli::command(), "", &mut every);

@@ -19,6 +19,7 @@ mod hooks;
 mod hostile;
 mod issue;
 mod json;
+mod keys;
 mod locations;
 mod mirrors;
 mod object_storage;
