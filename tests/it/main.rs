@@ -34,3 +34,4 @@ mod sources;
 mod templates;
 mod transferrer;
 mod untrusted_output;
+mod yank;
