@@ -1231,14 +1231,20 @@ mod tests {
         // A dependency of a solved published version is not pinned by it.
         let effect = Request::published("effect".parse().unwrap(), v("4.0.0"), None);
         let e = s.solve(&effect, &[]).unwrap_err();
-        insta::assert_snapshot!(e, @"");
+        insta::assert_snapshot!(e, @r#"
+            no build plan for `effect@4.0.0`:
+            Because `effect@4.0.0` needs `prelude >=6.0.0 <7.0.0` (every version in that range is yanked: `6.0.0`; a yanked version is used only when a build plan's `resolutions` pin it) and `effect@4.0.0` is what is solved for, there is no build plan for `effect@4.0.0`.
+        "#);
         // Nothing but yanked versions in range: said so.
         w.yank("prelude@5.0.0");
         let s = Solver::new(&w);
         let e = s
             .solve(&root(&[("prelude", ">=5.0.0 <7.0.0")], None), &[])
             .unwrap_err();
-        insta::assert_snapshot!(e, @"");
+        insta::assert_snapshot!(e, @r#"
+            no build plan for `app@1.0.0`:
+            `app@1.0.0` needs `prelude >=5.0.0 <7.0.0` (every version in that range is yanked: `5.0.0`, `6.0.0`; a yanked version is used only when a build plan's `resolutions` pin it)
+        "#);
     }
 
     #[test]

@@ -176,7 +176,14 @@ fn owners_and_trustees_yank_at_any_time_and_nobody_else() {
             &signed(&seeded(1), r#"{"name":"prelude","message":"old"}"#),
         ),
     ];
-    insta::assert_snapshot!(lines.join("\n"), @"");
+    insta::assert_snapshot!(lines.join("\n"), @r#"
+        a stranger → the signature on the yank of `prelude` is not from an owner of the package or a trustee (the package lists 1 owner): the signature does not match the payload for any of the 2 keys tried (`ssh-ed25519` `SHA256:zbv/nU7iZdO0fB0DalMI70dP6/yFD8sctXvvW4+OokY`, `ssh-ed25519` `SHA256:fe85JkIjo8VPe+XqXJGH5Mau1EMFdK1OdKvJUFicyA8`): the payload must be signed exactly as given, with an owner's key
+        no signature → the yank of `prelude` is not signed: sign the payload with an owner's SSH key (`regis sign --key ~/.ssh/id_ed25519 …`) and paste the output (only a trustee's issue may leave the signature empty: the registry bot signs it then)
+        a version not published → `prelude@9.0.0` is not published: published versions are `1.0.0`, `1.1.0`
+        an unknown package → package `nope` is not in the registry: there is nothing to yank
+        an unyank of an unknown package → package `nope` is not in the registry: there is nothing to unyank
+        a signed Deprecate → the signed payload is a Deprecate: expected a Yank `{name, yank, reason}` or an Unyank `{name, unyank}`
+    "#);
     assert_eq!((t.remote_heads(), t.stored()), before, "nothing is pushed");
     let e = yank::yank(&t.ctx(), &signed(&seeded(2), &text)).unwrap_err();
     assert!(matches!(e, YankError::Authorize(_)), "{e}");
@@ -222,7 +229,10 @@ fn the_solver_skips_a_yanked_version_unless_resolutions_pin_it() {
     .unwrap();
     let other = t.package("other", "1.0.0", &[("prelude", ">=1.0.0 <2.0.0")]);
     t.push_source(&other);
-    insta::assert_snapshot!(t.refused(&other.payload(true)), @"");
+    insta::assert_snapshot!(t.refused(&other.payload(true)), @r#"
+        no build plan for `other@1.0.0`:
+        `other@1.0.0` needs `prelude >=1.0.0 <2.0.0` (every version in that range is yanked: `1.0.0`, `1.1.0`; a yanked version is used only when a build plan's `resolutions` pin it)
+    "#);
     // Pinned by `resolutions`, a yanked version is still used.
     let mut pinned = other.payload(true);
     pinned.resolutions = Some([("prelude".parse().unwrap(), "1.1.0".parse().unwrap())].into());
@@ -325,7 +335,12 @@ fn an_owner_deprecates_and_clears_and_re_runs_change_nothing() {
             &signed(&owner, &yank_text("prelude", "1.0.0", "x")),
         ),
     ];
-    insta::assert_snapshot!(lines.join("\n"), @"");
+    insta::assert_snapshot!(lines.join("\n"), @r#"
+        an unknown alternative → the alternative `nope` to `prelude` is not in the registry: expected a registered package to point its users to
+        a stranger → the signature on the deprecation of `prelude` is not from an owner of the package or a trustee (the package lists 1 owner): the signature does not match the payload for the 1 key tried (`ssh-ed25519` `SHA256:fe85JkIjo8VPe+XqXJGH5Mau1EMFdK1OdKvJUFicyA8`): the payload must be signed exactly as given, with an owner's key
+        an unknown package → package `nope` is not in the registry: there is nothing to deprecate
+        a signed Yank → the signed payload is a Yank: expected a Deprecate `{name, message, alternative?}`
+    "#);
     let e = deprecate::deprecate(
         &t.ctx(),
         &signed(&owner, r#"{"name":"prelude","message":"old","alternative":"nope"}"#),
@@ -402,7 +417,7 @@ fn the_issue_flow_yanks_and_deprecates() {
         issue::process(&t.ctx(), &gh, &opened("mallory", &unsigned), Some(&bot_pem), None)
             .unwrap();
     assert!(!processed.success);
-    insta::assert_snapshot!(processed.headline, @"");
+    insta::assert_snapshot!(processed.headline, @"the deprecation of `prelude` failed: the deprecation of `prelude` is not signed: sign the payload with an owner's SSH key (`regis sign --key ~/.ssh/id_ed25519 …`) and paste the output (only a trustee's issue may leave the signature empty: the registry bot signs it then)");
     assert_eq!(t.remote_heads(), heads);
     let processed =
         issue::process(&t.ctx(), &gh, &opened("tess", &unsigned), Some(&bot_pem), None).unwrap();
