@@ -576,9 +576,8 @@ mod tests {
         let mut m = prelude();
         let v: Version = "6.0.1".parse().unwrap();
         let at = |t: &str| t.parse::<Timestamp>().unwrap();
-        let yank = |m: &mut Metadata, reason: &str, t: &str| {
-            m.yank(&pn("prelude"), &v, reason, at(t))
-        };
+        let yank =
+            |m: &mut Metadata, reason: &str, t: &str| m.yank(&pn("prelude"), &v, reason, at(t));
         assert_eq!(
             yank(&mut m, "breaks on node 22", "2024-03-01T00:00:00.000Z"),
             Ok(FlagChange::Changed)
@@ -591,7 +590,11 @@ mod tests {
         );
         assert_eq!(m, before);
         assert_eq!(
-            m.deprecate("unmaintained", Some(&pn("prelude-next")), at("2024-03-03T00:00:00.000Z")),
+            m.deprecate(
+                "unmaintained",
+                Some(&pn("prelude-next")),
+                at("2024-03-03T00:00:00.000Z")
+            ),
             FlagChange::Changed
         );
         let expected = PRELUDE.replace(

@@ -192,7 +192,11 @@ impl Catalog {
 
     /// Mark `name@version`, if present, as yanked for `reason`.
     pub fn yank(&mut self, name: &PackageName, version: &Version, reason: &str) {
-        if let Some(entry) = self.packages.get_mut(name).and_then(|vs| vs.get_mut(version)) {
+        if let Some(entry) = self
+            .packages
+            .get_mut(name)
+            .and_then(|vs| vs.get_mut(version))
+        {
             entry.yanked = Some(reason.to_owned());
         }
     }
@@ -379,7 +383,11 @@ pub fn classify(
                 });
                 continue;
             }
-            (Some(version), _) if catalog.get(&name, &version).is_some_and(|e| e.yanked.is_some()) => {
+            (Some(version), _)
+                if catalog
+                    .get(&name, &version)
+                    .is_some_and(|e| e.yanked.is_some()) =>
+            {
                 let reason = (catalog.get(&name, &version).and_then(|e| e.yanked.clone()))
                     .unwrap_or_default();
                 errors.push(PackageSetUpdateError::Yanked {

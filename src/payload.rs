@@ -558,7 +558,14 @@ mod tests {
             .collect();
         assert_eq!(
             kinds,
-            ["Transfer", "Unpublish", "Yank", "Unyank", "Deprecate", "Deprecate"]
+            [
+                "Transfer",
+                "Unpublish",
+                "Yank",
+                "Unyank",
+                "Deprecate",
+                "Deprecate"
+            ]
         );
         let AuthenticatedData::Deprecate(clear) = AuthenticatedData::parse(texts[5]).unwrap()
         else {

@@ -745,7 +745,9 @@ impl Words<'_, '_, '_> {
                 self.published_list(n)
             ),
             Ok(Some(vs)) => match self.only_yanked(n, &vs, set) {
-                Some(yanked) => format!(" (every version in that range is yanked: {yanked}{PINNED})"),
+                Some(yanked) => {
+                    format!(" (every version in that range is yanked: {yanked}{PINNED})")
+                }
                 None => String::new(),
             },
             _ => String::new(),
@@ -754,7 +756,12 @@ impl Words<'_, '_, '_> {
 
     /// When every version of `name` in `set` is yanked (and not pinned): those versions,
     /// listed for a message.
-    fn only_yanked(&self, name: &PackageName, vs: &Versions<'_>, set: &VersionSet) -> Option<String> {
+    fn only_yanked(
+        &self,
+        name: &PackageName,
+        vs: &Versions<'_>,
+        set: &VersionSet,
+    ) -> Option<String> {
         let mut yanked = Vec::new();
         for (v, c) in vs.iter().filter(|(v, _)| set.contains(v)) {
             if self.provider.usable(name, v, c) {

@@ -295,12 +295,11 @@ fn read_data(file: &Path) -> anyhow::Result<AuthenticatedData> {
         Err(_) => return AuthenticatedData::parse(json).with_context(context),
     };
     bail!(
-        "`{}` holds {other}: `regis sign` signs a {}",
+        "`{}` holds {other}: `regis sign` signs one of {}",
         file.display(),
         crate::payload::SIGNED_SHAPES
     )
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -9,11 +9,11 @@ use crate::package_set::PackageSet;
 use crate::schema::{PackageName, Version};
 use crate::storage::{MirrorWrite, Put};
 
+use super::deprecate::DeprecateReport;
 use super::issue::{Left, PENDING_MAX_PAGES, PendingRun, Timing};
 use super::package_set::UpdateReport;
 use super::publish::PublishReport;
 use super::transfer::TransferReport;
-use super::deprecate::DeprecateReport;
 use super::unpublish::UnpublishReport;
 use super::yank::YankReport;
 
@@ -139,8 +139,11 @@ pub fn yank(r: &YankReport) -> String {
         (false, false) => "unyanked",
         (false, true) => "not yanked",
     };
-    let mut out = format!("{verb} {}@{}
-", r.name, r.version);
+    let mut out = format!(
+        "{verb} {}@{}
+",
+        r.name, r.version
+    );
     if let Some(reason) = &r.reason {
         let _ = writeln!(out, "  reason    {reason}");
     }
@@ -159,14 +162,26 @@ pub fn yank(r: &YankReport) -> String {
 pub fn deprecate(r: &DeprecateReport) -> String {
     let unchanged = r.metadata == CommitOutcome::Unchanged;
     let mut out = match (&r.deprecated, unchanged) {
-        (Some(_), false) => format!("deprecated {}
-", r.name),
-        (Some(_), true) => format!("{} is already deprecated so
-", r.name),
-        (None, false) => format!("{} is no longer deprecated
-", r.name),
-        (None, true) => format!("{} is not deprecated
-", r.name),
+        (Some(_), false) => format!(
+            "deprecated {}
+",
+            r.name
+        ),
+        (Some(_), true) => format!(
+            "{} is already deprecated so
+",
+            r.name
+        ),
+        (None, false) => format!(
+            "{} is no longer deprecated
+",
+            r.name
+        ),
+        (None, true) => format!(
+            "{} is not deprecated
+",
+            r.name
+        ),
     };
     if let Some(d) = &r.deprecated {
         let _ = writeln!(out, "  message   {}", d.message);

@@ -26,7 +26,10 @@ pub enum YankError {
     )]
     NotAYank { found: &'static str },
     #[error("package `{name}` is not in the registry: there is nothing to {verb}")]
-    Unknown { name: PackageName, verb: &'static str },
+    Unknown {
+        name: PackageName,
+        verb: &'static str,
+    },
     #[error(transparent)]
     Authorize(#[from] AuthorizeError),
     #[error(transparent)]

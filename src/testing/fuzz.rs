@@ -245,7 +245,11 @@ fn check_authenticated_data(data: &AuthenticatedData) {
     }
     // What a signed payload is, is said by its keys: none of the shapes reads as another.
     let text = data.canonical();
-    assert_eq!(AuthenticatedData::parse(&text).as_ref(), Ok(data), "`{text}`");
+    assert_eq!(
+        AuthenticatedData::parse(&text).as_ref(),
+        Ok(data),
+        "`{text}`"
+    );
 }
 
 /// `issue_body::payload_text`: a publish form becomes a `Publish` that `Operation::parse`

@@ -535,7 +535,12 @@ fn every_command_prints_one_json_document() {
     );
     let doc = r.document(on!["yank", &signed_yank], 0);
     assert_eq!(
-        (&doc["name"], &doc["version"], &doc["yanked"], &doc["reason"]),
+        (
+            &doc["name"],
+            &doc["version"],
+            &doc["yanked"],
+            &doc["reason"]
+        ),
         (&json!("a"), &json!("1.0.0"), &json!(true), &json!("broken"))
     );
     assert_eq!(doc["signer"]["role"], "owner");
@@ -549,7 +554,10 @@ fn every_command_prints_one_json_document() {
         "unyank",
     );
     let doc = r.document(on!["yank", &signed_unyank], 0);
-    assert_eq!((&doc["yanked"], &doc["reason"]), (&json!(false), &Value::Null));
+    assert_eq!(
+        (&doc["yanked"], &doc["reason"]),
+        (&json!(false), &Value::Null)
+    );
     committed(&doc["writes"]["metadata"], &heads().0);
     let e = r.error(on!["yank", &signed_transfer], 1);
     assert!(
@@ -585,7 +593,10 @@ fn every_command_prints_one_json_document() {
     );
     committed(&doc["writes"]["metadata"], &heads().0);
     let e = r.error(on!["deprecate", "/definitely/not/here.json"], 2);
-    assert!(e["message"].as_str().unwrap().starts_with("reading "), "{e}");
+    assert!(
+        e["message"].as_str().unwrap().starts_with("reading "),
+        "{e}"
+    );
 
     // gc
     let doc = r.document(on!["gc", "--dry-run"], 0);

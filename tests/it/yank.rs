@@ -78,7 +78,10 @@ fn an_owner_yanks_and_only_the_metadata_changes() {
     let t = registry_with(|_| {});
     let before_text = metadata_text(&t, "prelude");
     let (index_before, stored_before) = (testing::remote_head(&t.layout.index_remote), t.stored());
-    let request = signed(&seeded(1), &yank_text("prelude", "1.0.0", "breaks on node 22"));
+    let request = signed(
+        &seeded(1),
+        &yank_text("prelude", "1.0.0", "breaks on node 22"),
+    );
     let report = yank::yank(&t.ctx(), &request).unwrap();
     assert_eq!(report.signer.role, Role::Owner);
     assert!(report.yanked);
@@ -260,7 +263,13 @@ fn a_package_set_takes_no_yanked_version_but_keeps_a_yanked_member() {
         compiler: None,
         packages: [(name.parse().unwrap(), Some(version.parse().unwrap()))].into(),
     };
-    set_op::update(&t.ctx(), &update("prelude", "1.0.0"), Authority::Anyone, &Silent).unwrap();
+    set_op::update(
+        &t.ctx(),
+        &update("prelude", "1.0.0"),
+        Authority::Anyone,
+        &Silent,
+    )
+    .unwrap();
     for version in ["1.0.0", "1.1.0"] {
         yank::yank(
             &t.ctx(),
@@ -281,10 +290,7 @@ fn a_package_set_takes_no_yanked_version_but_keeps_a_yanked_member() {
     // The yanked member stays in the latest set, and the audit is clean.
     let registry = regis::store::RegistryDir::new(t.registry.workdir());
     let latest = registry.latest_package_set().unwrap().unwrap();
-    assert_eq!(
-        latest.packages["prelude"].to_string(),
-        "1.0.0"
-    );
+    assert_eq!(latest.packages["prelude"].to_string(), "1.0.0");
     audit_is_clean(&t);
 }
 
@@ -297,7 +303,10 @@ fn an_owner_deprecates_and_clears_and_re_runs_change_nothing() {
     let text = r#"{"name":"prelude","message":"use prelude-next","alternative":"prelude-next"}"#;
     let report = deprecate::deprecate(&t.ctx(), &signed(&owner, text)).unwrap();
     assert_eq!(report.signer.role, Role::Owner);
-    assert_eq!(commits_on(&t.layout.registry_remote)[0], "Deprecate prelude");
+    assert_eq!(
+        commits_on(&t.layout.registry_remote)[0],
+        "Deprecate prelude"
+    );
     assert_eq!(
         metadata_text(&t, "prelude"),
         before_text.replace(
@@ -320,7 +329,10 @@ fn an_owner_deprecates_and_clears_and_re_runs_change_nothing() {
     let lines = [
         refused(
             "an unknown alternative",
-            &signed(&owner, r#"{"name":"prelude","message":"old","alternative":"nope"}"#),
+            &signed(
+                &owner,
+                r#"{"name":"prelude","message":"old","alternative":"nope"}"#,
+            ),
         ),
         refused(
             "a stranger",
@@ -343,17 +355,26 @@ fn an_owner_deprecates_and_clears_and_re_runs_change_nothing() {
     "#);
     let e = deprecate::deprecate(
         &t.ctx(),
-        &signed(&owner, r#"{"name":"prelude","message":"old","alternative":"nope"}"#),
+        &signed(
+            &owner,
+            r#"{"name":"prelude","message":"old","alternative":"nope"}"#,
+        ),
     )
     .unwrap_err();
-    assert!(matches!(e, DeprecateError::UnknownAlternative { .. }), "{e}");
+    assert!(
+        matches!(e, DeprecateError::UnknownAlternative { .. }),
+        "{e}"
+    );
     assert_eq!(t.remote_heads(), heads);
 
     // Cleared: the PureScript Registry's bytes again; clearing again is a no-op.
     let clear = signed(&owner, r#"{"name":"prelude","message":""}"#);
     let report = deprecate::deprecate(&t.ctx(), &clear).unwrap();
     assert!(report.deprecated.is_none());
-    assert_eq!(commits_on(&t.layout.registry_remote)[0], "Undeprecate prelude");
+    assert_eq!(
+        commits_on(&t.layout.registry_remote)[0],
+        "Undeprecate prelude"
+    );
     assert_eq!(metadata_text(&t, "prelude"), before_text);
     let heads = t.remote_heads();
     assert_eq!(
@@ -397,9 +418,9 @@ fn the_issue_flow_yanks_and_deprecates() {
     assert!(processed.success, "{}", processed.headline);
     assert_eq!(processed.headline, "yanked `prelude@1.1.0`");
     assert!(
-        gh.comments()[0].1.starts_with(
-            "Working on the yank of `prelude@1.1.0`, as requested by @olly."
-        ),
+        gh.comments()[0]
+            .1
+            .starts_with("Working on the yank of `prelude@1.1.0`, as requested by @olly."),
         "{:?}",
         gh.comments()
     );
@@ -413,17 +434,32 @@ fn the_issue_flow_yanks_and_deprecates() {
     })
     .to_string();
     let heads = t.remote_heads();
-    let processed =
-        issue::process(&t.ctx(), &gh, &opened("mallory", &unsigned), Some(&bot_pem), None)
-            .unwrap();
+    let processed = issue::process(
+        &t.ctx(),
+        &gh,
+        &opened("mallory", &unsigned),
+        Some(&bot_pem),
+        None,
+    )
+    .unwrap();
     assert!(!processed.success);
     insta::assert_snapshot!(processed.headline, @"the deprecation of `prelude` failed: the deprecation of `prelude` is not signed: sign the payload with an owner's SSH key (`regis sign --key ~/.ssh/id_ed25519 …`) and paste the output (only a trustee's issue may leave the signature empty: the registry bot signs it then)");
     assert_eq!(t.remote_heads(), heads);
-    let processed =
-        issue::process(&t.ctx(), &gh, &opened("tess", &unsigned), Some(&bot_pem), None).unwrap();
+    let processed = issue::process(
+        &t.ctx(),
+        &gh,
+        &opened("tess", &unsigned),
+        Some(&bot_pem),
+        None,
+    )
+    .unwrap();
     assert!(processed.success, "{}", processed.headline);
     assert_eq!(processed.headline, "deprecated `prelude`");
-    assert!(processed.full_comment.contains("the registry bot signed it for them"));
+    assert!(
+        processed
+            .full_comment
+            .contains("the registry bot signed it for them")
+    );
     match &processed.result {
         Some(issue::OperationReport::Deprecate(r)) => assert_eq!(r.signer.role, Role::Bot),
         other => panic!("{other:?}"),
@@ -456,13 +492,7 @@ fn purescript_metadata_is_untouched_by_a_yank_taken_back() {
             continue;
         }
         assert!(m.yanked.is_empty() && m.deprecated.is_none(), "{rel_s}");
-        let name = rel
-            .file_stem()
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let name = rel.file_stem().unwrap().to_str().unwrap().parse().unwrap();
         let Some(version) = m.published.keys().next_back().cloned() else {
             continue;
         };
