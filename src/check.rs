@@ -36,6 +36,8 @@ pub enum FindingKind {
     NotPublished,
     /// A version listed as both published and unpublished in metadata.
     PublishedAndUnpublished,
+    /// A version listed under `yanked` in metadata that is not under `published`.
+    YankedNotPublished,
     /// A dependency range that no indexed version satisfies.
     UnsatisfiableDependency,
     /// A package set naming a version that is not published or not indexed.
@@ -395,6 +397,20 @@ fn read_metadata(
             Some(&name),
             Some(version),
             "listed as both published and unpublished".into(),
+        );
+    }
+    for version in m.yanked.keys().filter(|v| !m.published.contains_key(*v)) {
+        let what = if m.unpublished.contains_key(version) {
+            "yanked, but the version is unpublished: expected only published versions under `yanked`"
+        } else {
+            "yanked, but the version is not published: expected only published versions under `yanked`"
+        };
+        found.add(
+            FindingKind::YankedNotPublished,
+            &file,
+            Some(&name),
+            Some(version),
+            what.into(),
         );
     }
     let summary = MetaSummary {
@@ -1036,7 +1052,12 @@ mod tests {
         )
     }
 
-    fn metadata(name: &str, published: &[String], unpublished: &[String]) -> String {
+    fn metadata_yanking(
+        name: &str,
+        published: &[String],
+        unpublished: &[String],
+        yanked: &[String],
+    ) -> String {
         let entry = serde_json::json!({
             "bytes": 100,
             "compilers": ["0.15.15"],
@@ -1049,11 +1070,19 @@ mod tests {
             "reason": "x",
             "unpublishedTime": "2026-01-02T00:00:00.000Z",
         });
-        let value = serde_json::json!({
+        let mut value = serde_json::json!({
             "location": {"githubOwner": "o", "githubRepo": name},
             "published": published.iter().map(|v| (v.clone(), entry.clone())).collect::<serde_json::Map<_, _>>(),
             "unpublished": unpublished.iter().map(|v| (v.clone(), gone.clone())).collect::<serde_json::Map<_, _>>(),
         });
+        if !yanked.is_empty() {
+            let flag = serde_json::json!({"reason": "x", "time": "2026-01-03T00:00:00.000Z"});
+            value["yanked"] = yanked
+                .iter()
+                .map(|v| (v.clone(), flag.clone()))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+        }
         crate::schema::pretty_json(&value)
     }
 
@@ -1104,7 +1133,12 @@ mod tests {
                     index_text.as_bytes(),
                 );
             }
-            let meta = metadata(&name, &versions, &unpublished);
+            // A yank of a version that is not published (`9.0.0`) and of one that is.
+            let yanked = match i % 10 {
+                7 => vec!["9.0.0".to_owned(), versions[1].clone()],
+                _ => vec![],
+            };
+            let meta = metadata_yanking(&name, &versions, &unpublished, &yanked);
             match i % 10 {
                 3 => write(
                     &format!("metadata/{name}.json"),
@@ -1175,6 +1209,7 @@ mod tests {
                 MissingFromIndex,
                 NotPublished,
                 PublishedAndUnpublished,
+                YankedNotPublished,
                 UnsatisfiableDependency,
                 SetMemberNotPublished,
                 SetMissingDependency,

@@ -47,6 +47,10 @@ pub enum Error {
     #[error(transparent)]
     Unpublish(#[from] crate::operation::unpublish::UnpublishError),
     #[error(transparent)]
+    Yank(#[from] crate::operation::yank::YankError),
+    #[error(transparent)]
+    Deprecate(#[from] crate::operation::deprecate::DeprecateError),
+    #[error(transparent)]
     GitHub(#[from] crate::github::GitHubError),
     #[error(transparent)]
     IssueBody(#[from] crate::issue_body::IssueBodyError),

@@ -62,6 +62,14 @@ const REGISTRY_TEMPLATE: &[(&str, &str)] = &[
         include_str!("../index-template/registry/.github/ISSUE_TEMPLATE/unpublish.yml"),
     ),
     (
+        ".github/ISSUE_TEMPLATE/yank.yml",
+        include_str!("../index-template/registry/.github/ISSUE_TEMPLATE/yank.yml"),
+    ),
+    (
+        ".github/ISSUE_TEMPLATE/deprecate.yml",
+        include_str!("../index-template/registry/.github/ISSUE_TEMPLATE/deprecate.yml"),
+    ),
+    (
         ".github/ISSUE_TEMPLATE/package-set-update.yml",
         include_str!("../index-template/registry/.github/ISSUE_TEMPLATE/package-set-update.yml"),
     ),

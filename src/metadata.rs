@@ -1,5 +1,12 @@
 //! Package metadata (`metadata/<name>.json` in the registry repo) and its transitions:
-//! publishing a version, transferring, unpublishing. Pure functions over values.
+//! publishing a version, transferring, unpublishing, yanking and deprecating. Pure
+//! functions over values.
+//!
+//! `yanked` and `deprecated` are regis's own keys, written only when set, so a file
+//! without them is byte for byte the PureScript Registry's. Its reader (registry-dev's
+//! `Registry.Metadata.codec`, purescript-codec-json's `CJ.object`/`recordProp`, not the
+//! `Strict` variants) looks up the keys it knows and ignores the rest, so a PureScript
+//! reader sees such a file as the same metadata without them (its writer would drop them).
 
 use std::collections::BTreeMap;
 
@@ -8,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use crate::schema::{Location, Owner, PackageName, Sha256, Timestamp, Version};
 
 /// Everything the registry knows about one package. Key order: `location, owners?,
-/// published, unpublished`; version keys ascending; inner keys alphabetical.
+/// published, unpublished, deprecated?, yanked?`; version keys ascending; inner keys
+/// alphabetical.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Metadata {
@@ -17,6 +25,32 @@ pub struct Metadata {
     pub owners: Option<Vec<Owner>>,
     pub published: BTreeMap<Version, PublishedVersion>,
     pub unpublished: BTreeMap<Version, UnpublishedVersion>,
+    /// regis's own: the package is deprecated (absent when it is not).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub deprecated: Option<Deprecated>,
+    /// regis's own: the published versions that are yanked (absent when none is). Kept
+    /// beside `published`, not inside its entries, so that a published version's entry
+    /// never changes once written.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub yanked: BTreeMap<Version, Yanked>,
+}
+
+/// A yanked version: why, and when it was yanked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Yanked {
+    pub reason: String,
+    pub time: Timestamp,
+}
+
+/// A deprecated package: the message, the package to use instead, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Deprecated {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub alternative: Option<PackageName>,
+    pub message: String,
+    pub time: Timestamp,
 }
 
 /// A published version: its tarball's size and hash, the compilers it builds with.
@@ -122,6 +156,26 @@ pub enum UnpublishRefused {
     },
 }
 
+/// Why a version cannot be yanked or unyanked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum YankRefused {
+    #[error("`{name}@{version}` is not published: published versions are {published}")]
+    NotPublished {
+        name: PackageName,
+        version: Version,
+        published: String,
+    },
+}
+
+/// What a yank, an unyank or a deprecation does to metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlagChange {
+    /// The flag was set, replaced or removed.
+    Changed,
+    /// The metadata already said so (a re-run): nothing changed.
+    Unchanged,
+}
+
 /// What an unpublish does to metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UnpublishChange {
@@ -147,6 +201,8 @@ impl Metadata {
             owners,
             published: BTreeMap::new(),
             unpublished: BTreeMap::new(),
+            deprecated: None,
+            yanked: BTreeMap::new(),
         }
     }
 
@@ -234,7 +290,91 @@ impl Metadata {
                 unpublished_time: now,
             },
         );
+        // Only a published version can be yanked.
+        self.yanked.remove(version);
         Ok(UnpublishChange::Moved)
+    }
+
+    /// Whether `version` is yanked.
+    pub fn is_yanked(&self, version: &Version) -> bool {
+        self.yanked.contains_key(version)
+    }
+
+    /// Yank a published version. A version already yanked keeps its first reason and
+    /// time, so a re-run changes nothing.
+    pub fn yank(
+        &mut self,
+        name: &PackageName,
+        version: &Version,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<FlagChange, YankRefused> {
+        self.check_yankable(name, version)?;
+        if self.yanked.contains_key(version) {
+            return Ok(FlagChange::Unchanged);
+        }
+        self.yanked.insert(
+            version.clone(),
+            Yanked {
+                reason: reason.to_owned(),
+                time: now,
+            },
+        );
+        Ok(FlagChange::Changed)
+    }
+
+    /// Take back the yank of a published version; one that is not yanked is left as it
+    /// is (a re-run).
+    pub fn unyank(
+        &mut self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<FlagChange, YankRefused> {
+        self.check_yankable(name, version)?;
+        Ok(match self.yanked.remove(version) {
+            Some(_) => FlagChange::Changed,
+            None => FlagChange::Unchanged,
+        })
+    }
+
+    /// Only a published version is yanked or unyanked.
+    pub fn check_yankable(&self, name: &PackageName, version: &Version) -> Result<(), YankRefused> {
+        if self.published.contains_key(version) {
+            return Ok(());
+        }
+        Err(YankRefused::NotPublished {
+            name: name.clone(),
+            version: version.clone(),
+            published: self.published_list(),
+        })
+    }
+
+    /// Deprecate the package with `message` and `alternative`, or clear its deprecation
+    /// when `message` is empty. The same deprecation again keeps its first time, so a
+    /// re-run changes nothing; another message or alternative replaces it.
+    pub fn deprecate(
+        &mut self,
+        message: &str,
+        alternative: Option<&PackageName>,
+        now: Timestamp,
+    ) -> FlagChange {
+        let wanted = (!message.is_empty()).then(|| Deprecated {
+            alternative: alternative.cloned(),
+            message: message.to_owned(),
+            time: now,
+        });
+        let same = match (&self.deprecated, &wanted) {
+            (None, None) => true,
+            (Some(have), Some(want)) => {
+                have.message == want.message && have.alternative == want.alternative
+            }
+            _ => false,
+        };
+        if same {
+            return FlagChange::Unchanged;
+        }
+        self.deprecated = wanted;
+        FlagChange::Changed
     }
 
     /// The published versions for messages: `` `1.0.0`, `1.1.0` `` or `none`.
@@ -429,6 +569,70 @@ mod tests {
             .unpublish(&pn("prelude"), &"6.0.2".parse().unwrap(), "x", now)
             .unwrap_err();
         insta::assert_snapshot!(e.to_string(), @"`prelude@6.0.2` is not published: published versions are none");
+    }
+
+    #[test]
+    fn yank_and_deprecation_are_optional_keys_after_the_purescript_ones() {
+        let mut m = prelude();
+        let v: Version = "6.0.1".parse().unwrap();
+        let at = |t: &str| t.parse::<Timestamp>().unwrap();
+        let yank =
+            |m: &mut Metadata, reason: &str, t: &str| m.yank(&pn("prelude"), &v, reason, at(t));
+        assert_eq!(
+            yank(&mut m, "breaks on node 22", "2024-03-01T00:00:00.000Z"),
+            Ok(FlagChange::Changed)
+        );
+        // A re-run, even with another reason, keeps the first yank.
+        let before = m.clone();
+        assert_eq!(
+            yank(&mut m, "another", "2024-03-02T00:00:00.000Z"),
+            Ok(FlagChange::Unchanged)
+        );
+        assert_eq!(m, before);
+        assert_eq!(
+            m.deprecate(
+                "unmaintained",
+                Some(&pn("prelude-next")),
+                at("2024-03-03T00:00:00.000Z")
+            ),
+            FlagChange::Changed
+        );
+        let expected = PRELUDE.replace(
+            "  \"unpublished\": {}\n}\n",
+            "  \"unpublished\": {},\n  \"deprecated\": {\n    \"alternative\": \"prelude-next\",\n    \"message\": \"unmaintained\",\n    \"time\": \"2024-03-03T00:00:00.000Z\"\n  },\n  \"yanked\": {\n    \"6.0.1\": {\n      \"reason\": \"breaks on node 22\",\n      \"time\": \"2024-03-01T00:00:00.000Z\"\n    }\n  }\n}\n",
+        );
+        assert_eq!(m.to_json(), expected);
+        // The canonical text reads back as itself; the published entry is untouched.
+        assert_eq!(Metadata::from_json("prelude.json", &expected).unwrap(), m);
+        assert_eq!(m.published, prelude().published);
+
+        // The same deprecation again changes nothing (its time stays); another replaces it.
+        let again = at("2024-04-01T00:00:00.000Z");
+        assert_eq!(
+            m.deprecate("unmaintained", Some(&pn("prelude-next")), again),
+            FlagChange::Unchanged
+        );
+        assert_eq!(
+            m.deprecate("unmaintained", None, again),
+            FlagChange::Changed
+        );
+        assert_eq!(m.deprecated.as_ref().unwrap().time, again);
+        // Cleared, and unyanked: the PureScript Registry's bytes again.
+        assert_eq!(m.deprecate("", None, again), FlagChange::Changed);
+        assert_eq!(m.deprecate("", None, again), FlagChange::Unchanged);
+        assert_eq!(m.unyank(&pn("prelude"), &v), Ok(FlagChange::Changed));
+        assert_eq!(m.unyank(&pn("prelude"), &v), Ok(FlagChange::Unchanged));
+        assert_eq!(m.to_json(), PRELUDE);
+
+        // Only published versions are yanked; an unpublish takes the yank with it.
+        let e = m
+            .yank(&pn("prelude"), &"9.9.9".parse().unwrap(), "x", again)
+            .unwrap_err();
+        insta::assert_snapshot!(e, @"`prelude@9.9.9` is not published: published versions are `6.0.1`");
+        yank(&mut m, "x", "2024-03-01T00:00:00.000Z").unwrap();
+        m.unpublish(&pn("prelude"), &v, "broken", again).unwrap();
+        assert!(m.yanked.is_empty());
+        assert!(m.unyank(&pn("prelude"), &v).is_err());
     }
 
     #[test]

@@ -156,6 +156,8 @@ pub struct CatalogEntry {
     pub dependencies: Vec<PackageName>,
     /// The compilers its metadata says it builds with.
     pub compilers: Vec<Version>,
+    /// The reason, when metadata lists it under `yanked`: no set takes it in.
+    pub yanked: Option<String>,
 }
 
 /// The published versions the checks may use: each in the index view and in metadata
@@ -183,8 +185,20 @@ impl Catalog {
             CatalogEntry {
                 dependencies,
                 compilers,
+                yanked: None,
             },
         );
+    }
+
+    /// Mark `name@version`, if present, as yanked for `reason`.
+    pub fn yank(&mut self, name: &PackageName, version: &Version, reason: &str) {
+        if let Some(entry) = self
+            .packages
+            .get_mut(name)
+            .and_then(|vs| vs.get_mut(version))
+        {
+            entry.yanked = Some(reason.to_owned());
+        }
     }
 
     /// Every version that is both indexed and published in metadata.
@@ -202,6 +216,9 @@ impl Catalog {
                         manifest.dependencies.keys().cloned().collect(),
                         published.compilers.clone(),
                     );
+                    if let Some(yanked) = meta.yanked.get(&manifest.version) {
+                        catalog.yank(name, &manifest.version, &yanked.reason);
+                    }
                 }
             }
         }
@@ -215,6 +232,16 @@ impl Catalog {
     /// The newest published version of `name`.
     pub fn newest(&self, name: &PackageName) -> Option<&Version> {
         self.packages.get(name)?.keys().next_back()
+    }
+
+    /// The newest published version of `name` that is not yanked.
+    pub fn newest_unyanked(&self, name: &PackageName) -> Option<&Version> {
+        let versions = self.packages.get(name)?;
+        versions
+            .iter()
+            .rev()
+            .find(|(_, e)| e.yanked.is_none())
+            .map(|(v, _)| v)
     }
 
     /// The published versions of `name`, ascending.
@@ -264,6 +291,15 @@ pub enum PackageSetUpdateError {
         version: Version,
         published: Vec<Version>,
     },
+    #[error(
+        "`{name}@{version}` is yanked ({}): a package set takes no yanked version (members yanked after they joined stay)",
+        crate::text::value(.reason)
+    )]
+    Yanked {
+        name: PackageName,
+        version: Version,
+        reason: String,
+    },
     #[error("the package set update cannot be applied: {}", join(.0.iter(), "; "))]
     Several(Vec<PackageSetUpdateError>),
 }
@@ -299,7 +335,7 @@ pub struct Classified {
 /// Classify `update` against `current`. Requests that can never be applied are errors, all
 /// of them reported at once: changes that need a trustee when `authority` is
 /// [`Authority::Anyone`], removing a package that is not in the set, a version that is not
-/// in `catalog`, and an update that is empty or changes nothing.
+/// in `catalog` or is yanked there, and an update that is empty or changes nothing.
 ///
 /// (An update that `set` already reflects in full is a finished one — see
 /// [`already_reflected`] — which the operation reports as done before classifying.)
@@ -344,6 +380,20 @@ pub fn classify(
                     published: catalog.versions(&name).cloned().collect(),
                     name,
                     version,
+                });
+                continue;
+            }
+            (Some(version), _)
+                if catalog
+                    .get(&name, &version)
+                    .is_some_and(|e| e.yanked.is_some()) =>
+            {
+                let reason = (catalog.get(&name, &version).and_then(|e| e.yanked.clone()))
+                    .unwrap_or_default();
+                errors.push(PackageSetUpdateError::Yanked {
+                    name,
+                    version,
+                    reason,
                 });
                 continue;
             }
@@ -834,7 +884,8 @@ pub fn commit_message(previous: &PackageSet, next: &PackageSet) -> String {
     out
 }
 
-/// What the daily updater proposes: every package's newest published version when the set
+/// What the daily updater proposes: every package's newest published version that is not
+/// yanked when the set
 /// does not already have it or a newer one, and, for a package not in the set, only when
 /// every dependency of that version is in the set. With `check_compilers` (no build hook
 /// decides), a version not recorded as building with the set's compiler is left out: it
@@ -847,7 +898,7 @@ pub fn daily_proposal(
 ) -> Option<PackageSetUpdate> {
     let mut packages = BTreeMap::new();
     for name in catalog.names() {
-        let Some(newest) = catalog.newest(name) else {
+        let Some(newest) = catalog.newest_unyanked(name) else {
             continue;
         };
         let Some(entry) = catalog.get(name, newest) else {
@@ -1553,6 +1604,52 @@ mod tests {
             commit_message(&previous, &next),
             "Update package set to 80.8.0\n\nNew packages:\n  - d@0.1.0\n"
         );
+    }
+
+    #[test]
+    fn a_yanked_version_joins_no_set_but_a_yanked_member_stays() {
+        let mut c = catalog(&[
+            ("a", "1.0.0", &[]),
+            ("a", "1.1.0", &[]),
+            ("a", "1.2.0", &[]),
+            ("b", "1.0.0", &[]),
+        ]);
+        c.yank(&pn("a"), &v("1.0.0"), "broken");
+        c.yank(&pn("a"), &v("1.2.0"), "leaks memory");
+        let current = set("1.0.0", "0.15.15", &[("a", "1.0.0")]);
+        // The member at a yanked version stays: naming it again changes nothing.
+        let classified = classify(
+            &current,
+            &update(None, &[("a", Some("1.0.0")), ("b", Some("1.0.0"))]),
+            &c,
+            Authority::Anyone,
+        )
+        .unwrap();
+        assert_eq!(classified.unchanged, [pn("a")]);
+        // Upgrading to a yanked version is refused; to an unyanked one is not.
+        let e = classify(
+            &current,
+            &update(None, &[("a", Some("1.2.0"))]),
+            &c,
+            Authority::Trustee,
+        )
+        .unwrap_err();
+        insta::assert_snapshot!(e, @"`a@1.2.0` is yanked (leaks memory): a package set takes no yanked version (members yanked after they joined stay)");
+        assert!(
+            classify(
+                &current,
+                &update(None, &[("a", Some("1.1.0"))]),
+                &c,
+                Authority::Anyone
+            )
+            .is_ok()
+        );
+        // The daily proposal takes the newest version that is not yanked.
+        let proposal = daily_proposal(&current, &c, true).unwrap();
+        assert_eq!(proposal.packages[&pn("a")], Some(v("1.1.0")));
+        c.yank(&pn("b"), &v("1.0.0"), "x");
+        c.yank(&pn("a"), &v("1.1.0"), "x");
+        assert_eq!(daily_proposal(&current, &c, true), None);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Every operation payload, of both eras, and how an issue body becomes one. Pure.
 //!
-//! Current era: `Publish`, `Authenticated {payload, signature}` carrying a `Transfer` or
-//! `Unpublish`, and `PackageSetUpdate`. CI era: `Addition` and `Update`, read and turned
+//! Current era: `Publish`, `Authenticated {payload, signature}` carrying a `Transfer`, an
+//! `Unpublish`, or (regis's own) a `Yank`, an `Unyank` or a `Deprecate`, and
+//! `PackageSetUpdate`. CI era: `Addition` and `Update`, read and turned
 //! into a `Publish` whose version comes from the package's manifest.
 
 use std::collections::BTreeMap;
@@ -10,7 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::schema::{Location, PackageName, Version};
 
-/// The longest unpublish reason, in characters.
+/// The longest unpublish or yank reason, and the longest deprecation message, in
+/// characters.
 pub const MAX_REASON_CHARS: usize = 300;
 
 /// A request to publish one version of a package.
@@ -102,6 +104,33 @@ pub struct Authenticated {
 pub enum AuthenticatedData {
     Transfer(Transfer),
     Unpublish(Unpublish),
+    Yank(Yank),
+    Unyank(Unyank),
+    Deprecate(Deprecate),
+}
+
+impl AuthenticatedData {
+    /// `Transfer`, `Unpublish`, …: the shape's name, for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AuthenticatedData::Transfer(_) => "Transfer",
+            AuthenticatedData::Unpublish(_) => "Unpublish",
+            AuthenticatedData::Yank(_) => "Yank",
+            AuthenticatedData::Unyank(_) => "Unyank",
+            AuthenticatedData::Deprecate(_) => "Deprecate",
+        }
+    }
+
+    /// `a Transfer`, `an Unpublish`, …: what a payload is, for messages.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            AuthenticatedData::Transfer(_) => "a Transfer",
+            AuthenticatedData::Unpublish(_) => "an Unpublish",
+            AuthenticatedData::Yank(_) => "a Yank",
+            AuthenticatedData::Unyank(_) => "an Unyank",
+            AuthenticatedData::Deprecate(_) => "a Deprecate",
+        }
+    }
 }
 
 /// Move a package to a new location.
@@ -132,15 +161,7 @@ struct RawUnpublish {
 impl TryFrom<RawUnpublish> for Unpublish {
     type Error = String;
     fn try_from(r: RawUnpublish) -> Result<Self, String> {
-        let n = r.reason.chars().count();
-        if n > MAX_REASON_CHARS {
-            return Err(format!(
-                "`reason` is {n} characters long: expected at most {MAX_REASON_CHARS}"
-            ));
-        }
-        if r.reason.trim().is_empty() {
-            return Err("`reason` is empty: say why the version is unpublished".into());
-        }
+        check_text("reason", &r.reason, "say why the version is unpublished")?;
         Ok(Unpublish {
             name: r.name,
             version: r.version,
@@ -149,27 +170,182 @@ impl TryFrom<RawUnpublish> for Unpublish {
     }
 }
 
+/// Mark one version as yanked: it stays published and downloadable, and in the package
+/// sets that hold it, but the solver no longer picks it unless a build plan pins it, and
+/// no package set may take it in.
+///
+/// The version is under `yank`, not `version`: a payload with `name`, `version` and
+/// `reason` is an Unpublish to the PureScript Registry, whose readers ignore keys they do
+/// not know, so an owner's signed yank must never carry all three, or it could be replayed
+/// there (or to an older regis) as an unpublish of the same version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "RawYank")]
+pub struct Yank {
+    pub name: PackageName,
+    pub yank: Version,
+    pub reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawYank {
+    name: PackageName,
+    yank: Version,
+    reason: String,
+}
+
+impl TryFrom<RawYank> for Yank {
+    type Error = String;
+    fn try_from(r: RawYank) -> Result<Self, String> {
+        check_text("reason", &r.reason, "say why the version is yanked")?;
+        Ok(Yank {
+            name: r.name,
+            yank: r.yank,
+            reason: r.reason,
+        })
+    }
+}
+
+/// Take a yank back. A separate payload rather than a flag on `Yank`, as crates.io has
+/// `unyank`: a yank by mistake must be reversible, and the signed text then says in its
+/// very keys which of the two it asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unyank {
+    pub name: PackageName,
+    pub unyank: Version,
+}
+
+/// Mark a whole package as deprecated, with a message and optionally the package to use
+/// instead; every version stays usable. An empty `message` clears the deprecation (npm's
+/// `npm deprecate <pkg> ""` does the same), and then `alternative` must be absent: one
+/// payload shape both sets and clears, and a clearing payload says no more than it means.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "RawDeprecate")]
+pub struct Deprecate {
+    pub name: PackageName,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub alternative: Option<PackageName>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDeprecate {
+    name: PackageName,
+    message: String,
+    #[serde(default)]
+    alternative: Option<PackageName>,
+}
+
+impl TryFrom<RawDeprecate> for Deprecate {
+    type Error = String;
+    fn try_from(r: RawDeprecate) -> Result<Self, String> {
+        if r.message.is_empty() {
+            if let Some(alternative) = &r.alternative {
+                return Err(format!(
+                    "`message` is empty, which clears the deprecation, but `alternative` is `{alternative}`: expected no `alternative` when clearing, or a message"
+                ));
+            }
+        } else {
+            check_text(
+                "message",
+                &r.message,
+                "say why the package is deprecated, or give `\"\"` to clear the deprecation",
+            )?;
+        }
+        if r.alternative.as_ref() == Some(&r.name) {
+            return Err(format!(
+                "`alternative` is `{}` itself: expected another package",
+                r.name
+            ));
+        }
+        Ok(Deprecate {
+            name: r.name,
+            message: r.message,
+            alternative: r.alternative,
+        })
+    }
+}
+
+impl Deprecate {
+    /// Whether the payload clears the deprecation (an empty `message`).
+    pub fn clears(&self) -> bool {
+        self.message.is_empty()
+    }
+}
+
+/// A reason or message: at most [`MAX_REASON_CHARS`] characters, not blank (`blank` says
+/// what to write instead).
+fn check_text(field: &str, text: &str, blank: &str) -> Result<(), String> {
+    let n = text.chars().count();
+    if n > MAX_REASON_CHARS {
+        return Err(format!(
+            "`{field}` is {n} characters long: expected at most {MAX_REASON_CHARS}"
+        ));
+    }
+    if text.trim().is_empty() {
+        return Err(format!("`{field}` is empty: {blank}"));
+    }
+    Ok(())
+}
+
 impl Authenticated {
-    /// Parse the signed inner payload (a `Transfer` or an `Unpublish`).
+    /// Parse the signed inner payload (a `Transfer`, an `Unpublish`, a `Yank`, an `Unyank`
+    /// or a `Deprecate`).
     pub fn data(&self) -> Result<AuthenticatedData, PayloadError> {
         AuthenticatedData::parse(&self.payload)
     }
 }
 
 impl AuthenticatedData {
-    /// Parse a `Transfer` or an `Unpublish`, telling them apart by their keys.
+    /// Parse a signed payload, telling the shapes apart by their keys: `newLocation` is a
+    /// Transfer, `yank` a Yank, `unyank` an Unyank, `message` a Deprecate, then `reason` or
+    /// `version` an Unpublish. A Transfer or an Unpublish has none of the newer keys (each
+    /// refuses unknown keys), so each reads as it always did.
     pub fn parse(text: &str) -> Result<AuthenticatedData, PayloadError> {
         let obj = object(text)?;
-        if obj.contains_key("newLocation") {
+        let has = |k: &str| obj.contains_key(k);
+        if has("newLocation") {
             from_value(obj, "Transfer").map(AuthenticatedData::Transfer)
-        } else if obj.contains_key("reason") || obj.contains_key("version") {
+        } else if has("yank") {
+            from_value(obj, "Yank").map(AuthenticatedData::Yank)
+        } else if has("unyank") {
+            from_value(obj, "Unyank").map(AuthenticatedData::Unyank)
+        } else if has("message") {
+            from_value(obj, "Deprecate").map(AuthenticatedData::Deprecate)
+        } else if has("reason") || has("version") {
             from_value(obj, "Unpublish").map(AuthenticatedData::Unpublish)
         } else {
             Err(PayloadError::UnknownShape {
                 keys: keys(&obj),
-                expected: "`Transfer {name, newLocation}` or `Unpublish {name, version, reason}`",
+                expected: SIGNED_SHAPES,
             })
         }
+    }
+
+    /// The package the payload is about.
+    pub fn name(&self) -> &PackageName {
+        match self {
+            AuthenticatedData::Transfer(t) => &t.name,
+            AuthenticatedData::Unpublish(u) => &u.name,
+            AuthenticatedData::Yank(y) => &y.name,
+            AuthenticatedData::Unyank(u) => &u.name,
+            AuthenticatedData::Deprecate(d) => &d.name,
+        }
+    }
+
+    /// The payload's canonical compact JSON, in the fixed key order of its type: what
+    /// `regis sign` signs.
+    pub fn canonical(&self) -> String {
+        let json = match self {
+            AuthenticatedData::Transfer(t) => serde_json::to_string(t),
+            AuthenticatedData::Unpublish(u) => serde_json::to_string(u),
+            AuthenticatedData::Yank(y) => serde_json::to_string(y),
+            AuthenticatedData::Unyank(u) => serde_json::to_string(u),
+            AuthenticatedData::Deprecate(d) => serde_json::to_string(d),
+        };
+        json.expect("payloads of names, versions and strings always encode")
     }
 }
 
@@ -210,6 +386,9 @@ pub enum PayloadError {
         message: String,
     },
 }
+
+/// The signed shapes, for messages.
+pub const SIGNED_SHAPES: &str = "`Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}` or `Deprecate {name, message, alternative?}`";
 
 const SHAPES: &str = "`Publish {name, location?, ref, version, compiler?, resolutions?}`, `Authenticated {payload, signature}`, `PackageSetUpdate {compiler?, packages}`, or the older `Addition {packageName, newPackageLocation, newRef, buildPlan}` / `Update {packageName, updateRef, buildPlan}`";
 
@@ -347,6 +526,54 @@ mod tests {
         insta::assert_snapshot!(un.data().unwrap_err().to_string(), @"invalid `Unpublish` payload: `reason` is 301 characters long: expected at most 300");
     }
 
+    /// Each signed shape reads as itself from its canonical text, and no payload of one
+    /// shape has the keys of another: a signed Yank can never be read as an Unpublish, here
+    /// or by the PureScript Registry (whose Unpublish reader takes any object with `name`,
+    /// `version` and `reason`, ignoring other keys).
+    #[test]
+    fn signed_shapes_are_told_apart_by_their_keys() {
+        let texts = [
+            r#"{"name":"aff","newLocation":{"githubOwner":"o","githubRepo":"aff"}}"#,
+            r#"{"name":"aff","version":"7.1.0","reason":"broken"}"#,
+            r#"{"name":"aff","yank":"7.1.0","reason":"broken"}"#,
+            r#"{"name":"aff","unyank":"7.1.0"}"#,
+            r#"{"name":"aff","message":"unmaintained","alternative":"aff-next"}"#,
+            r#"{"name":"aff","message":""}"#,
+        ];
+        let kinds: Vec<&str> = texts
+            .iter()
+            .map(|text| {
+                let data = AuthenticatedData::parse(text).unwrap();
+                assert_eq!(data.canonical(), *text);
+                assert_eq!(data.name().as_str(), "aff");
+                let keys = object(text).unwrap();
+                if data.kind() != "Unpublish" {
+                    assert!(
+                        !(keys.contains_key("version") && keys.contains_key("reason")),
+                        "{text} would be an Unpublish to the PureScript Registry"
+                    );
+                }
+                data.kind()
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "Transfer",
+                "Unpublish",
+                "Yank",
+                "Unyank",
+                "Deprecate",
+                "Deprecate"
+            ]
+        );
+        let AuthenticatedData::Deprecate(clear) = AuthenticatedData::parse(texts[5]).unwrap()
+        else {
+            panic!()
+        };
+        assert!(clear.clears());
+    }
+
     #[test]
     fn package_set_update_with_removals() {
         let Operation::PackageSetUpdate(u) =
@@ -419,6 +646,30 @@ mod tests {
                 "signed Unpublish, no reason",
                 r#"{"name":"a","version":"1.0.0"}"#,
             ),
+            signed(
+                "signed Yank, blank reason",
+                r#"{"name":"a","yank":"1.0.0","reason":""}"#,
+            ),
+            signed(
+                "signed Yank, with a version",
+                r#"{"name":"a","version":"1.0.0","yank":"1.0.0","reason":"x"}"#,
+            ),
+            signed(
+                "signed Unyank, a reason",
+                r#"{"name":"a","unyank":"1.0.0","reason":"x"}"#,
+            ),
+            signed(
+                "signed Deprecate, blank message",
+                r#"{"name":"a","message":" "}"#,
+            ),
+            signed(
+                "signed Deprecate, clearing with an alternative",
+                r#"{"name":"a","message":"","alternative":"b"}"#,
+            ),
+            signed(
+                "signed Deprecate, itself the alternative",
+                r#"{"name":"a","message":"old","alternative":"a"}"#,
+            ),
         ];
         insta::assert_snapshot!(lines.join("\n"), @r#"
             a list → the payload is not a JSON object: expected `{ ... }`
@@ -431,10 +682,16 @@ mod tests {
             Update, no updateRef value → invalid `Update` payload: invalid type: integer `1`, expected a string
             signed, not JSON → the payload is not valid JSON: expected ident at line 1 column 2
             signed, a string → the payload is not a JSON object: expected `{ ... }`
-            signed, unknown keys → the payload has keys `name`, `to`: expected `Transfer {name, newLocation}` or `Unpublish {name, version, reason}`
+            signed, unknown keys → the payload has keys `name`, `to`: expected `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}` or `Deprecate {name, message, alternative?}`
             signed Transfer, bad location → invalid `Transfer` payload: invalid location: expected `{"githubOwner", "githubRepo", "subdir"?}` or `{"gitUrl", "subdir"?}`
             signed Unpublish, blank reason → invalid `Unpublish` payload: `reason` is empty: say why the version is unpublished
             signed Unpublish, no reason → invalid `Unpublish` payload: missing field `reason`
+            signed Yank, blank reason → invalid `Yank` payload: `reason` is empty: say why the version is yanked
+            signed Yank, with a version → invalid `Yank` payload: unknown field `version`, expected one of `name`, `yank`, `reason`
+            signed Unyank, a reason → invalid `Unyank` payload: unknown field `reason`, expected `name` or `unyank`
+            signed Deprecate, blank message → invalid `Deprecate` payload: `message` is empty: say why the package is deprecated, or give `""` to clear the deprecation
+            signed Deprecate, clearing with an alternative → invalid `Deprecate` payload: `message` is empty, which clears the deprecation, but `alternative` is `b`: expected no `alternative` when clearing, or a message
+            signed Deprecate, itself the alternative → invalid `Deprecate` payload: `alternative` is `a` itself: expected another package
             "#);
     }
 }

@@ -3,6 +3,10 @@
 //! pseudo-package whose allowed versions are each package version's `compilers` in
 //! metadata; a failure is explained in sentences that name packages, versions and ranges.
 //!
+//! A yanked version (metadata `yanked`) is not a candidate unless the request pins it:
+//! `regis solve` of that very version, or a publish whose `resolutions` name it (those are
+//! checked by [`Solver::check_resolutions`], which takes any published version).
+//!
 //! Pure over a [`Packages`] source: [`DirPackages`] reads the registry and index working
 //! trees on demand, [`ViewPackages`] serves values already in memory.
 
@@ -35,6 +39,8 @@ pub struct Candidate<'a> {
     pub dependencies: Cow<'a, BTreeMap<PackageName, Range>>,
     /// The compilers it is known to build with (metadata `compilers`, never empty).
     pub compilers: Cow<'a, [Version]>,
+    /// Whether metadata lists it under `yanked`.
+    pub yanked: bool,
 }
 
 impl Candidate<'_> {
@@ -43,6 +49,7 @@ impl Candidate<'_> {
         Candidate {
             dependencies: Cow::Owned(self.dependencies.into_owned()),
             compilers: Cow::Owned(self.compilers.into_owned()),
+            yanked: self.yanked,
         }
     }
 }
@@ -68,6 +75,7 @@ pub fn candidates<'a>(file: &'a IndexFile, metadata: &'a Metadata) -> Versions<'
                 Candidate {
                     dependencies: Cow::Borrowed(&m.dependencies),
                     compilers: Cow::Borrowed(&published.compilers),
+                    yanked: metadata.is_yanked(&m.version),
                 },
             ))
         })
@@ -173,6 +181,12 @@ impl Request {
                 format!("{name}@{version}")
             }
         }
+    }
+
+    /// Whether the request pins `name@version`, so that it is a candidate even when yanked:
+    /// the published version `regis solve` is asked about.
+    fn pins(&self, name: &PackageName, version: &Version) -> bool {
+        matches!(&self.root, Root::Published { name: n, version: v } if n == name && v == version)
     }
 
     fn published_root(&self) -> Option<&PackageName> {
@@ -498,6 +512,11 @@ impl<'a> Provider<'_, 'a> {
     fn versions(&self, name: &PackageName) -> Result<Option<Rc<Versions<'a>>>, StoreError> {
         self.solver.versions(name)
     }
+
+    /// Whether a version may be chosen: not yanked, or pinned by the request.
+    fn usable(&self, name: &PackageName, version: &Version, candidate: &Candidate<'_>) -> bool {
+        !candidate.yanked || self.request.pins(name, version)
+    }
 }
 
 impl DependencyProvider for Provider<'_, '_> {
@@ -520,7 +539,10 @@ impl DependencyProvider for Provider<'_, '_> {
             Node::Root | Node::Compiler => (2, 0, Reverse(0)),
             Node::Package(name) => {
                 let count = match self.versions(name) {
-                    Ok(Some(vs)) => vs.keys().filter(|v| range.contains(v)).count(),
+                    Ok(Some(vs)) => vs
+                        .iter()
+                        .filter(|(v, c)| range.contains(v) && self.usable(name, v, c))
+                        .count(),
                     _ => 0,
                 };
                 if count == 0 {
@@ -545,9 +567,12 @@ impl DependencyProvider for Provider<'_, '_> {
                 .rev()
                 .find(|v| range.contains(v))
                 .cloned(),
-            Node::Package(name) => self
-                .versions(name)?
-                .and_then(|vs| vs.keys().rev().find(|v| range.contains(v)).cloned()),
+            Node::Package(name) => self.versions(name)?.and_then(|vs| {
+                vs.iter()
+                    .rev()
+                    .find(|(v, c)| range.contains(v) && self.usable(name, v, c))
+                    .map(|(v, _)| v.clone())
+            }),
         })
     }
 
@@ -634,6 +659,9 @@ fn and_list(parts: &[String]) -> String {
     }
 }
 
+/// Said after the yanked versions a conflict could not use.
+const PINNED: &str = "; a yanked version is used only when a build plan's `resolutions` pin it";
+
 /// The most versions named in one list of a conflict explanation.
 const LISTED_VERSIONS: usize = 6;
 
@@ -716,8 +744,32 @@ impl Words<'_, '_, '_> {
                 " (nothing published in that range; published: {})",
                 self.published_list(n)
             ),
+            Ok(Some(vs)) => match self.only_yanked(n, &vs, set) {
+                Some(yanked) => {
+                    format!(" (every version in that range is yanked: {yanked}{PINNED})")
+                }
+                None => String::new(),
+            },
             _ => String::new(),
         }
+    }
+
+    /// When every version of `name` in `set` is yanked (and not pinned): those versions,
+    /// listed for a message.
+    fn only_yanked(
+        &self,
+        name: &PackageName,
+        vs: &Versions<'_>,
+        set: &VersionSet,
+    ) -> Option<String> {
+        let mut yanked = Vec::new();
+        for (v, c) in vs.iter().filter(|(v, _)| set.contains(v)) {
+            if self.provider.usable(name, v, c) {
+                return None;
+            }
+            yanked.push(format!("`{v}`"));
+        }
+        (!yanked.is_empty()).then(|| crate::text::list(yanked))
     }
 
     fn published_list(&self, name: &PackageName) -> String {
@@ -751,6 +803,11 @@ impl ReportFormatter<Node, VersionSet, String> for Words<'_, '_, '_> {
             External::NoVersions(Node::Package(n), set) => match self.provider.versions(n) {
                 Ok(None) => format!("`{n}` is not in the registry"),
                 Ok(Some(vs)) if vs.is_empty() => format!("`{n}` has no published version"),
+                Ok(Some(vs)) if self.only_yanked(n, &vs, set).is_some() => format!(
+                    "every version of `{n}` in `{}` is yanked ({}){PINNED}",
+                    show_set(set),
+                    self.only_yanked(n, &vs, set).unwrap_or_default()
+                ),
                 _ => format!(
                     "no published version of `{n}` is in `{}` (published: {})",
                     show_set(set),
@@ -932,8 +989,17 @@ mod tests {
                             .collect(),
                     ),
                     compilers: compilers.iter().map(|c| c.parse().unwrap()).collect(),
+                    yanked: false,
                 },
             );
+            self
+        }
+
+        fn yank(&mut self, id: &str) -> &mut Self {
+            let (name, version) = id.split_once('@').unwrap();
+            let name: PackageName = name.parse().unwrap();
+            let candidate = self.0.get_mut(&name).unwrap().get_mut(&v(version)).unwrap();
+            candidate.yanked = true;
             self
         }
     }
@@ -1149,6 +1215,43 @@ mod tests {
         Because `a@1.0.0` needs `c >=1.0.0 <2.0.0` and every version of `b` needs `c >=2.0.0 <3.0.0`, `a@1.0.0` and every version of `b` cannot be used together.
         And because `app@1.0.0` needs `a >=1.0.0 <2.0.0` and `app@1.0.0` needs `b >=1.0.0 <2.0.0`, there is no build plan for `app@1.0.0`.
         ");
+    }
+
+    #[test]
+    fn a_yanked_version_is_skipped_unless_pinned() {
+        let mut w = prelude_world();
+        w.yank("prelude@6.0.0");
+        let s = Solver::new(&w);
+        let req = root(&[("effect", ">=3.0.0 <5.0.0")], None);
+        // `effect@4.0.0` needs the yanked `prelude@6.0.0`: the older pair is picked.
+        let p = s.solve(&req, &[]).unwrap();
+        assert_eq!(plan(&p), "compiler 0.14.5, effect@3.0.0, prelude@5.0.0");
+        // Resolutions pin it, and `regis solve` of the yanked version itself.
+        let pinned: BTreeMap<PackageName, Version> = [("effect", "4.0.0"), ("prelude", "6.0.0")]
+            .iter()
+            .map(|(n, x)| (n.parse().unwrap(), v(x)))
+            .collect();
+        let p = s.check_resolutions(&req, &pinned, &[]).unwrap();
+        assert_eq!(plan(&p), "compiler 0.15.15, effect@4.0.0, prelude@6.0.0");
+        let itself = Request::published("prelude".parse().unwrap(), v("6.0.0"), None);
+        assert_eq!(plan(&s.solve(&itself, &[]).unwrap()), "compiler 0.15.15");
+        // A dependency of a solved published version is not pinned by it.
+        let effect = Request::published("effect".parse().unwrap(), v("4.0.0"), None);
+        let e = s.solve(&effect, &[]).unwrap_err();
+        insta::assert_snapshot!(e, @r#"
+            no build plan for `effect@4.0.0`:
+            Because `effect@4.0.0` needs `prelude >=6.0.0 <7.0.0` (every version in that range is yanked: `6.0.0`; a yanked version is used only when a build plan's `resolutions` pin it) and `effect@4.0.0` is what is solved for, there is no build plan for `effect@4.0.0`.
+        "#);
+        // Nothing but yanked versions in range: said so.
+        w.yank("prelude@5.0.0");
+        let s = Solver::new(&w);
+        let e = s
+            .solve(&root(&[("prelude", ">=5.0.0 <7.0.0")], None), &[])
+            .unwrap_err();
+        insta::assert_snapshot!(e, @r#"
+            no build plan for `app@1.0.0`:
+            `app@1.0.0` needs `prelude >=5.0.0 <7.0.0` (every version in that range is yanked: `5.0.0`, `6.0.0`; a yanked version is used only when a build plan's `resolutions` pin it)
+        "#);
     }
 
     #[test]

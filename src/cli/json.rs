@@ -19,7 +19,8 @@
 //! another meaning takes the next one. The shapes several commands share (a git write, a
 //! signer, an error, a package-set change, each operation's report) are defined once here
 //! and used by every command that prints them: `process-issue` and `demo` print the very
-//! shapes `publish`, `transfer`, `unpublish` and `package-set update` print.
+//! shapes `publish`, `transfer`, `unpublish`, `yank`, `deprecate` and `package-set update`
+//! print.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -30,6 +31,7 @@ use serde::Serialize;
 use crate::check;
 use crate::git::CommitOutcome;
 use crate::operation::authorize::{Role, Signer};
+use crate::operation::deprecate::DeprecateReport;
 use crate::operation::gc::GcReport;
 use crate::operation::issue::{Left, OperationReport, PendingRun, Processed};
 use crate::operation::package_set::{DailyReport, UpdateReport};
@@ -37,6 +39,7 @@ use crate::operation::publish::{Matrix, PublishReport};
 use crate::operation::transfer::TransferReport;
 use crate::operation::transferrer::{self, Recorded};
 use crate::operation::unpublish::UnpublishReport;
+use crate::operation::yank::YankReport;
 use crate::package_set::{Change, PackageSet};
 use crate::payload::{Authenticated, PackageSetUpdate};
 use crate::schema::{Location, Owner, PackageName, Version};
@@ -203,7 +206,7 @@ struct MetadataAndIndex {
     index: GitWrite,
 }
 
-/// The git write of a transfer: the package's metadata file.
+/// The git write of a transfer, a yank or a deprecation: the package's metadata file.
 #[derive(Serialize)]
 struct MetadataOnly {
     metadata: GitWrite,
@@ -402,6 +405,65 @@ impl From<&UnpublishReport> for UnpublishOutput {
             writes: MetadataAndIndex {
                 metadata: (&r.metadata).into(),
                 index: (&r.index).into(),
+            },
+        }
+    }
+}
+
+/// `regis yank` (a Yank or an Unyank).
+#[derive(Serialize)]
+pub(crate) struct YankOutput {
+    name: PackageName,
+    version: Version,
+    /// Whether the version is yanked now: false after an unyank.
+    yanked: bool,
+    /// The reason metadata records (the first yank's on a re-run), `null` when not yanked.
+    reason: Option<String>,
+    signer: SignerOutput,
+    writes: MetadataOnly,
+}
+
+impl From<&YankReport> for YankOutput {
+    fn from(r: &YankReport) -> Self {
+        YankOutput {
+            name: r.name.clone(),
+            version: r.version.clone(),
+            yanked: r.yanked,
+            reason: r.reason.clone(),
+            signer: (&r.signer).into(),
+            writes: MetadataOnly {
+                metadata: (&r.metadata).into(),
+            },
+        }
+    }
+}
+
+/// `regis deprecate`: `deprecated` false after clearing, and then `message`,
+/// `alternative` and `time` `null`.
+#[derive(Serialize)]
+pub(crate) struct DeprecateOutput {
+    name: PackageName,
+    deprecated: bool,
+    message: Option<String>,
+    alternative: Option<PackageName>,
+    /// When metadata records the deprecation was made (the first run's on a re-run).
+    time: Option<String>,
+    signer: SignerOutput,
+    writes: MetadataOnly,
+}
+
+impl From<&DeprecateReport> for DeprecateOutput {
+    fn from(r: &DeprecateReport) -> Self {
+        let d = r.deprecated.as_ref();
+        DeprecateOutput {
+            name: r.name.clone(),
+            deprecated: d.is_some(),
+            message: d.map(|d| d.message.clone()),
+            alternative: d.and_then(|d| d.alternative.clone()),
+            time: d.map(|d| d.time.to_string()),
+            signer: (&r.signer).into(),
+            writes: MetadataOnly {
+                metadata: (&r.metadata).into(),
             },
         }
     }
@@ -789,8 +851,8 @@ impl<'a> InitOutput<'a> {
 }
 
 /// `regis sign --json`: the signed payload (`signed`, what to paste into an issue, the
-/// document `regis sign` prints without `--json`) and what it asks for (`transfer` or
-/// `unpublish`).
+/// document `regis sign` prints without `--json`) and what it asks for (`transfer`,
+/// `unpublish`, `yank`, `unyank` or `deprecate`).
 #[derive(Serialize)]
 pub(crate) struct SignOutput<'a> {
     operation: &'static str,
@@ -1106,13 +1168,16 @@ impl KeysShowOutput {
 }
 
 /// The report of the operation an issue asked for, tagged by `operation`: `publish`,
-/// `transfer`, `unpublish` or `package-set-update`, with that command's fields.
+/// `transfer`, `unpublish`, `yank` (an unyank too), `deprecate` or `package-set-update`,
+/// with that command's fields.
 #[derive(Serialize)]
 #[serde(tag = "operation", rename_all = "kebab-case")]
 enum OperationOutput {
     Publish(PublishOutput),
     Transfer(TransferOutput),
     Unpublish(UnpublishOutput),
+    Yank(YankOutput),
+    Deprecate(DeprecateOutput),
     PackageSetUpdate(PackageSetUpdateOutput),
 }
 
@@ -1122,6 +1187,8 @@ impl From<&OperationReport> for OperationOutput {
             OperationReport::Publish(r) => OperationOutput::Publish(r.as_ref().into()),
             OperationReport::Transfer(r) => OperationOutput::Transfer(r.into()),
             OperationReport::Unpublish(r) => OperationOutput::Unpublish(r.into()),
+            OperationReport::Yank(r) => OperationOutput::Yank(r.into()),
+            OperationReport::Deprecate(r) => OperationOutput::Deprecate(r.into()),
             OperationReport::PackageSet(r) => {
                 OperationOutput::PackageSetUpdate(PackageSetUpdateOutput::new(r, false))
             }

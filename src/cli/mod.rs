@@ -4,6 +4,7 @@
 mod check;
 mod daily;
 mod demo;
+mod deprecate;
 mod docs;
 mod gc;
 mod init;
@@ -19,6 +20,7 @@ mod solve;
 mod storage;
 mod transfer;
 mod unpublish;
+mod yank;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -99,6 +101,8 @@ pub enum Command {
     #[command(name = "process-issue")]
     ProcessIssue(process_issue::Args),
     Unpublish(unpublish::Args),
+    Yank(yank::Args),
+    Deprecate(deprecate::Args),
     Sign(sign::Args),
     #[command(subcommand)]
     Keys(keys::Command),
@@ -265,6 +269,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Transfer(a) => a.run(&cli.global),
         Command::ProcessIssue(a) => a.run(&cli.global),
         Command::Unpublish(a) => a.run(&cli.global),
+        Command::Yank(a) => a.run(&cli.global),
+        Command::Deprecate(a) => a.run(&cli.global),
         Command::Sign(a) => a.run(&cli.global),
         Command::Keys(c) => c.run(&cli.global),
         Command::Demo(a) => a.run(&cli.global),
@@ -460,7 +466,20 @@ pub(crate) fn read_payload(file: &Path) -> anyhow::Result<crate::payload::Operat
         .with_context(|| format!("reading the payload in `{}`", file.display()))
 }
 
-/// Read a payload file and require it to be a signed (Transfer or Unpublish) payload.
+/// The subcommand that runs a signed payload: `transfer`, `unpublish`, `yank` (an Unyank
+/// too) or `deprecate`.
+pub(crate) fn command_for(data: &crate::payload::AuthenticatedData) -> &'static str {
+    use crate::payload::AuthenticatedData;
+    match data {
+        AuthenticatedData::Transfer(_) => "transfer",
+        AuthenticatedData::Unpublish(_) => "unpublish",
+        AuthenticatedData::Yank(_) | AuthenticatedData::Unyank(_) => "yank",
+        AuthenticatedData::Deprecate(_) => "deprecate",
+    }
+}
+
+/// Read a payload file and require it to be a signed (Transfer, Unpublish, Yank, Unyank or
+/// Deprecate) payload.
 pub(crate) fn read_authenticated(
     file: &Path,
 ) -> anyhow::Result<(

@@ -43,7 +43,8 @@ pub fn read_publish(file: &Path) -> anyhow::Result<Publish> {
             "`{}` holds a {} payload: `regis publish` expects a Publish `{{name, location?, ref, version, compiler?, resolutions?}}`",
             file.display(),
             match other {
-                Operation::Authenticated(_) => "signed (Transfer or Unpublish)",
+                Operation::Authenticated(_) =>
+                    "signed (Transfer, Unpublish, Yank, Unyank or Deprecate)",
                 _ => "PackageSetUpdate",
             }
         ),

@@ -1,5 +1,6 @@
-//! `regis sign`: sign a `Transfer` or `Unpublish` payload with an owner's SSH key and print
-//! the `{"payload", "signature"}` JSON to paste into a registry issue.
+//! `regis sign`: sign a `Transfer`, `Unpublish`, `Yank`, `Unyank` or `Deprecate` payload
+//! with an owner's SSH key and print the `{"payload", "signature"}` JSON to paste into a
+//! registry issue.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,9 +13,11 @@ use crate::schema::{Location, PackageName, PackageVersion};
 
 use super::Global;
 
-/// Sign a `Transfer` or `Unpublish` payload with a package owner's SSH private key.
+/// Sign a `Transfer`, `Unpublish`, `Yank`, `Unyank` or `Deprecate` payload with a package
+/// owner's SSH private key.
 ///
-/// The payload is read from FILE, or built by the `transfer` or `unpublish` subcommand.
+/// The payload is read from FILE, or built by the `transfer`, `unpublish`, `yank` or
+/// `deprecate` subcommand.
 /// What is signed is the payload's canonical compact JSON, so the same request always
 /// signs the same bytes. Prints `{"payload": ..., "signature": ...}`: paste it into an
 /// issue on the registry repository (with `--json`, it is the document's `signed`).
@@ -27,8 +30,10 @@ use super::Global;
     override_usage = "regis sign --key <PATH> [OPTIONS] <FILE>\n       regis sign --key <PATH> [OPTIONS] <COMMAND>"
 )]
 pub struct Args {
-    /// The payload: a `Transfer {name, newLocation}` or `Unpublish {name, version, reason}`
-    /// JSON object (`-` for standard input); text around the object is ignored.
+    /// The payload: a `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`,
+    /// `Yank {name, yank, reason}`, `Unyank {name, unyank}` or `Deprecate {name, message,
+    /// alternative?}` JSON object (`-` for standard input); text around the object is
+    /// ignored.
     #[arg(value_name = "FILE", required = true)]
     pub file: Option<PathBuf>,
     #[command(flatten)]
@@ -81,6 +86,10 @@ pub enum Build {
     Transfer(TransferArgs),
     /// Sign the unpublishing of one version.
     Unpublish(UnpublishArgs),
+    /// Sign the yanking of one version (or, with `--undo`, taking the yank back).
+    Yank(YankArgs),
+    /// Sign the deprecation of a package (or, with `--message ""`, clearing it).
+    Deprecate(DeprecateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -110,13 +119,41 @@ pub struct UnpublishArgs {
     pub reason: String,
 }
 
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["reason", "undo"])))]
+pub struct YankArgs {
+    /// The version to yank, e.g. `aff@7.1.0`.
+    #[arg(value_name = "NAME@VERSION")]
+    pub package: PackageVersion,
+    /// Why the version is yanked (at most 300 characters); recorded in the metadata.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Take the version's yank back (an Unyank payload).
+    #[arg(long)]
+    pub undo: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DeprecateArgs {
+    /// The package to deprecate.
+    #[arg(value_name = "NAME")]
+    pub name: PackageName,
+    /// Why the package is deprecated (at most 300 characters); `""` clears the
+    /// deprecation.
+    #[arg(long, value_name = "TEXT")]
+    pub message: String,
+    /// The package its users should move to.
+    #[arg(long, value_name = "NAME")]
+    pub alternative: Option<PackageName>,
+}
+
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
         let Some(key_path) = self.signing.key.as_deref() else {
             bail!("no key to sign with: pass `--key PATH`, e.g. `--key ~/.ssh/id_ed25519`");
         };
         let data = self.data()?;
-        let payload = canonical(&data)?;
+        let payload = data.canonical();
         let passphrase = self.signing.passphrase()?;
         let namespace = self.signing.namespace(global)?;
         let key = SigningKey::read(key_path, passphrase.as_deref()).map_err(|e| match e {
@@ -130,6 +167,9 @@ impl Args {
             let operation = match data {
                 AuthenticatedData::Transfer(_) => "transfer",
                 AuthenticatedData::Unpublish(_) => "unpublish",
+                AuthenticatedData::Yank(_) => "yank",
+                AuthenticatedData::Unyank(_) => "unyank",
+                AuthenticatedData::Deprecate(_) => "deprecate",
             };
             super::json::print(&super::json::SignOutput::new(operation, &signed))?;
         } else {
@@ -150,7 +190,7 @@ impl Args {
             (None, Some(file)) => read_data(file),
             (None, None) => {
                 bail!(
-                    "no payload given: expected a FILE, or the `transfer` or `unpublish` subcommand"
+                    "no payload given: expected a FILE, or the `transfer`, `unpublish`, `yank` or `deprecate` subcommand"
                 )
             }
         }
@@ -202,6 +242,23 @@ impl Build {
                 });
                 Ok(AuthenticatedData::parse(&object.to_string())?)
             }
+            Build::Yank(y) => {
+                let (name, version) = (&y.package.name, &y.package.version);
+                let object = match &y.reason {
+                    Some(reason) if !y.undo => {
+                        serde_json::json!({"name": name, "yank": version, "reason": reason})
+                    }
+                    _ => serde_json::json!({"name": name, "unyank": version}),
+                };
+                Ok(AuthenticatedData::parse(&object.to_string())?)
+            }
+            Build::Deprecate(d) => {
+                let mut object = serde_json::json!({"name": d.name, "message": d.message});
+                if let Some(alternative) = &d.alternative {
+                    object["alternative"] = serde_json::json!(alternative);
+                }
+                Ok(AuthenticatedData::parse(&object.to_string())?)
+            }
         }
     }
 }
@@ -224,7 +281,7 @@ impl TransferArgs {
     }
 }
 
-/// Read a `Transfer` or `Unpublish` from a file (`-` for standard input).
+/// Read a signed payload's inner shape from a file (`-` for standard input).
 fn read_data(file: &Path) -> anyhow::Result<AuthenticatedData> {
     let text = super::read_input(file)?;
     let context = || format!("reading the payload in `{}`", file.display());
@@ -238,18 +295,10 @@ fn read_data(file: &Path) -> anyhow::Result<AuthenticatedData> {
         Err(_) => return AuthenticatedData::parse(json).with_context(context),
     };
     bail!(
-        "`{}` holds {other}: `regis sign` signs a `Transfer {{name, newLocation}}` or an `Unpublish {{name, version, reason}}`",
-        file.display()
+        "`{}` holds {other}: `regis sign` signs one of {}",
+        file.display(),
+        crate::payload::SIGNED_SHAPES
     )
-}
-
-/// The signed bytes: the payload's compact JSON, in the fixed key order of its type.
-fn canonical(data: &AuthenticatedData) -> anyhow::Result<String> {
-    let json = match data {
-        AuthenticatedData::Transfer(t) => serde_json::to_string(t),
-        AuthenticatedData::Unpublish(u) => serde_json::to_string(u),
-    };
-    json.context("encoding the payload as JSON")
 }
 
 #[cfg(test)]
@@ -275,7 +324,7 @@ mod tests {
         let b = parse(&["transfer", "aff", "--to-github", "me/aff", "--key", "k"]).unwrap();
         assert_eq!(a.signing.key, b.signing.key);
         assert_eq!(
-            canonical(&a.data().unwrap()).unwrap(),
+            a.data().unwrap().canonical(),
             r#"{"name":"aff","newLocation":{"githubOwner":"me","githubRepo":"aff"}}"#
         );
         let f = parse(&["--key", "k", "--format", "sshsig", "payload.json"]).unwrap();
@@ -311,7 +360,7 @@ mod tests {
     fn subcommands_build_checked_payloads() {
         let u = parse(&["unpublish", "aff@1.0.0", "--reason", "broken build"]).unwrap();
         assert_eq!(
-            canonical(&u.data().unwrap()).unwrap(),
+            u.data().unwrap().canonical(),
             r#"{"name":"aff","version":"1.0.0","reason":"broken build"}"#
         );
         let empty = parse(&["unpublish", "aff@1.0.0", "--reason", " "]).unwrap();
@@ -326,7 +375,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            canonical(&git.data().unwrap()).unwrap(),
+            git.data().unwrap().canonical(),
             r#"{"name":"aff","newLocation":{"gitUrl":"https://git.example.com/aff.git","subdir":"lib"}}"#
         );
         let bad = parse(&["transfer", "aff", "--to-github", "aff"]).unwrap();

@@ -26,10 +26,12 @@ pub struct Args {
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
         let (signed, data) = super::read_authenticated(&self.file)?;
-        let AuthenticatedData::Transfer(request) = data else {
+        let AuthenticatedData::Transfer(request) = &data else {
             anyhow::bail!(
-                "`{}` holds a signed Unpublish: `regis transfer` expects a signed Transfer `{{name, newLocation}}` (use `regis unpublish`)",
-                self.file.display()
+                "`{}` holds a signed {}: `regis transfer` expects a signed Transfer `{{name, newLocation}}` (use `regis {}`)",
+                self.file.display(),
+                data.kind(),
+                super::command_for(&data)
             );
         };
         let opened = super::Opened::open(global)?;

@@ -27,10 +27,12 @@ pub struct Args {
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
         let (signed, data) = super::read_authenticated(&self.file)?;
-        let AuthenticatedData::Unpublish(request) = data else {
+        let AuthenticatedData::Unpublish(request) = &data else {
             anyhow::bail!(
-                "`{}` holds a signed Transfer: `regis unpublish` expects a signed Unpublish `{{name, version, reason}}` (use `regis transfer`)",
-                self.file.display()
+                "`{}` holds a signed {}: `regis unpublish` expects a signed Unpublish `{{name, version, reason}}` (use `regis {}`)",
+                self.file.display(),
+                data.kind(),
+                super::command_for(&data)
             );
         };
         let opened = super::Opened::open(global)?;

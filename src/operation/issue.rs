@@ -25,7 +25,7 @@ use crate::schema::Location;
 
 use super::authorize::{self, AuthorizeError};
 use super::package_set::{self, Silent};
-use super::{Context, publish, report, transfer, unpublish};
+use super::{Context, deprecate, publish, report, transfer, unpublish, yank};
 
 /// What stops the issue flow: GitHub did not take what regis had to say. (What the
 /// request itself gets wrong is answered on the issue, not returned.)
@@ -68,6 +68,10 @@ pub enum RequestError {
     #[error(transparent)]
     Unpublish(#[from] unpublish::UnpublishError),
     #[error(transparent)]
+    Yank(#[from] yank::YankError),
+    #[error(transparent)]
+    Deprecate(#[from] deprecate::DeprecateError),
+    #[error(transparent)]
     PackageSet(#[from] package_set::PackageSetOpError),
 }
 
@@ -95,6 +99,8 @@ pub enum OperationReport {
     Publish(Box<publish::PublishReport>),
     Transfer(transfer::TransferReport),
     Unpublish(unpublish::UnpublishReport),
+    Yank(yank::YankReport),
+    Deprecate(deprecate::DeprecateReport),
     PackageSet(package_set::UpdateReport),
 }
 
@@ -229,6 +235,12 @@ fn describe_request(operation: &Operation) -> String {
             Ok(AuthenticatedData::Unpublish(u)) => {
                 format!("unpublish of `{}@{}`", u.name, u.version)
             }
+            Ok(AuthenticatedData::Yank(y)) => format!("yank of `{}@{}`", y.name, y.yank),
+            Ok(AuthenticatedData::Unyank(u)) => format!("unyank of `{}@{}`", u.name, u.unyank),
+            Ok(AuthenticatedData::Deprecate(d)) if d.clears() => {
+                format!("removal of the deprecation of `{}`", d.name)
+            }
+            Ok(AuthenticatedData::Deprecate(d)) => format!("deprecation of `{}`", d.name),
             Err(_) => "signed payload".to_owned(),
         },
         Operation::PackageSetUpdate(u) => match u.packages.len() {
@@ -359,6 +371,29 @@ fn run_signed(
                 &report::unpublish(&report),
                 &extra,
                 OperationReport::Unpublish(report),
+            ))
+        }
+        AuthenticatedData::Yank(_) | AuthenticatedData::Unyank(_) => {
+            let report = yank::yank(ctx, &signed)?;
+            let verb = if report.yanked { "yanked" } else { "unyanked" };
+            Ok(success(
+                format!("{verb} `{}@{}`", report.name, report.version),
+                &report::yank(&report),
+                &extra,
+                OperationReport::Yank(report),
+            ))
+        }
+        AuthenticatedData::Deprecate(_) => {
+            let report = deprecate::deprecate(ctx, &signed)?;
+            let headline = match &report.deprecated {
+                Some(_) => format!("deprecated `{}`", report.name),
+                None => format!("`{}` is not deprecated", report.name),
+            };
+            Ok(success(
+                headline,
+                &report::deprecate(&report),
+                &extra,
+                OperationReport::Deprecate(report),
             ))
         }
     }

@@ -1,9 +1,10 @@
 //! Operations, each `validate → plan → apply`: validation and planning are pure functions
 //! over values; `apply` performs the planned writes through the effect traits in
-//! [`Context`] (storage, the two git repos, the source fetcher). Transfer and unpublish
-//! are authenticated: [`authorize`] says who signed them.
+//! [`Context`] (storage, the two git repos, the source fetcher). Transfer, unpublish, yank
+//! and deprecate are authenticated: [`authorize`] says who signed them.
 
 pub mod authorize;
+pub mod deprecate;
 pub mod gc;
 pub mod issue;
 pub mod package_set;
@@ -13,6 +14,7 @@ pub mod sync;
 pub mod transfer;
 pub mod transferrer;
 pub mod unpublish;
+pub mod yank;
 
 use crate::config::Config;
 use crate::git::GitRepo;

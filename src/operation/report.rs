@@ -9,11 +9,13 @@ use crate::package_set::PackageSet;
 use crate::schema::{PackageName, Version};
 use crate::storage::{MirrorWrite, Put};
 
+use super::deprecate::DeprecateReport;
 use super::issue::{Left, PENDING_MAX_PAGES, PendingRun, Timing};
 use super::package_set::UpdateReport;
 use super::publish::PublishReport;
 use super::transfer::TransferReport;
 use super::unpublish::UnpublishReport;
+use super::yank::YankReport;
 
 /// The human summary of a publish.
 pub fn publish(r: &PublishReport) -> String {
@@ -125,6 +127,76 @@ pub fn unpublish(r: &UnpublishReport) -> String {
         }
     );
     mirror_lines(&mut out, &r.mirrors);
+    out
+}
+
+/// The human summary of a yank or an unyank.
+pub fn yank(r: &YankReport) -> String {
+    let unchanged = r.metadata == CommitOutcome::Unchanged;
+    let verb = match (r.yanked, unchanged) {
+        (true, false) => "yanked",
+        (true, true) => "already yanked",
+        (false, false) => "unyanked",
+        (false, true) => "not yanked",
+    };
+    let mut out = format!(
+        "{verb} {}@{}
+",
+        r.name, r.version
+    );
+    if let Some(reason) = &r.reason {
+        let _ = writeln!(out, "  reason    {reason}");
+    }
+    let _ = write!(
+        out,
+        "  signed by {}
+  metadata  {}
+",
+        r.signer.describe(),
+        outcome(&r.metadata)
+    );
+    out
+}
+
+/// The human summary of a deprecation, or of clearing one.
+pub fn deprecate(r: &DeprecateReport) -> String {
+    let unchanged = r.metadata == CommitOutcome::Unchanged;
+    let mut out = match (&r.deprecated, unchanged) {
+        (Some(_), false) => format!(
+            "deprecated {}
+",
+            r.name
+        ),
+        (Some(_), true) => format!(
+            "{} is already deprecated so
+",
+            r.name
+        ),
+        (None, false) => format!(
+            "{} is no longer deprecated
+",
+            r.name
+        ),
+        (None, true) => format!(
+            "{} is not deprecated
+",
+            r.name
+        ),
+    };
+    if let Some(d) = &r.deprecated {
+        let _ = writeln!(out, "  message   {}", d.message);
+        if let Some(alternative) = &d.alternative {
+            let _ = writeln!(out, "  use       {alternative}");
+        }
+    }
+    let _ = write!(
+        out,
+        "  signed by {}
+  metadata  {}
+",
+        r.signer.describe(),
+        outcome(&r.metadata)
+    );
     out
 }
 

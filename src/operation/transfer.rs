@@ -17,8 +17,8 @@ use super::authorize::{AuthorizeError, Signer, authorize};
 pub enum TransferError {
     #[error(transparent)]
     Payload(#[from] PayloadError),
-    #[error("the signed payload is an Unpublish: expected a Transfer `{{name, newLocation}}`")]
-    NotATransfer,
+    #[error("the signed payload is {found}: expected a Transfer `{{name, newLocation}}`")]
+    NotATransfer { found: &'static str },
     #[error("package `{name}` is not in the registry: there is nothing to transfer")]
     Unknown { name: PackageName },
     #[error(transparent)]
@@ -47,7 +47,9 @@ pub struct TransferReport {
 pub fn request(signed: &Authenticated) -> Result<Transfer, TransferError> {
     match signed.data()? {
         AuthenticatedData::Transfer(t) => Ok(t),
-        AuthenticatedData::Unpublish(_) => Err(TransferError::NotATransfer),
+        other => Err(TransferError::NotATransfer {
+            found: other.describe(),
+        }),
     }
 }
 

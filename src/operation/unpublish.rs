@@ -24,8 +24,8 @@ use super::authorize::{AuthorizeError, Signer, authorize};
 pub enum UnpublishError {
     #[error(transparent)]
     Payload(#[from] PayloadError),
-    #[error("the signed payload is a Transfer: expected an Unpublish `{{name, version, reason}}`")]
-    NotAnUnpublish,
+    #[error("the signed payload is {found}: expected an Unpublish `{{name, version, reason}}`")]
+    NotAnUnpublish { found: &'static str },
     #[error("package `{name}` is not in the registry: there is nothing to unpublish")]
     Unknown { name: PackageName },
     #[error(transparent)]
@@ -168,7 +168,9 @@ pub fn validate(
 pub fn request(signed: &Authenticated) -> Result<Unpublish, UnpublishError> {
     match signed.data()? {
         AuthenticatedData::Unpublish(u) => Ok(u),
-        AuthenticatedData::Transfer(_) => Err(UnpublishError::NotAnUnpublish),
+        other => Err(UnpublishError::NotAnUnpublish {
+            found: other.describe(),
+        }),
     }
 }
 

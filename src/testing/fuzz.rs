@@ -133,7 +133,8 @@ fn assert_canonical<T, E>(
 /// `Operation::parse` and `from_issue_body` on the text, and `Authenticated::data` with the
 /// text as the signed payload: what parses serialises and parses back as itself (a
 /// current-era `Publish`, an `Authenticated`, a `PackageSetUpdate`, a `Transfer`, an
-/// `Unpublish`); an `Unpublish` reason is never blank or too long; errors are bounded.
+/// `Unpublish`, a `Yank`, an `Unyank`, a `Deprecate`); a reason or message is never blank
+/// (but a Deprecate's empty one, which clears) or too long; errors are bounded.
 pub fn payload(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -211,7 +212,44 @@ fn check_authenticated_data(data: &AuthenticatedData) {
                 })
             });
         }
+        AuthenticatedData::Yank(y) => {
+            assert!(y.reason.chars().count() <= MAX_REASON_CHARS);
+            assert!(!y.reason.trim().is_empty());
+            assert_json_roundtrip(y, |text| {
+                AuthenticatedData::parse(text).map(|parsed| match parsed {
+                    AuthenticatedData::Yank(back) => back,
+                    other => panic!("a Yank reads back as {other:?}"),
+                })
+            });
+        }
+        AuthenticatedData::Unyank(u) => {
+            assert_json_roundtrip(u, |text| {
+                AuthenticatedData::parse(text).map(|parsed| match parsed {
+                    AuthenticatedData::Unyank(back) => back,
+                    other => panic!("an Unyank reads back as {other:?}"),
+                })
+            });
+        }
+        AuthenticatedData::Deprecate(d) => {
+            assert!(d.message.chars().count() <= MAX_REASON_CHARS);
+            assert!(d.clears() || !d.message.trim().is_empty());
+            assert!(!(d.clears() && d.alternative.is_some()));
+            assert_ne!(d.alternative.as_ref(), Some(&d.name));
+            assert_json_roundtrip(d, |text| {
+                AuthenticatedData::parse(text).map(|parsed| match parsed {
+                    AuthenticatedData::Deprecate(back) => back,
+                    other => panic!("a Deprecate reads back as {other:?}"),
+                })
+            });
+        }
     }
+    // What a signed payload is, is said by its keys: none of the shapes reads as another.
+    let text = data.canonical();
+    assert_eq!(
+        AuthenticatedData::parse(&text).as_ref(),
+        Ok(data),
+        "`{text}`"
+    );
 }
 
 /// `issue_body::payload_text`: a publish form becomes a `Publish` that `Operation::parse`

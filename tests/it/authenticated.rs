@@ -342,7 +342,7 @@ fn a_version_in_the_latest_package_set_is_not_unpublished() {
         &signed(&f.owner, &transfer_payload("prelude", "a", "b")),
     )
     .unwrap_err();
-    assert!(matches!(e, UnpublishError::NotAnUnpublish), "{e}");
+    assert!(matches!(e, UnpublishError::NotAnUnpublish { .. }), "{e}");
     assert_eq!((t.remote_heads(), t.stored()), before);
 }
 

@@ -203,7 +203,7 @@ fn publish_refuses_other_payloads_and_bad_json() {
     assert_eq!(
         text(&out.stderr),
         format!(
-            "error: `{}` holds a signed (Transfer or Unpublish) payload: `regis publish` expects a Publish `{{name, location?, ref, version, compiler?, resolutions?}}`\n",
+            "error: `{}` holds a signed (Transfer, Unpublish, Yank, Unyank or Deprecate) payload: `regis publish` expects a Publish `{{name, location?, ref, version, compiler?, resolutions?}}`\n",
             transfer.display()
         )
     );
@@ -507,7 +507,7 @@ fn the_cli_refusals_read_in_full() {
 
     /// A case: its name, `regis`'s arguments and the environment variables set.
     type Case<'a> = (&'a str, Vec<&'a str>, Vec<(&'a str, &'a std::ffi::OsStr)>);
-    let cases: [Case; 21] = [
+    let cases: [Case; 23] = [
         (
             "init into a directory that is not empty",
             vec!["init", &index],
@@ -532,6 +532,16 @@ fn the_cli_refusals_read_in_full() {
         (
             "unpublish a signed Transfer",
             vec!["unpublish", &signed_transfer],
+            vec![],
+        ),
+        (
+            "yank a signed Unpublish",
+            vec!["yank", &signed_unpublish],
+            vec![],
+        ),
+        (
+            "deprecate a signed Transfer",
+            vec!["deprecate", &signed_transfer],
             vec![],
         ),
         (
@@ -700,8 +710,10 @@ fn the_cli_refusals_read_in_full() {
         publish a PackageSetUpdate (1) → error: `<tmp>/update.json` holds a PackageSetUpdate payload: `regis publish` expects a Publish `{name, location?, ref, version, compiler?, resolutions?}`
         transfer a Publish (1) → error: `<tmp>/publish.json` does not hold a signed payload: expected `{"payload": "...", "signature": "..."}` as `regis sign` prints it
         transfer a signed Unpublish (1) → error: `<tmp>/unpublish.json` holds a signed Unpublish: `regis transfer` expects a signed Transfer `{name, newLocation}` (use `regis unpublish`)
-        transfer a signed payload that is neither (1) → error: reading the signed payload in `<tmp>/other.json`: the payload has keys `name`: expected `Transfer {name, newLocation}` or `Unpublish {name, version, reason}`
+        transfer a signed payload that is neither (1) → error: reading the signed payload in `<tmp>/other.json`: the payload has keys `name`: expected `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}` or `Deprecate {name, message, alternative?}`
         unpublish a signed Transfer (1) → error: `<tmp>/transfer.json` holds a signed Transfer: `regis unpublish` expects a signed Unpublish `{name, version, reason}` (use `regis transfer`)
+        yank a signed Unpublish (1) → error: `<tmp>/unpublish.json` holds a signed Unpublish: `regis yank` expects a signed Yank `{name, yank, reason}` or Unyank `{name, unyank}` (use `regis unpublish`)
+        deprecate a signed Transfer (1) → error: `<tmp>/transfer.json` holds a signed Transfer: `regis deprecate` expects a signed Deprecate `{name, message, alternative?}` (use `regis transfer`)
         package-set update a Publish (1) → error: `<tmp>/publish.json` is not a PackageSetUpdate: expected `{"compiler"?: VERSION, "packages": {NAME: VERSION | null}}`
         publish without a storage (2) → error: no storage given: pass `--storage DIR|URL` or set `storage` in `<tmp>/registry/regis.dhall`
         publish without an index (2) → error: no index directory given: pass `--index DIR` or set `index` in `<tmp>/registry/regis.dhall`
@@ -713,9 +725,9 @@ fn the_cli_refusals_read_in_full() {
         sign with a missing key (2) → error: could not read the private key `<tmp>/missing`: No such file or directory (os error 2)
         sign with a public key (1) → error: could not use the private key `<tmp>/publish.json`: not an OpenSSH private key: PEM preamble contains invalid data (NUL byte): expected the `-----BEGIN OPENSSH PRIVATE KEY-----` text `ssh-keygen` writes
         sign with a passphrase that is not UTF-8 (1) → error: the environment variable `REGIS_TEST_PASSPHRASE` named by `--passphrase-env` is not valid UTF-8
-        sign a Publish (1) → error: `<tmp>/publish.json` holds a Publish payload (publishing needs no signature): `regis sign` signs a `Transfer {name, newLocation}` or an `Unpublish {name, version, reason}`
-        sign a PackageSetUpdate (1) → error: `<tmp>/update.json` holds a PackageSetUpdate payload: `regis sign` signs a `Transfer {name, newLocation}` or an `Unpublish {name, version, reason}`
-        sign a signed payload (1) → error: `<tmp>/transfer.json` holds a payload that is already signed: `regis sign` signs a `Transfer {name, newLocation}` or an `Unpublish {name, version, reason}`
+        sign a Publish (1) → error: `<tmp>/publish.json` holds a Publish payload (publishing needs no signature): `regis sign` signs one of `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}` or `Deprecate {name, message, alternative?}`
+        sign a PackageSetUpdate (1) → error: `<tmp>/update.json` holds a PackageSetUpdate payload: `regis sign` signs one of `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}` or `Deprecate {name, message, alternative?}`
+        sign a signed payload (1) → error: `<tmp>/transfer.json` holds a payload that is already signed: `regis sign` signs one of `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}` or `Deprecate {name, message, alternative?}`
         sign an Unpublish without a reason (1) → error: reading the payload in `<tmp>/reasonless.json`: invalid `Unpublish` payload: missing field `reason`
         "#);
     // regis sign given nothing to sign, or a transfer without a new location

@@ -517,6 +517,87 @@ fn every_command_prints_one_json_document() {
     committed(&doc["writes"]["metadata"], &registry_head);
     committed(&doc["writes"]["index"], &index_head);
 
+    // yank, unyank, deprecate and clearing it: signed by the owner, then run
+    let sign_to_file = |r: &mut Runner, file: &str, args: &[&str], operation: &str| {
+        let args: Vec<&str> = ["sign", "--key", key.as_str()]
+            .into_iter()
+            .chain(args.iter().copied())
+            .collect();
+        let doc = r.document(&args, 0);
+        assert_eq!(doc["operation"], operation);
+        write_file(&tmp, file, &doc["signed"].to_string())
+    };
+    let signed_yank = sign_to_file(
+        &mut r,
+        "yank.json",
+        &["yank", "a@1.0.0", "--reason", "broken"],
+        "yank",
+    );
+    let doc = r.document(on!["yank", &signed_yank], 0);
+    assert_eq!(
+        (
+            &doc["name"],
+            &doc["version"],
+            &doc["yanked"],
+            &doc["reason"]
+        ),
+        (&json!("a"), &json!("1.0.0"), &json!(true), &json!("broken"))
+    );
+    assert_eq!(doc["signer"]["role"], "owner");
+    committed(&doc["writes"]["metadata"], &heads().0);
+    let doc = r.document(on!["yank", &signed_yank], 0);
+    unchanged(&doc["writes"]["metadata"]);
+    let signed_unyank = sign_to_file(
+        &mut r,
+        "unyank.json",
+        &["yank", "a@1.0.0", "--undo"],
+        "unyank",
+    );
+    let doc = r.document(on!["yank", &signed_unyank], 0);
+    assert_eq!(
+        (&doc["yanked"], &doc["reason"]),
+        (&json!(false), &Value::Null)
+    );
+    committed(&doc["writes"]["metadata"], &heads().0);
+    let e = r.error(on!["yank", &signed_transfer], 1);
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(use `regis transfer`)"),
+        "{e}"
+    );
+    let signed_deprecate = sign_to_file(
+        &mut r,
+        "deprecate.json",
+        &["deprecate", "a", "--message", "use b", "--alternative", "b"],
+        "deprecate",
+    );
+    let doc = r.document(on!["deprecate", &signed_deprecate], 0);
+    assert_eq!(
+        (&doc["deprecated"], &doc["message"], &doc["alternative"]),
+        (&json!(true), &json!("use b"), &json!("b"))
+    );
+    assert!(doc["time"].is_string(), "{doc}");
+    committed(&doc["writes"]["metadata"], &heads().0);
+    let signed_clear = sign_to_file(
+        &mut r,
+        "undeprecate.json",
+        &["deprecate", "a", "--message", ""],
+        "deprecate",
+    );
+    let doc = r.document(on!["deprecate", &signed_clear], 0);
+    assert_eq!(
+        (&doc["deprecated"], &doc["message"], &doc["time"]),
+        (&json!(false), &Value::Null, &Value::Null)
+    );
+    committed(&doc["writes"]["metadata"], &heads().0);
+    let e = r.error(on!["deprecate", "/definitely/not/here.json"], 2);
+    assert!(
+        e["message"].as_str().unwrap().starts_with("reading "),
+        "{e}"
+    );
+
     // gc
     let doc = r.document(on!["gc", "--dry-run"], 0);
     assert_eq!(
@@ -798,6 +879,7 @@ fn every_command_prints_one_json_document() {
     let mut every = BTreeSet::new();
     every_subcommand(&regis::cli::command(), "", &mut every);
     assert!(every.contains("package-set update") && every.contains("sign unpublish"));
+    assert!(every.contains("sign yank") && every.contains("deprecate"));
     let missing: Vec<&String> = every.difference(&r.covered).collect();
     assert!(
         missing.is_empty(),

@@ -35,3 +35,4 @@ mod sources;
 mod templates;
 mod transferrer;
 mod untrusted_output;
+mod yank;
