@@ -28,12 +28,12 @@ impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
         let (signed, data) = super::read_authenticated(&self.file)?;
         let AuthenticatedData::Deprecate(request) = &data else {
-            anyhow::bail!(
-                "`{}` holds a signed {}: `regis deprecate` expects a signed Deprecate `{{name, message, alternative?}}` (use `regis {}`)",
-                self.file.display(),
-                data.kind(),
-                super::command_for(&data)
-            );
+            return Err(super::other_signed_payload(
+                &self.file,
+                &data,
+                "deprecate",
+                "a signed Deprecate `{name, message, alternative?}`",
+            ));
         };
         let opened = super::Opened::open(global)?;
         let report = deprecate::deprecate(&opened.ctx(), &signed).with_context(|| {

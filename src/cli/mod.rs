@@ -478,6 +478,22 @@ pub(crate) fn command_for(data: &crate::payload::AuthenticatedData) -> &'static 
     }
 }
 
+/// The refusal of a signed payload `regis <command>` does not run: what `file` holds,
+/// what the command `expects`, and the command that runs it.
+pub(crate) fn other_signed_payload(
+    file: &Path,
+    data: &crate::payload::AuthenticatedData,
+    command: &str,
+    expects: &str,
+) -> anyhow::Error {
+    anyhow::anyhow!(
+        "`{}` holds a signed {}: `regis {command}` expects {expects} (use `regis {}`)",
+        file.display(),
+        data.kind(),
+        command_for(data)
+    )
+}
+
 /// Read a payload file and require it to be a signed (Transfer, Unpublish, Yank, Unyank or
 /// Deprecate) payload.
 pub(crate) fn read_authenticated(

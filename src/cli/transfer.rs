@@ -27,12 +27,12 @@ impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
         let (signed, data) = super::read_authenticated(&self.file)?;
         let AuthenticatedData::Transfer(request) = &data else {
-            anyhow::bail!(
-                "`{}` holds a signed {}: `regis transfer` expects a signed Transfer `{{name, newLocation}}` (use `regis {}`)",
-                self.file.display(),
-                data.kind(),
-                super::command_for(&data)
-            );
+            return Err(super::other_signed_payload(
+                &self.file,
+                &data,
+                "transfer",
+                "a signed Transfer `{name, newLocation}`",
+            ));
         };
         let opened = super::Opened::open(global)?;
         let report = transfer::transfer(&opened.ctx(), &signed)

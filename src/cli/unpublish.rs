@@ -28,12 +28,12 @@ impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
         let (signed, data) = super::read_authenticated(&self.file)?;
         let AuthenticatedData::Unpublish(request) = &data else {
-            anyhow::bail!(
-                "`{}` holds a signed {}: `regis unpublish` expects a signed Unpublish `{{name, version, reason}}` (use `regis {}`)",
-                self.file.display(),
-                data.kind(),
-                super::command_for(&data)
-            );
+            return Err(super::other_signed_payload(
+                &self.file,
+                &data,
+                "unpublish",
+                "a signed Unpublish `{name, version, reason}`",
+            ));
         };
         let opened = super::Opened::open(global)?;
         let report = unpublish::unpublish(&opened.ctx(), &signed).with_context(|| {

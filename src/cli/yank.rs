@@ -31,12 +31,14 @@ impl Args {
         let (verb, name, version) = match &data {
             AuthenticatedData::Yank(y) => ("yank", &y.name, &y.yank),
             AuthenticatedData::Unyank(u) => ("unyank", &u.name, &u.unyank),
-            other => anyhow::bail!(
-                "`{}` holds a signed {}: `regis yank` expects a signed Yank `{{name, yank, reason}}` or Unyank `{{name, unyank}}` (use `regis {}`)",
-                self.file.display(),
-                other.kind(),
-                super::command_for(other)
-            ),
+            other => {
+                return Err(super::other_signed_payload(
+                    &self.file,
+                    other,
+                    "yank",
+                    "a signed Yank `{name, yank, reason}` or Unyank `{name, unyank}`",
+                ));
+            }
         };
         let opened = super::Opened::open(global)?;
         let report = yank::yank(&opened.ctx(), &signed)
