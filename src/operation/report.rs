@@ -9,6 +9,7 @@ use crate::package_set::PackageSet;
 use crate::schema::{PackageName, Version};
 use crate::storage::{MirrorWrite, Put};
 
+use super::authorize::Signer;
 use super::deprecate::DeprecateReport;
 use super::issue::{Left, PENDING_MAX_PAGES, PendingRun, Timing};
 use super::package_set::UpdateReport;
@@ -139,49 +140,23 @@ pub fn yank(r: &YankReport) -> String {
         (false, false) => "unyanked",
         (false, true) => "not yanked",
     };
-    let mut out = format!(
-        "{verb} {}@{}
-",
-        r.name, r.version
-    );
+    let mut out = format!("{verb} {}@{}\n", r.name, r.version);
     if let Some(reason) = &r.reason {
         let _ = writeln!(out, "  reason    {reason}");
     }
-    let _ = write!(
-        out,
-        "  signed by {}
-  metadata  {}
-",
-        r.signer.describe(),
-        outcome(&r.metadata)
-    );
+    signed_and_committed(&mut out, &r.signer, &r.metadata);
     out
 }
 
 /// The human summary of a deprecation, or of clearing one.
 pub fn deprecate(r: &DeprecateReport) -> String {
     let unchanged = r.metadata == CommitOutcome::Unchanged;
+    let name = &r.name;
     let mut out = match (&r.deprecated, unchanged) {
-        (Some(_), false) => format!(
-            "deprecated {}
-",
-            r.name
-        ),
-        (Some(_), true) => format!(
-            "{} is already deprecated so
-",
-            r.name
-        ),
-        (None, false) => format!(
-            "{} is no longer deprecated
-",
-            r.name
-        ),
-        (None, true) => format!(
-            "{} is not deprecated
-",
-            r.name
-        ),
+        (Some(_), false) => format!("deprecated {name}\n"),
+        (Some(_), true) => format!("{name} is already deprecated so\n"),
+        (None, false) => format!("{name} is no longer deprecated\n"),
+        (None, true) => format!("{name} is not deprecated\n"),
     };
     if let Some(d) = &r.deprecated {
         let _ = writeln!(out, "  message   {}", d.message);
@@ -189,15 +164,14 @@ pub fn deprecate(r: &DeprecateReport) -> String {
             let _ = writeln!(out, "  use       {alternative}");
         }
     }
-    let _ = write!(
-        out,
-        "  signed by {}
-  metadata  {}
-",
-        r.signer.describe(),
-        outcome(&r.metadata)
-    );
+    signed_and_committed(&mut out, &r.signer, &r.metadata);
     out
+}
+
+/// The lines that end a signed metadata change: who signed it, and the commit.
+fn signed_and_committed(out: &mut String, signer: &Signer, metadata: &CommitOutcome) {
+    let _ = writeln!(out, "  signed by {}", signer.describe());
+    let _ = writeln!(out, "  metadata  {}", outcome(metadata));
 }
 
 /// The human summary of a package-set update.
