@@ -65,6 +65,21 @@ fn setup() -> Setup {
 }
 
 /// The key files `init` or `rotate` said it wrote for `role`, from its text output.
+/// The first private key file `keys init` wrote for `role` in `dir` (`<role>-<keyid>.pem`).
+fn key_file(dir: &Path, role: &str) -> std::path::PathBuf {
+    let prefix = format!("{role}-");
+    (std::fs::read_dir(dir).unwrap())
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with(&prefix)
+        })
+        .unwrap_or_else(|| panic!("no {role} key in {}", dir.display()))
+}
+
 fn key_paths(stdout: &str, role: &str) -> Vec<String> {
     stdout
         .lines()
@@ -393,17 +408,7 @@ fn bad_keys_are_refused_saying_where_never_what() {
         "{message}"
     );
     // a real key, but inside the registry's work tree
-    let root_key = std::fs::read_dir(&s.keys)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .starts_with("root-")
-        })
-        .unwrap();
+    let root_key = key_file(&s.keys, "root");
     let inside = s.registry.join("root.pem");
     std::fs::copy(&root_key, &inside).unwrap();
     assert_eq!(
@@ -415,17 +420,7 @@ fn bad_keys_are_refused_saying_where_never_what() {
         )
     );
     // a real key of another role
-    let targets_key = std::fs::read_dir(&s.keys)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .starts_with("snapshot-")
-        })
-        .unwrap();
+    let targets_key = key_file(&s.keys, "snapshot");
     let keyid_of = |path: &Path| {
         let key = regis::trust::KeySource::File(path.into()).load().unwrap();
         key.keyid().to_string()
@@ -468,17 +463,7 @@ fn bad_keys_are_refused_saying_where_never_what() {
         refused(out, 1),
         format!("no key `{zeros}` in any version of the root chain")
     );
-    let timestamp = std::fs::read_dir(&s.keys)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .starts_with("timestamp-")
-        })
-        .unwrap();
+    let timestamp = key_file(&s.keys, "timestamp");
     let timestamp = keyid_of(&timestamp);
     let out = regis(&s.registry, &["keys", "revoke", &timestamp], &[]);
     assert_eq!(
