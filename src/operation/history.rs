@@ -1,0 +1,79 @@
+//! `regis history`: a package's atoms, read from storage from the head the registry repo
+//! records (`atoms/<name>`) back to the first, each checked (stored under its hash, signed
+//! by the atom keys of the latest root, or of the configured atom key when the registry has
+//! no root of trust, linked to the one before) and the head against the metadata file.
+
+use std::path::Path;
+
+use crate::atom::{AtomError, AtomId, AtomTrust, Verified, verify_chain};
+use crate::config::Config;
+use crate::schema::PackageName;
+use crate::storage::Storage;
+use crate::store::RegistryDir;
+use crate::trust::{Chain, Extension, ROOT_DIR, TrustError, root_file_name};
+
+/// A package's verified chain, newest first.
+#[derive(Debug, Clone)]
+pub struct History {
+    pub name: PackageName,
+    pub head: AtomId,
+    /// Whose keys the atoms were checked against.
+    pub trusted: String,
+    pub atoms: Vec<Verified>,
+}
+
+/// The keys atoms are checked against: the latest root's atom keys, or without a root of
+/// trust the configured atom key's public half.
+pub fn trust(registry: &Path, config: &Config) -> Result<AtomTrust, AtomError> {
+    match Chain::read(registry) {
+        Ok(chain) => {
+            let latest = chain.latest();
+            let version = latest.signed.version.get();
+            let extension = Extension::of(&latest.signed).map_err(|reason| {
+                let path = registry.join(ROOT_DIR).join(root_file_name(version));
+                TrustError::ParseRoot {
+                    path: path.display().to_string(),
+                    reason,
+                }
+            })?;
+            Ok(AtomTrust::of_root(&extension.atom, version))
+        }
+        Err(TrustError::NoRoot { .. }) => match &config.trust_atom_key {
+            Some(source) => Ok(AtomTrust::of_key(&source.resolved(registry).load()?)),
+            None => Err(AtomError::NoTrust),
+        },
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The atom chain of `name` in the registry checkout at `registry`, checked.
+pub fn history(
+    registry: &Path,
+    config: &Config,
+    storage: &dyn Storage,
+    name: &PackageName,
+) -> Result<History, AtomError> {
+    let dir = RegistryDir::new(registry);
+    let text = dir
+        .read_atom_head(name)?
+        .ok_or_else(|| AtomError::NoAtoms { name: name.clone() })?;
+    let head = AtomId::parse(&text).ok_or_else(|| AtomError::BadHead {
+        name: name.clone(),
+        text: crate::text::echo(&text).to_string(),
+    })?;
+    let trust = trust(registry, config)?;
+    let metadata = dir.read_metadata_text(name)?;
+    let atoms = verify_chain(
+        storage,
+        name,
+        head,
+        &trust,
+        metadata.as_deref().map(str::as_bytes),
+    )?;
+    Ok(History {
+        name: name.clone(),
+        head,
+        trusted: trust.source().to_owned(),
+        atoms,
+    })
+}
