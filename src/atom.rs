@@ -158,6 +158,11 @@ fn canonical<T: Serialize>(value: &T) -> Vec<u8> {
     bytes
 }
 
+/// The id of `atom`: the SHA-256 of its canonical JSON.
+pub fn id(atom: &Atom) -> AtomId {
+    AtomId::of(&canonical(atom))
+}
+
 /// `atom` signed by `key`: its id and the bytes to store (the envelope's canonical JSON,
 /// the same bytes for the same atom, since ed25519 signatures are deterministic).
 pub fn sign(atom: Atom, key: &SigningKey) -> (AtomId, Vec<u8>) {

@@ -28,7 +28,8 @@ pub struct Args {
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
         let config = global.config()?;
-        let storage = global.storage_location(&config)?.open()?;
+        let storage = (global.storage_location(&config)?.open())
+            .map_err(|e| super::could_not_run(e.into()))?;
         let history = history::history(&global.registry, &config, storage.as_ref(), &self.name)
             .with_context(|| format!("the history of `{}` does not verify", self.name))?;
         if global.json {
