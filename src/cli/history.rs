@@ -8,7 +8,7 @@ use crate::operation::history;
 use crate::schema::PackageName;
 
 use super::Global;
-use super::output::out;
+use super::output::outln;
 
 /// Show a package's history: its atoms, newest first, each checked.
 ///
@@ -36,7 +36,7 @@ impl Args {
             super::json::print(&super::json::HistoryOutput::from(&history))?;
             return Ok(ExitCode::SUCCESS);
         }
-        out!(
+        outln!(
             "{} atoms of `{}`, verified against {}; head `{}`",
             history.atoms.len(),
             history.name,
@@ -48,7 +48,7 @@ impl Args {
             let version = atom.version.as_ref().map(|v| format!("@{v}"));
             let tarball = (atom.tarball.as_ref())
                 .map(|t| format!(", tarball `{}` ({} bytes)", t.hash, t.bytes));
-            out!(
+            outln!(
                 "{}  {}{}  {}{}",
                 atom.time,
                 atom.operation,

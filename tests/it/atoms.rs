@@ -289,3 +289,68 @@ fn history_names_what_was_tampered_with() {
         )
     );
 }
+
+#[test]
+fn regis_history_prints_the_chain_and_json_gives_each_atom() {
+    let Atoms { t, key, _keys } = with_atoms();
+    let h = read_history(&t).unwrap();
+    let run = |json: bool| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_regis"));
+        if json {
+            command.arg("--json");
+        }
+        command
+            .args(["--registry", t.layout.registry.to_str().unwrap()])
+            .args(["history", "prelude"])
+            .env_remove("REGIS_STORAGE")
+            .env_remove("REGIS_INDEX");
+        let out = command.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (newest, first) = (&h.atoms[0], &h.atoms[1]);
+    let hash = |v: &atom::Verified| v.atom.signed.tarball.unwrap().hash;
+    let bytes = |v: &atom::Verified| v.atom.signed.tarball.unwrap().bytes;
+    assert_eq!(
+        run(false),
+        format!(
+            "2 atoms of `prelude`, verified against the configured `trustAtomKey`; head `{}`\n\
+             {NOW}  publish@1.1.0  {}, tarball `{}` ({} bytes)\n\
+             {NOW}  publish@1.0.0  {}, tarball `{}` ({} bytes)\n",
+            newest.id,
+            newest.id,
+            hash(newest),
+            bytes(newest),
+            first.id,
+            hash(first),
+            bytes(first),
+        )
+    );
+    let doc: serde_json::Value = serde_json::from_str(&run(true)).unwrap();
+    assert_eq!(doc["formatVersion"], 1);
+    assert_eq!(doc["name"], "prelude");
+    assert_eq!(doc["head"], newest.id.to_string());
+    assert_eq!(doc["verifiedAgainst"], "the configured `trustAtomKey`");
+    let atoms = doc["atoms"].as_array().unwrap();
+    assert_eq!(atoms.len(), 2);
+    assert_eq!(
+        atoms[1],
+        serde_json::json!({
+            "id": first.id.to_string(),
+            "operation": "publish",
+            "version": "1.0.0",
+            "tarballHash": hash(first).to_string(),
+            "tarballBytes": bytes(first),
+            "metadataHash": first.atom.signed.metadata.to_string(),
+            "payload": null,
+            "time": NOW,
+            "previous": null,
+            "signedBy": [key.keyid().as_str()],
+        })
+    );
+    assert_eq!(atoms[0]["previous"], first.id.to_string());
+}
