@@ -281,7 +281,7 @@ fn apply(
                     super::AtomRecord {
                         operation: crate::atom::AtomOperation::Unpublish,
                         version: Some(version.clone()),
-                        tarball: tarball,
+                        tarball,
                         payload: Some(signed.clone()),
                     },
                 )?),
