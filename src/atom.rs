@@ -188,12 +188,30 @@ pub struct AtomTrust {
 }
 
 impl AtomTrust {
-    /// The atom keys a root lists (`version` for messages).
-    pub fn of_root(keys: &AtomKeys, version: u64) -> AtomTrust {
+    /// The atom keys of every root version in a chain, less those `revoked` (the latest
+    /// root's revocations), with the latest root's `threshold`: an atom signed before its
+    /// key was rotated out still verifies, one signed by a revoked key does not.
+    pub fn of_roots<'r>(
+        roots: impl IntoIterator<Item = &'r AtomKeys>,
+        revoked: &[String],
+        threshold: u64,
+        versions: usize,
+    ) -> AtomTrust {
+        let mut keys = BTreeMap::new();
+        for listed in roots {
+            for (id, key) in &listed.keys {
+                if !revoked.contains(id) {
+                    keys.insert(id.clone(), key.clone());
+                }
+            }
+        }
         AtomTrust {
-            keys: keys.keys.clone(),
-            threshold: keys.threshold.get(),
-            source: format!("root version {version}"),
+            keys,
+            threshold,
+            source: match versions {
+                1 => "root version 1".to_owned(),
+                n => format!("root versions 1 to {n}"),
+            },
         }
     }
 

@@ -16,8 +16,9 @@ use super::output::outln;
 /// storage: what was done, the version, the tarball's hash and size, the hash of the
 /// metadata file it left, the signed payload that authorised it, when, and the previous
 /// atom's id. This walks the chain from the head the registry checkout records
-/// (`atoms/<name>`) and checks each atom's hash, its signature (against the atom keys of the
-/// latest root, or the configured atom key when the registry has no root of trust) and its
+/// (`atoms/<name>`) and checks each atom's hash, its signature (against the atom keys of the root
+/// chain that are not revoked, or the configured atom key when the registry has no root of
+/// trust) and its
 /// link, and that the newest atom records the metadata file as it is now.
 #[derive(Debug, clap::Args)]
 pub struct Args {

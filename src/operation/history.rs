@@ -1,7 +1,8 @@
 //! `regis history`: a package's atoms, read from storage from the head the registry repo
 //! records (`atoms/<name>`) back to the first, each checked (stored under its hash, signed
-//! by the atom keys of the latest root, or of the configured atom key when the registry has
-//! no root of trust, linked to the one before) and the head against the metadata file.
+//! by atom keys of the root chain that are not revoked, or by the configured atom key when
+//! the registry has no root of trust, linked to the one before), and the head checked
+//! against the metadata file.
 
 use std::path::Path;
 
@@ -22,21 +23,32 @@ pub struct History {
     pub atoms: Vec<Verified>,
 }
 
-/// The keys atoms are checked against: the latest root's atom keys, or without a root of
-/// trust the configured atom key's public half.
+/// The keys atoms are checked against: the atom keys of every root version not revoked in
+/// the latest (threshold the latest's), or without a root of trust the configured atom key's
+/// public half.
 pub fn trust(registry: &Path, config: &Config) -> Result<AtomTrust, AtomError> {
     match Chain::read(registry) {
         Ok(chain) => {
-            let latest = chain.latest();
-            let version = latest.signed.version.get();
-            let extension = Extension::of(&latest.signed).map_err(|reason| {
-                let path = registry.join(ROOT_DIR).join(root_file_name(version));
-                TrustError::ParseRoot {
-                    path: path.display().to_string(),
-                    reason,
-                }
-            })?;
-            Ok(AtomTrust::of_root(&extension.atom, version))
+            let mut extensions = Vec::new();
+            for root in chain.roots() {
+                let version = root.signed.version.get();
+                let extension = Extension::of(&root.signed).map_err(|reason| {
+                    let path = registry.join(ROOT_DIR).join(root_file_name(version));
+                    TrustError::ParseRoot {
+                        path: path.display().to_string(),
+                        reason,
+                    }
+                })?;
+                extensions.push(extension);
+            }
+            let latest = extensions.last().expect("a chain has a first version");
+            let revoked: Vec<String> = latest.revoked.iter().map(|r| r.keyid.clone()).collect();
+            Ok(AtomTrust::of_roots(
+                extensions.iter().map(|e| &e.atom),
+                &revoked,
+                latest.atom.threshold.get(),
+                extensions.len(),
+            ))
         }
         Err(TrustError::NoRoot { .. }) => match &config.trust_atom_key {
             Some(source) => Ok(AtomTrust::of_key(&source.resolved(registry).load()?)),

@@ -354,3 +354,87 @@ fn regis_history_prints_the_chain_and_json_gives_each_atom() {
     );
     assert_eq!(atoms[0]["previous"], first.id.to_string());
 }
+
+#[test]
+fn transfer_and_unpublish_leave_atoms_too() {
+    let Atoms { t, _keys, .. } = with_atoms();
+    let transfer = signed(
+        r#"{"name":"prelude","newLocation":{"githubOwner":"test","githubRepo":"prelude-moved"}}"#,
+    );
+    regis::operation::transfer::transfer(&t.ctx(), &transfer).unwrap();
+    let unpublish = signed(r#"{"name":"prelude","version":"1.1.0","reason":"a broken build"}"#);
+    regis::operation::unpublish::unpublish(&t.ctx(), &unpublish).unwrap();
+    let h = read_history(&t).unwrap();
+    let (unpublished, transferred) = (&h.atoms[0].atom.signed, &h.atoms[1].atom.signed);
+    assert_eq!(unpublished.operation, AtomOperation::Unpublish);
+    assert_eq!(unpublished.payload.as_ref(), Some(&unpublish));
+    // The tarball the unpublish took away, as its publish recorded it.
+    assert_eq!(unpublished.tarball, h.atoms[2].atom.signed.tarball);
+    assert_eq!(transferred.operation, AtomOperation::Transfer);
+    assert_eq!(transferred.payload.as_ref(), Some(&transfer));
+    assert_eq!(h.atoms.len(), 4);
+}
+
+#[test]
+fn with_a_root_atoms_verify_against_its_atom_keys_and_not_a_key_it_lacks() {
+    let Atoms { mut t, _keys, .. } = with_atoms();
+    // A root of trust whose atom key is not the one that signed the atoms so far.
+    let out = tempfile::tempdir().unwrap();
+    let expires = "2030-01-01T00:00:00.000Z".parse().unwrap();
+    let made = regis::trust::init(&t.layout.registry, out.path(), 1, 1, expires).unwrap();
+    let e = read_history(&t).unwrap_err();
+    let h = e.to_string();
+    assert!(
+        h.ends_with("of `prelude` is not signed by 1 of the atom keys of root version 1"),
+        "{h}"
+    );
+    // Operations now sign with the root's atom key: the new atom verifies, the older ones
+    // (signed by a key the root never listed) do not.
+    let atom_key = made
+        .keys
+        .iter()
+        .find(|k| k.role == regis::trust::Role::Atom)
+        .unwrap();
+    t.config.trust_atom_key = Some(KeySource::File(atom_key.path.clone()));
+    t.registry
+        .commit_change("Root", t.config.push_retry(), |_| {
+            Ok::<_, regis::git::GitError>(vec![std::path::PathBuf::from(&made.root)])
+        })
+        .unwrap();
+    let deprecate_payload = signed(r#"{"name":"prelude","message":"use prelude2"}"#);
+    deprecate::deprecate(&t.ctx(), &deprecate_payload).unwrap();
+    let newest = head(&t);
+    let older = stored_atom(&t, newest).signed.previous.unwrap();
+    assert_eq!(
+        read_history(&t).unwrap_err().to_string(),
+        format!(
+            "the atom `{older}` of `prelude` is not signed by 1 of the atom keys of root version 1"
+        )
+    );
+    assert_eq!(
+        stored_atom(&t, newest).signatures[0].keyid,
+        atom_key.keyid.as_str()
+    );
+}
+
+#[test]
+fn a_registry_keyed_from_its_root_verifies_against_the_root() {
+    let mut t = TestRegistry::new();
+    let out = tempfile::tempdir().unwrap();
+    let expires = "2030-01-01T00:00:00.000Z".parse().unwrap();
+    let made = regis::trust::init(&t.layout.registry, out.path(), 1, 1, expires).unwrap();
+    t.registry
+        .commit_change("Root", t.config.push_retry(), |_| {
+            Ok::<_, regis::git::GitError>(vec![std::path::PathBuf::from(&made.root)])
+        })
+        .unwrap();
+    let atom_key = (made.keys.iter())
+        .find(|k| k.role == regis::trust::Role::Atom)
+        .unwrap();
+    t.config.trust_atom_key = Some(KeySource::File(atom_key.path.clone()));
+    t.release(&t.package("prelude", "1.0.0", &[]));
+    let h = read_history(&t).unwrap();
+    assert_eq!(h.trusted, "root version 1");
+    assert_eq!(h.atoms.len(), 1);
+    assert_eq!(h.atoms[0].atom.signatures[0].keyid, atom_key.keyid.as_str());
+}
