@@ -395,3 +395,68 @@ pub enum AtomError {
         found: String,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{ListedKind, MemoryStorage};
+
+    fn atom(previous: Option<AtomId>) -> Atom {
+        Atom {
+            operation: AtomOperation::Publish,
+            package: "prelude".parse().unwrap(),
+            version: Some("1.0.0".parse().unwrap()),
+            tarball: Some(Tarball {
+                hash: Sha256::of(b"tarball"),
+                bytes: 7,
+            }),
+            metadata: Sha256::of(b"metadata"),
+            payload: None,
+            time: "2026-11-22T10:00:00.000Z".parse().unwrap(),
+            previous,
+        }
+    }
+
+    #[test]
+    fn an_atom_is_canonical_json_named_by_its_signed_part() {
+        let (key, _) = SigningKey::generate();
+        let (id, bytes) = sign(atom(None), &key);
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        // Keys sorted, no whitespace, the signed part's hash as the name.
+        assert!(text.starts_with(r#"{"signatures":[{"keyid":""#), "{text}");
+        assert!(text.contains(r#""signed":{"metadata":"sha256-"#), "{text}");
+        assert_eq!(id, super::id(&atom(None)));
+        assert_eq!(sign(atom(None), &key), (id, bytes));
+        assert_eq!(AtomId::parse(&format!("{id}\n")), Some(id));
+        for bad in ["", "A".repeat(64).as_str(), "0".repeat(63).as_str()] {
+            assert_eq!(AtomId::parse(bad), None, "{bad}");
+        }
+        let stored = id.key(&"prelude".parse().unwrap());
+        assert_eq!(stored.as_str(), format!("atoms/prelude/{id}.json"));
+        assert!(matches!(
+            ListedKind::of(stored.as_str()),
+            ListedKind::Atom { .. }
+        ));
+        assert_eq!(ListedKind::of("atoms/prelude/x.json"), ListedKind::Other);
+    }
+
+    #[test]
+    fn a_chain_verifies_link_by_link() {
+        let (key, _) = SigningKey::generate();
+        let storage = MemoryStorage::default();
+        let name: PackageName = "prelude".parse().unwrap();
+        let (first, bytes) = sign(atom(None), &key);
+        storage.put(&first.key(&name), &bytes).unwrap();
+        let (second, bytes) = sign(atom(Some(first)), &key);
+        storage.put(&second.key(&name), &bytes).unwrap();
+        let trust = AtomTrust::of_key(&key);
+        let chain = verify_chain(&storage, &name, second, &trust, Some(b"metadata")).unwrap();
+        let ids: Vec<AtomId> = chain.iter().map(|v| v.id).collect();
+        assert_eq!(ids, [second, first]);
+        let (other, _) = SigningKey::generate();
+        let e = verify_chain(&storage, &name, second, &AtomTrust::of_key(&other), None);
+        assert!(matches!(e, Err(AtomError::Unsigned { .. })), "{e:?}");
+        let e = verify_chain(&storage, &name, second, &trust, None);
+        assert!(matches!(e, Err(AtomError::MetadataChanged { .. })), "{e:?}");
+    }
+}
