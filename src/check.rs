@@ -1014,6 +1014,8 @@ fn check_storage(
                     );
                 }
             }
+            // An atom is checked by `regis history`; one no head reaches is a lost race's.
+            ListedKind::Atom { .. } => {}
             ListedKind::Temporary => found.add(
                 FindingKind::InterruptedWrite,
                 &file,

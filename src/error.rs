@@ -49,6 +49,8 @@ pub enum Error {
     #[error(transparent)]
     Yank(#[from] crate::operation::yank::YankError),
     #[error(transparent)]
+    Atom(#[from] crate::atom::AtomError),
+    #[error(transparent)]
     Deprecate(#[from] crate::operation::deprecate::DeprecateError),
     #[error(transparent)]
     GitHub(#[from] crate::github::GitHubError),

@@ -7,6 +7,7 @@
 // Output goes through `cli::output`, which keeps it from acting as workflow commands.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod atom;
 pub mod auth;
 pub mod check;
 pub mod cli;

@@ -80,6 +80,10 @@ pub const PACKAGE_SETS_DIR: &str = "package-sets";
 /// or a transfer need not read every metadata file (see [`RegistryDir::location_rel`]).
 pub const LOCATIONS_DIR: &str = "locations";
 
+/// The head of each package's atom chain: `atoms/<name>`, the hex id of its latest atom,
+/// written in the same commit as the metadata change the atom records.
+pub const ATOM_HEADS_DIR: &str = "atoms";
+
 const LOCATIONS_README: &str = include_str!("../index-template/registry/locations/README.md");
 
 impl RegistryDir {
@@ -105,6 +109,28 @@ impl RegistryDir {
             &rel.display().to_string(),
             &text,
         )?))
+    }
+
+    /// Repo-relative path of a package's atom chain head.
+    pub fn atom_head_rel(name: &PackageName) -> PathBuf {
+        Path::new(ATOM_HEADS_DIR).join(name.as_str())
+    }
+
+    /// The text of a package's atom chain head, `None` when it has no atoms.
+    pub fn read_atom_head(&self, name: &PackageName) -> Result<Option<String>, StoreError> {
+        read_optional(&self.root.join(Self::atom_head_rel(name)))
+    }
+
+    /// Writes a package's atom chain head (`text` and a newline); its repo-relative path.
+    pub fn write_atom_head(&self, name: &PackageName, text: &str) -> Result<PathBuf, StoreError> {
+        let rel = Self::atom_head_rel(name);
+        write_atomic(&self.root.join(&rel), format!("{text}\n").as_bytes())?;
+        Ok(rel)
+    }
+
+    /// The bytes of a package's metadata file, `None` if it has none.
+    pub fn read_metadata_text(&self, name: &PackageName) -> Result<Option<String>, StoreError> {
+        read_optional(&self.root.join(Self::metadata_rel(name)))
     }
 
     pub fn write_metadata(&self, name: &PackageName, m: &Metadata) -> Result<PathBuf, StoreError> {

@@ -33,6 +33,7 @@ use crate::git::CommitOutcome;
 use crate::operation::authorize::{Role, Signer};
 use crate::operation::deprecate::DeprecateReport;
 use crate::operation::gc::GcReport;
+use crate::operation::history::History;
 use crate::operation::issue::{Left, OperationReport, PendingRun, Processed};
 use crate::operation::package_set::{DailyReport, UpdateReport};
 use crate::operation::publish::{Matrix, PublishReport};
@@ -406,6 +407,61 @@ impl From<&UnpublishReport> for UnpublishOutput {
                 metadata: (&r.metadata).into(),
                 index: (&r.index).into(),
             },
+        }
+    }
+}
+
+/// `regis history`: the checked chain, newest first.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct HistoryOutput {
+    name: PackageName,
+    head: String,
+    /// Whose atom keys the signatures were checked against.
+    verified_against: String,
+    atoms: Vec<AtomOutput>,
+}
+
+/// One atom: its id and its signed part.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AtomOutput {
+    id: String,
+    operation: &'static str,
+    version: Option<Version>,
+    tarball_hash: Option<String>,
+    tarball_bytes: Option<u64>,
+    metadata_hash: String,
+    payload: Option<Authenticated>,
+    time: String,
+    previous: Option<String>,
+    signed_by: Vec<String>,
+}
+
+impl From<&History> for HistoryOutput {
+    fn from(h: &History) -> Self {
+        let atoms = (h.atoms.iter())
+            .map(|v| {
+                let a = &v.atom.signed;
+                AtomOutput {
+                    id: v.id.to_string(),
+                    operation: a.operation.as_str(),
+                    version: a.version.clone(),
+                    tarball_hash: a.tarball.map(|t| t.hash.to_string()),
+                    tarball_bytes: a.tarball.map(|t| t.bytes),
+                    metadata_hash: a.metadata.to_string(),
+                    payload: a.payload.clone(),
+                    time: a.time.to_string(),
+                    previous: a.previous.map(|p| p.to_string()),
+                    signed_by: v.atom.signatures.iter().map(|s| s.keyid.clone()).collect(),
+                }
+            })
+            .collect();
+        HistoryOutput {
+            name: h.name.clone(),
+            head: h.head.to_string(),
+            verified_against: h.trusted.clone(),
+            atoms,
         }
     }
 }

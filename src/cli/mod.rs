@@ -7,6 +7,7 @@ mod demo;
 mod deprecate;
 mod docs;
 mod gc;
+mod history;
 mod init;
 pub mod json;
 mod keys;
@@ -104,6 +105,7 @@ pub enum Command {
     Yank(yank::Args),
     Deprecate(deprecate::Args),
     Sign(sign::Args),
+    History(history::Args),
     #[command(subcommand)]
     Keys(keys::Command),
     Demo(demo::Args),
@@ -272,6 +274,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Yank(a) => a.run(&cli.global),
         Command::Deprecate(a) => a.run(&cli.global),
         Command::Sign(a) => a.run(&cli.global),
+        Command::History(a) => a.run(&cli.global),
         Command::Keys(c) => c.run(&cli.global),
         Command::Demo(a) => a.run(&cli.global),
         Command::Completions(a) => a.run(&cli.global),

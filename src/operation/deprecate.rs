@@ -38,6 +38,8 @@ pub enum DeprecateError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
+    Atom(#[from] crate::atom::AtomError),
+    #[error(transparent)]
     Git(#[from] crate::git::GitError),
 }
 
@@ -102,6 +104,7 @@ pub fn deprecate(
     } else {
         format!("Deprecate {name}")
     };
+    let atom_key = super::atom_key(ctx)?;
     let mut checked = None;
     let metadata = ctx.registry.commit_change(
         &message,
@@ -124,7 +127,19 @@ pub fn deprecate(
             let change = m.deprecate(&request.message, request.alternative.as_ref(), ctx.now);
             checked = Some((signer, m.deprecated.clone()));
             match change {
-                FlagChange::Changed => Ok(vec![registry.write_metadata(name, &m)?]),
+                FlagChange::Changed => Ok(super::write_metadata_recorded(
+                    ctx,
+                    &registry,
+                    atom_key.as_ref(),
+                    name,
+                    &m,
+                    super::AtomRecord {
+                        operation: crate::atom::AtomOperation::Deprecate,
+                        version: None,
+                        tarball: None,
+                        payload: Some(signed.clone()),
+                    },
+                )?),
                 FlagChange::Unchanged => Ok(vec![]),
             }
         },

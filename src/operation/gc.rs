@@ -79,6 +79,8 @@ pub fn gc(ctx: &Context<'_>, dry_run: bool) -> Result<GcReport, GcError> {
                     report.removed.push(key);
                 }
             }
+            // Atoms are history: never collected.
+            ListedKind::Atom { .. } => {}
             ListedKind::Temporary if age >= window => report.temporary.push(path),
             ListedKind::Temporary => {}
             ListedKind::Other => report.unexpected.push(path),

@@ -6,6 +6,7 @@
 pub mod authorize;
 pub mod deprecate;
 pub mod gc;
+pub mod history;
 pub mod issue;
 pub mod package_set;
 pub mod publish;
@@ -16,11 +17,19 @@ pub mod transferrer;
 pub mod unpublish;
 pub mod yank;
 
+use std::path::PathBuf;
+
+use crate::atom::{AtomError, AtomId, AtomOperation, Tarball};
 use crate::config::Config;
 use crate::git::GitRepo;
+use crate::metadata::Metadata;
+use crate::payload::Authenticated;
 use crate::schema::Timestamp;
+use crate::schema::{PackageName, Sha256, Version};
 use crate::source::Source;
 use crate::storage::{Storage, Stores};
+use crate::store::RegistryDir;
+use crate::trust::SigningKey;
 
 /// Everything an operation reads from or writes to, passed in one place.
 pub struct Context<'a> {
@@ -46,4 +55,67 @@ impl<'a> Context<'a> {
             mirrors: self.mirrors,
         }
     }
+}
+
+/// The atom key, when `trustAtomKey` is set (a file taken relative to the registry repo).
+pub fn atom_key(ctx: &Context<'_>) -> Result<Option<SigningKey>, AtomError> {
+    let Some(source) = &ctx.config.trust_atom_key else {
+        return Ok(None);
+    };
+    Ok(Some(source.resolved(ctx.registry.workdir()).load()?))
+}
+
+/// What an operation's atom records besides the package, the metadata hash, the time and
+/// the chain.
+#[derive(Debug, Clone)]
+pub struct AtomRecord {
+    pub operation: AtomOperation,
+    pub version: Option<Version>,
+    pub tarball: Option<Tarball>,
+    pub payload: Option<Authenticated>,
+}
+
+/// Writes `m` as `name`'s metadata; when `key` is set and the file's bytes change, also
+/// the operation's atom, signed by `key`, to storage and its id as the package's chain head
+/// (`atoms/<name>`), to be committed with the metadata so a lost push race re-reads the
+/// head. The repo-relative paths written. A re-run that changes nothing writes no atom;
+/// one that stored an atom and then lost its commit stores the same atom again.
+pub fn write_metadata_recorded(
+    ctx: &Context<'_>,
+    registry: &RegistryDir,
+    key: Option<&SigningKey>,
+    name: &PackageName,
+    m: &Metadata,
+    record: AtomRecord,
+) -> Result<Vec<PathBuf>, AtomError> {
+    let before = registry.read_metadata_text(name)?;
+    let after = m.to_json();
+    let mut written = vec![registry.write_metadata(name, m)?];
+    let Some(key) = key else {
+        return Ok(written);
+    };
+    if before.as_deref() == Some(after.as_str()) {
+        return Ok(written);
+    }
+    let previous = match registry.read_atom_head(name)? {
+        None => None,
+        Some(text) => Some(AtomId::parse(&text).ok_or_else(|| AtomError::BadHead {
+            name: name.clone(),
+            text: crate::text::echo(&text).to_string(),
+        })?),
+    };
+    let atom = crate::atom::Atom {
+        operation: record.operation,
+        package: name.clone(),
+        version: record.version,
+        tarball: record.tarball,
+        metadata: Sha256::of(after.as_bytes()),
+        payload: record.payload,
+        time: ctx.now,
+        previous,
+    };
+    let (id, bytes) = crate::atom::sign(atom, key);
+    ctx.storage.put(&id.key(name), &bytes)?;
+    written.push(registry.write_atom_head(name, &id.to_string())?);
+    Ok(written)
 }

@@ -94,6 +94,8 @@ pub enum PublishError {
     Index(#[from] IndexError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Atom(#[from] crate::atom::AtomError),
     #[error(
         "`{name}@{version}` is not fully published: {landed}, but {missing} did not land; run the same payload again to finish it"
     )]
@@ -643,17 +645,21 @@ fn apply(
     let unfinished = |landed, missing| {
         let (name, version) = (name.clone(), version.clone());
         move |cause: PublishError| match cause {
-            PublishError::Git(_) | PublishError::Store(_) => PublishError::Unfinished {
-                name,
-                version,
-                landed,
-                missing,
-                cause: Box::new(cause),
-            },
+            PublishError::Git(_) | PublishError::Store(_) | PublishError::Atom(_) => {
+                PublishError::Unfinished {
+                    name,
+                    version,
+                    landed,
+                    missing,
+                    cause: Box::new(cause),
+                }
+            }
             refusal => refusal,
         }
     };
 
+    // Read before anything is written: a key that cannot be read refuses the publish whole.
+    let atom_key = super::atom_key(ctx)?;
     let storage = ctx.storage.put(&plan.key, &plan.tarball)?;
     crate::fault::point("publish:stored");
     let mirrors = ctx.stores().put_mirrors(&plan.key, &plan.tarball);
@@ -688,7 +694,23 @@ fn apply(
                 if let Some(recorded) = m.published.get(&version) {
                     compilers.clone_from(&recorded.compilers);
                 }
-                written.push(registry.write_metadata(&name, &m)?);
+                let record = super::AtomRecord {
+                    operation: crate::atom::AtomOperation::Publish,
+                    version: Some(version.clone()),
+                    tarball: Some(crate::atom::Tarball {
+                        hash: plan.entry.hash,
+                        bytes: plan.entry.bytes,
+                    }),
+                    payload: None,
+                };
+                written.extend(super::write_metadata_recorded(
+                    ctx,
+                    registry,
+                    atom_key.as_ref(),
+                    &name,
+                    &m,
+                    record,
+                )?);
                 Ok(written)
             });
     let metadata = metadata.map_err(unfinished("the tarball is stored", "the metadata"))?;

@@ -28,6 +28,8 @@ pub enum TransferError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
+    Atom(#[from] crate::atom::AtomError),
+    #[error(transparent)]
     Git(#[from] crate::git::GitError),
 }
 
@@ -80,6 +82,7 @@ pub fn transfer(
     let registry = RegistryDir::new(ctx.registry.workdir());
     let name = &request.name;
     let message = format!("Transfer {name} to {}", request.new_location);
+    let atom_key = super::atom_key(ctx)?;
     let mut checked = None;
     let metadata = ctx.registry.commit_change(
         &message,
@@ -103,7 +106,19 @@ pub fn transfer(
             }
             written.push(registry.remove_location(&from)?);
             written.push(registry.write_location(&request.new_location, name)?);
-            written.push(registry.write_metadata(name, &m)?);
+            written.extend(super::write_metadata_recorded(
+                ctx,
+                &registry,
+                atom_key.as_ref(),
+                name,
+                &m,
+                super::AtomRecord {
+                    operation: crate::atom::AtomOperation::Transfer,
+                    version: None,
+                    tarball: None,
+                    payload: Some(signed.clone()),
+                },
+            )?);
             Ok(written)
         },
     )?;

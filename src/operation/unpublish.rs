@@ -60,6 +60,8 @@ pub enum UnpublishError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Atom(#[from] crate::atom::AtomError),
     #[error(
         "`{name}@{version}` is not fully unpublished: {landed}, but {missing} did not land; run the same payload again to finish it"
     )]
@@ -222,19 +224,22 @@ fn apply(
     let message = format!("Unpublish {name}@{version}");
     let unfinished = |landed, missing| {
         move |cause: UnpublishError| match cause {
-            UnpublishError::Git(_) | UnpublishError::Store(_) | UnpublishError::Storage(_) => {
-                UnpublishError::Unfinished {
-                    name: name.clone(),
-                    version: version.clone(),
-                    landed,
-                    missing,
-                    cause: Box::new(cause),
-                }
-            }
+            UnpublishError::Git(_)
+            | UnpublishError::Store(_)
+            | UnpublishError::Storage(_)
+            | UnpublishError::Atom(_) => UnpublishError::Unfinished {
+                name: name.clone(),
+                version: version.clone(),
+                landed,
+                missing,
+                cause: Box::new(cause),
+            },
             refusal => refusal,
         }
     };
 
+    // Read before anything is written: a key that cannot be read refuses the unpublish whole.
+    let atom_key = super::atom_key(ctx)?;
     let mut signer = None;
     let index_outcome = ctx.index.commit_change(
         &message,
@@ -262,8 +267,24 @@ fn apply(
             let mut m = registry
                 .read_metadata(name)?
                 .ok_or_else(|| UnpublishError::Unknown { name: name.clone() })?;
+            let tarball = (m.published.get(version)).map(|p| crate::atom::Tarball {
+                hash: p.hash,
+                bytes: p.bytes,
+            });
             match m.unpublish(name, version, &request.reason, ctx.now)? {
-                UnpublishChange::Moved => Ok(vec![registry.write_metadata(name, &m)?]),
+                UnpublishChange::Moved => Ok(super::write_metadata_recorded(
+                    ctx,
+                    registry,
+                    atom_key.as_ref(),
+                    name,
+                    &m,
+                    super::AtomRecord {
+                        operation: crate::atom::AtomOperation::Unpublish,
+                        version: Some(version.clone()),
+                        tarball,
+                        payload: Some(signed.clone()),
+                    },
+                )?),
                 UnpublishChange::AlreadyUnpublished => Ok(vec![]),
             }
         },

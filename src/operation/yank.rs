@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use crate::atom::AtomOperation;
 use crate::config::Config;
 use crate::git::CommitOutcome;
 use crate::metadata::{FlagChange, Metadata, YankRefused};
@@ -36,6 +37,8 @@ pub enum YankError {
     NotPublished(#[from] YankRefused),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Atom(#[from] crate::atom::AtomError),
     #[error(transparent)]
     Git(#[from] crate::git::GitError),
 }
@@ -121,6 +124,7 @@ pub fn yank(ctx: &Context<'_>, signed: &Authenticated) -> Result<YankReport, Yan
         Some(_) => format!("Yank {name}@{version}"),
         None => format!("Unyank {name}@{version}"),
     };
+    let atom_key = super::atom_key(ctx)?;
     let mut checked = None;
     let metadata = ctx.registry.commit_change(
         &message,
@@ -138,7 +142,22 @@ pub fn yank(ctx: &Context<'_>, signed: &Authenticated) -> Result<YankReport, Yan
             let reason = m.yanked.get(version).map(|y| y.reason.clone());
             checked = Some((signer, reason));
             match change {
-                FlagChange::Changed => Ok(vec![registry.write_metadata(name, &m)?]),
+                FlagChange::Changed => Ok(super::write_metadata_recorded(
+                    ctx,
+                    &registry,
+                    atom_key.as_ref(),
+                    name,
+                    &m,
+                    super::AtomRecord {
+                        operation: match request.reason {
+                            Some(_) => AtomOperation::Yank,
+                            None => AtomOperation::Unyank,
+                        },
+                        version: Some(version.clone()),
+                        tarball: None,
+                        payload: Some(signed.clone()),
+                    },
+                )?),
                 FlagChange::Unchanged => Ok(vec![]),
             }
         },

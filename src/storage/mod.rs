@@ -19,12 +19,18 @@ use std::time::Duration;
 
 use crate::schema::{PackageName, Sha256, Version};
 
-/// The one owner of storage paths: `<name>/<version>.tar.gz`.
+/// The one owner of storage paths: tarballs at `<name>/<version>.tar.gz`, atoms at
+/// `atoms/<name>/<sha256 hex>.json` (named by the hash of their signed part).
 ///
 /// ```
 /// use regis::storage::StorageKey;
 /// let k = StorageKey::tarball(&"prelude".parse().unwrap(), &"6.0.1".parse().unwrap());
 /// assert_eq!(k.as_str(), "prelude/6.0.1.tar.gz");
+/// let a = StorageKey::atom(&"prelude".parse().unwrap(), &regis::schema::Sha256::of(b""));
+/// assert_eq!(
+///     a.as_str(),
+///     "atoms/prelude/e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855.json"
+/// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StorageKey(String);
@@ -34,8 +40,29 @@ impl StorageKey {
         StorageKey(format!("{name}/{version}.tar.gz"))
     }
 
+    /// The atom of package `name` whose signed part hashes to `id`.
+    pub fn atom(name: &PackageName, id: &Sha256) -> Self {
+        StorageKey(format!(
+            "{ATOMS_DIR}/{name}/{}.json",
+            hex::encode(id.digest())
+        ))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The atom key at a storage path, if it is one, with its package.
+    pub fn parse_atom(path: &str) -> Option<(StorageKey, PackageName)> {
+        let rest = path.strip_prefix(ATOMS_DIR)?.strip_prefix('/')?;
+        let (name, file) = rest.split_once('/')?;
+        let digest: [u8; 32] = hex::decode(file.strip_suffix(".json")?)
+            .ok()?
+            .try_into()
+            .ok()?;
+        let name: PackageName = name.parse().ok()?;
+        let key = StorageKey::atom(&name, &Sha256::from_digest(digest));
+        (key.as_str() == path).then_some((key, name))
     }
 
     /// The key at a storage path, if it is one (`<name>/<version>.tar.gz` with a valid name
@@ -48,6 +75,9 @@ impl StorageKey {
         (key.as_str() == path).then_some((key, name, version))
     }
 }
+
+/// The storage directory that holds atoms, one directory per package.
+pub const ATOMS_DIR: &str = "atoms";
 
 /// The prefix of the temporary files a write goes through before it is linked into
 /// place; one left behind is an interrupted write (`.tmp` is the prefix older regis used).
@@ -143,6 +173,8 @@ pub enum ListedKind {
         name: PackageName,
         version: Version,
     },
+    /// An atom of a package under its key.
+    Atom { key: StorageKey, name: PackageName },
     /// A temporary file an interrupted write left.
     Temporary,
     /// Anything else.
@@ -155,6 +187,9 @@ impl ListedKind {
         let file = path.rsplit('/').next().unwrap_or(path);
         if TEMPORARY_PREFIXES.iter().any(|p| file.starts_with(p)) {
             return ListedKind::Temporary;
+        }
+        if let Some((key, name)) = StorageKey::parse_atom(path) {
+            return ListedKind::Atom { key, name };
         }
         match StorageKey::parse(path) {
             Some((key, name, version)) => ListedKind::Tarball { key, name, version },

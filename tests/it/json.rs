@@ -567,6 +567,17 @@ fn every_command_prints_one_json_document() {
             .ends_with("(use `regis transfer`)"),
         "{e}"
     );
+    // history: this registry signs no atoms (its successful document is in atoms.rs)
+    let e = r.error(on!["history", "a"], 1);
+    assert_eq!(
+        (&e["message"], &e["causes"]),
+        (
+            &json!("the history of `a` does not verify"),
+            &json!([
+                "package `a` has no atoms: no operation on it was recorded with an atom key (`trustAtomKey`)"
+            ])
+        )
+    );
     let signed_deprecate = sign_to_file(
         &mut r,
         "deprecate.json",

@@ -5,6 +5,7 @@
 //! in `tests/dhall/`.
 
 mod architecture;
+mod atoms;
 mod authenticated;
 mod bounds;
 mod check;

@@ -1,0 +1,91 @@
+//! `regis history`: a package's atoms, read from storage from the head the registry repo
+//! records (`atoms/<name>`) back to the first, each checked (stored under its hash, signed
+//! by atom keys of the root chain that are not revoked, or by the configured atom key when
+//! the registry has no root of trust, linked to the one before), and the head checked
+//! against the metadata file.
+
+use std::path::Path;
+
+use crate::atom::{AtomError, AtomId, AtomTrust, Verified, verify_chain};
+use crate::config::Config;
+use crate::schema::PackageName;
+use crate::storage::Storage;
+use crate::store::RegistryDir;
+use crate::trust::{Chain, Extension, ROOT_DIR, TrustError, root_file_name};
+
+/// A package's verified chain, newest first.
+#[derive(Debug, Clone)]
+pub struct History {
+    pub name: PackageName,
+    pub head: AtomId,
+    /// Whose keys the atoms were checked against.
+    pub trusted: String,
+    pub atoms: Vec<Verified>,
+}
+
+/// The keys atoms are checked against: the atom keys of every root version not revoked in
+/// the latest (threshold the latest's), or without a root of trust the configured atom key's
+/// public half.
+pub fn trust(registry: &Path, config: &Config) -> Result<AtomTrust, AtomError> {
+    match Chain::read(registry) {
+        Ok(chain) => {
+            let mut extensions = Vec::new();
+            for root in chain.roots() {
+                let version = root.signed.version.get();
+                let extension = Extension::of(&root.signed).map_err(|reason| {
+                    let path = registry.join(ROOT_DIR).join(root_file_name(version));
+                    TrustError::ParseRoot {
+                        path: path.display().to_string(),
+                        reason,
+                    }
+                })?;
+                extensions.push(extension);
+            }
+            let latest = extensions.last().expect("a chain has a first version");
+            let revoked: Vec<String> = latest.revoked.iter().map(|r| r.keyid.clone()).collect();
+            Ok(AtomTrust::of_roots(
+                extensions.iter().map(|e| &e.atom),
+                &revoked,
+                latest.atom.threshold.get(),
+                extensions.len(),
+            ))
+        }
+        Err(TrustError::NoRoot { .. }) => match &config.trust_atom_key {
+            Some(source) => Ok(AtomTrust::of_key(&source.resolved(registry).load()?)),
+            None => Err(AtomError::NoTrust),
+        },
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The atom chain of `name` in the registry checkout at `registry`, checked.
+pub fn history(
+    registry: &Path,
+    config: &Config,
+    storage: &dyn Storage,
+    name: &PackageName,
+) -> Result<History, AtomError> {
+    let dir = RegistryDir::new(registry);
+    let text = dir
+        .read_atom_head(name)?
+        .ok_or_else(|| AtomError::NoAtoms { name: name.clone() })?;
+    let head = AtomId::parse(&text).ok_or_else(|| AtomError::BadHead {
+        name: name.clone(),
+        text: crate::text::echo(&text).to_string(),
+    })?;
+    let trust = trust(registry, config)?;
+    let metadata = dir.read_metadata_text(name)?;
+    let atoms = verify_chain(
+        storage,
+        name,
+        head,
+        &trust,
+        metadata.as_deref().map(str::as_bytes),
+    )?;
+    Ok(History {
+        name: name.clone(),
+        head,
+        trusted: trust.source().to_owned(),
+        atoms,
+    })
+}
