@@ -42,11 +42,14 @@ impl Args {
     fn audit(&self, global: &Global) -> anyhow::Result<check::Report> {
         let config = global.config()?;
         let index = global.index_dir(&config)?;
-        let storage = match global.has_storage(&config) {
-            true => Some(global.open_storage(&config)?),
-            false => None,
+        // Mirrors are read only when storage is audited.
+        let (storage, mirrors) = match global.has_storage(&config) {
+            true => (
+                Some(global.open_storage(&config)?),
+                global.open_mirrors(&config)?,
+            ),
+            false => (None, Vec::new()),
         };
-        let mirrors = global.open_mirrors(&config)?;
         let stores = storage.as_deref().map(|primary| Stores {
             primary,
             mirrors: &mirrors,

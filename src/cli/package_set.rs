@@ -98,7 +98,10 @@ pub(crate) fn with_dry_run_inputs<T>(
     } else {
         Box::new(MemoryStorage::new())
     };
-    let mirrors = global.open_mirrors(config)?;
+    let mirrors = match global.has_storage(config) {
+        true => global.open_mirrors(config)?,
+        false => Vec::new(),
+    };
     Ok(f(&Inputs {
         config,
         registry: &global.registry,
