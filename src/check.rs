@@ -38,6 +38,8 @@ pub enum FindingKind {
     PublishedAndUnpublished,
     /// A version listed under `yanked` in metadata that is not under `published`.
     YankedNotPublished,
+    /// A deprecation whose `alternative` names a package the registry does not have.
+    UnknownAlternative,
     /// A dependency range that no indexed version satisfies.
     UnsatisfiableDependency,
     /// A package set naming a version that is not published or not indexed.
@@ -202,6 +204,7 @@ pub fn run(
     let mut index = load_index(index, &sets, &mut found)?;
 
     compare_metadata_and_index(&metadata, &index, &mut found);
+    check_alternatives(&metadata, &mut found);
     check_dependencies(&index, &mut found);
     for (file, set) in &sets {
         check_package_set(file, set, &metadata, &index, &mut found);
@@ -276,6 +279,8 @@ struct MetaSummary {
     published: Vec<(Version, u64, Sha256)>,
     /// Ascending.
     unpublished: Vec<Version>,
+    /// The package a deprecation points to instead, if any.
+    alternative: Option<PackageName>,
 }
 
 impl MetaSummary {
@@ -420,6 +425,7 @@ fn read_metadata(
             .map(|(v, p)| (v, p.bytes, p.hash))
             .collect(),
         unpublished: m.unpublished.into_keys().collect(),
+        alternative: m.deprecated.and_then(|d| d.alternative),
         location: m.location,
         file,
     };
@@ -668,6 +674,28 @@ fn load_package_sets(
         }
     }
     Ok(out)
+}
+
+/// A deprecation's `alternative` must be a package the registry has (one whose metadata
+/// could not be read counts: it is reported on its own).
+fn check_alternatives(metadata: &Metadatas, found: &mut Found) {
+    for (name, m) in &metadata.loaded {
+        let Some(alternative) = &m.alternative else {
+            continue;
+        };
+        if !metadata.loaded.contains_key(alternative) && !metadata.unreadable.contains(alternative)
+        {
+            found.add(
+                FindingKind::UnknownAlternative,
+                &m.file,
+                Some(name),
+                None,
+                format!(
+                    "deprecated in favour of `{alternative}`, which has no metadata: expected a package the registry has"
+                ),
+            );
+        }
+    }
 }
 
 fn compare_metadata_and_index(metadata: &Metadatas, index: &IndexSummary, found: &mut Found) {
@@ -1181,6 +1209,42 @@ mod tests {
             }
         }
         write(&format!("locations/00/{}", "0".repeat(64)), b"nobody\n");
+    }
+
+    #[test]
+    fn a_deprecation_in_favour_of_an_unknown_package_is_a_finding() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tmp.path().join("metadata")).unwrap();
+        let versions = ["1.0.0".to_owned()];
+        for (name, alternative) in [("a", Some("b")), ("b", None), ("c", Some("nowhere"))] {
+            let mut value: serde_json::Value =
+                serde_json::from_str(&metadata_yanking(name, &versions, &[], &[])).unwrap();
+            if let Some(alternative) = alternative {
+                value["deprecated"] = serde_json::json!({
+                    "alternative": alternative,
+                    "message": "use another",
+                    "time": "2026-01-03T00:00:00.000Z",
+                });
+            }
+            let path = tmp.path().join(format!("metadata/{name}.json"));
+            std::fs::write(path, serde_json::to_string_pretty(&value).unwrap() + "\n").unwrap();
+        }
+        let report = run(
+            &RegistryDir::new(tmp.path()),
+            &IndexDir::new(tmp.path()),
+            None,
+        )
+        .unwrap();
+        let found: Vec<String> = (report.findings.iter())
+            .filter(|f| f.kind == FindingKind::UnknownAlternative)
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "metadata/c.json: `c`: deprecated in favour of `nowhere`, which has no metadata: expected a package the registry has"
+            ]
+        );
     }
 
     fn audit_with_threads(root: &Path, threads: usize) -> Report {
