@@ -11,7 +11,7 @@
 
 use serde::Serialize;
 
-use crate::schema::{PackageName, Sha256, Version};
+use crate::schema::{PackageName, PackageVersion, Sha256, Version};
 use crate::storage::{Storage, StorageError, StorageKey, Stores};
 use crate::store::{RegistryDir, StoreError};
 
@@ -52,23 +52,10 @@ pub struct StoreSync {
     pub primary: bool,
     /// Tarballs it held with the recorded hash.
     pub verified: usize,
-    /// Tarballs copied into it.
-    pub copied: Vec<Tarball>,
-    /// Tarballs of unpublished versions deleted from it.
-    pub deleted: Vec<Tarball>,
-}
-
-/// A package version's tarball: `name@version` as text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Tarball {
-    pub name: PackageName,
-    pub version: Version,
-}
-
-impl std::fmt::Display for Tarball {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}@{}", self.name, self.version)
-    }
+    /// The versions whose tarballs were copied into it (`{name, version}` in JSON).
+    pub copied: Vec<PackageVersion>,
+    /// The unpublished versions whose tarballs were deleted from it.
+    pub deleted: Vec<PackageVersion>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -180,7 +167,7 @@ fn sync_published(
     report: &mut SyncReport,
 ) {
     let key = StorageKey::tarball(name, version);
-    let tarball = Tarball {
+    let tarball = PackageVersion {
         name: name.clone(),
         version: version.clone(),
     };
@@ -253,7 +240,7 @@ fn delete_unpublished(
             false => store.delete(&key),
         };
         match deleted {
-            Ok(true) => report.stores[i].deleted.push(Tarball {
+            Ok(true) => report.stores[i].deleted.push(PackageVersion {
                 name: name.clone(),
                 version: version.clone(),
             }),

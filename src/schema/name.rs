@@ -77,7 +77,7 @@ string_type!(PackageName);
 /// assert_eq!(pv.to_string(), "aff@7.1.0");
 /// assert!("aff".parse::<PackageVersion>().is_err());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct PackageVersion {
     pub name: PackageName,
     pub version: super::Version,

@@ -54,7 +54,7 @@ fn sync(t: &TestRegistry, mirrors: &[Box<dyn Storage>], dry_run: bool) -> sync::
 /// `name@version` of what `field` lists, for each store.
 fn names(
     report: &sync::SyncReport,
-    field: impl Fn(&sync::StoreSync) -> &Vec<sync::Tarball>,
+    field: impl Fn(&sync::StoreSync) -> &Vec<regis::schema::PackageVersion>,
 ) -> Vec<Vec<String>> {
     (report.stores.iter())
         .map(|s| field(s).iter().map(ToString::to_string).collect())
