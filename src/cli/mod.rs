@@ -354,19 +354,12 @@ impl Global {
         }
     }
 
-    /// The mirrors [`Global::mirror_locations`] names, opened; the n-th (from 1) reads its
-    /// object store's variables as `REGIS_MIRROR<n>_AWS_…` first, then `AWS_…`.
+    /// The mirrors [`Global::mirror_locations`] names, opened ([`open_mirrors`]).
     pub fn open_mirrors(
         &self,
         config: &Config,
     ) -> anyhow::Result<Vec<Box<dyn crate::storage::Storage>>> {
-        let mut opened = Vec::new();
-        for (i, location) in self.mirror_locations(config).iter().enumerate() {
-            verboseln!("mirror `{location}`");
-            let scope = format!("REGIS_MIRROR{}_", i + 1);
-            opened.push(location.open_scoped(&scope).context("opening a mirror")?);
-        }
-        Ok(opened)
+        open_mirrors(&self.mirror_locations(config))
     }
 
     /// Whether a storage is named, by `--storage` or the config.
@@ -398,6 +391,20 @@ impl Global {
             ),
         }
     }
+}
+
+/// `mirrors`, opened; the n-th (from 1) reads its object store's variables as
+/// `REGIS_MIRROR<n>_AWS_…` first, then `AWS_…`.
+fn open_mirrors(
+    mirrors: &[crate::storage::Location],
+) -> anyhow::Result<Vec<Box<dyn crate::storage::Storage>>> {
+    let mut opened = Vec::new();
+    for (i, location) in mirrors.iter().enumerate() {
+        verboseln!("mirror `{location}`");
+        let scope = format!("REGIS_MIRROR{}_", i + 1);
+        opened.push(location.open_scoped(&scope).context("opening a mirror")?);
+    }
+    Ok(opened)
 }
 
 /// The registry, index and storage named by the options, opened for an operation.
@@ -441,7 +448,7 @@ impl Opened {
         }
         Ok(Opened {
             storage: location.open()?,
-            mirrors: global.open_mirrors(&config)?,
+            mirrors: open_mirrors(&mirrors)?,
             source: crate::source::GitSource::new(),
             config,
             registry,
