@@ -354,7 +354,8 @@ impl Global {
         }
     }
 
-    /// The mirrors [`Global::mirror_locations`] names, opened ([`open_mirrors`]).
+    /// The mirrors [`Global::mirror_locations`] names, opened; the n-th (from 1) reads its
+    /// object store's variables as `REGIS_MIRROR<n>_AWS_…` first, then `AWS_…`.
     pub fn open_mirrors(
         &self,
         config: &Config,
