@@ -46,6 +46,8 @@
     -- how many hours after publishing an owner may still unpublish a version (default: 48)
 , signatureNamespace : Text
     -- the namespace SSHSIG signatures are made and checked in (default: "file")
+, ownerChanges : Text
+    -- who may change a package's owners by publishing a manifest with other `owners`: `"signed"` (regis's rule, what `regis init` writes), only with a current owner's or a trustee's signature of the new list (the Publish payload's `ownersSignature`), or `"location"` (the PureScript Registry's rule), whoever can publish from the package's location (default: "location")
 , storage : Optional Text
     -- where tarballs are: a directory relative to the registry repo, or an object store URL (`s3://bucket/prefix`, `gs://`, `az://`, `file://`) (default: None Text)
 , storageUrl : Optional Text

@@ -4,7 +4,8 @@
 //! envelope `{"signed": …, "signatures": [{"keyid", "sig"}]}` signed by the atom key. An
 //! atom is named by the SHA-256 of its signed part ([`AtomId`]) and stored at
 //! [`StorageKey::atom`]; a package's atoms form a chain from the head the registry repo
-//! records, which [`verify_chain`] walks and checks.
+//! records, which [`verify_chain`] walks and checks, and [`refuse_replay`] searches for a
+//! signed payload already carried out.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -15,6 +16,7 @@ use tough::schema::key::Key;
 use crate::payload::Authenticated;
 use crate::schema::{PackageName, Sha256, Timestamp, Version};
 use crate::storage::{Storage, StorageError, StorageKey};
+use crate::store::RegistryDir;
 use crate::trust::{AtomKeys, SigningKey, TrustError};
 
 /// An atom's name: the SHA-256 of its signed part's canonical JSON, written in lowercase
@@ -258,6 +260,47 @@ pub struct Verified {
     pub atom: SignedAtom,
 }
 
+/// Where an atom of `name` is named from, for a message: the registry's head, or the later
+/// atom whose `previous` it is.
+fn named_by(name: &PackageName, later: Option<AtomId>) -> String {
+    match later {
+        Some(later) => format!("atom `{later}`"),
+        None => format!("the registry's head `atoms/{name}`"),
+    }
+}
+
+/// Reads the atom `id` of `name` from storage, checked to hash to its id; with the canonical
+/// JSON of its signed part. `named_by` says what named it, for a missing one.
+fn read_atom(
+    storage: &dyn Storage,
+    name: &PackageName,
+    id: AtomId,
+    named_by: String,
+) -> Result<(SignedAtom, Vec<u8>), AtomError> {
+    let bytes = storage
+        .get(&id.key(name))?
+        .ok_or_else(|| AtomError::Missing {
+            name: name.clone(),
+            id,
+            named_by,
+        })?;
+    let atom: SignedAtom = serde_json::from_slice(&bytes).map_err(|e| AtomError::Unreadable {
+        name: name.clone(),
+        id,
+        reason: crate::text::message(&e.to_string()).into_owned(),
+    })?;
+    let signed = canonical(&atom.signed);
+    let found = AtomId::of(&signed);
+    if found != id {
+        return Err(AtomError::Altered {
+            name: name.clone(),
+            id,
+            found,
+        });
+    }
+    Ok((atom, signed))
+}
+
 /// Reads the atom chain of `name` from `head` back to its first atom and checks that each
 /// atom is stored, hashes to its name, is signed by a threshold of `trust`'s keys and is
 /// of `name`, and that the head records the hash of `metadata` (the metadata file's bytes
@@ -272,32 +315,8 @@ pub fn verify_chain(
     let mut chain: Vec<Verified> = Vec::new();
     let mut next = Some(head);
     while let Some(id) = next {
-        let named_by = match chain.last() {
-            Some(later) => format!("atom `{}`", later.id),
-            None => format!("the registry's head `atoms/{name}`"),
-        };
-        let bytes = storage
-            .get(&id.key(name))?
-            .ok_or_else(|| AtomError::Missing {
-                name: name.clone(),
-                id,
-                named_by,
-            })?;
-        let atom: SignedAtom =
-            serde_json::from_slice(&bytes).map_err(|e| AtomError::Unreadable {
-                name: name.clone(),
-                id,
-                reason: crate::text::message(&e.to_string()).into_owned(),
-            })?;
-        let signed = canonical(&atom.signed);
-        let found = AtomId::of(&signed);
-        if found != id {
-            return Err(AtomError::Altered {
-                name: name.clone(),
-                id,
-                found,
-            });
-        }
+        let later = chain.last().map(|v| v.id);
+        let (atom, signed) = read_atom(storage, name, id, named_by(name, later))?;
         if trust.count(&signed, &atom.signatures) < trust.threshold {
             return Err(AtomError::Unsigned {
                 name: name.clone(),
@@ -327,6 +346,77 @@ pub fn verify_chain(
         });
     }
     Ok(chain)
+}
+
+/// The chain head `atoms/<name>` in the registry repo: `None` when the package has no
+/// atoms.
+pub fn read_head(registry: &RegistryDir, name: &PackageName) -> Result<Option<AtomId>, AtomError> {
+    let Some(text) = registry.read_atom_head(name)? else {
+        return Ok(None);
+    };
+    let id = AtomId::parse(&text).ok_or_else(|| AtomError::BadHead {
+        name: name.clone(),
+        text: crate::text::echo(&text).to_string(),
+    })?;
+    Ok(Some(id))
+}
+
+/// The atom of `name`'s chain, from `head` back, that recorded a payload whose signed text
+/// is `signed`'s, with its id. Each atom is read from storage (a missing one is an error
+/// naming it) and must hash to its id and be of `name`, so the walk ends at the first atom:
+/// a chain of hashes cannot loop. Signatures are not checked here (`regis history` does).
+///
+/// The text, not the signature, is compared: anyone can write a second signature over the
+/// same text (hex in upper case, an `SSH SIGNATURE` block wrapped otherwise, an ECDSA
+/// signature's `s` as `n - s`), and a text only its signer can change.
+pub fn find_payload(
+    storage: &dyn Storage,
+    name: &PackageName,
+    head: AtomId,
+    signed: &Authenticated,
+) -> Result<Option<(AtomId, Atom)>, AtomError> {
+    let mut later = None;
+    let mut next = Some(head);
+    while let Some(id) = next {
+        let (atom, _) = read_atom(storage, name, id, named_by(name, later))?;
+        if atom.signed.package != *name {
+            return Err(AtomError::WrongPackage {
+                name: name.clone(),
+                id,
+                found: atom.signed.package,
+            });
+        }
+        if atom.signed.payload.as_ref().map(|p| &p.payload) == Some(&signed.payload) {
+            return Ok(Some((id, atom.signed)));
+        }
+        next = atom.signed.previous;
+        later = Some(id);
+    }
+    Ok(None)
+}
+
+/// Refuses `signed` when `name`'s atom chain already records its signed text: a signed
+/// request is carried out once, so a payload posted again (by anyone: issues are public)
+/// cannot undo what its signer did since. A package without atoms has nothing to compare
+/// with.
+pub fn refuse_replay(
+    storage: &dyn Storage,
+    registry: &RegistryDir,
+    name: &PackageName,
+    signed: &Authenticated,
+) -> Result<(), AtomError> {
+    let Some(head) = read_head(registry, name)? else {
+        return Ok(());
+    };
+    match find_payload(storage, name, head, signed)? {
+        None => Ok(()),
+        Some((id, atom)) => Err(AtomError::Replayed {
+            name: name.clone(),
+            id,
+            operation: atom.operation,
+            time: atom.time,
+        }),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -384,6 +474,15 @@ pub enum AtomError {
         name: PackageName,
         id: AtomId,
         found: PackageName,
+    },
+    #[error(
+        "this signed payload was already carried out on `{name}`: atom `{id}` records it, for the {operation} at `{time}`; a signed text is accepted once, so to ask again, sign the request anew with `regis sign` (which puts the time of signing in `signedAt`)"
+    )]
+    Replayed {
+        name: PackageName,
+        id: AtomId,
+        operation: AtomOperation,
+        time: Timestamp,
     },
     #[error(
         "the metadata of `{name}` changed after its last atom `{id}`: the atom records `{recorded}`, the file hashes to {found}"

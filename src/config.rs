@@ -27,7 +27,7 @@ pub struct Field {
 }
 
 /// Every field of `regis.dhall`, in the order `regis init` writes them.
-pub const FIELDS: [Field; 34] = [
+pub const FIELDS: [Field; 35] = [
     Field {
         name: "name",
         ty: "Text",
@@ -144,6 +144,11 @@ pub const FIELDS: [Field; 34] = [
         doc: "the namespace SSHSIG signatures are made and checked in",
     },
     Field {
+        name: "ownerChanges",
+        ty: "Text",
+        doc: "who may change a package's owners by publishing a manifest with other `owners`: `\"signed\"` (regis's rule, what `regis init` writes), only with a current owner's or a trustee's signature of the new list (the Publish payload's `ownersSignature`), or `\"location\"` (the PureScript Registry's rule), whoever can publish from the package's location",
+    },
+    Field {
         name: "storage",
         ty: "Optional Text",
         doc: "where tarballs are: a directory relative to the registry repo, or an object store URL (`s3://bucket/prefix`, `gs://`, `az://`, `file://`)",
@@ -252,6 +257,12 @@ pub struct Config {
     pub unpublish_window_hours: u64,
     /// The namespace SSHSIG signatures are made and checked in.
     pub signature_namespace: String,
+    /// Who may change a package's owners by publishing a manifest with other `owners`:
+    /// `"signed"` (regis's rule, what `regis init` writes), only with a current owner's or a
+    /// trustee's signature of the new list (the Publish payload's `ownersSignature`), or
+    /// `"location"` (the PureScript Registry's rule), whoever can publish from the
+    /// package's location.
+    pub owner_changes: OwnerChanges,
     /// Where tarballs are: a directory relative to the registry repo, or an object store
     /// URL (`s3://bucket/prefix`, `gs://`, `az://`, `file://`).
     pub storage: Option<String>,
@@ -322,6 +333,7 @@ pub struct RawConfig {
     pub trustee_team: Option<String>,
     pub unpublish_window_hours: u64,
     pub signature_namespace: String,
+    pub owner_changes: String,
     pub storage: Option<String>,
     pub storage_url: Option<String>,
     pub mirrors: Vec<String>,
@@ -333,6 +345,42 @@ pub struct RawConfig {
     pub trust_timestamp_key: Option<String>,
     pub trust_atom_key: Option<String>,
     pub trust_root_expiry_days: u64,
+}
+
+/// `ownerChanges`: what a publish needs to change a package's `owners` (a new package sets
+/// them freely, and so does one that has none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerChanges {
+    /// regis's rule: a current owner's or a trustee's signature of the new owner list.
+    Signed,
+    /// The PureScript Registry's rule: the manifest at the package's location decides.
+    Location,
+}
+
+impl OwnerChanges {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OwnerChanges::Signed => "signed",
+            OwnerChanges::Location => "location",
+        }
+    }
+}
+
+impl std::str::FromStr for OwnerChanges {
+    type Err = String;
+    fn from_str(text: &str) -> Result<OwnerChanges, String> {
+        match text {
+            "signed" => Ok(OwnerChanges::Signed),
+            "location" => Ok(OwnerChanges::Location),
+            _ => Err("`\"signed\"` or `\"location\"`".to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for OwnerChanges {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A URL others are built on (`githubBaseUrl`, `githubApiUrl`): it parses as a URL with
@@ -650,6 +698,8 @@ impl Default for Config {
             trustee_team: None,
             unpublish_window_hours: 48,
             signature_namespace: "file".to_string(),
+            // The PureScript Registry's rule; `regis init` writes regis's, `Signed`.
+            owner_changes: OwnerChanges::Location,
             storage: None,
             storage_url: None,
             mirrors: vec![],
@@ -771,7 +821,7 @@ fn with_default_compiler(fields: &mut serde_json::Map<String, serde_json::Value>
 
 impl RawConfig {
     /// Every field with its value as Dhall text, in [`FIELDS`] order.
-    fn dhall_values(&self) -> [(Field, String); 34] {
+    fn dhall_values(&self) -> [(Field, String); 35] {
         let text = |s: &str| dhall::text_literal(s);
         let values = [
             text(&self.name),
@@ -797,6 +847,7 @@ impl RawConfig {
             optional_text(self.trustee_team.as_deref()),
             self.unpublish_window_hours.to_string(),
             text(&self.signature_namespace),
+            text(&self.owner_changes),
             optional_text(self.storage.as_deref()),
             optional_text(self.storage_url.as_deref()),
             text_list(&self.mirrors),
@@ -857,6 +908,7 @@ impl From<&Config> for RawConfig {
             trustee_team: c.trustee_team.as_ref().map(Team::to_string),
             unpublish_window_hours: c.unpublish_window_hours,
             signature_namespace: c.signature_namespace.clone(),
+            owner_changes: c.owner_changes.to_string(),
             storage: c.storage.clone(),
             storage_url: c.storage_url.as_ref().map(|u| u.as_str().to_owned()),
             mirrors: c.mirrors.clone(),
@@ -963,6 +1015,8 @@ impl TryFrom<RawConfig> for Config {
                 "a non-empty SSHSIG namespace such as `file`".to_owned(),
             ));
         }
+        let owner_changes = (raw.owner_changes.parse())
+            .map_err(invalid("ownerChanges", &raw.owner_changes))?;
         for (i, mirror) in raw.mirrors.iter().enumerate() {
             let expected = if mirror.is_empty() {
                 "a directory or an object store URL such as `s3://bucket/prefix`".to_owned()
@@ -1023,6 +1077,7 @@ impl TryFrom<RawConfig> for Config {
             trustee_team,
             unpublish_window_hours: raw.unpublish_window_hours,
             signature_namespace: raw.signature_namespace,
+            owner_changes,
             storage: raw.storage,
             storage_url,
             mirrors: raw.mirrors,
@@ -1151,6 +1206,8 @@ mod tests {
         assert_eq!((config.build_check, config.docs), (None, None));
         assert_eq!(config.hook_timeout_seconds, 900);
         assert_eq!(config.matrix_timeout_seconds, 900);
+        // the manifest at the package's location decides its owners
+        assert_eq!(config.owner_changes, OwnerChanges::Location);
         // the 33 compilers the PureScript Registry builds with, ascending, the default among
         // them
         assert_eq!(config.compilers.len(), 33);
@@ -1235,6 +1292,7 @@ mod tests {
             trustee_team: Some("purescript/packaging".to_string()),
             unpublish_window_hours: 0,
             signature_namespace: "registry@example.com".to_string(),
+            owner_changes: "signed".to_string(),
             storage: Some("../storage".to_string()),
             storage_url: Some("https://dl.example.org/{name}-{version}.tgz?x={name}".to_string()),
             mirrors: vec!["../mirror \"1\"".to_string(), "gs://bucket/p".to_string()],
@@ -1511,6 +1569,13 @@ mod tests {
             ),
             (
                 RawConfig {
+                    owner_changes: "owners".to_string(),
+                    ..RawConfig::default()
+                },
+                "ownerChanges",
+            ),
+            (
+                RawConfig {
                     github_base_url: "https://[::1".to_string(),
                     ..RawConfig::default()
                 },
@@ -1527,7 +1592,7 @@ mod tests {
             );
             messages.push(text);
         }
-        insta::assert_snapshot!(messages.join("\n"), @r"
+        insta::assert_snapshot!(messages.join("\n"), @r#"
             invalid `mirrors` in `<registry>/regis.dhall`: `ftp://mirror.example.org/regis` (expected a directory or an object store URL starting with `s3://`, `s3a://`, `gs://`, `az://`, `adl://`, `azure://`, `abfs://`, `abfss://`, `file://`, `memory://`, `http://` or `https://`)
             invalid `mirrors` in `<registry>/regis.dhall`: `s3://bucket/tarballs` (expected a storage named once: not `storage` and not another mirror)
             invalid `mirrors` in `<registry>/regis.dhall`: `` (expected a directory or an object store URL such as `s3://bucket/prefix`)
@@ -1556,8 +1621,9 @@ mod tests {
             invalid `trustees` in `<registry>/regis.dhall`: `ssh-ed25519` (expected an OpenSSH public key line `<keytype> <base64> [comment]`)
             invalid `trusteeTeam` in `<registry>/regis.dhall`: `packaging` (expected `org/team-slug`)
             invalid `signatureNamespace` in `<registry>/regis.dhall`: `` (expected a non-empty SSHSIG namespace such as `file`)
+            invalid `ownerChanges` in `<registry>/regis.dhall`: `owners` (expected `"signed"` or `"location"`)
             invalid `githubBaseUrl` in `<registry>/regis.dhall`: `https://[::1` (expected a valid URL (invalid IPv6 address))
-            ");
+            "#);
     }
 
     #[test]
@@ -1666,6 +1732,7 @@ mod tests {
             "hookTimeoutSeconds",
             "trusteeTeam",
             "unpublishWindowHours",
+            "ownerChanges",
         ];
         let text = without_fields(&newer).replace("name = \"registry\"", "name = \"old\"");
         assert!(!text.contains("hookTimeoutSeconds"), "{text}");
@@ -1682,7 +1749,7 @@ mod tests {
         let warning = loaded.warning(dir.path()).unwrap();
         insta::assert_snapshot!(
             warning.replace(&dir.path().display().to_string(), "<registry>"),
-            @"`<registry>/regis.dhall` was written by an older regis: it has no `buildCheck`, `docs`, `hookTimeoutSeconds`, `trusteeTeam` and `unpublishWindowHours`, so the defaults are used (`buildCheck` = `None Text`, `docs` = `None Text`, `hookTimeoutSeconds` = `900`, `trusteeTeam` = `None Text`, `unpublishWindowHours` = `48`); add the fields to silence this warning"
+            @r#"`<registry>/regis.dhall` was written by an older regis: it has no `buildCheck`, `docs`, `hookTimeoutSeconds`, `trusteeTeam`, `unpublishWindowHours` and `ownerChanges`, so the defaults are used (`buildCheck` = `None Text`, `docs` = `None Text`, `hookTimeoutSeconds` = `900`, `trusteeTeam` = `None Text`, `unpublishWindowHours` = `48`, `ownerChanges` = `"location"`); add the fields to silence this warning"#
         );
         // a complete file warns of nothing
         let dir = registry_with(&Config::default().to_dhall());

@@ -215,6 +215,7 @@ fn publish_from_form(sections: &[(String, String)]) -> Result<String, IssueBodyE
         version: Some(version),
         compiler,
         resolutions: None,
+        owners_signature: None,
     };
     Ok(serde_json::to_string_pretty(&publish).expect("a Publish serializes"))
 }

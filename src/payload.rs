@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::schema::{Location, PackageName, Version};
+use crate::schema::{Location, Owner, PackageName, Timestamp, Version};
 
 /// The longest unpublish or yank reason, and the longest deprecation message, in
 /// characters.
@@ -32,6 +32,30 @@ pub struct Publish {
     pub compiler: Option<Version>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub resolutions: Option<BTreeMap<PackageName, Version>>,
+    /// regis's own: a current owner's (or a trustee's) signature of the owner list the
+    /// published manifest sets, over [`owners_text`], which a registry whose
+    /// `ownerChanges` is `"signed"` requires when the list changes. The PureScript
+    /// Registry's reader ignores the key.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub owners_signature: Option<String>,
+}
+
+/// What a signature of a publish's new owner list signs: `regis-owners:<name>@<version>:`
+/// then the list as compact JSON in the registry's key order (`[]` for none), the very
+/// value metadata records. Not JSON, so no payload reader takes it for a request; naming
+/// the version, which is published once, so a signature can never be used again for a later
+/// publish (an owner removed could otherwise be put back with the signature that once
+/// added them).
+///
+/// ```
+/// use regis::schema::Owner;
+/// let owner = Owner::from_openssh("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN0qhG2pBVE36/urgalafah4ndzq4pWG4xZ6csRfdgVw me").unwrap();
+/// let text = regis::payload::owners_text(&"aff".parse().unwrap(), &"2.0.0".parse().unwrap(), &[owner]);
+/// assert_eq!(text, r#"regis-owners:aff@2.0.0:[{"id":"me","keytype":"ssh-ed25519","public":"AAAAC3NzaC1lZDI1NTE5AAAAIN0qhG2pBVE36/urgalafah4ndzq4pWG4xZ6csRfdgVw"}]"#);
+/// ```
+pub fn owners_text(name: &PackageName, version: &Version, owners: &[Owner]) -> String {
+    let list = serde_json::to_string(owners).expect("owners are strings");
+    format!("regis-owners:{name}@{version}:{list}")
 }
 
 fn required<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Version>, D::Error> {
@@ -74,6 +98,7 @@ impl From<Addition> for Publish {
             version: None,
             compiler: Some(a.build_plan.compiler),
             resolutions: Some(a.build_plan.resolutions),
+            owners_signature: None,
         }
     }
 }
@@ -87,6 +112,7 @@ impl From<Update> for Publish {
             version: None,
             compiler: Some(u.build_plan.compiler),
             resolutions: Some(u.build_plan.resolutions),
+            owners_signature: None,
         }
     }
 }
@@ -139,6 +165,11 @@ impl AuthenticatedData {
 pub struct Transfer {
     pub name: PackageName,
     pub new_location: Location,
+    /// regis's own, in every signed shape: when the payload was signed (`regis sign` sets
+    /// it), so that asking for the same thing twice signs two different texts: a signed
+    /// text is carried out once. The PureScript Registry's reader ignores the key.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub signed_at: Option<Timestamp>,
 }
 
 /// Take one version down.
@@ -148,6 +179,8 @@ pub struct Unpublish {
     pub name: PackageName,
     pub version: Version,
     pub reason: String,
+    #[serde(rename = "signedAt", skip_serializing_if = "Option::is_none", default)]
+    pub signed_at: Option<Timestamp>,
 }
 
 #[derive(Deserialize)]
@@ -156,6 +189,8 @@ struct RawUnpublish {
     name: PackageName,
     version: Version,
     reason: String,
+    #[serde(rename = "signedAt", default)]
+    signed_at: Option<Timestamp>,
 }
 
 impl TryFrom<RawUnpublish> for Unpublish {
@@ -166,6 +201,7 @@ impl TryFrom<RawUnpublish> for Unpublish {
             name: r.name,
             version: r.version,
             reason: r.reason,
+            signed_at: r.signed_at,
         })
     }
 }
@@ -184,6 +220,8 @@ pub struct Yank {
     pub name: PackageName,
     pub yank: Version,
     pub reason: String,
+    #[serde(rename = "signedAt", skip_serializing_if = "Option::is_none", default)]
+    pub signed_at: Option<Timestamp>,
 }
 
 #[derive(Deserialize)]
@@ -192,6 +230,8 @@ struct RawYank {
     name: PackageName,
     yank: Version,
     reason: String,
+    #[serde(rename = "signedAt", default)]
+    signed_at: Option<Timestamp>,
 }
 
 impl TryFrom<RawYank> for Yank {
@@ -202,6 +242,7 @@ impl TryFrom<RawYank> for Yank {
             name: r.name,
             yank: r.yank,
             reason: r.reason,
+            signed_at: r.signed_at,
         })
     }
 }
@@ -214,6 +255,8 @@ impl TryFrom<RawYank> for Yank {
 pub struct Unyank {
     pub name: PackageName,
     pub unyank: Version,
+    #[serde(rename = "signedAt", skip_serializing_if = "Option::is_none", default)]
+    pub signed_at: Option<Timestamp>,
 }
 
 /// Mark a whole package as deprecated, with a message and optionally the package to use
@@ -227,6 +270,8 @@ pub struct Deprecate {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub alternative: Option<PackageName>,
+    #[serde(rename = "signedAt", skip_serializing_if = "Option::is_none", default)]
+    pub signed_at: Option<Timestamp>,
 }
 
 #[derive(Deserialize)]
@@ -236,6 +281,8 @@ struct RawDeprecate {
     message: String,
     #[serde(default)]
     alternative: Option<PackageName>,
+    #[serde(rename = "signedAt", default)]
+    signed_at: Option<Timestamp>,
 }
 
 impl TryFrom<RawDeprecate> for Deprecate {
@@ -264,6 +311,7 @@ impl TryFrom<RawDeprecate> for Deprecate {
             name: r.name,
             message: r.message,
             alternative: r.alternative,
+            signed_at: r.signed_at,
         })
     }
 }
@@ -302,7 +350,8 @@ impl AuthenticatedData {
     /// Parse a signed payload, telling the shapes apart by their keys: `newLocation` is a
     /// Transfer, `yank` a Yank, `unyank` an Unyank, `message` a Deprecate, then `reason` or
     /// `version` an Unpublish. A Transfer or an Unpublish has none of the newer keys (each
-    /// refuses unknown keys), so each reads as it always did.
+    /// refuses unknown keys), so each reads as it always did. `signedAt`, which every
+    /// shape may carry, decides nothing.
     pub fn parse(text: &str) -> Result<AuthenticatedData, PayloadError> {
         let obj = object(text)?;
         let has = |k: &str| obj.contains_key(k);
@@ -333,6 +382,31 @@ impl AuthenticatedData {
             AuthenticatedData::Unyank(u) => &u.name,
             AuthenticatedData::Deprecate(d) => &d.name,
         }
+    }
+
+    /// When the payload says it was signed (`signedAt`).
+    pub fn signed_at(&self) -> Option<Timestamp> {
+        match self {
+            AuthenticatedData::Transfer(t) => t.signed_at,
+            AuthenticatedData::Unpublish(u) => u.signed_at,
+            AuthenticatedData::Yank(y) => y.signed_at,
+            AuthenticatedData::Unyank(u) => u.signed_at,
+            AuthenticatedData::Deprecate(d) => d.signed_at,
+        }
+    }
+
+    /// The payload with `signedAt` set to `time` (what `regis sign` does, so that the same
+    /// request signed again is a new text).
+    pub fn with_signed_at(mut self, time: Timestamp) -> AuthenticatedData {
+        let signed_at = match &mut self {
+            AuthenticatedData::Transfer(t) => &mut t.signed_at,
+            AuthenticatedData::Unpublish(u) => &mut u.signed_at,
+            AuthenticatedData::Yank(y) => &mut y.signed_at,
+            AuthenticatedData::Unyank(u) => &mut u.signed_at,
+            AuthenticatedData::Deprecate(d) => &mut d.signed_at,
+        };
+        *signed_at = Some(time);
+        self
     }
 
     /// The payload's canonical compact JSON, in the fixed key order of its type: what
@@ -390,7 +464,7 @@ pub enum PayloadError {
 /// The signed shapes, for messages.
 pub const SIGNED_SHAPES: &str = "`Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}` or `Deprecate {name, message, alternative?}`";
 
-const SHAPES: &str = "`Publish {name, location?, ref, version, compiler?, resolutions?}`, `Authenticated {payload, signature}`, `PackageSetUpdate {compiler?, packages}`, or the older `Addition {packageName, newPackageLocation, newRef, buildPlan}` / `Update {packageName, updateRef, buildPlan}`";
+const SHAPES: &str = "`Publish {name, location?, ref, version, compiler?, resolutions?, ownersSignature?}`, `Authenticated {payload, signature}`, `PackageSetUpdate {compiler?, packages}`, or the older `Addition {packageName, newPackageLocation, newRef, buildPlan}` / `Update {packageName, updateRef, buildPlan}`";
 
 /// The JSON of an issue body: the text from the first `{` to the last `}`.
 pub fn extract_json(body: &str) -> Option<&str> {
@@ -574,6 +648,55 @@ mod tests {
         assert!(clear.clears());
     }
 
+    /// `signedAt` (what `regis sign` adds) goes last in the canonical text, decides no
+    /// shape, and a text with it is another text: the same request signed twice differs.
+    #[test]
+    fn every_signed_shape_may_say_when_it_was_signed() {
+        let time: Timestamp = "2026-11-22T10:00:00.000Z".parse().unwrap();
+        let texts = [
+            r#"{"name":"aff","newLocation":{"githubOwner":"o","githubRepo":"aff"}}"#,
+            r#"{"name":"aff","version":"7.1.0","reason":"broken"}"#,
+            r#"{"name":"aff","yank":"7.1.0","reason":"broken"}"#,
+            r#"{"name":"aff","unyank":"7.1.0"}"#,
+            r#"{"name":"aff","message":"unmaintained","alternative":"aff-next"}"#,
+        ];
+        for text in texts {
+            let data = AuthenticatedData::parse(text).unwrap();
+            assert_eq!(data.signed_at(), None);
+            let kind = data.kind();
+            let dated = data.with_signed_at(time);
+            let canonical = dated.canonical();
+            assert_eq!(
+                canonical,
+                format!(
+                    r#"{},"signedAt":"2026-11-22T10:00:00.000Z"}}"#,
+                    &text[..text.len() - 1]
+                )
+            );
+            // It reads back as the same shape and time, with the key anywhere.
+            let again = AuthenticatedData::parse(&canonical).unwrap();
+            assert_eq!((again.kind(), again.signed_at()), (kind, Some(time)));
+            let first = format!(r#"{{"signedAt":"2026-11-22T10:00:00.000Z",{}"#, &text[1..]);
+            assert_eq!(AuthenticatedData::parse(&first).unwrap(), again);
+        }
+        let e = AuthenticatedData::parse(r#"{"name":"a","unyank":"1.0.0","signedAt":"today"}"#)
+            .unwrap_err();
+        insta::assert_snapshot!(e, @"invalid `Unyank` payload: invalid time `today`: expected `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC, milliseconds)");
+    }
+
+    #[test]
+    fn a_publish_may_carry_a_signature_of_its_owner_list() {
+        let text = r#"{"name":"aff","ref":"v2.0.0","version":"2.0.0","ownersSignature":"0f1e"}"#;
+        let Operation::Publish(p) = Operation::parse(text).unwrap() else {
+            panic!()
+        };
+        assert_eq!(p.owners_signature.as_deref(), Some("0f1e"));
+        assert_eq!(serde_json::to_string(&p).unwrap(), text);
+        let text = owners_text(&p.name, &"2.0.0".parse().unwrap(), &[]);
+        assert_eq!(text, "regis-owners:aff@2.0.0:[]");
+        assert!(Operation::parse(&text).is_err(), "not a payload");
+    }
+
     #[test]
     fn package_set_update_with_removals() {
         let Operation::PackageSetUpdate(u) =
@@ -592,9 +715,9 @@ mod tests {
     fn errors_say_what_was_expected() {
         let e = |s: &str| Operation::from_issue_body(s).unwrap_err().to_string();
         insta::assert_snapshot!(e("please publish my package"), @"no JSON object found: expected the payload between a `{` and a `}`");
-        insta::assert_snapshot!(e(r#"{"pkg":"a"}"#), @"the payload has keys `pkg`: expected `Publish {name, location?, ref, version, compiler?, resolutions?}`, `Authenticated {payload, signature}`, `PackageSetUpdate {compiler?, packages}`, or the older `Addition {packageName, newPackageLocation, newRef, buildPlan}` / `Update {packageName, updateRef, buildPlan}`");
+        insta::assert_snapshot!(e(r#"{"pkg":"a"}"#), @"the payload has keys `pkg`: expected `Publish {name, location?, ref, version, compiler?, resolutions?, ownersSignature?}`, `Authenticated {payload, signature}`, `PackageSetUpdate {compiler?, packages}`, or the older `Addition {packageName, newPackageLocation, newRef, buildPlan}` / `Update {packageName, updateRef, buildPlan}`");
         insta::assert_snapshot!(e(r#"{"name":"a","ref":"v1"}"#), @"invalid `Publish` payload: missing field `version`");
-        insta::assert_snapshot!(e(r#"{"name":"a","ref":"v1","version":"1.0.0","compilr":"0.15.0"}"#), @"invalid `Publish` payload: unknown field `compilr`, expected one of `name`, `location`, `ref`, `version`, `compiler`, `resolutions`");
+        insta::assert_snapshot!(e(r#"{"name":"a","ref":"v1","version":"1.0.0","compilr":"0.15.0"}"#), @"invalid `Publish` payload: unknown field `compilr`, expected one of `name`, `location`, `ref`, `version`, `compiler`, `resolutions`, `ownersSignature`");
         insta::assert_snapshot!(e(r#"{"name":"a",}"#), @"the payload is not valid JSON: trailing comma at line 1 column 13");
     }
 
@@ -674,7 +797,7 @@ mod tests {
         insta::assert_snapshot!(lines.join("\n"), @r#"
             a list → the payload is not a JSON object: expected `{ ... }`
             not JSON → the payload is not valid JSON: EOF while parsing an object at line 1 column 1
-            no keys → the payload has keys none: expected `Publish {name, location?, ref, version, compiler?, resolutions?}`, `Authenticated {payload, signature}`, `PackageSetUpdate {compiler?, packages}`, or the older `Addition {packageName, newPackageLocation, newRef, buildPlan}` / `Update {packageName, updateRef, buildPlan}`
+            no keys → the payload has keys none: expected `Publish {name, location?, ref, version, compiler?, resolutions?, ownersSignature?}`, `Authenticated {payload, signature}`, `PackageSetUpdate {compiler?, packages}`, or the older `Addition {packageName, newPackageLocation, newRef, buildPlan}` / `Update {packageName, updateRef, buildPlan}`
             Publish, bad name → invalid `Publish` payload: invalid package name `A`: unexpected character `A`: expected lowercase ASCII letters, digits and `-`
             Authenticated, no signature → invalid `Authenticated` payload: missing field `signature`
             PackageSetUpdate, bad version → invalid `PackageSetUpdate` payload: invalid version `7`: expected three numbers `MAJOR.MINOR.PATCH` separated by `.`
@@ -687,8 +810,8 @@ mod tests {
             signed Unpublish, blank reason → invalid `Unpublish` payload: `reason` is empty: say why the version is unpublished
             signed Unpublish, no reason → invalid `Unpublish` payload: missing field `reason`
             signed Yank, blank reason → invalid `Yank` payload: `reason` is empty: say why the version is yanked
-            signed Yank, with a version → invalid `Yank` payload: unknown field `version`, expected one of `name`, `yank`, `reason`
-            signed Unyank, a reason → invalid `Unyank` payload: unknown field `reason`, expected `name` or `unyank`
+            signed Yank, with a version → invalid `Yank` payload: unknown field `version`, expected one of `name`, `yank`, `reason`, `signedAt`
+            signed Unyank, a reason → invalid `Unyank` payload: unknown field `reason`, expected one of `name`, `unyank`, `signedAt`
             signed Deprecate, blank message → invalid `Deprecate` payload: `message` is empty: say why the package is deprecated, or give `""` to clear the deprecation
             signed Deprecate, clearing with an alternative → invalid `Deprecate` payload: `message` is empty, which clears the deprecation, but `alternative` is `b`: expected no `alternative` when clearing, or a message
             signed Deprecate, itself the alternative → invalid `Deprecate` payload: `alternative` is `a` itself: expected another package

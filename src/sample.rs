@@ -77,6 +77,7 @@ impl SamplePackage {
             version: Some(self.manifest.version.clone()),
             compiler: None,
             resolutions: None,
+            owners_signature: None,
         }
     }
 

@@ -95,6 +95,7 @@ fn run_demo(root: &Path, json: bool) -> anyhow::Result<()> {
             github_base_url: format!("file://{}", github.display()).parse().map_err(
                 |expected| anyhow::anyhow!("the demo's GitHub directory: expected {expected}"),
             )?,
+            owner_changes: crate::config::OwnerChanges::Signed,
             ..Config::default()
         };
     say.step(
@@ -295,6 +296,7 @@ fn run_demo(root: &Path, json: bool) -> anyhow::Result<()> {
     let transfer = Transfer {
         name: "effect".parse()?,
         new_location: loc("effect"),
+        signed_at: None,
     };
     let payload = serde_json::to_string(&transfer)?;
     let signed = |key: &SigningKey| -> anyhow::Result<Authenticated> {

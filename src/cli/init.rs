@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::config::Config;
+use crate::config::{Config, OwnerChanges};
 use crate::init;
 
 use super::Global;
@@ -13,7 +13,9 @@ use super::output::{outln, warnln};
 /// authors), `index/`, `storage/`, and bare remotes for both repos in `remotes/`.
 ///
 /// With `--storage URL` (`s3://bucket/prefix`, …) tarballs go to that object store instead
-/// of `storage/`, and `regis.dhall` says so.
+/// of `storage/`, and `regis.dhall` says so. `regis.dhall` takes the PureScript Registry's
+/// conventions but for `ownerChanges`, which is regis's `"signed"`: a publish changes a
+/// package's owners only with a current owner's or a trustee's signature.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// A new or empty directory.
@@ -71,6 +73,8 @@ impl Args {
             name: self.name,
             storage,
             storage_url,
+            // regis's rule; the defaults are the PureScript Registry's.
+            owner_changes: OwnerChanges::Signed,
             ..Config::default()
         };
         let (layout, config) = init::init(&self.dir, &config, &install)?;

@@ -40,7 +40,7 @@ pub fn read_publish(file: &Path) -> anyhow::Result<Publish> {
     match super::read_payload(file)? {
         Operation::Publish(p) => Ok(p),
         other => bail!(
-            "`{}` holds a {} payload: `regis publish` expects a Publish `{{name, location?, ref, version, compiler?, resolutions?}}`",
+            "`{}` holds a {} payload: `regis publish` expects a Publish `{{name, location?, ref, version, compiler?, resolutions?, ownersSignature?}}`",
             file.display(),
             match other {
                 Operation::Authenticated(_) =>

@@ -233,6 +233,7 @@ impl Build {
             Build::Transfer(t) => Ok(AuthenticatedData::Transfer(Transfer {
                 name: t.name.clone(),
                 new_location: t.location()?,
+                signed_at: None,
             })),
             Build::Unpublish(u) => {
                 let object = serde_json::json!({

@@ -79,7 +79,9 @@ pub struct AtomRecord {
 /// the operation's atom, signed by `key`, to storage and its id as the package's chain head
 /// (`atoms/<name>`), to be committed with the metadata so a lost push race re-reads the
 /// head. The repo-relative paths written. A re-run that changes nothing writes no atom;
-/// one that stored an atom and then lost its commit stores the same atom again.
+/// one that stored an atom and then lost its commit stores the same atom again. A change
+/// authorised by a signed text the chain already records is refused
+/// ([`crate::atom::refuse_replay`]).
 pub fn write_metadata_recorded(
     ctx: &Context<'_>,
     registry: &RegistryDir,
@@ -90,6 +92,11 @@ pub fn write_metadata_recorded(
 ) -> Result<Vec<PathBuf>, AtomError> {
     let before = registry.read_metadata_text(name)?;
     let after = m.to_json();
+    if let (Some(_), Some(signed)) = (key, &record.payload)
+        && before.as_deref() != Some(after.as_str())
+    {
+        crate::atom::refuse_replay(ctx.storage, registry, name, signed)?;
+    }
     let mut written = vec![registry.write_metadata(name, m)?];
     let Some(key) = key else {
         return Ok(written);

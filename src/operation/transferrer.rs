@@ -12,7 +12,7 @@ use crate::git::GitError;
 use crate::github::{GitHub, GitHubError, RepoRef};
 use crate::metadata::Metadata;
 use crate::payload::{Authenticated, Transfer};
-use crate::schema::{Location, PackageName};
+use crate::schema::{Location, PackageName, Timestamp};
 use crate::store::{RegistryDir, StoreError};
 
 use super::Context;
@@ -165,15 +165,19 @@ pub fn run(
     Ok(Run { survey, recorded })
 }
 
-/// The Transfer payload the bot signs for a move: canonical compact JSON.
+/// The Transfer payload the bot signs for a move, signed at `now`: canonical compact JSON.
+/// A repository renamed back and forth is moved by a new text each time (a signed text is
+/// carried out once).
 pub fn signed_transfer(
     moved: &Moved,
     bot: &SigningKey,
     namespace: &str,
+    now: Timestamp,
 ) -> Result<Authenticated, TransferrerError> {
     let request = Transfer {
         name: moved.name.clone(),
         new_location: moved.to.clone(),
+        signed_at: Some(now),
     };
     let payload = serde_json::to_string(&request).expect("a Transfer serializes");
     let signature = bot
@@ -194,7 +198,7 @@ pub fn record(
     moves
         .iter()
         .map(|moved| {
-            let result = signed_transfer(moved, bot, &ctx.config.signature_namespace)
+            let result = signed_transfer(moved, bot, &ctx.config.signature_namespace, ctx.now)
                 .and_then(|signed| Ok(transfer::transfer(ctx, &signed)?));
             (moved.clone(), result)
         })

@@ -50,6 +50,7 @@ fn transfer_payload(name: &str, owner: &str, repo: &str) -> String {
     serde_json::to_string(&Transfer {
         name: name.parse().unwrap(),
         new_location: Location::github(owner, repo, None).unwrap(),
+        signed_at: None,
     })
     .unwrap()
 }

@@ -203,7 +203,7 @@ fn publish_refuses_other_payloads_and_bad_json() {
     assert_eq!(
         text(&out.stderr),
         format!(
-            "error: `{}` holds a signed (Transfer, Unpublish, Yank, Unyank or Deprecate) payload: `regis publish` expects a Publish `{{name, location?, ref, version, compiler?, resolutions?}}`\n",
+            "error: `{}` holds a signed (Transfer, Unpublish, Yank, Unyank or Deprecate) payload: `regis publish` expects a Publish `{{name, location?, ref, version, compiler?, resolutions?, ownersSignature?}}`\n",
             transfer.display()
         )
     );
@@ -707,7 +707,7 @@ fn the_cli_refusals_read_in_full() {
     );
     insta::assert_snapshot!(lines.join("\n"), @r#"
         init into a directory that is not empty (1) → error: `<tmp>/index` is not empty: expected a new or empty directory for the registry
-        publish a PackageSetUpdate (1) → error: `<tmp>/update.json` holds a PackageSetUpdate payload: `regis publish` expects a Publish `{name, location?, ref, version, compiler?, resolutions?}`
+        publish a PackageSetUpdate (1) → error: `<tmp>/update.json` holds a PackageSetUpdate payload: `regis publish` expects a Publish `{name, location?, ref, version, compiler?, resolutions?, ownersSignature?}`
         transfer a Publish (1) → error: `<tmp>/publish.json` does not hold a signed payload: expected `{"payload": "...", "signature": "..."}` as `regis sign` prints it
         transfer a signed Unpublish (1) → error: `<tmp>/unpublish.json` holds a signed Unpublish: `regis transfer` expects a signed Transfer `{name, newLocation}` (use `regis unpublish`)
         transfer a signed payload that is neither (1) → error: reading the signed payload in `<tmp>/other.json`: the payload has keys `name`: expected `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}` or `Deprecate {name, message, alternative?}`
