@@ -1015,8 +1015,8 @@ impl TryFrom<RawConfig> for Config {
                 "a non-empty SSHSIG namespace such as `file`".to_owned(),
             ));
         }
-        let owner_changes = (raw.owner_changes.parse())
-            .map_err(invalid("ownerChanges", &raw.owner_changes))?;
+        let owner_changes =
+            (raw.owner_changes.parse()).map_err(invalid("ownerChanges", &raw.owner_changes))?;
         for (i, mirror) in raw.mirrors.iter().enumerate() {
             let expected = if mirror.is_empty() {
                 "a directory or an object store URL such as `s3://bucket/prefix`".to_owned()
@@ -1349,6 +1349,7 @@ mod tests {
             Some(KeySource::File("/etc/regis/atom.pem".into()))
         );
         assert_eq!(config.trust_root_expiry_days, 180);
+        assert_eq!(config.owner_changes, OwnerChanges::Signed);
     }
 
     #[test]

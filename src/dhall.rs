@@ -1424,6 +1424,7 @@ mod tests {
                     "trusteeTeam": "test/trustees",
                     "unpublishWindowHours": 48,
                     "signatureNamespace": "file",
+                    "ownerChanges": "signed",
                     "storage": "../storage",
                     "storageUrl": "https://packages.example.org/{name}/{version}.tar.gz",
                     "mirrors": ["../mirror", "s3://mirror-bucket/tarballs"],

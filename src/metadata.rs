@@ -244,8 +244,16 @@ impl Metadata {
         }
     }
 
+    /// The owners after a publish whose manifest lists `manifest`: the manifest's when it
+    /// lists some, else the package's own.
+    pub fn owners_after_publish(&self, manifest: Option<&[Owner]>) -> Option<Vec<Owner>> {
+        manifest
+            .map(<[Owner]>::to_vec)
+            .or_else(|| self.owners.clone())
+    }
+
     /// Record a published version. Re-recording the same tarball is a no-op; owners are
-    /// replaced by the manifest's when it lists some.
+    /// replaced by the manifest's when it lists some ([`Metadata::owners_after_publish`]).
     pub fn publish(
         &mut self,
         name: &PackageName,
@@ -257,9 +265,7 @@ impl Metadata {
         if change == PublishChange::Added {
             self.published.insert(version, entry);
         }
-        if owners.is_some() {
-            self.owners = owners;
-        }
+        self.owners = self.owners_after_publish(owners.as_deref());
         Ok(change)
     }
 

@@ -908,7 +908,9 @@ impl<'a> InitOutput<'a> {
 
 /// `regis sign --json`: the signed payload (`signed`, what to paste into an issue, the
 /// document `regis sign` prints without `--json`) and what it asks for (`transfer`,
-/// `unpublish`, `yank`, `unyank` or `deprecate`).
+/// `unpublish`, `yank`, `unyank` or `deprecate`); for `regis sign owners`, `owners`, with
+/// the owner list's text as `signed.payload` and the Publish payload's `ownersSignature`
+/// as `signed.signature`.
 #[derive(Serialize)]
 pub(crate) struct SignOutput<'a> {
     operation: &'static str,

@@ -1,6 +1,7 @@
 //! `regis sign`: sign a `Transfer`, `Unpublish`, `Yank`, `Unyank` or `Deprecate` payload
 //! with an owner's SSH key and print the `{"payload", "signature"}` JSON to paste into a
-//! registry issue.
+//! registry issue; or (`regis sign owners`) the owner list a publish sets, for its
+//! `ownersSignature`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,19 +9,26 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 
 use crate::auth::{SignatureFormat, SigningKey};
+use crate::manifest::{Given, ManifestFile};
 use crate::payload::{Authenticated, AuthenticatedData, Operation, Transfer};
-use crate::schema::{Location, PackageName, PackageVersion};
+use crate::schema::{Location, PackageName, PackageVersion, Timestamp};
 
 use super::Global;
+use super::output::noteln;
 
 /// Sign a `Transfer`, `Unpublish`, `Yank`, `Unyank` or `Deprecate` payload with a package
 /// owner's SSH private key.
 ///
 /// The payload is read from FILE, or built by the `transfer`, `unpublish`, `yank` or
 /// `deprecate` subcommand.
-/// What is signed is the payload's canonical compact JSON, so the same request always
-/// signs the same bytes. Prints `{"payload": ..., "signature": ...}`: paste it into an
-/// issue on the registry repository (with `--json`, it is the document's `signed`).
+/// What is signed is the payload's canonical compact JSON with `signedAt`, the time of
+/// signing (any `signedAt` in FILE is replaced): a registry carries out a signed text once,
+/// so the same request signed again is a new text. Prints `{"payload": ...,
+/// "signature": ...}`: paste it into an issue on the registry repository (with `--json`, it
+/// is the document's `signed`).
+///
+/// `regis sign owners MANIFEST` signs the owner list a publish sets instead, for the
+/// Publish payload's `ownersSignature`.
 ///
 /// Keys: `ssh-ed25519`, `ssh-rsa`, `ecdsa-sha2-nistp256`/`384`/`521`, in the OpenSSH
 /// format `ssh-keygen` writes; the matching public key must be one of the package's owners.
@@ -90,6 +98,15 @@ pub enum Build {
     Yank(YankArgs),
     /// Sign the deprecation of a package (or, with `--message ""`, clearing it).
     Deprecate(DeprecateArgs),
+    /// Sign the owner list a publish gives a package: prints the Publish payload's
+    /// `ownersSignature`.
+    ///
+    /// A registry whose `ownerChanges` is `"signed"` lets a publish change a package's
+    /// `owners` only with a current owner's (or a trustee's) signature of the new list.
+    /// What is signed is `regis-owners:<name>@<version>:` then the manifest's `owners` as
+    /// compact JSON (`id`?, `keytype`, `public`): it names the version, so it serves that
+    /// one publish only.
+    Owners(OwnersArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -134,6 +151,14 @@ pub struct YankArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct OwnersArgs {
+    /// The manifest the version is published with: a `purs.json`, `spago.yaml` or
+    /// `purs.dhall` (by its file name); its name, version and `owners` are what is signed.
+    #[arg(value_name = "MANIFEST")]
+    pub manifest: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct DeprecateArgs {
     /// The package to deprecate.
     #[arg(value_name = "NAME")]
@@ -149,20 +174,12 @@ pub struct DeprecateArgs {
 
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
-        let Some(key_path) = self.signing.key.as_deref() else {
-            bail!("no key to sign with: pass `--key PATH`, e.g. `--key ~/.ssh/id_ed25519`");
-        };
-        let data = self.data()?;
+        if let Some(Build::Owners(owners)) = &self.build {
+            return self.sign_owners(owners, global);
+        }
+        let data = self.data()?.with_signed_at(Timestamp::now());
         let payload = data.canonical();
-        let passphrase = self.signing.passphrase()?;
-        let namespace = self.signing.namespace(global)?;
-        let key = SigningKey::read(key_path, passphrase.as_deref()).map_err(|e| match e {
-            // A key file that cannot be read keeps the command from running.
-            crate::auth::AuthError::ReadKey { .. } => super::could_not_run(e.into()),
-            e => e.into(),
-        })?;
-        let signature = key.sign(&payload, self.signing.format.into(), &namespace)?;
-        let signed = Authenticated { payload, signature };
+        let signed = self.signing.sign(payload, global)?;
         if global.json {
             let operation = match data {
                 AuthenticatedData::Transfer(_) => "transfer",
@@ -176,6 +193,31 @@ impl Args {
             let text =
                 serde_json::to_string_pretty(&signed).context("encoding the output as JSON")?;
             super::output::stdout_json(&text);
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// `regis sign owners MANIFEST`: prints `{"ownersSignature": ...}`.
+    fn sign_owners(&self, args: &OwnersArgs, global: &Global) -> anyhow::Result<ExitCode> {
+        if let Some(file) = &self.file {
+            bail!(
+                "both a payload file `{}` and the `owners` subcommand given: expected one of them",
+                file.display()
+            );
+        }
+        let (name, version, text) = owners_text(&args.manifest)?;
+        let signed = self.signing.sign(text, global)?;
+        if global.json {
+            super::json::print(&super::json::SignOutput::new("owners", &signed))?;
+        } else {
+            let object = serde_json::json!({ "ownersSignature": signed.signature });
+            let text =
+                serde_json::to_string_pretty(&object).context("encoding the output as JSON")?;
+            super::output::stdout_json(&text);
+            noteln!(
+                "signed `{}`: add `ownersSignature` to the Publish payload of `{name}@{version}`",
+                crate::text::value(&signed.payload)
+            );
         }
         Ok(ExitCode::SUCCESS)
     }
@@ -198,6 +240,22 @@ impl Args {
 }
 
 impl Signing {
+    /// `payload` signed with `--key`.
+    fn sign(&self, payload: String, global: &Global) -> anyhow::Result<Authenticated> {
+        let Some(key_path) = self.key.as_deref() else {
+            bail!("no key to sign with: pass `--key PATH`, e.g. `--key ~/.ssh/id_ed25519`");
+        };
+        let passphrase = self.passphrase()?;
+        let namespace = self.namespace(global)?;
+        let key = SigningKey::read(key_path, passphrase.as_deref()).map_err(|e| match e {
+            // A key file that cannot be read keeps the command from running.
+            crate::auth::AuthError::ReadKey { .. } => super::could_not_run(e.into()),
+            e => e.into(),
+        })?;
+        let signature = key.sign(&payload, self.format.into(), &namespace)?;
+        Ok(Authenticated { payload, signature })
+    }
+
     /// The passphrase from the `--passphrase-env` variable; never printed.
     fn passphrase(&self) -> anyhow::Result<Option<String>> {
         let Some(var) = &self.passphrase_env else {
@@ -260,8 +318,50 @@ impl Build {
                 }
                 Ok(AuthenticatedData::parse(&object.to_string())?)
             }
+            Build::Owners(_) => bail!("`regis sign owners` signs an owner list, not a payload"),
         }
     }
+}
+
+/// The name, version and [`crate::payload::owners_text`] of the manifest in `file` (a
+/// `purs.json`, `spago.yaml` or `purs.dhall`, told by its name).
+fn owners_text(file: &Path) -> anyhow::Result<(PackageName, crate::schema::Version, String)> {
+    let kinds = [
+        ManifestFile::PursJson,
+        ManifestFile::SpagoYaml,
+        ManifestFile::PursDhall,
+    ];
+    let file_name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let Some(kind) = kinds.into_iter().find(|k| k.path() == file_name) else {
+        bail!(
+            "`{}` is not a manifest that lists owners: expected a file named `purs.json`, `spago.yaml` or `purs.dhall`",
+            file.display()
+        );
+    };
+    let text = super::read_capped(file, crate::operation::publish::MAX_MANIFEST_BYTES)?;
+    // These three files name the package and its location themselves: what `Given` says
+    // fills in only what a legacy `bower.json` or `spago.dhall` lacks.
+    let (name, location) = (
+        "unnamed".parse()?,
+        Location::github("unknown", "unknown", None)?,
+    );
+    let given = Given {
+        name: &name,
+        version: None,
+        location: &location,
+        reference: "HEAD",
+    };
+    let (manifest, _) = kind
+        .read(&text, &given, &Default::default())
+        .with_context(|| format!("reading the owners in `{}`", file.display()))?;
+    let Some(owners) = &manifest.owners else {
+        bail!(
+            "`{}` lists no `owners`: a publish without them keeps the package's owners, so there is no owner list to sign",
+            file.display()
+        );
+    };
+    let text = crate::payload::owners_text(&manifest.name, &manifest.version, owners);
+    Ok((manifest.name, manifest.version, text))
 }
 
 impl TransferArgs {

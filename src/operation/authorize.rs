@@ -1,12 +1,13 @@
 //! Who signed an authenticated payload: an owner of the package (a key in its metadata), a
 //! trustee (a key in the registry config) or the registry's bot (which signs only for
-//! trustees). Pure: the signature check is a function of the payload, the keys and config.
+//! trustees); and whether a publish may change a package's owners (`ownerChanges`). Pure:
+//! the signature check is a function of the payload, the keys and config.
 
 use crate::auth::{self, AuthError, SigningKey};
-use crate::config::Config;
+use crate::config::{Config, OwnerChanges};
 use crate::metadata::Metadata;
 use crate::payload::Authenticated;
-use crate::schema::{Owner, PackageName};
+use crate::schema::{Owner, PackageName, Version};
 
 /// The kind of key that signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +89,25 @@ pub enum AuthorizeError {
         "the key in `{variable}` is not the one `botPublicKey` names: fix the secret or the config"
     )]
     BotKeyMismatch { variable: String },
+    #[error(
+        "the publish of `{name}@{version}` changes the owners of `{name}` ({change}), and this registry lets only a current owner or a trustee do that: sign the new list with a current owner's key (`regis sign --key ~/.ssh/id_ed25519 owners purs.json`, or `spago.yaml`: the manifest being published) and add the printed `ownersSignature` to the Publish payload"
+    )]
+    OwnersUnsigned {
+        name: PackageName,
+        version: Version,
+        change: String,
+    },
+    #[error(
+        "the `ownersSignature` of the publish of `{name}@{version}` is not a current owner's or a trustee's signature of its new owner list ({change}; {owners}): sign it with a current owner's key (`regis sign --key ~/.ssh/id_ed25519 owners purs.json`, or `spago.yaml`: the manifest being published)"
+    )]
+    OwnersNotAuthorized {
+        name: PackageName,
+        version: Version,
+        change: String,
+        owners: String,
+        #[source]
+        cause: AuthError,
+    },
 }
 
 /// Check `signed` against the trustees, the bot key and the package's owners, in that
@@ -106,26 +126,37 @@ pub fn authorize(
             name: name.clone(),
         });
     }
-    let owners = metadata.owners.clone().unwrap_or_default();
+    let owners = metadata.owners.as_deref().unwrap_or_default();
+    signer(&signed.payload, &signed.signature, owners, config).map_err(|cause| {
+        AuthorizeError::NotAuthorized {
+            operation,
+            name: name.clone(),
+            owners: owners_listed(owners),
+            cause,
+        }
+    })
+}
+
+/// `the package lists 2 owners`, for messages.
+fn owners_listed(owners: &[Owner]) -> String {
+    match owners.len() {
+        0 => "the package lists no owners".to_owned(),
+        1 => "the package lists 1 owner".to_owned(),
+        n => format!("the package lists {n} owners"),
+    }
+}
+
+/// Who of the trustees, the bot and `owners` signed `payload`, in that order.
+fn signer(
+    payload: &str,
+    signature: &str,
+    owners: &[Owner],
+    config: &Config,
+) -> Result<Signer, AuthError> {
     let trustees = &config.trustees;
     let bot = config.bot_public_key.as_slice();
-    let keys: Vec<Owner> = trustees.iter().chain(bot).chain(&owners).cloned().collect();
-    let key = auth::verify_any(
-        &signed.payload,
-        &signed.signature,
-        &keys,
-        &config.signature_namespace,
-    )
-    .map_err(|cause| AuthorizeError::NotAuthorized {
-        operation,
-        name: name.clone(),
-        owners: match owners.len() {
-            0 => "the package lists no owners".to_owned(),
-            1 => "the package lists 1 owner".to_owned(),
-            n => format!("the package lists {n} owners"),
-        },
-        cause,
-    })?;
+    let keys: Vec<Owner> = trustees.iter().chain(bot).chain(owners).cloned().collect();
+    let key = auth::verify_any(payload, signature, &keys, &config.signature_namespace)?;
     let position = keys
         .iter()
         .position(|k| std::ptr::eq(k, key))
@@ -141,6 +172,70 @@ pub fn authorize(
         role,
         key: key.clone(),
     })
+}
+
+/// Whether a publish of `name@version` may take the package's owners from `before` to
+/// `after` (what [`Metadata::owners_after_publish`] gives). Under `ownerChanges = "signed"`
+/// a change (an added, removed or reordered key, or an edited `id`) needs `signature`, a
+/// current owner's, a trustee's or the bot's signature of
+/// [`crate::payload::owners_text`]; a package that has no owners gains them freely, as a
+/// new package does (no one could sign for it). Under `"location"` the manifest decides.
+/// The signer of a signed change, `None` when no signature was needed.
+pub fn authorize_owner_change(
+    config: &Config,
+    name: &PackageName,
+    version: &Version,
+    before: Option<&[Owner]>,
+    after: Option<&[Owner]>,
+    signature: Option<&str>,
+) -> Result<Option<Signer>, AuthorizeError> {
+    let before = before.unwrap_or_default();
+    let after = after.unwrap_or_default();
+    if config.owner_changes == OwnerChanges::Location || before.is_empty() || before == after {
+        return Ok(None);
+    }
+    let change = describe_change(before, after);
+    let Some(signature) = signature.filter(|s| !s.trim().is_empty()) else {
+        return Err(AuthorizeError::OwnersUnsigned {
+            name: name.clone(),
+            version: version.clone(),
+            change,
+        });
+    };
+    let text = crate::payload::owners_text(name, version, after);
+    signer(&text, signature, before, config)
+        .map(Some)
+        .map_err(|cause| AuthorizeError::OwnersNotAuthorized {
+            name: name.clone(),
+            version: version.clone(),
+            change,
+            owners: owners_listed(before),
+            cause,
+        })
+}
+
+/// `adds `ssh-ed25519` `new@example.com`; removes …`, or what else changed.
+fn describe_change(before: &[Owner], after: &[Owner]) -> String {
+    let same_key = |a: &Owner, b: &Owner| (a.keytype(), a.public()) == (b.keytype(), b.public());
+    let listed =
+        |owners: Vec<&Owner>| crate::text::list(owners.into_iter().map(auth::describe_owner));
+    let added: Vec<&Owner> = (after.iter())
+        .filter(|a| !before.iter().any(|b| same_key(a, b)))
+        .collect();
+    let removed: Vec<&Owner> = (before.iter())
+        .filter(|b| !after.iter().any(|a| same_key(a, b)))
+        .collect();
+    let mut parts = Vec::new();
+    if !added.is_empty() {
+        parts.push(format!("adds {}", listed(added)));
+    }
+    if !removed.is_empty() {
+        parts.push(format!("removes {}", listed(removed)));
+    }
+    if parts.is_empty() {
+        parts.push("the same keys, with other ids or in another order".to_owned());
+    }
+    parts.join("; ")
 }
 
 /// The bot's signing key from `pem` (the content of the variable `botKeyEnv` names),
@@ -248,6 +343,73 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn an_owner_change_needs_a_current_owners_or_a_trustees_signature_of_the_new_list() {
+        let (owner, trustee, stranger) = (key(1), key(2), key(4));
+        let signed = Config {
+            trustees: vec![trustee.public()],
+            owner_changes: OwnerChanges::Signed,
+            ..Config::default()
+        };
+        let name: PackageName = "aff".parse().unwrap();
+        let version: Version = "2.0.0".parse().unwrap();
+        let before = [owner.public()];
+        let after = [owner.public(), stranger.public()];
+        let text = crate::payload::owners_text(&name, &version, &after);
+        let sign = |k: &SigningKey, text: &str| k.sign(text, SignatureFormat::Raw, "").unwrap();
+        let check =
+            |config: &Config, before: Option<&[Owner]>, after: &[Owner], sig: Option<&str>| {
+                authorize_owner_change(config, &name, &version, before, Some(after), sig)
+                    .map(|s| s.map(|s| s.role))
+            };
+        // No change, a package without owners, and the PureScript rule need no signature.
+        assert_eq!(check(&signed, Some(&before), &before, None).unwrap(), None);
+        assert_eq!(check(&signed, None, &after, None).unwrap(), None);
+        assert_eq!(
+            check(&Config::default(), Some(&before), &after, None).unwrap(),
+            None
+        );
+        // A current owner or a trustee signs the new list.
+        let by_owner = sign(&owner, &text);
+        assert_eq!(
+            check(&signed, Some(&before), &after, Some(&by_owner)).unwrap(),
+            Some(Role::Owner)
+        );
+        let by_trustee = sign(&trustee, &text);
+        assert_eq!(
+            check(&signed, Some(&before), &after, Some(&by_trustee)).unwrap(),
+            Some(Role::Trustee)
+        );
+        // The key being added cannot vouch for itself; a signature is for one version's list.
+        let by_stranger = sign(&stranger, &text);
+        let e = check(&signed, Some(&before), &after, Some(&by_stranger)).unwrap_err();
+        assert!(
+            matches!(e, AuthorizeError::OwnersNotAuthorized { .. }),
+            "{e}"
+        );
+        let other_version = crate::payload::owners_text(&name, &"1.9.0".parse().unwrap(), &after);
+        let e = check(
+            &signed,
+            Some(&before),
+            &after,
+            Some(&sign(&owner, &other_version)),
+        );
+        assert!(
+            matches!(e, Err(AuthorizeError::OwnersNotAuthorized { .. })),
+            "{e:?}"
+        );
+        for unsigned in [None, Some(""), Some(" ")] {
+            let e = check(&signed, Some(&before), &after, unsigned).unwrap_err();
+            assert!(matches!(e, AuthorizeError::OwnersUnsigned { .. }), "{e}");
+        }
+        // Removing a key, or only reordering them, is a change too.
+        let reordered = [after[1].clone(), after[0].clone()];
+        for (from, to) in [(&after[..], &before[..]), (&after[..], &reordered[..])] {
+            let e = check(&signed, Some(from), to, None).unwrap_err();
+            assert!(matches!(e, AuthorizeError::OwnersUnsigned { .. }), "{e}");
+        }
+    }
+
     /// Every refusal of a signer or of the bot key, with its full text.
     #[test]
     fn refusals_in_full() {
@@ -304,6 +466,18 @@ mod tests {
                 "another bot key",
                 bot_key(&config, Some(&pem(4))).unwrap_err(),
             ),
+            refused(
+                "owners replaced, unsigned",
+                owner_change(&[&owner], &[&key(4)], None).unwrap_err(),
+            ),
+            refused(
+                "owners reordered, unsigned",
+                owner_change(&[&owner, &key(4)], &[&key(4), &owner], None).unwrap_err(),
+            ),
+            refused(
+                "an owner added, signed by the new key",
+                owner_change(&[&owner], &[&owner, &key(4)], Some(&key(4))).unwrap_err(),
+            ),
         ];
         insta::assert_snapshot!(lines.join("\n"), @r"
             unsigned → the unpublish of `aff` is not signed: sign the payload with an owner's SSH key (`regis sign --key ~/.ssh/id_ed25519 …`) and paste the output (only a trustee's issue may leave the signature empty: the registry bot signs it then)
@@ -313,6 +487,35 @@ mod tests {
             no botPublicKey → `botPublicKey` is not set in regis.dhall: signatures of the bot could not be checked
             a bot key that is not a key → the bot key in `REGIS_BOT_KEY` cannot be read: not an OpenSSH private key: PEM preamble contains invalid data (NUL byte): expected the `-----BEGIN OPENSSH PRIVATE KEY-----` text `ssh-keygen` writes
             another bot key → the key in `REGIS_BOT_KEY` is not the one `botPublicKey` names: fix the secret or the config
+            owners replaced, unsigned → the publish of `aff@2.0.0` changes the owners of `aff` (adds `ssh-ed25519` `SHA256:vxu9sT7+WkqIPG3kOwohja2DmYBjKw903FLEcS+Xb6o`; removes `ssh-ed25519` `SHA256:fe85JkIjo8VPe+XqXJGH5Mau1EMFdK1OdKvJUFicyA8`), and this registry lets only a current owner or a trustee do that: sign the new list with a current owner's key (`regis sign --key ~/.ssh/id_ed25519 owners purs.json`, or `spago.yaml`: the manifest being published) and add the printed `ownersSignature` to the Publish payload
+            owners reordered, unsigned → the publish of `aff@2.0.0` changes the owners of `aff` (the same keys, with other ids or in another order), and this registry lets only a current owner or a trustee do that: sign the new list with a current owner's key (`regis sign --key ~/.ssh/id_ed25519 owners purs.json`, or `spago.yaml`: the manifest being published) and add the printed `ownersSignature` to the Publish payload
+            an owner added, signed by the new key → the `ownersSignature` of the publish of `aff@2.0.0` is not a current owner's or a trustee's signature of its new owner list (adds `ssh-ed25519` `SHA256:vxu9sT7+WkqIPG3kOwohja2DmYBjKw903FLEcS+Xb6o`; the package lists 1 owner): sign it with a current owner's key (`regis sign --key ~/.ssh/id_ed25519 owners purs.json`, or `spago.yaml`: the manifest being published): the signature does not match the payload for the 1 key tried (`ssh-ed25519` `SHA256:fe85JkIjo8VPe+XqXJGH5Mau1EMFdK1OdKvJUFicyA8`): the payload must be signed exactly as given, with an owner's key
             ");
+    }
+
+    /// [`authorize_owner_change`] under `ownerChanges = "signed"` for a publish of
+    /// `aff@2.0.0` taking the owners from `before` to `after`, signed by `by`.
+    fn owner_change(
+        before: &[&SigningKey],
+        after: &[&SigningKey],
+        by: Option<&SigningKey>,
+    ) -> Result<Option<Signer>, AuthorizeError> {
+        let config = Config {
+            owner_changes: OwnerChanges::Signed,
+            ..Config::default()
+        };
+        let (name, version) = ("aff".parse().unwrap(), "2.0.0".parse().unwrap());
+        let keys = |keys: &[&SigningKey]| keys.iter().map(|k| k.public()).collect::<Vec<_>>();
+        let after = keys(after);
+        let text = crate::payload::owners_text(&name, &version, &after);
+        let signature = by.map(|k| k.sign(&text, SignatureFormat::Raw, "").unwrap());
+        authorize_owner_change(
+            &config,
+            &name,
+            &version,
+            Some(&keys(before)),
+            Some(&after),
+            signature.as_deref(),
+        )
     }
 }

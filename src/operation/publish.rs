@@ -22,6 +22,7 @@ use crate::store::{IndexDir, RegistryDir, StoreError};
 use crate::tarball;
 
 use super::Context;
+use super::authorize::{AuthorizeError, Signer, authorize_owner_change};
 
 mod compilers;
 
@@ -96,6 +97,8 @@ pub enum PublishError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Atom(#[from] crate::atom::AtomError),
+    #[error(transparent)]
+    Authorize(#[from] AuthorizeError),
     #[error(
         "`{name}@{version}` is not fully published: {landed}, but {missing} did not land; run the same payload again to finish it"
     )]
@@ -133,6 +136,9 @@ pub struct PublishReport {
     pub build_plan: BuildPlan,
     /// The compilers metadata records for the version (an earlier run's, on a re-run).
     pub compilers: Vec<Version>,
+    /// Who signed the owner list, when the publish changed the package's owners under
+    /// `ownerChanges = "signed"`.
+    pub owners_signed_by: Option<Signer>,
     /// The build check with each compiler, when one is configured.
     pub matrix: Option<Matrix>,
     pub storage: Put,
@@ -199,6 +205,14 @@ pub fn publish(ctx: &Context<'_>, request: &Publish) -> Result<PublishReport, Pu
         read_manifest(&tree, request, &location, dhall_cache.as_deref())?;
     let dependencies = read_dependencies(&index, &manifest)?;
     validate_manifest(request, &manifest, &location, &dependencies)?;
+    if let Some(m) = &existing {
+        check_owners(
+            ctx.config,
+            m,
+            &manifest,
+            request.owners_signature.as_deref(),
+        )?;
+    }
     let build_plan = solve(ctx, &registry, &index, request, &manifest)?;
     let mut plan = plan(ctx, manifest, location, &tree, build_plan)?;
     plan.warnings.splice(0..0, manifest_warnings);
@@ -239,7 +253,13 @@ pub fn publish(ctx: &Context<'_>, request: &Publish) -> Result<PublishReport, Pu
         }
         None => None,
     };
-    let mut report = apply(ctx, &registry, &index, &plan)?;
+    let mut report = apply(
+        ctx,
+        &registry,
+        &index,
+        &plan,
+        request.owners_signature.as_deref(),
+    )?;
     if let Some(command) = &ctx.config.docs {
         report.docs = Some(docs(ctx, &registry, &plan, &mut workspace, command));
     }
@@ -362,6 +382,25 @@ pub fn validate_request(
         (None, Some(given)) => Ok(given.clone()),
         (None, None) => Err(PublishError::NeedsLocation { name: name.clone() }),
     }
+}
+
+/// Whether publishing `manifest` over the package's metadata `m` may make its owners the
+/// ones it leaves ([`authorize_owner_change`]); who signed a change that needed it.
+fn check_owners(
+    config: &Config,
+    m: &Metadata,
+    manifest: &Manifest,
+    signature: Option<&str>,
+) -> Result<Option<Signer>, PublishError> {
+    let after = m.owners_after_publish(manifest.owners.as_deref());
+    Ok(authorize_owner_change(
+        config,
+        &manifest.name,
+        &manifest.version,
+        m.owners.as_deref(),
+        after.as_deref(),
+        signature,
+    )?)
 }
 
 fn check_location_unclaimed(
@@ -637,6 +676,7 @@ fn apply(
     registry: &RegistryDir,
     index: &IndexDir,
     plan: &PublishPlan,
+    owners_signature: Option<&str>,
 ) -> Result<PublishReport, PublishError> {
     let name = plan.manifest.name.clone();
     let version = plan.manifest.version.clone();
@@ -665,14 +705,19 @@ fn apply(
     let mirrors = ctx.stores().put_mirrors(&plan.key, &plan.tarball);
 
     let mut compilers = plan.entry.compilers.clone();
+    let mut owners_signed_by = None;
     let metadata =
         ctx.registry
             .commit_change(&message, retry, |_| -> Result<Vec<PathBuf>, PublishError> {
                 // Re-read on every attempt: after a rejected push this is another job's new head.
                 let mut written = Vec::new();
+                owners_signed_by = None;
                 let mut m = match registry.read_metadata(&name)? {
                     Some(m) => {
                         m.check_location(&name, &plan.location)?;
+                        // Another job may have changed the owners since the first check.
+                        owners_signed_by =
+                            check_owners(ctx.config, &m, &plan.manifest, owners_signature)?;
                         m
                     }
                     None => {
@@ -747,6 +792,7 @@ fn apply(
         location: plan.location.clone(),
         build_plan: plan.build_plan.clone(),
         compilers,
+        owners_signed_by,
         matrix: plan.matrix.clone(),
         storage,
         mirrors,

@@ -49,6 +49,9 @@ pub fn publish(r: &PublishReport) -> String {
             let _ = writeln!(out, "  {label:<9} {}: {reason}", joined(compilers));
         }
     }
+    if let Some(signer) = &r.owners_signed_by {
+        let _ = writeln!(out, "  owners    changed, signed by {}", signer.describe());
+    }
     let stored = match r.storage {
         Put::Stored => "stored",
         Put::AlreadyPresent => "already present",

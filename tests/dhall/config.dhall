@@ -21,6 +21,7 @@
 , trusteeTeam = Some "test/trustees"
 , unpublishWindowHours = 48
 , signatureNamespace = "file"
+, ownerChanges = "signed"
 , storage = Some "../storage"
 , storageUrl = Some "https://packages.example.org/{name}/{version}.tar.gz"
 , mirrors = [ "../mirror", "s3://mirror-bucket/tarballs" ]
