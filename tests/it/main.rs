@@ -29,6 +29,7 @@ mod pending;
 mod process_issue;
 mod publish;
 mod refusals;
+mod replays;
 mod sandbox;
 mod sign;
 mod solve;

@@ -377,6 +377,65 @@ fn an_author_signs_a_transfer_with_ssh_keygen_and_the_issue_accepts_it() {
     assert_eq!(t.remote_heads(), before);
 }
 
+/// On a registry that keeps atoms, a signed Transfer posted on an issue again after the
+/// package moved back is refused (the answer names the atom that used it and how to ask
+/// again), and nothing moves.
+#[test]
+fn a_transfer_posted_again_on_an_issue_is_refused() {
+    let Some(events) = events() else { return };
+    let keys = tempfile::tempdir().unwrap();
+    let (_, secret) = regis::trust::SigningKey::generate();
+    let atom_key = regis::trust::write_private_key(keys.path(), "atom.pem", &secret).unwrap();
+    let gh = github();
+    let t = registry(&gh, |c| {
+        c.trust_atom_key = Some(regis::trust::KeySource::File(atom_key))
+    });
+    let owner = regis::auth::SigningKey::from_openssh(&testing::seeded_key(1), None).unwrap();
+    let mut p = t.package("prelude", "1.0.0", &[]);
+    p.manifest.owners = Some(vec![owner.public()]);
+    t.release(&p);
+    let sign = |payload: &str| regis::payload::Authenticated {
+        payload: payload.to_owned(),
+        signature: (owner.sign(payload, regis::auth::SignatureFormat::Raw, "file")).unwrap(),
+    };
+    let away = sign(
+        r#"{"name":"prelude","newLocation":{"githubOwner":"test","githubRepo":"prelude-moved"}}"#,
+    );
+    regis::operation::transfer::transfer(&t.ctx(), &away).unwrap();
+    let used = testing::remote_file(&t.layout.registry_remote, "atoms/prelude").unwrap();
+    let back =
+        sign(r#"{"name":"prelude","newLocation":{"githubOwner":"test","githubRepo":"prelude"}}"#);
+    regis::operation::transfer::transfer(&t.ctx(), &back).unwrap();
+
+    let before = (t.remote_heads(), t.stored());
+    let body = format!(
+        "Move it again:\n\n```json\n{}\n```\n",
+        serde_json::to_string_pretty(&away).unwrap()
+    );
+    let event = event_from(
+        &events.join("addition_issue_created.json"),
+        keys.path(),
+        &body,
+        "someone",
+    );
+    let run = process(&t, &gh, &event, &[]);
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    assert!(!run.closed);
+    assert_eq!((t.remote_heads(), t.stored()), before);
+    assert_eq!(run.comments.len(), 2);
+    insta::assert_snapshot!(run.comments[1].replace(used.trim(), "<atom>"), @r"
+    **Failed**: the transfer of `prelude` failed.
+
+    ```text
+    this signed payload was already carried out on `prelude`: atom `<atom>` records it, for the transfer at `2026-11-22T10:00:00.000Z`; a signed text is accepted once, so to ask again, sign the request anew with `regis sign` (which puts the time of signing in `signedAt`)
+    ```
+
+    Comment on this issue with a corrected payload to try again.
+
+    <!-- regis:answered body -->
+    ");
+}
+
 /// How the CLI reports a pushed commit (the id is the remote's head).
 fn regis_outcome(commit: &str) -> String {
     format!("committed {}, pushed", &commit[..10])
