@@ -24,6 +24,7 @@ mod keys;
 mod locations;
 mod mirrors;
 mod object_storage;
+mod owners;
 mod package_set;
 mod pending;
 mod process_issue;
