@@ -464,10 +464,26 @@ fn every_command_prints_one_json_document() {
         r#"{"name":"b","newLocation":{"githubOwner":"test","githubRepo":"b"}}"#,
     );
     let doc = r.document(&["sign", "--key", &key, &inner], 0);
+    let mut signed: Value =
+        serde_json::from_str(doc["signed"]["payload"].as_str().unwrap()).unwrap();
+    let signed_at = signed.as_object_mut().unwrap().remove("signedAt").unwrap();
+    regis::schema::Timestamp::parse(signed_at.as_str().unwrap()).unwrap();
     assert_eq!(
-        serde_json::from_str::<Value>(doc["signed"]["payload"].as_str().unwrap()).unwrap(),
+        signed,
         json!({"name": "b", "newLocation": {"githubOwner": "test", "githubRepo": "b"}})
     );
+    // sign owners: the owner list of a manifest, for a Publish's `ownersSignature`
+    let manifest_dir = tmp.join("manifest");
+    std::fs::create_dir(&manifest_dir).unwrap();
+    let mut manifest = t.package("b", "2.0.0", &[]).manifest;
+    manifest.owners = Some(vec![owner.clone()]);
+    let purs_json = write_file(&manifest_dir, "purs.json", &manifest.to_pretty_json());
+    let doc = r.document(&["sign", "--key", &key, "owners", &purs_json], 0);
+    assert_eq!(doc["operation"], "owners");
+    let text = regis::payload::owners_text(&manifest.name, &manifest.version, &[owner.clone()]);
+    assert_eq!(doc["signed"]["payload"], text.as_str());
+    let signature = doc["signed"]["signature"].as_str().unwrap();
+    regis::auth::verify(&text, signature, &owner, "file").unwrap();
     r.error(&["sign", "transfer", "b", "--to-github", "test/b"], 1);
     let doc = r.document(on!["transfer", &signed_transfer], 0);
     assert_eq!(
@@ -913,12 +929,25 @@ fn sign_prints_the_payload_to_paste_and_json_nests_it() {
         "--to-github",
         "me/b",
     ];
-    let plain = Command::new(env!("CARGO_BIN_EXE_regis"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(plain.status.success(), "{}", text(&plain.stderr));
-    let pasted: regis::payload::Authenticated = serde_json::from_slice(&plain.stdout).unwrap();
-    let doc = Runner::new().document(&args, 0);
+    // At one time (`REGIS_NOW`): `regis sign` puts it in the payload as `signedAt`.
+    let run = |json: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_regis"));
+        if json {
+            command.arg("--json");
+        }
+        let out = command
+            .args(args)
+            .env("REGIS_NOW", "2026-11-22T10:00:00.000Z")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        out.stdout
+    };
+    let pasted: regis::payload::Authenticated = serde_json::from_slice(&run(false)).unwrap();
+    assert_eq!(
+        pasted.payload,
+        r#"{"name":"b","newLocation":{"githubOwner":"me","githubRepo":"b"},"signedAt":"2026-11-22T10:00:00.000Z"}"#
+    );
+    let doc: Value = serde_json::from_slice(&run(true)).unwrap();
     assert_eq!(doc["signed"], serde_json::to_value(&pasted).unwrap());
 }

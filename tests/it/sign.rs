@@ -13,8 +13,9 @@ use regis::testing::{skip, ssh_keygen};
 
 const PASSPHRASE_VAR: &str = "REGIS_TEST_PASSPHRASE";
 const TRANSFER: &[&str] = &["transfer", "aff", "--to-github", "me/purescript-aff"];
-const TRANSFER_JSON: &str =
-    r#"{"name":"aff","newLocation":{"githubOwner":"me","githubRepo":"purescript-aff"}}"#;
+/// The time every `regis sign` here runs at (`REGIS_NOW`): what it puts in `signedAt`.
+const NOW: &str = "2026-11-22T10:00:00.000Z";
+const TRANSFER_JSON: &str = r#"{"name":"aff","newLocation":{"githubOwner":"me","githubRepo":"purescript-aff"},"signedAt":"2026-11-22T10:00:00.000Z"}"#;
 
 /// A key pair `ssh-keygen` wrote.
 struct Key {
@@ -66,6 +67,7 @@ fn regis_sign(dir: &Path, key: &Key, args: &[&str], stdin: &str) -> Output {
         .args(["sign", "--key"])
         .arg(&key.path)
         .args(args)
+        .env("REGIS_NOW", NOW)
         .env_remove(PASSPHRASE_VAR)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -219,7 +221,7 @@ fn a_payload_file_signs_the_same_canonical_bytes() {
     assert_eq!(from_file, from_args);
     assert_eq!(
         from_file.payload,
-        r#"{"name":"aff","version":"1.0.0","reason":"broken"}"#
+        r#"{"name":"aff","version":"1.0.0","reason":"broken","signedAt":"2026-11-22T10:00:00.000Z"}"#
     );
     verify(&from_file.payload, &from_file.signature, &key.owner, "file").unwrap();
 
@@ -284,4 +286,103 @@ fn a_protected_key_needs_its_passphrase() {
         stderr,
         "error: the environment variable `REGIS_TEST_UNSET_VARIABLE` named by `--passphrase-env` is not set: expected the key's passphrase in it\n"
     );
+}
+
+/// `regis sign owners MANIFEST` signs `regis-owners:<name>@<version>:<owners>` of a
+/// `purs.json` or a `spago.yaml` (the same list, the same text), prints the Publish
+/// payload's `ownersSignature` and says what it signed; a file without owners, or one that
+/// is no manifest, is refused.
+#[test]
+fn sign_owners_signs_the_owner_list_of_a_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pem = regis::testing::seeded_key(1);
+    std::fs::write(tmp.path().join("owner"), &pem).unwrap();
+    let owner = regis::auth::SigningKey::from_openssh(&pem, None).unwrap();
+    let sign = |dir: &Path, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_regis"))
+            .current_dir(dir)
+            .args(["sign", "--key"])
+            .arg(tmp.path().join("owner"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let location = regis::schema::Location::github("me", "purescript-aff", None).unwrap();
+    let mut p = regis::sample::SamplePackage::new("aff", "8.0.0", location, &[]);
+    let (mine, theirs) = (owner.public(), regis::testing::seeded_key(2));
+    let theirs = regis::auth::SigningKey::from_openssh(&theirs, None)
+        .unwrap()
+        .public();
+    p.manifest.owners = Some(vec![mine.clone(), theirs.clone()]);
+    let expected = regis::payload::owners_text(
+        &p.manifest.name,
+        &p.manifest.version,
+        &[mine.clone(), theirs.clone()],
+    );
+
+    let json_dir = tmp.path().join("json");
+    std::fs::create_dir(&json_dir).unwrap();
+    std::fs::write(json_dir.join("purs.json"), p.manifest.to_pretty_json()).unwrap();
+    let yaml_dir = tmp.path().join("yaml");
+    std::fs::create_dir(&yaml_dir).unwrap();
+    let owner_yaml = |o: &Owner| {
+        format!(
+            "      - keytype: {}\n        public: {}\n",
+            o.keytype(),
+            o.public()
+        )
+    };
+    let yaml = format!(
+        "{}    owners:\n{}{}",
+        regis::sample::spago_yaml(&p.manifest),
+        owner_yaml(&mine),
+        owner_yaml(&theirs)
+    );
+    std::fs::write(yaml_dir.join("spago.yaml"), yaml).unwrap();
+
+    let mut printed = Vec::new();
+    for (dir, file) in [(&json_dir, "purs.json"), (&yaml_dir, "spago.yaml")] {
+        let out = sign(dir, &["owners", file]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let signature = doc["ownersSignature"].as_str().unwrap().to_owned();
+        verify(&expected, &signature, &mine, "file").unwrap();
+        assert_eq!(
+            String::from_utf8(out.stderr).unwrap(),
+            format!(
+                "signed `{expected}`: add `ownersSignature` to the Publish payload of `aff@8.0.0`\n"
+            )
+        );
+        printed.push(signature);
+    }
+    assert_eq!(
+        printed[0], printed[1],
+        "ed25519 signs the same text the same"
+    );
+
+    // Refusals: a manifest without owners, a file that is no manifest listing owners, and a
+    // payload file beside the subcommand.
+    p.manifest.owners = None;
+    std::fs::write(json_dir.join("purs.json"), p.manifest.to_pretty_json()).unwrap();
+    std::fs::write(json_dir.join("bower.json"), "{}").unwrap();
+    let refused = |args: &[&str]| {
+        let out = sign(&json_dir, args);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty());
+        format!("{args:?} → {}", String::from_utf8(out.stderr).unwrap())
+    };
+    let lines = [
+        refused(&["owners", "purs.json"]),
+        refused(&["owners", "bower.json"]),
+        refused(&["payload.json", "owners", "purs.json"]),
+    ];
+    insta::assert_snapshot!(lines.join(""), @r#"
+    ["owners", "purs.json"] → error: `purs.json` lists no `owners`: a publish without them keeps the package's owners, so there is no owner list to sign
+    ["owners", "bower.json"] → error: `bower.json` is not a manifest that lists owners: expected a file named `purs.json`, `spago.yaml` or `purs.dhall`
+    ["payload.json", "owners", "purs.json"] → error: both a payload file `payload.json` and the `owners` subcommand given: expected one of them
+    "#);
 }
