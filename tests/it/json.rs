@@ -480,7 +480,11 @@ fn every_command_prints_one_json_document() {
     let purs_json = write_file(&manifest_dir, "purs.json", &manifest.to_pretty_json());
     let doc = r.document(&["sign", "--key", &key, "owners", &purs_json], 0);
     assert_eq!(doc["operation"], "owners");
-    let text = regis::payload::owners_text(&manifest.name, &manifest.version, &[owner.clone()]);
+    let text = regis::payload::owners_text(
+        &manifest.name,
+        &manifest.version,
+        std::slice::from_ref(&owner),
+    );
     assert_eq!(doc["signed"]["payload"], text.as_str());
     let signature = doc["signed"]["signature"].as_str().unwrap();
     regis::auth::verify(&text, signature, &owner, "file").unwrap();
