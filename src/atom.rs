@@ -15,11 +15,12 @@ use tough::schema::key::Key;
 use crate::payload::Authenticated;
 use crate::schema::{PackageName, Sha256, Timestamp, Version};
 use crate::storage::{Storage, StorageError, StorageKey};
-use crate::trust::{AtomKeys, SigningKey, TrustError};
+use crate::trust::{AtomKeys, Extension, SigningKey, TrustError};
+use tough::schema::{Root, Signed};
 
 /// An atom's name: the SHA-256 of its signed part's canonical JSON, written in lowercase
 /// hex.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AtomId(Sha256);
 
 impl AtomId {
@@ -148,7 +149,7 @@ pub struct SignedAtom {
 }
 
 /// `value` in OLPC canonical JSON (what TUF signs).
-fn canonical<T: Serialize>(value: &T) -> Vec<u8> {
+pub fn canonical<T: Serialize>(value: &T) -> Vec<u8> {
     let mut bytes = Vec::new();
     let mut serializer =
         serde_json::Serializer::with_formatter(&mut bytes, olpc_cjson::CanonicalFormatter::new());
@@ -215,6 +216,25 @@ impl AtomTrust {
         }
     }
 
+    /// The atom keys of a verified root chain (version 1 first), less the revoked; the
+    /// refusal names the version whose `regis` field does not read.
+    pub fn of_chain(roots: &[Signed<Root>]) -> Result<AtomTrust, (u64, String)> {
+        let mut extensions = Vec::new();
+        for root in roots {
+            let extension = Extension::of(&root.signed)
+                .map_err(|reason| (root.signed.version.get(), reason))?;
+            extensions.push(extension);
+        }
+        let latest = extensions.last().expect("a chain has a first version");
+        let revoked: Vec<String> = latest.revoked.iter().map(|r| r.keyid.clone()).collect();
+        Ok(AtomTrust::of_roots(
+            extensions.iter().map(|e| &e.atom),
+            &revoked,
+            latest.atom.threshold.get(),
+            extensions.len(),
+        ))
+    }
+
     /// The configured atom key's public half (a registry without a root of trust).
     pub fn of_key(key: &SigningKey) -> AtomTrust {
         AtomTrust {
@@ -269,6 +289,28 @@ pub fn verify_chain(
     trust: &AtomTrust,
     metadata: Option<&[u8]>,
 ) -> Result<Vec<Verified>, AtomError> {
+    let chain = verify_chain_from(storage, name, head, trust)?;
+    let recorded = chain[0].atom.signed.metadata;
+    let found = metadata.map(Sha256::of);
+    if found != Some(recorded) {
+        return Err(AtomError::MetadataChanged {
+            name: name.clone(),
+            id: head,
+            recorded,
+            found: found.map_or("no metadata file".to_owned(), |h| format!("`{h}`")),
+        });
+    }
+    Ok(chain)
+}
+
+/// The links of [`verify_chain`], from `head` back to the first atom, without the look at
+/// the metadata file (a client that reads no registry repo). Newest first.
+pub fn verify_chain_from(
+    storage: &dyn Storage,
+    name: &PackageName,
+    head: AtomId,
+    trust: &AtomTrust,
+) -> Result<Vec<Verified>, AtomError> {
     let mut chain: Vec<Verified> = Vec::new();
     let mut next = Some(head);
     while let Some(id) = next {
@@ -315,16 +357,6 @@ pub fn verify_chain(
         }
         next = atom.signed.previous;
         chain.push(Verified { id, atom });
-    }
-    let recorded = chain[0].atom.signed.metadata;
-    let found = metadata.map(Sha256::of);
-    if found != Some(recorded) {
-        return Err(AtomError::MetadataChanged {
-            name: name.clone(),
-            id: head,
-            recorded,
-            found: found.map_or("no metadata file".to_owned(), |h| format!("`{h}`")),
-        });
     }
     Ok(chain)
 }

@@ -1043,7 +1043,7 @@ fn check_storage(
                 }
             }
             // An atom is checked by `regis history`; one no head reaches is a lost race's.
-            ListedKind::Atom { .. } => {}
+            ListedKind::Atom { .. } | ListedKind::Trust => {}
             ListedKind::Temporary => found.add(
                 FindingKind::InterruptedWrite,
                 &file,

@@ -1505,3 +1505,79 @@ mod tests {
         );
     }
 }
+
+/// `regis fetch`: the release written and what verified it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct FetchOutput<'a> {
+    pub name: &'a PackageName,
+    pub version: &'a Version,
+    pub path: &'a Path,
+    pub bytes: u64,
+    pub hash: String,
+    pub root: u64,
+    pub timestamp: u64,
+    pub snapshot: u64,
+    /// The publish atom's id.
+    pub atom: String,
+    /// How many atoms the chain from it holds.
+    pub chain: usize,
+}
+
+/// `regis verify`: what `--adopt` listed (absent without it), and what verified.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct VerifyOutput<'a> {
+    adopted: Option<AdoptedOutput>,
+    #[serde(flatten)]
+    verification: &'a crate::operation::verify::Verification,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AdoptedOutput {
+    bins: u64,
+    tarballs: usize,
+    missing: Vec<String>,
+    atoms: usize,
+    package_sets: usize,
+    registry: Option<GitWrite>,
+    storage: Option<crate::operation::tuf::Published>,
+}
+
+impl<'a> VerifyOutput<'a> {
+    pub(crate) fn new(
+        adopted: Option<&crate::operation::verify::Adopted>,
+        verification: &'a crate::operation::verify::Verification,
+    ) -> Self {
+        VerifyOutput {
+            adopted: adopted.map(|a| AdoptedOutput {
+                bins: a.bins,
+                tarballs: a.tarballs,
+                missing: a.missing.clone(),
+                atoms: a.atoms,
+                package_sets: a.package_sets,
+                registry: a.commit.as_ref().map(GitWrite::from),
+                storage: a.published.clone(),
+            }),
+            verification,
+        }
+    }
+}
+
+/// `regis keys refresh`: the commit (absent without a TUF repository) and the copy.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RefreshOutput {
+    registry: Option<GitWrite>,
+    storage: Option<crate::operation::tuf::Published>,
+}
+
+impl From<&crate::operation::tuf::Refreshed> for RefreshOutput {
+    fn from(r: &crate::operation::tuf::Refreshed) -> Self {
+        RefreshOutput {
+            registry: r.commit.as_ref().map(GitWrite::from),
+            storage: r.published.clone(),
+        }
+    }
+}

@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::schema::PackageName;
 use crate::storage::Storage;
 use crate::store::RegistryDir;
-use crate::trust::{Chain, Extension, ROOT_DIR, TrustError, root_file_name};
+use crate::trust::{Chain, ROOT_DIR, TrustError, root_file_name};
 
 /// A package's verified chain, newest first.
 #[derive(Debug, Clone)]
@@ -28,28 +28,13 @@ pub struct History {
 /// public half.
 pub fn trust(registry: &Path, config: &Config) -> Result<AtomTrust, AtomError> {
     match Chain::read(registry) {
-        Ok(chain) => {
-            let mut extensions = Vec::new();
-            for root in chain.roots() {
-                let version = root.signed.version.get();
-                let extension = Extension::of(&root.signed).map_err(|reason| {
-                    let path = registry.join(ROOT_DIR).join(root_file_name(version));
-                    TrustError::ParseRoot {
-                        path: path.display().to_string(),
-                        reason,
-                    }
-                })?;
-                extensions.push(extension);
-            }
-            let latest = extensions.last().expect("a chain has a first version");
-            let revoked: Vec<String> = latest.revoked.iter().map(|r| r.keyid.clone()).collect();
-            Ok(AtomTrust::of_roots(
-                extensions.iter().map(|e| &e.atom),
-                &revoked,
-                latest.atom.threshold.get(),
-                extensions.len(),
-            ))
-        }
+        Ok(chain) => AtomTrust::of_chain(chain.roots()).map_err(|(version, reason)| {
+            let path = registry.join(ROOT_DIR).join(root_file_name(version));
+            AtomError::Trust(TrustError::ParseRoot {
+                path: path.display().to_string(),
+                reason,
+            })
+        }),
         Err(TrustError::NoRoot { .. }) => match &config.trust_atom_key {
             Some(source) => Ok(AtomTrust::of_key(&source.resolved(registry).load()?)),
             None => Err(AtomError::NoTrust),

@@ -4,6 +4,7 @@
 //! and deprecate are authenticated: [`authorize`] says who signed them.
 
 pub mod authorize;
+pub mod client;
 pub mod deprecate;
 pub mod gc;
 pub mod history;
@@ -14,7 +15,9 @@ pub mod report;
 pub mod sync;
 pub mod transfer;
 pub mod transferrer;
+pub mod tuf;
 pub mod unpublish;
+pub mod verify;
 pub mod yank;
 
 use std::path::PathBuf;
@@ -29,7 +32,6 @@ use crate::schema::{PackageName, Sha256, Version};
 use crate::source::Source;
 use crate::storage::{Storage, Stores};
 use crate::store::RegistryDir;
-use crate::trust::SigningKey;
 
 /// Everything an operation reads from or writes to, passed in one place.
 pub struct Context<'a> {
@@ -57,13 +59,7 @@ impl<'a> Context<'a> {
     }
 }
 
-/// The atom key, when `trustAtomKey` is set (a file taken relative to the registry repo).
-pub fn atom_key(ctx: &Context<'_>) -> Result<Option<SigningKey>, AtomError> {
-    let Some(source) = &ctx.config.trust_atom_key else {
-        return Ok(None);
-    };
-    Ok(Some(source.resolved(ctx.registry.workdir()).load()?))
-}
+pub use tuf::{Signers, signers};
 
 /// What an operation's atom records besides the package, the metadata hash, the time and
 /// the chain.
@@ -83,7 +79,7 @@ pub struct AtomRecord {
 pub fn write_metadata_recorded(
     ctx: &Context<'_>,
     registry: &RegistryDir,
-    key: Option<&SigningKey>,
+    signers: &Signers,
     name: &PackageName,
     m: &Metadata,
     record: AtomRecord,
@@ -91,12 +87,23 @@ pub fn write_metadata_recorded(
     let before = registry.read_metadata_text(name)?;
     let after = m.to_json();
     let mut written = vec![registry.write_metadata(name, m)?];
-    let Some(key) = key else {
-        return Ok(written);
-    };
     if before.as_deref() == Some(after.as_str()) {
         return Ok(written);
     }
+    let Some(key) = &signers.atom else {
+        if let Some(tuf) = &signers.tuf {
+            let changes = tuf::changes(
+                name,
+                record.operation,
+                record.version.as_ref(),
+                record.tarball.as_ref(),
+                m,
+                None,
+            );
+            written.extend(tuf::apply(tuf, registry.root(), ctx.now, &changes)?);
+        }
+        return Ok(written);
+    };
     let previous = match registry.read_atom_head(name)? {
         None => None,
         Some(text) => Some(AtomId::parse(&text).ok_or_else(|| AtomError::BadHead {
@@ -104,6 +111,7 @@ pub fn write_metadata_recorded(
             text: crate::text::echo(&text).to_string(),
         })?),
     };
+    let (record_version, record_tarball) = (record.version.clone(), record.tarball);
     let atom = crate::atom::Atom {
         operation: record.operation,
         package: name.clone(),
@@ -114,8 +122,20 @@ pub fn write_metadata_recorded(
         time: ctx.now,
         previous,
     };
+    let operation = atom.operation;
     let (id, bytes) = crate::atom::sign(atom, key);
     ctx.storage.put(&id.key(name), &bytes)?;
     written.push(registry.write_atom_head(name, &id.to_string())?);
+    if let Some(tuf) = &signers.tuf {
+        let changes = tuf::changes(
+            name,
+            operation,
+            record_version.as_ref(),
+            record_tarball.as_ref(),
+            m,
+            Some((id, &bytes)),
+        );
+        written.extend(tuf::apply(tuf, registry.root(), ctx.now, &changes)?);
+    }
     Ok(written)
 }

@@ -1,0 +1,534 @@
+//! The TUF repository end to end: a registry with a root of trust adopts what it holds
+//! (`regis verify --adopt`), every operation after that re-signs the hash bin it touches,
+//! the snapshot and the timestamp in the metadata's commit and copies them to storage; a
+//! client (`regis fetch`, tough's loader) and python-tuf's ngclient accept honest data,
+//! and each attack is refused with a message naming what failed.
+
+use std::path::{Path, PathBuf};
+
+use regis::atom::AtomId;
+use regis::auth::{SignatureFormat, SigningKey as OwnerKey};
+use regis::operation::client::{self, Client, ClientError, Origin};
+use regis::operation::verify;
+use regis::payload::Authenticated;
+use regis::storage::{Storage, StorageKey};
+use regis::testing::{self, TestRegistry};
+use regis::trust::{self, KeySource, Role};
+
+fn owner() -> OwnerKey {
+    OwnerKey::from_openssh(&testing::seeded_key(1), None).unwrap()
+}
+
+fn signed(payload: &str) -> Authenticated {
+    Authenticated {
+        payload: payload.to_owned(),
+        signature: owner().sign(payload, SignatureFormat::Raw, "file").unwrap(),
+    }
+}
+
+/// A registry with a root of trust (one root key, keys for every role in `keys`, the
+/// config naming the online and atom keys), `prelude@1.0.0` published by `owner()`
+/// before the TUF repository is adopted.
+struct Tuf {
+    t: TestRegistry,
+    keys: tempfile::TempDir,
+    /// A directory for the client's last verified metadata.
+    state: tempfile::TempDir,
+}
+
+fn key_of(init: &trust::Initialized, role: Role) -> PathBuf {
+    (init.keys.iter())
+        .find(|k| k.role == role)
+        .map(|k| k.path.clone())
+        .unwrap()
+}
+
+fn far() -> jiff::Timestamp {
+    let far = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 3650);
+    jiff::Timestamp::from_second(far.as_second()).unwrap()
+}
+
+fn with_tuf() -> Tuf {
+    let keys = tempfile::tempdir().unwrap();
+    let mut t = TestRegistry::with_config(|c| {
+        // The tests' clock (`testing::NOW`) is weeks behind the client's.
+        c.trust_timestamp_expiry_days = 3650;
+        c.trust_online_expiry_days = 3650;
+        c.trust_hash_bins = 16;
+    });
+    let mut made = None;
+    t.registry
+        .commit_change("Root of trust", t.config.push_retry(), |root| {
+            let init = trust::init(root, keys.path(), 1, 1, far()).unwrap();
+            let path = PathBuf::from(&init.root);
+            made = Some(init);
+            Ok::<_, regis::git::GitError>(vec![path])
+        })
+        .unwrap();
+    let init = made.unwrap();
+    let file = |role| Some(KeySource::File(key_of(&init, role)));
+    t.config.trust_targets_key = file(Role::Targets);
+    t.config.trust_snapshot_key = file(Role::Snapshot);
+    t.config.trust_timestamp_key = file(Role::Timestamp);
+    t.config.trust_atom_key = file(Role::Atom);
+    let mut p = t.package("prelude", "1.0.0", &[]);
+    p.manifest.owners = Some(vec![owner().public()]);
+    t.release(&p);
+    Tuf {
+        t,
+        keys,
+        state: tempfile::tempdir().unwrap(),
+    }
+}
+
+impl Tuf {
+    fn root(&self) -> Vec<u8> {
+        std::fs::read(self.t.layout.registry.join("tuf/root/1.root.json")).unwrap()
+    }
+
+    fn client(&self) -> Result<Client, ClientError> {
+        let origin = Origin::parse(self.t.layout.storage.to_str().unwrap()).unwrap();
+        Client::load(origin, &self.root(), self.state.path())
+    }
+
+    fn fetch(&self, name: &str, version: &str) -> Result<client::Fetched, ClientError> {
+        let client = self.client()?;
+        client::fetch(&client, &name.parse().unwrap(), &version.parse().unwrap())
+    }
+
+    fn release(&self, name: &str, version: &str) {
+        let mut p = self.t.package(name, version, &[]);
+        p.manifest.owners = Some(vec![owner().public()]);
+        self.t.release(&p);
+    }
+
+    fn verify(&self) -> verify::Verification {
+        let client = self.client().unwrap();
+        verify::verify_all(&client, Some(&self.t.layout.registry)).unwrap()
+    }
+
+    fn stored(&self, path: &str) -> Vec<u8> {
+        std::fs::read(self.t.layout.storage.join(path)).unwrap()
+    }
+
+    fn put(&self, path: &str, bytes: &[u8]) {
+        let file = self.t.layout.storage.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, bytes).unwrap();
+    }
+}
+
+fn adopted() -> Tuf {
+    let tuf = with_tuf();
+    let a = verify::adopt(&tuf.t.ctx()).unwrap();
+    assert_eq!((a.bins, a.tarballs, a.atoms, a.package_sets), (16, 1, 1, 0));
+    assert_eq!(a.missing, Vec::<String>::new());
+    tuf
+}
+
+fn message(e: &ClientError) -> String {
+    regis::error_chain(e)
+}
+
+#[test]
+fn adoption_and_every_operation_after_it_keep_each_release_verifiable() {
+    let tuf = adopted();
+    let fetched = tuf.fetch("prelude", "1.0.0").unwrap();
+    assert_eq!(fetched.atoms.len(), 1);
+    assert_eq!(
+        fetched.bytes,
+        tuf.stored("prelude/1.0.0.tar.gz"),
+        "the bytes storage holds"
+    );
+    let clean = tuf.verify();
+    assert_eq!(clean.problems, Vec::<String>::new());
+    assert_eq!((clean.tarballs, clean.atoms, clean.chains), (1, 1, 1));
+
+    tuf.release("prelude", "1.1.0");
+    regis::operation::yank::yank(
+        &tuf.t.ctx(),
+        &signed(r#"{"name":"prelude","yank":"1.0.0","reason":"broken"}"#),
+    )
+    .unwrap();
+    regis::operation::deprecate::deprecate(
+        &tuf.t.ctx(),
+        &signed(r#"{"name":"prelude","message":"use prelude2"}"#),
+    )
+    .unwrap();
+    tuf.release("console", "1.0.0");
+    let update = regis::payload::PackageSetUpdate {
+        compiler: None,
+        packages: [("prelude".parse().unwrap(), Some("1.1.0".parse().unwrap()))].into(),
+    };
+    regis::operation::package_set::update(
+        &tuf.t.ctx(),
+        &update,
+        regis::package_set::Authority::Trustee,
+        &regis::operation::package_set::Silent,
+    )
+    .unwrap();
+
+    // Each release verifies with its chain: prelude's publish of 1.1.0 sits on a chain of
+    // four atoms at the time of its fetch (publish, publish, yank, deprecate: newest
+    // first from the release's own atom back).
+    let fetched = tuf.fetch("prelude", "1.1.0").unwrap();
+    assert_eq!(fetched.atoms.len(), 2);
+    tuf.fetch("prelude", "1.0.0").unwrap();
+    tuf.fetch("console", "1.0.0").unwrap();
+    let found = tuf.verify();
+    assert_eq!(found.problems, Vec::<String>::new());
+    assert_eq!(
+        (
+            found.tarballs,
+            found.atoms,
+            found.chains,
+            found.package_sets
+        ),
+        (3, 5, 2, 1)
+    );
+    // Storage serves the consistent snapshots by version, and the timestamp names the last.
+    let timestamp: serde_json::Value =
+        serde_json::from_slice(&tuf.stored("tuf/timestamp.json")).unwrap();
+    let snapshot = timestamp["signed"]["meta"]["snapshot.json"]["version"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(timestamp["signed"]["version"].as_u64(), Some(snapshot));
+    assert!(
+        tuf.t
+            .layout
+            .storage
+            .join(format!("tuf/{snapshot}.snapshot.json"))
+            .is_file()
+    );
+    assert_eq!(
+        tuf.stored("tuf/timestamp.json"),
+        std::fs::read(tuf.t.layout.registry.join("tuf/timestamp.json")).unwrap()
+    );
+    let _ = &tuf.keys;
+}
+
+#[test]
+fn an_unpublish_takes_the_target_away() {
+    let tuf = adopted();
+    regis::operation::unpublish::unpublish(
+        &tuf.t.ctx(),
+        &signed(r#"{"name":"prelude","version":"1.0.0","reason":"oops"}"#),
+    )
+    .unwrap();
+    let e = tuf.fetch("prelude", "1.0.0").unwrap_err();
+    assert_eq!(
+        message(&e),
+        "`prelude/1.0.0.tar.gz` is not a target of the registry: no signed metadata lists it"
+    );
+    assert_eq!(tuf.verify().problems, Vec::<String>::new());
+}
+
+#[test]
+fn a_swapped_tarball_is_refused() {
+    let tuf = adopted();
+    tuf.put("prelude/1.0.0.tar.gz", b"not the release");
+    let e = tuf.fetch("prelude", "1.0.0").unwrap_err();
+    let text = message(&e);
+    assert!(
+        text.starts_with("the target `prelude/1.0.0.tar.gz` failed verification: "),
+        "{text}"
+    );
+    let problems = tuf.verify().problems;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+}
+
+#[test]
+fn metadata_edited_by_hand_is_reported_by_verify() {
+    let tuf = adopted();
+    let file = tuf.t.layout.registry.join("metadata/prelude.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let edited = text.replacen("2026-11-22T10:00:00.000Z", "2020-01-01T00:00:00.000Z", 1);
+    assert_ne!(text, edited);
+    std::fs::write(&file, edited).unwrap();
+    assert_eq!(
+        tuf.verify().problems,
+        [
+            "metadata of `prelude` changed the entry of `1.0.0` after it was signed (its publish time, ref, compilers, size or hash)"
+        ]
+    );
+}
+
+#[test]
+fn an_atom_forged_by_a_holder_of_the_online_keys_is_refused() {
+    let tuf = adopted();
+    // The attacker holds the targets, snapshot and timestamp keys, not the atom key: a new
+    // atom for a new tarball, listed in signed targets.
+    let name: regis::schema::PackageName = "prelude".parse().unwrap();
+    let bytes = b"a tarball the attacker made".to_vec();
+    let hash = regis::schema::Sha256::of(&bytes);
+    let (forger, _) = trust::SigningKey::generate();
+    let atom = regis::atom::Atom {
+        operation: regis::atom::AtomOperation::Publish,
+        package: name.clone(),
+        version: Some("9.9.9".parse().unwrap()),
+        tarball: Some(regis::atom::Tarball {
+            hash,
+            bytes: bytes.len() as u64,
+        }),
+        metadata: hash,
+        payload: None,
+        time: testing::NOW.parse().unwrap(),
+        previous: None,
+    };
+    let (id, atom_bytes) = regis::atom::sign(atom, &forger);
+    tuf.put(id.key(&name).as_str(), &atom_bytes);
+    tuf.put("prelude/9.9.9.tar.gz", &bytes);
+    let changes = vec![
+        trust::Change {
+            path: id.key(&name).as_str().to_owned(),
+            target: Some(trust::target(
+                &regis::schema::Sha256::of(&atom_bytes),
+                atom_bytes.len() as u64,
+                Default::default(),
+            )),
+        },
+        trust::Change {
+            path: "prelude/9.9.9.tar.gz".to_owned(),
+            target: Some(trust::target(
+                &hash,
+                bytes.len() as u64,
+                [("atom".to_owned(), serde_json::Value::String(id.to_string()))].into(),
+            )),
+        },
+    ];
+    let ctx = tuf.t.ctx();
+    let signer = regis::operation::tuf::tuf_signer(&tuf.t.config, &tuf.t.layout.registry).unwrap();
+    trust::apply_changes(
+        &tuf.t.layout.registry,
+        &signer.chain.latest().signed,
+        &signer.online,
+        jiff::Timestamp::now(),
+        &changes,
+    )
+    .unwrap();
+    regis::operation::tuf::publish(&ctx, Some(&signer)).unwrap();
+    let e = tuf.fetch("prelude", "9.9.9").unwrap_err();
+    assert_eq!(
+        message(&e),
+        format!(
+            "the atom `{id}` of `prelude` is not signed by 1 of the atom keys of root version 1"
+        )
+    );
+}
+
+/// Storage's timestamp replaced by an older one after the client saw the newer.
+#[test]
+fn a_rolled_back_timestamp_is_refused() {
+    let tuf = adopted();
+    let old = tuf.stored("tuf/timestamp.json");
+    tuf.release("prelude", "1.1.0");
+    tuf.client().unwrap();
+    tuf.put("tuf/timestamp.json", &old);
+    let e = tuf.client().err().unwrap();
+    let text = message(&e);
+    assert!(text.starts_with("TUF verification of `"), "{text}");
+    assert!(text.contains("timestamp"), "{text}");
+    assert!(
+        text.contains("older") || text.contains("rollback") || text.contains("version"),
+        "{text}"
+    );
+}
+
+/// The snapshot a newer timestamp names swapped for an older snapshot's bytes: the
+/// timestamp's hash of it does not match (a mix-and-match).
+#[test]
+fn a_snapshot_mixed_with_another_timestamp_is_refused() {
+    let tuf = adopted();
+    let first: serde_json::Value =
+        serde_json::from_slice(&tuf.stored("tuf/timestamp.json")).unwrap();
+    let v = first["signed"]["meta"]["snapshot.json"]["version"]
+        .as_u64()
+        .unwrap();
+    let old = tuf.stored(&format!("tuf/{v}.snapshot.json"));
+    tuf.release("prelude", "1.1.0");
+    tuf.put(&format!("tuf/{}.snapshot.json", v + 1), &old);
+    let text = message(&tuf.client().err().unwrap());
+    assert!(text.starts_with("TUF verification of `"), "{text}");
+    assert!(text.contains("snapshot"), "{text}");
+}
+
+/// A hash bin of the current snapshot swapped for its previous version.
+#[test]
+fn a_bin_from_another_snapshot_is_refused() {
+    let tuf = adopted();
+    let bin = |tuf: &Tuf| -> (String, u64) {
+        let snapshot: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(tuf.t.layout.registry.join("tuf/snapshot.json")).unwrap(),
+        )
+        .unwrap();
+        let name = regis::storage::StorageKey::tarball(
+            &"prelude".parse().unwrap(),
+            &"1.1.0".parse().unwrap(),
+        );
+        let _ = name;
+        // The bin that holds prelude's targets: the one whose version is above 1.
+        let meta = snapshot["signed"]["meta"].as_object().unwrap();
+        let (file, m) = meta
+            .iter()
+            .filter(|(f, _)| f.starts_with("bins-"))
+            .max_by_key(|(_, m)| m["version"].as_u64())
+            .unwrap();
+        (file.clone(), m["version"].as_u64().unwrap())
+    };
+    tuf.release("prelude", "1.1.0");
+    let (file, version) = bin(&tuf);
+    assert!(version > 1);
+    let older = tuf.stored(&format!("tuf/{}.{file}", version - 1));
+    tuf.put(&format!("tuf/{version}.{file}"), &older);
+    let text = message(&tuf.client().err().unwrap());
+    assert!(text.starts_with("TUF verification of `"), "{text}");
+}
+
+#[test]
+fn an_expired_timestamp_is_refused() {
+    let tuf = adopted();
+    let signer = regis::operation::tuf::tuf_signer(&tuf.t.config, &tuf.t.layout.registry).unwrap();
+    let mut online = signer.online;
+    online.timestamp_expiry = jiff::SignedDuration::from_hours(1);
+    let long_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(48);
+    trust::refresh(
+        &tuf.t.layout.registry,
+        &signer.chain.latest().signed,
+        &online,
+        long_ago,
+    )
+    .unwrap();
+    let signer = regis::operation::tuf::Tuf {
+        online,
+        chain: signer.chain,
+    };
+    regis::operation::tuf::publish(&tuf.t.ctx(), Some(&signer)).unwrap();
+    let text = message(&tuf.client().err().unwrap());
+    assert!(text.starts_with("TUF verification of `"), "{text}");
+    assert!(text.contains("xpired"), "{text}");
+}
+
+/// python-tuf's ngclient, given only root version 1, downloads and verifies a regis
+/// tarball over HTTP, and refuses a tampered one.
+#[test]
+fn python_tuf_ngclient_downloads_and_verifies_a_release() {
+    let Some(path) = python_tuf_path() else {
+        testing::skip("python-tuf 7.0.1 is not installed (`.ci/run` installs it)");
+        return;
+    };
+    let tuf = adopted();
+    tuf.release("prelude", "1.1.0");
+    let server = StaticServer::start(&tuf.t.layout.storage);
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("root.json"), tuf.root()).unwrap();
+    let script = r#"
+import sys, hashlib
+from tuf.ngclient import Updater, UpdaterConfig
+base, work, target = sys.argv[1], sys.argv[2], sys.argv[3]
+updater = Updater(
+    metadata_dir=work,
+    bootstrap=open(work + "/root.json", "rb").read(),
+    metadata_base_url=base + "tuf/",
+    target_base_url=base,
+    target_dir=work,
+    config=UpdaterConfig(prefix_targets_with_hash=False),
+)
+updater.refresh()
+info = updater.get_targetinfo(target)
+assert info is not None, "no target"
+path = updater.download_target(info)
+print(hashlib.sha256(open(path, "rb").read()).hexdigest(), info.custom.get("atom") is not None)
+"#;
+    let run = |target: &str| {
+        std::process::Command::new("python3")
+            .args([
+                "-c",
+                script,
+                &server.url,
+                work.path().to_str().unwrap(),
+                target,
+            ])
+            .env("PYTHONPATH", &path)
+            .output()
+            .unwrap()
+    };
+    let out = run("prelude/1.1.0.tar.gz");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected = regis::schema::Sha256::of(&tuf.stored("prelude/1.1.0.tar.gz"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{} True\n", hex::encode(expected.digest()))
+    );
+    tuf.put("prelude/1.0.0.tar.gz", b"tampered");
+    let out = run("prelude/1.0.0.tar.gz");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("LengthOrHashMismatchError"), "{stderr}");
+}
+
+/// Where `.ci/run` installs python-tuf (pinned by hash), else the system's.
+fn python_tuf_path() -> Option<String> {
+    let home = std::env::var("CARGO_HOME")
+        .ok()
+        .or_else(|| std::env::var("HOME").ok().map(|h| format!("{h}/.cargo")))?;
+    let dir = format!("{home}/python-tuf-7.0.1");
+    let works = |path: &str| {
+        std::process::Command::new("python3")
+            .args(["-c", "import tuf.ngclient"])
+            .env("PYTHONPATH", path)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    [dir, String::new()].into_iter().find(|p| works(p))
+}
+
+/// `python3 -m http.server` on 127.0.0.1 serving `dir`, killed on drop.
+struct StaticServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl StaticServer {
+    fn start(dir: &Path) -> StaticServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+            ])
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let url = format!("http://127.0.0.1:{port}/");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        StaticServer { child, url }
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[allow(dead_code)]
+fn unused(_: AtomId, _: StorageKey, _: &dyn Storage) {}
