@@ -9,7 +9,13 @@ use regis::store::{IndexDir, RegistryDir};
 use regis::testing;
 
 fn audit(registry: &Path, index: &Path) -> check::Report {
-    check::run(&RegistryDir::new(registry), &IndexDir::new(index), None).unwrap()
+    check::run(
+        &RegistryDir::new(registry),
+        &IndexDir::new(index),
+        None,
+        None,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -224,6 +230,7 @@ fn storage_is_checked_for_presence_size_and_hash() {
         &RegistryDir::new(&reg),
         &IndexDir::new(&idx),
         Some(regis::storage::Stores::single(&storage)),
+        None,
     )
     .unwrap();
     assert_eq!(report.tarballs_checked, 3);
@@ -242,6 +249,7 @@ fn a_missing_directory_means_the_audit_could_not_run() {
     let e = check::run(
         &RegistryDir::new(tmp.path()),
         &IndexDir::new(tmp.path().join("nope")),
+        None,
         None,
     )
     .unwrap_err();
