@@ -43,12 +43,17 @@ fn package_set_samples_report_what_is_really_inconsistent() {
     };
     let s = root.join("package-set-samples");
     let report = audit(&s.join("registry"), &s.join("index"));
-    // The one real inconsistency of that snapshot of the PureScript Registry.
+    // The real inconsistencies of that snapshot of the PureScript Registry: a version with
+    // no index line, and one repository under two names (the legacy import kept both
+    // `react-basic-dnd` and `react-dnd-basic`, each with its own tarballs), which regis's
+    // rule, a location holds one package, does not allow.
     let lines: Vec<String> = report.findings.iter().map(|f| f.to_string()).collect();
     assert_eq!(
         lines,
         [
-            "metadata/harmonia.json: `harmonia@0.1.0`: published in metadata but has no line in `ha/rm/harmonia`"
+            "metadata/harmonia.json: `harmonia@0.1.0`: published in metadata but has no line in `ha/rm/harmonia`",
+            "metadata/react-basic-dnd.json: `react-basic-dnd`: claims location `github:purescript-react/purescript-react-dnd-basic`, which `react-dnd-basic` also claims: a location holds one package",
+            "metadata/react-dnd-basic.json: `react-dnd-basic`: claims location `github:purescript-react/purescript-react-dnd-basic`, which `react-basic-dnd` also claims: a location holds one package",
         ]
     );
     assert_eq!((report.package_sets, report.packages), (1, 673));
