@@ -473,18 +473,18 @@ fn audit(t: &TestRegistry) -> regis::check::Report {
 
 /// The findings' text, one a line, with each of `values` (ids, hashes, paths that differ
 /// from run to run) written as its name.
-fn findings(t: &TestRegistry, values: &[(String, &str)]) -> String {
+fn findings(t: &TestRegistry, values: &[(String, String)]) -> String {
     let mut text: Vec<String> = audit(t).findings.iter().map(ToString::to_string).collect();
     for line in &mut text {
         for (value, name) in values {
-            *line = line.replace(value.as_str(), name);
+            *line = line.replace(value.as_str(), name.as_str());
         }
     }
     text.join("\n")
 }
 
 /// Each atom of the chain of `name`, as `<operation@version>` (`<operation>` without one).
-fn atom_names(t: &TestRegistry, name: &str) -> Vec<(String, &'static str)> {
+fn atom_names(t: &TestRegistry, name: &str) -> Vec<(String, String)> {
     let h = history::history(
         &t.layout.registry,
         &t.config,
@@ -499,7 +499,7 @@ fn atom_names(t: &TestRegistry, name: &str) -> Vec<(String, &'static str)> {
                 Some(version) => format!("<{name} {}@{version}>", a.operation),
                 None => format!("<{name} {}>", a.operation),
             };
-            (v.id.to_string(), &*label.leak())
+            (v.id.to_string(), label)
         })
         .collect()
 }
@@ -590,8 +590,8 @@ fn check_reports_metadata_edited_in_git_and_an_operation_after_does_not_hide_it(
         entry.published_time = "2020-01-01T00:00:00.000Z".parse().unwrap();
     });
     let mut names = atoms.clone();
-    names.push((as_published, "<as published>"));
-    names.push((metadata_hash(&t, "prelude"), "<as edited>"));
+    names.push((as_published, "<as published>".into()));
+    names.push((metadata_hash(&t, "prelude"), "<as edited>".into()));
     insta::assert_snapshot!(findings(&t, &names), @r"
     metadata/prelude.json: `prelude`: changed outside an operation: the last atom `<prelude publish@1.1.0>` (publish of `1.1.0` at `2026-11-22T10:00:00.000Z`) records the file with SHA-256 `<as published>`, it now hashes to `<as edited>`
     metadata/prelude.json: `prelude@1.0.0`: metadata records it published at `2020-01-01T00:00:00.000Z`, but its publish atom `<prelude publish@1.0.0>` recorded `2026-11-22T10:00:00.000Z`: a version's publish time never changes
@@ -612,21 +612,21 @@ fn check_reports_a_swapped_tarball_hash_and_a_removed_version() {
     let Atoms { t, _keys, .. } = with_atoms();
     let mut names = atom_names(&t, "prelude");
     let swapped = Sha256::of(b"another tarball");
-    names.push((swapped.to_string(), "<swapped>"));
-    names.push((metadata_hash(&t, "prelude"), "<as published>"));
+    names.push((swapped.to_string(), "<swapped>".into()));
+    names.push((metadata_hash(&t, "prelude"), "<as published>".into()));
     let published = |version: &str| {
         let text =
             std::fs::read_to_string(t.registry.workdir().join("metadata/prelude.json")).unwrap();
         Metadata::from_json("prelude", &text).unwrap().published[&v(version)].clone()
     };
     let original = published("1.0.0");
-    names.push((original.hash.to_string(), "<tarball 1.0.0>"));
+    names.push((original.hash.to_string(), "<tarball 1.0.0>".into()));
     edit_metadata(&t, "prelude", |m| {
         m.published.get_mut(&v("1.0.0")).unwrap().hash = swapped;
         m.published.remove(&v("1.1.0"));
     });
-    names.push((metadata_hash(&t, "prelude"), "<as edited>"));
-    names.push((t.layout.storage.display().to_string(), "<storage>"));
+    names.push((metadata_hash(&t, "prelude"), "<as edited>".into()));
+    names.push((t.layout.storage.display().to_string(), "<storage>".into()));
     insta::assert_snapshot!(findings(&t, &names), @r"
     <storage>/prelude/1.1.0.tar.gz: `prelude@1.1.0`: tarball `prelude/1.1.0.tar.gz` (512 bytes) is recorded by no metadata: left by a publish that did not land or an unpublish that did not finish; `regis gc` removes it
     metadata/prelude.json: `prelude`: changed outside an operation: the last atom `<prelude publish@1.1.0>` (publish of `1.1.0` at `2026-11-22T10:00:00.000Z`) records the file with SHA-256 `<as published>`, it now hashes to `<as edited>`
@@ -647,7 +647,7 @@ fn check_reports_an_index_line_edited_in_git() {
         Sha256::of(text.trim_end_matches('\n').as_bytes()).to_string()
     };
     let mut names = atom_names(&t, "effect");
-    names.push((line(&t), "<as published>"));
+    names.push((line(&t), "<as published>".into()));
     edit_in_git(&t.index, "Widen a range by hand", |dir| {
         let path = dir.join(&file);
         let text = std::fs::read_to_string(&path).unwrap();
@@ -659,7 +659,7 @@ fn check_reports_an_index_line_edited_in_git() {
         std::fs::write(&path, edited).unwrap();
         path
     });
-    names.push((line(&t), "<as edited>"));
+    names.push((line(&t), "<as edited>".into()));
     insta::assert_snapshot!(findings(&t, &names), @"ef/fe/effect: `effect@1.0.0`: changed outside an operation: the line hashes to `<as edited>`, but its publish atom `<effect publish@1.0.0>` recorded `<as published>`: an index line never changes after publish");
 }
 
@@ -708,21 +708,21 @@ fn check_reports_two_packages_at_one_location_and_orphan_tarballs() {
     let Atoms { t, _keys, .. } = with_atoms();
     t.release(&t.package("effect", "1.0.0", &[]));
     let mut names = atom_names(&t, "effect");
-    names.push((metadata_hash(&t, "effect"), "<as published>"));
+    names.push((metadata_hash(&t, "effect"), "<as published>".into()));
     let effect_place = t.github("effect");
     names.push((
         RegistryDir::location_rel(&effect_place)
             .display()
             .to_string(),
-        "<effect's entry>",
+        "<effect's entry>".into(),
     ));
     // effect's metadata moved to prelude's repository in git, not by a transfer.
     edit_metadata(&t, "effect", |m| m.location = t.github("Prelude"));
-    names.push((metadata_hash(&t, "effect"), "<as edited>"));
+    names.push((metadata_hash(&t, "effect"), "<as edited>".into()));
     // A tarball nothing records.
     let ghost = regis::storage::StorageKey::tarball(&"ghost".parse().unwrap(), &v("1.0.0"));
     t.storage.put(&ghost, b"a tarball nobody recorded").unwrap();
-    names.push((t.layout.storage.display().to_string(), "<storage>"));
+    names.push((t.layout.storage.display().to_string(), "<storage>".into()));
     insta::assert_snapshot!(findings(&t, &names), @r"
     <storage>/ghost/1.0.0.tar.gz: `ghost@1.0.0`: tarball `ghost/1.0.0.tar.gz` (25 bytes) is recorded by no metadata: left by a publish that did not land or an unpublish that did not finish; `regis gc` removes it
     <effect's entry>: names `effect`, but no package lives at the place it stands for: expected it removed
@@ -761,7 +761,7 @@ fn regis_check_reports_atom_findings_in_text_and_json() {
         );
         let mut text = String::from_utf8(out.stdout).unwrap();
         for (value, name) in &names {
-            text = text.replace(value.as_str(), name);
+            text = text.replace(value.as_str(), name.as_str());
         }
         text
     };
