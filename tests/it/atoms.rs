@@ -701,6 +701,18 @@ fn check_reports_a_chain_that_does_not_verify() {
     insta::assert_snapshot!(findings(&t, &names), @"atoms: the atom chain of 1 package cannot be checked: no atom keys to check atoms with: the registry has no root of trust and `regis.dhall` sets no `trustAtomKey`");
     t.config.trust_atom_key = key;
     assert!(audit(&t).is_clean());
+
+    // The metadata file removed: the chain's head file names what is gone.
+    let mut names = names;
+    let metadata_file = t.registry.workdir().join("metadata/prelude.json");
+    names.push((
+        Sha256::of(&std::fs::read(&metadata_file).unwrap()).to_string(),
+        "<as published>".into(),
+    ));
+    std::fs::remove_file(&metadata_file).unwrap();
+    let text = findings(&t, &names);
+    let from_atoms: Vec<&str> = text.lines().filter(|l| l.starts_with("atoms/")).collect();
+    insta::assert_snapshot!(from_atoms.join("\n"), @"atoms/prelude: `prelude`: removed outside an operation: the last atom `<prelude publish@1.1.0>` (publish of `1.1.0` at `2026-11-22T10:00:00.000Z`) records `metadata/prelude.json` with SHA-256 `<as published>`, and there is no such file");
 }
 
 #[test]
