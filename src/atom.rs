@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use tough::schema::key::Key;
@@ -15,7 +16,9 @@ use tough::schema::key::Key;
 use crate::payload::Authenticated;
 use crate::schema::{PackageName, Sha256, Timestamp, Version};
 use crate::storage::{Storage, StorageError, StorageKey};
-use crate::trust::{AtomKeys, Extension, SigningKey, TrustError};
+use crate::trust::{
+    AtomKeys, Chain, Extension, KeySource, ROOT_DIR, SigningKey, TrustError, root_file_name,
+};
 use tough::schema::{Root, Signed};
 
 /// An atom's name: the SHA-256 of its signed part's canonical JSON, written in lowercase
@@ -124,6 +127,11 @@ pub struct Atom {
     pub tarball: Option<Tarball>,
     /// The SHA-256 of the package's metadata file as the operation left it.
     pub metadata: Sha256,
+    /// A publish's: the SHA-256 of the version's index line as written (the manifest's
+    /// compact JSON, without the newline). Absent from other operations' atoms and from
+    /// publishes recorded before regis kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<Sha256>,
     /// The signed payload that authorised the operation (none for a publish).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<Authenticated>,
@@ -244,6 +252,30 @@ impl AtomTrust {
         }
     }
 
+    /// The keys atoms of the registry checkout at `registry` are checked against: the atom
+    /// keys of every root version not revoked in the latest (threshold the latest's), or
+    /// without a root of trust the public half of `atom_key` (the configured `trustAtomKey`,
+    /// a file taken relative to `registry`).
+    pub fn of_registry(
+        registry: &Path,
+        atom_key: Option<&KeySource>,
+    ) -> Result<AtomTrust, AtomError> {
+        match Chain::read(registry) {
+            Ok(chain) => AtomTrust::of_chain(chain.roots()).map_err(|(version, reason)| {
+                let path = registry.join(ROOT_DIR).join(root_file_name(version));
+                AtomError::Trust(TrustError::ParseRoot {
+                    path: path.display().to_string(),
+                    reason,
+                })
+            }),
+            Err(TrustError::NoRoot { .. }) => match atom_key {
+                Some(source) => Ok(AtomTrust::of_key(&source.resolved(registry).load()?)),
+                None => Err(AtomError::NoTrust),
+            },
+            Err(other) => Err(other.into()),
+        }
+    }
+
     /// Where the keys come from: `root version N` or the configured atom key.
     pub fn source(&self) -> &str {
         &self.source
@@ -289,7 +321,7 @@ pub fn verify_chain(
     trust: &AtomTrust,
     metadata: Option<&[u8]>,
 ) -> Result<Vec<Verified>, AtomError> {
-    let chain = verify_chain_from(storage, name, head, trust)?;
+    let chain = verify_links(storage, name, head, trust)?;
     let recorded = chain[0].atom.signed.metadata;
     let found = metadata.map(Sha256::of);
     if found != Some(recorded) {
@@ -303,9 +335,10 @@ pub fn verify_chain(
     Ok(chain)
 }
 
-/// The links of [`verify_chain`], from `head` back to the first atom, without the look at
-/// the metadata file (a client that reads no registry repo). Newest first.
-pub fn verify_chain_from(
+/// [`verify_chain`] without the metadata file: each atom from `head` back to the first
+/// stored, hashing to its name, signed by a threshold of `trust`'s keys and of `name`.
+/// Newest first, never empty.
+pub fn verify_links(
     storage: &dyn Storage,
     name: &PackageName,
     head: AtomId,
@@ -359,6 +392,20 @@ pub fn verify_chain_from(
         chain.push(Verified { id, atom });
     }
     Ok(chain)
+}
+
+/// The atom that first recorded each version's publish in a verified chain (newest first,
+/// as [`verify_chain`] gives it): what the version's tarball, publish time and index line
+/// must stay.
+pub fn publishes(chain: &[Verified]) -> BTreeMap<&Version, &Verified> {
+    let mut out = BTreeMap::new();
+    for verified in chain.iter().rev() {
+        let atom = &verified.atom.signed;
+        if let (AtomOperation::Publish, Some(version)) = (atom.operation, &atom.version) {
+            out.entry(version).or_insert(verified);
+        }
+    }
+    out
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -443,6 +490,7 @@ mod tests {
                 bytes: 7,
             }),
             metadata: Sha256::of(b"metadata"),
+            index: Some(Sha256::of(b"index line")),
             payload: None,
             time: "2026-11-22T10:00:00.000Z".parse().unwrap(),
             previous,
@@ -456,7 +504,7 @@ mod tests {
         let text = String::from_utf8(bytes.clone()).unwrap();
         // Keys sorted, no whitespace, the signed part's hash as the name.
         assert!(text.starts_with(r#"{"signatures":[{"keyid":""#), "{text}");
-        assert!(text.contains(r#""signed":{"metadata":"sha256-"#), "{text}");
+        assert!(text.contains(r#""signed":{"index":"sha256-"#), "{text}");
         assert_eq!(id, super::id(&atom(None)));
         assert_eq!(sign(atom(None), &key), (id, bytes));
         assert_eq!(AtomId::parse(&format!("{id}\n")), Some(id));
@@ -470,6 +518,56 @@ mod tests {
             ListedKind::Atom { .. }
         ));
         assert_eq!(ListedKind::of("atoms/prelude/x.json"), ListedKind::Other);
+    }
+
+    #[test]
+    fn an_atom_without_an_index_hash_reads_and_writes_none() {
+        // An atom as regis wrote it before it kept the index line's hash.
+        let old = Atom {
+            index: None,
+            ..atom(None)
+        };
+        let (key, _) = SigningKey::generate();
+        let (_, bytes) = sign(old.clone(), &key);
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(!text.contains("\"index\""), "{text}");
+        let read: SignedAtom = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(read.signed, old);
+    }
+
+    #[test]
+    fn the_first_publish_of_each_version_is_what_it_must_stay() {
+        let (key, _) = SigningKey::generate();
+        let storage = MemoryStorage::default();
+        let name: PackageName = "prelude".parse().unwrap();
+        let mut previous = None;
+        let mut ids = Vec::new();
+        for (operation, version) in [
+            (AtomOperation::Publish, "1.0.0"),
+            (AtomOperation::Yank, "1.0.0"),
+            (AtomOperation::Publish, "1.0.0"),
+            (AtomOperation::Publish, "2.0.0"),
+        ] {
+            let a = Atom {
+                operation,
+                version: Some(version.parse().unwrap()),
+                previous,
+                ..atom(None)
+            };
+            let (id, bytes) = sign(a, &key);
+            storage.put(&id.key(&name), &bytes).unwrap();
+            ids.push(id);
+            previous = Some(id);
+        }
+        let chain = verify_links(&storage, &name, ids[3], &AtomTrust::of_key(&key)).unwrap();
+        let found: Vec<(String, AtomId)> = publishes(&chain)
+            .into_iter()
+            .map(|(v, a)| (v.to_string(), a.id))
+            .collect();
+        assert_eq!(
+            found,
+            [("1.0.0".to_owned(), ids[0]), ("2.0.0".to_owned(), ids[3])]
+        );
     }
 
     #[test]

@@ -432,6 +432,8 @@ pub(crate) struct AtomOutput {
     tarball_hash: Option<String>,
     tarball_bytes: Option<u64>,
     metadata_hash: String,
+    /// A publish's: the SHA-256 of the index line it wrote.
+    index_hash: Option<String>,
     payload: Option<Authenticated>,
     time: String,
     previous: Option<String>,
@@ -450,6 +452,7 @@ impl From<&History> for HistoryOutput {
                     tarball_hash: a.tarball.map(|t| t.hash.to_string()),
                     tarball_bytes: a.tarball.map(|t| t.bytes),
                     metadata_hash: a.metadata.to_string(),
+                    index_hash: a.index.map(|h| h.to_string()),
                     payload: a.payload.clone(),
                     time: a.time.to_string(),
                     previous: a.previous.map(|p| p.to_string()),
@@ -759,6 +762,8 @@ pub(crate) struct CheckOutput {
     index_files: usize,
     package_sets: usize,
     tarballs_checked: usize,
+    /// Packages whose atom chain was verified and compared (with storage).
+    atom_chains: usize,
     /// Each `{file, package, version, kind, message}`; `kind` a kebab-case name such as
     /// `missing-from-index`.
     findings: Vec<check::Finding>,
@@ -776,6 +781,7 @@ impl From<&check::Report> for CheckOutput {
             index_files: r.index_files,
             package_sets: r.package_sets,
             tarballs_checked: r.tarballs_checked,
+            atom_chains: r.atom_chains,
             findings: r.findings.clone(),
             from_mirrors: r.from_mirrors.clone(),
         }

@@ -365,7 +365,7 @@ impl Client {
                 .and_then(|a| a.signed.previous);
             atoms.put(&key, &bytes).map_err(AtomError::from)?;
         }
-        let chain = crate::atom::verify_chain_from(&atoms, name, head, &trust)?;
+        let chain = crate::atom::verify_links(&atoms, name, head, &trust)?;
         Ok(chain)
     }
 

@@ -137,6 +137,7 @@ pub fn deprecate(
                         operation: crate::atom::AtomOperation::Deprecate,
                         version: None,
                         tarball: None,
+                        index: None,
                         payload: Some(signed.clone()),
                     },
                 )?),

@@ -68,6 +68,8 @@ pub struct AtomRecord {
     pub operation: AtomOperation,
     pub version: Option<Version>,
     pub tarball: Option<Tarball>,
+    /// A publish's: the SHA-256 of the index line it writes.
+    pub index: Option<Sha256>,
     pub payload: Option<Authenticated>,
 }
 
@@ -118,6 +120,7 @@ pub fn write_metadata_recorded(
         version: record.version,
         tarball: record.tarball,
         metadata: Sha256::of(after.as_bytes()),
+        index: record.index,
         payload: record.payload,
         time: ctx.now,
         previous,

@@ -701,6 +701,7 @@ fn apply(
                         hash: plan.entry.hash,
                         bytes: plan.entry.bytes,
                     }),
+                    index: Some(Sha256::of(plan.manifest.to_index_line().as_bytes())),
                     payload: None,
                 };
                 written.extend(super::write_metadata_recorded(

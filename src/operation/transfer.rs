@@ -116,6 +116,7 @@ pub fn transfer(
                     operation: crate::atom::AtomOperation::Transfer,
                     version: None,
                     tarball: None,
+                    index: None,
                     payload: Some(signed.clone()),
                 },
             )?);

@@ -282,6 +282,7 @@ fn apply(
                         operation: crate::atom::AtomOperation::Unpublish,
                         version: Some(version.clone()),
                         tarball,
+                        index: None,
                         payload: Some(signed.clone()),
                     },
                 )?),

@@ -155,6 +155,7 @@ pub fn yank(ctx: &Context<'_>, signed: &Authenticated) -> Result<YankReport, Yan
                         },
                         version: Some(version.clone()),
                         tarball: None,
+                        index: None,
                         payload: Some(signed.clone()),
                     },
                 )?),

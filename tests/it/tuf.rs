@@ -274,6 +274,7 @@ fn an_atom_forged_by_a_holder_of_the_online_keys_is_refused() {
         payload: None,
         time: testing::NOW.parse().unwrap(),
         previous: None,
+        index: None,
     };
     let (id, atom_bytes) = regis::atom::sign(atom, &forger);
     tuf.put(id.key(&name).as_str(), &atom_bytes);
