@@ -52,6 +52,10 @@ pub enum ClientError {
         #[source]
         cause: std::io::Error,
     },
+    #[error(
+        "`{from}` serves no TUF repository (no `tuf/timestamp.json`): the registry has not adopted one (`regis verify --adopt`)"
+    )]
+    NoRepository { from: String },
     #[error("TUF verification of `{from}` failed: {reason}")]
     Tuf { from: String, reason: String },
     #[error("`{target}` is not a target of the registry: no signed metadata lists it")]
@@ -255,6 +259,18 @@ impl Client {
             .enable_all()
             .build()
             .expect("a current-thread runtime builds");
+        let transport = RegisTransport::new(&from);
+        let timestamp = from
+            .metadata()
+            .join("timestamp.json")
+            .expect("a file name joins");
+        if let Err(e) = runtime.block_on(transport.fetch(timestamp))
+            && e.kind() == TransportErrorKind::FileNotFound
+        {
+            return Err(ClientError::NoRepository {
+                from: from.shown.clone(),
+            });
+        }
         let loader = RepositoryLoader::new(&root, from.metadata(), from.base.clone())
             .transport(RegisTransport::new(&from))
             .datastore(state);
@@ -517,17 +533,32 @@ async fn read_capped(transport: &RegisTransport, url: Url, max: usize) -> Result
     Ok(bytes)
 }
 
-/// tough's error and its causes, one line.
+/// tough's error, one line: what failed, without the layers that only repeat the URL
+/// (`Failed to fetch …`, `Transport … error fetching …`), a hash mismatch said plainly.
 fn tough_reason(e: &tough::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
+    let mut parts: Vec<String> = Vec::new();
+    let mut at: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(error) = at {
+        let next = error.source();
+        if let Some(tough::error::Error::HashMismatch {
+            context,
+            calculated,
+            expected,
+            ..
+        }) = error.downcast_ref::<tough::error::Error>()
+        {
+            let file = context.rsplit('/').next().unwrap_or(context);
+            parts.push(format!(
+                "`{file}` hashes to `{calculated}`, the signed metadata records `{expected}`"
+            ));
+            break;
         }
-        source = cause.source();
+        let text = error.to_string();
+        let wrapper = text.starts_with("Failed to fetch ") || text.starts_with("Transport '");
+        if !(wrapper && next.is_some()) && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        at = next;
     }
-    crate::text::message(&text).into_owned()
+    crate::text::message(&parts.join(": ")).into_owned()
 }

@@ -32,6 +32,8 @@ fn signed(payload: &str) -> Authenticated {
 struct Tuf {
     t: TestRegistry,
     keys: tempfile::TempDir,
+    /// What `keys init` made: the root key, and the online keys' paths.
+    init: trust::Initialized,
     /// A directory for the client's last verified metadata.
     state: tempfile::TempDir,
 }
@@ -67,6 +69,7 @@ fn with_tuf() -> Tuf {
         .unwrap();
     let init = made.unwrap();
     let file = |role| Some(KeySource::File(key_of(&init, role)));
+    t.config.trust_root_keys = vec![KeySource::File(key_of(&init, Role::Root))];
     t.config.trust_targets_key = file(Role::Targets);
     t.config.trust_snapshot_key = file(Role::Snapshot);
     t.config.trust_timestamp_key = file(Role::Timestamp);
@@ -77,6 +80,7 @@ fn with_tuf() -> Tuf {
     Tuf {
         t,
         keys,
+        init,
         state: tempfile::tempdir().unwrap(),
     }
 }
@@ -126,8 +130,26 @@ fn adopted() -> Tuf {
     tuf
 }
 
-fn message(e: &ClientError) -> String {
-    regis::error_chain(e)
+/// The message of `e`, the storage directory written `<storage>` and each SHA-256
+/// (keys and signatures are made afresh each run) `<sha256>`.
+fn message(tuf: &Tuf, e: &ClientError) -> String {
+    let text = regis::error_chain(e).replace(tuf.t.layout.storage.to_str().unwrap(), "<storage>");
+    let mut out = String::new();
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find(|c: char| c.is_ascii_hexdigit()) {
+        out.push_str(&rest[..i]);
+        let run = rest[i..]
+            .find(|c: char| !c.is_ascii_hexdigit())
+            .unwrap_or(rest.len() - i);
+        if run == 64 {
+            out.push_str("<sha256>");
+        } else {
+            out.push_str(&rest[i..i + run]);
+        }
+        rest = &rest[i + run..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[test]
@@ -217,7 +239,7 @@ fn an_unpublish_takes_the_target_away() {
     .unwrap();
     let e = tuf.fetch("prelude", "1.0.0").unwrap_err();
     assert_eq!(
-        message(&e),
+        message(&tuf, &e),
         "`prelude/1.0.0.tar.gz` is not a target of the registry: no signed metadata lists it"
     );
     assert_eq!(tuf.verify().problems, Vec::<String>::new());
@@ -228,10 +250,9 @@ fn a_swapped_tarball_is_refused() {
     let tuf = adopted();
     tuf.put("prelude/1.0.0.tar.gz", b"not the release");
     let e = tuf.fetch("prelude", "1.0.0").unwrap_err();
-    let text = message(&e);
-    assert!(
-        text.starts_with("the target `prelude/1.0.0.tar.gz` failed verification: "),
-        "{text}"
+    assert_eq!(
+        message(&tuf, &e),
+        "the target `prelude/1.0.0.tar.gz` failed verification: `1.0.0.tar.gz` hashes to `<sha256>`, the signed metadata records `<sha256>`"
     );
     let problems = tuf.verify().problems;
     assert_eq!(problems.len(), 1, "{problems:?}");
@@ -310,11 +331,10 @@ fn an_atom_forged_by_a_holder_of_the_online_keys_is_refused() {
     regis::operation::tuf::publish(&ctx, Some(&signer)).unwrap();
     let e = tuf.fetch("prelude", "9.9.9").unwrap_err();
     assert_eq!(
-        message(&e),
-        format!(
-            "the atom `{id}` of `prelude` is not signed by 1 of the atom keys of root version 1"
-        )
+        message(&tuf, &e),
+        "the atom `<sha256>` of `prelude` is not signed by 1 of the atom keys of root version 1"
     );
+    let _ = id;
 }
 
 /// Storage's timestamp replaced by an older one after the client saw the newer.
@@ -326,7 +346,7 @@ fn a_rolled_back_timestamp_is_refused() {
     tuf.client().unwrap();
     tuf.put("tuf/timestamp.json", &old);
     let e = tuf.client().err().unwrap();
-    let text = message(&e);
+    let text = message(&tuf, &e);
     assert!(text.starts_with("TUF verification of `"), "{text}");
     assert!(text.contains("timestamp"), "{text}");
     assert!(
@@ -348,9 +368,10 @@ fn a_snapshot_mixed_with_another_timestamp_is_refused() {
     let old = tuf.stored(&format!("tuf/{v}.snapshot.json"));
     tuf.release("prelude", "1.1.0");
     tuf.put(&format!("tuf/{}.snapshot.json", v + 1), &old);
-    let text = message(&tuf.client().err().unwrap());
-    assert!(text.starts_with("TUF verification of `"), "{text}");
-    assert!(text.contains("snapshot"), "{text}");
+    assert_eq!(
+        message(&tuf, &tuf.client().err().unwrap()),
+        "TUF verification of `<storage>` failed: `2.snapshot.json` hashes to `<sha256>`, the signed metadata records `<sha256>`"
+    );
 }
 
 /// A hash bin of the current snapshot swapped for its previous version.
@@ -381,8 +402,10 @@ fn a_bin_from_another_snapshot_is_refused() {
     assert!(version > 1);
     let older = tuf.stored(&format!("tuf/{}.{file}", version - 1));
     tuf.put(&format!("tuf/{version}.{file}"), &older);
-    let text = message(&tuf.client().err().unwrap());
-    assert!(text.starts_with("TUF verification of `"), "{text}");
+    assert_eq!(
+        message(&tuf, &tuf.client().err().unwrap()),
+        "TUF verification of `<storage>` failed: targets metadata version mismatch: fetched 1, expected 2"
+    );
 }
 
 #[test]
@@ -404,9 +427,10 @@ fn an_expired_timestamp_is_refused() {
         chain: signer.chain,
     };
     regis::operation::tuf::publish(&tuf.t.ctx(), Some(&signer)).unwrap();
-    let text = message(&tuf.client().err().unwrap());
-    assert!(text.starts_with("TUF verification of `"), "{text}");
-    assert!(text.contains("xpired"), "{text}");
+    assert_eq!(
+        message(&tuf, &tuf.client().err().unwrap()),
+        "TUF verification of `<storage>` failed: timestamp metadata is expired"
+    );
 }
 
 /// python-tuf's ngclient, given only root version 1, downloads and verifies a regis
@@ -533,3 +557,165 @@ impl Drop for StaticServer {
 
 #[allow(dead_code)]
 fn unused(_: AtomId, _: StorageKey, _: &dyn Storage) {}
+
+/// After the timestamp key is rotated out (a new root version) and then revoked, a
+/// timestamp signed by the old key is refused, and honest data signed by the new one
+/// still verifies, across the root versions.
+#[test]
+fn a_rotated_out_and_revoked_key_signs_nothing_clients_accept() {
+    let mut tuf = adopted();
+    tuf.client().unwrap();
+    let root_key =
+        trust::SigningKey::from_bytes(&std::fs::read(key_of(&tuf.init, Role::Root)).unwrap())
+            .unwrap();
+    let old =
+        trust::SigningKey::from_bytes(&std::fs::read(key_of(&tuf.init, Role::Timestamp)).unwrap())
+            .unwrap();
+    let keys = tuf.keys.path().to_owned();
+    let mut new_key = None;
+    tuf.t
+        .registry
+        .commit_change(
+            "Rotate the timestamp key",
+            tuf.t.config.push_retry(),
+            |root| {
+                let rotated = trust::rotate(
+                    root,
+                    Role::Timestamp,
+                    None,
+                    &keys,
+                    trust::Signers(vec![
+                        trust::SigningKey::from_bytes(
+                            &std::fs::read(key_of(&tuf.init, Role::Root)).unwrap(),
+                        )
+                        .unwrap(),
+                    ]),
+                    far(),
+                )
+                .unwrap();
+                new_key = rotated.new_key;
+                let revoked = trust::revoke(
+                    root,
+                    old.keyid(),
+                    Some("rotated out".to_owned()),
+                    trust::Signers(vec![
+                        trust::SigningKey::from_bytes(
+                            &std::fs::read(key_of(&tuf.init, Role::Root)).unwrap(),
+                        )
+                        .unwrap(),
+                    ]),
+                    far(),
+                )
+                .unwrap();
+                assert!(revoked.in_chain);
+                Ok::<_, regis::git::GitError>(vec![
+                    PathBuf::from("tuf/root/2.root.json"),
+                    PathBuf::from("tuf/root/3.root.json"),
+                ])
+            },
+        )
+        .unwrap();
+    let _ = root_key;
+    tuf.t.config.trust_timestamp_key = Some(KeySource::File(new_key.unwrap().path));
+    tuf.release("prelude", "1.1.0");
+    // The client walks root versions 1 to 3 and takes the new key's timestamp.
+    let client = tuf.client().unwrap();
+    assert_eq!(client.root().version.get(), 3);
+    tuf.fetch("prelude", "1.1.0").unwrap();
+    tuf.fetch("prelude", "1.0.0").unwrap();
+    // The old key signs a newer timestamp naming the current snapshot.
+    let mut forged: tough::schema::Signed<tough::schema::Timestamp> =
+        serde_json::from_slice(&tuf.stored("tuf/timestamp.json")).unwrap();
+    forged.signed.version = forged.signed.version.saturating_add(1);
+    let forged = trust::sign_metadata(forged.signed, &old);
+    tuf.put("tuf/timestamp.json", &trust::file_bytes(&forged));
+    assert_eq!(
+        message(&tuf, &tuf.client().err().unwrap()),
+        "TUF verification of `<storage>` failed: Failed to verify timestamp metadata: Signature threshold of 1 not met for role timestamp (0 valid signatures)"
+    );
+}
+
+/// `regis verify --adopt` and `regis fetch` through the binary, with `--json`.
+#[test]
+fn the_binary_adopts_verifies_and_fetches() {
+    let tuf = with_tuf();
+    // The binary reads the config from regis.dhall: write the trust fields there.
+    let config = regis::config::Config::load(&tuf.t.layout.registry).unwrap();
+    let mut config = config;
+    config.trust_targets_key = tuf.t.config.trust_targets_key.clone();
+    config.trust_snapshot_key = tuf.t.config.trust_snapshot_key.clone();
+    config.trust_timestamp_key = tuf.t.config.trust_timestamp_key.clone();
+    config.trust_atom_key = tuf.t.config.trust_atom_key.clone();
+    config.trust_timestamp_expiry_days = 3650;
+    config.trust_online_expiry_days = 3650;
+    config.trust_hash_bins = 16;
+    tuf.t
+        .registry
+        .commit_change("Trust keys", tuf.t.config.push_retry(), |root| {
+            std::fs::write(root.join("regis.dhall"), config.to_dhall()).unwrap();
+            Ok::<_, regis::git::GitError>(vec![PathBuf::from("regis.dhall")])
+        })
+        .unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_regis"))
+            .arg("--registry")
+            .arg(&tuf.t.layout.registry)
+            .args(args)
+            .args(["--state", tuf.state.path().to_str().unwrap()])
+            .env_remove("REGIS_STORAGE")
+            .env_remove("REGIS_INDEX")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["verify", "--adopt", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["adopted"]["tarballs"], 1);
+    assert_eq!(doc["adopted"]["bins"], 16);
+    assert_eq!(doc["adopted"]["registry"]["changed"], true);
+    assert_eq!(doc["problems"], serde_json::json!([]));
+    assert_eq!(doc["tarballs"], 1);
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = run(&[
+        "fetch",
+        "prelude@1.0.0",
+        "--out",
+        out_dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("Fetched `prelude@1.0.0` to "), "{text}");
+    let fetched = std::fs::read(out_dir.path().join("prelude-1.0.0.tar.gz")).unwrap();
+    assert_eq!(fetched, tuf.stored("prelude/1.0.0.tar.gz"));
+    // A second adoption is refused; a swapped tarball fails verify with exit 1.
+    let out = run(&["verify", "--adopt"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    tuf.put("prelude/1.0.0.tar.gz", b"swapped");
+    let out = run(&["verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("problem: the target `prelude/1.0.0.tar.gz` failed verification: `1.0.0.tar.gz` hashes to `"),
+        "{text}"
+    );
+    let out = run(&[
+        "fetch",
+        "prelude@1.0.0",
+        "--out",
+        out_dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+}
