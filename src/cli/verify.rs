@@ -68,7 +68,7 @@ impl Args {
             }
             outln!("{}", describe(&found));
         }
-        Ok(if found.problems.is_empty() {
+        Ok(if found.problems.is_empty() && found.missing.is_empty() {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)
@@ -80,6 +80,13 @@ fn describe(v: &Verification) -> String {
     let mut out = String::new();
     for problem in &v.problems {
         out.push_str(&format!("problem: {problem}\n"));
+    }
+    if !v.missing.is_empty() {
+        out.push_str(&format!(
+            "missing: storage does not serve {} targets: {}\n",
+            v.missing.len(),
+            crate::text::list(&v.missing)
+        ));
     }
     out.push_str(&format!(
         "verify: root version {}, timestamp {}, snapshot {}; {} targets ({} tarballs, {} atoms on {} chains, {} package sets), {} metadata files held to them; {}",

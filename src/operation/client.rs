@@ -60,6 +60,8 @@ pub enum ClientError {
     Tuf { from: String, reason: String },
     #[error("`{target}` is not a target of the registry: no signed metadata lists it")]
     NotATarget { target: String },
+    #[error("storage does not serve the target `{target}`, which signed metadata lists")]
+    TargetMissing { target: String },
     #[error("the target `{target}` failed verification: {reason}")]
     TargetFailed { target: String, reason: String },
     #[error(
@@ -330,23 +332,28 @@ impl Client {
         let name = TargetName::new(path).map_err(|_| ClientError::NotATarget {
             target: crate::text::value(path).into_owned(),
         })?;
-        let failed = |reason: String| ClientError::TargetFailed {
-            target: path.to_owned(),
-            reason,
+        let failed = |e: tough::error::Error| {
+            if not_found(&e) {
+                ClientError::TargetMissing {
+                    target: path.to_owned(),
+                }
+            } else {
+                ClientError::TargetFailed {
+                    target: path.to_owned(),
+                    reason: tough_reason(&e),
+                }
+            }
         };
         self.runtime.block_on(async {
             let stream = self
                 .repo
                 .read_target(&name)
                 .await
-                .map_err(|e| failed(tough_reason(&e)))?
+                .map_err(failed)?
                 .ok_or_else(|| ClientError::NotATarget {
                     target: path.to_owned(),
                 })?;
-            let chunks: Vec<_> = stream
-                .try_collect::<Vec<_>>()
-                .await
-                .map_err(|e| failed(tough_reason(&e)))?;
+            let chunks: Vec<_> = stream.try_collect::<Vec<_>>().await.map_err(failed)?;
             Ok(chunks.concat())
         })
     }
@@ -531,6 +538,20 @@ async fn read_capped(transport: &RegisTransport, url: Url, max: usize) -> Result
         }
     }
     Ok(bytes)
+}
+
+/// Whether `e` is a file the transport did not find.
+fn not_found(e: &tough::error::Error) -> bool {
+    let mut at: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(error) = at {
+        if let Some(t) = error.downcast_ref::<TransportError>()
+            && t.kind() == TransportErrorKind::FileNotFound
+        {
+            return true;
+        }
+        at = error.source();
+    }
+    false
 }
 
 /// tough's error, one line: what failed, without the layers that only repeat the URL

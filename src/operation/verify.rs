@@ -35,6 +35,8 @@ pub struct Verification {
     pub chains: usize,
     /// Metadata files held to the targets (with a registry checkout).
     pub metadata: usize,
+    /// Targets storage does not serve (a registry adopted without its tarballs), sorted.
+    pub missing: Vec<String>,
     /// What did not verify, one line each, sorted.
     pub problems: Vec<String>,
 }
@@ -76,8 +78,10 @@ pub fn verify_all(client: &Client, registry: Option<&Path>) -> Result<Verificati
                 crate::text::value(path)
             ));
         }
-        if let Err(e) = client.read(path) {
-            problems.push(crate::error_chain(&e));
+        match client.read(path) {
+            Ok(_) => {}
+            Err(ClientError::TargetMissing { target }) => found.missing.push(target),
+            Err(e) => problems.push(crate::error_chain(&e)),
         }
     }
     let heads = check_chains(client, &atoms, &tarballs, &mut found, &mut problems)?;

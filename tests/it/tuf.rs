@@ -719,3 +719,71 @@ fn the_binary_adopts_verifies_and_fetches() {
     ]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// The real registry view (673 packages, 3,957 versions, package set 80.7.0, no tarballs) adopted: every
+/// published version gains a signed target with the size and hash its metadata records,
+/// the package set is a target, and `verify` holds every metadata file to the targets
+/// with nothing amiss but the tarballs this view does not carry.
+#[test]
+fn the_real_registry_view_is_adopted_and_verifies() {
+    let Some(fixtures) = testing::purescript_fixtures() else {
+        return;
+    };
+    let view = fixtures.join("package-set-samples/registry");
+    let tuf = with_tuf();
+    let registry = tuf.t.layout.registry.clone();
+    tuf.t
+        .registry
+        .commit_change("The real view", tuf.t.config.push_retry(), |root| {
+            // Only the view's packages: the one this setup published goes.
+            let locations: Vec<PathBuf> = testing::files_below(&root.join("locations"))
+                .into_iter()
+                .map(|p| Path::new("locations").join(p))
+                .collect();
+            std::fs::remove_dir_all(root.join("metadata")).unwrap();
+            std::fs::remove_dir_all(root.join("atoms")).unwrap();
+            std::fs::remove_dir_all(root.join("locations")).unwrap();
+            testing::copy_dir(&view, root);
+            let mut paths: Vec<PathBuf> = testing::files_below(&view);
+            paths.extend([
+                PathBuf::from("metadata/prelude.json"),
+                PathBuf::from("atoms/prelude"),
+            ]);
+            paths.extend(locations);
+            Ok::<_, regis::git::GitError>(paths)
+        })
+        .unwrap();
+    let published: usize = regis::store::RegistryDir::new(&registry)
+        .all_metadata()
+        .unwrap()
+        .values()
+        .map(|m| m.published.len())
+        .sum();
+    let a = verify::adopt(&tuf.t.ctx()).unwrap();
+    assert_eq!((a.tarballs, a.atoms, a.package_sets), (published, 0, 1));
+    assert_eq!(a.missing.len(), published);
+    let found = tuf.verify();
+    assert_eq!(found.problems, Vec::<String>::new());
+    assert_eq!(found.metadata, 673);
+    assert_eq!((found.tarballs, found.package_sets), (published, 1));
+    assert_eq!(found.missing.len(), published);
+    // A hand edit of one real metadata file after adoption is named.
+    let file = registry.join("metadata/prelude.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let m = regis::metadata::Metadata::from_json("prelude", &text).unwrap();
+    let (version, entry) = m.published.iter().next().unwrap();
+    let edited = text.replacen(
+        &entry.hash.to_string(),
+        &regis::schema::Sha256::of(b"x").to_string(),
+        1,
+    );
+    std::fs::write(&file, edited).unwrap();
+    let problems = tuf.verify().problems;
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems[1].starts_with(&format!(
+            "metadata of `prelude` records `{version}` as `sha256-"
+        )),
+        "{problems:?}"
+    );
+}
