@@ -43,7 +43,7 @@ fn benches(c: &mut Criterion) {
         }
         let (registry, index) = (RegistryDir::new(registry), IndexDir::new(index));
         // Once outside timing: what is being audited.
-        let report = match check::run(&registry, &index, None) {
+        let report = match check::run(&registry, &index, None, None) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("note: check/{name} cannot run ({e}): skipped");
@@ -60,7 +60,9 @@ fn benches(c: &mut Criterion) {
         );
         group.throughput(Throughput::Elements(report.versions as u64));
         group.bench_function(name, |b| {
-            b.iter(|| check::run(black_box(&registry), black_box(&index), None).expect("check"))
+            b.iter(|| {
+                check::run(black_box(&registry), black_box(&index), None, None).expect("check")
+            })
         });
     }
     group.finish();

@@ -70,4 +70,10 @@
     -- where the private key that signs atoms comes from: `file:<path>` (relative to the registry repo, outside every git work tree) or `env:<VAR>` (the PEM text), read only by the commands that sign with it (default: None Text)
 , trustRootExpiryDays : Natural
     -- how many days a new root version (`regis keys init`, `rotate`, `revoke`) stays valid (default: 365)
+, trustTimestampExpiryDays : Natural
+    -- how many days a TUF timestamp stays valid: every operation and `regis keys refresh` (in the daily workflow) signs a new one, and a client refuses a registry whose timestamp is older (default: 2)
+, trustOnlineExpiryDays : Natural
+    -- how many days TUF targets, hash bins and snapshots stay valid (re-signed when a change touches them, and by `regis keys refresh` within the last third of this) (default: 90)
+, trustHashBins : Natural
+    -- how many hash bins a new TUF repository (`regis verify --adopt`) delegates the targets to: 16, 256, 4096 or 65536; each change re-signs one bin and the snapshot, which lists every bin (about 4096 bins from 100,000 packages) (default: 256)
 }

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use tough::schema::key::Key;
@@ -17,11 +18,14 @@ use crate::payload::Authenticated;
 use crate::schema::{PackageName, Sha256, Timestamp, Version};
 use crate::storage::{Storage, StorageError, StorageKey};
 use crate::store::RegistryDir;
-use crate::trust::{AtomKeys, SigningKey, TrustError};
+use crate::trust::{
+    AtomKeys, Chain, Extension, KeySource, ROOT_DIR, SigningKey, TrustError, root_file_name,
+};
+use tough::schema::{Root, Signed};
 
 /// An atom's name: the SHA-256 of its signed part's canonical JSON, written in lowercase
 /// hex.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AtomId(Sha256);
 
 impl AtomId {
@@ -125,6 +129,11 @@ pub struct Atom {
     pub tarball: Option<Tarball>,
     /// The SHA-256 of the package's metadata file as the operation left it.
     pub metadata: Sha256,
+    /// A publish's: the SHA-256 of the version's index line as written (the manifest's
+    /// compact JSON, without the newline). Absent from other operations' atoms and from
+    /// publishes recorded before regis kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<Sha256>,
     /// The signed payload that authorised the operation (none for a publish).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<Authenticated>,
@@ -150,7 +159,7 @@ pub struct SignedAtom {
 }
 
 /// `value` in OLPC canonical JSON (what TUF signs).
-fn canonical<T: Serialize>(value: &T) -> Vec<u8> {
+pub fn canonical<T: Serialize>(value: &T) -> Vec<u8> {
     let mut bytes = Vec::new();
     let mut serializer =
         serde_json::Serializer::with_formatter(&mut bytes, olpc_cjson::CanonicalFormatter::new());
@@ -217,12 +226,55 @@ impl AtomTrust {
         }
     }
 
+    /// The atom keys of a verified root chain (version 1 first), less the revoked; the
+    /// refusal names the version whose `regis` field does not read.
+    pub fn of_chain(roots: &[Signed<Root>]) -> Result<AtomTrust, (u64, String)> {
+        let mut extensions = Vec::new();
+        for root in roots {
+            let extension = Extension::of(&root.signed)
+                .map_err(|reason| (root.signed.version.get(), reason))?;
+            extensions.push(extension);
+        }
+        let latest = extensions.last().expect("a chain has a first version");
+        let revoked: Vec<String> = latest.revoked.iter().map(|r| r.keyid.clone()).collect();
+        Ok(AtomTrust::of_roots(
+            extensions.iter().map(|e| &e.atom),
+            &revoked,
+            latest.atom.threshold.get(),
+            extensions.len(),
+        ))
+    }
+
     /// The configured atom key's public half (a registry without a root of trust).
     pub fn of_key(key: &SigningKey) -> AtomTrust {
         AtomTrust {
             keys: BTreeMap::from([(key.keyid().to_string(), key.public().clone())]),
             threshold: 1,
             source: "the configured `trustAtomKey`".to_owned(),
+        }
+    }
+
+    /// The keys atoms of the registry checkout at `registry` are checked against: the atom
+    /// keys of every root version not revoked in the latest (threshold the latest's), or
+    /// without a root of trust the public half of `atom_key` (the configured `trustAtomKey`,
+    /// a file taken relative to `registry`).
+    pub fn of_registry(
+        registry: &Path,
+        atom_key: Option<&KeySource>,
+    ) -> Result<AtomTrust, AtomError> {
+        match Chain::read(registry) {
+            Ok(chain) => AtomTrust::of_chain(chain.roots()).map_err(|(version, reason)| {
+                let path = registry.join(ROOT_DIR).join(root_file_name(version));
+                AtomError::Trust(TrustError::ParseRoot {
+                    path: path.display().to_string(),
+                    reason,
+                })
+            }),
+            Err(TrustError::NoRoot { .. }) => match atom_key {
+                Some(source) => Ok(AtomTrust::of_key(&source.resolved(registry).load()?)),
+                None => Err(AtomError::NoTrust),
+            },
+            Err(other) => Err(other.into()),
         }
     }
 
@@ -312,6 +364,29 @@ pub fn verify_chain(
     trust: &AtomTrust,
     metadata: Option<&[u8]>,
 ) -> Result<Vec<Verified>, AtomError> {
+    let chain = verify_links(storage, name, head, trust)?;
+    let recorded = chain[0].atom.signed.metadata;
+    let found = metadata.map(Sha256::of);
+    if found != Some(recorded) {
+        return Err(AtomError::MetadataChanged {
+            name: name.clone(),
+            id: head,
+            recorded,
+            found: found.map_or("no metadata file".to_owned(), |h| format!("`{h}`")),
+        });
+    }
+    Ok(chain)
+}
+
+/// [`verify_chain`] without the metadata file: each atom from `head` back to the first
+/// stored, hashing to its name, signed by a threshold of `trust`'s keys and of `name`.
+/// Newest first, never empty.
+pub fn verify_links(
+    storage: &dyn Storage,
+    name: &PackageName,
+    head: AtomId,
+    trust: &AtomTrust,
+) -> Result<Vec<Verified>, AtomError> {
     let mut chain: Vec<Verified> = Vec::new();
     let mut next = Some(head);
     while let Some(id) = next {
@@ -335,17 +410,21 @@ pub fn verify_chain(
         next = atom.signed.previous;
         chain.push(Verified { id, atom });
     }
-    let recorded = chain[0].atom.signed.metadata;
-    let found = metadata.map(Sha256::of);
-    if found != Some(recorded) {
-        return Err(AtomError::MetadataChanged {
-            name: name.clone(),
-            id: head,
-            recorded,
-            found: found.map_or("no metadata file".to_owned(), |h| format!("`{h}`")),
-        });
-    }
     Ok(chain)
+}
+
+/// The atom that first recorded each version's publish in a verified chain (newest first,
+/// as [`verify_chain`] gives it): what the version's tarball, publish time and index line
+/// must stay.
+pub fn publishes(chain: &[Verified]) -> BTreeMap<&Version, &Verified> {
+    let mut out = BTreeMap::new();
+    for verified in chain.iter().rev() {
+        let atom = &verified.atom.signed;
+        if let (AtomOperation::Publish, Some(version)) = (atom.operation, &atom.version) {
+            out.entry(version).or_insert(verified);
+        }
+    }
+    out
 }
 
 /// The chain head `atoms/<name>` in the registry repo: `None` when the package has no
@@ -510,6 +589,7 @@ mod tests {
                 bytes: 7,
             }),
             metadata: Sha256::of(b"metadata"),
+            index: Some(Sha256::of(b"index line")),
             payload: None,
             time: "2026-11-22T10:00:00.000Z".parse().unwrap(),
             previous,
@@ -523,7 +603,7 @@ mod tests {
         let text = String::from_utf8(bytes.clone()).unwrap();
         // Keys sorted, no whitespace, the signed part's hash as the name.
         assert!(text.starts_with(r#"{"signatures":[{"keyid":""#), "{text}");
-        assert!(text.contains(r#""signed":{"metadata":"sha256-"#), "{text}");
+        assert!(text.contains(r#""signed":{"index":"sha256-"#), "{text}");
         assert_eq!(id, super::id(&atom(None)));
         assert_eq!(sign(atom(None), &key), (id, bytes));
         assert_eq!(AtomId::parse(&format!("{id}\n")), Some(id));
@@ -537,6 +617,56 @@ mod tests {
             ListedKind::Atom { .. }
         ));
         assert_eq!(ListedKind::of("atoms/prelude/x.json"), ListedKind::Other);
+    }
+
+    #[test]
+    fn an_atom_without_an_index_hash_reads_and_writes_none() {
+        // An atom as regis wrote it before it kept the index line's hash.
+        let old = Atom {
+            index: None,
+            ..atom(None)
+        };
+        let (key, _) = SigningKey::generate();
+        let (_, bytes) = sign(old.clone(), &key);
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(!text.contains("\"index\""), "{text}");
+        let read: SignedAtom = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(read.signed, old);
+    }
+
+    #[test]
+    fn the_first_publish_of_each_version_is_what_it_must_stay() {
+        let (key, _) = SigningKey::generate();
+        let storage = MemoryStorage::default();
+        let name: PackageName = "prelude".parse().unwrap();
+        let mut previous = None;
+        let mut ids = Vec::new();
+        for (operation, version) in [
+            (AtomOperation::Publish, "1.0.0"),
+            (AtomOperation::Yank, "1.0.0"),
+            (AtomOperation::Publish, "1.0.0"),
+            (AtomOperation::Publish, "2.0.0"),
+        ] {
+            let a = Atom {
+                operation,
+                version: Some(version.parse().unwrap()),
+                previous,
+                ..atom(None)
+            };
+            let (id, bytes) = sign(a, &key);
+            storage.put(&id.key(&name), &bytes).unwrap();
+            ids.push(id);
+            previous = Some(id);
+        }
+        let chain = verify_links(&storage, &name, ids[3], &AtomTrust::of_key(&key)).unwrap();
+        let found: Vec<(String, AtomId)> = publishes(&chain)
+            .into_iter()
+            .map(|(v, a)| (v.to_string(), a.id))
+            .collect();
+        assert_eq!(
+            found,
+            [("1.0.0".to_owned(), ids[0]), ("2.0.0".to_owned(), ids[3])]
+        );
     }
 
     #[test]

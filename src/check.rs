@@ -1,5 +1,7 @@
 //! Auditing a registry: every document in canonical form, metadata and index in agreement,
-//! dependencies satisfiable, package sets consistent, and (optionally) storage intact.
+//! dependencies satisfiable, package sets consistent, one package at each location, and
+//! (optionally) storage intact, with each package's atom chain verified and what metadata and
+//! the index say of each published version compared with what its atoms recorded.
 //! A broken file is a finding, not a stop: the audit reads everything it can.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -9,16 +11,18 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::atom::{AtomError, AtomId, AtomTrust, Verified};
 use crate::index::IndexFile;
 use crate::manifest::Manifest;
 use crate::metadata::Metadata;
 use crate::package_set::PackageSet;
 use crate::schema::{Location, PackageName, Range, Sha256, Version, writes_exactly};
-use crate::storage::{Fetched, ListedKind, StorageKey, Stores};
+use crate::storage::{Fetched, ListedKind, Storage, StorageKey, Stores};
 use crate::store::{
-    IndexDir, LOCATIONS_DIR, METADATA_DIR, PACKAGE_SETS_DIR, RegistryDir, StoreError,
-    index_file_name, list_dir,
+    ATOM_HEADS_DIR, IndexDir, LOCATIONS_DIR, METADATA_DIR, PACKAGE_SETS_DIR, RegistryDir,
+    StoreError, index_file_name, list_dir,
 };
+use crate::trust::KeySource;
 
 /// What kind of problem a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -60,6 +64,20 @@ pub enum FindingKind {
     /// The location lookup (`locations/`) disagrees with metadata: a package's place with
     /// no entry or another package's, or an entry no package's place has.
     LocationLookup,
+    /// Two packages whose metadata claim one location (a location holds one package).
+    SharedLocation,
+    /// A package's atom chain that does not verify from its head (`atoms/<name>`): an atom
+    /// missing, altered, not signed by the atom keys or of another package, or the head not
+    /// an atom id; or no atom keys to check the chains with.
+    AtomChain,
+    /// A metadata file whose SHA-256 is not the one its package's last atom recorded: the
+    /// file was changed (or removed) outside an operation.
+    MetadataChanged,
+    /// A version whose tarball hash or size, or publish time, in metadata differs from what
+    /// its publish atom recorded, or that metadata no longer lists at all.
+    VersionChanged,
+    /// An index line whose SHA-256 differs from the one its version's publish atom recorded.
+    IndexLineChanged,
 }
 
 /// One problem: which file, package and version, and what is wrong.
@@ -93,6 +111,8 @@ pub struct Report {
     pub index_files: usize,
     pub package_sets: usize,
     pub tarballs_checked: usize,
+    /// Packages whose atom chain was read from storage and compared (with storage only).
+    pub atom_chains: usize,
     /// Tarballs the primary storage lacks that a mirror holds with the recorded hash (not
     /// findings: readers fall back to the mirror; `regis storage sync` copies them back).
     pub from_mirrors: Vec<MirrorRead>,
@@ -181,7 +201,9 @@ fn first_difference(a: &str, b: &str) -> usize {
     }
 }
 
-/// Audit `registry` and `index`, and `storage` when given.
+/// Audit `registry` and `index`, and `storage` when given: its tarballs, and the atom
+/// chain of each package that has one, checked against the atom keys of the registry's
+/// root of trust or, without one, `atom_key` (the configured `trustAtomKey`).
 ///
 /// Files are read and parsed in parallel (rayon), one at a time per thread, and only what
 /// the cross-checks need is kept of each: published and unpublished versions (with size
@@ -192,6 +214,7 @@ pub fn run(
     registry: &RegistryDir,
     index: &IndexDir,
     storage: Option<Stores<'_>>,
+    atom_key: Option<&KeySource>,
 ) -> Result<Report, CheckError> {
     for (dir, what) in [(registry.root(), "registry"), (index.root(), "index")] {
         if !dir.is_dir() {
@@ -201,10 +224,12 @@ pub fn run(
     let mut found = Found::default();
     let sets = load_package_sets(registry, &mut found)?;
     let metadata = load_metadata(registry, &mut found)?;
+    let index_dir = index;
     let mut index = load_index(index, &sets, &mut found)?;
 
     compare_metadata_and_index(&metadata, &index, &mut found);
     check_alternatives(&metadata, &mut found);
+    check_shared_locations(&metadata, &mut found);
     check_dependencies(&index, &mut found);
     for (file, set) in &sets {
         check_package_set(file, set, &metadata, &index, &mut found);
@@ -221,9 +246,16 @@ pub fn run(
     if registry.has_location_lookup() {
         check_location_lookup(registry, &metadata, &mut found)?;
     }
-    let (mut tarballs_checked, mut from_mirrors) = (0, Vec::new());
+    let (mut tarballs_checked, mut atom_chains, mut from_mirrors) = (0, 0, Vec::new());
     if let Some(stores) = storage {
         tarballs_checked = check_storage(stores, &metadata, &mut found, &mut from_mirrors)?;
+        let atoms = Atoms {
+            registry,
+            index: index_dir,
+            storage: stores.primary,
+            atom_key,
+        };
+        atom_chains = atoms.check(&metadata, &mut found)?;
     }
 
     let mut findings = found.0;
@@ -235,6 +267,7 @@ pub fn run(
         index_files: index.loaded_count(),
         package_sets: sets.len(),
         tarballs_checked,
+        atom_chains,
         from_mirrors,
     })
 }
@@ -864,10 +897,15 @@ fn check_location_lookup(
     metadata: &Metadatas,
     found: &mut Found,
 ) -> Result<(), CheckError> {
-    let mut expected: BTreeMap<String, &PackageName> = BTreeMap::new();
+    // Each place's packages: more than one is a `SharedLocation` finding, and an entry
+    // naming any of them is not reported again.
+    let mut expected: BTreeMap<String, Vec<&PackageName>> = BTreeMap::new();
     for (name, m) in &metadata.loaded {
         let rel = RegistryDir::location_rel(&m.location);
-        expected.insert(rel.display().to_string(), name);
+        expected
+            .entry(rel.display().to_string())
+            .or_default()
+            .push(name);
     }
     let entries = lookup_entries(registry)?;
     let read: Vec<_> = entries
@@ -890,7 +928,8 @@ fn check_location_lookup(
             seen.insert(rel.as_str());
         }
     }
-    for (rel, name) in &expected {
+    for (rel, names) in &expected {
+        let name = names[0];
         if !seen.contains(rel.as_str()) {
             found.add(
                 FindingKind::LocationLookup,
@@ -899,7 +938,7 @@ fn check_location_lookup(
                 None,
                 format!(
                     "missing: `{name}` lives at `{}`, expected this entry to name it",
-                    metadata.loaded[*name].location
+                    metadata.loaded[name].location
                 ),
             );
         }
@@ -936,13 +975,13 @@ fn lookup_entries(registry: &RegistryDir) -> Result<Vec<(PathBuf, String)>, Chec
 fn check_lookup_entry(
     rel: &str,
     named: &str,
-    expected: &BTreeMap<String, &PackageName>,
+    expected: &BTreeMap<String, Vec<&PackageName>>,
     metadata: &Metadatas,
     found: &mut Found,
 ) {
-    match expected.get(rel) {
-        Some(name) if named == name.as_str() => {}
-        Some(name) => found.add(
+    match expected.get(rel).map(|names| (names, names[0])) {
+        Some((names, _)) if names.iter().any(|n| named == n.as_str()) => {}
+        Some((_, name)) => found.add(
             FindingKind::LocationLookup,
             rel,
             Some(name),
@@ -950,7 +989,7 @@ fn check_lookup_entry(
             format!(
                 "names `{}`, but `{name}` lives at `{}`",
                 crate::text::value(named),
-                metadata.loaded[*name].location
+                metadata.loaded[name].location
             ),
         ),
         // A package whose metadata could not be read is reported once, there.
@@ -967,6 +1006,36 @@ fn check_lookup_entry(
                 crate::text::value(named)
             ),
         ),
+    }
+}
+
+/// A location holds one package: each package whose place (as [`Location::place_key`]
+/// names it, the key the location lookup uses) another package's metadata also claims.
+fn check_shared_locations(metadata: &Metadatas, found: &mut Found) {
+    let mut places: BTreeMap<String, Vec<&PackageName>> = BTreeMap::new();
+    for (name, m) in &metadata.loaded {
+        places.entry(m.location.place_key()).or_default().push(name);
+    }
+    for names in places.values().filter(|names| names.len() > 1) {
+        for name in names {
+            let others: Vec<String> = (names.iter())
+                .filter(|other| *other != name)
+                .map(|other| format!("`{other}`"))
+                .collect();
+            let m = &metadata.loaded[*name];
+            found.add(
+                FindingKind::SharedLocation,
+                &m.file,
+                Some(name),
+                None,
+                format!(
+                    "claims location `{}`, which {} also {}: a location holds one package",
+                    m.location,
+                    crate::text::list(&others),
+                    if others.len() == 1 { "claims" } else { "claim" },
+                ),
+            );
+        }
     }
 }
 
@@ -1042,8 +1111,9 @@ fn check_storage(
                     );
                 }
             }
-            // An atom is checked by `regis history`; one no head reaches is a lost race's.
-            ListedKind::Atom { .. } => {}
+            // Atoms are checked from each package's head; one no head reaches is a lost
+            // race's (an operation that stored its atom and then lost its commit).
+            ListedKind::Atom { .. } | ListedKind::Trust => {}
             ListedKind::Temporary => found.add(
                 FindingKind::InterruptedWrite,
                 &file,
@@ -1064,6 +1134,277 @@ fn check_storage(
         }
     }
     Ok(checked)
+}
+
+/// What the atom check reads: the checkouts, the primary storage (where operations store
+/// atoms) and the configured atom key.
+struct Atoms<'a> {
+    registry: &'a RegistryDir,
+    index: &'a IndexDir,
+    storage: &'a dyn Storage,
+    atom_key: Option<&'a KeySource>,
+}
+
+impl Atoms<'_> {
+    /// Each package's atom chain from its head (`atoms/<name>`) verified, then its metadata
+    /// file's SHA-256 compared with the one the last atom recorded, and each version's
+    /// tarball and publish time in metadata, and index line, with what its publish atom
+    /// recorded. A package with no head (operations before the atom key was configured) is
+    /// not a finding. The number of chains read.
+    fn check(&self, metadata: &Metadatas, found: &mut Found) -> Result<usize, CheckError> {
+        let heads = list_dir(&self.registry.root().join(ATOM_HEADS_DIR))?;
+        if heads.is_empty() {
+            return Ok(0);
+        }
+        let trust = match AtomTrust::of_registry(self.registry.root(), self.atom_key) {
+            Ok(trust) => trust,
+            Err(e) => {
+                found.add(
+                    FindingKind::AtomChain,
+                    ATOM_HEADS_DIR,
+                    None,
+                    None,
+                    match heads.len() {
+                        1 => format!("the atom chain of 1 package cannot be checked: {e}"),
+                        n => format!("the atom chains of {n} packages cannot be checked: {e}"),
+                    },
+                );
+                return Ok(0);
+            }
+        };
+        let mut checked = 0;
+        for file_name in heads {
+            let file = format!("{ATOM_HEADS_DIR}/{file_name}");
+            let name = match file_name.parse::<PackageName>() {
+                Ok(name) => name,
+                Err(e) => {
+                    found.add(
+                        FindingKind::Misplaced,
+                        &file,
+                        None,
+                        None,
+                        format!("not named after a package: {e}"),
+                    );
+                    continue;
+                }
+            };
+            checked += 1;
+            let Some(chain) = self.chain(&file, &name, &trust, found)? else {
+                continue;
+            };
+            self.compare(&name, &chain, metadata, found)?;
+        }
+        Ok(checked)
+    }
+
+    /// The verified chain of `name` from its head file `file`, or `None` with an
+    /// `AtomChain` finding saying what failed.
+    fn chain(
+        &self,
+        file: &str,
+        name: &PackageName,
+        trust: &AtomTrust,
+        found: &mut Found,
+    ) -> Result<Option<Vec<Verified>>, CheckError> {
+        let head_text =
+            std::fs::read(self.registry.root().join(file)).map_err(|source| StoreError::Io {
+                action: "read",
+                path: self.registry.root().join(file),
+                source,
+            })?;
+        let head_text = String::from_utf8_lossy(&head_text);
+        let verified = match AtomId::parse(&head_text) {
+            Some(head) => crate::atom::verify_links(self.storage, name, head, trust),
+            None => Err(AtomError::BadHead {
+                name: name.clone(),
+                text: crate::text::echo(&head_text).to_string(),
+            }),
+        };
+        match verified {
+            Ok(chain) => Ok(Some(chain)),
+            // Storage that cannot be read: the audit cannot run, as for tarballs.
+            Err(AtomError::Storage(e)) => Err(e.into()),
+            Err(e) => {
+                found.add(
+                    FindingKind::AtomChain,
+                    file,
+                    Some(name),
+                    None,
+                    format!("the atom chain does not verify: {e}"),
+                );
+                Ok(None)
+            }
+        }
+    }
+
+    /// `name`'s metadata file and index lines against its verified `chain`.
+    fn compare(
+        &self,
+        name: &PackageName,
+        chain: &[Verified],
+        metadata: &Metadatas,
+        found: &mut Found,
+    ) -> Result<(), CheckError> {
+        let last = &chain[0];
+        let recorded = last.atom.signed.metadata;
+        let rel = RegistryDir::metadata_rel(name).display().to_string();
+        let Some(bytes) = read_optional_bytes(&self.registry.root().join(&rel))? else {
+            found.add(
+                FindingKind::MetadataChanged,
+                &format!("{ATOM_HEADS_DIR}/{name}"),
+                Some(name),
+                None,
+                format!(
+                    "removed outside an operation: the last atom `{}` ({}) records `{rel}` with SHA-256 `{recorded}`, and there is no such file",
+                    last.id,
+                    describe(last)
+                ),
+            );
+            return Ok(());
+        };
+        let hash = Sha256::of(&bytes);
+        if hash != recorded {
+            found.add(
+                FindingKind::MetadataChanged,
+                &rel,
+                Some(name),
+                None,
+                format!(
+                    "changed outside an operation: the last atom `{}` ({}) records the file with SHA-256 `{recorded}`, it now hashes to `{hash}`",
+                    last.id,
+                    describe(last)
+                ),
+            );
+        }
+        let publishes = crate::atom::publishes(chain);
+        // A metadata file that does not read is reported once, as that.
+        if let Some(m) = metadata.loaded.get(name)
+            && let Ok(text) = std::str::from_utf8(&bytes)
+            && let Ok(full) = Metadata::from_json(&m.file, text)
+        {
+            compare_versions(name, &m.file, &full, &publishes, found);
+        }
+        if publishes.values().any(|v| v.atom.signed.index.is_some()) {
+            self.compare_index(name, &publishes, found)?;
+        }
+        Ok(())
+    }
+
+    /// Each index line of `name` whose version's publish atom recorded its hash.
+    fn compare_index(
+        &self,
+        name: &PackageName,
+        publishes: &BTreeMap<&Version, &Verified>,
+        found: &mut Found,
+    ) -> Result<(), CheckError> {
+        let rel = crate::index::entry_path(name);
+        let Some(bytes) = read_optional_bytes(&self.index.root().join(&rel))? else {
+            return Ok(()); // its versions are reported missing from the index
+        };
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            return Ok(()); // reported as unreadable
+        };
+        for line in text.split('\n').filter(|l| !l.is_empty()) {
+            // A line that does not read is reported with its file.
+            let Ok(m) = serde_json::from_str::<Manifest>(line) else {
+                continue;
+            };
+            let Some(publish) = publishes.get(&m.version) else {
+                continue;
+            };
+            let Some(recorded) = publish.atom.signed.index else {
+                continue;
+            };
+            let hash = Sha256::of(line.as_bytes());
+            if hash != recorded {
+                found.add(
+                    FindingKind::IndexLineChanged,
+                    &rel,
+                    Some(name),
+                    Some(&m.version),
+                    format!(
+                        "changed outside an operation: the line hashes to `{hash}`, but its publish atom `{}` recorded `{recorded}`: an index line never changes after publish",
+                        publish.id
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Each version a publish atom recorded, in `m` (the metadata file of `name` at `file`) as
+/// it was published: the same tarball hash and size, the same publish time (an unpublished
+/// version keeps it too), and still listed.
+fn compare_versions(
+    name: &PackageName,
+    file: &str,
+    m: &Metadata,
+    publishes: &BTreeMap<&Version, &Verified>,
+    found: &mut Found,
+) {
+    for (version, publish) in publishes {
+        let atom = &publish.atom.signed;
+        let mut changed = |what: String| {
+            found.add(
+                FindingKind::VersionChanged,
+                file,
+                Some(name),
+                Some(version),
+                what,
+            );
+        };
+        let published_time = match (m.published.get(*version), m.unpublished.get(*version)) {
+            (Some(entry), _) => {
+                if let Some(t) = atom.tarball
+                    && (entry.hash, entry.bytes) != (t.hash, t.bytes)
+                {
+                    changed(format!(
+                        "metadata records the tarball as {} bytes with hash `{}`, but its publish atom `{}` recorded {} bytes with hash `{}`: a published version's tarball never changes",
+                        entry.bytes, entry.hash, publish.id, t.bytes, t.hash
+                    ));
+                }
+                entry.published_time
+            }
+            (None, Some(entry)) => entry.published_time,
+            (None, None) => {
+                changed(format!(
+                    "its publish atom `{}` recorded it, but metadata neither publishes nor unpublishes it: a published version stays in metadata",
+                    publish.id
+                ));
+                continue;
+            }
+        };
+        if published_time != atom.time {
+            changed(format!(
+                "metadata records it published at `{published_time}`, but its publish atom `{}` recorded `{}`: a version's publish time never changes",
+                publish.id, atom.time
+            ));
+        }
+    }
+}
+
+/// An atom as a finding mentions it: its operation (and version) and time.
+fn describe(verified: &Verified) -> String {
+    let atom = &verified.atom.signed;
+    match &atom.version {
+        Some(v) => format!("{} of `{v}` at `{}`", atom.operation, atom.time),
+        None => format!("{} at `{}`", atom.operation, atom.time),
+    }
+}
+
+/// A file's bytes, `None` when there is no such file.
+fn read_optional_bytes(path: &Path) -> Result<Option<Vec<u8>>, CheckError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(StoreError::Io {
+            action: "read",
+            path: path.to_path_buf(),
+            source,
+        }
+        .into()),
+    }
 }
 
 #[cfg(test)]
@@ -1233,6 +1574,7 @@ mod tests {
             &RegistryDir::new(tmp.path()),
             &IndexDir::new(tmp.path()),
             None,
+            None,
         )
         .unwrap();
         let found: Vec<String> = (report.findings.iter())
@@ -1252,7 +1594,7 @@ mod tests {
             .num_threads(threads)
             .build()
             .unwrap();
-        pool.install(|| run(&RegistryDir::new(root), &IndexDir::new(root), None).unwrap())
+        pool.install(|| run(&RegistryDir::new(root), &IndexDir::new(root), None, None).unwrap())
     }
 
     #[test]

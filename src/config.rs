@@ -27,7 +27,7 @@ pub struct Field {
 }
 
 /// Every field of `regis.dhall`, in the order `regis init` writes them.
-pub const FIELDS: [Field; 35] = [
+pub const FIELDS: [Field; 38] = [
     Field {
         name: "name",
         ty: "Text",
@@ -203,6 +203,21 @@ pub const FIELDS: [Field; 35] = [
         ty: "Natural",
         doc: "how many days a new root version (`regis keys init`, `rotate`, `revoke`) stays valid",
     },
+    Field {
+        name: "trustTimestampExpiryDays",
+        ty: "Natural",
+        doc: "how many days a TUF timestamp stays valid: every operation and `regis keys refresh` (in the daily workflow) signs a new one, and a client refuses a registry whose timestamp is older",
+    },
+    Field {
+        name: "trustOnlineExpiryDays",
+        ty: "Natural",
+        doc: "how many days TUF targets, hash bins and snapshots stay valid (re-signed when a change touches them, and by `regis keys refresh` within the last third of this)",
+    },
+    Field {
+        name: "trustHashBins",
+        ty: "Natural",
+        doc: "how many hash bins a new TUF repository (`regis verify --adopt`) delegates the targets to: 16, 256, 4096 or 65536; each change re-signs one bin and the snapshot, which lists every bin (about 4096 bins from 100,000 packages)",
+    },
 ];
 
 /// A registry's configuration, every field checked. The Dhall field names are the
@@ -303,6 +318,12 @@ pub struct Config {
     pub trust_atom_key: Option<KeySource>,
     /// How many days a new root version (`regis keys init`, `rotate`, `revoke`) stays valid.
     pub trust_root_expiry_days: u64,
+    /// How many days a TUF timestamp stays valid: every operation and `regis keys refresh` (in the daily workflow) signs a new one, and a client refuses a registry whose timestamp is older.
+    pub trust_timestamp_expiry_days: u64,
+    /// How many days TUF targets, hash bins and snapshots stay valid (re-signed when a change touches them, and by `regis keys refresh` within the last third of this).
+    pub trust_online_expiry_days: u64,
+    /// How many hash bins a new TUF repository (`regis verify --adopt`) delegates the targets to: 16, 256, 4096 or 65536; each change re-signs one bin and the snapshot, which lists every bin (about 4096 bins from 100,000 packages).
+    pub trust_hash_bins: u64,
 }
 
 /// `regis.dhall` as written: the wire shape of [`Config`], before its checks. A `Config`
@@ -345,6 +366,9 @@ pub struct RawConfig {
     pub trust_timestamp_key: Option<String>,
     pub trust_atom_key: Option<String>,
     pub trust_root_expiry_days: u64,
+    pub trust_timestamp_expiry_days: u64,
+    pub trust_online_expiry_days: u64,
+    pub trust_hash_bins: u64,
 }
 
 /// `ownerChanges`: what a publish needs to change a package's `owners` (a new package sets
@@ -711,6 +735,9 @@ impl Default for Config {
             trust_timestamp_key: None,
             trust_atom_key: None,
             trust_root_expiry_days: 365,
+            trust_timestamp_expiry_days: 2,
+            trust_online_expiry_days: 90,
+            trust_hash_bins: 256,
         }
     }
 }
@@ -821,7 +848,7 @@ fn with_default_compiler(fields: &mut serde_json::Map<String, serde_json::Value>
 
 impl RawConfig {
     /// Every field with its value as Dhall text, in [`FIELDS`] order.
-    fn dhall_values(&self) -> [(Field, String); 35] {
+    fn dhall_values(&self) -> [(Field, String); 38] {
         let text = |s: &str| dhall::text_literal(s);
         let values = [
             text(&self.name),
@@ -859,6 +886,9 @@ impl RawConfig {
             optional_text(self.trust_timestamp_key.as_deref()),
             optional_text(self.trust_atom_key.as_deref()),
             self.trust_root_expiry_days.to_string(),
+            self.trust_timestamp_expiry_days.to_string(),
+            self.trust_online_expiry_days.to_string(),
+            self.trust_hash_bins.to_string(),
         ];
         let mut values = values.into_iter();
         FIELDS.map(|field| (field, values.next().expect("one value per field")))
@@ -920,6 +950,9 @@ impl From<&Config> for RawConfig {
             trust_timestamp_key: c.trust_timestamp_key.as_ref().map(KeySource::to_string),
             trust_atom_key: c.trust_atom_key.as_ref().map(KeySource::to_string),
             trust_root_expiry_days: c.trust_root_expiry_days,
+            trust_timestamp_expiry_days: c.trust_timestamp_expiry_days,
+            trust_online_expiry_days: c.trust_online_expiry_days,
+            trust_hash_bins: c.trust_hash_bins,
         }
     }
 }
@@ -1053,6 +1086,14 @@ impl TryFrom<RawConfig> for Config {
         let trust_timestamp_key = optional_key("trustTimestampKey", &raw.trust_timestamp_key)?;
         let trust_atom_key = optional_key("trustAtomKey", &raw.trust_atom_key)?;
         at_least_one("trustRootExpiryDays", raw.trust_root_expiry_days)?;
+        at_least_one("trustTimestampExpiryDays", raw.trust_timestamp_expiry_days)?;
+        at_least_one("trustOnlineExpiryDays", raw.trust_online_expiry_days)?;
+        if crate::trust::Bins::new(raw.trust_hash_bins).is_none() {
+            let text = raw.trust_hash_bins.to_string();
+            return Err(invalid("trustHashBins", &text)(
+                "16, 256, 4096 or 65536".to_owned(),
+            ));
+        }
         Ok(Config {
             name: raw.name,
             github_base_url,
@@ -1089,6 +1130,9 @@ impl TryFrom<RawConfig> for Config {
             trust_timestamp_key,
             trust_atom_key,
             trust_root_expiry_days: raw.trust_root_expiry_days,
+            trust_timestamp_expiry_days: raw.trust_timestamp_expiry_days,
+            trust_online_expiry_days: raw.trust_online_expiry_days,
+            trust_hash_bins: raw.trust_hash_bins,
         })
     }
 }
@@ -1307,6 +1351,9 @@ mod tests {
             trust_timestamp_key: Some("file:/run/secrets/timestamp.pem".to_string()),
             trust_atom_key: Some("env:ATOM_KEY".to_string()),
             trust_root_expiry_days: u64::MAX,
+            trust_timestamp_expiry_days: 1,
+            trust_online_expiry_days: 30,
+            trust_hash_bins: 16,
         };
         let config = Config::try_from(raw.clone()).unwrap();
         assert_eq!(RawConfig::from(&config), raw);
@@ -1349,6 +1396,8 @@ mod tests {
             Some(KeySource::File("/etc/regis/atom.pem".into()))
         );
         assert_eq!(config.trust_root_expiry_days, 180);
+        assert_eq!(config.trust_timestamp_expiry_days, 1);
+        assert_eq!(config.trust_hash_bins, 4096);
         assert_eq!(config.owner_changes, OwnerChanges::Signed);
     }
 

@@ -1435,6 +1435,9 @@ mod tests {
                     "trustTimestampKey": "env:REGIS_TIMESTAMP_KEY",
                     "trustAtomKey": "file:/etc/regis/atom.pem",
                     "trustRootExpiryDays": 180,
+                    "trustTimestampExpiryDays": 1,
+                    "trustOnlineExpiryDays": 90,
+                    "trustHashBins": 4096,
                 }),
             ),
         ];

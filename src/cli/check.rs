@@ -15,9 +15,13 @@ use super::output::{outln, warnln};
 ///
 /// Reports every file not in canonical form, published versions missing from the index and
 /// index lines not published, dependency ranges no indexed version satisfies, package-set
-/// members that are not published or miss a dependency, and (with --storage) missing or
-/// altered tarballs: a tarball the storage lacks that a mirror holds with the recorded
-/// hash is a warning, not a finding. Exit status: 0 clean, 1 findings, 2 could not run.
+/// members that are not published or miss a dependency, two packages at one location, and
+/// (with storage) missing or altered tarballs, tarballs nothing records, and each package's
+/// atom chain: verified from its head (`atoms/<name>`), with metadata changed outside an
+/// operation and a version's tarball, publish time or index line differing from what its
+/// publish atom recorded reported. A tarball the storage lacks that a mirror holds with the
+/// recorded hash is a warning, not a finding. Exit status: 0 clean, 1 findings, 2 could not
+/// run.
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
@@ -58,6 +62,7 @@ impl Args {
             &RegistryDir::new(&global.registry),
             &IndexDir::new(index),
             stores,
+            config.trust_atom_key.as_ref(),
         )?)
     }
 }
@@ -76,11 +81,13 @@ fn print_text(report: &check::Report) {
             crate::text::summarised(&reads, 5, ", ")
         );
     }
-    let storage = if report.tarballs_checked > 0 {
-        format!(", {} tarballs", report.tarballs_checked)
-    } else {
-        String::new()
-    };
+    let mut storage = String::new();
+    if report.tarballs_checked > 0 {
+        storage.push_str(&format!(", {} tarballs", report.tarballs_checked));
+    }
+    if report.atom_chains > 0 {
+        storage.push_str(&format!(", {} atom chains", report.atom_chains));
+    }
     outln!(
         "checked {} packages, {} versions, {} index files, {} package sets{storage}: {}",
         report.packages,

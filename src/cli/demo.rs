@@ -354,6 +354,7 @@ fn run_demo(root: &Path, json: bool) -> anyhow::Result<()> {
         &RegistryDir::new(&layout.registry),
         &IndexDir::new(&layout.index),
         Some(crate::storage::Stores::single(&storage)),
+        config.trust_atom_key.as_ref(),
     )?;
     for f in &report.findings {
         say.line(format_args!("    {f}"));

@@ -432,6 +432,8 @@ pub(crate) struct AtomOutput {
     tarball_hash: Option<String>,
     tarball_bytes: Option<u64>,
     metadata_hash: String,
+    /// A publish's: the SHA-256 of the index line it wrote.
+    index_hash: Option<String>,
     payload: Option<Authenticated>,
     time: String,
     previous: Option<String>,
@@ -450,6 +452,7 @@ impl From<&History> for HistoryOutput {
                     tarball_hash: a.tarball.map(|t| t.hash.to_string()),
                     tarball_bytes: a.tarball.map(|t| t.bytes),
                     metadata_hash: a.metadata.to_string(),
+                    index_hash: a.index.map(|h| h.to_string()),
                     payload: a.payload.clone(),
                     time: a.time.to_string(),
                     previous: a.previous.map(|p| p.to_string()),
@@ -759,6 +762,8 @@ pub(crate) struct CheckOutput {
     index_files: usize,
     package_sets: usize,
     tarballs_checked: usize,
+    /// Packages whose atom chain was verified and compared (with storage).
+    atom_chains: usize,
     /// Each `{file, package, version, kind, message}`; `kind` a kebab-case name such as
     /// `missing-from-index`.
     findings: Vec<check::Finding>,
@@ -776,6 +781,7 @@ impl From<&check::Report> for CheckOutput {
             index_files: r.index_files,
             package_sets: r.package_sets,
             tarballs_checked: r.tarballs_checked,
+            atom_chains: r.atom_chains,
             findings: r.findings.clone(),
             from_mirrors: r.from_mirrors.clone(),
         }
@@ -1505,5 +1511,81 @@ mod tests {
             serde_json::to_value(GitWrite::from(&CommitOutcome::Unchanged)).unwrap(),
             serde_json::json!({"changed": false, "commit": null, "pushed": false, "attempts": 0})
         );
+    }
+}
+
+/// `regis fetch`: the release written and what verified it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct FetchOutput<'a> {
+    pub name: &'a PackageName,
+    pub version: &'a Version,
+    pub path: &'a Path,
+    pub bytes: u64,
+    pub hash: String,
+    pub root: u64,
+    pub timestamp: u64,
+    pub snapshot: u64,
+    /// The publish atom's id.
+    pub atom: String,
+    /// How many atoms the chain from it holds.
+    pub chain: usize,
+}
+
+/// `regis verify`: what `--adopt` listed (absent without it), and what verified.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct VerifyOutput<'a> {
+    adopted: Option<AdoptedOutput>,
+    #[serde(flatten)]
+    verification: &'a crate::operation::verify::Verification,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AdoptedOutput {
+    bins: u64,
+    tarballs: usize,
+    missing: Vec<String>,
+    atoms: usize,
+    package_sets: usize,
+    registry: Option<GitWrite>,
+    storage: Option<crate::operation::tuf::Published>,
+}
+
+impl<'a> VerifyOutput<'a> {
+    pub(crate) fn new(
+        adopted: Option<&crate::operation::verify::Adopted>,
+        verification: &'a crate::operation::verify::Verification,
+    ) -> Self {
+        VerifyOutput {
+            adopted: adopted.map(|a| AdoptedOutput {
+                bins: a.bins,
+                tarballs: a.tarballs,
+                missing: a.missing.clone(),
+                atoms: a.atoms,
+                package_sets: a.package_sets,
+                registry: a.commit.as_ref().map(GitWrite::from),
+                storage: a.published.clone(),
+            }),
+            verification,
+        }
+    }
+}
+
+/// `regis keys refresh`: the commit (absent without a TUF repository) and the copy.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RefreshOutput {
+    registry: Option<GitWrite>,
+    storage: Option<crate::operation::tuf::Published>,
+}
+
+impl From<&crate::operation::tuf::Refreshed> for RefreshOutput {
+    fn from(r: &crate::operation::tuf::Refreshed) -> Self {
+        RefreshOutput {
+            registry: r.commit.as_ref().map(GitWrite::from),
+            storage: r.published.clone(),
+        }
     }
 }

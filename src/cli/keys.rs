@@ -28,6 +28,46 @@ pub enum Command {
     #[command(name = "sign-root")]
     SignRoot(SignRootArgs),
     Show(ShowArgs),
+    Refresh(RefreshArgs),
+}
+
+/// Re-sign the TUF repository's online metadata that is due, commit it and copy it to
+/// storage.
+///
+/// A new timestamp every time (a client refuses a timestamp past its expiry,
+/// `trustTimestampExpiryDays`), targets, hash bins and the snapshot when they are within
+/// the last third of `trustOnlineExpiryDays`, and `targets.json` with every bin after the
+/// targets key was rotated. The daily workflow runs it; a registry without a TUF
+/// repository has nothing to refresh.
+#[derive(Debug, clap::Args)]
+pub struct RefreshArgs {}
+
+impl RefreshArgs {
+    fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
+        let opened = super::Opened::open(global)?;
+        let refreshed = crate::operation::tuf::refresh(&opened.ctx())?;
+        if global.json {
+            super::json::print(&super::json::RefreshOutput::from(&refreshed))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        match (&refreshed.commit, &refreshed.published) {
+            (None, _) => outln!("no TUF repository (`tuf/targets.json`): nothing to refresh"),
+            (Some(commit), published) => {
+                outln!(
+                    "refreshed the TUF repository: {}",
+                    crate::operation::report::outcome(commit)
+                );
+                if let Some(p) = published {
+                    outln!(
+                        "storage serves timestamp version {} ({} files written)",
+                        p.timestamp,
+                        p.written.len()
+                    );
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
 }
 
 /// Make keys for every role, and root version 1 signed by all the new root keys.
@@ -148,6 +188,7 @@ impl Command {
             Command::Revoke(a) => a.run(global),
             Command::SignRoot(a) => a.run(global),
             Command::Show(a) => a.run(global),
+            Command::Refresh(a) => a.run(global),
         }
     }
 }

@@ -6,6 +6,7 @@ mod daily;
 mod demo;
 mod deprecate;
 mod docs;
+mod fetch;
 mod gc;
 mod history;
 mod init;
@@ -21,6 +22,7 @@ mod solve;
 mod storage;
 mod transfer;
 mod unpublish;
+mod verify;
 mod yank;
 
 use std::path::{Path, PathBuf};
@@ -106,6 +108,8 @@ pub enum Command {
     Deprecate(deprecate::Args),
     Sign(sign::Args),
     History(history::Args),
+    Fetch(fetch::Args),
+    Verify(verify::Args),
     #[command(subcommand)]
     Keys(keys::Command),
     Demo(demo::Args),
@@ -275,6 +279,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Deprecate(a) => a.run(&cli.global),
         Command::Sign(a) => a.run(&cli.global),
         Command::History(a) => a.run(&cli.global),
+        Command::Fetch(a) => a.run(&cli.global),
+        Command::Verify(a) => a.run(&cli.global),
         Command::Keys(c) => c.run(&cli.global),
         Command::Demo(a) => a.run(&cli.global),
         Command::Completions(a) => a.run(&cli.global),

@@ -104,7 +104,7 @@ pub fn deprecate(
     } else {
         format!("Deprecate {name}")
     };
-    let atom_key = super::atom_key(ctx)?;
+    let signers = super::signers(ctx)?;
     let mut checked = None;
     let metadata = ctx.registry.commit_change(
         &message,
@@ -130,13 +130,14 @@ pub fn deprecate(
                 FlagChange::Changed => Ok(super::write_metadata_recorded(
                     ctx,
                     &registry,
-                    atom_key.as_ref(),
+                    &signers,
                     name,
                     &m,
                     super::AtomRecord {
                         operation: crate::atom::AtomOperation::Deprecate,
                         version: None,
                         tarball: None,
+                        index: None,
                         payload: Some(signed.clone()),
                     },
                 )?),
@@ -144,6 +145,7 @@ pub fn deprecate(
             }
         },
     )?;
+    super::tuf::publish(ctx, signers.tuf.as_ref())?;
     let (signer, deprecated) = checked.expect("commit_change runs the change at least once");
     Ok(DeprecateReport {
         name: name.clone(),

@@ -80,7 +80,7 @@ pub fn gc(ctx: &Context<'_>, dry_run: bool) -> Result<GcReport, GcError> {
                 }
             }
             // Atoms are history: never collected.
-            ListedKind::Atom { .. } => {}
+            ListedKind::Atom { .. } | ListedKind::Trust => {}
             ListedKind::Temporary if age >= window => report.temporary.push(path),
             ListedKind::Temporary => {}
             ListedKind::Other => report.unexpected.push(path),

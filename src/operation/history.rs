@@ -11,7 +11,6 @@ use crate::config::Config;
 use crate::schema::PackageName;
 use crate::storage::Storage;
 use crate::store::RegistryDir;
-use crate::trust::{Chain, Extension, ROOT_DIR, TrustError, root_file_name};
 
 /// A package's verified chain, newest first.
 #[derive(Debug, Clone)]
@@ -21,41 +20,6 @@ pub struct History {
     /// Whose keys the atoms were checked against.
     pub trusted: String,
     pub atoms: Vec<Verified>,
-}
-
-/// The keys atoms are checked against: the atom keys of every root version not revoked in
-/// the latest (threshold the latest's), or without a root of trust the configured atom key's
-/// public half.
-pub fn trust(registry: &Path, config: &Config) -> Result<AtomTrust, AtomError> {
-    match Chain::read(registry) {
-        Ok(chain) => {
-            let mut extensions = Vec::new();
-            for root in chain.roots() {
-                let version = root.signed.version.get();
-                let extension = Extension::of(&root.signed).map_err(|reason| {
-                    let path = registry.join(ROOT_DIR).join(root_file_name(version));
-                    TrustError::ParseRoot {
-                        path: path.display().to_string(),
-                        reason,
-                    }
-                })?;
-                extensions.push(extension);
-            }
-            let latest = extensions.last().expect("a chain has a first version");
-            let revoked: Vec<String> = latest.revoked.iter().map(|r| r.keyid.clone()).collect();
-            Ok(AtomTrust::of_roots(
-                extensions.iter().map(|e| &e.atom),
-                &revoked,
-                latest.atom.threshold.get(),
-                extensions.len(),
-            ))
-        }
-        Err(TrustError::NoRoot { .. }) => match &config.trust_atom_key {
-            Some(source) => Ok(AtomTrust::of_key(&source.resolved(registry).load()?)),
-            None => Err(AtomError::NoTrust),
-        },
-        Err(other) => Err(other.into()),
-    }
 }
 
 /// The atom chain of `name` in the registry checkout at `registry`, checked.
@@ -73,7 +37,7 @@ pub fn history(
         name: name.clone(),
         text: crate::text::echo(&text).to_string(),
     })?;
-    let trust = trust(registry, config)?;
+    let trust = AtomTrust::of_registry(registry, config.trust_atom_key.as_ref())?;
     let metadata = dir.read_metadata_text(name)?;
     let atoms = verify_chain(
         storage,

@@ -4,6 +4,7 @@
 //! and deprecate are authenticated: [`authorize`] says who signed them.
 
 pub mod authorize;
+pub mod client;
 pub mod deprecate;
 pub mod gc;
 pub mod history;
@@ -14,7 +15,9 @@ pub mod report;
 pub mod sync;
 pub mod transfer;
 pub mod transferrer;
+pub mod tuf;
 pub mod unpublish;
+pub mod verify;
 pub mod yank;
 
 use std::path::PathBuf;
@@ -29,7 +32,6 @@ use crate::schema::{PackageName, Sha256, Version};
 use crate::source::Source;
 use crate::storage::{Storage, Stores};
 use crate::store::RegistryDir;
-use crate::trust::SigningKey;
 
 /// Everything an operation reads from or writes to, passed in one place.
 pub struct Context<'a> {
@@ -57,13 +59,7 @@ impl<'a> Context<'a> {
     }
 }
 
-/// The atom key, when `trustAtomKey` is set (a file taken relative to the registry repo).
-pub fn atom_key(ctx: &Context<'_>) -> Result<Option<SigningKey>, AtomError> {
-    let Some(source) = &ctx.config.trust_atom_key else {
-        return Ok(None);
-    };
-    Ok(Some(source.resolved(ctx.registry.workdir()).load()?))
-}
+pub use tuf::{Signers, signers};
 
 /// What an operation's atom records besides the package, the metadata hash, the time and
 /// the chain.
@@ -72,6 +68,8 @@ pub struct AtomRecord {
     pub operation: AtomOperation,
     pub version: Option<Version>,
     pub tarball: Option<Tarball>,
+    /// A publish's: the SHA-256 of the index line it writes.
+    pub index: Option<Sha256>,
     pub payload: Option<Authenticated>,
 }
 
@@ -85,25 +83,36 @@ pub struct AtomRecord {
 pub fn write_metadata_recorded(
     ctx: &Context<'_>,
     registry: &RegistryDir,
-    key: Option<&SigningKey>,
+    signers: &Signers,
     name: &PackageName,
     m: &Metadata,
     record: AtomRecord,
 ) -> Result<Vec<PathBuf>, AtomError> {
     let before = registry.read_metadata_text(name)?;
     let after = m.to_json();
-    if let (Some(_), Some(signed)) = (key, &record.payload)
+    if let (Some(_), Some(signed)) = (&signers.atom, &record.payload)
         && before.as_deref() != Some(after.as_str())
     {
         crate::atom::refuse_replay(ctx.storage, registry, name, signed)?;
     }
     let mut written = vec![registry.write_metadata(name, m)?];
-    let Some(key) = key else {
-        return Ok(written);
-    };
     if before.as_deref() == Some(after.as_str()) {
         return Ok(written);
     }
+    let Some(key) = &signers.atom else {
+        if let Some(tuf) = &signers.tuf {
+            let changes = tuf::changes(
+                name,
+                record.operation,
+                record.version.as_ref(),
+                record.tarball.as_ref(),
+                m,
+                None,
+            );
+            written.extend(tuf::apply(tuf, registry.root(), ctx.now, &changes)?);
+        }
+        return Ok(written);
+    };
     let previous = match registry.read_atom_head(name)? {
         None => None,
         Some(text) => Some(AtomId::parse(&text).ok_or_else(|| AtomError::BadHead {
@@ -111,18 +120,32 @@ pub fn write_metadata_recorded(
             text: crate::text::echo(&text).to_string(),
         })?),
     };
+    let (record_version, record_tarball) = (record.version.clone(), record.tarball);
     let atom = crate::atom::Atom {
         operation: record.operation,
         package: name.clone(),
         version: record.version,
         tarball: record.tarball,
         metadata: Sha256::of(after.as_bytes()),
+        index: record.index,
         payload: record.payload,
         time: ctx.now,
         previous,
     };
+    let operation = atom.operation;
     let (id, bytes) = crate::atom::sign(atom, key);
     ctx.storage.put(&id.key(name), &bytes)?;
     written.push(registry.write_atom_head(name, &id.to_string())?);
+    if let Some(tuf) = &signers.tuf {
+        let changes = tuf::changes(
+            name,
+            operation,
+            record_version.as_ref(),
+            record_tarball.as_ref(),
+            m,
+            Some((id, &bytes)),
+        );
+        written.extend(tuf::apply(tuf, registry.root(), ctx.now, &changes)?);
+    }
     Ok(written)
 }

@@ -41,6 +41,8 @@ pub enum PackageSetOpError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Git(#[from] crate::git::GitError),
+    #[error(transparent)]
+    Atom(#[from] crate::atom::AtomError),
 }
 
 /// What an update reads and runs with, apart from the two repos.
@@ -420,7 +422,9 @@ fn commit(
 ) -> Result<CommitOutcome, PackageSetOpError> {
     let retry = ctx.config.push_retry();
     let expected = state.latest.as_ref().map(|s| s.version.clone());
-    ctx.registry.commit_change(
+    // Read before anything is written: a key that cannot be read refuses the update whole.
+    let signers = super::signers(ctx)?;
+    let outcome = ctx.registry.commit_change(
         message,
         retry,
         |_| -> Result<Vec<std::path::PathBuf>, PackageSetOpError> {
@@ -429,7 +433,26 @@ fn commit(
                 // An interrupted run of this very update already landed it.
                 Some(l) if &l == next => Ok(Vec::new()),
                 l if l.as_ref().map(|s| &s.version) == expected.as_ref() => {
-                    Ok(vec![state.registry.write_package_set(next)?])
+                    let mut written = vec![state.registry.write_package_set(next)?];
+                    if let Some(tuf) = &signers.tuf {
+                        // The set is a target too: copied to storage, then listed.
+                        let bytes = next.to_json();
+                        let key = crate::storage::StorageKey::package_set(&next.version);
+                        ctx.storage
+                            .put(&key, bytes.as_bytes())
+                            .map_err(crate::atom::AtomError::from)?;
+                        let change = crate::trust::Change {
+                            path: key.as_str().to_owned(),
+                            target: Some(crate::trust::target(
+                                &crate::schema::Sha256::of(bytes.as_bytes()),
+                                bytes.len() as u64,
+                                Default::default(),
+                            )),
+                        };
+                        let root = state.registry.root();
+                        written.extend(super::tuf::apply(tuf, root, ctx.now, &[change])?);
+                    }
+                    Ok(written)
                 }
                 l => Err(PackageSetOpError::Raced {
                     expected: match &expected {
@@ -440,5 +463,7 @@ fn commit(
                 }),
             }
         },
-    )
+    )?;
+    super::tuf::publish(ctx, signers.tuf.as_ref())?;
+    Ok(outcome)
 }

@@ -699,7 +699,7 @@ fn apply(
     };
 
     // Read before anything is written: a key that cannot be read refuses the publish whole.
-    let atom_key = super::atom_key(ctx)?;
+    let signers = super::signers(ctx)?;
     let storage = ctx.storage.put(&plan.key, &plan.tarball)?;
     crate::fault::point("publish:stored");
     let mirrors = ctx.stores().put_mirrors(&plan.key, &plan.tarball);
@@ -746,19 +746,21 @@ fn apply(
                         hash: plan.entry.hash,
                         bytes: plan.entry.bytes,
                     }),
+                    index: Some(Sha256::of(plan.manifest.to_index_line().as_bytes())),
                     payload: None,
                 };
                 written.extend(super::write_metadata_recorded(
-                    ctx,
-                    registry,
-                    atom_key.as_ref(),
-                    &name,
-                    &m,
-                    record,
+                    ctx, registry, &signers, &name, &m, record,
                 )?);
                 Ok(written)
             });
     let metadata = metadata.map_err(unfinished("the tarball is stored", "the metadata"))?;
+    super::tuf::publish(ctx, signers.tuf.as_ref()).map_err(|e| {
+        unfinished(
+            "the tarball is stored and the metadata records it",
+            "the TUF repository's copy in storage",
+        )(e.into())
+    })?;
     crate::fault::point("publish:metadata");
 
     let index_outcome = ctx

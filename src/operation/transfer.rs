@@ -82,7 +82,7 @@ pub fn transfer(
     let registry = RegistryDir::new(ctx.registry.workdir());
     let name = &request.name;
     let message = format!("Transfer {name} to {}", request.new_location);
-    let atom_key = super::atom_key(ctx)?;
+    let signers = super::signers(ctx)?;
     let mut checked = None;
     let metadata = ctx.registry.commit_change(
         &message,
@@ -109,19 +109,21 @@ pub fn transfer(
             written.extend(super::write_metadata_recorded(
                 ctx,
                 &registry,
-                atom_key.as_ref(),
+                &signers,
                 name,
                 &m,
                 super::AtomRecord {
                     operation: crate::atom::AtomOperation::Transfer,
                     version: None,
                     tarball: None,
+                    index: None,
                     payload: Some(signed.clone()),
                 },
             )?);
             Ok(written)
         },
     )?;
+    super::tuf::publish(ctx, signers.tuf.as_ref())?;
     let (signer, from) = checked.expect("commit_change runs the change at least once");
     Ok(TransferReport {
         name: name.clone(),

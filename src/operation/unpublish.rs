@@ -239,7 +239,7 @@ fn apply(
     };
 
     // Read before anything is written: a key that cannot be read refuses the unpublish whole.
-    let atom_key = super::atom_key(ctx)?;
+    let signers = super::signers(ctx)?;
     let mut signer = None;
     let index_outcome = ctx.index.commit_change(
         &message,
@@ -275,13 +275,14 @@ fn apply(
                 UnpublishChange::Moved => Ok(super::write_metadata_recorded(
                     ctx,
                     registry,
-                    atom_key.as_ref(),
+                    &signers,
                     name,
                     &m,
                     super::AtomRecord {
                         operation: crate::atom::AtomOperation::Unpublish,
                         version: Some(version.clone()),
                         tarball,
+                        index: None,
                         payload: Some(signed.clone()),
                     },
                 )?),
@@ -293,6 +294,12 @@ fn apply(
         "the index line is removed",
         "the metadata's record of the unpublish",
     ))?;
+    super::tuf::publish(ctx, signers.tuf.as_ref()).map_err(|e| {
+        unfinished(
+            "the index line is removed and the metadata records the unpublish",
+            "the TUF repository's copy in storage",
+        )(e.into())
+    })?;
     crate::fault::point("unpublish:metadata");
 
     let signer = signer.expect("commit_change runs the change at least once");

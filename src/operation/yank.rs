@@ -124,7 +124,7 @@ pub fn yank(ctx: &Context<'_>, signed: &Authenticated) -> Result<YankReport, Yan
         Some(_) => format!("Yank {name}@{version}"),
         None => format!("Unyank {name}@{version}"),
     };
-    let atom_key = super::atom_key(ctx)?;
+    let signers = super::signers(ctx)?;
     let mut checked = None;
     let metadata = ctx.registry.commit_change(
         &message,
@@ -145,7 +145,7 @@ pub fn yank(ctx: &Context<'_>, signed: &Authenticated) -> Result<YankReport, Yan
                 FlagChange::Changed => Ok(super::write_metadata_recorded(
                     ctx,
                     &registry,
-                    atom_key.as_ref(),
+                    &signers,
                     name,
                     &m,
                     super::AtomRecord {
@@ -155,6 +155,7 @@ pub fn yank(ctx: &Context<'_>, signed: &Authenticated) -> Result<YankReport, Yan
                         },
                         version: Some(version.clone()),
                         tarball: None,
+                        index: None,
                         payload: Some(signed.clone()),
                     },
                 )?),
@@ -162,6 +163,7 @@ pub fn yank(ctx: &Context<'_>, signed: &Authenticated) -> Result<YankReport, Yan
             }
         },
     )?;
+    super::tuf::publish(ctx, signers.tuf.as_ref())?;
     let (signer, reason) = checked.expect("commit_change runs the change at least once");
     Ok(YankReport {
         name: name.clone(),

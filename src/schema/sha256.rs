@@ -15,7 +15,7 @@ use super::{SchemaError, string_type};
 /// assert_eq!(h.to_string(), "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
 /// assert_eq!(h.to_string().parse::<Sha256>().unwrap(), h);
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Sha256([u8; 32]);
 
 const PREFIX: &str = "sha256-";

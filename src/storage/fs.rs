@@ -126,6 +126,25 @@ impl Storage for FsStorage {
         Ok(true)
     }
 
+    fn replace(&self, key: &StorageKey, bytes: &[u8]) -> Result<(), StorageError> {
+        let path = self.path_of(key);
+        let dir = path.parent().expect("keys have a directory");
+        std::fs::create_dir_all(dir).map_err(|e| self.io("creating the directory of", key, e))?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(TEMPORARY_PREFIXES[0])
+            .tempfile_in(dir)
+            .map_err(|e| self.io("writing", key, e))?;
+        tmp.write_all(bytes)
+            .and_then(|()| set_readable(tmp.as_file()))
+            .and_then(|()| tmp.as_file().sync_all())
+            .map_err(|e| self.io("writing", key, e))?;
+        tmp.persist(&path)
+            .map_err(|e| self.io("writing", key, e.error))?;
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| self.io("syncing the directory of", key, e))
+    }
+
     fn delete(&self, key: &StorageKey) -> Result<bool, StorageError> {
         match std::fs::remove_file(self.path_of(key)) {
             Ok(()) => Ok(true),

@@ -34,6 +34,14 @@ impl Storage for MemoryStorage {
         Ok(true)
     }
 
+    fn replace(&self, key: &StorageKey, bytes: &[u8]) -> Result<(), StorageError> {
+        self.objects
+            .lock()
+            .unwrap()
+            .insert(key.clone(), bytes.to_vec());
+        Ok(())
+    }
+
     fn delete(&self, key: &StorageKey) -> Result<bool, StorageError> {
         Ok(self.objects.lock().unwrap().remove(key).is_some())
     }

@@ -48,6 +48,18 @@ impl StorageKey {
         ))
     }
 
+    /// A file of the registry's TUF repository: `tuf/<file>` (a root version, a role file
+    /// by consistent-snapshot name, or `timestamp.json`).
+    pub fn trust(file: &str) -> Self {
+        StorageKey(format!("{TRUST_DIR}/{file}"))
+    }
+
+    /// A package set, copied from the registry repo so TUF can list it as a target:
+    /// `package-sets/<version>.json`.
+    pub fn package_set(version: &Version) -> Self {
+        StorageKey(format!("{PACKAGE_SETS_DIR}/{version}.json"))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -78,6 +90,12 @@ impl StorageKey {
 
 /// The storage directory that holds atoms, one directory per package.
 pub const ATOMS_DIR: &str = "atoms";
+
+/// The storage directory of the TUF repository's metadata.
+pub const TRUST_DIR: &str = "tuf";
+
+/// The storage directory of the package sets' copies.
+pub const PACKAGE_SETS_DIR: &str = "package-sets";
 
 /// The prefix of the temporary files a write goes through before it is linked into
 /// place; one left behind is an interrupted write (`.tmp` is the prefix older regis used).
@@ -175,6 +193,9 @@ pub enum ListedKind {
     },
     /// An atom of a package under its key.
     Atom { key: StorageKey, name: PackageName },
+    /// A file of the TUF repository (`tuf/<file>.json`) or a package set's copy
+    /// (`package-sets/<version>.json`).
+    Trust,
     /// A temporary file an interrupted write left.
     Temporary,
     /// Anything else.
@@ -191,11 +212,25 @@ impl ListedKind {
         if let Some((key, name)) = StorageKey::parse_atom(path) {
             return ListedKind::Atom { key, name };
         }
+        if is_trust_file(path) {
+            return ListedKind::Trust;
+        }
         match StorageKey::parse(path) {
             Some((key, name, version)) => ListedKind::Tarball { key, name, version },
             None => ListedKind::Other,
         }
     }
+}
+
+/// `tuf/<file>.json` (no deeper), or `package-sets/<version>.json`.
+fn is_trust_file(path: &str) -> bool {
+    let json = |dir: &str| {
+        (path.strip_prefix(dir).and_then(|r| r.strip_prefix('/')))
+            .and_then(|file| file.strip_suffix(".json"))
+            .filter(|stem| !stem.is_empty() && !stem.contains('/'))
+    };
+    json(TRUST_DIR).is_some()
+        || json(PACKAGE_SETS_DIR).is_some_and(|v| v.parse::<Version>().is_ok())
 }
 
 impl fmt::Display for StorageKey {
@@ -265,6 +300,9 @@ pub trait Storage {
     /// replacing one that appeared meanwhile: `Ok(false)` if another writer got there first.
     fn write_new(&self, key: &StorageKey, bytes: &[u8]) -> Result<bool, StorageError>;
     fn delete(&self, key: &StorageKey) -> Result<bool, StorageError>;
+    /// Write `key` whether or not it exists, atomically: readers see the old bytes or the
+    /// new. Only for the one object that changes in place, the TUF `timestamp.json`.
+    fn replace(&self, key: &StorageKey, bytes: &[u8]) -> Result<(), StorageError>;
     /// Mark an existing object as just written (its age starts again), so `regis gc` sees a
     /// publish that found it already stored as in flight.
     fn touch(&self, key: &StorageKey) -> Result<(), StorageError>;

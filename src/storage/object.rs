@@ -312,6 +312,18 @@ impl Storage for ObjectStorage {
         }
     }
 
+    fn replace(&self, key: &StorageKey, bytes: &[u8]) -> Result<(), StorageError> {
+        let path = self.path_of(key);
+        self.runtime
+            .block_on(self.store.put_opts(
+                &path,
+                PutPayload::from(bytes.to_vec()),
+                PutOptions::from(PutMode::Overwrite),
+            ))
+            .map(|_| ())
+            .map_err(|e| self.error("writing", key, e))
+    }
+
     fn delete(&self, key: &StorageKey) -> Result<bool, StorageError> {
         let path = self.path_of(key);
         self.runtime.block_on(async {

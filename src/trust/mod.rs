@@ -7,6 +7,7 @@
 
 mod keys;
 mod manage;
+mod repo;
 mod root;
 
 pub use keys::{
@@ -14,6 +15,12 @@ pub use keys::{
     write_private_key,
 };
 pub use manage::{Initialized, NewKey, Signers, Written, init, revoke, rotate, sign_root_file};
+pub use repo::apply as apply_changes;
+pub use repo::{
+    BINS_DIR, Bins, Change, Online, SNAPSHOT_FILE, TARGETS_FILE, TIMESTAMP_FILE, bin_file,
+    create as create_repository, exists as repository_exists, file_bytes, parse as parse_metadata,
+    read_file as read_metadata_file, refresh, sign as sign_metadata, target,
+};
 pub use root::{
     AtomKeys, Chain, Count, Extension, ROOT_DIR, Revoked, RootStatus, STAGED_ROOT, new_root,
     read_root_file, record_revoked, replace_keys, role_keyids, role_threshold, roles_of,
@@ -234,4 +241,26 @@ pub enum TrustError {
         expected: u64,
         found: u64,
     },
+    #[error(
+        "the configured {role} key `{keyid}` is not a {role} key of root version {version}: set the key the root lists (`regis keys show`)"
+    )]
+    NotOnlineKey {
+        role: Role,
+        keyid: KeyId,
+        version: u64,
+    },
+    #[error(
+        "the {role} role needs {threshold} signatures, and regis signs online roles with one key: rotate the role to threshold 1"
+    )]
+    OnlineThreshold { role: Role, threshold: u64 },
+    #[error(
+        "the registry has a TUF repository (`tuf/targets.json`), and `regis.dhall` sets no `{field}`: every change re-signs it, so the online keys must be configured"
+    )]
+    OnlineKeyUnset { field: &'static str },
+    #[error("`{path}` is not TUF metadata regis can read: {reason}")]
+    ParseMetadata { path: String, reason: String },
+    #[error("`{path}` cannot be a TUF target path: {reason}")]
+    TargetName { path: String, reason: String },
+    #[error("an expiry {period} from now is past the year 9999")]
+    ExpiryOutOfRange { period: String },
 }

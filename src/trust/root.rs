@@ -419,6 +419,11 @@ impl Chain {
         Ok(())
     }
 
+    /// Adds `next`, which [`Chain::check_next`] accepted.
+    pub fn push(&mut self, next: Signed<Root>) {
+        self.roots.push(next);
+    }
+
     pub fn latest(&self) -> &Signed<Root> {
         self.roots.last().expect("a chain has a root")
     }
@@ -521,17 +526,19 @@ pub fn read_root_file(path: &Path) -> Result<Signed<Root>, TrustError> {
 /// Writes `root` to `path` (atomically: a temporary file in the same directory, renamed):
 /// pretty JSON, keys sorted, a trailing newline.
 pub fn write_root_file(path: &Path, root: &Signed<Root>) -> Result<(), TrustError> {
+    write_json_file(path, root)
+}
+
+/// Writes `value` to `path` as [`write_root_file`] writes a root.
+pub(super) fn write_json_file<T: Serialize>(path: &Path, value: &T) -> Result<(), TrustError> {
     let write = |cause| TrustError::WriteRoot {
         path: path.display().to_string(),
         cause,
     };
-    let value = serde_json::to_value(root).expect("a root is JSON");
-    let mut text = serde_json::to_string_pretty(&value).expect("a value is JSON");
-    text.push('\n');
     let dir = path.parent().expect("a root file is in a directory");
     std::fs::create_dir_all(dir).map_err(write)?;
     let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(write)?;
-    std::io::Write::write_all(&mut temp, text.as_bytes()).map_err(write)?;
+    std::io::Write::write_all(&mut temp, &super::file_bytes(value)).map_err(write)?;
     temp.persist(path).map_err(|e| write(e.error))?;
     Ok(())
 }

@@ -33,4 +33,7 @@
 , trustTimestampKey = Some "env:REGIS_TIMESTAMP_KEY"
 , trustAtomKey = Some "file:/etc/regis/atom.pem"
 , trustRootExpiryDays = 180
+, trustTimestampExpiryDays = 1
+, trustOnlineExpiryDays = 90
+, trustHashBins = 4096
 }

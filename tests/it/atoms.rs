@@ -3,15 +3,22 @@
 //! registry repo) in the metadata's commit; a re-run adds none; `history` walks and checks
 //! the chain, and names what failed when an atom was edited, a link broken, a signature
 //! forged or the metadata changed after the head. Without an atom key nothing changes.
+//! `regis check` with storage verifies every chain and compares metadata and the index with
+//! what the atoms recorded: each hand edit in git is a finding, no operation through regis
+//! is.
+
+use std::path::{Path, PathBuf};
 
 use regis::atom::{self, AtomError, AtomId, AtomOperation, SignedAtom};
 use regis::auth::{SignatureFormat, SigningKey as OwnerKey};
 use regis::git::CommitOutcome;
+use regis::metadata::Metadata;
 use regis::operation::history::{self, History};
 use regis::operation::{deprecate, yank};
 use regis::payload::Authenticated;
 use regis::schema::{Sha256, Timestamp};
-use regis::storage::Storage;
+use regis::storage::{Storage, Stores};
+use regis::store::{IndexDir, RegistryDir};
 use regis::testing::{self, NOW, TestRegistry};
 use regis::trust::{KeySource, SigningKey, write_private_key};
 
@@ -112,6 +119,16 @@ fn each_publish_stores_a_signed_atom_and_moves_the_head_in_the_metadata_commit()
         assert_eq!(stored, bytes);
     }
     assert_eq!(newest.atom.signed.metadata, Sha256::of(metadata.as_bytes()));
+    // A publish records its index line's hash: the line as the index file holds it.
+    let index = testing::remote_file(&t.layout.index_remote, "pr/el/prelude").unwrap();
+    let lines: Vec<&str> = index.lines().collect();
+    assert_eq!(lines.len(), 2);
+    for (verified, line) in [(first, lines[0]), (newest, lines[1])] {
+        assert_eq!(
+            verified.atom.signed.index,
+            Some(Sha256::of(line.as_bytes()))
+        );
+    }
     // The head moved in the publish's own commit.
     let registry = t.registry.workdir();
     let show = std::process::Command::new("git")
@@ -128,9 +145,11 @@ fn each_publish_stores_a_signed_atom_and_moves_the_head_in_the_metadata_commit()
         &regis::store::RegistryDir::new(registry),
         &regis::store::IndexDir::new(t.index.workdir()),
         Some(regis::storage::Stores::single(&t.storage)),
+        t.config.trust_atom_key.as_ref(),
     )
     .unwrap();
     assert!(audit.is_clean(), "{:?}", audit.findings);
+    assert_eq!(audit.atom_chains, 1);
 }
 
 #[test]
@@ -346,6 +365,7 @@ fn regis_history_prints_the_chain_and_json_gives_each_atom() {
             "tarballHash": hash(first).to_string(),
             "tarballBytes": bytes(first),
             "metadataHash": first.atom.signed.metadata.to_string(),
+            "indexHash": first.atom.signed.index.unwrap().to_string(),
             "payload": null,
             "time": NOW,
             "previous": null,
@@ -437,4 +457,341 @@ fn a_registry_keyed_from_its_root_verifies_against_the_root() {
     assert_eq!(h.trusted, "root version 1");
     assert_eq!(h.atoms.len(), 1);
     assert_eq!(h.atoms[0].atom.signatures[0].keyid, atom_key.keyid.as_str());
+}
+
+// `regis check` against the atoms: what a published version was stays what it is.
+
+fn audit(t: &TestRegistry) -> regis::check::Report {
+    regis::check::run(
+        &RegistryDir::new(t.registry.workdir()),
+        &IndexDir::new(t.index.workdir()),
+        Some(Stores::single(&t.storage)),
+        t.config.trust_atom_key.as_ref(),
+    )
+    .unwrap()
+}
+
+/// The findings' text, one a line, with each of `values` (ids, hashes, paths that differ
+/// from run to run) written as its name.
+fn findings(t: &TestRegistry, values: &[(String, String)]) -> String {
+    let mut text: Vec<String> = audit(t).findings.iter().map(ToString::to_string).collect();
+    for line in &mut text {
+        for (value, name) in values {
+            *line = line.replace(value.as_str(), name.as_str());
+        }
+    }
+    text.join("\n")
+}
+
+/// Each atom of the chain of `name`, as `<operation@version>` (`<operation>` without one).
+fn atom_names(t: &TestRegistry, name: &str) -> Vec<(String, String)> {
+    let h = history::history(
+        &t.layout.registry,
+        &t.config,
+        &t.storage,
+        &name.parse().unwrap(),
+    )
+    .unwrap();
+    (h.atoms.iter())
+        .map(|v| {
+            let a = &v.atom.signed;
+            let label = match &a.version {
+                Some(version) => format!("<{name} {}@{version}>", a.operation),
+                None => format!("<{name} {}>", a.operation),
+            };
+            (v.id.to_string(), label)
+        })
+        .collect()
+}
+
+/// Commits what `edit` does to the registry repo and pushes it, as a hand edit in git
+/// would: no operation, no atom.
+fn edit_in_git(repo: &regis::git::GitRepo, what: &str, edit: impl Fn(&Path) -> PathBuf) {
+    let outcome = repo
+        .commit_change(what, 1, |dir| {
+            Ok::<_, regis::git::GitError>(vec![edit(dir)])
+        })
+        .unwrap();
+    assert!(
+        matches!(outcome, CommitOutcome::Committed { .. }),
+        "{outcome:?}"
+    );
+}
+
+fn edit_metadata(t: &TestRegistry, name: &str, edit: impl Fn(&mut Metadata)) {
+    edit_in_git(&t.registry, &format!("Edit {name} by hand"), |dir| {
+        let registry = RegistryDir::new(dir);
+        let name = name.parse().unwrap();
+        let mut m = registry.read_metadata(&name).unwrap().unwrap();
+        edit(&mut m);
+        registry.write_metadata(&name, &m).unwrap()
+    });
+}
+
+fn metadata_hash(t: &TestRegistry, name: &str) -> String {
+    let text = std::fs::read(t.registry.workdir().join(format!("metadata/{name}.json"))).unwrap();
+    Sha256::of(&text).to_string()
+}
+
+fn v(s: &str) -> regis::schema::Version {
+    s.parse().unwrap()
+}
+
+#[test]
+fn check_finds_nothing_after_every_operation_through_regis() {
+    let Atoms { mut t, _keys, .. } = with_atoms();
+    let run = |payload: &str| signed(payload);
+    t.release(&t.package("effect", "1.0.0", &[("prelude", ">=1.0.0 <2.0.0")]));
+    yank::yank(
+        &t.ctx(),
+        &run(r#"{"name":"prelude","yank":"1.0.0","reason":"broken"}"#),
+    )
+    .unwrap();
+    let check = audit(&t);
+    assert!(check.is_clean(), "{:?}", check.findings);
+    yank::yank(&t.ctx(), &run(r#"{"name":"prelude","unyank":"1.0.0"}"#)).unwrap();
+    deprecate::deprecate(
+        &t.ctx(),
+        &run(r#"{"name":"prelude","message":"use effect","alternative":"effect"}"#),
+    )
+    .unwrap();
+    regis::operation::transfer::transfer(
+        &t.ctx(),
+        &run(r#"{"name":"prelude","newLocation":{"githubOwner":"test","githubRepo":"prelude-moved"}}"#),
+    )
+    .unwrap();
+    regis::operation::unpublish::unpublish(
+        &t.ctx(),
+        &run(r#"{"name":"prelude","version":"1.1.0","reason":"a broken build"}"#),
+    )
+    .unwrap();
+    // A package published before the atom key was configured has no chain: not a finding.
+    let key = t.config.trust_atom_key.take();
+    t.release(&t.package("console", "1.0.0", &[]));
+    t.config.trust_atom_key = key;
+    assert_eq!(
+        testing::remote_file(&t.layout.registry_remote, "atoms/console"),
+        None
+    );
+
+    let check = audit(&t);
+    assert!(check.is_clean(), "{:?}", check.findings);
+    assert_eq!((check.atom_chains, check.tarballs_checked), (2, 3));
+    assert_eq!(read_history(&t).unwrap().atoms.len(), 7);
+}
+
+#[test]
+fn check_reports_metadata_edited_in_git_and_an_operation_after_does_not_hide_it() {
+    let Atoms { t, _keys, .. } = with_atoms();
+    let atoms = atom_names(&t, "prelude");
+    let as_published = metadata_hash(&t, "prelude");
+    edit_metadata(&t, "prelude", |m| {
+        let entry = m.published.get_mut(&v("1.0.0")).unwrap();
+        entry.published_time = "2020-01-01T00:00:00.000Z".parse().unwrap();
+    });
+    let mut names = atoms.clone();
+    names.push((as_published, "<as published>".into()));
+    names.push((metadata_hash(&t, "prelude"), "<as edited>".into()));
+    insta::assert_snapshot!(findings(&t, &names), @r"
+    metadata/prelude.json: `prelude`: changed outside an operation: the last atom `<prelude publish@1.1.0>` (publish of `1.1.0` at `2026-11-22T10:00:00.000Z`) records the file with SHA-256 `<as published>`, it now hashes to `<as edited>`
+    metadata/prelude.json: `prelude@1.0.0`: metadata records it published at `2020-01-01T00:00:00.000Z`, but its publish atom `<prelude publish@1.0.0>` recorded `2026-11-22T10:00:00.000Z`: a version's publish time never changes
+    ");
+
+    // A yank through regis records the file as it then is; the edited publish time is still
+    // not what the publish recorded.
+    yank::yank(
+        &t.ctx(),
+        &signed(r#"{"name":"prelude","yank":"1.1.0","reason":"broken"}"#),
+    )
+    .unwrap();
+    insta::assert_snapshot!(findings(&t, &atom_names(&t, "prelude")), @"metadata/prelude.json: `prelude@1.0.0`: metadata records it published at `2020-01-01T00:00:00.000Z`, but its publish atom `<prelude publish@1.0.0>` recorded `2026-11-22T10:00:00.000Z`: a version's publish time never changes");
+}
+
+#[test]
+fn check_reports_a_swapped_tarball_hash_and_a_removed_version() {
+    let Atoms { t, _keys, .. } = with_atoms();
+    let mut names = atom_names(&t, "prelude");
+    let swapped = Sha256::of(b"another tarball");
+    names.push((swapped.to_string(), "<swapped>".into()));
+    names.push((metadata_hash(&t, "prelude"), "<as published>".into()));
+    let published = |version: &str| {
+        let text =
+            std::fs::read_to_string(t.registry.workdir().join("metadata/prelude.json")).unwrap();
+        Metadata::from_json("prelude", &text).unwrap().published[&v(version)].clone()
+    };
+    let original = published("1.0.0");
+    names.push((original.hash.to_string(), "<tarball 1.0.0>".into()));
+    edit_metadata(&t, "prelude", |m| {
+        m.published.get_mut(&v("1.0.0")).unwrap().hash = swapped;
+        m.published.remove(&v("1.1.0"));
+    });
+    names.push((metadata_hash(&t, "prelude"), "<as edited>".into()));
+    names.push((t.layout.storage.display().to_string(), "<storage>".into()));
+    insta::assert_snapshot!(findings(&t, &names), @r"
+    <storage>/prelude/1.1.0.tar.gz: `prelude@1.1.0`: tarball `prelude/1.1.0.tar.gz` (512 bytes) is recorded by no metadata: left by a publish that did not land or an unpublish that did not finish; `regis gc` removes it
+    metadata/prelude.json: `prelude`: changed outside an operation: the last atom `<prelude publish@1.1.0>` (publish of `1.1.0` at `2026-11-22T10:00:00.000Z`) records the file with SHA-256 `<as published>`, it now hashes to `<as edited>`
+    metadata/prelude.json: `prelude@1.0.0`: tarball `prelude/1.0.0.tar.gz` is 513 bytes with hash `<tarball 1.0.0>`, but metadata records 513 bytes with hash `<swapped>`
+    metadata/prelude.json: `prelude@1.0.0`: metadata records the tarball as 513 bytes with hash `<swapped>`, but its publish atom `<prelude publish@1.0.0>` recorded 513 bytes with hash `<tarball 1.0.0>`: a published version's tarball never changes
+    metadata/prelude.json: `prelude@1.1.0`: its publish atom `<prelude publish@1.1.0>` recorded it, but metadata neither publishes nor unpublishes it: a published version stays in metadata
+    pr/el/prelude: `prelude@1.1.0`: indexed, but not published in metadata
+    ");
+}
+
+#[test]
+fn check_reports_an_index_line_edited_in_git() {
+    let Atoms { t, _keys, .. } = with_atoms();
+    t.release(&t.package("effect", "1.0.0", &[("prelude", ">=1.0.0 <2.0.0")]));
+    let file = regis::index::entry_path(&"effect".parse().unwrap());
+    let line = |t: &TestRegistry| {
+        let text = std::fs::read_to_string(t.index.workdir().join(&file)).unwrap();
+        Sha256::of(text.trim_end_matches('\n').as_bytes()).to_string()
+    };
+    let mut names = atom_names(&t, "effect");
+    names.push((line(&t), "<as published>".into()));
+    edit_in_git(&t.index, "Widen a range by hand", |dir| {
+        let path = dir.join(&file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let edited = text.replace(
+            r#""prelude":">=1.0.0 <2.0.0""#,
+            r#""prelude":">=1.0.0 <3.0.0""#,
+        );
+        assert_ne!(edited, text);
+        std::fs::write(&path, edited).unwrap();
+        path
+    });
+    names.push((line(&t), "<as edited>".into()));
+    insta::assert_snapshot!(findings(&t, &names), @"ef/fe/effect: `effect@1.0.0`: changed outside an operation: the line hashes to `<as edited>`, but its publish atom `<effect publish@1.0.0>` recorded `<as published>`: an index line never changes after publish");
+}
+
+#[test]
+fn check_reports_a_chain_that_does_not_verify() {
+    let Atoms { mut t, _keys, .. } = with_atoms();
+    let name = "prelude".parse().unwrap();
+    let names = atom_names(&t, "prelude");
+    let h = read_history(&t).unwrap();
+    let (newest, first) = (h.atoms[0].id, h.atoms[1].id);
+    let path_of = |id: AtomId| t.layout.storage.join(id.key(&name).as_str());
+
+    // An atom deleted from storage.
+    let first_bytes = std::fs::read(path_of(first)).unwrap();
+    std::fs::remove_file(path_of(first)).unwrap();
+    insta::assert_snapshot!(findings(&t, &names), @"atoms/prelude: `prelude`: the atom chain does not verify: storage holds no atom `<prelude publish@1.0.0>` of `prelude`, which atom `<prelude publish@1.1.0>` names: the chain is broken");
+    std::fs::write(path_of(first), &first_bytes).unwrap();
+    assert!(audit(&t).is_clean());
+
+    // A signature that is not the atom key's: one hex digit of it changed.
+    let newest_bytes = std::fs::read(path_of(newest)).unwrap();
+    let mut corrupt = stored_atom(&t, newest);
+    let sig = &mut corrupt.signatures[0].sig;
+    let flipped = if sig.starts_with('0') { "1" } else { "0" };
+    sig.replace_range(0..1, flipped);
+    std::fs::write(path_of(newest), serde_json::to_vec(&corrupt).unwrap()).unwrap();
+    insta::assert_snapshot!(findings(&t, &names), @"atoms/prelude: `prelude`: the atom chain does not verify: the atom `<prelude publish@1.1.0>` of `prelude` is not signed by 1 of the atom keys of the configured `trustAtomKey`");
+    std::fs::write(path_of(newest), &newest_bytes).unwrap();
+
+    // A head that is not an atom id.
+    let head_file = t.registry.workdir().join("atoms/prelude");
+    let head_text = std::fs::read_to_string(&head_file).unwrap();
+    std::fs::write(&head_file, "not an id\n").unwrap();
+    insta::assert_snapshot!(findings(&t, &names), @"atoms/prelude: `prelude`: the atom chain does not verify: `atoms/prelude` in the registry repo does not hold an atom id (64 lowercase hex digits): it holds `not an id\\n`");
+    std::fs::write(&head_file, &head_text).unwrap();
+
+    // No keys to check atoms with.
+    let key = t.config.trust_atom_key.take();
+    insta::assert_snapshot!(findings(&t, &names), @"atoms: the atom chain of 1 package cannot be checked: no atom keys to check atoms with: the registry has no root of trust and `regis.dhall` sets no `trustAtomKey`");
+    t.config.trust_atom_key = key;
+    assert!(audit(&t).is_clean());
+
+    // The metadata file removed: the chain's head file names what is gone.
+    let mut names = names;
+    let metadata_file = t.registry.workdir().join("metadata/prelude.json");
+    names.push((
+        Sha256::of(&std::fs::read(&metadata_file).unwrap()).to_string(),
+        "<as published>".into(),
+    ));
+    std::fs::remove_file(&metadata_file).unwrap();
+    let text = findings(&t, &names);
+    let from_atoms: Vec<&str> = text.lines().filter(|l| l.starts_with("atoms/")).collect();
+    insta::assert_snapshot!(from_atoms.join("\n"), @"atoms/prelude: `prelude`: removed outside an operation: the last atom `<prelude publish@1.1.0>` (publish of `1.1.0` at `2026-11-22T10:00:00.000Z`) records `metadata/prelude.json` with SHA-256 `<as published>`, and there is no such file");
+}
+
+#[test]
+fn check_reports_two_packages_at_one_location_and_orphan_tarballs() {
+    let Atoms { t, _keys, .. } = with_atoms();
+    t.release(&t.package("effect", "1.0.0", &[]));
+    let mut names = atom_names(&t, "effect");
+    names.push((metadata_hash(&t, "effect"), "<as published>".into()));
+    let effect_place = t.github("effect");
+    names.push((
+        RegistryDir::location_rel(&effect_place)
+            .display()
+            .to_string(),
+        "<effect's entry>".into(),
+    ));
+    // effect's metadata moved to prelude's repository in git, not by a transfer.
+    edit_metadata(&t, "effect", |m| m.location = t.github("Prelude"));
+    names.push((metadata_hash(&t, "effect"), "<as edited>".into()));
+    // A tarball nothing records.
+    let ghost = regis::storage::StorageKey::tarball(&"ghost".parse().unwrap(), &v("1.0.0"));
+    t.storage.put(&ghost, b"a tarball nobody recorded").unwrap();
+    names.push((t.layout.storage.display().to_string(), "<storage>".into()));
+    insta::assert_snapshot!(findings(&t, &names), @r"
+    <storage>/ghost/1.0.0.tar.gz: `ghost@1.0.0`: tarball `ghost/1.0.0.tar.gz` (25 bytes) is recorded by no metadata: left by a publish that did not land or an unpublish that did not finish; `regis gc` removes it
+    <effect's entry>: names `effect`, but no package lives at the place it stands for: expected it removed
+    metadata/effect.json: `effect`: claims location `github:test/Prelude`, which `prelude` also claims: a location holds one package
+    metadata/effect.json: `effect`: changed outside an operation: the last atom `<effect publish@1.0.0>` (publish of `1.0.0` at `2026-11-22T10:00:00.000Z`) records the file with SHA-256 `<as published>`, it now hashes to `<as edited>`
+    metadata/prelude.json: `prelude`: claims location `github:test/prelude`, which `effect` also claims: a location holds one package
+    ");
+}
+
+#[test]
+fn regis_check_reports_atom_findings_in_text_and_json() {
+    let Atoms { t, _keys, .. } = with_atoms();
+    let names = atom_names(&t, "prelude");
+    let first = read_history(&t).unwrap().atoms[1].id;
+    std::fs::remove_file(
+        t.layout
+            .storage
+            .join(first.key(&"prelude".parse().unwrap()).as_str()),
+    )
+    .unwrap();
+    let run = |json: bool| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_regis"));
+        if json {
+            command.arg("--json");
+        }
+        command
+            .args(["--registry", t.layout.registry.to_str().unwrap(), "check"])
+            .env_remove("REGIS_STORAGE")
+            .env_remove("REGIS_INDEX");
+        let out = command.output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut text = String::from_utf8(out.stdout).unwrap();
+        for (value, name) in &names {
+            text = text.replace(value.as_str(), name.as_str());
+        }
+        text
+    };
+    insta::assert_snapshot!(run(false), @r"
+    atoms/prelude: `prelude`: the atom chain does not verify: storage holds no atom `<prelude publish@1.0.0>` of `prelude`, which atom `<prelude publish@1.1.0>` names: the chain is broken
+    checked 1 packages, 2 versions, 1 index files, 0 package sets, 2 tarballs, 1 atom chains: 1 finding
+    ");
+    let doc: serde_json::Value = serde_json::from_str(&run(true)).unwrap();
+    assert_eq!(doc["clean"], false);
+    assert_eq!(doc["atomChains"], 1);
+    assert_eq!(
+        doc["findings"],
+        serde_json::json!([{
+            "file": "atoms/prelude",
+            "package": "prelude",
+            "version": null,
+            "kind": "atom-chain",
+            "message": "the atom chain does not verify: storage holds no atom `<prelude publish@1.0.0>` of `prelude`, which atom `<prelude publish@1.1.0>` names: the chain is broken",
+        }])
+    );
 }

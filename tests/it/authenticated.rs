@@ -112,7 +112,7 @@ fn an_owner_transfers_a_package_and_only_its_metadata_changes() {
     );
     assert_eq!(registry.location_holder(&report.from).unwrap(), None);
     let index = regis::store::IndexDir::new(t.index.workdir());
-    let audit = regis::check::run(&registry, &index, None).unwrap();
+    let audit = regis::check::run(&registry, &index, None, None).unwrap();
     assert!(audit.is_clean(), "{:?}", audit.findings);
     assert_eq!(t.registry.differences_from_head(), Vec::<String>::new());
 
@@ -237,6 +237,7 @@ fn an_owner_unpublishes_within_the_window_and_the_version_is_gone_for_good() {
         &regis::store::RegistryDir::new(&t.layout.registry),
         &regis::store::IndexDir::new(&t.layout.index),
         Some(regis::storage::Stores::single(&t.storage)),
+        None,
     )
     .unwrap();
     assert!(report.findings.is_empty(), "{:?}", report.findings);

@@ -9,7 +9,13 @@ use regis::store::{IndexDir, RegistryDir};
 use regis::testing;
 
 fn audit(registry: &Path, index: &Path) -> check::Report {
-    check::run(&RegistryDir::new(registry), &IndexDir::new(index), None).unwrap()
+    check::run(
+        &RegistryDir::new(registry),
+        &IndexDir::new(index),
+        None,
+        None,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -37,12 +43,17 @@ fn package_set_samples_report_what_is_really_inconsistent() {
     };
     let s = root.join("package-set-samples");
     let report = audit(&s.join("registry"), &s.join("index"));
-    // The one real inconsistency of that snapshot of the PureScript Registry.
+    // The real inconsistencies of that snapshot of the PureScript Registry: a version with
+    // no index line, and one repository under two names (the legacy import kept both
+    // `react-basic-dnd` and `react-dnd-basic`, each with its own tarballs), which regis's
+    // rule, a location holds one package, does not allow.
     let lines: Vec<String> = report.findings.iter().map(|f| f.to_string()).collect();
     assert_eq!(
         lines,
         [
-            "metadata/harmonia.json: `harmonia@0.1.0`: published in metadata but has no line in `ha/rm/harmonia`"
+            "metadata/harmonia.json: `harmonia@0.1.0`: published in metadata but has no line in `ha/rm/harmonia`",
+            "metadata/react-basic-dnd.json: `react-basic-dnd`: claims location `github:purescript-react/purescript-react-dnd-basic`, which `react-dnd-basic` also claims: a location holds one package",
+            "metadata/react-dnd-basic.json: `react-dnd-basic`: claims location `github:purescript-react/purescript-react-dnd-basic`, which `react-basic-dnd` also claims: a location holds one package",
         ]
     );
     assert_eq!((report.package_sets, report.packages), (1, 673));
@@ -224,6 +235,7 @@ fn storage_is_checked_for_presence_size_and_hash() {
         &RegistryDir::new(&reg),
         &IndexDir::new(&idx),
         Some(regis::storage::Stores::single(&storage)),
+        None,
     )
     .unwrap();
     assert_eq!(report.tarballs_checked, 3);
@@ -242,6 +254,7 @@ fn a_missing_directory_means_the_audit_could_not_run() {
     let e = check::run(
         &RegistryDir::new(tmp.path()),
         &IndexDir::new(tmp.path().join("nope")),
+        None,
         None,
     )
     .unwrap_err();

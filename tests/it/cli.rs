@@ -51,6 +51,9 @@ fn check_exit_codes_on_real_data() {
     assert_eq!(json["findings"][0]["package"], "harmonia");
     assert_eq!(json["findings"][0]["version"], "0.1.0");
     assert_eq!(json["findings"][0]["file"], "metadata/harmonia.json");
+    assert_eq!(json["findings"][1]["kind"], "shared-location");
+    assert_eq!(json["findings"][1]["package"], "react-basic-dnd");
+    assert_eq!(json["findings"].as_array().unwrap().len(), 3);
 }
 
 #[test]

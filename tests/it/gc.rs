@@ -21,6 +21,7 @@ fn findings(t: &TestRegistry) -> Vec<(FindingKind, String)> {
         &RegistryDir::new(t.registry.workdir()),
         &IndexDir::new(t.index.workdir()),
         Some(regis::storage::Stores::single(&t.storage)),
+        None,
     )
     .unwrap();
     report

@@ -906,6 +906,30 @@ fn every_command_prints_one_json_document() {
         format!("the key `{old_targets}` is already revoked")
     );
 
+    // keys refresh, verify, fetch: the registry has a root of trust and no TUF repository
+    // yet, so there is nothing to refresh, and nothing a client can load (its
+    // successful documents are in tuf.rs).
+    let doc = r.document(on!["keys", "refresh"], 0);
+    assert_eq!(
+        (&doc["registry"], &doc["storage"]),
+        (&Value::Null, &Value::Null)
+    );
+    let state = tmp.join("state");
+    let state = state.to_str().unwrap();
+    for e in [
+        r.error(on!["verify", "--state", state], 1),
+        r.error(on!["fetch", "a@1.0.0", "--state", state], 1),
+    ] {
+        let storage = t.layout.registry.join("../storage");
+        assert_eq!(
+            e["message"],
+            format!(
+                "`{}` serves no TUF repository (no `tuf/timestamp.json`): the registry has not adopted one (`regis verify --adopt`)",
+                storage.display()
+            )
+        );
+    }
+
     // Every subcommand has been run with --json above.
     let mut every = BTreeSet::new();
     every_subcommand(&regis::cli::command(), "", &mut every);

@@ -10,7 +10,7 @@ use regis::testing::TestRegistry;
 fn audit(t: &TestRegistry) -> check::Report {
     let registry = RegistryDir::new(t.registry.workdir());
     let index = IndexDir::new(t.index.workdir());
-    check::run(&registry, &index, None).unwrap()
+    check::run(&registry, &index, None, None).unwrap()
 }
 
 fn name(n: &str) -> PackageName {

@@ -37,5 +37,6 @@ mod solve;
 mod sources;
 mod templates;
 mod transferrer;
+mod tuf;
 mod untrusted_output;
 mod yank;

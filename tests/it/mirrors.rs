@@ -39,6 +39,7 @@ fn audit(t: &TestRegistry, mirrors: &[Box<dyn Storage>]) -> check::Report {
             primary: &t.storage,
             mirrors,
         }),
+        None,
     )
     .unwrap()
 }

@@ -375,6 +375,13 @@ impl regis::storage::Storage for RacingStorage<'_> {
     ) -> Result<bool, regis::storage::StorageError> {
         self.inner.delete(key)
     }
+    fn replace(
+        &self,
+        key: &regis::storage::StorageKey,
+        bytes: &[u8],
+    ) -> Result<(), regis::storage::StorageError> {
+        self.inner.replace(key, bytes)
+    }
     fn touch(&self, key: &regis::storage::StorageKey) -> Result<(), regis::storage::StorageError> {
         self.inner.touch(key)
     }

@@ -69,7 +69,7 @@ fn registry_with(edit: impl FnOnce(&mut regis::config::Config)) -> TestRegistry 
 fn audit_is_clean(t: &TestRegistry) {
     let registry = regis::store::RegistryDir::new(t.registry.workdir());
     let index = regis::store::IndexDir::new(t.index.workdir());
-    let audit = regis::check::run(&registry, &index, None).unwrap();
+    let audit = regis::check::run(&registry, &index, None, None).unwrap();
     assert!(audit.is_clean(), "{:?}", audit.findings);
 }
 

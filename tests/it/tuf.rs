@@ -1,0 +1,789 @@
+//! The TUF repository end to end: a registry with a root of trust adopts what it holds
+//! (`regis verify --adopt`), every operation after that re-signs the hash bin it touches,
+//! the snapshot and the timestamp in the metadata's commit and copies them to storage; a
+//! client (`regis fetch`, tough's loader) and python-tuf's ngclient accept honest data,
+//! and each attack is refused with a message naming what failed.
+
+use std::path::{Path, PathBuf};
+
+use regis::atom::AtomId;
+use regis::auth::{SignatureFormat, SigningKey as OwnerKey};
+use regis::operation::client::{self, Client, ClientError, Origin};
+use regis::operation::verify;
+use regis::payload::Authenticated;
+use regis::storage::{Storage, StorageKey};
+use regis::testing::{self, TestRegistry};
+use regis::trust::{self, KeySource, Role};
+
+fn owner() -> OwnerKey {
+    OwnerKey::from_openssh(&testing::seeded_key(1), None).unwrap()
+}
+
+fn signed(payload: &str) -> Authenticated {
+    Authenticated {
+        payload: payload.to_owned(),
+        signature: owner().sign(payload, SignatureFormat::Raw, "file").unwrap(),
+    }
+}
+
+/// A registry with a root of trust (one root key, keys for every role in `keys`, the
+/// config naming the online and atom keys), `prelude@1.0.0` published by `owner()`
+/// before the TUF repository is adopted.
+struct Tuf {
+    t: TestRegistry,
+    keys: tempfile::TempDir,
+    /// What `keys init` made: the root key, and the online keys' paths.
+    init: trust::Initialized,
+    /// A directory for the client's last verified metadata.
+    state: tempfile::TempDir,
+}
+
+fn key_of(init: &trust::Initialized, role: Role) -> PathBuf {
+    (init.keys.iter())
+        .find(|k| k.role == role)
+        .map(|k| k.path.clone())
+        .unwrap()
+}
+
+fn far() -> jiff::Timestamp {
+    let far = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 3650);
+    jiff::Timestamp::from_second(far.as_second()).unwrap()
+}
+
+fn with_tuf() -> Tuf {
+    let keys = tempfile::tempdir().unwrap();
+    let mut t = TestRegistry::with_config(|c| {
+        // The tests' clock (`testing::NOW`) is weeks behind the client's.
+        c.trust_timestamp_expiry_days = 3650;
+        c.trust_online_expiry_days = 3650;
+        c.trust_hash_bins = 16;
+    });
+    let mut made = None;
+    t.registry
+        .commit_change("Root of trust", t.config.push_retry(), |root| {
+            let init = trust::init(root, keys.path(), 1, 1, far()).unwrap();
+            let path = PathBuf::from(&init.root);
+            made = Some(init);
+            Ok::<_, regis::git::GitError>(vec![path])
+        })
+        .unwrap();
+    let init = made.unwrap();
+    let file = |role| Some(KeySource::File(key_of(&init, role)));
+    t.config.trust_root_keys = vec![KeySource::File(key_of(&init, Role::Root))];
+    t.config.trust_targets_key = file(Role::Targets);
+    t.config.trust_snapshot_key = file(Role::Snapshot);
+    t.config.trust_timestamp_key = file(Role::Timestamp);
+    t.config.trust_atom_key = file(Role::Atom);
+    let mut p = t.package("prelude", "1.0.0", &[]);
+    p.manifest.owners = Some(vec![owner().public()]);
+    t.release(&p);
+    Tuf {
+        t,
+        keys,
+        init,
+        state: tempfile::tempdir().unwrap(),
+    }
+}
+
+impl Tuf {
+    fn root(&self) -> Vec<u8> {
+        std::fs::read(self.t.layout.registry.join("tuf/root/1.root.json")).unwrap()
+    }
+
+    fn client(&self) -> Result<Client, ClientError> {
+        let origin = Origin::parse(self.t.layout.storage.to_str().unwrap()).unwrap();
+        Client::load(origin, &self.root(), self.state.path())
+    }
+
+    fn fetch(&self, name: &str, version: &str) -> Result<client::Fetched, ClientError> {
+        let client = self.client()?;
+        client::fetch(&client, &name.parse().unwrap(), &version.parse().unwrap())
+    }
+
+    fn release(&self, name: &str, version: &str) {
+        let mut p = self.t.package(name, version, &[]);
+        p.manifest.owners = Some(vec![owner().public()]);
+        self.t.release(&p);
+    }
+
+    fn verify(&self) -> verify::Verification {
+        let client = self.client().unwrap();
+        verify::verify_all(&client, Some(&self.t.layout.registry)).unwrap()
+    }
+
+    fn stored(&self, path: &str) -> Vec<u8> {
+        std::fs::read(self.t.layout.storage.join(path)).unwrap()
+    }
+
+    fn put(&self, path: &str, bytes: &[u8]) {
+        let file = self.t.layout.storage.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, bytes).unwrap();
+    }
+}
+
+fn adopted() -> Tuf {
+    let tuf = with_tuf();
+    let a = verify::adopt(&tuf.t.ctx()).unwrap();
+    assert_eq!((a.bins, a.tarballs, a.atoms, a.package_sets), (16, 1, 1, 0));
+    assert_eq!(a.missing, Vec::<String>::new());
+    tuf
+}
+
+/// The message of `e`, the storage directory written `<storage>` and each SHA-256
+/// (keys and signatures are made afresh each run) `<sha256>`.
+fn message(tuf: &Tuf, e: &ClientError) -> String {
+    let text = regis::error_chain(e).replace(tuf.t.layout.storage.to_str().unwrap(), "<storage>");
+    let mut out = String::new();
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find(|c: char| c.is_ascii_hexdigit()) {
+        out.push_str(&rest[..i]);
+        let run = rest[i..]
+            .find(|c: char| !c.is_ascii_hexdigit())
+            .unwrap_or(rest.len() - i);
+        if run == 64 {
+            out.push_str("<sha256>");
+        } else {
+            out.push_str(&rest[i..i + run]);
+        }
+        rest = &rest[i + run..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn adoption_and_every_operation_after_it_keep_each_release_verifiable() {
+    let tuf = adopted();
+    let fetched = tuf.fetch("prelude", "1.0.0").unwrap();
+    assert_eq!(fetched.atoms.len(), 1);
+    assert_eq!(
+        fetched.bytes,
+        tuf.stored("prelude/1.0.0.tar.gz"),
+        "the bytes storage holds"
+    );
+    let clean = tuf.verify();
+    assert_eq!(clean.problems, Vec::<String>::new());
+    assert_eq!((clean.tarballs, clean.atoms, clean.chains), (1, 1, 1));
+
+    tuf.release("prelude", "1.1.0");
+    regis::operation::yank::yank(
+        &tuf.t.ctx(),
+        &signed(r#"{"name":"prelude","yank":"1.0.0","reason":"broken"}"#),
+    )
+    .unwrap();
+    regis::operation::deprecate::deprecate(
+        &tuf.t.ctx(),
+        &signed(r#"{"name":"prelude","message":"use prelude2"}"#),
+    )
+    .unwrap();
+    tuf.release("console", "1.0.0");
+    let update = regis::payload::PackageSetUpdate {
+        compiler: None,
+        packages: [("prelude".parse().unwrap(), Some("1.1.0".parse().unwrap()))].into(),
+    };
+    regis::operation::package_set::update(
+        &tuf.t.ctx(),
+        &update,
+        regis::package_set::Authority::Trustee,
+        &regis::operation::package_set::Silent,
+    )
+    .unwrap();
+
+    // Each release verifies with its chain: prelude's publish of 1.1.0 sits on a chain of
+    // four atoms at the time of its fetch (publish, publish, yank, deprecate: newest
+    // first from the release's own atom back).
+    let fetched = tuf.fetch("prelude", "1.1.0").unwrap();
+    assert_eq!(fetched.atoms.len(), 2);
+    tuf.fetch("prelude", "1.0.0").unwrap();
+    tuf.fetch("console", "1.0.0").unwrap();
+    let found = tuf.verify();
+    assert_eq!(found.problems, Vec::<String>::new());
+    assert_eq!(
+        (
+            found.tarballs,
+            found.atoms,
+            found.chains,
+            found.package_sets
+        ),
+        (3, 5, 2, 1)
+    );
+    // Storage serves the consistent snapshots by version, and the timestamp names the last.
+    let timestamp: serde_json::Value =
+        serde_json::from_slice(&tuf.stored("tuf/timestamp.json")).unwrap();
+    let snapshot = timestamp["signed"]["meta"]["snapshot.json"]["version"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(timestamp["signed"]["version"].as_u64(), Some(snapshot));
+    assert!(
+        tuf.t
+            .layout
+            .storage
+            .join(format!("tuf/{snapshot}.snapshot.json"))
+            .is_file()
+    );
+    assert_eq!(
+        tuf.stored("tuf/timestamp.json"),
+        std::fs::read(tuf.t.layout.registry.join("tuf/timestamp.json")).unwrap()
+    );
+    let _ = &tuf.keys;
+}
+
+#[test]
+fn an_unpublish_takes_the_target_away() {
+    let tuf = adopted();
+    regis::operation::unpublish::unpublish(
+        &tuf.t.ctx(),
+        &signed(r#"{"name":"prelude","version":"1.0.0","reason":"oops"}"#),
+    )
+    .unwrap();
+    let e = tuf.fetch("prelude", "1.0.0").unwrap_err();
+    assert_eq!(
+        message(&tuf, &e),
+        "`prelude/1.0.0.tar.gz` is not a target of the registry: no signed metadata lists it"
+    );
+    assert_eq!(tuf.verify().problems, Vec::<String>::new());
+}
+
+#[test]
+fn a_swapped_tarball_is_refused() {
+    let tuf = adopted();
+    tuf.put("prelude/1.0.0.tar.gz", b"not the release");
+    let e = tuf.fetch("prelude", "1.0.0").unwrap_err();
+    assert_eq!(
+        message(&tuf, &e),
+        "the target `prelude/1.0.0.tar.gz` failed verification: `1.0.0.tar.gz` hashes to `<sha256>`, the signed metadata records `<sha256>`"
+    );
+    let problems = tuf.verify().problems;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+}
+
+#[test]
+fn metadata_edited_by_hand_is_reported_by_verify() {
+    let tuf = adopted();
+    let file = tuf.t.layout.registry.join("metadata/prelude.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let edited = text.replacen("2026-11-22T10:00:00.000Z", "2020-01-01T00:00:00.000Z", 1);
+    assert_ne!(text, edited);
+    std::fs::write(&file, edited).unwrap();
+    assert_eq!(
+        tuf.verify().problems,
+        [
+            "metadata of `prelude` changed the entry of `1.0.0` after it was signed (its publish time, ref, compilers, size or hash)"
+        ]
+    );
+}
+
+#[test]
+fn an_atom_forged_by_a_holder_of_the_online_keys_is_refused() {
+    let tuf = adopted();
+    // The attacker holds the targets, snapshot and timestamp keys, not the atom key: a new
+    // atom for a new tarball, listed in signed targets.
+    let name: regis::schema::PackageName = "prelude".parse().unwrap();
+    let bytes = b"a tarball the attacker made".to_vec();
+    let hash = regis::schema::Sha256::of(&bytes);
+    let (forger, _) = trust::SigningKey::generate();
+    let atom = regis::atom::Atom {
+        operation: regis::atom::AtomOperation::Publish,
+        package: name.clone(),
+        version: Some("9.9.9".parse().unwrap()),
+        tarball: Some(regis::atom::Tarball {
+            hash,
+            bytes: bytes.len() as u64,
+        }),
+        metadata: hash,
+        payload: None,
+        time: testing::NOW.parse().unwrap(),
+        previous: None,
+        index: None,
+    };
+    let (id, atom_bytes) = regis::atom::sign(atom, &forger);
+    tuf.put(id.key(&name).as_str(), &atom_bytes);
+    tuf.put("prelude/9.9.9.tar.gz", &bytes);
+    let changes = vec![
+        trust::Change {
+            path: id.key(&name).as_str().to_owned(),
+            target: Some(trust::target(
+                &regis::schema::Sha256::of(&atom_bytes),
+                atom_bytes.len() as u64,
+                Default::default(),
+            )),
+        },
+        trust::Change {
+            path: "prelude/9.9.9.tar.gz".to_owned(),
+            target: Some(trust::target(
+                &hash,
+                bytes.len() as u64,
+                [("atom".to_owned(), serde_json::Value::String(id.to_string()))].into(),
+            )),
+        },
+    ];
+    let ctx = tuf.t.ctx();
+    let signer = regis::operation::tuf::tuf_signer(&tuf.t.config, &tuf.t.layout.registry).unwrap();
+    trust::apply_changes(
+        &tuf.t.layout.registry,
+        &signer.chain.latest().signed,
+        &signer.online,
+        jiff::Timestamp::now(),
+        &changes,
+    )
+    .unwrap();
+    regis::operation::tuf::publish(&ctx, Some(&signer)).unwrap();
+    let e = tuf.fetch("prelude", "9.9.9").unwrap_err();
+    assert_eq!(
+        message(&tuf, &e),
+        "the atom `<sha256>` of `prelude` is not signed by 1 of the atom keys of root version 1"
+    );
+    let _ = id;
+}
+
+/// Storage's timestamp replaced by an older one after the client saw the newer.
+#[test]
+fn a_rolled_back_timestamp_is_refused() {
+    let tuf = adopted();
+    let old = tuf.stored("tuf/timestamp.json");
+    tuf.release("prelude", "1.1.0");
+    tuf.client().unwrap();
+    tuf.put("tuf/timestamp.json", &old);
+    let e = tuf.client().err().unwrap();
+    let text = message(&tuf, &e);
+    assert!(text.starts_with("TUF verification of `"), "{text}");
+    assert!(text.contains("timestamp"), "{text}");
+    assert!(
+        text.contains("older") || text.contains("rollback") || text.contains("version"),
+        "{text}"
+    );
+}
+
+/// The snapshot a newer timestamp names swapped for an older snapshot's bytes: the
+/// timestamp's hash of it does not match (a mix-and-match).
+#[test]
+fn a_snapshot_mixed_with_another_timestamp_is_refused() {
+    let tuf = adopted();
+    let first: serde_json::Value =
+        serde_json::from_slice(&tuf.stored("tuf/timestamp.json")).unwrap();
+    let v = first["signed"]["meta"]["snapshot.json"]["version"]
+        .as_u64()
+        .unwrap();
+    let old = tuf.stored(&format!("tuf/{v}.snapshot.json"));
+    tuf.release("prelude", "1.1.0");
+    tuf.put(&format!("tuf/{}.snapshot.json", v + 1), &old);
+    assert_eq!(
+        message(&tuf, &tuf.client().err().unwrap()),
+        "TUF verification of `<storage>` failed: `2.snapshot.json` hashes to `<sha256>`, the signed metadata records `<sha256>`"
+    );
+}
+
+/// A hash bin of the current snapshot swapped for its previous version.
+#[test]
+fn a_bin_from_another_snapshot_is_refused() {
+    let tuf = adopted();
+    let bin = |tuf: &Tuf| -> (String, u64) {
+        let snapshot: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(tuf.t.layout.registry.join("tuf/snapshot.json")).unwrap(),
+        )
+        .unwrap();
+        let name = regis::storage::StorageKey::tarball(
+            &"prelude".parse().unwrap(),
+            &"1.1.0".parse().unwrap(),
+        );
+        let _ = name;
+        // The bin that holds prelude's targets: the one whose version is above 1.
+        let meta = snapshot["signed"]["meta"].as_object().unwrap();
+        let (file, m) = meta
+            .iter()
+            .filter(|(f, _)| f.starts_with("bins-"))
+            .max_by_key(|(_, m)| m["version"].as_u64())
+            .unwrap();
+        (file.clone(), m["version"].as_u64().unwrap())
+    };
+    tuf.release("prelude", "1.1.0");
+    let (file, version) = bin(&tuf);
+    assert!(version > 1);
+    let older = tuf.stored(&format!("tuf/{}.{file}", version - 1));
+    tuf.put(&format!("tuf/{version}.{file}"), &older);
+    assert_eq!(
+        message(&tuf, &tuf.client().err().unwrap()),
+        "TUF verification of `<storage>` failed: targets metadata version mismatch: fetched 1, expected 2"
+    );
+}
+
+#[test]
+fn an_expired_timestamp_is_refused() {
+    let tuf = adopted();
+    let signer = regis::operation::tuf::tuf_signer(&tuf.t.config, &tuf.t.layout.registry).unwrap();
+    let mut online = signer.online;
+    online.timestamp_expiry = jiff::SignedDuration::from_hours(1);
+    let long_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(48);
+    trust::refresh(
+        &tuf.t.layout.registry,
+        &signer.chain.latest().signed,
+        &online,
+        long_ago,
+    )
+    .unwrap();
+    let signer = regis::operation::tuf::Tuf {
+        online,
+        chain: signer.chain,
+    };
+    regis::operation::tuf::publish(&tuf.t.ctx(), Some(&signer)).unwrap();
+    assert_eq!(
+        message(&tuf, &tuf.client().err().unwrap()),
+        "TUF verification of `<storage>` failed: timestamp metadata is expired"
+    );
+}
+
+/// python-tuf's ngclient, given only root version 1, downloads and verifies a regis
+/// tarball over HTTP, and refuses a tampered one.
+#[test]
+fn python_tuf_ngclient_downloads_and_verifies_a_release() {
+    let Some(path) = python_tuf_path() else {
+        testing::skip("python-tuf 7.0.1 is not installed (`.ci/run` installs it)");
+        return;
+    };
+    let tuf = adopted();
+    tuf.release("prelude", "1.1.0");
+    let server = StaticServer::start(&tuf.t.layout.storage);
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("root.json"), tuf.root()).unwrap();
+    let script = r#"
+import sys, hashlib
+from tuf.ngclient import Updater, UpdaterConfig
+base, work, target = sys.argv[1], sys.argv[2], sys.argv[3]
+updater = Updater(
+    metadata_dir=work,
+    bootstrap=open(work + "/root.json", "rb").read(),
+    metadata_base_url=base + "tuf/",
+    target_base_url=base,
+    target_dir=work,
+    config=UpdaterConfig(prefix_targets_with_hash=False),
+)
+updater.refresh()
+info = updater.get_targetinfo(target)
+assert info is not None, "no target"
+path = updater.download_target(info)
+print(hashlib.sha256(open(path, "rb").read()).hexdigest(), info.custom.get("atom") is not None)
+"#;
+    let run = |target: &str| {
+        std::process::Command::new("python3")
+            .args([
+                "-c",
+                script,
+                &server.url,
+                work.path().to_str().unwrap(),
+                target,
+            ])
+            .env("PYTHONPATH", &path)
+            .output()
+            .unwrap()
+    };
+    let out = run("prelude/1.1.0.tar.gz");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected = regis::schema::Sha256::of(&tuf.stored("prelude/1.1.0.tar.gz"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{} True\n", hex::encode(expected.digest()))
+    );
+    tuf.put("prelude/1.0.0.tar.gz", b"tampered");
+    let out = run("prelude/1.0.0.tar.gz");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("LengthOrHashMismatchError"), "{stderr}");
+}
+
+/// Where `.ci/run` installs python-tuf (pinned by hash), else the system's.
+fn python_tuf_path() -> Option<String> {
+    let home = std::env::var("CARGO_HOME")
+        .ok()
+        .or_else(|| std::env::var("HOME").ok().map(|h| format!("{h}/.cargo")))?;
+    let dir = format!("{home}/python-tuf-7.0.1");
+    let works = |path: &str| {
+        std::process::Command::new("python3")
+            .args(["-c", "import tuf.ngclient"])
+            .env("PYTHONPATH", path)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    [dir, String::new()].into_iter().find(|p| works(p))
+}
+
+/// `python3 -m http.server` on 127.0.0.1 serving `dir`, killed on drop.
+struct StaticServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl StaticServer {
+    fn start(dir: &Path) -> StaticServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+            ])
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let url = format!("http://127.0.0.1:{port}/");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        StaticServer { child, url }
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[allow(dead_code)]
+fn unused(_: AtomId, _: StorageKey, _: &dyn Storage) {}
+
+/// After the timestamp key is rotated out (a new root version) and then revoked, a
+/// timestamp signed by the old key is refused, and honest data signed by the new one
+/// still verifies, across the root versions.
+#[test]
+fn a_rotated_out_and_revoked_key_signs_nothing_clients_accept() {
+    let mut tuf = adopted();
+    tuf.client().unwrap();
+    let root_key =
+        trust::SigningKey::from_bytes(&std::fs::read(key_of(&tuf.init, Role::Root)).unwrap())
+            .unwrap();
+    let old =
+        trust::SigningKey::from_bytes(&std::fs::read(key_of(&tuf.init, Role::Timestamp)).unwrap())
+            .unwrap();
+    let keys = tuf.keys.path().to_owned();
+    let mut new_key = None;
+    tuf.t
+        .registry
+        .commit_change(
+            "Rotate the timestamp key",
+            tuf.t.config.push_retry(),
+            |root| {
+                let rotated = trust::rotate(
+                    root,
+                    Role::Timestamp,
+                    None,
+                    &keys,
+                    trust::Signers(vec![
+                        trust::SigningKey::from_bytes(
+                            &std::fs::read(key_of(&tuf.init, Role::Root)).unwrap(),
+                        )
+                        .unwrap(),
+                    ]),
+                    far(),
+                )
+                .unwrap();
+                new_key = rotated.new_key;
+                let revoked = trust::revoke(
+                    root,
+                    old.keyid(),
+                    Some("rotated out".to_owned()),
+                    trust::Signers(vec![
+                        trust::SigningKey::from_bytes(
+                            &std::fs::read(key_of(&tuf.init, Role::Root)).unwrap(),
+                        )
+                        .unwrap(),
+                    ]),
+                    far(),
+                )
+                .unwrap();
+                assert!(revoked.in_chain);
+                Ok::<_, regis::git::GitError>(vec![
+                    PathBuf::from("tuf/root/2.root.json"),
+                    PathBuf::from("tuf/root/3.root.json"),
+                ])
+            },
+        )
+        .unwrap();
+    let _ = root_key;
+    tuf.t.config.trust_timestamp_key = Some(KeySource::File(new_key.unwrap().path));
+    tuf.release("prelude", "1.1.0");
+    // The client walks root versions 1 to 3 and takes the new key's timestamp.
+    let client = tuf.client().unwrap();
+    assert_eq!(client.root().version.get(), 3);
+    tuf.fetch("prelude", "1.1.0").unwrap();
+    tuf.fetch("prelude", "1.0.0").unwrap();
+    // The old key signs a newer timestamp naming the current snapshot.
+    let mut forged: tough::schema::Signed<tough::schema::Timestamp> =
+        serde_json::from_slice(&tuf.stored("tuf/timestamp.json")).unwrap();
+    forged.signed.version = forged.signed.version.saturating_add(1);
+    let forged = trust::sign_metadata(forged.signed, &old);
+    tuf.put("tuf/timestamp.json", &trust::file_bytes(&forged));
+    assert_eq!(
+        message(&tuf, &tuf.client().err().unwrap()),
+        "TUF verification of `<storage>` failed: Failed to verify timestamp metadata: Signature threshold of 1 not met for role timestamp (0 valid signatures)"
+    );
+}
+
+/// `regis verify --adopt` and `regis fetch` through the binary, with `--json`.
+#[test]
+fn the_binary_adopts_verifies_and_fetches() {
+    let tuf = with_tuf();
+    // The binary reads the config from regis.dhall: write the trust fields there.
+    let config = regis::config::Config::load(&tuf.t.layout.registry).unwrap();
+    let mut config = config;
+    config.trust_targets_key = tuf.t.config.trust_targets_key.clone();
+    config.trust_snapshot_key = tuf.t.config.trust_snapshot_key.clone();
+    config.trust_timestamp_key = tuf.t.config.trust_timestamp_key.clone();
+    config.trust_atom_key = tuf.t.config.trust_atom_key.clone();
+    config.trust_timestamp_expiry_days = 3650;
+    config.trust_online_expiry_days = 3650;
+    config.trust_hash_bins = 16;
+    tuf.t
+        .registry
+        .commit_change("Trust keys", tuf.t.config.push_retry(), |root| {
+            std::fs::write(root.join("regis.dhall"), config.to_dhall()).unwrap();
+            Ok::<_, regis::git::GitError>(vec![PathBuf::from("regis.dhall")])
+        })
+        .unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_regis"))
+            .arg("--registry")
+            .arg(&tuf.t.layout.registry)
+            .args(args)
+            .args(["--state", tuf.state.path().to_str().unwrap()])
+            .env_remove("REGIS_STORAGE")
+            .env_remove("REGIS_INDEX")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["verify", "--adopt", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["adopted"]["tarballs"], 1);
+    assert_eq!(doc["adopted"]["bins"], 16);
+    assert_eq!(doc["adopted"]["registry"]["changed"], true);
+    assert_eq!(doc["problems"], serde_json::json!([]));
+    assert_eq!(doc["tarballs"], 1);
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = run(&[
+        "fetch",
+        "prelude@1.0.0",
+        "--out",
+        out_dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("Fetched `prelude@1.0.0` to "), "{text}");
+    let fetched = std::fs::read(out_dir.path().join("prelude-1.0.0.tar.gz")).unwrap();
+    assert_eq!(fetched, tuf.stored("prelude/1.0.0.tar.gz"));
+    // A second adoption is refused; a swapped tarball fails verify with exit 1.
+    let out = run(&["verify", "--adopt"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    tuf.put("prelude/1.0.0.tar.gz", b"swapped");
+    let out = run(&["verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("problem: the target `prelude/1.0.0.tar.gz` failed verification: `1.0.0.tar.gz` hashes to `"),
+        "{text}"
+    );
+    let out = run(&[
+        "fetch",
+        "prelude@1.0.0",
+        "--out",
+        out_dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// The real registry view (673 packages, 3,957 versions, package set 80.7.0, no tarballs) adopted: every
+/// published version gains a signed target with the size and hash its metadata records,
+/// the package set is a target, and `verify` holds every metadata file to the targets
+/// with nothing amiss but the tarballs this view does not carry.
+#[test]
+fn the_real_registry_view_is_adopted_and_verifies() {
+    let Some(fixtures) = testing::purescript_fixtures() else {
+        return;
+    };
+    let view = fixtures.join("package-set-samples/registry");
+    let tuf = with_tuf();
+    let registry = tuf.t.layout.registry.clone();
+    tuf.t
+        .registry
+        .commit_change("The real view", tuf.t.config.push_retry(), |root| {
+            // Only the view's packages: the one this setup published goes.
+            let locations: Vec<PathBuf> = testing::files_below(&root.join("locations"))
+                .into_iter()
+                .map(|p| Path::new("locations").join(p))
+                .collect();
+            std::fs::remove_dir_all(root.join("metadata")).unwrap();
+            std::fs::remove_dir_all(root.join("atoms")).unwrap();
+            std::fs::remove_dir_all(root.join("locations")).unwrap();
+            testing::copy_dir(&view, root);
+            let mut paths: Vec<PathBuf> = testing::files_below(&view);
+            paths.extend([
+                PathBuf::from("metadata/prelude.json"),
+                PathBuf::from("atoms/prelude"),
+            ]);
+            paths.extend(locations);
+            Ok::<_, regis::git::GitError>(paths)
+        })
+        .unwrap();
+    let published: usize = regis::store::RegistryDir::new(&registry)
+        .all_metadata()
+        .unwrap()
+        .values()
+        .map(|m| m.published.len())
+        .sum();
+    let a = verify::adopt(&tuf.t.ctx()).unwrap();
+    assert_eq!((a.tarballs, a.atoms, a.package_sets), (published, 0, 1));
+    assert_eq!(a.missing.len(), published);
+    let found = tuf.verify();
+    assert_eq!(found.problems, Vec::<String>::new());
+    assert_eq!(found.metadata, 673);
+    assert_eq!((found.tarballs, found.package_sets), (published, 1));
+    assert_eq!(found.missing.len(), published);
+    // A hand edit of one real metadata file after adoption is named.
+    let file = registry.join("metadata/prelude.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let m = regis::metadata::Metadata::from_json("prelude", &text).unwrap();
+    let (version, entry) = m.published.iter().next().unwrap();
+    let edited = text.replacen(
+        &entry.hash.to_string(),
+        &regis::schema::Sha256::of(b"x").to_string(),
+        1,
+    );
+    std::fs::write(&file, edited).unwrap();
+    let problems = tuf.verify().problems;
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems[1].starts_with(&format!(
+            "metadata of `prelude` records `{version}` as `sha256-"
+        )),
+        "{problems:?}"
+    );
+}
