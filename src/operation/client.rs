@@ -87,12 +87,6 @@ pub enum ClientError {
     RootChain { version: u64, reason: String },
     #[error(transparent)]
     Atom(#[from] AtomError),
-    #[error("could not write `{path}`")]
-    Write {
-        path: String,
-        #[source]
-        cause: std::io::Error,
-    },
 }
 
 impl From<TrustError> for ClientError {

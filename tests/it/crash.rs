@@ -17,10 +17,63 @@ fn trustee() -> SigningKey {
     SigningKey::from_openssh(&testing::seeded_key(5), None).unwrap()
 }
 
+/// Keys for every role and root version 1 made with them, made once for a test so each
+/// registry it makes signs the same bytes.
+struct TufKeys {
+    dir: tempfile::TempDir,
+    keys: Vec<regis::trust::NewKey>,
+    root: Vec<u8>,
+}
+
+fn tuf_keys() -> TufKeys {
+    let dir = tempfile::tempdir().unwrap();
+    let made = dir.path().join("made");
+    std::fs::create_dir(&made).unwrap();
+    let expires = jiff::Timestamp::from_second(4_000_000_000).unwrap();
+    let init = regis::trust::init(&made, &dir.path().join("keys"), 1, 1, expires).unwrap();
+    let root = std::fs::read(made.join(&init.root)).unwrap();
+    TufKeys {
+        keys: init.keys,
+        dir,
+        root,
+    }
+}
+
 /// A registry with `base@1.0.0`, `gone@1.0.0` and `gone@1.1.0` published and the source of
-/// `fresh@1.0.0` tagged: the same every time it is made.
-fn registry() -> TestRegistry {
-    let t = TestRegistry::with_config(|c| c.trustees = vec![trustee().public()]);
+/// `fresh@1.0.0` tagged: the same every time it is made. With `tuf`, it has a root of trust
+/// made of those keys and a TUF repository adopted before the first publish, and signs
+/// atoms.
+fn registry_with(tuf: Option<&TufKeys>) -> TestRegistry {
+    use regis::trust::{KeySource, Role};
+    let key = |role: Role| {
+        let keys = &tuf.unwrap().keys;
+        Some(KeySource::File(
+            keys.iter().find(|k| k.role == role).unwrap().path.clone(),
+        ))
+    };
+    let t = TestRegistry::with_config(|c| {
+        c.trustees = vec![trustee().public()];
+        if tuf.is_some() {
+            c.trust_targets_key = key(Role::Targets);
+            c.trust_snapshot_key = key(Role::Snapshot);
+            c.trust_timestamp_key = key(Role::Timestamp);
+            c.trust_atom_key = key(Role::Atom);
+            c.trust_timestamp_expiry_days = 3650;
+            c.trust_online_expiry_days = 3650;
+            c.trust_hash_bins = 16;
+        }
+    });
+    if let Some(tuf) = tuf {
+        t.registry
+            .commit_change("Root of trust", t.config.push_retry(), |root| {
+                let path = std::path::PathBuf::from("tuf/root/1.root.json");
+                std::fs::create_dir_all(root.join("tuf/root")).unwrap();
+                std::fs::write(root.join(&path), &tuf.root).unwrap();
+                Ok::<_, regis::git::GitError>(vec![path])
+            })
+            .unwrap();
+        regis::operation::verify::adopt(&t.ctx()).unwrap();
+    }
     t.release(&t.package("base", "1.0.0", &[]));
     t.release(&t.package("gone", "1.0.0", &[]));
     t.release(&t.package("gone", "1.1.0", &[]));
@@ -108,11 +161,11 @@ fn end_state(t: &TestRegistry) -> (BTreeMap<String, Vec<u8>>, BTreeMap<String, u
     }
     let storage = regis::storage::FsStorage::new(&t.layout.storage);
     for listed in regis::storage::Storage::list(&storage).unwrap() {
-        if let ListedKind::Tarball { .. } = listed.kind {
-            let bytes = std::fs::read(
-                storage.path_of(&regis::storage::StorageKey::parse(&listed.path).unwrap().0),
-            )
-            .unwrap();
+        // Tarballs, atoms, and the TUF repository's files and package sets.
+        if let ListedKind::Tarball { .. } | ListedKind::Atom { .. } | ListedKind::Trust =
+            listed.kind
+        {
+            let bytes = std::fs::read(t.layout.storage.join(&listed.path)).unwrap();
             files.insert(format!("storage/{}", listed.path), bytes);
         }
     }
@@ -134,6 +187,11 @@ fn said(out: &Output) -> String {
 
 /// Stop `which` at each of `faults`, run it again, and compare with an uninterrupted run.
 fn crash_and_rerun(which: &str, faults: &[&str]) {
+    crash_and_rerun_with(None, which, faults);
+}
+
+fn crash_and_rerun_with(tuf: Option<&TufKeys>, which: &str, faults: &[&str]) {
+    let registry = || registry_with(tuf);
     let clean = registry();
     let out = run(&clean, which, None);
     assert!(out.status.success(), "{which}: {}", said(&out));
@@ -203,4 +261,27 @@ fn an_unpublish_stopped_after_any_step_finishes_when_run_again() {
 fn a_transfer_and_a_set_update_stopped_before_the_push_finish_when_run_again() {
     crash_and_rerun("transfer", &["git:changed", "git:committed"]);
     crash_and_rerun("package-set", &["git:changed", "git:committed"]);
+}
+
+/// With a TUF repository and atoms: an operation stopped after any step, the copy to
+/// storage among them, ends as an uninterrupted run, the TUF files in the registry repo and
+/// in storage byte for byte.
+#[test]
+fn operations_on_a_tuf_registry_stopped_after_any_step_finish_when_run_again() {
+    let keys = tuf_keys();
+    let tuf = Some(&keys);
+    crash_and_rerun_with(
+        tuf,
+        "publish",
+        &[
+            "git:committed",
+            "storage:written#3",
+            "tuf:published",
+            "git:committed#2",
+        ],
+    );
+    crash_and_rerun_with(tuf, "unpublish", &["storage:written#2", "tuf:published"]);
+    crash_and_rerun_with(tuf, "transfer", &["git:committed", "storage:written#2"]);
+    crash_and_rerun_with(tuf, "package-set", &["storage:written", "tuf:published"]);
+    let _ = &keys.dir;
 }
