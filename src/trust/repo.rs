@@ -264,10 +264,10 @@ pub fn refresh(
     let due = expiry(now, online.expiry / 3)?;
     let mut top: Signed<Targets> = read_signed(registry, TARGETS_FILE)?;
     let index = BinIndex::of(&top.signed)?;
-    let rotated = rotated(root, &top) || top.signed.expires <= due;
+    let resign_all = rotated(root, &top) || top.signed.expires <= due;
     let mut written = Vec::new();
     let mut bumped = BTreeMap::new();
-    if rotated {
+    if resign_all {
         let bins = index.bins;
         let version = top.signed.version.saturating_add(1);
         top.signed = delegating_targets(root, bins, version, expires);
@@ -282,7 +282,7 @@ pub fn refresh(
     for role in index.roles() {
         let file = bin_file(role);
         let mut bin: Signed<Targets> = read_signed(registry, &file)?;
-        if !rotated && bin.signed.expires > due {
+        if !resign_all && bin.signed.expires > due {
             continue;
         }
         bin.signed.version = bin.signed.version.saturating_add(1);
