@@ -71,7 +71,7 @@ pub enum ClientError {
     #[error("the target `{target}` names the atom `{atom}`, which is not a target")]
     AtomNotATarget { target: String, atom: String },
     #[error(
-        "the atom `{atom}` of `{name}` does not record this release: it records {found}, the target is {expected}"
+        "the atom `{atom}` of `{name}` does not record this release: it records {found}, not {expected}"
     )]
     AtomMismatch {
         name: PackageName,
@@ -81,9 +81,7 @@ pub enum ClientError {
     },
     #[error("root version {version} does not list atom keys as regis reads them: {reason}")]
     AtomKeys { version: u64, reason: String },
-    #[error(
-        "root version {version} as storage serves it is not the pinned root of that version: {reason}"
-    )]
+    #[error("storage's root version {version} (`tuf/{version}.root.json`) is refused: {reason}")]
     RootChain { version: u64, reason: String },
     #[error(transparent)]
     Atom(#[from] AtomError),
@@ -482,10 +480,14 @@ async fn root_chain(
 ) -> Result<Chain, ClientError> {
     let transport = RegisTransport::new(from);
     let latest = repo.root().signed.version.get();
+    // tough has parsed the pinned root already: this does not fail.
     let pinned: tough::schema::Signed<Root> =
-        serde_json::from_slice(pinned).map_err(|e| ClientError::RootChain {
-            version: 0,
-            reason: crate::text::message(&e.to_string()).into_owned(),
+        serde_json::from_slice(pinned).map_err(|e| ClientError::Tuf {
+            from: from.shown.clone(),
+            reason: format!(
+                "the pinned root is not a root.json: {}",
+                crate::text::message(&e.to_string())
+            ),
         })?;
     let mut chain: Option<Chain> = None;
     for version in 1..=latest {
@@ -497,12 +499,12 @@ async fn root_chain(
         let root: tough::schema::Signed<Root> =
             serde_json::from_slice(&bytes).map_err(|e| ClientError::RootChain {
                 version,
-                reason: crate::text::message(&e.to_string()).into_owned(),
+                reason: format!("not a root.json: {}", crate::text::message(&e.to_string())),
             })?;
         if version == pinned.signed.version.get() && root.signed != pinned.signed {
             return Err(ClientError::RootChain {
                 version,
-                reason: "its signed part differs".to_owned(),
+                reason: "its signed part differs from the pinned root of that version".to_owned(),
             });
         }
         chain = Some(match chain {
@@ -523,7 +525,13 @@ const ROOT_MAX_BYTES: usize = 1 << 20;
 /// The bytes at `url`, at most `max`.
 async fn read_capped(transport: &RegisTransport, url: Url, max: usize) -> Result<Vec<u8>, String> {
     use futures_util::StreamExt as _;
-    let mut stream = transport.fetch(url).await.map_err(|e| e.to_string())?;
+    let mut stream = transport.fetch(url).await.map_err(|e| {
+        if e.kind() == TransportErrorKind::FileNotFound {
+            "it is missing".to_owned()
+        } else {
+            e.to_string()
+        }
+    })?;
     let mut bytes = Vec::new();
     while let Some(chunk) = stream.next().await {
         bytes.extend_from_slice(&chunk.map_err(|e| e.to_string())?);
@@ -570,7 +578,8 @@ fn tough_reason(e: &tough::error::Error) -> String {
         }
         let text = error.to_string();
         let wrapper = text.starts_with("Failed to fetch ") || text.starts_with("Transport '");
-        if !(wrapper && next.is_some()) && !parts.iter().any(|p| p.contains(&text)) {
+        let repeated = parts.iter().any(|p| p.contains(&text));
+        if !(wrapper && next.is_some() || repeated) {
             parts.push(text);
         }
         at = next;

@@ -239,6 +239,9 @@ fn storage_key(name: &str) -> StorageKey {
     StorageKey::trust(name)
 }
 
+/// How many times the timestamp's conditional write is tried against other writers.
+const TIMESTAMP_ATTEMPTS: usize = 16;
+
 /// What [`publish`] copied to storage.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -281,9 +284,11 @@ fn copy(
         trust::read_metadata_file(&registry.join(trust::TIMESTAMP_FILE), trust::TIMESTAMP_FILE)?;
     let timestamp: Signed<TufTimestamp> =
         trust::parse_metadata(&timestamp_bytes, trust::TIMESTAMP_FILE)?;
-    let stored_timestamp = match storage.get(&storage_key("timestamp.json"))? {
+    let timestamp_key = storage_key("timestamp.json");
+    let stored_bytes = storage.get(&timestamp_key)?;
+    let stored_timestamp = match &stored_bytes {
         Some(bytes) => Some(trust::parse_metadata::<Signed<TufTimestamp>>(
-            &bytes,
+            bytes,
             "tuf/timestamp.json",
         )?),
         None => None,
@@ -339,10 +344,35 @@ fn copy(
         }
         put(snapshot_name, &snapshot_bytes)?;
     }
-    storage.replace(&storage_key("timestamp.json"), &timestamp_bytes)?;
-    written.push(storage_key("timestamp.json").as_str().to_owned());
+    // Only a newer timestamp replaces storage's: two jobs copying at once must not leave
+    // the older one there (a client that saw the newer would refuse it as a rollback).
+    let mut expected = stored_bytes;
+    for _ in 0..TIMESTAMP_ATTEMPTS {
+        if storage.replace_if(&timestamp_key, expected.as_deref(), &timestamp_bytes)? {
+            written.push(timestamp_key.as_str().to_owned());
+            break;
+        }
+        expected = storage.get(&timestamp_key)?;
+        let newer = match &expected {
+            Some(bytes) => {
+                let now: Signed<TufTimestamp> = trust::parse_metadata(bytes, "tuf/timestamp.json")?;
+                now.signed.version >= timestamp.signed.version
+            }
+            None => false,
+        };
+        if newer {
+            break;
+        }
+    }
+    let serving = match storage.get(&timestamp_key)? {
+        Some(bytes) => trust::parse_metadata::<Signed<TufTimestamp>>(&bytes, "tuf/timestamp.json")?
+            .signed
+            .version
+            .get(),
+        None => 0,
+    };
     Ok(Published {
         written,
-        timestamp: timestamp.signed.version.get(),
+        timestamp: serving,
     })
 }

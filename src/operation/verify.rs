@@ -287,7 +287,7 @@ pub enum AdoptError {
     #[error(transparent)]
     Git(#[from] crate::git::GitError),
     #[error(
-        "storage does not hold what metadata records, so it cannot be signed: {}",
+        "storage holds other tarballs than metadata records, so no target is signed: {}",
         crate::text::list(problems)
     )]
     Mismatch { problems: Vec<String> },
@@ -424,11 +424,11 @@ fn adoptable(
                     if Sha256::of(&bytes) != entry.hash || bytes.len() as u64 != entry.bytes =>
                 {
                     mismatched.push(format!(
-                        "`{name}@{version}`: metadata records `{}` ({} bytes), storage holds `{}` ({} bytes)",
+                        "`{name}@{version}` is `{}` ({} bytes) in storage and `{}` ({} bytes) in metadata",
+                        Sha256::of(&bytes),
+                        bytes.len(),
                         entry.hash,
                         entry.bytes,
-                        Sha256::of(&bytes),
-                        bytes.len()
                     ));
                 }
                 Some(_) => {}

@@ -126,10 +126,28 @@ impl Storage for FsStorage {
         Ok(true)
     }
 
-    fn replace(&self, key: &StorageKey, bytes: &[u8]) -> Result<(), StorageError> {
+    /// Under an exclusive lock on the object's directory (`flock`), which every writer of
+    /// it takes: the comparison and the rename are one step to the others.
+    fn replace_if(
+        &self,
+        key: &StorageKey,
+        expected: Option<&[u8]>,
+        bytes: &[u8],
+    ) -> Result<bool, StorageError> {
         let path = self.path_of(key);
         let dir = path.parent().expect("keys have a directory");
         std::fs::create_dir_all(dir).map_err(|e| self.io("creating the directory of", key, e))?;
+        let lock = std::fs::File::open(dir)
+            .and_then(|d| d.lock().map(|()| d))
+            .map_err(|e| self.io("locking the directory of", key, e))?;
+        let current = match std::fs::read(&path) {
+            Ok(current) => Some(current),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(self.io("reading", key, e)),
+        };
+        if current.as_deref() != expected {
+            return Ok(false);
+        }
         let mut tmp = tempfile::Builder::new()
             .prefix(TEMPORARY_PREFIXES[0])
             .tempfile_in(dir)
@@ -140,9 +158,10 @@ impl Storage for FsStorage {
             .map_err(|e| self.io("writing", key, e))?;
         tmp.persist(&path)
             .map_err(|e| self.io("writing", key, e.error))?;
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| self.io("syncing the directory of", key, e))
+        lock.sync_all()
+            .map_err(|e| self.io("syncing the directory of", key, e))?;
+        drop(lock);
+        Ok(true)
     }
 
     fn delete(&self, key: &StorageKey) -> Result<bool, StorageError> {

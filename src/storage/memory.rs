@@ -34,12 +34,18 @@ impl Storage for MemoryStorage {
         Ok(true)
     }
 
-    fn replace(&self, key: &StorageKey, bytes: &[u8]) -> Result<(), StorageError> {
-        self.objects
-            .lock()
-            .unwrap()
-            .insert(key.clone(), bytes.to_vec());
-        Ok(())
+    fn replace_if(
+        &self,
+        key: &StorageKey,
+        expected: Option<&[u8]>,
+        bytes: &[u8],
+    ) -> Result<bool, StorageError> {
+        let mut objects = self.objects.lock().unwrap();
+        if objects.get(key).map(Vec::as_slice) != expected {
+            return Ok(false);
+        }
+        objects.insert(key.clone(), bytes.to_vec());
+        Ok(true)
     }
 
     fn delete(&self, key: &StorageKey) -> Result<bool, StorageError> {

@@ -300,9 +300,16 @@ pub trait Storage {
     /// replacing one that appeared meanwhile: `Ok(false)` if another writer got there first.
     fn write_new(&self, key: &StorageKey, bytes: &[u8]) -> Result<bool, StorageError>;
     fn delete(&self, key: &StorageKey) -> Result<bool, StorageError>;
-    /// Write `key` whether or not it exists, atomically: readers see the old bytes or the
-    /// new. Only for the one object that changes in place, the TUF `timestamp.json`.
-    fn replace(&self, key: &StorageKey, bytes: &[u8]) -> Result<(), StorageError>;
+    /// Write `bytes` at `key` if it still holds `expected` (`None`: if it is absent),
+    /// atomically against other writers: readers see the old bytes or the new, and
+    /// `Ok(false)` says another writer changed it first. Only for the one object that
+    /// changes in place, the TUF `timestamp.json`.
+    fn replace_if(
+        &self,
+        key: &StorageKey,
+        expected: Option<&[u8]>,
+        bytes: &[u8],
+    ) -> Result<bool, StorageError>;
     /// Mark an existing object as just written (its age starts again), so `regis gc` sees a
     /// publish that found it already stored as in flight.
     fn touch(&self, key: &StorageKey) -> Result<(), StorageError>;
@@ -416,6 +423,15 @@ pub(crate) mod contract {
         assert!(storage.write_new(&k, b"first").unwrap());
         assert!(!storage.write_new(&k, b"second").unwrap());
         assert_eq!(storage.get(&k).unwrap().as_deref(), Some(&b"first"[..]));
+        // The one object replaced in place: only over what the writer read.
+        let t = StorageKey::trust("timestamp.json");
+        assert!(!storage.replace_if(&t, Some(b"v0"), b"v1").unwrap());
+        assert!(storage.replace_if(&t, None, b"v1").unwrap());
+        assert!(!storage.replace_if(&t, None, b"v2").unwrap());
+        assert!(!storage.replace_if(&t, Some(b"v0"), b"v2").unwrap());
+        assert!(storage.replace_if(&t, Some(b"v1"), b"v2").unwrap());
+        assert_eq!(storage.get(&t).unwrap().as_deref(), Some(&b"v2"[..]));
+        assert_eq!(ListedKind::of(t.as_str()), ListedKind::Trust);
     }
 
     /// [`check`] for a backend over the directory `dir`: the contract, and a tarball lands

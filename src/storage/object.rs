@@ -312,16 +312,46 @@ impl Storage for ObjectStorage {
         }
     }
 
-    fn replace(&self, key: &StorageKey, bytes: &[u8]) -> Result<(), StorageError> {
+    /// A conditional put: `If-Match` the version read when it holds `expected`, `If-None-Match:
+    /// *` when `expected` is that it is absent (a store without conditional updates is
+    /// overwritten, the comparison just made).
+    fn replace_if(
+        &self,
+        key: &StorageKey,
+        expected: Option<&[u8]>,
+        bytes: &[u8],
+    ) -> Result<bool, StorageError> {
+        let current = self.get_versioned(key)?;
+        let mode = match (&current, expected) {
+            (None, None) => PutMode::Create,
+            (Some((now, version)), Some(expected)) if now.as_slice() == expected => {
+                if version.e_tag.is_some() || version.version.is_some() {
+                    PutMode::Update(version.clone())
+                } else {
+                    PutMode::Overwrite
+                }
+            }
+            _ => return Ok(false),
+        };
         let path = self.path_of(key);
-        self.runtime
-            .block_on(self.store.put_opts(
+        let put = |mode| {
+            self.runtime.block_on(self.store.put_opts(
                 &path,
                 PutPayload::from(bytes.to_vec()),
-                PutOptions::from(PutMode::Overwrite),
+                PutOptions::from(mode),
             ))
-            .map(|_| ())
-            .map_err(|e| self.error("writing", key, e))
+        };
+        match put(mode) {
+            Ok(_) => Ok(true),
+            Err(
+                object_store::Error::Precondition { .. }
+                | object_store::Error::AlreadyExists { .. },
+            ) => Ok(false),
+            Err(object_store::Error::NotImplemented { .. }) => put(PutMode::Overwrite)
+                .map(|_| true)
+                .map_err(|e| self.error("writing", key, e)),
+            Err(e) => Err(self.error("writing", key, e)),
+        }
     }
 
     fn delete(&self, key: &StorageKey) -> Result<bool, StorageError> {

@@ -261,6 +261,8 @@ pub enum TrustError {
     ParseMetadata { path: String, reason: String },
     #[error("`{path}` cannot be a TUF target path: {reason}")]
     TargetName { path: String, reason: String },
-    #[error("an expiry {period} from now is past the year 9999")]
+    #[error(
+        "an expiry {period} from now is past the year 9999: set fewer days in `trustOnlineExpiryDays` and `trustTimestampExpiryDays`"
+    )]
     ExpiryOutOfRange { period: String },
 }

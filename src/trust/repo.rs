@@ -264,10 +264,10 @@ pub fn refresh(
     let due = expiry(now, online.expiry / 3)?;
     let mut top: Signed<Targets> = read_signed(registry, TARGETS_FILE)?;
     let index = BinIndex::of(&top.signed)?;
-    let rotated = rotated(root, &top) || top.signed.expires <= due;
+    let resign_all = rotated(root, &top) || top.signed.expires <= due;
     let mut written = Vec::new();
     let mut bumped = BTreeMap::new();
-    if rotated {
+    if resign_all {
         let bins = index.bins;
         let version = top.signed.version.saturating_add(1);
         top.signed = delegating_targets(root, bins, version, expires);
@@ -282,7 +282,7 @@ pub fn refresh(
     for role in index.roles() {
         let file = bin_file(role);
         let mut bin: Signed<Targets> = read_signed(registry, &file)?;
-        if !rotated && bin.signed.expires > due {
+        if !resign_all && bin.signed.expires > due {
             continue;
         }
         bin.signed.version = bin.signed.version.saturating_add(1);
@@ -432,7 +432,12 @@ impl BinIndex {
 fn target_name(path: &str) -> Result<TargetName, TrustError> {
     let name = TargetName::new(path).map_err(|e| TrustError::TargetName {
         path: crate::text::value(path).into_owned(),
-        reason: crate::text::message(&e.to_string()).into_owned(),
+        reason: match e {
+            tough::error::Error::UnsafeTargetNameDotDot { .. }
+            | tough::error::Error::UnsafeTargetNameEmpty { .. }
+            | tough::error::Error::UnsafeTargetNameSlash { .. } => "it names no file".to_owned(),
+            other => crate::text::message(&other.to_string()).into_owned(),
+        },
     })?;
     if name.resolved() != path {
         return Err(TrustError::TargetName {
@@ -449,7 +454,10 @@ fn expiry(now: Timestamp, period: SignedDuration) -> Result<Timestamp, TrustErro
         .ok()
         .and_then(|t| Timestamp::from_second(t.as_second()).ok())
         .ok_or_else(|| TrustError::ExpiryOutOfRange {
-            period: format!("{period:#}"),
+            period: match period.as_secs() {
+                secs if secs % 86_400 == 0 => format!("{} days", secs / 86_400),
+                _ => format!("{period:#}"),
+            },
         })
 }
 
@@ -625,4 +633,184 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8], label: &str) -> Result<T, TrustE
         path: label.to_owned(),
         reason: crate::text::message(&e.to_string()).into_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tough::schema::RoleType;
+
+    fn in_a_year() -> Timestamp {
+        Timestamp::from_second(Timestamp::now().as_second() + 365 * 86_400).unwrap()
+    }
+
+    /// A root version 1 with fresh keys, and its online keys (a year's expiry).
+    fn root_and_online() -> (Root, Online) {
+        let [root_key, targets, snapshot, timestamp, atom] =
+            [(); 5].map(|()| SigningKey::generate().0);
+        let root = super::super::new_root(
+            &[&root_key],
+            1,
+            [
+                (Role::Targets, &targets),
+                (Role::Snapshot, &snapshot),
+                (Role::Timestamp, &timestamp),
+                (Role::Atom, &atom),
+            ],
+            in_a_year(),
+        )
+        .unwrap();
+        let online = Online {
+            targets,
+            snapshot,
+            timestamp,
+            timestamp_expiry: SignedDuration::from_hours(24),
+            expiry: SignedDuration::from_hours(24 * 30),
+        };
+        (root, online)
+    }
+
+    /// A repository of 16 bins listing `a/1.tar.gz`, in a temporary directory.
+    fn repository(root: &Root, online: &Online) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let target = target(&Sha256::of(b"a"), 1, BTreeMap::new());
+        create(
+            dir.path(),
+            root,
+            online,
+            Bins::new(16).unwrap(),
+            Timestamp::now(),
+            [("a/1.tar.gz".to_owned(), target)],
+        )
+        .unwrap();
+        dir
+    }
+
+    fn change(path: &str) -> Change {
+        Change {
+            path: path.to_owned(),
+            target: Some(target(&Sha256::of(b"b"), 1, BTreeMap::new())),
+        }
+    }
+
+    #[test]
+    fn online_keys_must_be_the_roots_and_sign_alone() {
+        let (mut root, online) = root_and_online();
+        online.check(&root).unwrap();
+        let swapped = Online {
+            targets: online.snapshot,
+            snapshot: online.targets,
+            ..online
+        };
+        assert_eq!(
+            swapped.check(&root).unwrap_err().to_string(),
+            format!(
+                "the configured targets key `{}` is not a targets key of root version 1: set the key the root lists (`regis keys show`)",
+                swapped.targets.keyid()
+            )
+        );
+        root.roles.get_mut(&RoleType::Targets).unwrap().threshold = NonZeroU64::new(2).unwrap();
+        let online = Online {
+            targets: swapped.snapshot,
+            snapshot: swapped.targets,
+            ..swapped
+        };
+        assert_eq!(
+            online.check(&root).unwrap_err().to_string(),
+            "the targets role needs 2 signatures, and regis signs online roles with one key: rotate the role to threshold 1"
+        );
+    }
+
+    #[test]
+    fn metadata_regis_cannot_read_is_refused_naming_the_file() {
+        let (root, online) = root_and_online();
+        let dir = repository(&root, &online);
+        let top = dir.path().join(TARGETS_FILE);
+        let honest = std::fs::read(&top).unwrap();
+        let apply_err = || {
+            apply(
+                dir.path(),
+                &root,
+                &online,
+                Timestamp::now(),
+                &[change("b/1.tar.gz")],
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        std::fs::write(&top, b"{").unwrap();
+        assert_eq!(
+            apply_err(),
+            "`tuf/targets.json` is not TUF metadata regis can read: EOF while parsing an object at line 1 column 1"
+        );
+        let mut three: Signed<Targets> = serde_json::from_slice(&honest).unwrap();
+        let delegations = three.signed.delegations.as_mut().unwrap();
+        delegations.roles.truncate(3);
+        std::fs::write(&top, file_bytes(&three)).unwrap();
+        assert_eq!(
+            apply_err(),
+            "`tuf/targets.json` is not TUF metadata regis can read: 3 delegated roles, not 16, 256, 4096 or 65536 hash bins"
+        );
+    }
+
+    #[test]
+    fn a_path_that_is_not_its_own_target_name_is_refused() {
+        let (root, online) = root_and_online();
+        let dir = repository(&root, &online);
+        let refused = |path: &str| {
+            apply(
+                dir.path(),
+                &root,
+                &online,
+                Timestamp::now(),
+                &[change(path)],
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        assert_eq!(
+            refused("a/../b"),
+            "`a/../b` cannot be a TUF target path: it resolves to `b`"
+        );
+        assert_eq!(
+            refused("../b"),
+            "`../b` cannot be a TUF target path: it resolves to `b`"
+        );
+        assert_eq!(
+            refused("a/.."),
+            "`a/..` cannot be a TUF target path: it names no file"
+        );
+        assert_eq!(
+            refused(""),
+            "`` cannot be a TUF target path: it names no file"
+        );
+        // Nothing was written.
+        let bins = dir.path().join(BINS_DIR);
+        assert!(std::fs::read_dir(&bins).unwrap().all(|f| {
+            let bin: Signed<Targets> =
+                serde_json::from_slice(&std::fs::read(f.unwrap().path()).unwrap()).unwrap();
+            bin.signed.version == NonZeroU64::MIN
+        }));
+    }
+
+    #[test]
+    fn an_expiry_past_the_year_9999_is_refused() {
+        let (root, mut online) = root_and_online();
+        online.expiry = SignedDuration::from_hours(24 * 3_000_000);
+        let dir = tempfile::tempdir().unwrap();
+        let e = create(
+            dir.path(),
+            &root,
+            &online,
+            Bins::DEFAULT,
+            Timestamp::now(),
+            [],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "an expiry 3000000 days from now is past the year 9999: set fewer days in `trustOnlineExpiryDays` and `trustTimestampExpiryDays`"
+        );
+        assert!(!exists(dir.path()));
+    }
 }

@@ -201,8 +201,52 @@ impl After {
 }
 
 fn burst(transport: &str) {
+    burst_with(transport, false);
+}
+
+fn burst_with(transport: &str, tuf: bool) {
+    use regis::trust::{KeySource, Role};
     let key = trustee();
-    let t = TestRegistry::with_config(|c| c.trustees = vec![key.public()]);
+    let keys = tempfile::tempdir().unwrap();
+    let made = keys.path().join("made");
+    std::fs::create_dir(&made).unwrap();
+    let init = tuf.then(|| {
+        let expires = jiff::Timestamp::from_second(4_000_000_000).unwrap();
+        regis::trust::init(&made, &keys.path().join("keys"), 1, 1, expires).unwrap()
+    });
+    let file = |role: Role| {
+        let init = init.as_ref().unwrap();
+        let path = init
+            .keys
+            .iter()
+            .find(|k| k.role == role)
+            .unwrap()
+            .path
+            .clone();
+        Some(KeySource::File(path))
+    };
+    let t = TestRegistry::with_config(|c| {
+        c.trustees = vec![key.public()];
+        if tuf {
+            c.trust_targets_key = file(Role::Targets);
+            c.trust_snapshot_key = file(Role::Snapshot);
+            c.trust_timestamp_key = file(Role::Timestamp);
+            c.trust_atom_key = file(Role::Atom);
+            c.trust_timestamp_expiry_days = 3650;
+            c.trust_online_expiry_days = 3650;
+        }
+    });
+    if let Some(init) = &init {
+        let root = std::fs::read(made.join(&init.root)).unwrap();
+        t.registry
+            .commit_change("Root of trust", t.config.push_retry(), |dir| {
+                std::fs::create_dir_all(dir.join("tuf/root")).unwrap();
+                std::fs::write(dir.join(&init.root), &root).unwrap();
+                Ok::<_, regis::git::GitError>(vec![PathBuf::from(&init.root)])
+            })
+            .unwrap();
+        regis::operation::verify::adopt(&t.ctx()).unwrap();
+    }
     let jobs = prepare(&t, &key);
     let daemon;
     let (registry_url, index_url) = match transport {
@@ -296,11 +340,36 @@ fn burst(transport: &str) {
         String::from_utf8_lossy(&check.stdout),
         String::from_utf8_lossy(&check.stderr)
     );
+
+    if tuf {
+        // Storage serves the newest timestamp the jobs signed (not one a slower job copied
+        // after a faster one's), and everything verifies as a client reads it.
+        assert_eq!(
+            std::fs::read(t.layout.storage.join("tuf/timestamp.json")).unwrap(),
+            std::fs::read(after.registry.join("tuf/timestamp.json")).unwrap(),
+            "{transport}: the timestamp storage serves"
+        );
+        let root = std::fs::read(after.registry.join("tuf/root/1.root.json")).unwrap();
+        let origin =
+            regis::operation::client::Origin::parse(t.layout.storage.to_str().unwrap()).unwrap();
+        let state = tempfile::tempdir().unwrap();
+        let client = regis::operation::client::Client::load(origin, &root, state.path()).unwrap();
+        let found = regis::operation::verify::verify_all(&client, Some(&after.registry)).unwrap();
+        assert_eq!(found.problems, Vec::<String>::new(), "{transport}");
+        assert_eq!(found.missing, Vec::<String>::new(), "{transport}");
+    }
 }
 
 #[test]
 fn thirty_two_jobs_at_once_over_file_remotes() {
     burst("file");
+}
+
+/// The same burst on a registry with a TUF repository and atoms: every job re-signs a bin,
+/// the snapshot and the timestamp, and copies them to the one storage.
+#[test]
+fn thirty_two_jobs_at_once_on_a_tuf_registry() {
+    burst_with("file", true);
 }
 
 #[test]

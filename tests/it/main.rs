@@ -38,5 +38,6 @@ mod sources;
 mod templates;
 mod transferrer;
 mod tuf;
+mod tuf_refusals;
 mod untrusted_output;
 mod yank;

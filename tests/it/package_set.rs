@@ -375,12 +375,13 @@ impl regis::storage::Storage for RacingStorage<'_> {
     ) -> Result<bool, regis::storage::StorageError> {
         self.inner.delete(key)
     }
-    fn replace(
+    fn replace_if(
         &self,
         key: &regis::storage::StorageKey,
+        expected: Option<&[u8]>,
         bytes: &[u8],
-    ) -> Result<(), regis::storage::StorageError> {
-        self.inner.replace(key, bytes)
+    ) -> Result<bool, regis::storage::StorageError> {
+        self.inner.replace_if(key, expected, bytes)
     }
     fn touch(&self, key: &regis::storage::StorageKey) -> Result<(), regis::storage::StorageError> {
         self.inner.touch(key)

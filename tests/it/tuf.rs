@@ -787,3 +787,90 @@ fn the_real_registry_view_is_adopted_and_verifies() {
         "{problems:?}"
     );
 }
+
+/// A storage where another job's newer timestamp lands between this job's look at
+/// `tuf/timestamp.json` and its write.
+struct Overtaken<'a> {
+    inner: &'a dyn Storage,
+    newer: std::cell::RefCell<Option<Vec<u8>>>,
+}
+
+impl Storage for Overtaken<'_> {
+    fn get(&self, key: &StorageKey) -> Result<Option<Vec<u8>>, regis::storage::StorageError> {
+        self.inner.get(key)
+    }
+    fn write_new(
+        &self,
+        key: &StorageKey,
+        bytes: &[u8],
+    ) -> Result<bool, regis::storage::StorageError> {
+        self.inner.write_new(key, bytes)
+    }
+    fn replace_if(
+        &self,
+        key: &StorageKey,
+        expected: Option<&[u8]>,
+        bytes: &[u8],
+    ) -> Result<bool, regis::storage::StorageError> {
+        if let Some(newer) = self.newer.borrow_mut().take() {
+            let now = self.inner.get(key)?;
+            assert!(self.inner.replace_if(key, now.as_deref(), &newer)?);
+        }
+        self.inner.replace_if(key, expected, bytes)
+    }
+    fn delete(&self, key: &StorageKey) -> Result<bool, regis::storage::StorageError> {
+        self.inner.delete(key)
+    }
+    fn touch(&self, key: &StorageKey) -> Result<(), regis::storage::StorageError> {
+        self.inner.touch(key)
+    }
+    fn list(&self) -> Result<Vec<regis::storage::Listed>, regis::storage::StorageError> {
+        self.inner.list()
+    }
+    fn sweep_temporary(
+        &self,
+        older_than: std::time::Duration,
+    ) -> Result<Vec<String>, regis::storage::StorageError> {
+        self.inner.sweep_temporary(older_than)
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}
+
+/// Two jobs copy at once and the one with the older timestamp writes last: it finds a
+/// newer timestamp where it looked and leaves it, so a client never sees the registry go
+/// back.
+#[test]
+fn a_slower_copy_never_puts_an_older_timestamp_back() {
+    let tuf = adopted();
+    let first = tuf.stored("tuf/timestamp.json");
+    tuf.release("prelude", "1.1.0");
+    let tuf_dir = tuf.t.layout.registry.join("tuf");
+    let second: Vec<(PathBuf, Vec<u8>)> = testing::files_below(&tuf_dir)
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(tuf_dir.join(&p)).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    tuf.release("console", "1.0.0");
+    let third = tuf.stored("tuf/timestamp.json");
+    // This job holds the second state; storage still serves the first when it looks.
+    for (p, bytes) in &second {
+        std::fs::write(tuf_dir.join(p), bytes).unwrap();
+    }
+    tuf.put("tuf/timestamp.json", &first);
+    let overtaken = Overtaken {
+        inner: &tuf.t.storage,
+        newer: std::cell::RefCell::new(Some(third.clone())),
+    };
+    let mut ctx = tuf.t.ctx();
+    ctx.storage = &overtaken;
+    let signer = regis::operation::tuf::tuf_signer(&tuf.t.config, &tuf.t.layout.registry).unwrap();
+    let published = regis::operation::tuf::publish(&ctx, Some(&signer))
+        .unwrap()
+        .unwrap();
+    assert_eq!(published.timestamp, 3);
+    assert_eq!(tuf.stored("tuf/timestamp.json"), third);
+}
