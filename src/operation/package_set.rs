@@ -283,6 +283,9 @@ fn run(
         .filter(|latest| package_set::already_reflected(latest, request))
     {
         // An interrupted run of this very update landed, or it asks for what the set has.
+        if let Some(ctx) = commit_to {
+            copy_to_storage(ctx, &super::signers(ctx)?, latest)?;
+        }
         return Ok(UpdateReport {
             previous: Some(latest.clone()),
             set: None,
@@ -435,12 +438,10 @@ fn commit(
                 l if l.as_ref().map(|s| &s.version) == expected.as_ref() => {
                     let mut written = vec![state.registry.write_package_set(next)?];
                     if let Some(tuf) = &signers.tuf {
-                        // The set is a target too: copied to storage, then listed.
+                        // The set is a target too (copied to storage once it landed: until
+                        // then another job may land another set of this version).
                         let bytes = next.to_json();
                         let key = crate::storage::StorageKey::package_set(&next.version);
-                        ctx.storage
-                            .put(&key, bytes.as_bytes())
-                            .map_err(crate::atom::AtomError::from)?;
                         let change = crate::trust::Change {
                             path: key.as_str().to_owned(),
                             target: Some(crate::trust::target(
@@ -464,6 +465,24 @@ fn commit(
             }
         },
     )?;
-    super::tuf::publish(ctx, signers.tuf.as_ref())?;
+    copy_to_storage(ctx, &signers, next)?;
     Ok(outcome)
+}
+
+/// With a TUF repository, `set` (landed) copied to storage, where its target points, and
+/// then the repository's files; a re-run of an update that landed finishes this.
+fn copy_to_storage(
+    ctx: &Context<'_>,
+    signers: &super::Signers,
+    set: &PackageSet,
+) -> Result<(), PackageSetOpError> {
+    if signers.tuf.is_some() {
+        let key = crate::storage::StorageKey::package_set(&set.version);
+        ctx.storage
+            .put(&key, set.to_json().as_bytes())
+            .map_err(crate::atom::AtomError::from)?;
+        crate::fault::point("package-set:stored");
+    }
+    super::tuf::publish(ctx, signers.tuf.as_ref())?;
+    Ok(())
 }

@@ -282,6 +282,10 @@ fn operations_on_a_tuf_registry_stopped_after_any_step_finish_when_run_again() {
     );
     crash_and_rerun_with(tuf, "unpublish", &["storage:written#2", "tuf:published"]);
     crash_and_rerun_with(tuf, "transfer", &["git:committed", "storage:written#2"]);
-    crash_and_rerun_with(tuf, "package-set", &["storage:written", "tuf:published"]);
+    crash_and_rerun_with(
+        tuf,
+        "package-set",
+        &["git:committed", "package-set:stored", "tuf:published"],
+    );
     let _ = &keys.dir;
 }
