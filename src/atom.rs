@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tough::schema::key::Key;
 
 use crate::payload::Authenticated;
-use crate::schema::{PackageName, Sha256, Timestamp, Version};
+use crate::schema::{Owner, PackageName, Sha256, Timestamp, Version};
 use crate::storage::{Storage, StorageError, StorageKey};
 use crate::store::RegistryDir;
 use crate::trust::{
@@ -137,9 +137,26 @@ pub struct Atom {
     /// The signed payload that authorised the operation (none for a publish).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<Authenticated>,
+    /// A publish's: the owner's signature of the release (`releaseSignature`), when the
+    /// publish carried one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<ReleaseSignature>,
+    /// A publish's: the package's owners after it (the keys that may sign its next
+    /// release), when it has any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owners: Option<Vec<Owner>>,
     pub time: Timestamp,
     /// The package's atom before this one; none for its first.
     pub previous: Option<AtomId>,
+}
+
+/// An owner's signature of a release ([`crate::payload::release_text`]) and the owner key
+/// that made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseSignature {
+    pub signer: Owner,
+    pub signature: String,
 }
 
 /// One signature of an atom: the key's TUF id and the ed25519 signature, in hex.
@@ -454,6 +471,19 @@ pub fn find_payload(
     head: AtomId,
     signed: &Authenticated,
 ) -> Result<Option<(AtomId, Atom)>, AtomError> {
+    find_atom(storage, name, head, |atom| {
+        atom.payload.as_ref().map(|p| &p.payload) == Some(&signed.payload)
+    })
+}
+
+/// The newest atom of `name`'s chain, from `head` back, that `matches`, with its id; read
+/// and checked as [`find_payload`] reads them.
+pub fn find_atom(
+    storage: &dyn Storage,
+    name: &PackageName,
+    head: AtomId,
+    mut matches: impl FnMut(&Atom) -> bool,
+) -> Result<Option<(AtomId, Atom)>, AtomError> {
     let mut later = None;
     let mut next = Some(head);
     while let Some(id) = next {
@@ -465,7 +495,7 @@ pub fn find_payload(
                 found: atom.signed.package,
             });
         }
-        if atom.signed.payload.as_ref().map(|p| &p.payload) == Some(&signed.payload) {
+        if matches(&atom.signed) {
             return Ok(Some((id, atom.signed)));
         }
         next = atom.signed.previous;
@@ -591,6 +621,8 @@ mod tests {
             metadata: Sha256::of(b"metadata"),
             index: Some(Sha256::of(b"index line")),
             payload: None,
+            release: None,
+            owners: None,
             time: "2026-11-22T10:00:00.000Z".parse().unwrap(),
             previous,
         }

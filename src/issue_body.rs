@@ -216,6 +216,7 @@ fn publish_from_form(sections: &[(String, String)]) -> Result<String, IssueBodyE
         compiler,
         resolutions: None,
         owners_signature: None,
+        release_signature: None,
     };
     Ok(serde_json::to_string_pretty(&publish).expect("a Publish serializes"))
 }

@@ -38,6 +38,29 @@ pub struct Publish {
     /// Registry's reader ignores the key.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub owners_signature: Option<String>,
+    /// regis's own: an owner's signature of the release, over [`release_text`] (the
+    /// tarball's hash, which the owner computes with `regis pack`: packing is
+    /// deterministic). Once a release of a package carried one, every later release must,
+    /// and clients refuse one that does not. The PureScript Registry's reader ignores it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub release_signature: Option<String>,
+}
+
+/// The namespace of an `SSH SIGNATURE` block over [`release_text`] (a raw signature has
+/// none): fixed, so a client verifies without knowing the registry's configuration.
+pub const RELEASE_NAMESPACE: &str = "regis-release";
+
+/// What an owner's signature of a release signs: `regis-release:<name>@<version>:` then
+/// the tarball's SHA-256 as metadata writes it. The tarball holds the canonical `purs.json`,
+/// so the signature covers the manifest, its owners included.
+///
+/// ```
+/// let hash = regis::schema::Sha256::of(b"tarball");
+/// let text = regis::payload::release_text(&"aff".parse().unwrap(), &"2.0.0".parse().unwrap(), &hash);
+/// assert_eq!(text, format!("regis-release:aff@2.0.0:{hash}"));
+/// ```
+pub fn release_text(name: &PackageName, version: &Version, hash: &crate::schema::Sha256) -> String {
+    format!("regis-release:{name}@{version}:{hash}")
 }
 
 /// What a signature of a publish's new owner list signs: `regis-owners:<name>@<version>:`
@@ -99,6 +122,7 @@ impl From<Addition> for Publish {
             compiler: Some(a.build_plan.compiler),
             resolutions: Some(a.build_plan.resolutions),
             owners_signature: None,
+            release_signature: None,
         }
     }
 }
@@ -113,6 +137,7 @@ impl From<Update> for Publish {
             compiler: Some(u.build_plan.compiler),
             resolutions: Some(u.build_plan.resolutions),
             owners_signature: None,
+            release_signature: None,
         }
     }
 }
@@ -464,7 +489,7 @@ pub enum PayloadError {
 /// The signed shapes, for messages.
 pub const SIGNED_SHAPES: &str = "`Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}` or `Deprecate {name, message, alternative?}`";
 
-const SHAPES: &str = "`Publish {name, location?, ref, version, compiler?, resolutions?, ownersSignature?}`, `Authenticated {payload, signature}`, `PackageSetUpdate {compiler?, packages}`, or the older `Addition {packageName, newPackageLocation, newRef, buildPlan}` / `Update {packageName, updateRef, buildPlan}`";
+const SHAPES: &str = "`Publish {name, location?, ref, version, compiler?, resolutions?, ownersSignature?, releaseSignature?}`, `Authenticated {payload, signature}`, `PackageSetUpdate {compiler?, packages}`, or the older `Addition {packageName, newPackageLocation, newRef, buildPlan}` / `Update {packageName, updateRef, buildPlan}`";
 
 /// The JSON of an issue body: the text from the first `{` to the last `}`.
 pub fn extract_json(body: &str) -> Option<&str> {
@@ -715,9 +740,9 @@ mod tests {
     fn errors_say_what_was_expected() {
         let e = |s: &str| Operation::from_issue_body(s).unwrap_err().to_string();
         insta::assert_snapshot!(e("please publish my package"), @"no JSON object found: expected the payload between a `{` and a `}`");
-        insta::assert_snapshot!(e(r#"{"pkg":"a"}"#), @"the payload has keys `pkg`: expected `Publish {name, location?, ref, version, compiler?, resolutions?, ownersSignature?}`, `Authenticated {payload, signature}`, `PackageSetUpdate {compiler?, packages}`, or the older `Addition {packageName, newPackageLocation, newRef, buildPlan}` / `Update {packageName, updateRef, buildPlan}`");
+        insta::assert_snapshot!(e(r#"{"pkg":"a"}"#), @"the payload has keys `pkg`: expected `Publish {name, location?, ref, version, compiler?, resolutions?, ownersSignature?, releaseSignature?}`, `Authenticated {payload, signature}`, `PackageSetUpdate {compiler?, packages}`, or the older `Addition {packageName, newPackageLocation, newRef, buildPlan}` / `Update {packageName, updateRef, buildPlan}`");
         insta::assert_snapshot!(e(r#"{"name":"a","ref":"v1"}"#), @"invalid `Publish` payload: missing field `version`");
-        insta::assert_snapshot!(e(r#"{"name":"a","ref":"v1","version":"1.0.0","compilr":"0.15.0"}"#), @"invalid `Publish` payload: unknown field `compilr`, expected one of `name`, `location`, `ref`, `version`, `compiler`, `resolutions`, `ownersSignature`");
+        insta::assert_snapshot!(e(r#"{"name":"a","ref":"v1","version":"1.0.0","compilr":"0.15.0"}"#), @"invalid `Publish` payload: unknown field `compilr`, expected one of `name`, `location`, `ref`, `version`, `compiler`, `resolutions`, `ownersSignature`, `releaseSignature`");
         insta::assert_snapshot!(e(r#"{"name":"a",}"#), @"the payload is not valid JSON: trailing comma at line 1 column 13");
     }
 
@@ -797,7 +822,7 @@ mod tests {
         insta::assert_snapshot!(lines.join("\n"), @r#"
             a list → the payload is not a JSON object: expected `{ ... }`
             not JSON → the payload is not valid JSON: EOF while parsing an object at line 1 column 1
-            no keys → the payload has keys none: expected `Publish {name, location?, ref, version, compiler?, resolutions?, ownersSignature?}`, `Authenticated {payload, signature}`, `PackageSetUpdate {compiler?, packages}`, or the older `Addition {packageName, newPackageLocation, newRef, buildPlan}` / `Update {packageName, updateRef, buildPlan}`
+            no keys → the payload has keys none: expected `Publish {name, location?, ref, version, compiler?, resolutions?, ownersSignature?, releaseSignature?}`, `Authenticated {payload, signature}`, `PackageSetUpdate {compiler?, packages}`, or the older `Addition {packageName, newPackageLocation, newRef, buildPlan}` / `Update {packageName, updateRef, buildPlan}`
             Publish, bad name → invalid `Publish` payload: invalid package name `A`: unexpected character `A`: expected lowercase ASCII letters, digits and `-`
             Authenticated, no signature → invalid `Authenticated` payload: missing field `signature`
             PackageSetUpdate, bad version → invalid `PackageSetUpdate` payload: invalid version `7`: expected three numbers `MAJOR.MINOR.PATCH` separated by `.`

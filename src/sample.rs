@@ -78,6 +78,7 @@ impl SamplePackage {
             compiler: None,
             resolutions: None,
             owners_signature: None,
+            release_signature: None,
         }
     }
 

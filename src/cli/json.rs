@@ -1589,3 +1589,18 @@ impl From<&crate::operation::tuf::Refreshed> for RefreshOutput {
         }
     }
 }
+
+/// `regis pack`: the tarball written, the text an owner signs, and with `--key` the
+/// payload to publish.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PackOutput<'a> {
+    pub name: &'a PackageName,
+    pub version: &'a Version,
+    pub path: &'a Path,
+    pub bytes: u64,
+    pub files: usize,
+    pub hash: String,
+    pub release_text: &'a str,
+    pub payload: Option<&'a crate::payload::Publish>,
+}

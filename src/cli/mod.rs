@@ -13,6 +13,7 @@ mod init;
 pub mod json;
 mod keys;
 mod output;
+mod pack;
 mod package_set;
 mod process_issue;
 mod progress;
@@ -108,6 +109,7 @@ pub enum Command {
     Deprecate(deprecate::Args),
     Sign(sign::Args),
     History(history::Args),
+    Pack(pack::Args),
     Fetch(fetch::Args),
     Verify(verify::Args),
     #[command(subcommand)]
@@ -279,6 +281,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Deprecate(a) => a.run(&cli.global),
         Command::Sign(a) => a.run(&cli.global),
         Command::History(a) => a.run(&cli.global),
+        Command::Pack(a) => a.run(&cli.global),
         Command::Fetch(a) => a.run(&cli.global),
         Command::Verify(a) => a.run(&cli.global),
         Command::Keys(c) => c.run(&cli.global),

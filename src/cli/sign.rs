@@ -242,17 +242,26 @@ impl Args {
 impl Signing {
     /// `payload` signed with `--key`.
     fn sign(&self, payload: String, global: &Global) -> anyhow::Result<Authenticated> {
+        let namespace = self.namespace(global)?;
+        self.sign_in(payload, &namespace)
+    }
+
+    /// `payload` signed with `--key`, an `sshsig` signature in `namespace`.
+    pub(crate) fn sign_in(
+        &self,
+        payload: String,
+        namespace: &str,
+    ) -> anyhow::Result<Authenticated> {
         let Some(key_path) = self.key.as_deref() else {
             bail!("no key to sign with: pass `--key PATH`, e.g. `--key ~/.ssh/id_ed25519`");
         };
         let passphrase = self.passphrase()?;
-        let namespace = self.namespace(global)?;
         let key = SigningKey::read(key_path, passphrase.as_deref()).map_err(|e| match e {
             // A key file that cannot be read keeps the command from running.
             crate::auth::AuthError::ReadKey { .. } => super::could_not_run(e.into()),
             e => e.into(),
         })?;
-        let signature = key.sign(&payload, self.format.into(), &namespace)?;
+        let signature = key.sign(&payload, self.format.into(), namespace)?;
         Ok(Authenticated { payload, signature })
     }
 

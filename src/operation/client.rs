@@ -83,6 +83,20 @@ pub enum ClientError {
     AtomKeys { version: u64, reason: String },
     #[error("storage's root version {version} (`tuf/{version}.root.json`) is refused: {reason}")]
     RootChain { version: u64, reason: String },
+    #[error(
+        "`{name}` is claimed by its owners (its release `{since}` is signed by one), and `{name}@{version}` carries no owner's signature: the registry, not an owner, made this release"
+    )]
+    ReleaseUnsigned {
+        name: PackageName,
+        version: Version,
+        since: Version,
+    },
+    #[error("the owner's signature of `{name}@{version}` does not verify: {reason}")]
+    ReleaseNotByOwner {
+        name: PackageName,
+        version: Version,
+        reason: String,
+    },
     #[error(transparent)]
     Atom(#[from] AtomError),
 }
@@ -460,6 +474,7 @@ pub fn fetch(
             expected: show(expected),
         });
     }
+    check_release(name, version, &hash, &atoms)?;
     Ok(Fetched {
         name: name.clone(),
         version: version.clone(),
@@ -467,6 +482,59 @@ pub fn fetch(
         hash,
         atoms,
     })
+}
+
+/// A release of a package its owners claimed (an earlier release on its chain carries an
+/// owner's signature) must carry one too, by a key among the owners the chain recorded
+/// before it: the registry's own keys cannot make a release of a claimed package. A
+/// release that carries a signature (the first claim too) must verify; with no owners
+/// recorded before it, its own manifest's owners are the ones that may sign.
+fn check_release(
+    name: &PackageName,
+    version: &Version,
+    hash: &Sha256,
+    atoms: &[Verified],
+) -> Result<(), ClientError> {
+    let this = &atoms[0].atom.signed;
+    let earlier = || atoms[1..].iter().map(|v| &v.atom.signed);
+    let claimed = earlier().find(|a| a.release.is_some());
+    let Some(release) = &this.release else {
+        return match claimed {
+            None => Ok(()),
+            Some(claim) => Err(ClientError::ReleaseUnsigned {
+                name: name.clone(),
+                version: version.clone(),
+                since: claim.version.clone().unwrap_or_else(|| version.clone()),
+            }),
+        };
+    };
+    let refused = |reason: String| ClientError::ReleaseNotByOwner {
+        name: name.clone(),
+        version: version.clone(),
+        reason,
+    };
+    let owners = earlier()
+        .find_map(|a| a.owners.clone())
+        .or_else(|| this.owners.clone())
+        .unwrap_or_default();
+    let same = |o: &crate::schema::Owner| {
+        (o.keytype(), o.public()) == (release.signer.keytype(), release.signer.public())
+    };
+    if !owners.iter().any(same) {
+        return Err(refused(format!(
+            "it is signed by {}, which is not among the owners the package's atoms recorded before it ({})",
+            crate::auth::describe_owner(&release.signer),
+            crate::text::list(owners.iter().map(crate::auth::describe_owner))
+        )));
+    }
+    let text = crate::payload::release_text(name, version, hash);
+    crate::auth::verify(
+        &text,
+        &release.signature,
+        &release.signer,
+        crate::payload::RELEASE_NAMESPACE,
+    )
+    .map_err(|e| refused(crate::error_chain(&e)))
 }
 
 /// Root versions 1 to the one `repo` verified up to, read again from `from` and checked

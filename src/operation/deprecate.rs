@@ -139,6 +139,8 @@ pub fn deprecate(
                         tarball: None,
                         index: None,
                         payload: Some(signed.clone()),
+                        release: None,
+                        owners: None,
                     },
                 )?),
                 FlagChange::Unchanged => Ok(vec![]),

@@ -71,6 +71,10 @@ pub struct AtomRecord {
     /// A publish's: the SHA-256 of the index line it writes.
     pub index: Option<Sha256>,
     pub payload: Option<Authenticated>,
+    /// A publish's: the owner's signature of the release, when it carried one.
+    pub release: Option<crate::atom::ReleaseSignature>,
+    /// A publish's: the package's owners after it.
+    pub owners: Option<Vec<crate::schema::Owner>>,
 }
 
 /// Writes `m` as `name`'s metadata; when `key` is set and the file's bytes change, also
@@ -101,14 +105,7 @@ pub fn write_metadata_recorded(
     }
     let Some(key) = &signers.atom else {
         if let Some(tuf) = &signers.tuf {
-            let changes = tuf::changes(
-                name,
-                record.operation,
-                record.version.as_ref(),
-                record.tarball.as_ref(),
-                m,
-                None,
-            );
+            let changes = tuf::changes(name, &record, m, None);
             written.extend(tuf::apply(tuf, registry.root(), ctx.now, &changes)?);
         }
         return Ok(written);
@@ -120,31 +117,24 @@ pub fn write_metadata_recorded(
             text: crate::text::echo(&text).to_string(),
         })?),
     };
-    let (record_version, record_tarball) = (record.version.clone(), record.tarball);
     let atom = crate::atom::Atom {
         operation: record.operation,
         package: name.clone(),
-        version: record.version,
+        version: record.version.clone(),
         tarball: record.tarball,
         metadata: Sha256::of(after.as_bytes()),
         index: record.index,
-        payload: record.payload,
+        payload: record.payload.clone(),
+        release: record.release.clone(),
+        owners: record.owners.clone(),
         time: ctx.now,
         previous,
     };
-    let operation = atom.operation;
     let (id, bytes) = crate::atom::sign(atom, key);
     ctx.storage.put(&id.key(name), &bytes)?;
     written.push(registry.write_atom_head(name, &id.to_string())?);
     if let Some(tuf) = &signers.tuf {
-        let changes = tuf::changes(
-            name,
-            operation,
-            record_version.as_ref(),
-            record_tarball.as_ref(),
-            m,
-            Some((id, &bytes)),
-        );
+        let changes = tuf::changes(name, &record, m, Some((id, &bytes)));
         written.extend(tuf::apply(tuf, registry.root(), ctx.now, &changes)?);
     }
     Ok(written)

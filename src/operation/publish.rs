@@ -23,6 +23,7 @@ use crate::tarball;
 
 use super::Context;
 use super::authorize::{AuthorizeError, Signer, authorize_owner_change};
+use crate::atom::ReleaseSignature;
 
 mod compilers;
 
@@ -31,6 +32,29 @@ pub use compilers::{Matrix, Tried};
 /// Why a publish was refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
+    #[error(
+        "`{name}` is claimed by its owners: its releases are signed by an owner (`{name}@{since}` was), so the publish of `{name}@{version}` needs a `releaseSignature`: pack it with `regis pack PAYLOAD --key ~/.ssh/id_ed25519` (an owner's key) and publish the payload it prints"
+    )]
+    ReleaseUnsigned {
+        name: PackageName,
+        version: Version,
+        since: Version,
+    },
+    #[error(
+        "the `releaseSignature` of `{name}@{version}` is not an owner's signature of `{text}` ({owners}): pack and sign it with `regis pack PAYLOAD --key ~/.ssh/id_ed25519`, an owner's key"
+    )]
+    ReleaseNotAuthorized {
+        name: PackageName,
+        version: Version,
+        text: String,
+        owners: String,
+        #[source]
+        cause: crate::auth::AuthError,
+    },
+    #[error(
+        "this registry keeps no atoms (`trustAtomKey` is not set), so the `releaseSignature` of `{name}@{version}` would be kept nowhere a client could check it: publish without it, or have the registry set an atom key"
+    )]
+    ReleaseWithoutAtoms { name: PackageName, version: Version },
     #[error(
         "package name `{name}` starts with `{prefix}`: drop the prefix, names in this registry do not repeat the language"
     )]
@@ -219,6 +243,13 @@ pub fn publish(ctx: &Context<'_>, request: &Publish) -> Result<PublishReport, Pu
     if let Some(m) = &existing {
         m.check_publish(&request.name, &plan.manifest.version, &plan.entry.hash)?;
     }
+    let release = check_release(
+        ctx,
+        &registry,
+        existing.as_ref(),
+        &plan,
+        request.release_signature.as_deref(),
+    )?;
     // The package's own index file must take the entry before anything is written: a bad
     // line or a conflicting manifest found after the metadata push would strand the version.
     index
@@ -259,6 +290,7 @@ pub fn publish(ctx: &Context<'_>, request: &Publish) -> Result<PublishReport, Pu
         &index,
         &plan,
         request.owners_signature.as_deref(),
+        release.as_ref(),
     )?;
     if let Some(command) = &ctx.config.docs {
         report.docs = Some(docs(ctx, &registry, &plan, &mut workspace, command));
@@ -599,6 +631,101 @@ fn solve(
     })
 }
 
+/// An owner's signature of the release, checked: `signature` must be a signature of
+/// [`crate::payload::release_text`] by one of the package's owners (the manifest's, for a
+/// package that has none yet), and a package a signed release claimed needs one. With an
+/// atom key only, where it is recorded (its atom, its TUF target) for clients to check.
+fn check_release(
+    ctx: &Context<'_>,
+    registry: &RegistryDir,
+    existing: Option<&Metadata>,
+    plan: &PublishPlan,
+    signature: Option<&str>,
+) -> Result<Option<ReleaseSignature>, PublishError> {
+    let (name, version) = (&plan.manifest.name, &plan.manifest.version);
+    let Some(signature) = signature.filter(|s| !s.trim().is_empty()) else {
+        let Some(head) = crate::atom::read_head(registry, name)? else {
+            return Ok(None);
+        };
+        let claimed =
+            crate::atom::find_atom(ctx.storage, name, head, |atom| atom.release.is_some())?;
+        return match claimed {
+            None => Ok(None),
+            Some((_, atom)) => Err(PublishError::ReleaseUnsigned {
+                name: name.clone(),
+                version: version.clone(),
+                since: atom.version.unwrap_or_else(|| version.clone()),
+            }),
+        };
+    };
+    if ctx.config.trust_atom_key.is_none() {
+        return Err(PublishError::ReleaseWithoutAtoms {
+            name: name.clone(),
+            version: version.clone(),
+        });
+    }
+    let owners: Vec<crate::schema::Owner> = existing
+        .and_then(|m| m.owners.clone())
+        .filter(|o| !o.is_empty())
+        .or_else(|| plan.manifest.owners.clone())
+        .unwrap_or_default();
+    let text = crate::payload::release_text(name, version, &plan.entry.hash);
+    let signer =
+        crate::auth::verify_any(&text, signature, &owners, crate::payload::RELEASE_NAMESPACE)
+            .map_err(|cause| PublishError::ReleaseNotAuthorized {
+                name: name.clone(),
+                version: version.clone(),
+                text: text.clone(),
+                owners: match owners.len() {
+                    0 => "the package lists no owners".to_owned(),
+                    1 => "the package lists 1 owner".to_owned(),
+                    n => format!("the package lists {n} owners"),
+                },
+                cause,
+            })?;
+    Ok(Some(ReleaseSignature {
+        signer: signer.clone(),
+        signature: signature.to_owned(),
+    }))
+}
+
+/// What a publish of a request would store, made where the owner is (`regis pack`):
+/// packing is deterministic, so the hash an owner signs here is the hash the registry
+/// computes.
+#[derive(Debug, Clone)]
+pub struct PackedRelease {
+    pub manifest: Manifest,
+    pub tarball: Vec<u8>,
+    pub hash: Sha256,
+    /// How many files it holds.
+    pub files: usize,
+    pub warnings: Vec<String>,
+}
+
+/// The tarball a publish of `request` from `location` would store: the source fetched from
+/// `url` (the location's clone URL, or a local repository) at the request's `ref`, the
+/// manifest read as a publish reads it, packed as a publish packs it.
+pub fn pack_request(
+    config: &Config,
+    source: &dyn crate::source::Source,
+    request: &Publish,
+    location: &Location,
+    url: &str,
+    dhall_cache: Option<&std::path::Path>,
+) -> Result<PackedRelease, PublishError> {
+    let tree = source.fetch(url, &request.reference, location.subdir())?;
+    let (manifest, mut warnings) = read_manifest(&tree, request, location, dhall_cache)?;
+    let packed = pack(&tree, &manifest, config)?;
+    warnings.extend(packed.warnings);
+    Ok(PackedRelease {
+        hash: Sha256::from_digest(packed.sha256),
+        manifest,
+        tarball: packed.bytes,
+        files: packed.files,
+        warnings,
+    })
+}
+
 /// Pack the tarball and decide the metadata entry (pure apart from reading the source).
 fn plan(
     ctx: &Context<'_>,
@@ -677,6 +804,7 @@ fn apply(
     index: &IndexDir,
     plan: &PublishPlan,
     owners_signature: Option<&str>,
+    release: Option<&ReleaseSignature>,
 ) -> Result<PublishReport, PublishError> {
     let name = plan.manifest.name.clone();
     let version = plan.manifest.version.clone();
@@ -715,6 +843,10 @@ fn apply(
                 let mut m = match registry.read_metadata(&name)? {
                     Some(m) => {
                         m.check_location(&name, &plan.location)?;
+                        if release.is_none() {
+                            // Another job may have claimed the package since the first check.
+                            check_release(ctx, registry, Some(&m), plan, None)?;
+                        }
                         // Another job may have changed the owners since the first check.
                         owners_signed_by =
                             check_owners(ctx.config, &m, &plan.manifest, owners_signature)?;
@@ -748,6 +880,8 @@ fn apply(
                     }),
                     index: Some(Sha256::of(plan.manifest.to_index_line().as_bytes())),
                     payload: None,
+                    release: release.cloned(),
+                    owners: m.owners.clone().filter(|o| !o.is_empty()),
                 };
                 written.extend(super::write_metadata_recorded(
                     ctx, registry, &signers, &name, &m, record,

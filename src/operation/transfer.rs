@@ -118,6 +118,8 @@ pub fn transfer(
                     tarball: None,
                     index: None,
                     payload: Some(signed.clone()),
+                    release: None,
+                    owners: None,
                 },
             )?);
             Ok(written)

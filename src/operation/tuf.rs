@@ -94,12 +94,15 @@ pub fn entry_hash(m: &Metadata, version: &Version) -> Option<Sha256> {
 /// tarball taken away.
 pub fn changes(
     name: &PackageName,
-    operation: AtomOperation,
-    version: Option<&Version>,
-    tarball: Option<&crate::atom::Tarball>,
+    record: &super::AtomRecord,
     m: &Metadata,
     atom: Option<(AtomId, &[u8])>,
 ) -> Vec<trust::Change> {
+    let (operation, version, tarball) = (
+        record.operation,
+        record.version.as_ref(),
+        record.tarball.as_ref(),
+    );
     let mut changes = Vec::new();
     if let Some((id, bytes)) = atom {
         changes.push(trust::Change {
@@ -126,6 +129,10 @@ pub fn changes(
             }
             if let Some((id, _)) = atom {
                 custom.insert("atom".to_owned(), serde_json::Value::String(id.to_string()));
+            }
+            if let Some(release) = &record.release {
+                let value = serde_json::to_value(release).expect("a signature is JSON");
+                custom.insert("release".to_owned(), value);
             }
             changes.push(trust::Change {
                 path,

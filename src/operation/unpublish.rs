@@ -284,6 +284,8 @@ fn apply(
                         tarball,
                         index: None,
                         payload: Some(signed.clone()),
+                        release: None,
+                        owners: None,
                     },
                 )?),
                 UnpublishChange::AlreadyUnpublished => Ok(vec![]),

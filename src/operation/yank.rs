@@ -157,6 +157,8 @@ pub fn yank(ctx: &Context<'_>, signed: &Authenticated) -> Result<YankReport, Yan
                         tarball: None,
                         index: None,
                         payload: Some(signed.clone()),
+                        release: None,
+                        owners: None,
                     },
                 )?),
                 FlagChange::Unchanged => Ok(vec![]),

@@ -343,6 +343,23 @@ fn every_command_prints_one_json_document() {
     assert_eq!((&doc["matrix"], &doc["docs"]), (&Value::Null, &Value::Null));
     committed(&doc["writes"]["metadata"], &registry_head);
     committed(&doc["writes"]["index"], &index_head);
+    // pack: the same tarball the publish stored, and the text an owner signs
+    let published_hash = doc["hash"].clone();
+    let packed = r.document(
+        on![
+            "pack",
+            &payload(&tmp, &a, true),
+            "--out",
+            tmp.join("packed").to_str().unwrap()
+        ],
+        0,
+    );
+    assert_eq!(packed["hash"], published_hash);
+    assert_eq!(
+        packed["releaseText"],
+        format!("regis-release:a@1.0.0:{}", published_hash.as_str().unwrap())
+    );
+    assert_eq!(packed["payload"], Value::Null);
     let doc = r.document(on!["publish", &payload(&tmp, &b, true)], 0);
     assert_eq!(doc["resolutions"], json!({"a": "1.0.0"}));
     let doc = r.document(on!["publish", &payload(&tmp, &a, true)], 0);

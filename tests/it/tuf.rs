@@ -296,6 +296,8 @@ fn an_atom_forged_by_a_holder_of_the_online_keys_is_refused() {
         time: testing::NOW.parse().unwrap(),
         previous: None,
         index: None,
+        release: None,
+        owners: None,
     };
     let (id, atom_bytes) = regis::atom::sign(atom, &forger);
     tuf.put(id.key(&name).as_str(), &atom_bytes);
@@ -873,4 +875,200 @@ fn a_slower_copy_never_puts_an_older_timestamp_back() {
         .unwrap();
     assert_eq!(published.timestamp, 3);
     assert_eq!(tuf.stored("tuf/timestamp.json"), third);
+}
+
+/// `regis pack` of `p`'s payload through the binary, signed with `key` (an OpenSSH private
+/// key file) when given: the JSON document it prints.
+fn pack(tuf: &Tuf, p: &regis::sample::SamplePackage, key: Option<&Path>) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let payload = dir.path().join("payload.json");
+    std::fs::write(&payload, serde_json::to_string(&p.payload(true)).unwrap()).unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_regis"));
+    cmd.arg("--registry")
+        .arg(&tuf.t.layout.registry)
+        .args(["--json", "pack"])
+        .arg(&payload)
+        .arg("--out")
+        .arg(dir.path());
+    if let Some(key) = key {
+        cmd.arg("--key").arg(key);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn key_file(dir: &Path, seed: u8) -> PathBuf {
+    let path = dir.join(format!("key-{seed}"));
+    std::fs::write(&path, testing::seeded_key(seed)).unwrap();
+    path
+}
+
+/// Developer signing: an owner packs a release with `regis pack`, gets the very hash the
+/// registry computes, signs it, and the release claims the package: later releases need an
+/// owner's signature at the registry, and a client refuses a release of the claimed
+/// package that the registry made with its own keys alone.
+#[test]
+fn an_owner_signed_release_claims_the_package_against_the_registry_itself() {
+    let tuf = adopted();
+    let keys = tempfile::tempdir().unwrap();
+    let owner_key = key_file(keys.path(), 1);
+    let mut p = tuf.t.package("prelude", "1.1.0", &[]);
+    p.manifest.owners = Some(vec![owner().public()]);
+    tuf.t.push_source(&p);
+    // Unsigned, pack prints the text to sign and the hash.
+    let unsigned = pack(&tuf, &p, None);
+    assert_eq!(unsigned["payload"], serde_json::Value::Null);
+    let doc = pack(&tuf, &p, Some(&owner_key));
+    assert_eq!(doc["hash"], unsigned["hash"]);
+    assert_eq!(
+        doc["releaseText"],
+        format!(
+            "regis-release:prelude@1.1.0:{}",
+            doc["hash"].as_str().unwrap()
+        )
+    );
+    let payload: regis::payload::Publish = serde_json::from_value(doc["payload"].clone()).unwrap();
+    let report = tuf.t.publish(&payload).unwrap();
+    assert_eq!(report.hash.to_string(), doc["hash"].as_str().unwrap());
+    let fetched = tuf.fetch("prelude", "1.1.0").unwrap();
+    let release = fetched.atoms[0].atom.signed.release.clone().unwrap();
+    assert_eq!(release.signer, owner().public());
+    let client = tuf.client().unwrap();
+    let target = client.target("prelude/1.1.0.tar.gz").unwrap();
+    assert_eq!(
+        target.custom["release"],
+        serde_json::to_value(&release).unwrap()
+    );
+    // 1.0.0, published before the claim, still verifies.
+    tuf.fetch("prelude", "1.0.0").unwrap();
+
+    // The registry refuses a later release without an owner's signature, or with a
+    // stranger's.
+    let mut next = tuf.t.package("prelude", "1.2.0", &[]);
+    next.manifest.owners = Some(vec![owner().public()]);
+    tuf.t.push_source(&next);
+    let e = tuf.t.publish(&next.payload(true)).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "`prelude` is claimed by its owners: its releases are signed by an owner (`prelude@1.1.0` was), so the publish of `prelude@1.2.0` needs a `releaseSignature`: pack it with `regis pack PAYLOAD --key ~/.ssh/id_ed25519` (an owner's key) and publish the payload it prints"
+    );
+    let stranger = pack(&tuf, &next, Some(&key_file(keys.path(), 9)));
+    let payload: regis::payload::Publish =
+        serde_json::from_value(stranger["payload"].clone()).unwrap();
+    let e = tuf.t.publish(&payload).unwrap_err();
+    assert_eq!(
+        regis::error_chain(&e),
+        format!(
+            "the `releaseSignature` of `prelude@1.2.0` is not an owner's signature of `regis-release:prelude@1.2.0:{}` (the package lists 1 owner): pack and sign it with `regis pack PAYLOAD --key ~/.ssh/id_ed25519`, an owner's key: the signature does not match the payload for the 1 key tried (`ssh-ed25519` `SHA256:fe85JkIjo8VPe+XqXJGH5Mau1EMFdK1OdKvJUFicyA8`): the payload must be signed exactly as given, with an owner's key",
+            stranger["hash"].as_str().unwrap()
+        )
+    );
+
+    // The registry, compromised up to its online and atom keys, makes 9.9.9 alone: a
+    // signed atom on the package's chain and a signed target. The client refuses it.
+    let name: regis::schema::PackageName = "prelude".parse().unwrap();
+    let atom_key =
+        trust::SigningKey::from_bytes(&std::fs::read(key_of(&tuf.init, Role::Atom)).unwrap())
+            .unwrap();
+    let forge = |release: Option<regis::atom::ReleaseSignature>| {
+        let head = regis::atom::read_head(
+            &regis::store::RegistryDir::new(&tuf.t.layout.registry),
+            &name,
+        )
+        .unwrap();
+        let bytes = b"the registry's own tarball".to_vec();
+        let hash = regis::schema::Sha256::of(&bytes);
+        let atom = regis::atom::Atom {
+            operation: regis::atom::AtomOperation::Publish,
+            package: name.clone(),
+            version: Some("9.9.9".parse().unwrap()),
+            tarball: Some(regis::atom::Tarball {
+                hash,
+                bytes: bytes.len() as u64,
+            }),
+            metadata: hash,
+            index: None,
+            payload: None,
+            release,
+            owners: None,
+            time: testing::NOW.parse().unwrap(),
+            previous: head,
+        };
+        let (id, atom_bytes) = regis::atom::sign(atom, &atom_key);
+        tuf.put(id.key(&name).as_str(), &atom_bytes);
+        tuf.put("prelude/9.9.9.tar.gz", &bytes);
+        let changes = vec![
+            trust::Change {
+                path: id.key(&name).as_str().to_owned(),
+                target: Some(trust::target(
+                    &regis::schema::Sha256::of(&atom_bytes),
+                    atom_bytes.len() as u64,
+                    Default::default(),
+                )),
+            },
+            trust::Change {
+                path: "prelude/9.9.9.tar.gz".to_owned(),
+                target: Some(trust::target(
+                    &hash,
+                    bytes.len() as u64,
+                    [("atom".to_owned(), serde_json::Value::String(id.to_string()))].into(),
+                )),
+            },
+        ];
+        let signer =
+            regis::operation::tuf::tuf_signer(&tuf.t.config, &tuf.t.layout.registry).unwrap();
+        trust::apply_changes(
+            &tuf.t.layout.registry,
+            &signer.chain.latest().signed,
+            &signer.online,
+            jiff::Timestamp::now(),
+            &changes,
+        )
+        .unwrap();
+        regis::operation::tuf::publish(&tuf.t.ctx(), Some(&signer)).unwrap();
+        hash
+    };
+    forge(None);
+    assert_eq!(
+        message(&tuf, &tuf.fetch("prelude", "9.9.9").unwrap_err()),
+        "`prelude` is claimed by its owners (its release `1.1.0` is signed by one), and `prelude@9.9.9` carries no owner's signature: the registry, not an owner, made this release"
+    );
+    // Signed by a key of the registry's choosing: not an owner the chain recorded.
+    let attacker = OwnerKey::from_openssh(&testing::seeded_key(9), None).unwrap();
+    let hash = regis::schema::Sha256::of(b"the registry's own tarball");
+    let text = regis::payload::release_text(&name, &"9.9.9".parse().unwrap(), &hash);
+    forge(Some(regis::atom::ReleaseSignature {
+        signer: attacker.public(),
+        signature: attacker
+            .sign(
+                &text,
+                SignatureFormat::Raw,
+                regis::payload::RELEASE_NAMESPACE,
+            )
+            .unwrap(),
+    }));
+    assert_eq!(
+        message(&tuf, &tuf.fetch("prelude", "9.9.9").unwrap_err()),
+        "the owner's signature of `prelude@9.9.9` does not verify: it is signed by `ssh-ed25519` `SHA256:doxiASlJnKSD9j+JpVoWpfEFHjUrsF9ZYr+cir4FYjo`, which is not among the owners the package's atoms recorded before it (`ssh-ed25519` `SHA256:fe85JkIjo8VPe+XqXJGH5Mau1EMFdK1OdKvJUFicyA8`)"
+    );
+}
+
+/// Without atoms a release signature would be kept nowhere: refused, naming why.
+#[test]
+fn a_release_signature_needs_a_registry_that_keeps_atoms() {
+    let t = TestRegistry::new();
+    let mut p = t.package("prelude", "1.0.0", &[]);
+    p.manifest.owners = Some(vec![owner().public()]);
+    t.push_source(&p);
+    let mut payload = p.payload(true);
+    payload.release_signature = Some("00".to_owned());
+    assert_eq!(
+        t.publish(&payload).unwrap_err().to_string(),
+        "this registry keeps no atoms (`trustAtomKey` is not set), so the `releaseSignature` of `prelude@1.0.0` would be kept nowhere a client could check it: publish without it, or have the registry set an atom key"
+    );
 }
