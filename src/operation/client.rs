@@ -489,7 +489,7 @@ pub fn fetch(
 /// before it: the registry's own keys cannot make a release of a claimed package. A
 /// release that carries a signature (the first claim too) must verify; with no owners
 /// recorded before it, its own manifest's owners are the ones that may sign.
-fn check_release(
+pub(crate) fn check_release(
     name: &PackageName,
     version: &Version,
     hash: &Sha256,

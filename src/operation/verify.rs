@@ -164,6 +164,13 @@ fn check_chains(
                 problems.push(format!(
                     "the target of `{name}@{version}` names the atom `{id}`, which is not a publish of that tarball on the chain of `{name}`"
                 ));
+                continue;
+            }
+            // A release of a claimed package carries an owner's signature, as `fetch` checks.
+            let at = chain.iter().position(|v| v.id == id).expect("on the chain");
+            let hash = recorded.and_then(|a| a.tarball).expect("a publish").hash;
+            if let Err(e) = super::client::check_release(name, version, &hash, &chain[at..]) {
+                problems.push(crate::error_chain(&e));
             }
         }
     }

@@ -1034,10 +1034,15 @@ fn an_owner_signed_release_claims_the_package_against_the_registry_itself() {
         hash
     };
     forge(None);
+    let refusal = "`prelude` is claimed by its owners (its release `1.1.0` is signed by one), and `prelude@9.9.9` carries no owner's signature: the registry, not an owner, made this release";
     assert_eq!(
         message(&tuf, &tuf.fetch("prelude", "9.9.9").unwrap_err()),
-        "`prelude` is claimed by its owners (its release `1.1.0` is signed by one), and `prelude@9.9.9` carries no owner's signature: the registry, not an owner, made this release"
+        refusal
     );
+    // `regis verify` finds it too, among releases that verify.
+    let client = tuf.client().unwrap();
+    let found = verify::verify_all(&client, None).unwrap();
+    assert_eq!(found.problems, [refusal]);
     // Signed by a key of the registry's choosing: not an owner the chain recorded.
     let attacker = OwnerKey::from_openssh(&testing::seeded_key(9), None).unwrap();
     let hash = regis::schema::Sha256::of(b"the registry's own tarball");
