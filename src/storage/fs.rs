@@ -70,6 +70,25 @@ impl FsStorage {
         Ok(removed)
     }
 
+    /// `bytes` in a new temporary file in `dir` (readable by all, synced), to be renamed
+    /// into place as `key`.
+    fn write_temporary(
+        &self,
+        dir: &Path,
+        key: &StorageKey,
+        bytes: &[u8],
+    ) -> Result<tempfile::NamedTempFile, StorageError> {
+        let mut tmp = tempfile::Builder::new()
+            .prefix(TEMPORARY_PREFIXES[0])
+            .tempfile_in(dir)
+            .map_err(|e| self.io("writing", key, e))?;
+        tmp.write_all(bytes)
+            .and_then(|()| set_readable(tmp.as_file()))
+            .and_then(|()| tmp.as_file().sync_all())
+            .map_err(|e| self.io("writing", key, e))?;
+        Ok(tmp)
+    }
+
     fn relative(&self, path: &Path) -> String {
         path.strip_prefix(&self.root)
             .unwrap_or(path)
@@ -106,14 +125,7 @@ impl Storage for FsStorage {
         std::fs::create_dir_all(dir).map_err(|e| self.io("creating the directory of", key, e))?;
         // An interrupted earlier write left its temporary file here: take it away.
         self.sweep_dir(dir, STALE_TEMPORARY)?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(TEMPORARY_PREFIXES[0])
-            .tempfile_in(dir)
-            .map_err(|e| self.io("writing", key, e))?;
-        tmp.write_all(bytes)
-            .and_then(|()| set_readable(tmp.as_file()))
-            .and_then(|()| tmp.as_file().sync_all())
-            .map_err(|e| self.io("writing", key, e))?;
+        let tmp = self.write_temporary(dir, key, bytes)?;
         crate::fault::point("storage:written");
         match tmp.persist_noclobber(&path) {
             Ok(_) => {}
@@ -148,14 +160,7 @@ impl Storage for FsStorage {
         if current.as_deref() != expected {
             return Ok(false);
         }
-        let mut tmp = tempfile::Builder::new()
-            .prefix(TEMPORARY_PREFIXES[0])
-            .tempfile_in(dir)
-            .map_err(|e| self.io("writing", key, e))?;
-        tmp.write_all(bytes)
-            .and_then(|()| set_readable(tmp.as_file()))
-            .and_then(|()| tmp.as_file().sync_all())
-            .map_err(|e| self.io("writing", key, e))?;
+        let tmp = self.write_temporary(dir, key, bytes)?;
         tmp.persist(&path)
             .map_err(|e| self.io("writing", key, e.error))?;
         lock.sync_all()

@@ -38,6 +38,7 @@ mod sources;
 mod templates;
 mod transferrer;
 mod tuf;
+mod tuf_fixture;
 mod tuf_refusals;
 mod untrusted_output;
 mod yank;

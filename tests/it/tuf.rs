@@ -6,155 +6,20 @@
 
 use std::path::{Path, PathBuf};
 
-use regis::atom::AtomId;
 use regis::auth::{SignatureFormat, SigningKey as OwnerKey};
-use regis::operation::client::{self, Client, ClientError, Origin};
 use regis::operation::verify;
-use regis::payload::Authenticated;
 use regis::storage::{Storage, StorageKey};
 use regis::testing::{self, TestRegistry};
 use regis::trust::{self, KeySource, Role};
 
-fn owner() -> OwnerKey {
-    OwnerKey::from_openssh(&testing::seeded_key(1), None).unwrap()
-}
+use super::tuf_fixture::{Tuf, adopted, far, key_of, owner, signed, with_tuf};
 
-fn signed(payload: &str) -> Authenticated {
-    Authenticated {
-        payload: payload.to_owned(),
-        signature: owner().sign(payload, SignatureFormat::Raw, "file").unwrap(),
-    }
-}
-
-/// A registry with a root of trust (one root key, keys for every role in `keys`, the
-/// config naming the online and atom keys), `prelude@1.0.0` published by `owner()`
-/// before the TUF repository is adopted.
-struct Tuf {
-    t: TestRegistry,
-    keys: tempfile::TempDir,
-    /// What `keys init` made: the root key, and the online keys' paths.
-    init: trust::Initialized,
-    /// A directory for the client's last verified metadata.
-    state: tempfile::TempDir,
-}
-
-fn key_of(init: &trust::Initialized, role: Role) -> PathBuf {
-    (init.keys.iter())
-        .find(|k| k.role == role)
-        .map(|k| k.path.clone())
-        .unwrap()
-}
-
-fn far() -> jiff::Timestamp {
-    let far = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 3650);
-    jiff::Timestamp::from_second(far.as_second()).unwrap()
-}
-
-fn with_tuf() -> Tuf {
-    let keys = tempfile::tempdir().unwrap();
-    let mut t = TestRegistry::with_config(|c| {
-        // The tests' clock (`testing::NOW`) is weeks behind the client's.
-        c.trust_timestamp_expiry_days = 3650;
-        c.trust_online_expiry_days = 3650;
-        c.trust_hash_bins = 16;
-    });
-    let mut made = None;
-    t.registry
-        .commit_change("Root of trust", t.config.push_retry(), |root| {
-            let init = trust::init(root, keys.path(), 1, 1, far()).unwrap();
-            let path = PathBuf::from(&init.root);
-            made = Some(init);
-            Ok::<_, regis::git::GitError>(vec![path])
-        })
-        .unwrap();
-    let init = made.unwrap();
-    let file = |role| Some(KeySource::File(key_of(&init, role)));
-    t.config.trust_root_keys = vec![KeySource::File(key_of(&init, Role::Root))];
-    t.config.trust_targets_key = file(Role::Targets);
-    t.config.trust_snapshot_key = file(Role::Snapshot);
-    t.config.trust_timestamp_key = file(Role::Timestamp);
-    t.config.trust_atom_key = file(Role::Atom);
-    let mut p = t.package("prelude", "1.0.0", &[]);
-    p.manifest.owners = Some(vec![owner().public()]);
-    t.release(&p);
-    Tuf {
-        t,
-        keys,
-        init,
-        state: tempfile::tempdir().unwrap(),
-    }
-}
-
-impl Tuf {
-    fn root(&self) -> Vec<u8> {
-        std::fs::read(self.t.layout.registry.join("tuf/root/1.root.json")).unwrap()
-    }
-
-    fn client(&self) -> Result<Client, ClientError> {
-        let origin = Origin::parse(self.t.layout.storage.to_str().unwrap()).unwrap();
-        Client::load(origin, &self.root(), self.state.path())
-    }
-
-    fn fetch(&self, name: &str, version: &str) -> Result<client::Fetched, ClientError> {
-        let client = self.client()?;
-        client::fetch(&client, &name.parse().unwrap(), &version.parse().unwrap())
-    }
-
-    fn release(&self, name: &str, version: &str) {
-        let mut p = self.t.package(name, version, &[]);
-        p.manifest.owners = Some(vec![owner().public()]);
-        self.t.release(&p);
-    }
-
-    fn verify(&self) -> verify::Verification {
-        let client = self.client().unwrap();
-        verify::verify_all(&client, Some(&self.t.layout.registry)).unwrap()
-    }
-
-    fn stored(&self, path: &str) -> Vec<u8> {
-        std::fs::read(self.t.layout.storage.join(path)).unwrap()
-    }
-
-    fn put(&self, path: &str, bytes: &[u8]) {
-        let file = self.t.layout.storage.join(path);
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(file, bytes).unwrap();
-    }
-}
-
-fn adopted() -> Tuf {
+#[test]
+fn adoption_and_every_operation_after_it_keep_each_release_verifiable() {
     let tuf = with_tuf();
     let a = verify::adopt(&tuf.t.ctx()).unwrap();
     assert_eq!((a.bins, a.tarballs, a.atoms, a.package_sets), (16, 1, 1, 0));
     assert_eq!(a.missing, Vec::<String>::new());
-    tuf
-}
-
-/// The message of `e`, the storage directory written `<storage>` and each SHA-256
-/// (keys and signatures are made afresh each run) `<sha256>`.
-fn message(tuf: &Tuf, e: &ClientError) -> String {
-    let text = regis::error_chain(e).replace(tuf.t.layout.storage.to_str().unwrap(), "<storage>");
-    let mut out = String::new();
-    let mut rest = text.as_str();
-    while let Some(i) = rest.find(|c: char| c.is_ascii_hexdigit()) {
-        out.push_str(&rest[..i]);
-        let run = rest[i..]
-            .find(|c: char| !c.is_ascii_hexdigit())
-            .unwrap_or(rest.len() - i);
-        if run == 64 {
-            out.push_str("<sha256>");
-        } else {
-            out.push_str(&rest[i..i + run]);
-        }
-        rest = &rest[i + run..];
-    }
-    out.push_str(rest);
-    out
-}
-
-#[test]
-fn adoption_and_every_operation_after_it_keep_each_release_verifiable() {
-    let tuf = adopted();
     let fetched = tuf.fetch("prelude", "1.0.0").unwrap();
     assert_eq!(fetched.atoms.len(), 1);
     assert_eq!(
@@ -239,7 +104,7 @@ fn an_unpublish_takes_the_target_away() {
     .unwrap();
     let e = tuf.fetch("prelude", "1.0.0").unwrap_err();
     assert_eq!(
-        message(&tuf, &e),
+        tuf.message(&e),
         "`prelude/1.0.0.tar.gz` is not a target of the registry: no signed metadata lists it"
     );
     assert_eq!(tuf.verify().problems, Vec::<String>::new());
@@ -251,7 +116,7 @@ fn a_swapped_tarball_is_refused() {
     tuf.put("prelude/1.0.0.tar.gz", b"not the release");
     let e = tuf.fetch("prelude", "1.0.0").unwrap_err();
     assert_eq!(
-        message(&tuf, &e),
+        tuf.message(&e),
         "the target `prelude/1.0.0.tar.gz` failed verification: `1.0.0.tar.gz` hashes to `<sha256>`, the signed metadata records `<sha256>`"
     );
     let problems = tuf.verify().problems;
@@ -279,64 +144,13 @@ fn an_atom_forged_by_a_holder_of_the_online_keys_is_refused() {
     let tuf = adopted();
     // The attacker holds the targets, snapshot and timestamp keys, not the atom key: a new
     // atom for a new tarball, listed in signed targets.
-    let name: regis::schema::PackageName = "prelude".parse().unwrap();
-    let bytes = b"a tarball the attacker made".to_vec();
-    let hash = regis::schema::Sha256::of(&bytes);
     let (forger, _) = trust::SigningKey::generate();
-    let atom = regis::atom::Atom {
-        operation: regis::atom::AtomOperation::Publish,
-        package: name.clone(),
-        version: Some("9.9.9".parse().unwrap()),
-        tarball: Some(regis::atom::Tarball {
-            hash,
-            bytes: bytes.len() as u64,
-        }),
-        metadata: hash,
-        payload: None,
-        time: testing::NOW.parse().unwrap(),
-        previous: None,
-        index: None,
-        release: None,
-        owners: None,
-    };
-    let (id, atom_bytes) = regis::atom::sign(atom, &forger);
-    tuf.put(id.key(&name).as_str(), &atom_bytes);
-    tuf.put("prelude/9.9.9.tar.gz", &bytes);
-    let changes = vec![
-        trust::Change {
-            path: id.key(&name).as_str().to_owned(),
-            target: Some(trust::target(
-                &regis::schema::Sha256::of(&atom_bytes),
-                atom_bytes.len() as u64,
-                Default::default(),
-            )),
-        },
-        trust::Change {
-            path: "prelude/9.9.9.tar.gz".to_owned(),
-            target: Some(trust::target(
-                &hash,
-                bytes.len() as u64,
-                [("atom".to_owned(), serde_json::Value::String(id.to_string()))].into(),
-            )),
-        },
-    ];
-    let ctx = tuf.t.ctx();
-    let signer = regis::operation::tuf::tuf_signer(&tuf.t.config, &tuf.t.layout.registry).unwrap();
-    trust::apply_changes(
-        &tuf.t.layout.registry,
-        &signer.chain.latest().signed,
-        &signer.online,
-        jiff::Timestamp::now(),
-        &changes,
-    )
-    .unwrap();
-    regis::operation::tuf::publish(&ctx, Some(&signer)).unwrap();
+    tuf.forge_release("9.9.9", b"a tarball the attacker made", &forger, None, None);
     let e = tuf.fetch("prelude", "9.9.9").unwrap_err();
     assert_eq!(
-        message(&tuf, &e),
+        tuf.message(&e),
         "the atom `<sha256>` of `prelude` is not signed by 1 of the atom keys of root version 1"
     );
-    let _ = id;
 }
 
 /// Storage's timestamp replaced by an older one after the client saw the newer.
@@ -348,7 +162,7 @@ fn a_rolled_back_timestamp_is_refused() {
     tuf.client().unwrap();
     tuf.put("tuf/timestamp.json", &old);
     let e = tuf.client().err().unwrap();
-    let text = message(&tuf, &e);
+    let text = tuf.message(&e);
     assert!(text.starts_with("TUF verification of `"), "{text}");
     assert!(text.contains("timestamp"), "{text}");
     assert!(
@@ -371,7 +185,7 @@ fn a_snapshot_mixed_with_another_timestamp_is_refused() {
     tuf.release("prelude", "1.1.0");
     tuf.put(&format!("tuf/{}.snapshot.json", v + 1), &old);
     assert_eq!(
-        message(&tuf, &tuf.client().err().unwrap()),
+        tuf.message(&tuf.client().err().unwrap()),
         "TUF verification of `<storage>` failed: `2.snapshot.json` hashes to `<sha256>`, the signed metadata records `<sha256>`"
     );
 }
@@ -405,7 +219,7 @@ fn a_bin_from_another_snapshot_is_refused() {
     let older = tuf.stored(&format!("tuf/{}.{file}", version - 1));
     tuf.put(&format!("tuf/{version}.{file}"), &older);
     assert_eq!(
-        message(&tuf, &tuf.client().err().unwrap()),
+        tuf.message(&tuf.client().err().unwrap()),
         "TUF verification of `<storage>` failed: targets metadata version mismatch: fetched 1, expected 2"
     );
 }
@@ -430,7 +244,7 @@ fn an_expired_timestamp_is_refused() {
     };
     regis::operation::tuf::publish(&tuf.t.ctx(), Some(&signer)).unwrap();
     assert_eq!(
-        message(&tuf, &tuf.client().err().unwrap()),
+        tuf.message(&tuf.client().err().unwrap()),
         "TUF verification of `<storage>` failed: timestamp metadata is expired"
     );
 }
@@ -557,9 +371,6 @@ impl Drop for StaticServer {
     }
 }
 
-#[allow(dead_code)]
-fn unused(_: AtomId, _: StorageKey, _: &dyn Storage) {}
-
 /// After the timestamp key is rotated out (a new root version) and then revoked, a
 /// timestamp signed by the old key is refused, and honest data signed by the new one
 /// still verifies, across the root versions.
@@ -632,7 +443,7 @@ fn a_rotated_out_and_revoked_key_signs_nothing_clients_accept() {
     let forged = trust::sign_metadata(forged.signed, &old);
     tuf.put("tuf/timestamp.json", &trust::file_bytes(&forged));
     assert_eq!(
-        message(&tuf, &tuf.client().err().unwrap()),
+        tuf.message(&tuf.client().err().unwrap()),
         "TUF verification of `<storage>` failed: Failed to verify timestamp metadata: Signature threshold of 1 not met for role timestamp (0 valid signatures)"
     );
 }
@@ -981,62 +792,18 @@ fn an_owner_signed_release_claims_the_package_against_the_registry_itself() {
             &name,
         )
         .unwrap();
-        let bytes = b"the registry's own tarball".to_vec();
-        let hash = regis::schema::Sha256::of(&bytes);
-        let atom = regis::atom::Atom {
-            operation: regis::atom::AtomOperation::Publish,
-            package: name.clone(),
-            version: Some("9.9.9".parse().unwrap()),
-            tarball: Some(regis::atom::Tarball {
-                hash,
-                bytes: bytes.len() as u64,
-            }),
-            metadata: hash,
-            index: None,
-            payload: None,
+        tuf.forge_release(
+            "9.9.9",
+            b"the registry's own tarball",
+            &atom_key,
+            head,
             release,
-            owners: None,
-            time: testing::NOW.parse().unwrap(),
-            previous: head,
-        };
-        let (id, atom_bytes) = regis::atom::sign(atom, &atom_key);
-        tuf.put(id.key(&name).as_str(), &atom_bytes);
-        tuf.put("prelude/9.9.9.tar.gz", &bytes);
-        let changes = vec![
-            trust::Change {
-                path: id.key(&name).as_str().to_owned(),
-                target: Some(trust::target(
-                    &regis::schema::Sha256::of(&atom_bytes),
-                    atom_bytes.len() as u64,
-                    Default::default(),
-                )),
-            },
-            trust::Change {
-                path: "prelude/9.9.9.tar.gz".to_owned(),
-                target: Some(trust::target(
-                    &hash,
-                    bytes.len() as u64,
-                    [("atom".to_owned(), serde_json::Value::String(id.to_string()))].into(),
-                )),
-            },
-        ];
-        let signer =
-            regis::operation::tuf::tuf_signer(&tuf.t.config, &tuf.t.layout.registry).unwrap();
-        trust::apply_changes(
-            &tuf.t.layout.registry,
-            &signer.chain.latest().signed,
-            &signer.online,
-            jiff::Timestamp::now(),
-            &changes,
-        )
-        .unwrap();
-        regis::operation::tuf::publish(&tuf.t.ctx(), Some(&signer)).unwrap();
-        hash
+        );
     };
     forge(None);
     let refusal = "`prelude` is claimed by its owners (its release `1.1.0` is signed by one), and `prelude@9.9.9` carries no owner's signature: the registry, not an owner, made this release";
     assert_eq!(
-        message(&tuf, &tuf.fetch("prelude", "9.9.9").unwrap_err()),
+        tuf.message(&tuf.fetch("prelude", "9.9.9").unwrap_err()),
         refusal
     );
     // `regis verify` finds it too, among releases that verify.
@@ -1058,7 +825,7 @@ fn an_owner_signed_release_claims_the_package_against_the_registry_itself() {
             .unwrap(),
     }));
     assert_eq!(
-        message(&tuf, &tuf.fetch("prelude", "9.9.9").unwrap_err()),
+        tuf.message(&tuf.fetch("prelude", "9.9.9").unwrap_err()),
         "the owner's signature of `prelude@9.9.9` does not verify: it is signed by `ssh-ed25519` `SHA256:doxiASlJnKSD9j+JpVoWpfEFHjUrsF9ZYr+cir4FYjo`, which is not among the owners the package's atoms recorded before it (`ssh-ed25519` `SHA256:fe85JkIjo8VPe+XqXJGH5Mau1EMFdK1OdKvJUFicyA8`)"
     );
 }

@@ -2,179 +2,15 @@
 //! operation that re-signs the TUF repository, made to happen for real and read in full
 //! (the refusals `tuf.rs` pins on its way are listed in `docs/refusals.md` there).
 
-use std::path::{Path, PathBuf};
-
-use regis::atom::AtomId;
-use regis::auth::SigningKey as OwnerKey;
-use regis::operation::client::{self, Client, ClientError, Origin};
+use regis::operation::client::{self, Client, Origin};
 use regis::operation::verify;
 use regis::schema::Sha256;
-use regis::testing::{self, TestRegistry};
+use regis::testing;
 use regis::trust::{self, KeySource, Role};
 
-fn owner() -> OwnerKey {
-    OwnerKey::from_openssh(&testing::seeded_key(1), None).unwrap()
-}
+use regis::atom::AtomId;
 
-fn key_of(init: &trust::Initialized, role: Role) -> PathBuf {
-    (init.keys.iter())
-        .find(|k| k.role == role)
-        .map(|k| k.path.clone())
-        .unwrap()
-}
-
-fn signing_key(init: &trust::Initialized, role: Role) -> trust::SigningKey {
-    trust::SigningKey::from_bytes(&std::fs::read(key_of(init, role)).unwrap()).unwrap()
-}
-
-fn far() -> jiff::Timestamp {
-    let far = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 3650);
-    jiff::Timestamp::from_second(far.as_second()).unwrap()
-}
-
-/// A registry with a root of trust (as `tuf.rs` sets one up) and `prelude@1.0.0`
-/// published before the TUF repository is adopted, with an atom when `atoms`.
-struct Tuf {
-    t: TestRegistry,
-    _keys: tempfile::TempDir,
-    init: trust::Initialized,
-    state: tempfile::TempDir,
-}
-
-fn with_tuf(atoms: bool) -> Tuf {
-    let keys = tempfile::tempdir().unwrap();
-    let mut t = TestRegistry::with_config(|c| {
-        c.trust_timestamp_expiry_days = 3650;
-        c.trust_online_expiry_days = 3650;
-        c.trust_hash_bins = 16;
-    });
-    let mut made = None;
-    t.registry
-        .commit_change("Root of trust", t.config.push_retry(), |root| {
-            let init = trust::init(root, keys.path(), 1, 1, far()).unwrap();
-            let path = PathBuf::from(&init.root);
-            made = Some(init);
-            Ok::<_, regis::git::GitError>(vec![path])
-        })
-        .unwrap();
-    let init = made.unwrap();
-    let file = |role| Some(KeySource::File(key_of(&init, role)));
-    t.config.trust_root_keys = vec![KeySource::File(key_of(&init, Role::Root))];
-    t.config.trust_targets_key = file(Role::Targets);
-    t.config.trust_snapshot_key = file(Role::Snapshot);
-    t.config.trust_timestamp_key = file(Role::Timestamp);
-    t.config.trust_atom_key = if atoms { file(Role::Atom) } else { None };
-    let tuf = Tuf {
-        t,
-        _keys: keys,
-        init,
-        state: tempfile::tempdir().unwrap(),
-    };
-    tuf.release("prelude", "1.0.0");
-    tuf
-}
-
-fn adopted() -> Tuf {
-    let tuf = with_tuf(true);
-    verify::adopt(&tuf.t.ctx()).unwrap();
-    tuf
-}
-
-impl Tuf {
-    fn root(&self) -> Vec<u8> {
-        std::fs::read(self.t.layout.registry.join("tuf/root/1.root.json")).unwrap()
-    }
-
-    fn origin(&self) -> Origin {
-        Origin::parse(self.t.layout.storage.to_str().unwrap()).unwrap()
-    }
-
-    fn client(&self) -> Result<Client, ClientError> {
-        Client::load(self.origin(), &self.root(), self.state.path())
-    }
-
-    fn fetch(&self, name: &str, version: &str) -> Result<client::Fetched, ClientError> {
-        let client = self.client()?;
-        client::fetch(&client, &name.parse().unwrap(), &version.parse().unwrap())
-    }
-
-    fn package(&self, name: &str, version: &str) -> regis::sample::SamplePackage {
-        let mut p = self.t.package(name, version, &[]);
-        p.manifest.owners = Some(vec![owner().public()]);
-        p
-    }
-
-    fn release(&self, name: &str, version: &str) {
-        self.t.release(&self.package(name, version));
-    }
-
-    fn stored(&self, path: &str) -> Vec<u8> {
-        std::fs::read(self.t.layout.storage.join(path)).unwrap()
-    }
-
-    fn put(&self, path: &str, bytes: &[u8]) {
-        let file = self.t.layout.storage.join(path);
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(file, bytes).unwrap();
-    }
-
-    /// `changes` signed with the online keys (what a holder of them could do) and copied
-    /// to storage.
-    fn sign_changes(&self, changes: &[trust::Change]) {
-        let signer =
-            regis::operation::tuf::tuf_signer(&self.t.config, &self.t.layout.registry).unwrap();
-        trust::apply_changes(
-            &self.t.layout.registry,
-            &signer.chain.latest().signed,
-            &signer.online,
-            jiff::Timestamp::now(),
-            changes,
-        )
-        .unwrap();
-        regis::operation::tuf::publish(&self.t.ctx(), Some(&signer)).unwrap();
-    }
-
-    /// The text `e` shows, redacted as [`redact`] does.
-    fn message(&self, e: &(dyn std::error::Error + 'static)) -> String {
-        redact(
-            &regis::error_chain(e),
-            &[(&self.t.layout.storage, "<storage>")],
-        )
-    }
-}
-
-/// `text` with each path in `paths` written as its label and each 64-digit hex run (key
-/// ids, atom ids and hashes, made afresh each run) written `<sha256>`.
-fn redact(text: &str, paths: &[(&Path, &str)]) -> String {
-    let mut text = text.to_owned();
-    for (path, label) in paths {
-        text = text.replace(path.to_str().unwrap(), label);
-    }
-    let mut out = String::new();
-    let mut rest = text.as_str();
-    while let Some(i) = rest.find(|c: char| c.is_ascii_hexdigit()) {
-        out.push_str(&rest[..i]);
-        let run = rest[i..]
-            .find(|c: char| !c.is_ascii_hexdigit())
-            .unwrap_or(rest.len() - i);
-        if run == 64 {
-            out.push_str("<sha256>");
-        } else {
-            out.push_str(&rest[i..i + run]);
-        }
-        rest = &rest[i + run..];
-    }
-    out.push_str(rest);
-    out
-}
-
-fn target_of(bytes: &[u8], atom: Option<&str>) -> tough::schema::Target {
-    let custom = atom
-        .map(|id| ("atom".to_owned(), serde_json::Value::String(id.to_owned())))
-        .into_iter()
-        .collect();
-    trust::target(&Sha256::of(bytes), bytes.len() as u64, custom)
-}
+use super::tuf_fixture::{adopted, far, key_of, redact, signing_key, target_of, with_tuf_atoms};
 
 #[test]
 fn a_source_that_is_neither_a_directory_nor_a_url_is_refused() {
@@ -236,7 +72,7 @@ fn a_target_storage_lost_is_missing() {
 /// A release published before the registry had an atom key: its target names no atom.
 #[test]
 fn a_target_without_an_atom_is_refused() {
-    let tuf = with_tuf(false);
+    let tuf = with_tuf_atoms(false);
     let a = verify::adopt(&tuf.t.ctx()).unwrap();
     assert_eq!((a.tarballs, a.atoms), (1, 0));
     let e = tuf.fetch("prelude", "1.0.0").unwrap_err();
@@ -381,7 +217,7 @@ fn an_online_key_the_root_does_not_list_for_its_role_is_refused() {
 /// signed, committed or copied.
 #[test]
 fn an_adoption_over_storage_that_differs_from_metadata_is_refused() {
-    let tuf = with_tuf(true);
+    let tuf = with_tuf_atoms(true);
     let recorded = tuf.stored("prelude/1.0.0.tar.gz");
     tuf.put("prelude/1.0.0.tar.gz", b"other bytes");
     let heads = tuf.t.remote_heads();
