@@ -24,8 +24,8 @@ use crate::store::{IndexDir, RegistryDir};
 
 use super::Global;
 use super::json::{
-    CheckOutput, DemoOutput, InitOutput, PackageSetUpdateOutput, PublishOutput, RefusedOutput,
-    SampleOutput, SolveOutput, TransferOutput,
+    CheckOutput, DemoOutput, DemoTrustOutput, InitOutput, PackageSetUpdateOutput, PublishOutput,
+    RefusedOutput, SampleOutput, SolveOutput, TransferOutput,
 };
 use super::output::outln;
 
@@ -33,7 +33,9 @@ use super::output::outln;
 /// sample packages that depend on each other, publish them, show a refused publish and
 /// its error, re-run a publish (nothing changes), start a package set, transfer a package
 /// with an owner's signature (and refuse a stranger's), refuse an unpublish that would
-/// strand dependants, and audit the result. No network.
+/// strand dependants, audit the result, and sign it: keys for every role, a TUF repository
+/// adopting every release, one release fetched and verified as a client would. No
+/// network.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Where to create the demo (a new or empty directory) [default: a new temporary
@@ -371,12 +373,101 @@ fn run_demo(root: &Path, json: bool) -> anyhow::Result<()> {
     }
     out.check = Some(CheckOutput::from(&report));
 
+    say.step(
+        12,
+        "sign what the registry holds: keys for every role, a TUF repository adopting every release and package set, then prelude@1.0.0 fetched and verified as a client would",
+    );
+    out.trust = Some(demo_trust(&say, root, &layout, &ctx)?);
+
     if json {
         super::json::print(&out)?;
     } else {
         print_where(&layout);
     }
     Ok(())
+}
+
+/// Step 12: `regis keys init` (keys outside every git work tree), `regis verify --adopt`,
+/// `regis fetch` and `regis verify` from the storage directory with the new root pinned.
+fn demo_trust(
+    say: &Say,
+    root: &Path,
+    layout: &Layout,
+    ctx: &Context<'_>,
+) -> anyhow::Result<DemoTrustOutput> {
+    let keys = root.join("keys");
+    let expires = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() + 365 * 86_400)?;
+    let mut made = None;
+    ctx.registry.commit_change(
+        "Root of trust",
+        ctx.config.push_retry(),
+        |registry| -> anyhow::Result<Vec<PathBuf>> {
+            let init = crate::trust::init(registry, &keys, 1, 1, expires)?;
+            let path = PathBuf::from(&init.root);
+            made = Some(init);
+            Ok(vec![path])
+        },
+    )?;
+    let init = made.expect("the commit ran the change");
+    let key = |role: crate::trust::Role| {
+        (init.keys.iter())
+            .find(|k| k.role == role)
+            .map(|k| crate::trust::KeySource::File(k.path.clone()))
+    };
+    let config = Config {
+        trust_targets_key: key(crate::trust::Role::Targets),
+        trust_snapshot_key: key(crate::trust::Role::Snapshot),
+        trust_timestamp_key: key(crate::trust::Role::Timestamp),
+        trust_atom_key: key(crate::trust::Role::Atom),
+        trust_hash_bins: 16,
+        ..ctx.config.clone()
+    };
+    let ctx = Context {
+        config: &config,
+        ..*ctx
+    };
+    let adopted = crate::operation::verify::adopt(&ctx)?;
+    say.line(format_args!(
+        "    keys in {}; root version 1 in {}",
+        keys.display(),
+        init.root
+    ));
+    say.line(format_args!(
+        "    adopted: {} releases and {} package sets listed in {} hash bins, copied to storage",
+        adopted.tarballs, adopted.package_sets, adopted.bins
+    ));
+    let pinned = std::fs::read(layout.registry.join(&init.root))?;
+    let origin = crate::operation::client::Origin::parse(&layout.storage.display().to_string())?;
+    let client =
+        crate::operation::client::Client::load(origin, &pinned, &root.join("client-state"))?;
+    let (name, version): (PackageName, Version) = ("prelude".parse()?, "1.0.0".parse()?);
+    let fetched = crate::operation::client::fetch(&client, &name, &version)?;
+    let (timestamp, snapshot, _) = client.versions();
+    say.line(format_args!(
+        "    fetched {name}@{version}: {} bytes, `{}`, verified through TUF (timestamp {timestamp}, snapshot {snapshot})",
+        fetched.bytes.len(),
+        fetched.hash
+    ));
+    let found = crate::operation::verify::verify_all(&client, Some(&layout.registry))?;
+    say.line(format_args!(
+        "    verify: {} targets, {} metadata files held to them: {} problems",
+        found.targets,
+        found.metadata,
+        found.problems.len()
+    ));
+    if !found.problems.is_empty() {
+        anyhow::bail!("the demo registry does not verify: {:?}", found.problems);
+    }
+    Ok(DemoTrustOutput {
+        tarballs: adopted.tarballs,
+        package_sets: adopted.package_sets,
+        bins: adopted.bins,
+        fetched: format!("{name}@{version}"),
+        hash: fetched.hash.to_string(),
+        timestamp,
+        targets: found.targets,
+        problems: found.problems,
+    })
 }
 
 /// A demo ed25519 key made from a fixed seed (the demo runs where ssh-keygen may not).
@@ -404,6 +495,10 @@ fn print_where(layout: &Layout) {
     outln!("Try: regis --registry {} check", layout.registry.display());
     outln!(
         "     regis --registry {} solve console@1.0.0",
+        layout.registry.display()
+    );
+    outln!(
+        "     regis --registry {} fetch console@1.0.0 --out /tmp",
         layout.registry.display()
     );
     outln!("     git -C {} log --oneline", layout.index.display());

@@ -116,7 +116,7 @@ impl Args {
                 root: client.root().version.get(),
                 timestamp,
                 snapshot,
-                atom: fetched.atoms[0].id.to_string(),
+                atom: fetched.atoms.first().map(|a| a.id.to_string()),
                 chain: fetched.atoms.len(),
             })?;
             return Ok(ExitCode::SUCCESS);
@@ -132,11 +132,14 @@ impl Args {
             client.root().version,
             client.from()
         );
-        outln!(
-            "  atom `{}` (the publish), {} atoms on the chain, signed by atom keys of the root chain",
-            fetched.atoms[0].id,
-            fetched.atoms.len()
-        );
+        match fetched.atoms.first() {
+            Some(atom) => outln!(
+                "  atom `{}` (the publish), {} atoms on the chain, signed by atom keys of the root chain",
+                atom.id,
+                fetched.atoms.len()
+            ),
+            None => outln!("  no atoms: the package was published before the registry kept them"),
+        }
         Ok(ExitCode::SUCCESS)
     }
 }

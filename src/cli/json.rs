@@ -1389,6 +1389,21 @@ pub(crate) struct DemoOutput<'a> {
     pub solved: Option<SolveOutput>,
     pub transfer: Option<TransferOutput>,
     pub check: Option<CheckOutput>,
+    pub trust: Option<DemoTrustOutput>,
+}
+
+/// The demo's last step: the TUF repository adopted, one release fetched and verified.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DemoTrustOutput {
+    pub tarballs: usize,
+    pub package_sets: usize,
+    pub bins: u64,
+    pub fetched: String,
+    pub hash: String,
+    pub timestamp: u64,
+    pub targets: usize,
+    pub problems: Vec<String>,
 }
 
 impl<'a> DemoOutput<'a> {
@@ -1402,6 +1417,7 @@ impl<'a> DemoOutput<'a> {
             solved: None,
             transfer: None,
             check: None,
+            trust: None,
         }
     }
 }
@@ -1526,8 +1542,9 @@ pub(crate) struct FetchOutput<'a> {
     pub root: u64,
     pub timestamp: u64,
     pub snapshot: u64,
-    /// The publish atom's id.
-    pub atom: String,
+    /// The publish atom's id (`null` for a package published before the registry kept
+    /// atoms).
+    pub atom: Option<String>,
     /// How many atoms the chain from it holds.
     pub chain: usize,
 }

@@ -65,7 +65,7 @@ pub enum ClientError {
     #[error("the target `{target}` failed verification: {reason}")]
     TargetFailed { target: String, reason: String },
     #[error(
-        "the target `{target}` names no atom (`custom.atom`): the registry signs an atom for every publish"
+        "the target `{target}` names no atom (`custom.atom`), and the package has atoms: the registry records an atom for every publish since it kept atoms"
     )]
     NoAtom { target: String },
     #[error("the target `{target}` names the atom `{atom}`, which is not a target")]
@@ -410,7 +410,8 @@ pub struct Fetched {
     pub version: Version,
     pub bytes: Vec<u8>,
     pub hash: Sha256,
-    /// The atom that published it, and the chain before it (newest first).
+    /// The atom that published it, and the chain before it (newest first); none for a
+    /// package published before the registry kept atoms.
     pub atoms: Vec<Verified>,
 }
 
@@ -426,14 +427,26 @@ pub fn fetch(
     let target = client.target(&path)?;
     let bytes = client.read(&path)?;
     let hash = Sha256::of(&bytes);
-    let atom = target
-        .custom
-        .get("atom")
-        .and_then(|v| v.as_str())
-        .and_then(AtomId::parse)
-        .ok_or_else(|| ClientError::NoAtom {
-            target: path.clone(),
-        })?;
+    let Some(atom) = (target.custom.get("atom").and_then(|v| v.as_str())).and_then(AtomId::parse)
+    else {
+        // A package published before the registry kept atoms has none; one that has atoms
+        // names its publish atom in every release's target.
+        let atoms = format!("{}/{name}/", crate::storage::ATOMS_DIR);
+        if client
+            .repo
+            .all_targets()
+            .any(|(t, _)| t.raw().starts_with(&atoms))
+        {
+            return Err(ClientError::NoAtom { target: path });
+        }
+        return Ok(Fetched {
+            name: name.clone(),
+            version: version.clone(),
+            bytes,
+            hash,
+            atoms: vec![],
+        });
+    };
     let atom_path = atom.key(name).as_str().to_owned();
     if client.target(&atom_path).is_err() {
         return Err(ClientError::AtomNotATarget {

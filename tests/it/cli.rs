@@ -267,6 +267,9 @@ fn demo_runs_offline_and_ends_clean() {
         "effect transferred to github:demo/effect\n",
         "error: `effect@1.0.0` is in the latest package set `0.2.0`",
         "checked 4 packages, 5 versions, 5 tarballs: 0 findings",
+        "adopted: 5 releases and 2 package sets listed in 16 hash bins, copied to storage",
+        "fetched prelude@1.0.0: ",
+        "verify: 7 targets, 4 metadata files held to them: 0 problems",
     ] {
         assert!(
             stdout.contains(expected),

@@ -811,10 +811,30 @@ fn every_command_prints_one_json_document() {
     assert_eq!(doc["packageSets"].as_array().unwrap().len(), 2);
     assert_eq!(doc["solved"]["plan"]["resolutions"]["effect"], "1.0.0");
     assert_eq!(doc["check"]["clean"], true);
-    committed(
-        &doc["transfer"]["writes"]["metadata"],
-        &remote_head(&demo.join("registry-root/remotes/registry.git")),
+    assert_eq!(
+        (&doc["trust"]["tarballs"], &doc["trust"]["fetched"]),
+        (&json!(5), &json!("prelude@1.0.0"))
     );
+    assert_eq!(doc["trust"]["problems"], json!([]));
+    // The transfer's commit is on the remote (the trust step committed after it).
+    let write = &doc["transfer"]["writes"]["metadata"];
+    git_write(write, "/transfer/writes/metadata");
+    assert_eq!(
+        (&write["changed"], &write["pushed"]),
+        (&json!(true), &json!(true))
+    );
+    let on_remote = std::process::Command::new("git")
+        .arg("-C")
+        .arg(demo.join("registry-root/remotes/registry.git"))
+        .args([
+            "merge-base",
+            "--is-ancestor",
+            write["commit"].as_str().unwrap(),
+            "HEAD",
+        ])
+        .status()
+        .unwrap();
+    assert!(on_remote.success(), "{write}");
 
     // completions and man print file formats: `--json` is bad usage
     for args in [&["completions", "bash"][..], &["man"]] {

@@ -69,16 +69,30 @@ fn a_target_storage_lost_is_missing() {
     );
 }
 
-/// A release published before the registry had an atom key: its target names no atom.
+/// A release published before the registry had an atom key names no atom, and verifies
+/// through TUF alone; a release of a package that has atoms must name its own.
 #[test]
-fn a_target_without_an_atom_is_refused() {
+fn a_target_without_an_atom_is_refused_when_the_package_has_atoms() {
     let tuf = with_tuf_atoms(false);
     let a = verify::adopt(&tuf.t.ctx()).unwrap();
     assert_eq!((a.tarballs, a.atoms), (1, 0));
-    let e = tuf.fetch("prelude", "1.0.0").unwrap_err();
+    let fetched = tuf.fetch("prelude", "1.0.0").unwrap();
+    assert_eq!(fetched.atoms.len(), 0);
+    // With atoms on, 1.1.0 gets one; a holder of the online keys lists 9.9.9 without.
+    let mut tuf = tuf;
+    tuf.t.config.trust_atom_key = Some(KeySource::File(key_of(&tuf.init, Role::Atom)));
+    tuf.release("prelude", "1.1.0");
+    tuf.fetch("prelude", "1.1.0").unwrap();
+    let bytes = b"a tarball the attacker made".to_vec();
+    tuf.put("prelude/9.9.9.tar.gz", &bytes);
+    tuf.sign_changes(&[trust::Change {
+        path: "prelude/9.9.9.tar.gz".to_owned(),
+        target: Some(target_of(&bytes, None)),
+    }]);
+    let e = tuf.fetch("prelude", "9.9.9").unwrap_err();
     assert_eq!(
         tuf.message(&e),
-        "the target `prelude/1.0.0.tar.gz` names no atom (`custom.atom`): the registry signs an atom for every publish"
+        "the target `prelude/9.9.9.tar.gz` names no atom (`custom.atom`), and the package has atoms: the registry records an atom for every publish since it kept atoms"
     );
 }
 
