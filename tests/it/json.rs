@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 
 use regis::auth::SigningKey;
 use regis::sample::SamplePackage;
-use regis::testing::{self, FakeIssue, MockGitHub, TestRegistry, remote_head};
+use regis::testing::{self, FakeIssue, MockGitHub, TestRegistry};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "ghs_json_output_token";
