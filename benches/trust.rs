@@ -236,7 +236,7 @@ fn counts(var: &str, default: &[u64]) -> Vec<u64> {
 /// tough's loader checks each target against the delegations in order, hashing its path
 /// once for each bin before its own (`Targets::validate`), so a load costs about
 /// targets × bins / 2 SHA-256s: beyond this product a load is timed once, not sampled, and
-/// beyond `CLIENT_LOAD_ONCE_MAX` not at all (a million targets in 4096 bins: about 15 min).
+/// beyond `CLIENT_LOAD_ONCE_MAX` not at all (a million targets in 4096 bins: about 11 min).
 const CLIENT_LOAD_SAMPLED_MAX: u64 = 10_000 * 4096;
 const CLIENT_LOAD_ONCE_MAX: u64 = 1_000_000 * 256;
 
