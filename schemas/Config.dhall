@@ -75,5 +75,5 @@
 , trustOnlineExpiryDays : Natural
     -- how many days TUF targets, hash bins and snapshots stay valid (re-signed when a change touches them, and by `regis keys refresh` within the last third of this) (default: 90)
 , trustHashBins : Natural
-    -- how many hash bins a new TUF repository (`regis verify --adopt`) delegates the targets to: 16, 256, 4096 or 65536; each change re-signs one bin and the snapshot, which lists every bin (about 4096 bins from 100,000 packages) (default: 256)
+    -- how many hash bins a new TUF repository (`regis verify --adopt`) delegates the targets to: 16, 256, 4096 or 65536; a publish re-signs the bins its two targets (the tarball and its atom) fall in and the snapshot, which lists every bin, so 256 re-writes the least up to about 100,000 targets and 4096 from there to about 20 million (2.4 MB against 0.4 MB a publish at a million targets), while a client that loads every bin (`regis fetch`, `regis verify`) takes time in proportion to targets times bins (default: 256)
 }

@@ -216,7 +216,7 @@ pub const FIELDS: [Field; 38] = [
     Field {
         name: "trustHashBins",
         ty: "Natural",
-        doc: "how many hash bins a new TUF repository (`regis verify --adopt`) delegates the targets to: 16, 256, 4096 or 65536; each change re-signs one bin and the snapshot, which lists every bin (about 4096 bins from 100,000 packages)",
+        doc: "how many hash bins a new TUF repository (`regis verify --adopt`) delegates the targets to: 16, 256, 4096 or 65536; a publish re-signs the bins its two targets (the tarball and its atom) fall in and the snapshot, which lists every bin, so 256 re-writes the least up to about 100,000 targets and 4096 from there to about 20 million (2.4 MB against 0.4 MB a publish at a million targets), while a client that loads every bin (`regis fetch`, `regis verify`) takes time in proportion to targets times bins",
     },
 ];
 
@@ -322,7 +322,7 @@ pub struct Config {
     pub trust_timestamp_expiry_days: u64,
     /// How many days TUF targets, hash bins and snapshots stay valid (re-signed when a change touches them, and by `regis keys refresh` within the last third of this).
     pub trust_online_expiry_days: u64,
-    /// How many hash bins a new TUF repository (`regis verify --adopt`) delegates the targets to: 16, 256, 4096 or 65536; each change re-signs one bin and the snapshot, which lists every bin (about 4096 bins from 100,000 packages).
+    /// How many hash bins a new TUF repository (`regis verify --adopt`) delegates the targets to: 16, 256, 4096 or 65536; a publish re-signs the bins its two targets (the tarball and its atom) fall in and the snapshot, which lists every bin, so 256 re-writes the least up to about 100,000 targets and 4096 from there to about 20 million (2.4 MB against 0.4 MB a publish at a million targets), while a client that loads every bin (`regis fetch`, `regis verify`) takes time in proportion to targets times bins.
     pub trust_hash_bins: u64,
 }
 
