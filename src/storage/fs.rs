@@ -4,6 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use super::{
     Listed, ListedKind, STALE_TEMPORARY, Storage, StorageError, StorageKey, TEMPORARY_PREFIXES,
+    TRUST_DIR,
 };
 
 /// Tarballs as files under a root directory: `<root>/<name>/<version>.tar.gz`.
@@ -123,8 +124,12 @@ impl Storage for FsStorage {
         let path = self.path_of(key);
         let dir = path.parent().expect("keys have a directory");
         std::fs::create_dir_all(dir).map_err(|e| self.io("creating the directory of", key, e))?;
-        // An interrupted earlier write left its temporary file here: take it away.
-        self.sweep_dir(dir, STALE_TEMPORARY)?;
+        // An interrupted earlier write left its temporary file here: take it away. Not in
+        // the TUF repository's directory, which gains files with every operation and would
+        // be listed whole for each write (`regis gc` sweeps it).
+        if !key.as_str().starts_with(&format!("{TRUST_DIR}/")) {
+            self.sweep_dir(dir, STALE_TEMPORARY)?;
+        }
         let tmp = self.write_temporary(dir, key, bytes)?;
         crate::fault::point("storage:written");
         match tmp.persist_noclobber(&path) {
