@@ -156,9 +156,15 @@ impl RegisTransport {
     fn new(from: &Origin) -> RegisTransport {
         // TLS through rustls with ring, as for object stores; a provider installed stays.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        // A server that stops answering fails the fetch instead of hanging it.
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(30))
+            .read_timeout(std::time::Duration::from_secs(60))
+            .build()
+            .expect("a client with timeouts builds");
         RegisTransport {
             targets: from.base.clone(),
-            http: reqwest::Client::new(),
+            http,
         }
     }
 

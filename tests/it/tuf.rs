@@ -311,6 +311,56 @@ print(hashlib.sha256(open(path, "rb").read()).hexdigest(), info.custom.get("atom
     assert!(stderr.contains("LengthOrHashMismatchError"), "{stderr}");
 }
 
+/// `regis fetch` and `regis verify` over HTTP, from a static file server on 127.0.0.1:
+/// the same checks as from a directory, a swapped tarball refused the same way.
+#[test]
+fn regis_fetches_and_verifies_over_http() {
+    let tuf = adopted();
+    tuf.release("prelude", "1.1.0");
+    let server = StaticServer::start(&tuf.t.layout.storage);
+    let origin = regis::operation::client::Origin::parse(&server.url).unwrap();
+    let client =
+        regis::operation::client::Client::load(origin, &tuf.root(), tuf.state.path()).unwrap();
+    for version in ["1.0.0", "1.1.0"] {
+        let fetched = regis::operation::client::fetch(
+            &client,
+            &"prelude".parse().unwrap(),
+            &version.parse().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            fetched.bytes,
+            tuf.stored(&format!("prelude/{version}.tar.gz"))
+        );
+    }
+    let found = verify::verify_all(&client, Some(&tuf.t.layout.registry)).unwrap();
+    assert_eq!(found.problems, Vec::<String>::new());
+    assert_eq!(found.missing, Vec::<String>::new());
+    tuf.put("prelude/1.0.0.tar.gz", b"swapped");
+    let e = regis::operation::client::fetch(
+        &client,
+        &"prelude".parse().unwrap(),
+        &"1.0.0".parse().unwrap(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        tuf.message(&e),
+        "the target `prelude/1.0.0.tar.gz` failed verification: `1.0.0.tar.gz` hashes to `<sha256>`, the signed metadata records `<sha256>`"
+    );
+    // A path the server does not have is missing, as from a directory.
+    std::fs::remove_file(tuf.t.layout.storage.join("prelude/1.1.0.tar.gz")).unwrap();
+    let e = regis::operation::client::fetch(
+        &client,
+        &"prelude".parse().unwrap(),
+        &"1.1.0".parse().unwrap(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        tuf.message(&e),
+        "storage does not serve the target `prelude/1.1.0.tar.gz`, which signed metadata lists"
+    );
+}
+
 /// Where `.ci/run` installs python-tuf (pinned by hash), else the system's.
 fn python_tuf_path() -> Option<String> {
     let home = std::env::var("CARGO_HOME")
