@@ -97,6 +97,24 @@ pub enum ClientError {
         version: Version,
         reason: String,
     },
+    #[error(
+        "the atom `{id}` of `{name}`, which this client verified before, is gone from the registry's signed targets: the package's history was rewritten"
+    )]
+    ChainRewritten { name: PackageName, id: AtomId },
+    #[error(
+        "the atom `{id}` of `{name}`, which this client verified before, is not on one chain with the atoms of `{name}@{version}`: the package's history forked"
+    )]
+    ChainForked {
+        name: PackageName,
+        version: Version,
+        id: AtomId,
+    },
+    #[error("could not keep the atoms seen in `{path}`")]
+    Pin {
+        path: String,
+        #[source]
+        cause: std::io::Error,
+    },
     #[error(transparent)]
     Atom(#[from] AtomError),
 }
@@ -222,6 +240,8 @@ pub struct Client {
     from: Origin,
     /// Every root version from 1 to the one tough verified up to, as a chain.
     roots: Chain,
+    /// Where the last verified metadata and the atoms seen are kept.
+    state: PathBuf,
 }
 
 /// The pinned root: `root` if given, else the registry checkout's first root version.
@@ -300,6 +320,7 @@ impl Client {
             repo,
             from,
             roots,
+            state: state.to_path_buf(),
         })
     }
 
@@ -407,6 +428,57 @@ impl Client {
     pub fn from(&self) -> &str {
         &self.from.shown
     }
+
+    /// Holds `chain` (a release's atoms, newest first) to the atoms of `name` this client
+    /// verified before (kept in the state directory, `atoms/<name>`): each must still be a
+    /// signed target, and on one chain with these (on this walk, or newer with this walk's
+    /// atom behind it). A registry that rewrote a package's history, even with every key it
+    /// holds, is caught by a client that saw the history before. Then the atoms seen are
+    /// kept.
+    fn pin_chain(
+        &self,
+        name: &PackageName,
+        version: &Version,
+        chain: &[Verified],
+    ) -> Result<(), ClientError> {
+        let path = self.state.join("atoms").join(name.as_str());
+        let pin = |cause| ClientError::Pin {
+            path: path.display().to_string(),
+            cause,
+        };
+        let seen: Vec<AtomId> = match std::fs::read_to_string(&path) {
+            Ok(text) => text.lines().filter_map(AtomId::parse).collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
+            Err(e) => return Err(pin(e)),
+        };
+        let walked: std::collections::BTreeSet<AtomId> = chain.iter().map(|v| v.id).collect();
+        let newest = chain[0].id;
+        for id in seen.iter().filter(|id| !walked.contains(id)) {
+            if self.target(id.key(name).as_str()).is_err() {
+                return Err(ClientError::ChainRewritten {
+                    name: name.clone(),
+                    id: *id,
+                });
+            }
+            let later = self.atom_chain(name, *id)?;
+            if !later.iter().any(|v| v.id == newest) {
+                return Err(ClientError::ChainForked {
+                    name: name.clone(),
+                    version: version.clone(),
+                    id: *id,
+                });
+            }
+        }
+        let mut all: std::collections::BTreeSet<AtomId> = seen.into_iter().collect();
+        all.extend(walked);
+        let text: String = all.iter().map(|id| format!("{id}\n")).collect();
+        std::fs::create_dir_all(path.parent().expect("under the state directory")).map_err(pin)?;
+        let mut temp =
+            tempfile::NamedTempFile::new_in(path.parent().expect("a directory")).map_err(pin)?;
+        std::io::Write::write_all(&mut temp, text.as_bytes()).map_err(pin)?;
+        temp.persist(&path).map_err(|e| pin(e.error))?;
+        Ok(())
+    }
 }
 
 /// A release fetched and verified.
@@ -494,6 +566,7 @@ pub fn fetch(
         });
     }
     check_release(name, version, &hash, &atoms)?;
+    client.pin_chain(name, version, &atoms)?;
     Ok(Fetched {
         name: name.clone(),
         version: version.clone(),

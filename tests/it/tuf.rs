@@ -894,3 +894,41 @@ fn a_release_signature_needs_a_registry_that_keeps_atoms() {
         "this registry keeps no atoms (`trustAtomKey` is not set), so the `releaseSignature` of `prelude@1.0.0` would be kept nowhere a client could check it: publish without it, or have the registry set an atom key"
     );
 }
+
+/// A registry holding every key it has (online and atom) rewrites a package's history: a
+/// client that verified the package before keeps the atoms it saw (`--state`) and refuses
+/// a chain that dropped one, or that forked from it.
+#[test]
+fn a_client_that_saw_a_history_refuses_it_rewritten_or_forked() {
+    let tuf = adopted();
+    let fetched = tuf.fetch("prelude", "1.0.0").unwrap();
+    let first = fetched.atoms[0].id;
+    let atom_key =
+        trust::SigningKey::from_bytes(&std::fs::read(key_of(&tuf.init, Role::Atom)).unwrap())
+            .unwrap();
+    // A fork: a new first atom for 9.9.9, the old chain left in place.
+    tuf.forge_release("9.9.9", b"a forked release", &atom_key, None, None);
+    assert_eq!(
+        tuf.message(&tuf.fetch("prelude", "9.9.9").unwrap_err()),
+        "the atom `<sha256>` of `prelude`, which this client verified before, is not on one chain with the atoms of `prelude@9.9.9`: the package's history forked"
+    );
+    // A rewrite: the atom the client saw taken out of the signed targets.
+    let name: regis::schema::PackageName = "prelude".parse().unwrap();
+    tuf.sign_changes(&[trust::Change {
+        path: first.key(&name).as_str().to_owned(),
+        target: None,
+    }]);
+    assert_eq!(
+        tuf.message(&tuf.fetch("prelude", "9.9.9").unwrap_err()),
+        "the atom `<sha256>` of `prelude`, which this client verified before, is gone from the registry's signed targets: the package's history was rewritten"
+    );
+    // A client without that memory (a fresh state) cannot tell: the residual risk.
+    let fresh = tempfile::tempdir().unwrap();
+    let client = regis::operation::client::Client::load(
+        regis::operation::client::Origin::parse(tuf.t.layout.storage.to_str().unwrap()).unwrap(),
+        &tuf.root(),
+        fresh.path(),
+    )
+    .unwrap();
+    regis::operation::client::fetch(&client, &name, &"9.9.9".parse().unwrap()).unwrap();
+}
