@@ -133,15 +133,7 @@ pub fn deprecate(
                     &signers,
                     name,
                     &m,
-                    super::AtomRecord {
-                        operation: crate::atom::AtomOperation::Deprecate,
-                        version: None,
-                        tarball: None,
-                        index: None,
-                        payload: Some(signed.clone()),
-                        release: None,
-                        owners: None,
-                    },
+                    super::AtomRecord::signed(crate::atom::AtomOperation::Deprecate, None, signed),
                 )?),
                 FlagChange::Unchanged => Ok(vec![]),
             }

@@ -77,6 +77,26 @@ pub struct AtomRecord {
     pub owners: Option<Vec<crate::schema::Owner>>,
 }
 
+impl AtomRecord {
+    /// The record of an operation a signed payload authorised: no tarball, no index line,
+    /// no owner signature.
+    pub fn signed(
+        operation: AtomOperation,
+        version: Option<Version>,
+        payload: &Authenticated,
+    ) -> AtomRecord {
+        AtomRecord {
+            operation,
+            version,
+            tarball: None,
+            index: None,
+            payload: Some(payload.clone()),
+            release: None,
+            owners: None,
+        }
+    }
+}
+
 /// Writes `m` as `name`'s metadata; when `key` is set and the file's bytes change, also
 /// the operation's atom, signed by `key`, to storage and its id as the package's chain head
 /// (`atoms/<name>`), to be committed with the metadata so a lost push race re-reads the

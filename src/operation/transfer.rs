@@ -112,15 +112,7 @@ pub fn transfer(
                 &signers,
                 name,
                 &m,
-                super::AtomRecord {
-                    operation: crate::atom::AtomOperation::Transfer,
-                    version: None,
-                    tarball: None,
-                    index: None,
-                    payload: Some(signed.clone()),
-                    release: None,
-                    owners: None,
-                },
+                super::AtomRecord::signed(crate::atom::AtomOperation::Transfer, None, signed),
             )?);
             Ok(written)
         },

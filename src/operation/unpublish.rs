@@ -279,13 +279,12 @@ fn apply(
                     name,
                     &m,
                     super::AtomRecord {
-                        operation: crate::atom::AtomOperation::Unpublish,
-                        version: Some(version.clone()),
                         tarball,
-                        index: None,
-                        payload: Some(signed.clone()),
-                        release: None,
-                        owners: None,
+                        ..super::AtomRecord::signed(
+                            crate::atom::AtomOperation::Unpublish,
+                            Some(version.clone()),
+                            signed,
+                        )
                     },
                 )?),
                 UnpublishChange::AlreadyUnpublished => Ok(vec![]),

@@ -148,18 +148,14 @@ pub fn yank(ctx: &Context<'_>, signed: &Authenticated) -> Result<YankReport, Yan
                     &signers,
                     name,
                     &m,
-                    super::AtomRecord {
-                        operation: match request.reason {
+                    super::AtomRecord::signed(
+                        match request.reason {
                             Some(_) => AtomOperation::Yank,
                             None => AtomOperation::Unyank,
                         },
-                        version: Some(version.clone()),
-                        tarball: None,
-                        index: None,
-                        payload: Some(signed.clone()),
-                        release: None,
-                        owners: None,
-                    },
+                        Some(version.clone()),
+                        signed,
+                    ),
                 )?),
                 FlagChange::Unchanged => Ok(vec![]),
             }
