@@ -11,6 +11,7 @@ mod crafted;
 mod daemon;
 pub mod fuzz;
 mod github;
+mod http;
 mod registry;
 mod s3;
 
@@ -21,6 +22,7 @@ pub use daemon::{Daemon, free_port, wait_until_listening};
 pub use github::{
     FakeComment, FakeIssue, IssueTracker, MockGitHub, posted_comments, repository_json,
 };
+pub use http::StaticServer;
 pub use registry::{NOW, TestRegistry};
 pub use s3::S3Prefix;
 

@@ -259,7 +259,7 @@ fn python_tuf_ngclient_downloads_and_verifies_a_release() {
     };
     let tuf = adopted();
     tuf.release("prelude", "1.1.0");
-    let server = StaticServer::start(&tuf.t.layout.storage);
+    let server = regis::testing::StaticServer::start(&tuf.t.layout.storage);
     let work = tempfile::tempdir().unwrap();
     std::fs::write(work.path().join("root.json"), tuf.root()).unwrap();
     let script = r#"
@@ -317,7 +317,7 @@ print(hashlib.sha256(open(path, "rb").read()).hexdigest(), info.custom.get("atom
 fn regis_fetches_and_verifies_over_http() {
     let tuf = adopted();
     tuf.release("prelude", "1.1.0");
-    let server = StaticServer::start(&tuf.t.layout.storage);
+    let server = regis::testing::StaticServer::start(&tuf.t.layout.storage);
     let origin = regis::operation::client::Origin::parse(&server.url).unwrap();
     let client =
         regis::operation::client::Client::load(origin, &tuf.root(), tuf.state.path()).unwrap();
@@ -375,50 +375,6 @@ fn python_tuf_path() -> Option<String> {
             .is_ok_and(|o| o.status.success())
     };
     [dir, String::new()].into_iter().find(|p| works(p))
-}
-
-/// `python3 -m http.server` on 127.0.0.1 serving `dir`, killed on drop.
-struct StaticServer {
-    child: std::process::Child,
-    url: String,
-}
-
-impl StaticServer {
-    fn start(dir: &Path) -> StaticServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = std::process::Command::new("python3")
-            .args([
-                "-m",
-                "http.server",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-            ])
-            .current_dir(dir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let url = format!("http://127.0.0.1:{port}/");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        StaticServer { child, url }
-    }
-}
-
-impl Drop for StaticServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// After the timestamp key is rotated out (a new root version) and then revoked, a
