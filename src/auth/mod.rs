@@ -147,6 +147,14 @@ pub fn describe_owner(owner: &Owner) -> String {
     }
 }
 
+/// An owner key's SHA-256 fingerprint as `ssh-keygen -l` prints it (`SHA256:<base64>`), or
+/// `None` for a key that does not parse.
+pub fn fingerprint(owner: &Owner) -> Option<String> {
+    PublicKey::from_openssh(&format!("{} {}", owner.keytype(), owner.public()))
+        .ok()
+        .map(|key| key.key_data().fingerprint(HashAlg::Sha256).to_string())
+}
+
 /// `` `keytype` `comment` ``, or the SHA-256 fingerprint in place of an empty comment.
 fn describe_key_data(key: &KeyData, comment: &str) -> String {
     let name = if comment.is_empty() {

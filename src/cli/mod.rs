@@ -19,6 +19,7 @@ mod process_issue;
 mod progress;
 mod publish;
 mod sign;
+mod site;
 mod solve;
 mod storage;
 mod transfer;
@@ -112,6 +113,8 @@ pub enum Command {
     Pack(pack::Args),
     Fetch(fetch::Args),
     Verify(verify::Args),
+    #[command(subcommand)]
+    Site(site::Command),
     #[command(subcommand)]
     Keys(keys::Command),
     Demo(demo::Args),
@@ -284,6 +287,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pack(a) => a.run(&cli.global),
         Command::Fetch(a) => a.run(&cli.global),
         Command::Verify(a) => a.run(&cli.global),
+        Command::Site(c) => c.run(&cli.global),
         Command::Keys(c) => c.run(&cli.global),
         Command::Demo(a) => a.run(&cli.global),
         Command::Completions(a) => a.run(&cli.global),
