@@ -38,7 +38,7 @@ def build(out):
     # ru_maxrss of children is the largest so far: each case runs after a fresh copy, so
     # the figure is an upper bound of the case's own peak.
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, rss, json.loads(p.stdout)["writes"]
+    return wall, rss, json.loads(p.stdout)["files"]
 
 # A copy of the synthetic registry the "one publish" case edits.
 if os.path.isdir(work):

@@ -379,6 +379,12 @@ fn run_demo(root: &Path, json: bool) -> anyhow::Result<()> {
     );
     out.trust = Some(demo_trust(&say, root, &layout, &ctx)?);
 
+    say.step(
+        13,
+        "the registry as a static web site and a sparse HTTP index: regis site build",
+    );
+    out.site = Some(demo_site(&say, root, &layout, &ctx)?);
+
     if json {
         super::json::print(&out)?;
     } else {
@@ -468,6 +474,48 @@ fn demo_trust(
         targets: found.targets,
         problems: found.problems,
     })
+}
+
+/// Step 13: `regis site build` into `<root>/site`, each release checked against the TUF
+/// repository step 12 made.
+fn demo_site(
+    say: &Say,
+    root: &Path,
+    layout: &Layout,
+    ctx: &Context<'_>,
+) -> anyhow::Result<crate::site::Built> {
+    let out = root.join("site");
+    let input = crate::site::Input {
+        registry: &layout.registry,
+        index: &layout.index,
+        storage: Some(ctx.storage),
+        storage_dir: Some(&layout.storage),
+        name: &ctx.config.name,
+        github_base: ctx.config.github_base_url.as_str(),
+        download: ctx.config.storage_url.as_ref().map(|u| u.as_str()),
+        url: None,
+    };
+    let built = crate::site::build(&input, &out)?;
+    say.line(format_args!(
+        "    {} pages for {} packages and {} package sets, {} READMEs rendered, in {}",
+        built.pages,
+        built.packages,
+        built.package_sets,
+        built.readmes_read,
+        out.display()
+    ));
+    say.line(format_args!(
+        "    open {}, or serve it: python3 -m http.server -d {}",
+        out.join("index.html").display(),
+        out.display()
+    ));
+    if !built.problems.is_empty() {
+        anyhow::bail!(
+            "the demo site has versions that do not verify: {:?}",
+            built.problems
+        );
+    }
+    Ok(built)
 }
 
 /// A demo ed25519 key made from a fixed seed (the demo runs where ssh-keygen may not).

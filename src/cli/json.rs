@@ -1390,6 +1390,7 @@ pub(crate) struct DemoOutput<'a> {
     pub transfer: Option<TransferOutput>,
     pub check: Option<CheckOutput>,
     pub trust: Option<DemoTrustOutput>,
+    pub site: Option<crate::site::Built>,
 }
 
 /// The demo's last step: the TUF repository adopted, one release fetched and verified.
@@ -1418,6 +1419,7 @@ impl<'a> DemoOutput<'a> {
             transfer: None,
             check: None,
             trust: None,
+            site: None,
         }
     }
 }

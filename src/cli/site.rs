@@ -105,7 +105,7 @@ impl BuildArgs {
 }
 
 fn describe(b: &Built, out: &std::path::Path) -> String {
-    let w = &b.writes;
+    let w = &b.files;
     format!(
         "site: {} packages, {} versions, {} package sets: {} pages in {}\nfiles: {} written, {} unchanged, {} removed; {} READMEs read from storage\n{}",
         b.packages,

@@ -94,7 +94,8 @@ pub struct Built {
     pub pages: usize,
     /// READMEs read from tarballs in this build (the others came from the cache).
     pub readmes_read: usize,
-    pub writes: Writes,
+    /// What the build did to the files of the output directory.
+    pub files: Writes,
     /// Versions that did not verify, one line each.
     pub problems: Vec<String>,
 }
@@ -225,7 +226,7 @@ pub fn build(input: &Input<'_>, out: &Path) -> Result<Built, SiteError> {
     built.pages = pages::write_all(&input.links(), &model, &output)?;
     output.put(".nojekyll", b"")?;
     output.put("config.json", config_json(input).as_bytes())?;
-    built.writes = output.finish()?;
+    built.files = output.finish()?;
     Ok(built)
 }
 

@@ -967,6 +967,16 @@ fn every_command_prints_one_json_document() {
         );
     }
 
+    // site build: what it made and wrote (the pages themselves: site.rs).
+    let site = tmp.join("site");
+    let doc = r.document(on!["site", "build", site.to_str().unwrap()], 0);
+    assert_eq!(
+        doc["pages"],
+        doc["packages"].as_u64().unwrap() + doc["packageSets"].as_u64().unwrap() + 3
+    );
+    assert_eq!(doc["files"]["removed"], 0);
+    assert_eq!(doc["problems"], json!([]));
+
     // Every subcommand has been run with --json above.
     let mut every = BTreeSet::new();
     every_subcommand(&regis::cli::command(), "", &mut every);

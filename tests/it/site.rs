@@ -222,7 +222,7 @@ fn a_rebuild_after_one_publish_rewrites_only_what_changed() {
     let out = site.path().join("site");
     build(&t.layout.registry, &out, &[]);
     let again = build(&t.layout.registry, &out, &[]);
-    assert_eq!(again["writes"]["written"], 0, "{again}");
+    assert_eq!(again["files"]["written"], 0, "{again}");
     assert_eq!(again["readmesRead"], 0, "READMEs come from the cache");
     let before = snapshot(&out);
     std::thread::sleep(std::time::Duration::from_millis(50));
@@ -248,8 +248,8 @@ fn a_rebuild_after_one_publish_rewrites_only_what_changed() {
         ]
         .map(Path::new)
     );
-    assert_eq!(built["writes"]["written"], changed.len());
-    assert_eq!(built["writes"]["removed"], 0);
+    assert_eq!(built["files"]["written"], changed.len());
+    assert_eq!(built["files"]["removed"], 0);
     assert_eq!(
         built["readmesRead"], 1,
         "only the new release's README is read"
@@ -269,7 +269,7 @@ fn a_rebuild_after_one_publish_rewrites_only_what_changed() {
     std::fs::remove_file(t.layout.registry.join("metadata/effect.json")).unwrap();
     std::fs::remove_file(t.layout.index.join("ef/fe/effect")).unwrap();
     let built = build(&t.layout.registry, &out, &[]);
-    assert_eq!(built["writes"]["removed"], 3, "{built}");
+    assert_eq!(built["files"]["removed"], 3, "{built}");
     assert!(!out.join("packages/effect.html").exists());
     assert!(!out.join("index/ef").exists(), "emptied directories go too");
 }
@@ -300,12 +300,12 @@ fn a_directory_that_is_not_a_site_is_refused_and_left_alone() {
         &["--dl", "https://x.example/{name}.tgz"],
     );
     assert_eq!(output.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains(
-            "the download URL `https://x.example/{name}.tgz` is not a template with `{name}` and `{version}`: expected e.g. `https://packages.example.org/{name}/{version}.tar.gz`"
-        ),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let error: serde_json::Value =
+        serde_json::from_str(stderr.lines().last().unwrap_or_default()).unwrap();
+    assert_eq!(
+        error["error"]["causes"][0],
+        "the download URL `https://x.example/{name}.tgz` is not a template with `{name}` and `{version}`: expected e.g. `https://packages.example.org/{name}/{version}.tar.gz`"
     );
 }
 
