@@ -38,6 +38,10 @@ const REGISTRY_TEMPLATE: &[(&str, &str)] = &[
         include_str!("../index-template/registry/.github/workflows/daily.yml"),
     ),
     (
+        ".github/workflows/site.yml",
+        include_str!("../index-template/registry/.github/workflows/site.yml"),
+    ),
+    (
         ".github/scripts/git-credential-regis",
         include_str!("../index-template/registry/.github/scripts/git-credential-regis"),
     ),

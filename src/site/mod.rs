@@ -414,7 +414,11 @@ fn readmes(
         for ((_, _, hash), (name, readme, keep)) in chunk.iter().zip(rendered) {
             if keep {
                 built.readmes_read += 1;
-                output::write_atomic(&cached(hash), readme.to_cache().as_bytes())?;
+                output::write_atomic(
+                    &cached(hash),
+                    &output.state_path("tmp"),
+                    readme.to_cache().as_bytes(),
+                )?;
             }
             out.insert(name, readme);
         }

@@ -56,7 +56,10 @@ impl Output {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(cause) => return Err(io(cause)),
         }
-        std::fs::create_dir_all(root.join(STATE_DIR)).map_err(io)?;
+        // Temporary files of an interrupted build are left here; each build starts afresh.
+        let tmp = root.join(STATE_DIR).join("tmp");
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).map_err(io)?;
         Ok(Output {
             root: root.to_path_buf(),
             produced: Mutex::new(HashSet::new()),
@@ -80,7 +83,7 @@ impl Output {
         if same {
             self.unchanged.fetch_add(1, Ordering::Relaxed);
         } else {
-            write_atomic(&path, bytes)?;
+            write_atomic(&path, &self.state_path("tmp"), bytes)?;
             self.written.fetch_add(1, Ordering::Relaxed);
         }
         self.produced
@@ -135,8 +138,12 @@ impl Output {
     }
 }
 
-/// `bytes` at `path` through a temporary file in the same directory, renamed into place.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SiteError> {
+/// `bytes` at `path` through a temporary file in `tmp` (on the same file system), renamed
+/// into place. The temporary file is made in regis's own small directory, not beside the
+/// page: the page directories hold a file per package, and each entry made and removed in
+/// them costs a lookup in a directory of that size.
+pub fn write_atomic(path: &Path, tmp: &Path, bytes: &[u8]) -> Result<(), SiteError> {
+    use std::os::unix::fs::PermissionsExt as _;
     let io = |cause| SiteError::Write {
         path: path.display().to_string(),
         cause,
@@ -144,18 +151,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SiteError> {
     let dir = path.parent().expect("a file below the output root");
     std::fs::create_dir_all(dir).map_err(io)?;
     let mut file = tempfile::Builder::new()
-        .prefix(".regis-tmp")
-        .tempfile_in(dir)
+        .prefix("w")
+        // A site is served to everyone: readable by all, as a file written by hand would be.
+        .permissions(std::fs::Permissions::from_mode(0o644))
+        .tempfile_in(tmp)
         .map_err(io)?;
     std::io::Write::write_all(&mut file, bytes).map_err(io)?;
     file.persist(path).map_err(|e| io(e.error))?;
-    // tempfile makes files 0600; a site is served to everyone.
-    set_readable(path).map_err(io)
-}
-
-fn set_readable(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
+    Ok(())
 }
 
 #[cfg(test)]

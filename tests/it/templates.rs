@@ -26,7 +26,7 @@ fn yaml_files() -> Vec<PathBuf> {
 #[test]
 fn workflows_and_issue_forms_are_yaml() {
     let files = yaml_files();
-    assert_eq!(files.len(), 10, "{files:?}");
+    assert_eq!(files.len(), 11, "{files:?}");
     // No YAML crate is in the dependency tree; PyYAML checks the syntax where it exists.
     let has_pyyaml = Command::new("python3")
         .args(["-c", "import yaml"])
@@ -85,6 +85,7 @@ fn only_what_must_be_serial_shares_a_concurrency_group() {
     for (name, group) in [
         ("daily.yml", "daily"),
         ("pending-issues.yml", "pending-issues"),
+        ("site.yml", "site"),
     ] {
         let text = workflow(name);
         assert_eq!(text.matches("concurrency:").count(), 1, "{name}");
@@ -128,7 +129,12 @@ fn install_env(workflow: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-const WORKFLOWS: [&str; 3] = ["process-issue.yml", "pending-issues.yml", "daily.yml"];
+const WORKFLOWS: [&str; 4] = [
+    "process-issue.yml",
+    "pending-issues.yml",
+    "daily.yml",
+    "site.yml",
+];
 
 /// Each workflow installs regis with the one script, from the same `REGIS_*` entries (left
 /// for `regis init` to fill in); none builds it by hand.
@@ -544,7 +550,12 @@ fn regis_init_writes_a_build_from_source_that_install_regis_runs() {
     .collect();
     assert_eq!(
         written,
-        [expected.clone(), expected.clone(), expected.clone()]
+        [
+            expected.clone(),
+            expected.clone(),
+            expected.clone(),
+            expected.clone()
+        ]
     );
 
     let env: Vec<(&str, &str)> = expected
