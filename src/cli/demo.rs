@@ -33,9 +33,9 @@ use super::output::outln;
 /// sample packages that depend on each other, publish them, show a refused publish and
 /// its error, re-run a publish (nothing changes), start a package set, transfer a package
 /// with an owner's signature (and refuse a stranger's), refuse an unpublish that would
-/// strand dependants, audit the result, and sign it: keys for every role, a TUF repository
-/// adopting every release, one release fetched and verified as a client would —, and
-/// build its static web site and sparse index. No network.
+/// strand dependants, audit the result, sign it (keys for every role, a TUF repository
+/// adopting every release, one release fetched and verified as a client would), and build
+/// its static web site and sparse index. No network.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Where to create the demo (a new or empty directory) [default: a new temporary

@@ -491,7 +491,10 @@ fn package_page<'a>(
             .map(|v| {
                 vec![
                     format!("spago install {name}"),
-                    format!("regis fetch {name}@{v} --from <this site's URL>"),
+                    format!(
+                        "regis fetch {name}@{v} --from {}",
+                        input.url.unwrap_or("<this site's URL>")
+                    ),
                 ]
             })
             .unwrap_or_default(),
