@@ -99,13 +99,18 @@ pub fn from_tarball(tarball: &[u8], base: Option<&str>) -> Readme {
             } else {
                 Readme::Html(format!(
                     "<pre class=\"readme-text\">{}</pre>",
-                    askama::filters::escape(&text, askama::filters::Html)
-                        .map(|s| s.to_string())
-                        .unwrap_or_default()
+                    escaped(&text)
                 ))
             }
         }
     }
+}
+
+/// `text` as HTML text (`<`, `>`, `&` and quotes escaped), as the templates escape values.
+fn escaped(text: &str) -> String {
+    askama::filters::escape(text, askama::filters::Html)
+        .map(|s| s.to_string())
+        .unwrap_or_default()
 }
 
 /// Markdown to sanitised HTML that fetches nothing.
@@ -116,7 +121,7 @@ pub fn markdown(text: &str, base: Option<&str>) -> String {
         | Options::ENABLE_FOOTNOTES;
     // An image becomes a link to it, its alt text the link's text (the URL when empty).
     let mut in_image: Option<(String, bool)> = None;
-    let events = Parser::new_ext(text, options).filter_map(|event| match event {
+    let events = Parser::new_ext(text, options).map(|event| match event {
         Event::Start(Tag::Image {
             link_type,
             dest_url,
@@ -124,37 +129,29 @@ pub fn markdown(text: &str, base: Option<&str>) -> String {
             id,
         }) => {
             in_image = Some((dest_url.to_string(), false));
-            Some(Event::Start(Tag::Link {
+            Event::Start(Tag::Link {
                 link_type,
                 dest_url,
                 title,
                 id,
-            }))
+            })
         }
         Event::End(TagEnd::Image) => {
             let (url, had_text) = in_image.take().unwrap_or_default();
             if had_text {
-                Some(Event::End(TagEnd::Link))
+                Event::End(TagEnd::Link)
             } else {
                 // Closing the link after its URL as text: two events, so queue as HTML.
-                Some(Event::Html(
-                    format!(
-                        "{}</a>",
-                        askama::filters::escape(&url, askama::filters::Html)
-                            .map(|s| s.to_string())
-                            .unwrap_or_default()
-                    )
-                    .into(),
-                ))
+                Event::Html(format!("{}</a>", escaped(&url)).into())
             }
         }
         Event::Text(t) => {
             if let Some((_, had_text)) = in_image.as_mut() {
                 *had_text |= !t.trim().is_empty();
             }
-            Some(Event::Text(t))
+            Event::Text(t)
         }
-        other => Some(other),
+        other => other,
     });
     let mut html = String::with_capacity(text.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events);
