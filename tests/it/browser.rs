@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use regis::testing::{self, Browser, check_site, search_finds};
 
 /// A home page with a search box, one package page, one package-set page, a style sheet,
-/// the search script and its index: readable, accessible, fetching nothing from elsewhere.
+/// the search script and its index: readable, accessible, fetching nothing from elsewhere,
+/// and under a strict Content Security Policy (which axe-core, injected, must get past).
 fn good_site() -> tempfile::TempDir {
     let site = tempfile::tempdir().unwrap();
     let files: &[(&str, &str)] = &[
@@ -19,6 +20,7 @@ fn good_site() -> tempfile::TempDir {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'self'; img-src 'self' data:">
 <title>A registry</title>
 <link rel="icon" href="data:,">
 <link rel="canonical" href="https://registry.example/">
@@ -77,6 +79,7 @@ fetch('search.json').then(r => r.json()).then(list => { packages = list; render(
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'self'; img-src 'self' data:">
 <title>prelude</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="../style.css">
@@ -98,6 +101,7 @@ fetch('search.json').then(r => r.json()).then(list => { packages = list; render(
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'self'; img-src 'self' data:">
 <title>Package set 1.0.0</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="../style.css">
@@ -244,6 +248,16 @@ fn each_planted_defect_is_caught() {
                 "sets/1.0.0.html: <img src> `../logo.png` leads nowhere: the site has no file \
                  `logo.png`",
                 "sets/1.0.0.html: console error: /logo.png - Failed to load resource",
+            ],
+        ),
+        (
+            "an inline script, which the site's CSP refuses",
+            "index.html",
+            "</main>",
+            "</main>\n<script>document.title = 'changed';</script>".into(),
+            vec![
+                "index.html: console error: /index.html",
+                "violates the following Content Security Policy directive",
             ],
         ),
         (
