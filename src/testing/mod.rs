@@ -1,12 +1,13 @@
 //! Test support, one copy for the unit tests, the integration tests (`tests/it/`) and the
 //! benchmarks: skipping when a tool or the shared fixtures are absent, files and bare
 //! remotes, keys made by `ssh-keygen` or from a seed, a `git daemon`, hostile repositories
-//! written object by object, a registry in a tempdir, a mock GitHub and a real S3 store
-//! (Garage). Compiled for
+//! written object by object, a registry in a tempdir, a mock GitHub, a real S3 store
+//! (Garage) and a real browser (headless Chromium) for the generated web site. Compiled for
 //! `cfg(test)` and with the `testing` feature, which the tests and benches turn on through
 //! regis's dev-dependency on itself; `cargo build` and `cargo install` leave it out.
 #![allow(clippy::print_stderr)]
 
+mod browser;
 mod crafted;
 mod daemon;
 pub mod fuzz;
@@ -17,6 +18,7 @@ mod s3;
 
 use std::path::{Path, PathBuf};
 
+pub use browser::{Browser, SiteCheck, Viewport, check_site, screenshot, search_finds};
 pub use crafted::{CraftedTree, Node, commit_tree, repeated_blob};
 pub use daemon::{Daemon, free_port, wait_until_listening};
 pub use github::{

@@ -8,6 +8,7 @@ mod architecture;
 mod atoms;
 mod authenticated;
 mod bounds;
+mod browser;
 mod check;
 mod cli;
 mod concurrency;
