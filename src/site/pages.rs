@@ -18,6 +18,7 @@ const DEPENDANTS_SHOWN: usize = 500;
 
 const STYLE: &str = include_str!("templates/style.css");
 const SEARCH: &str = include_str!("templates/search.js");
+const FAVICON: &str = include_str!("templates/favicon.svg");
 
 /// What every page knows of the site.
 struct Site<'a> {
@@ -34,6 +35,7 @@ pub(super) fn write_all(
     let site = Site { name: input.name };
     output.put("style.css", STYLE.as_bytes())?;
     output.put("search.js", SEARCH.as_bytes())?;
+    output.put("favicon.svg", FAVICON.as_bytes())?;
     model
         .packages
         .par_iter()

@@ -1,7 +1,8 @@
 //! The browser harness (`regis::testing::check_site`, `search_finds`, `screenshot`) on a
 //! small hand-made site shaped like the one `regis site build` writes: it passes the site
 //! as made, finds a package by a prefix of its name, writes screenshots, and catches each
-//! defect planted in a copy — so a site test that passes says something.
+//! defect planted in a copy — so a site test that passes says something. Then the sites
+//! `regis site build` makes, of the demo registry and of the real 673-package view.
 
 use std::path::{Path, PathBuf};
 
@@ -319,5 +320,94 @@ fn each_planted_defect_is_caught() {
     assert_eq!(
         error,
         "typing `prel` into #search listed [], no link ending in `packages/prelude.html`"
+    );
+}
+
+/// `regis site build`'s output in the browser: every page loads with no console error,
+/// every link leads to a file (and each `#v-<version>` to its version), nothing is fetched
+/// from elsewhere, axe-core finds nothing serious or critical; a prefix of a package's
+/// name finds it; the home page, a package page and a package-set page are screenshot (on
+/// a desktop and a phone) into `target/site-screenshots/<name>/`.
+fn check_built_site(browser: &Browser, site: &Path, shots: &str, package: &str, set: &str) {
+    let check = check_site(browser, site, None);
+    assert_eq!(check.problems, Vec::<String>::new());
+    let html_files = testing::files_below(site)
+        .into_iter()
+        .filter(|p| !p.starts_with(regis::site::STATE_DIR))
+        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+        .count();
+    assert_eq!(check.pages, html_files);
+    search_finds(
+        browser,
+        site,
+        &package[..package.len().min(4)],
+        &format!("packages/{package}.html"),
+    )
+    .unwrap();
+    let dir = screenshots(shots);
+    let server = testing::StaticServer::start(site);
+    for (page, name) in [
+        ("index.html".to_owned(), "home"),
+        (format!("packages/{package}.html"), "package"),
+        (format!("sets/{set}.html"), "package-set"),
+    ] {
+        for (viewport, suffix) in [
+            (testing::Viewport::DESKTOP, ""),
+            (testing::Viewport::PHONE, "-phone"),
+        ] {
+            let path = dir.join(format!("{name}{suffix}.png"));
+            testing::screenshot(browser, &format!("{}{page}", server.url), &path, viewport)
+                .unwrap();
+            let png = std::fs::read(&path).unwrap();
+            assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{}", path.display());
+        }
+    }
+}
+
+/// The demo registry's site (`regis demo`, whose last step builds it): four packages, two
+/// package sets, signed releases.
+#[test]
+fn the_demo_registry_site_passes_in_a_browser() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let demo = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_regis"))
+        .args(["demo", "--dir"])
+        .arg(demo.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let site = demo.path().join("site");
+    assert!(
+        std::fs::read_to_string(site.join("packages/prelude.html"))
+            .unwrap()
+            .contains("signed TUF target matching metadata")
+    );
+    check_built_site(&browser, &site, "demo", "prelude", "0.2.0");
+}
+
+/// The site of the real 673-package registry view (with the real set 80.8.0 beside
+/// 80.7.0, and the one real tarball the fixtures hold): every one of its 678 pages.
+#[test]
+fn the_real_registry_view_site_passes_in_a_browser() {
+    let Some(fixtures) = testing::purescript_fixtures() else {
+        return;
+    };
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let (work, _, built) = super::site::real_view_site(&fixtures);
+    assert_eq!(built["pages"], 678);
+    check_built_site(
+        &browser,
+        &work.path().join("site"),
+        "real",
+        "prelude",
+        "80.8.0",
     );
 }

@@ -386,14 +386,11 @@ fn the_verification_status_of_a_signed_registry_is_checked_at_build_time() {
     ));
 }
 
-/// The real 673-package registry view, with the next real package set beside its latest
-/// and the one real tarball the fixtures hold in storage: every package and set has its
-/// page, the set page lists what changed, and the real README renders.
-#[test]
-fn the_real_registry_view_builds() {
-    let Some(fixtures) = testing::purescript_fixtures() else {
-        return;
-    };
+/// The real 673-package registry view built into `<tempdir>/site`, with the next real
+/// package set (80.8.0) beside its latest and the one real tarball the fixtures hold
+/// (`type-equality@4.0.1`) in storage: the tempdir, the registry copy, and the build's
+/// JSON document.
+pub(super) fn real_view_site(fixtures: &Path) -> (tempfile::TempDir, PathBuf, serde_json::Value) {
     let samples = fixtures.join("package-set-samples");
     let work = tempfile::tempdir().unwrap();
     let registry = work.path().join("registry");
@@ -410,10 +407,9 @@ fn the_real_registry_view_builds() {
         storage.join("type-equality/4.0.1.tar.gz"),
     )
     .unwrap();
-    let out = work.path().join("site");
     let built = build(
         &registry,
-        &out,
+        &work.path().join("site"),
         &[
             "--index",
             samples.join("index").to_str().unwrap(),
@@ -421,6 +417,20 @@ fn the_real_registry_view_builds() {
             storage.to_str().unwrap(),
         ],
     );
+    (work, registry, built)
+}
+
+/// The real 673-package registry view, with the next real package set beside its latest
+/// and the one real tarball the fixtures hold in storage: every package and set has its
+/// page, the set page lists what changed, and the real README renders.
+#[test]
+fn the_real_registry_view_builds() {
+    let Some(fixtures) = testing::purescript_fixtures() else {
+        return;
+    };
+    let (work, registry, built) = real_view_site(&fixtures);
+    let samples = fixtures.join("package-set-samples");
+    let out = work.path().join("site");
     assert_eq!(built["packages"], 673);
     assert_eq!(built["versions"], 3957);
     assert_eq!(built["packageSets"], 2);
