@@ -439,7 +439,7 @@ impl Site {
         };
         let response = self
             .runtime
-            .block_on(request.send())
+            .block_on(async { request.send().await })
             .map_err(|e| failed(reqwest_reason(&e)))?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED
@@ -623,22 +623,24 @@ async fn read_body(
     Ok(Some(bytes))
 }
 
-/// reqwest's error, one line, without the layer that only repeats the URL.
+/// reqwest's error, one line, without the layers that only repeat the URL or say
+/// "client error": a timeout, a connection that could not be made and why, or the causes.
 fn reqwest_reason(e: &reqwest::Error) -> String {
+    let mut causes: Vec<String> = Vec::new();
+    let mut at = std::error::Error::source(e);
+    while let Some(error) = at {
+        causes.push(error.to_string());
+        at = error.source();
+    }
     let reason = if e.is_timeout() {
-        "it took too long (timed out)".to_owned()
+        "no answer in time (timed out)".to_owned()
+    } else if e.is_connect() {
+        let why = causes.last().map(|c| format!(": {c}")).unwrap_or_default();
+        format!("could not connect{why}")
+    } else if causes.is_empty() {
+        e.to_string()
     } else {
-        let mut parts: Vec<String> = Vec::new();
-        let mut at = std::error::Error::source(e);
-        while let Some(error) = at {
-            parts.push(error.to_string());
-            at = error.source();
-        }
-        if parts.is_empty() {
-            e.to_string()
-        } else {
-            parts.join(": ")
-        }
+        causes.join(": ")
     };
     crate::text::message(&reason).into_owned()
 }

@@ -33,6 +33,7 @@ mod refusals;
 mod replays;
 mod sandbox;
 mod sign;
+mod site_client;
 mod solve;
 mod sources;
 mod templates;
