@@ -12,7 +12,7 @@
 //! the publish atom records.
 //!
 //! Every read is capped ([`CONFIG_MAX_BYTES`], [`METADATA_MAX_BYTES`], [`INDEX_MAX_BYTES`];
-//! a tarball at the size metadata records) and timed out ([`client::http_client`], and a
+//! a tarball at the size metadata records) and timed out (`client::http_client`, and a
 //! deadline per request). Files read over HTTP are kept in a cache with their `ETag` and
 //! `Last-Modified`, sent back as `If-None-Match`/`If-Modified-Since`: a file that did not
 //! change costs a `304 Not Modified`.

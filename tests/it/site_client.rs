@@ -75,7 +75,7 @@ impl Served {
     }
 
     /// `regis ARGS --from <site>`: stdout then stderr, redacted, and the exit status.
-    fn from_site(&self, args: &[&str]) -> (String, i32) {
+    fn on_site(&self, args: &[&str]) -> (String, i32) {
         let mut all: Vec<&str> = args.to_vec();
         all.extend(["--from", &self.site.url]);
         let out = self.run(&all);
@@ -87,7 +87,7 @@ impl Served {
         let out = self.out_dir();
         let mut all = vec!["fetch", release, "--out", out.to_str().unwrap()];
         all.extend(args);
-        self.from_site(&all)
+        self.on_site(&all)
     }
 
     fn out_dir(&self) -> PathBuf {
@@ -204,7 +204,7 @@ fn registry() -> TestRegistry {
 fn list_prints_each_version_and_flag_from_a_site_and_from_the_checkouts() {
     let t = registry();
     let s = Served::start(&t.layout.registry, &t.layout.storage, None);
-    let (out, code) = s.from_site(&["list", "a"]);
+    let (out, code) = s.on_site(&["list", "a"]);
     assert_eq!(code, 0, "{out}");
     insta::assert_snapshot!(out, @r"
     `a` at github:test/a, read from <site>/
@@ -231,7 +231,7 @@ fn list_prints_each_version_and_flag_from_a_site_and_from_the_checkouts() {
     1.0.0  2026-11-22             unpublished on 2026-11-22: `published by mistake`
     ");
     // --json: every version with its flags, as data.
-    let (out, code) = s.from_site(&["--json", "list", "a"]);
+    let (out, code) = s.on_site(&["--json", "list", "a"]);
     assert_eq!(code, 0, "{out}");
     let doc: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
@@ -328,7 +328,7 @@ fn fetch_downloads_a_release_held_to_its_metadata_and_refuses_what_it_cannot_be(
     let (out, code) = s.fetch("nothere@1.0.0", &[]);
     assert_eq!(code, 1);
     insta::assert_snapshot!(out, @"error: `nothere` is not a package of the registry at `<site>/`: `<site>/metadata/nothere.json` is missing");
-    let (out, code) = s.from_site(&["list", "nothere"]);
+    let (out, code) = s.on_site(&["list", "nothere"]);
     assert_eq!(code, 1);
     insta::assert_snapshot!(out, @"error: `nothere` is not a package of the registry at `<site>/`: `<site>/metadata/nothere.json` is missing");
 
@@ -367,7 +367,7 @@ fn metadata_and_index_that_disagree_are_reported_and_refused() {
             .map(|l| format!("{l}\n"))
             .collect()
     });
-    let (out, code) = s.from_site(&["list", "a"]);
+    let (out, code) = s.on_site(&["list", "a"]);
     assert_eq!(code, 1, "{out}");
     insta::assert_snapshot!(out, @r"
     `a` at github:test/a, read from <site>/
@@ -399,13 +399,13 @@ fn what_is_not_a_site_or_too_large_is_refused() {
     assert_eq!(code, 2);
     insta::assert_snapshot!(out, @"error: `<site>/config.json` is a regis site config of format version 2: this regis reads format version 1 (a newer regis reads the newer format)");
     s.write("config.json", b"<!doctype html>");
-    let (out, code) = s.from_site(&["list", "a"]);
+    let (out, code) = s.on_site(&["list", "a"]);
     assert_eq!(code, 2);
     insta::assert_snapshot!(out, @"error: `<site>/config.json` is not a regis site config: not JSON (expected value at line 1 column 1); expected the JSON object `regis site build` writes, with `formatVersion` 1, `name`, `dl`, `index`, `metadata`, `packageSets`, `storage` and `tuf`");
     s.write("config.json", original.as_bytes());
     // A metadata file over the cap is not read past it.
     s.write("metadata/a.json", &vec![b' '; (8 << 20) + 1]);
-    let (out, code) = s.from_site(&["list", "a"]);
+    let (out, code) = s.on_site(&["list", "a"]);
     assert_eq!(code, 1);
     insta::assert_snapshot!(out, @"error: `<site>/metadata/a.json` is larger than 8,388,608 bytes, the cap on a metadata file");
     // A server that is not there.
@@ -456,7 +456,7 @@ fn a_second_read_revalidates_each_file_and_gets_304s() {
     let t = registry();
     let s = Served::start(&t.layout.registry, &t.layout.storage, None);
     let requests = |s: &Served| {
-        let (out, code) = s.from_site(&["--json", "list", "a"]);
+        let (out, code) = s.on_site(&["--json", "list", "a"]);
         assert_eq!(code, 0, "{out}");
         let doc: Value = serde_json::from_str(&out).unwrap();
         doc["requests"].clone()
@@ -467,7 +467,7 @@ fn a_second_read_revalidates_each_file_and_gets_304s() {
     // A file that changed is sent again.
     s.edit_site("metadata/a.json", |text| text.replace("use b", "use b now"));
     assert_eq!(requests(&s), json!({"fetched": 1, "notModified": 2}));
-    let (out, _) = s.from_site(&["list", "a"]);
+    let (out, _) = s.on_site(&["list", "a"]);
     assert!(out.contains("use b now"), "{out}");
     // The fetch reads the same cache.
     let (out, code) = s.fetch("a@1.2.0", &[]);
