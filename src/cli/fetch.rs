@@ -62,8 +62,10 @@ pub struct ClientArgs {
     /// checkout's `tuf/root/1.root.json`].
     #[arg(long, value_name = "FILE")]
     pub root: Option<PathBuf>,
-    /// Where the last verified metadata is kept, to refuse a rollback [default:
-    /// `$XDG_STATE_HOME/regis/tuf/<the URL's hash>`, or under `~/.local/state`].
+    /// Where the last verified metadata is kept, to refuse a rollback, and the files read
+    /// from a site with their `ETag`/`Last-Modified`, in `sparse/` [default:
+    /// `$XDG_STATE_HOME/regis/tuf/<the URL's hash>` and `$XDG_STATE_HOME/regis/sparse/`, or
+    /// under `~/.local/state`].
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,
 }
