@@ -1,5 +1,5 @@
 //! `regis fetch NAME@VERSION`: download one release and verify it through TUF and its
-//! atoms, as a package manager would.
+//! atoms, as a package manager would; from a site, against its sparse index too.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use crate::operation::client::{self, Client, Origin};
+use crate::operation::sparse::{self, Site};
 use crate::schema::{PackageName, Version};
 
 use super::Global;
-use super::output::outln;
+use super::output::{outln, warnln};
 
 /// Download a release and verify it: TUF, then the atoms.
 ///
@@ -24,6 +25,16 @@ use super::output::outln;
 /// tarball, signed by an atom key of the root chain that is not revoked, and each atom
 /// before it on the package's chain must verify too. The last verified metadata is kept in
 /// `--state`, so a later fetch refuses a registry rolled back to older metadata.
+///
+/// From a site (`--from` whose root has a regis `config.json`): the package's
+/// `metadata/<name>.json` and index file are read, a version that is not published (or not
+/// in the index) is refused, a yanked one noted, and the tarball downloaded from the
+/// site's `dl`, at most the size metadata records, and held to that size and SHA-256.
+/// When the site says the registry signs (`"tuf": true`) and a root is pinned, or
+/// whenever `--root` is given, the release is also fetched and verified as above from the
+/// site's `storage`, and the two must agree (the tarball, the metadata entry the signed
+/// target records, the index line the publish atom records); with `"tuf": true` and no
+/// pinned root the fetch goes on, and warns that nothing was signature-checked.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The release: `NAME@VERSION`.
@@ -39,21 +50,41 @@ pub struct Args {
 /// Where a client reads a registry from and what it trusts.
 #[derive(Debug, clap::Args)]
 pub struct ClientArgs {
-    /// The registry's storage: a directory, or the http(s) URL it is served at
-    /// [default: `storage` from regis.dhall, when it is a directory].
+    /// Where the registry is read: its storage (a directory, or the http(s) URL it is
+    /// served at, holding `tuf/`), or for `regis fetch` a site `regis site build` made. A
+    /// `--from` whose root has a `config.json` (`DIR/config.json` exists, or
+    /// `<URL>/config.json` answers) is a site, and that file must be a regis site config;
+    /// storage never holds one [default: `storage` from regis.dhall, when it is a
+    /// directory].
     #[arg(long, value_name = "DIR|URL")]
     pub from: Option<String>,
     /// The pinned root: a root.json trusted out of band [default: the registry
     /// checkout's `tuf/root/1.root.json`].
     #[arg(long, value_name = "FILE")]
     pub root: Option<PathBuf>,
-    /// Where the last verified metadata is kept, to refuse a rollback [default:
-    /// `$XDG_STATE_HOME/regis/tuf/<the URL's hash>`, or under `~/.local/state`].
+    /// Where the last verified metadata is kept, to refuse a rollback, and the files read
+    /// from a site with their `ETag`/`Last-Modified`, in `sparse/` [default:
+    /// `$XDG_STATE_HOME/regis/tuf/<the URL's hash>` and `$XDG_STATE_HOME/regis/sparse/`, or
+    /// under `~/.local/state`].
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,
 }
 
 impl ClientArgs {
+    /// The registry loaded and verified up to its targets, from `origin` and the pinned
+    /// `root`, keeping what it verified in `--state` (default: by `origin`).
+    fn load_from(&self, origin: Origin, root: &[u8]) -> anyhow::Result<Client> {
+        let state = match &self.state {
+            Some(state) => state.clone(),
+            None => client::default_state(&origin).ok_or_else(|| {
+                super::could_not_run(anyhow::anyhow!(
+                    "no `--state` and no HOME: say where the last verified metadata is kept"
+                ))
+            })?,
+        };
+        Ok(Client::load(origin, root, &state)?)
+    }
+
     /// The registry loaded and verified up to its targets.
     pub fn load(&self, global: &Global) -> anyhow::Result<Client> {
         let from = match &self.from {
@@ -73,15 +104,32 @@ impl ClientArgs {
         let origin = Origin::parse(&from).map_err(|e| super::could_not_run(e.into()))?;
         let (root, _) = client::pinned_root(self.root.as_deref(), &global.registry)
             .map_err(|e| super::could_not_run(e.into()))?;
-        let state = match &self.state {
-            Some(state) => state.clone(),
-            None => client::default_state(&origin).ok_or_else(|| {
-                super::could_not_run(anyhow::anyhow!(
-                    "no `--state` and no HOME: say where the last verified metadata is kept"
-                ))
-            })?,
+        self.load_from(origin, &root)
+    }
+
+    /// The site `--from` names, or `None` when it names storage (no `config.json`).
+    fn site(&self) -> anyhow::Result<Option<Site>> {
+        let Some(from) = &self.from else {
+            return Ok(None);
         };
-        Ok(Client::load(origin, &root, &state)?)
+        Site::open(from, self.state.as_deref()).map_err(super::list::refusal)
+    }
+
+    /// The client that verifies a release fetched from `site` through TUF: with `--root`,
+    /// always; when the site says the registry signs, with the root the registry
+    /// checkout pins, if it has one. `None` when nothing is pinned.
+    fn site_client(&self, global: &Global, site: &Site) -> anyhow::Result<Option<Client>> {
+        if self.root.is_none() && !site.config.tuf {
+            return Ok(None);
+        }
+        let root = match client::pinned_root(self.root.as_deref(), &global.registry) {
+            Ok((root, _)) => root,
+            Err(client::ClientError::NoRoot) => return Ok(None),
+            Err(e) => return Err(super::could_not_run(e.into())),
+        };
+        let storage = site.storage()?;
+        let origin = Origin::parse(storage).map_err(|e| super::could_not_run(e.into()))?;
+        Ok(Some(self.load_from(origin, &root)?))
     }
 }
 
@@ -97,28 +145,67 @@ fn parse_release(text: &str) -> Result<(PackageName, Version), String> {
 
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
+        if let Some(site) = self.client.site()? {
+            return self.run_site(global, &site);
+        }
         let client = self.client.load(global)?;
         let (name, version) = &self.release;
         let fetched = client::fetch(&client, name, version)?;
-        let path = self.out.join(format!("{name}-{version}.tar.gz"));
-        std::fs::create_dir_all(&self.out)
-            .and_then(|()| std::fs::write(&path, &fetched.bytes))
-            .with_context(|| format!("writing `{}`", path.display()))
-            .map_err(super::could_not_run)?;
-        let (timestamp, snapshot, _) = client.versions();
+        let path = self.write(&fetched.bytes)?;
         if global.json {
-            super::json::print(&super::json::FetchOutput {
-                name,
-                version,
-                path: &path,
-                bytes: fetched.bytes.len() as u64,
-                hash: fetched.hash.to_string(),
-                root: client.root().version.get(),
-                timestamp,
-                snapshot,
-                atom: fetched.atoms.first().map(|a| a.id.to_string()),
-                chain: fetched.atoms.len(),
-            })?;
+            super::json::print(&super::json::FetchOutput::new(
+                &path, &fetched, &client, None,
+            ))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        outln!(
+            "Fetched `{name}@{version}` to {}: {} bytes, `{}`",
+            path.display(),
+            fetched.bytes.len(),
+            fetched.hash
+        );
+        print_tuf(&client, &fetched);
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// The release from a site: held to its metadata, and through TUF when a root is
+    /// pinned.
+    fn run_site(&self, global: &Global, site: &Site) -> anyhow::Result<ExitCode> {
+        let (name, version) = &self.release;
+        let client = self.client.site_client(global, site)?;
+        if client.is_none() && site.config.tuf {
+            warnln!(
+                "the site `{}` says the registry signs its releases (TUF), and no root is pinned: the tarball was held to the site's metadata only, nothing was signature-checked; pin the registry's root with `--root FILE` (its `tuf/root/1.root.json`, obtained out of band)",
+                site.from()
+            );
+        }
+        let fetched =
+            sparse::fetch(site, name, version, client.as_ref()).map_err(super::list::refusal)?;
+        if let Some(yanked) = &fetched.yanked {
+            warnln!(
+                "`{name}@{version}` is yanked: {}",
+                crate::text::echo(&yanked.reason)
+            );
+        }
+        if let Some(deprecated) = &fetched.deprecated {
+            warnln!(
+                "`{name}` is deprecated: {}{}",
+                crate::text::echo(&deprecated.message),
+                (deprecated.alternative.as_ref())
+                    .map(|a| format!(", use `{a}` instead"))
+                    .unwrap_or_default()
+            );
+        }
+        let path = self.write(&fetched.bytes)?;
+        let tuf = client.as_ref().zip(fetched.tuf.as_ref());
+        if global.json {
+            let output = match tuf {
+                Some((client, verified)) => {
+                    super::json::FetchOutput::new(&path, verified, client, Some(&fetched))
+                }
+                None => super::json::FetchOutput::unsigned(&path, &fetched),
+            };
+            super::json::print(&output)?;
             return Ok(ExitCode::SUCCESS);
         }
         outln!(
@@ -128,18 +215,42 @@ impl Args {
             fetched.hash
         );
         outln!(
-            "  TUF: root version {}, timestamp {timestamp}, snapshot {snapshot}, from {}",
-            client.root().version,
-            client.from()
+            "  site: {}, the size and hash its metadata records, downloaded from {}",
+            site.from(),
+            fetched.url
         );
-        match fetched.atoms.first() {
-            Some(atom) => outln!(
-                "  atom `{}` (the publish), {} atoms on the chain, signed by atom keys of the root chain",
-                atom.id,
-                fetched.atoms.len()
-            ),
-            None => outln!("  no atoms: the package was published before the registry kept them"),
+        if let Some((client, verified)) = tuf {
+            print_tuf(client, verified);
         }
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// Writes the tarball to `--out` as `<name>-<version>.tar.gz`.
+    fn write(&self, bytes: &[u8]) -> anyhow::Result<PathBuf> {
+        let (name, version) = &self.release;
+        let path = self.out.join(format!("{name}-{version}.tar.gz"));
+        std::fs::create_dir_all(&self.out)
+            .and_then(|()| std::fs::write(&path, bytes))
+            .with_context(|| format!("writing `{}`", path.display()))
+            .map_err(super::could_not_run)?;
+        Ok(path)
+    }
+}
+
+/// What TUF and the atoms verified.
+fn print_tuf(client: &Client, fetched: &client::Fetched) {
+    let (timestamp, snapshot, _) = client.versions();
+    outln!(
+        "  TUF: root version {}, timestamp {timestamp}, snapshot {snapshot}, from {}",
+        client.root().version,
+        client.from()
+    );
+    match fetched.atoms.first() {
+        Some(atom) => outln!(
+            "  atom `{}` (the publish), {} atoms on the chain, signed by atom keys of the root chain",
+            atom.id,
+            fetched.atoms.len()
+        ),
+        None => outln!("  no atoms: the package was published before the registry kept them"),
     }
 }

@@ -1536,19 +1536,86 @@ mod tests {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct FetchOutput<'a> {
-    pub name: &'a PackageName,
-    pub version: &'a Version,
-    pub path: &'a Path,
-    pub bytes: u64,
-    pub hash: String,
-    pub root: u64,
-    pub timestamp: u64,
-    pub snapshot: u64,
+    name: &'a PackageName,
+    version: &'a Version,
+    path: &'a Path,
+    bytes: u64,
+    hash: String,
+    /// The TUF versions verified (`null` for a fetch from a site that nothing
+    /// signature-checked).
+    root: Option<u64>,
+    timestamp: Option<u64>,
+    snapshot: Option<u64>,
     /// The publish atom's id (`null` for a package published before the registry kept
-    /// atoms).
-    pub atom: Option<String>,
+    /// atoms, or when nothing was signature-checked).
+    atom: Option<String>,
     /// How many atoms the chain from it holds.
-    pub chain: usize,
+    chain: usize,
+    /// A fetch from a site: where, the download URL and the yank (`null` when `--from`
+    /// named storage).
+    site: Option<SiteFetchOutput<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SiteFetchOutput<'a> {
+    url: &'a str,
+    /// Whether TUF and the atoms verified the release too.
+    signature_checked: bool,
+    yanked: Option<FlagOutput<'a>>,
+}
+
+impl<'a> FetchOutput<'a> {
+    /// A release TUF and the atoms verified (fetched from storage, or also from `site`).
+    pub(crate) fn new(
+        path: &'a Path,
+        fetched: &'a crate::operation::client::Fetched,
+        client: &crate::operation::client::Client,
+        site: Option<&'a crate::operation::sparse::SiteFetched>,
+    ) -> Self {
+        let (timestamp, snapshot, _) = client.versions();
+        FetchOutput {
+            name: &fetched.name,
+            version: &fetched.version,
+            path,
+            bytes: fetched.bytes.len() as u64,
+            hash: fetched.hash.to_string(),
+            root: Some(client.root().version.get()),
+            timestamp: Some(timestamp),
+            snapshot: Some(snapshot),
+            atom: fetched.atoms.first().map(|a| a.id.to_string()),
+            chain: fetched.atoms.len(),
+            site: site.map(|s| SiteFetchOutput {
+                url: &s.url,
+                signature_checked: true,
+                yanked: s.yanked.as_ref().map(FlagOutput::yanked),
+            }),
+        }
+    }
+
+    /// A release from a site held to its metadata only.
+    pub(crate) fn unsigned(
+        path: &'a Path,
+        fetched: &'a crate::operation::sparse::SiteFetched,
+    ) -> Self {
+        FetchOutput {
+            name: &fetched.name,
+            version: &fetched.version,
+            path,
+            bytes: fetched.bytes.len() as u64,
+            hash: fetched.hash.to_string(),
+            root: None,
+            timestamp: None,
+            snapshot: None,
+            atom: None,
+            chain: 0,
+            site: Some(SiteFetchOutput {
+                url: &fetched.url,
+                signature_checked: false,
+                yanked: fetched.yanked.as_ref().map(FlagOutput::yanked),
+            }),
+        }
+    }
 }
 
 /// `regis verify`: what `--adopt` listed (absent without it), and what verified.
@@ -1622,4 +1689,105 @@ pub(crate) struct PackOutput<'a> {
     pub hash: String,
     pub release_text: &'a str,
     pub payload: Option<&'a crate::payload::Publish>,
+}
+
+/// `regis list`: a package's versions, newest first, with what metadata and its index
+/// file disagree on.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ListOutput<'a> {
+    name: &'a PackageName,
+    /// The site as given, or the registry checkout.
+    from: String,
+    location: &'a Location,
+    deprecated: Option<DeprecatedOutput<'a>>,
+    versions: Vec<ListedOutput<'a>>,
+    problems: &'a [String],
+    /// What was asked of the site's server: files sent, files not modified since the
+    /// cached copy (`null` for a directory or the checkouts).
+    requests: Option<RequestsOutput>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeprecatedOutput<'a> {
+    message: &'a str,
+    alternative: Option<&'a PackageName>,
+    time: crate::schema::Timestamp,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListedOutput<'a> {
+    version: &'a Version,
+    published_time: crate::schema::Timestamp,
+    /// The tarball's size and hash (`null` for an unpublished version).
+    bytes: Option<u64>,
+    hash: Option<String>,
+    /// Whether the index file lists the version.
+    indexed: bool,
+    yanked: Option<FlagOutput<'a>>,
+    unpublished: Option<FlagOutput<'a>>,
+}
+
+/// A yank or an unpublish: why, and when.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct FlagOutput<'a> {
+    reason: &'a str,
+    time: crate::schema::Timestamp,
+}
+
+impl<'a> FlagOutput<'a> {
+    pub(crate) fn yanked(y: &'a crate::metadata::Yanked) -> Self {
+        FlagOutput {
+            reason: &y.reason,
+            time: y.time,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestsOutput {
+    fetched: u64,
+    not_modified: u64,
+}
+
+impl<'a> ListOutput<'a> {
+    pub(crate) fn new(
+        listing: &'a crate::operation::sparse::Listing,
+        from: String,
+        requests: Option<crate::operation::sparse::Requests>,
+    ) -> Self {
+        ListOutput {
+            name: &listing.name,
+            from,
+            location: &listing.location,
+            deprecated: listing.deprecated.as_ref().map(|d| DeprecatedOutput {
+                message: &d.message,
+                alternative: d.alternative.as_ref(),
+                time: d.time,
+            }),
+            versions: (listing.versions.iter())
+                .map(|l| ListedOutput {
+                    version: &l.version,
+                    published_time: l.published_time,
+                    bytes: l.tarball.as_ref().map(|(bytes, _)| *bytes),
+                    hash: l.tarball.as_ref().map(|(_, hash)| hash.to_string()),
+                    indexed: l.indexed,
+                    yanked: l.yanked.as_ref().map(FlagOutput::yanked),
+                    unpublished: (l.unpublished.as_ref()).map(|(reason, time)| FlagOutput {
+                        reason,
+                        time: *time,
+                    }),
+                })
+                .collect(),
+            problems: &listing.problems,
+            requests: requests.map(|r| RequestsOutput {
+                fetched: r.fetched,
+                not_modified: r.not_modified,
+            }),
+        }
+    }
 }

@@ -12,6 +12,7 @@ mod history;
 mod init;
 pub mod json;
 mod keys;
+mod list;
 mod output;
 mod pack;
 mod package_set;
@@ -111,6 +112,7 @@ pub enum Command {
     Sign(sign::Args),
     History(history::Args),
     Pack(pack::Args),
+    List(list::Args),
     Fetch(fetch::Args),
     Verify(verify::Args),
     #[command(subcommand)]
@@ -285,6 +287,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sign(a) => a.run(&cli.global),
         Command::History(a) => a.run(&cli.global),
         Command::Pack(a) => a.run(&cli.global),
+        Command::List(a) => a.run(&cli.global),
         Command::Fetch(a) => a.run(&cli.global),
         Command::Verify(a) => a.run(&cli.global),
         Command::Site(c) => c.run(&cli.global),

@@ -160,6 +160,35 @@ impl Origin {
     fn metadata(&self) -> Url {
         self.base.join("tuf/").expect("a relative path joins")
     }
+
+    /// The base URL, with a trailing `/` (`file://` for a directory).
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// The first 16 hex digits of the SHA-256 of the base URL: the name of what a client
+    /// keeps of this source.
+    pub fn id(&self) -> String {
+        let id = hex::encode(Sha256::of(self.base.as_str().as_bytes()).digest());
+        id[..16].to_owned()
+    }
+
+    /// The source as given, credentials in a URL left out.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+}
+
+/// The HTTP client every client-side read goes through: TLS through rustls with ring (as
+/// for object stores; a provider installed stays), and timeouts, so that a server that
+/// stops answering fails the read instead of hanging it.
+pub(crate) fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(30))
+        .read_timeout(std::time::Duration::from_secs(60))
+        .build()
+        .expect("a client with timeouts builds")
 }
 
 /// Reads `file://` with tough's transport and `http(s)://` with reqwest; a target asked
@@ -172,17 +201,9 @@ pub struct RegisTransport {
 
 impl RegisTransport {
     fn new(from: &Origin) -> RegisTransport {
-        // TLS through rustls with ring, as for object stores; a provider installed stays.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        // A server that stops answering fails the fetch instead of hanging it.
-        let http = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(30))
-            .read_timeout(std::time::Duration::from_secs(60))
-            .build()
-            .expect("a client with timeouts builds");
         RegisTransport {
             targets: from.base.clone(),
-            http,
+            http: http_client(),
         }
     }
 
@@ -272,12 +293,16 @@ pub fn pinned_root(
 /// a rollback): `$XDG_STATE_HOME/regis/tuf/<sha256 of the URL, 16 digits>`, or under
 /// `~/.local/state`.
 pub fn default_state(from: &Origin) -> Option<PathBuf> {
+    Some(state_home()?.join("tuf").join(from.id()))
+}
+
+/// `$XDG_STATE_HOME/regis`, or `~/.local/state/regis`: where a client keeps what it read.
+pub(crate) fn state_home() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_STATE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
-    let id = hex::encode(Sha256::of(from.base.as_str().as_bytes()).digest());
-    Some(base.join("regis/tuf").join(&id[..16]))
+    Some(base.join("regis"))
 }
 
 impl Client {

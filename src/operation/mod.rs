@@ -12,6 +12,7 @@ pub mod issue;
 pub mod package_set;
 pub mod publish;
 pub mod report;
+pub mod sparse;
 pub mod sync;
 pub mod transfer;
 pub mod transferrer;

@@ -967,6 +967,37 @@ fn every_command_prints_one_json_document() {
         );
     }
 
+    // list: a package's versions from the checkouts (from a site: site_client.rs), and a
+    // package the registry lacks
+    let doc = r.document(on!["list", "c"], 0);
+    let mut versions = doc["versions"].clone();
+    for (at, time) in [("/0/publishedTime", "<t>"), ("/0/unpublished/time", "<t>")] {
+        *versions.pointer_mut(at).unwrap() = json!(time);
+    }
+    assert_eq!(
+        versions,
+        json!([{
+            "version": "1.0.0",
+            "publishedTime": "<t>",
+            "bytes": null,
+            "hash": null,
+            "indexed": false,
+            "yanked": null,
+            "unpublished": {"reason": "broken", "time": "<t>"}
+        }])
+    );
+    assert_eq!(
+        (&doc["deprecated"], &doc["problems"], &doc["requests"]),
+        (&Value::Null, &json!([]), &Value::Null)
+    );
+    let e = r.error(on!["list", "nothere"], 1);
+    assert_eq!(
+        e["message"],
+        format!(
+            "`nothere` is not a package of the registry at `{registry}`: `{registry}/metadata/nothere.json` is missing"
+        )
+    );
+
     // site build: what it made and wrote (the pages themselves: site.rs).
     let site = tmp.join("site");
     let doc = r.document(on!["site", "build", site.to_str().unwrap()], 0);

@@ -35,6 +35,7 @@ mod replays;
 mod sandbox;
 mod sign;
 mod site;
+mod site_client;
 mod solve;
 mod sources;
 mod templates;
