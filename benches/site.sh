@@ -28,30 +28,40 @@ work = os.path.abspath(f"{synth}-site")
 regis = os.path.abspath("target/release/regis")
 
 def build(out):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # Each case starts with nothing waiting to be written to disk (what the case before it
+    # wrote, or removed, would otherwise be written back during this one), and its own
+    # writes are flushed after it, timed apart: `wall` is the build as a user waits for
+    # it, `flush` what the disk then takes to hold its files.
+    os.sync()
     start = time.perf_counter()
     p = subprocess.run([regis, "--json", "--registry", f"{work}/registry", "--index", f"{work}/index",
                         "site", "build", out], capture_output=True, text=True)
     wall = time.perf_counter() - start
     if p.returncode != 0:
         sys.exit(p.stderr)
+    start = time.perf_counter()
+    os.sync()
+    flush = time.perf_counter() - start
     # ru_maxrss of children is the largest so far: each case runs after a fresh copy, so
     # the figure is an upper bound of the case's own peak.
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, rss, json.loads(p.stdout)["files"]
+    return wall, rss, json.loads(p.stdout)["files"], flush
 
-# A copy of the synthetic registry the "one publish" case edits.
+# A copy of the synthetic registry the "one publish" case edits. What an earlier run left
+# is removed only after this one: ext4 skips recently deleted inodes when it makes new
+# ones, so a build right after 300,000 files were removed would time that, not regis.
+old = f"{work}.old"
 if os.path.isdir(work):
-    shutil.rmtree(work)
+    if os.path.isdir(old):
+        shutil.rmtree(old)
+    os.rename(work, old)
 os.makedirs(work)
 shutil.copytree(f"{synth}/metadata", f"{work}/registry/metadata")
 shutil.copytree(f"{synth}/package-sets", f"{work}/registry/package-sets")
 shutil.copytree(f"{synth}/idx", f"{work}/index")
 rows = {"from scratch": [], "rebuild, nothing changed": [], "rebuild after one publish": []}
 for run in range(runs):
-    out = f"{work}/site"
-    if os.path.isdir(out):
-        shutil.rmtree(out)
+    out = f"{work}/site-{run}"  # a new directory each run, for the reason above
     rows["from scratch"].append(build(out))
     rows["rebuild, nothing changed"].append(build(out))
     # One publish: pkg-000042 gains a version (metadata entry and index line).
@@ -68,11 +78,14 @@ for run in range(runs):
             "ref": f"v{version}", "dependencies": {}}
     open(index_path, "a").write(json.dumps(line, separators=(",", ":")) + "\n")
     rows["rebuild after one publish"].append(build(out))
+if os.path.isdir(old):
+    shutil.rmtree(old)
 print(f"\nregis site build, synthetic registry in {synth} ({runs} runs, medians)")
 for label, results in rows.items():
     wall = statistics.median(r[0] for r in results)
     rss = statistics.median(r[1] for r in results) / 1024
     w = results[-1][2]
-    print(f"  {label:<28} {wall:7.2f} s   max RSS {rss:7.0f} MiB   "
+    flush = statistics.median(r[3] for r in results)
+    print(f"  {label:<28} {wall:7.2f} s  (+ {flush:5.2f} s to flush)   max RSS {rss:7.0f} MiB   "
           f"written {w['written']:,}, unchanged {w['unchanged']:,}, removed {w['removed']:,}")
 PY
