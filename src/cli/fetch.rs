@@ -158,12 +158,7 @@ impl Args {
             ))?;
             return Ok(ExitCode::SUCCESS);
         }
-        outln!(
-            "Fetched `{name}@{version}` to {}: {} bytes, `{}`",
-            path.display(),
-            fetched.bytes.len(),
-            fetched.hash
-        );
+        print_fetched(name, version, &path, &fetched.bytes, &fetched.hash);
         print_tuf(&client, &fetched);
         Ok(ExitCode::SUCCESS)
     }
@@ -208,12 +203,7 @@ impl Args {
             super::json::print(&output)?;
             return Ok(ExitCode::SUCCESS);
         }
-        outln!(
-            "Fetched `{name}@{version}` to {}: {} bytes, `{}`",
-            path.display(),
-            fetched.bytes.len(),
-            fetched.hash
-        );
+        print_fetched(name, version, &path, &fetched.bytes, &fetched.hash);
         outln!(
             "  site: {}, the size and hash its metadata records, downloaded from {}",
             site.from(),
@@ -253,4 +243,19 @@ fn print_tuf(client: &Client, fetched: &client::Fetched) {
         ),
         None => outln!("  no atoms: the package was published before the registry kept them"),
     }
+}
+
+/// The line saying where a fetched release went.
+fn print_fetched(
+    name: &crate::schema::PackageName,
+    version: &crate::schema::Version,
+    path: &std::path::Path,
+    bytes: &[u8],
+    hash: &crate::schema::Sha256,
+) {
+    outln!(
+        "Fetched `{name}@{version}` to {}: {} bytes, `{hash}`",
+        path.display(),
+        bytes.len()
+    );
 }
