@@ -524,7 +524,7 @@ mod tests {
 
     #[test]
     fn each_workflow_leaves_each_install_entry_to_init() {
-        assert_eq!(workflows().count(), 3);
+        assert_eq!(workflows().count(), 4);
         for (rel, text) in workflows() {
             for (key, _) in release().entries() {
                 assert_eq!(env_value(text, key), ["\"\""], "{rel}: {key}");
