@@ -13,6 +13,9 @@ use crate::schema::{PackageName, Timestamp, Version};
 /// Recent publishes on the home page, and in the feed.
 const RECENT_ON_HOME: usize = 30;
 const RECENT_IN_FEED: usize = 50;
+/// Packages `packages.html` lists itself; beyond this many it links a page per initial
+/// (`browse/<initial>.html`) instead, so no list page grows with the whole registry.
+pub(super) const LIST_PAGE_MAX: usize = 2_000;
 /// Dependants listed on a package page (the count says how many there are).
 const DEPENDANTS_SHOWN: usize = 500;
 
@@ -98,15 +101,7 @@ pub(super) fn write_all(
             .expect("strings serialise")
             .as_bytes(),
     )?;
-    output.put(
-        "packages.html",
-        render(&PackagesPage {
-            site: &site,
-            root: "",
-            rows,
-        })
-        .as_bytes(),
-    )?;
+    let list_pages = write_lists(&site, rows, output)?;
     let sets = SetsPage {
         site: &site,
         root: "",
@@ -124,7 +119,60 @@ pub(super) fn write_all(
     };
     output.put("sets.html", render(&sets).as_bytes())?;
     output.put("feed.xml", render(&feed(input, &site, recent)).as_bytes())?;
-    Ok(model.packages.len() + model.sets.len() + 3)
+    Ok(model.packages.len() + model.sets.len() + 2 + list_pages)
+}
+
+/// `packages.html`: every package, or past [`LIST_PAGE_MAX`] a link to each initial's page
+/// (`browse/<initial>.html`, every package starting with it). The pages written.
+fn write_lists(site: &Site<'_>, rows: Vec<ListRow>, output: &Output) -> Result<usize, SiteError> {
+    if rows.len() <= LIST_PAGE_MAX {
+        let page = PackagesPage {
+            site,
+            root: "",
+            heading: "Packages".to_owned(),
+            total: rows.len(),
+            groups: vec![],
+            rows,
+        };
+        output.put("packages.html", render(&page).as_bytes())?;
+        return Ok(1);
+    }
+    let total = rows.len();
+    let mut by_initial: std::collections::BTreeMap<char, Vec<ListRow>> = Default::default();
+    for row in rows {
+        let initial = row
+            .name
+            .chars()
+            .next()
+            .expect("a package name is not empty");
+        by_initial.entry(initial).or_default().push(row);
+    }
+    let groups: Vec<(String, usize)> = by_initial
+        .iter()
+        .map(|(initial, rows)| (initial.to_string(), rows.len()))
+        .collect();
+    let written = groups.len();
+    for (initial, rows) in by_initial {
+        let page = PackagesPage {
+            site,
+            root: "../",
+            heading: format!("Packages starting with {initial}"),
+            total: rows.len(),
+            groups: vec![],
+            rows,
+        };
+        output.put(&format!("browse/{initial}.html"), render(&page).as_bytes())?;
+    }
+    let page = PackagesPage {
+        site,
+        root: "",
+        heading: "Packages".to_owned(),
+        total,
+        groups,
+        rows: vec![],
+    };
+    output.put("packages.html", render(&page).as_bytes())?;
+    Ok(written + 1)
 }
 
 fn render(template: &impl Template) -> String {
@@ -195,6 +243,10 @@ fn recent(model: &Model, n: usize) -> Vec<Recent> {
 struct PackagesPage<'a> {
     site: &'a Site<'a>,
     root: &'static str,
+    heading: String,
+    total: usize,
+    /// Each initial and how many packages start with it (instead of `rows`).
+    groups: Vec<(String, usize)>,
     rows: Vec<ListRow>,
 }
 

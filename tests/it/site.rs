@@ -485,3 +485,64 @@ fn the_real_registry_view_builds() {
         );
     }
 }
+
+/// Past 2,000 packages, `packages.html` links a page per initial instead of listing every
+/// package itself, and each initial's page lists the packages starting with it.
+#[test]
+fn a_large_registry_lists_its_packages_a_page_per_initial() {
+    let work = tempfile::tempdir().unwrap();
+    let (registry, index) = (work.path().join("registry"), work.path().join("index"));
+    let names = (0..1001)
+        .map(|i| format!("a-{i:04}"))
+        .chain((0..1000).map(|i| format!("b-{i:04}")));
+    for name in names {
+        let metadata = serde_json::json!({
+            "location": {"githubOwner": "synth", "githubRepo": name},
+            "published": {"1.0.0": {
+                "bytes": 100, "compilers": ["0.15.15"], "hash": format!("sha256-{}=", "A".repeat(43)),
+                "publishedTime": "2026-01-01T00:00:00.000Z", "ref": ""
+            }},
+            "unpublished": {}
+        });
+        let line = serde_json::json!({
+            "name": name, "version": "1.0.0", "license": "MIT",
+            "location": {"githubOwner": "synth", "githubRepo": name}, "ref": "v1.0.0",
+            "dependencies": {}
+        });
+        let file = registry.join(format!("metadata/{name}.json"));
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(
+            file,
+            serde_json::to_string_pretty(&metadata).unwrap() + "\n",
+        )
+        .unwrap();
+        let file = index.join(regis::index::entry_path(&name.parse().unwrap()));
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, line.to_string() + "\n").unwrap();
+    }
+    let out = work.path().join("site");
+    let built = build(&registry, &out, &["--index", index.to_str().unwrap()]);
+    assert_eq!(built["packages"], 2001);
+    assert_eq!(built["pages"], 2001 + 2 + 1 + 2, "{built}");
+    let list = read(&out, "packages.html");
+    assert!(
+        list.contains("<p>2001 packages, by their first letter:</p>"),
+        "{list}"
+    );
+    assert!(
+        list.contains(r#"<li><a href="browse/a.html">a</a> (1001)</li>"#),
+        "{list}"
+    );
+    assert!(
+        list.contains(r#"<li><a href="browse/b.html">b</a> (1000)</li>"#),
+        "{list}"
+    );
+    assert!(!list.contains("packages/a-0000.html"));
+    let a = read(&out, "browse/a.html");
+    assert_eq!(a.matches(r#"<li><a href="../packages/a-"#).count(), 1001);
+    assert!(a.contains("<h1>Packages starting with a</h1>"));
+    assert!(!a.contains("packages/b-0000.html"));
+    assert!(
+        read(&out, "browse/b.html").contains(r#"<a href="../packages/b-0999.html">b-0999</a>"#)
+    );
+}
