@@ -298,11 +298,7 @@ pub fn refresh(
     {
         written.extend(next_snapshot(registry, online, now, bumped)?);
     } else {
-        let snapshot_bytes =
-            std::fs::read(registry.join(SNAPSHOT_FILE)).map_err(|cause| TrustError::ReadRoot {
-                path: SNAPSHOT_FILE.to_owned(),
-                cause,
-            })?;
+        let snapshot_bytes = read_file(&registry.join(SNAPSHOT_FILE), SNAPSHOT_FILE)?;
         let timestamp: Signed<TufTimestamp> = read_signed(registry, TIMESTAMP_FILE)?;
         written.push(write_timestamp(
             registry,
@@ -517,11 +513,7 @@ fn write_snapshot_and_timestamp(
         );
     }
     let snapshot_path = write_signed(registry, SNAPSHOT_FILE, snapshot, &online.snapshot)?;
-    let bytes =
-        std::fs::read(registry.join(SNAPSHOT_FILE)).map_err(|cause| TrustError::ReadRoot {
-            path: SNAPSHOT_FILE.to_owned(),
-            cause,
-        })?;
+    let bytes = read_file(&registry.join(SNAPSHOT_FILE), SNAPSHOT_FILE)?;
     let timestamp = write_timestamp(
         registry,
         online,
