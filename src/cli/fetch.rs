@@ -218,12 +218,7 @@ impl Args {
     /// Writes the tarball to `--out` as `<name>-<version>.tar.gz`.
     fn write(&self, bytes: &[u8]) -> anyhow::Result<PathBuf> {
         let (name, version) = &self.release;
-        let path = self.out.join(format!("{name}-{version}.tar.gz"));
-        std::fs::create_dir_all(&self.out)
-            .and_then(|()| std::fs::write(&path, bytes))
-            .with_context(|| format!("writing `{}`", path.display()))
-            .map_err(super::could_not_run)?;
-        Ok(path)
+        write_tarball(&self.out, name, version, bytes)
     }
 }
 
@@ -258,4 +253,20 @@ fn print_fetched(
         path.display(),
         bytes.len()
     );
+}
+
+/// A release's tarball written into `out` (made if missing) as `<name>-<version>.tar.gz`,
+/// as `regis fetch` and `regis pack` leave it; its path.
+pub(super) fn write_tarball(
+    out: &std::path::Path,
+    name: &PackageName,
+    version: &Version,
+    bytes: &[u8],
+) -> anyhow::Result<PathBuf> {
+    let path = out.join(format!("{name}-{version}.tar.gz"));
+    std::fs::create_dir_all(out)
+        .and_then(|()| std::fs::write(&path, bytes))
+        .with_context(|| format!("writing `{}`", path.display()))
+        .map_err(super::could_not_run)?;
+    Ok(path)
 }

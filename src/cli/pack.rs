@@ -70,11 +70,7 @@ impl Args {
         let source = crate::source::GitSource::new();
         let packed = publish::pack_request(&config, &source, &request, &location, &url, None)?;
         let (name, version) = (&packed.manifest.name, &packed.manifest.version);
-        let path = self.out.join(format!("{name}-{version}.tar.gz"));
-        std::fs::create_dir_all(&self.out)
-            .and_then(|()| std::fs::write(&path, &packed.tarball))
-            .with_context(|| format!("writing `{}`", path.display()))
-            .map_err(super::could_not_run)?;
+        let path = super::fetch::write_tarball(&self.out, name, version, &packed.tarball)?;
         for warning in &packed.warnings {
             warnln!("{warning}");
         }
