@@ -13,6 +13,7 @@ mod daemon;
 pub mod fuzz;
 mod github;
 mod http;
+mod interleaved;
 mod registry;
 mod s3;
 
@@ -25,6 +26,7 @@ pub use github::{
     FakeComment, FakeIssue, IssueTracker, MockGitHub, posted_comments, repository_json,
 };
 pub use http::StaticServer;
+pub use interleaved::Interleaved;
 pub use registry::{NOW, TestRegistry};
 pub use s3::S3Prefix;
 

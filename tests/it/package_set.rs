@@ -345,61 +345,6 @@ fn a_dry_run_writes_nothing_and_needs_no_git() {
     assert!(!Path::new(&t.layout.registry.join("package-sets/0.1.1.json")).exists());
 }
 
-/// Storage that lets another job publish a package set the first time a tarball is read
-/// (the build check reads the members' tarballs), so that job's set lands first.
-struct RacingStorage<'a> {
-    inner: &'a FsStorage,
-    other_job: std::cell::RefCell<Option<Box<dyn FnOnce() + 'a>>>,
-}
-
-impl regis::storage::Storage for RacingStorage<'_> {
-    fn get(
-        &self,
-        key: &regis::storage::StorageKey,
-    ) -> Result<Option<Vec<u8>>, regis::storage::StorageError> {
-        if let Some(job) = self.other_job.borrow_mut().take() {
-            job();
-        }
-        self.inner.get(key)
-    }
-    fn write_new(
-        &self,
-        key: &regis::storage::StorageKey,
-        bytes: &[u8],
-    ) -> Result<bool, regis::storage::StorageError> {
-        self.inner.write_new(key, bytes)
-    }
-    fn delete(
-        &self,
-        key: &regis::storage::StorageKey,
-    ) -> Result<bool, regis::storage::StorageError> {
-        self.inner.delete(key)
-    }
-    fn replace_if(
-        &self,
-        key: &regis::storage::StorageKey,
-        expected: Option<&[u8]>,
-        bytes: &[u8],
-    ) -> Result<bool, regis::storage::StorageError> {
-        self.inner.replace_if(key, expected, bytes)
-    }
-    fn touch(&self, key: &regis::storage::StorageKey) -> Result<(), regis::storage::StorageError> {
-        self.inner.touch(key)
-    }
-    fn list(&self) -> Result<Vec<regis::storage::Listed>, regis::storage::StorageError> {
-        self.inner.list()
-    }
-    fn sweep_temporary(
-        &self,
-        older_than: std::time::Duration,
-    ) -> Result<Vec<String>, regis::storage::StorageError> {
-        self.inner.sweep_temporary(older_than)
-    }
-    fn describe(&self) -> String {
-        self.inner.describe()
-    }
-}
-
 /// Another job's set lands while this update runs its build check: with retries allowed
 /// (the default) the update plans again on the new set and lands after it; with none it is
 /// refused, saying which set overtook it.
@@ -440,18 +385,17 @@ fn race_an_update(attempts: u32) -> std::collections::BTreeSet<String> {
         clone(&t.layout.registry_remote, "registry"),
         clone(&t.layout.index_remote, "index"),
     );
-    let racing = RacingStorage {
-        inner: &t.storage,
-        other_job: std::cell::RefCell::new(Some(Box::new(|| {
-            let ctx_b = Context {
-                registry: &registry_b,
-                index: &index_b,
-                ..t.ctx()
-            };
-            let update = update_payload(r#"{"packages": {"effect": "1.0.1"}}"#);
-            package_set::update(&ctx_b, &update, Authority::Anyone, &Silent).unwrap();
-        }))),
-    };
+    // Another job publishes a set the first time a tarball is read (the build check
+    // reads the members' tarballs), so that job's set lands first.
+    let racing = testing::Interleaved::before_get(&t.storage, |_| {
+        let ctx_b = Context {
+            registry: &registry_b,
+            index: &index_b,
+            ..t.ctx()
+        };
+        let update = update_payload(r#"{"packages": {"effect": "1.0.1"}}"#);
+        package_set::update(&ctx_b, &update, Authority::Anyone, &Silent).unwrap();
+    });
     let ctx = Context {
         storage: &racing,
         ..t.ctx()

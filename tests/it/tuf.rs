@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use regis::auth::{SignatureFormat, SigningKey as OwnerKey};
 use regis::operation::verify;
-use regis::storage::{Storage, StorageKey};
+use regis::storage::Storage;
 use regis::testing::{self, TestRegistry};
 use regis::trust::{self, KeySource, Role};
 
@@ -607,56 +607,6 @@ fn the_real_registry_view_is_adopted_and_verifies() {
     );
 }
 
-/// A storage where another job's newer timestamp lands between this job's look at
-/// `tuf/timestamp.json` and its write.
-struct Overtaken<'a> {
-    inner: &'a dyn Storage,
-    newer: std::cell::RefCell<Option<Vec<u8>>>,
-}
-
-impl Storage for Overtaken<'_> {
-    fn get(&self, key: &StorageKey) -> Result<Option<Vec<u8>>, regis::storage::StorageError> {
-        self.inner.get(key)
-    }
-    fn write_new(
-        &self,
-        key: &StorageKey,
-        bytes: &[u8],
-    ) -> Result<bool, regis::storage::StorageError> {
-        self.inner.write_new(key, bytes)
-    }
-    fn replace_if(
-        &self,
-        key: &StorageKey,
-        expected: Option<&[u8]>,
-        bytes: &[u8],
-    ) -> Result<bool, regis::storage::StorageError> {
-        if let Some(newer) = self.newer.borrow_mut().take() {
-            let now = self.inner.get(key)?;
-            assert!(self.inner.replace_if(key, now.as_deref(), &newer)?);
-        }
-        self.inner.replace_if(key, expected, bytes)
-    }
-    fn delete(&self, key: &StorageKey) -> Result<bool, regis::storage::StorageError> {
-        self.inner.delete(key)
-    }
-    fn touch(&self, key: &StorageKey) -> Result<(), regis::storage::StorageError> {
-        self.inner.touch(key)
-    }
-    fn list(&self) -> Result<Vec<regis::storage::Listed>, regis::storage::StorageError> {
-        self.inner.list()
-    }
-    fn sweep_temporary(
-        &self,
-        older_than: std::time::Duration,
-    ) -> Result<Vec<String>, regis::storage::StorageError> {
-        self.inner.sweep_temporary(older_than)
-    }
-    fn describe(&self) -> String {
-        self.inner.describe()
-    }
-}
-
 /// Two jobs copy at once and the one with the older timestamp writes last: it finds a
 /// newer timestamp where it looked and leaves it, so a client never sees the registry go
 /// back.
@@ -680,10 +630,12 @@ fn a_slower_copy_never_puts_an_older_timestamp_back() {
         std::fs::write(tuf_dir.join(p), bytes).unwrap();
     }
     tuf.put("tuf/timestamp.json", &first);
-    let overtaken = Overtaken {
-        inner: &tuf.t.storage,
-        newer: std::cell::RefCell::new(Some(third.clone())),
-    };
+    // Another job's newer timestamp lands between this job's look and its write.
+    let storage = &tuf.t.storage;
+    let overtaken = testing::Interleaved::before_replace(storage, |key| {
+        let now = storage.get(key).unwrap();
+        assert!(storage.replace_if(key, now.as_deref(), &third).unwrap());
+    });
     let mut ctx = tuf.t.ctx();
     ctx.storage = &overtaken;
     let signer = regis::operation::tuf::tuf_signer(&tuf.t.config, &tuf.t.layout.registry).unwrap();
