@@ -42,6 +42,7 @@ pub enum Schema {
     Unpublish,
     PackageSetUpdate,
     Config,
+    Server,
 }
 
 impl Schema {
@@ -61,6 +62,7 @@ impl Schema {
             Schema::Unpublish => "Unpublish.dhall",
             Schema::PackageSetUpdate => "PackageSetUpdate.dhall",
             Schema::Config => "Config.dhall",
+            Schema::Server => "Server.dhall",
         }
     }
 
@@ -80,6 +82,7 @@ impl Schema {
             Schema::Unpublish => include_str!("../schemas/Unpublish.dhall"),
             Schema::PackageSetUpdate => include_str!("../schemas/PackageSetUpdate.dhall"),
             Schema::Config => include_str!("../schemas/Config.dhall"),
+            Schema::Server => include_str!("../schemas/Server.dhall"),
         }
     }
 
@@ -99,6 +102,7 @@ impl Schema {
             Schema::Unpublish,
             Schema::PackageSetUpdate,
             Schema::Config,
+            Schema::Server,
         ]
     }
 

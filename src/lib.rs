@@ -29,6 +29,7 @@ pub mod payload;
 pub mod sample;
 pub mod sandbox;
 pub mod schema;
+pub mod server;
 pub mod site;
 pub mod solver;
 pub mod source;

@@ -37,7 +37,7 @@ impl Args {
         let opened = if self.dry_run {
             None
         } else {
-            Some(super::Opened::with_config(global, config.clone())?)
+            Some(super::open_with(global, config.clone())?)
         };
         // The transferrer's trouble never stops the package sets: it is reported, and the
         // exit status says so at the end.
@@ -101,13 +101,13 @@ impl Args {
 fn transferrer(
     global: &Global,
     config: &Config,
-    opened: Option<&super::Opened>,
+    opened: Option<&crate::operation::Opened>,
 ) -> anyhow::Result<transferrer::Run> {
     let github = GitHubApi::new(
         config.github_api_url.as_str(),
         config.github_token_env.value(),
     )?;
-    let ctx = opened.map(super::Opened::ctx);
+    let ctx = opened.map(crate::operation::Opened::ctx);
     Ok(transferrer::run(
         config,
         &global.registry,

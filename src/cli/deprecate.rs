@@ -35,7 +35,7 @@ impl Args {
                 "a signed Deprecate `{name, message, alternative?}`",
             ));
         };
-        let opened = super::Opened::open(global)?;
+        let opened = super::open(global)?;
         let report = deprecate::deprecate(&opened.ctx(), &signed).with_context(|| {
             if request.clears() {
                 format!("could not clear the deprecation of `{}`", request.name)

@@ -25,7 +25,7 @@ pub struct Args {
 
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
-        let opened = super::Opened::open(global)?;
+        let opened = super::open(global)?;
         let report = gc::gc(&opened.ctx(), self.dry_run)?;
         if global.json {
             super::json::print(&super::json::GcOutput::from(&report))?;

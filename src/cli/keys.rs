@@ -44,7 +44,7 @@ pub struct RefreshArgs {}
 
 impl RefreshArgs {
     fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
-        let opened = super::Opened::open(global)?;
+        let opened = super::open(global)?;
         let refreshed = crate::operation::tuf::refresh(&opened.ctx())?;
         if global.json {
             super::json::print(&super::json::RefreshOutput::from(&refreshed))?;

@@ -13,16 +13,19 @@ mod init;
 pub mod json;
 mod keys;
 mod list;
+mod org;
 mod output;
 mod pack;
 mod package_set;
 mod process_issue;
 mod progress;
 mod publish;
+mod serve;
 mod sign;
 mod site;
 mod solve;
 mod storage;
+mod token;
 mod transfer;
 mod unpublish;
 mod verify;
@@ -119,6 +122,13 @@ pub enum Command {
     Site(site::Command),
     #[command(subcommand)]
     Keys(keys::Command),
+    Serve(serve::Args),
+    #[command(subcommand)]
+    Server(serve::Command),
+    #[command(subcommand)]
+    Org(org::Command),
+    #[command(subcommand)]
+    Token(token::Command),
     Demo(demo::Args),
     Completions(docs::CompletionsArgs),
     Man(docs::ManArgs),
@@ -292,6 +302,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(a) => a.run(&cli.global),
         Command::Site(c) => c.run(&cli.global),
         Command::Keys(c) => c.run(&cli.global),
+        Command::Serve(a) => a.run(&cli.global),
+        Command::Server(c) => c.run(&cli.global),
+        Command::Org(c) => c.run(&cli.global),
+        Command::Token(c) => c.run(&cli.global),
         Command::Demo(a) => a.run(&cli.global),
         Command::Completions(a) => a.run(&cli.global),
         Command::Man(a) => a.run(&cli.global),
@@ -415,75 +429,43 @@ impl Global {
 fn open_mirrors(
     mirrors: &[crate::storage::Location],
 ) -> anyhow::Result<Vec<Box<dyn crate::storage::Storage>>> {
-    let mut opened = Vec::new();
-    for (i, location) in mirrors.iter().enumerate() {
+    for location in mirrors {
         verboseln!("mirror `{location}`");
-        let scope = format!("REGIS_MIRROR{}_", i + 1);
-        opened.push(location.open_scoped(&scope).context("opening a mirror")?);
     }
-    Ok(opened)
+    Ok(crate::operation::open_mirrors(mirrors)?)
 }
 
 /// The registry, index and storage named by the options, opened for an operation.
-pub(crate) struct Opened {
-    pub config: Config,
-    pub registry: crate::git::GitRepo,
-    pub index: crate::git::GitRepo,
-    pub storage: Box<dyn crate::storage::Storage>,
-    pub mirrors: Vec<Box<dyn crate::storage::Storage>>,
-    pub source: crate::source::GitSource,
+pub(crate) fn open(global: &Global) -> anyhow::Result<crate::operation::Opened> {
+    open_with(global, global.config()?)
 }
 
-impl Opened {
-    pub fn open(global: &Global) -> anyhow::Result<Opened> {
-        Opened::with_config(global, global.config()?)
-    }
-
-    /// [`Opened::open`] with the config the caller already loaded.
-    pub fn with_config(global: &Global, config: Config) -> anyhow::Result<Opened> {
-        Opened::open_all(global, config).map_err(could_not_run)
-    }
-
-    fn open_all(global: &Global, config: Config) -> anyhow::Result<Opened> {
-        let registry =
-            crate::git::GitRepo::open(&global.registry).context("opening the registry repo")?;
-        let index = crate::git::GitRepo::open(&global.index_dir(&config)?)
-            .context("opening the index repo")?;
+/// [`open`] with the config the caller already loaded.
+pub(crate) fn open_with(
+    global: &Global,
+    config: Config,
+) -> anyhow::Result<crate::operation::Opened> {
+    let opened = || -> anyhow::Result<crate::operation::Opened> {
+        let index = global.index_dir(&config)?;
         let location = global.storage_location(&config)?;
         verboseln!(
             "registry `{}`, index `{}`, storage `{location}`",
-            registry.workdir().display(),
-            index.workdir().display()
+            global.registry.display(),
+            index.display()
         );
         let mirrors = global.mirror_locations(&config);
-        for location in std::iter::once(&location).chain(&mirrors) {
-            if let crate::storage::Location::Dir(dir) = location {
-                for repo in [&registry, &index] {
-                    publish::ensure_outside(dir, repo.workdir())?;
-                }
-            }
+        for location in &mirrors {
+            verboseln!("mirror `{location}`");
         }
-        Ok(Opened {
-            storage: location.open()?,
-            mirrors: open_mirrors(&mirrors)?,
-            source: crate::source::GitSource::new(),
-            config,
-            registry,
-            index,
-        })
-    }
-
-    pub fn ctx(&self) -> crate::operation::Context<'_> {
-        crate::operation::Context {
-            config: &self.config,
-            registry: &self.registry,
-            index: &self.index,
-            storage: self.storage.as_ref(),
-            mirrors: &self.mirrors,
-            source: &self.source,
-            now: crate::schema::Timestamp::now(),
-        }
-    }
+        Ok(crate::operation::Opened::open(
+            config.clone(),
+            &global.registry,
+            &index,
+            &location,
+            &mirrors,
+        )?)
+    };
+    opened().map_err(could_not_run)
 }
 
 /// Read a payload file (`-` for standard input); text around the JSON object is ignored.

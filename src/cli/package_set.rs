@@ -58,7 +58,7 @@ impl UpdateArgs {
                 package_set::dry_run(inputs, &request, Authority::Trustee, &progress)
             })?
         } else {
-            let opened = super::Opened::open(global)?;
+            let opened = super::open(global)?;
             package_set::update(&opened.ctx(), &request, Authority::Trustee, &progress)
         };
         progress.finish();

@@ -92,7 +92,7 @@ impl Args {
         let github = github(&config)?;
         let bot_key = config.bot_key_env.value();
         let run_url = run_url();
-        let processed = super::Opened::with_config(global, config.clone()).and_then(|opened| {
+        let processed = super::open_with(global, config.clone()).and_then(|opened| {
             Ok(issue::process(
                 &opened.ctx(),
                 &github,
@@ -149,7 +149,7 @@ fn ignored(global: &Global, reason: String) -> anyhow::Result<ExitCode> {
 fn pending(global: &Global, config: Config, repo: &RepoRef) -> anyhow::Result<ExitCode> {
     let github = github(&config)?;
     let bot_key = config.bot_key_env.value();
-    let opened = super::Opened::with_config(global, config)?;
+    let opened = super::open_with(global, config)?;
     let timing = Timing::default();
     let run = issue::pending(
         &opened.ctx(),

@@ -53,25 +53,11 @@ pub fn read_publish(file: &Path) -> anyhow::Result<Publish> {
 
 /// Open the registry, index and storage named by the options and publish.
 pub fn run_publish(global: &Global, request: &Publish) -> anyhow::Result<PublishReport> {
-    let opened = super::Opened::open(global)?;
+    let opened = super::open(global)?;
     let ctx = opened.ctx();
     let what = match &request.version {
         Some(v) => format!("{}@{v}", request.name),
         None => format!("{} at `{}`", request.name, request.reference),
     };
     publish::publish(&ctx, request).with_context(|| format!("could not publish `{what}`"))
-}
-
-/// Syncing a working tree removes untracked files, so storage must not live in one.
-pub(crate) fn ensure_outside(storage: &Path, workdir: &Path) -> anyhow::Result<()> {
-    let resolve = |p: &Path| std::path::absolute(p).map(|a| a.canonicalize().unwrap_or(a));
-    let (storage_abs, workdir_abs) = (resolve(storage)?, resolve(workdir)?);
-    if storage_abs.starts_with(&workdir_abs) {
-        bail!(
-            "storage `{}` is inside the git working tree `{}`: expected a directory outside it (regis resets its working trees to the remote)",
-            storage.display(),
-            workdir.display()
-        );
-    }
-    Ok(())
 }

@@ -34,7 +34,7 @@ impl Args {
                 "a signed Transfer `{name, newLocation}`",
             ));
         };
-        let opened = super::Opened::open(global)?;
+        let opened = super::open(global)?;
         let report = transfer::transfer(&opened.ctx(), &signed)
             .with_context(|| format!("could not transfer `{}`", request.name))?;
         if global.json {

@@ -35,7 +35,7 @@ impl Args {
                 "a signed Unpublish `{name, version, reason}`",
             ));
         };
-        let opened = super::Opened::open(global)?;
+        let opened = super::open(global)?;
         let report = unpublish::unpublish(&opened.ctx(), &signed).with_context(|| {
             format!("could not unpublish `{}@{}`", request.name, request.version)
         })?;

@@ -35,7 +35,7 @@ pub struct Args {
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
         let adopted = if self.adopt {
-            let opened = super::Opened::open(global)?;
+            let opened = super::open(global)?;
             Some(verify::adopt(&opened.ctx())?)
         } else {
             None

@@ -40,7 +40,7 @@ impl Args {
                 ));
             }
         };
-        let opened = super::Opened::open(global)?;
+        let opened = super::open(global)?;
         let report = yank::yank(&opened.ctx(), &signed)
             .with_context(|| format!("could not {verb} `{name}@{version}`"))?;
         if global.json {

@@ -20,12 +20,13 @@ use std::fmt::Write as _;
 use crate::auth::{AuthError, SignatureFormat};
 use crate::github::{EventKind, GitHub, GitHubError, IssueEvent};
 use crate::package_set::Authority;
-use crate::payload::{Authenticated, AuthenticatedData, Operation, PackageSetUpdate, Publish};
-use crate::schema::Location;
+use crate::payload::{Authenticated, Operation, PackageSetUpdate};
 
 use super::authorize::{self, AuthorizeError};
-use super::package_set::{self, Silent};
-use super::{Context, deprecate, publish, report, transfer, unpublish, yank};
+use super::publish::AdmitAll;
+pub use super::request::OperationReport;
+use super::request::{self, Ran};
+use super::{Context, deprecate, package_set, publish, transfer, unpublish, yank};
 
 /// What stops the issue flow: GitHub did not take what regis had to say. (What the
 /// request itself gets wrong is answered on the issue, not returned.)
@@ -91,17 +92,6 @@ pub struct Processed {
     /// What the operation reported, when it ran to a report (`None`: the payload could not
     /// be read, or the operation failed).
     pub result: Option<OperationReport>,
-}
-
-/// The report of the operation an issue asked for.
-#[derive(Debug)]
-pub enum OperationReport {
-    Publish(Box<publish::PublishReport>),
-    Transfer(transfer::TransferReport),
-    Unpublish(unpublish::UnpublishReport),
-    Yank(yank::YankReport),
-    Deprecate(deprecate::DeprecateReport),
-    PackageSet(package_set::UpdateReport),
 }
 
 /// What running a request came to, before it is posted.
@@ -185,7 +175,7 @@ pub fn process(
             "Comment on this issue with the corrected payload (the JSON object, or the filled-in issue form) and it runs again.",
         ),
         Ok((operation, repairs)) => {
-            let what = describe_request(&operation);
+            let what = request::describe(&operation);
             let mut start = format!("Working on the {what}, as requested by @{}.", issue.author);
             if let Some(url) = run_url {
                 let _ = write!(start, " ([log]({url}))");
@@ -217,39 +207,6 @@ fn read_issue(issue: &IssueEvent) -> Result<(Operation, Vec<String>), RequestErr
     Ok((operation, payload.repaired))
 }
 
-/// `publish of `prelude@6.0.1``, for the start comment and headlines.
-fn describe_request(operation: &Operation) -> String {
-    match operation {
-        Operation::Publish(Publish {
-            name,
-            version: Some(v),
-            ..
-        }) => format!("publish of `{name}@{v}`"),
-        Operation::Publish(p) => format!(
-            "publish of `{}` at `{}`",
-            p.name,
-            crate::text::value(&p.reference)
-        ),
-        Operation::Authenticated(signed) => match signed.data() {
-            Ok(AuthenticatedData::Transfer(t)) => format!("transfer of `{}`", t.name),
-            Ok(AuthenticatedData::Unpublish(u)) => {
-                format!("unpublish of `{}@{}`", u.name, u.version)
-            }
-            Ok(AuthenticatedData::Yank(y)) => format!("yank of `{}@{}`", y.name, y.yank),
-            Ok(AuthenticatedData::Unyank(u)) => format!("unyank of `{}@{}`", u.name, u.unyank),
-            Ok(AuthenticatedData::Deprecate(d)) if d.clears() => {
-                format!("removal of the deprecation of `{}`", d.name)
-            }
-            Ok(AuthenticatedData::Deprecate(d)) => format!("deprecation of `{}`", d.name),
-            Err(_) => "signed payload".to_owned(),
-        },
-        Operation::PackageSetUpdate(u) => match u.packages.len() {
-            1 => "package set update (1 change)".to_owned(),
-            n => format!("package set update ({n} changes)"),
-        },
-    }
-}
-
 fn run(
     ctx: &Context<'_>,
     github: &dyn GitHub,
@@ -258,13 +215,17 @@ fn run(
     bot_key: Option<&str>,
     what: &str,
 ) -> Outcome {
-    let result = remote_locations_only(&operation).and_then(|()| match operation {
-        Operation::Publish(request) => run_publish(ctx, &request),
-        Operation::Authenticated(signed) => run_signed(ctx, github, issue, signed, bot_key),
-        Operation::PackageSetUpdate(request) => run_package_set(ctx, github, issue, &request),
-    });
+    let result = match request::disallowed_location(&operation, &["https"]) {
+        Some(url) => Err(RequestError::NotHttps { url }),
+        None => match operation {
+            Operation::Publish(_) => request::run(ctx, operation, Authority::Anyone, &AdmitAll)
+                .map(|ran| (ran, String::new())),
+            Operation::Authenticated(signed) => run_signed(ctx, github, issue, signed, bot_key),
+            Operation::PackageSetUpdate(update) => run_package_set(ctx, github, issue, &update),
+        },
+    };
     match result {
-        Ok(done) => done,
+        Ok((ran, note)) => answered(ran, &note),
         Err(e) => failure(
             format!("the {what} failed"),
             &e,
@@ -273,24 +234,36 @@ fn run(
     }
 }
 
-/// A location an issue gives must be on the network: a `file://` (or any non-`https://`)
-/// `gitUrl` would have the CI runner read its own disk.
-fn remote_locations_only(operation: &Operation) -> Result<(), RequestError> {
-    let location = match operation {
-        Operation::Publish(p) => p.location.clone(),
-        Operation::Authenticated(signed) => match signed.data() {
-            Ok(AuthenticatedData::Transfer(t)) => Some(t.new_location),
-            _ => None,
+/// The answer to a request that ran, with `note` after its report.
+fn answered(ran: Ran, note: &str) -> Outcome {
+    let mut tail = String::new();
+    if let Some(source) = &ran.source {
+        tail = format!("\n{source}\n");
+    }
+    tail.push_str(note);
+    if ran.success {
+        return Outcome {
+            success: true,
+            answer: Answer {
+                head: format!("**Done**: {}.", ran.headline),
+                report: ran.report,
+                tail,
+            },
+            headline: ran.headline,
+            result: Some(ran.result),
+        };
+    }
+    Outcome {
+        success: false,
+        headline: ran.headline,
+        answer: Answer {
+            head: "**Not fully accepted**: some changes were refused.".to_owned(),
+            report: ran.report,
+            tail: format!(
+                "\nComment on this issue with a corrected payload to try the refused changes again.\n{tail}"
+            ),
         },
-        Operation::PackageSetUpdate(_) => None,
-    };
-    match location {
-        Some(Location::Git { url, .. }) if !url.starts_with("https://") => {
-            Err(RequestError::NotHttps {
-                url: crate::schema::redact_url(&url),
-            })
-        }
-        _ => Ok(()),
+        result: Some(ran.result),
     }
 }
 
@@ -308,103 +281,31 @@ fn failure(headline: String, error: &RequestError, hint: &str) -> Outcome {
     }
 }
 
-fn success(headline: String, details: &str, extra: &str, result: OperationReport) -> Outcome {
-    Outcome {
-        success: true,
-        answer: Answer {
-            head: format!("**Done**: {headline}."),
-            report: details.to_owned(),
-            tail: extra.to_owned(),
-        },
-        headline,
-        result: Some(result),
-    }
-}
-
-fn run_publish(ctx: &Context<'_>, request: &Publish) -> Result<Outcome, RequestError> {
-    let report = publish::publish(ctx, request)?;
-    let source = match &report.location {
-        Location::GitHub { owner, repo, .. } => format!(
-            "\nSource: {}/{owner}/{repo}/tree/{}\n",
-            ctx.config.github_base_url, request.reference
-        ),
-        Location::Git { .. } => String::new(),
-    };
-    Ok(success(
-        format!("published `{}@{}`", report.name, report.version),
-        &report::publish(&report),
-        &source,
-        OperationReport::Publish(Box::new(report)),
-    ))
-}
-
 fn run_signed(
     ctx: &Context<'_>,
     github: &dyn GitHub,
     issue: &IssueEvent,
     mut signed: Authenticated,
     bot_key: Option<&str>,
-) -> Result<Outcome, RequestError> {
-    let data = signed.data()?;
-    let mut extra = String::new();
+) -> Result<(Ran, String), RequestError> {
+    signed.data()?;
+    let mut note = String::new();
     if signed.signature.trim().is_empty() && is_trustee(ctx, github, &issue.author)? {
         signed.signature = sign_as_bot(ctx, bot_key, &signed.payload)?;
-        extra = format!(
+        note = format!(
             "\nThe payload was not signed: @{} is a trustee, so the registry bot signed it for them.\n",
             issue.author
         );
     }
-    match data {
-        AuthenticatedData::Transfer(_) => {
-            let report = transfer::transfer(ctx, &signed)?;
-            Ok(success(
-                format!("transferred `{}` to `{}`", report.name, report.to),
-                &report::transfer(&report),
-                &extra,
-                OperationReport::Transfer(report),
-            ))
-        }
-        AuthenticatedData::Unpublish(_) => {
-            let report = unpublish::unpublish(ctx, &signed)?;
-            Ok(success(
-                format!("unpublished `{}@{}`", report.name, report.version),
-                &report::unpublish(&report),
-                &extra,
-                OperationReport::Unpublish(report),
-            ))
-        }
-        AuthenticatedData::Yank(_) | AuthenticatedData::Unyank(_) => {
-            let report = yank::yank(ctx, &signed)?;
-            let verb = if report.yanked { "yanked" } else { "unyanked" };
-            Ok(success(
-                format!("{verb} `{}@{}`", report.name, report.version),
-                &report::yank(&report),
-                &extra,
-                OperationReport::Yank(report),
-            ))
-        }
-        AuthenticatedData::Deprecate(_) => {
-            let report = deprecate::deprecate(ctx, &signed)?;
-            let headline = match &report.deprecated {
-                Some(_) => format!("deprecated `{}`", report.name),
-                None => format!("`{}` is not deprecated", report.name),
-            };
-            Ok(success(
-                headline,
-                &report::deprecate(&report),
-                &extra,
-                OperationReport::Deprecate(report),
-            ))
-        }
-    }
+    Ok((request::run_signed(ctx, &signed)?, note))
 }
 
 fn run_package_set(
     ctx: &Context<'_>,
     github: &dyn GitHub,
     issue: &IssueEvent,
-    request: &PackageSetUpdate,
-) -> Result<Outcome, RequestError> {
+    update: &PackageSetUpdate,
+) -> Result<(Ran, String), RequestError> {
     // Anyone may add and upgrade: a trustee check GitHub cannot answer (a token that may
     // not read the team) leaves the author with that, and the answer says why.
     let (authority, note) = match is_trustee(ctx, github, &issue.author) {
@@ -418,42 +319,7 @@ fn run_package_set(
             ),
         ),
     };
-    let report = package_set::update(ctx, request, authority, &Silent)?;
-    let details = report::package_set(&report, false);
-    let headline = match &report.set {
-        Some(set) if report.rejected.is_empty() => {
-            Some(format!("published package set `{}`", set.version))
-        }
-        None if report.already_applied() => Some(match &report.previous {
-            Some(set) => format!("package set `{}` already has this update", set.version),
-            None => "the package sets already have this update".to_owned(),
-        }),
-        _ => None,
-    };
-    if let Some(headline) = headline {
-        return Ok(success(
-            headline,
-            &details,
-            &note,
-            OperationReport::PackageSet(report),
-        ));
-    }
-    Ok(Outcome {
-        success: false,
-        headline: format!(
-            "the package set update was not fully accepted ({} of {} changes refused)",
-            report.rejected.len(),
-            report.rejected.len() + report.accepted.len()
-        ),
-        answer: Answer {
-            head: "**Not fully accepted**: some changes were refused.".to_owned(),
-            report: details,
-            tail: format!(
-                "\nComment on this issue with a corrected payload to try the refused changes again.\n{note}"
-            ),
-        },
-        result: Some(OperationReport::PackageSet(report)),
-    })
+    Ok((request::run_package_set(ctx, update, authority)?, note))
 }
 
 /// Whether `login` is in the configured trustee team (no team configured: nobody is).

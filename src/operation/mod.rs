@@ -12,6 +12,7 @@ pub mod issue;
 pub mod package_set;
 pub mod publish;
 pub mod report;
+pub mod request;
 pub mod sparse;
 pub mod sync;
 pub mod transfer;
@@ -61,6 +62,118 @@ impl<'a> Context<'a> {
 }
 
 pub use tuf::{Signers, signers};
+
+/// A registry's checkouts and storage, opened for operations: what the CLI names by its
+/// options and the server by its config.
+pub struct Opened {
+    pub config: Config,
+    pub registry: GitRepo,
+    pub index: GitRepo,
+    pub storage: Box<dyn Storage>,
+    pub mirrors: Vec<Box<dyn Storage>>,
+    pub source: crate::source::GitSource,
+}
+
+/// Why a registry could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("opening the {which} repo")]
+    Repo {
+        which: &'static str,
+        #[source]
+        cause: crate::git::GitError,
+    },
+    #[error(
+        "storage `{storage}` is inside the git working tree `{workdir}`: expected a directory outside it (regis resets its working trees to the remote)"
+    )]
+    StorageInside { storage: PathBuf, workdir: PathBuf },
+    #[error("opening a mirror")]
+    Mirror(#[source] crate::storage::StorageError),
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+}
+
+impl Opened {
+    /// Open the registry checkout `registry`, the index checkout `index`, `storage` and
+    /// `mirrors` (see [`open_mirrors`]); a storage directory inside either working tree is
+    /// refused, since syncing a working tree removes untracked files.
+    pub fn open(
+        config: Config,
+        registry: &std::path::Path,
+        index: &std::path::Path,
+        storage: &crate::storage::Location,
+        mirrors: &[crate::storage::Location],
+    ) -> Result<Opened, OpenError> {
+        let registry = GitRepo::open(registry).map_err(|cause| OpenError::Repo {
+            which: "registry",
+            cause,
+        })?;
+        let index = GitRepo::open(index).map_err(|cause| OpenError::Repo {
+            which: "index",
+            cause,
+        })?;
+        for location in std::iter::once(storage).chain(mirrors) {
+            if let crate::storage::Location::Dir(dir) = location {
+                for repo in [&registry, &index] {
+                    ensure_outside(dir, repo.workdir())?;
+                }
+            }
+        }
+        Ok(Opened {
+            storage: storage.open()?,
+            mirrors: open_mirrors(mirrors)?,
+            source: crate::source::GitSource::new(),
+            config,
+            registry,
+            index,
+        })
+    }
+
+    /// The context of an operation run now.
+    pub fn ctx(&self) -> Context<'_> {
+        Context {
+            config: &self.config,
+            registry: &self.registry,
+            index: &self.index,
+            storage: self.storage.as_ref(),
+            mirrors: &self.mirrors,
+            source: &self.source,
+            now: Timestamp::now(),
+        }
+    }
+}
+
+/// `mirrors`, opened; the n-th (from 1) reads its object store's variables as
+/// `REGIS_MIRROR<n>_AWS_…` first, then `AWS_…`.
+pub fn open_mirrors(
+    mirrors: &[crate::storage::Location],
+) -> Result<Vec<Box<dyn Storage>>, OpenError> {
+    let mut opened = Vec::new();
+    for (i, location) in mirrors.iter().enumerate() {
+        let scope = format!("REGIS_MIRROR{}_", i + 1);
+        opened.push(location.open_scoped(&scope).map_err(OpenError::Mirror)?);
+    }
+    Ok(opened)
+}
+
+/// Syncing a working tree removes untracked files, so storage must not live in one.
+pub fn ensure_outside(
+    storage: &std::path::Path,
+    workdir: &std::path::Path,
+) -> Result<(), OpenError> {
+    let resolve = |p: &std::path::Path| {
+        std::path::absolute(p)
+            .map(|a| a.canonicalize().unwrap_or(a))
+            .unwrap_or_else(|_| p.to_path_buf())
+    };
+    if resolve(storage).starts_with(resolve(workdir)) {
+        return Err(OpenError::StorageInside {
+            storage: storage.to_path_buf(),
+            workdir: workdir.to_path_buf(),
+        });
+    }
+    Ok(())
+}
 
 /// What an operation's atom records besides the package, the metadata hash, the time and
 /// the chain.

@@ -61,6 +61,12 @@ pub enum PublishError {
     ForbiddenPrefix { name: PackageName, prefix: String },
     #[error("package name `{name}` is reserved: choose another name")]
     ReservedName { name: PackageName },
+    #[error("`{name}@{version}` is not admitted: {reason}")]
+    NotAdmitted {
+        name: PackageName,
+        version: Version,
+        reason: String,
+    },
     #[error(
         "package `{name}` is not in the registry yet: the first publish must give a `location`"
     )]
@@ -204,8 +210,33 @@ pub struct PublishPlan {
     pub warnings: Vec<String>,
 }
 
+/// A check a caller keeps on what may be stored (the server's byte quotas): asked once a
+/// release is packed, before anything is written. `Err` is the refusal's reason, named in
+/// full (which limit, its use, what frees it).
+pub trait Admit {
+    fn admit(&self, name: &PackageName, version: &Version, bytes: u64) -> Result<(), String>;
+}
+
+/// Admits every release: the batch binary and the CLI keep no quotas.
+pub struct AdmitAll;
+
+impl Admit for AdmitAll {
+    fn admit(&self, _: &PackageName, _: &Version, _: u64) -> Result<(), String> {
+        Ok(())
+    }
+}
+
 /// Run a Publish payload end to end.
 pub fn publish(ctx: &Context<'_>, request: &Publish) -> Result<PublishReport, PublishError> {
+    publish_admitted(ctx, request, &AdmitAll)
+}
+
+/// [`publish`], with the packed release put to `admit` before anything is written.
+pub fn publish_admitted(
+    ctx: &Context<'_>,
+    request: &Publish,
+    admit: &dyn Admit,
+) -> Result<PublishReport, PublishError> {
     ctx.registry.sync()?;
     ctx.index.sync()?;
     let registry = RegistryDir::new(ctx.registry.workdir());
@@ -243,6 +274,13 @@ pub fn publish(ctx: &Context<'_>, request: &Publish) -> Result<PublishReport, Pu
     if let Some(m) = &existing {
         m.check_publish(&request.name, &plan.manifest.version, &plan.entry.hash)?;
     }
+    admit
+        .admit(&request.name, &plan.manifest.version, plan.entry.bytes)
+        .map_err(|reason| PublishError::NotAdmitted {
+            name: request.name.clone(),
+            version: plan.manifest.version.clone(),
+            reason,
+        })?;
     let release = check_release(
         ctx,
         &registry,
