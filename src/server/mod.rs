@@ -388,6 +388,16 @@ pub fn init(
     names: &[String],
     install: &crate::init::RegisInstall,
 ) -> Result<Server, ServerError> {
+    init_with(root, names, install, &|_| {})
+}
+
+/// [`init`], with each registry's config as `edit` makes it before it is written.
+pub fn init_with(
+    root: &Path,
+    names: &[String],
+    install: &crate::init::RegisInstall,
+    edit: &dyn Fn(&mut Config),
+) -> Result<Server, ServerError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |cause| ServerError::Io { path, cause }
@@ -420,11 +430,12 @@ pub fn init(
     let mut entries = Vec::new();
     for name in names {
         let dir = home.root().join(REGISTRIES_DIR).join(name);
-        let config = Config {
+        let mut config = Config {
             name: name.clone(),
             owner_changes: crate::config::OwnerChanges::Signed,
             ..Config::default()
         };
+        edit(&mut config);
         crate::init::init(&dir, &config, install)?;
         entries.push(format!(
             "{{ name = {}, path = {} }}",

@@ -16,6 +16,7 @@ mod http;
 mod interleaved;
 mod registry;
 mod s3;
+mod server;
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +30,7 @@ pub use http::StaticServer;
 pub use interleaved::Interleaved;
 pub use registry::{NOW, TestRegistry};
 pub use s3::S3Prefix;
+pub use server::{Answer, TestServer};
 
 /// The real PureScript Registry data in `../shared/fixtures/purescript/`, or `None` (with a
 /// note on stderr) when `../shared` is absent, as in a fresh clone elsewhere.

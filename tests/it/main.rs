@@ -33,6 +33,7 @@ mod publish;
 mod refusals;
 mod replays;
 mod sandbox;
+mod server;
 mod sign;
 mod site;
 mod site_client;
