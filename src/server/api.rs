@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `POST publish` | a Publish payload → `201 {jobId}` (`200` with the existing job for a duplicate) |
 //! | `POST unpublish`, `transfer` | a signed payload of that operation |
-//! | `POST package-sets` | a PackageSetUpdate (an `admin` token's with a trustee's authority) |
+//! | `POST package-sets` | a PackageSetUpdate, bare or as registry-dev's `{payload: "<JSON text>", signature?}` (an `admin` token's with a trustee's authority) |
 //! | `POST yank`, `deprecate` | regis's own signed operations (`yank` takes a Yank or an Unyank) |
 //! | `GET jobs` | the jobs (`since`, `until`, `order`, `include_completed`) |
 //! | `GET jobs/{id}` | one job with its logs (`level`, `since`, `until`, `order`) |
@@ -222,6 +222,10 @@ async fn submit(
             let db = state.db.lock().expect("db lock");
             access::authenticate(&db, authorization.as_deref(), &hosted.name, now)?
         };
+        let body = match endpoint {
+            Endpoint::PackageSets => unwrap_package_set_request(body),
+            _ => body,
+        };
         let operation = Operation::parse(&body).map_err(|e| {
             ApiError::bad_request(format!(
                 "the body is not a payload regis reads: {}",
@@ -284,6 +288,28 @@ async fn submit(
         Ok((status, axum::Json(serde_json::json!({"jobId": id}))).into_response())
     })
     .await
+}
+
+/// registry-dev's `PackageSetUpdateRequest` (`{payload: "<the update as JSON text>",
+/// signature?}`) as the update it carries; any other body as it is. Its signature, the
+/// PureScript Registry's bot's over a restricted update, is not what authorises one here:
+/// an `admin` token is.
+fn unwrap_package_set_request(body: String) -> String {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(&body)
+    else {
+        return body;
+    };
+    match map.get("payload") {
+        Some(serde_json::Value::String(inner))
+            if !map.contains_key("packages")
+                && map
+                    .keys()
+                    .all(|k| ["payload", "rawPayload", "signature"].contains(&k.as_str())) =>
+        {
+            inner.clone()
+        }
+        _ => body,
+    }
 }
 
 fn timestamp_param(
@@ -506,4 +532,24 @@ pub fn router(state: State) -> Router {
         .layer(DefaultBodyLimit::max(BODY_MAX_BYTES))
         .layer(axum::middleware::from_fn(cors))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_package_set_request_in_registry_devs_shape_is_the_update_it_carries() {
+        let update = r#"{"compiler":"0.15.15","packages":{"prelude":"6.0.1"}}"#;
+        let wrapped = serde_json::json!({"payload": update, "rawPayload": update}).to_string();
+        assert_eq!(unwrap_package_set_request(wrapped), update);
+        let signed = serde_json::json!({"payload": update, "signature": "ab"}).to_string();
+        assert_eq!(unwrap_package_set_request(signed), update);
+        // A bare update, and anything else, are left as they are.
+        assert_eq!(unwrap_package_set_request(update.to_owned()), update);
+        let other = r#"{"payload": "x", "packages": {}}"#;
+        assert_eq!(unwrap_package_set_request(other.to_owned()), other);
+        let transfer = r#"{"payload": "x", "signature": "s", "email": "e"}"#;
+        assert_eq!(unwrap_package_set_request(transfer.to_owned()), transfer);
+    }
 }

@@ -104,6 +104,10 @@ pub enum ServerError {
         #[source]
         cause: std::io::Error,
     },
+    #[error(
+        "another `regis serve` is serving `{home}` (it holds `{lock}`): one server per home, or each would queue again the other's running jobs"
+    )]
+    AlreadyServing { home: PathBuf, lock: PathBuf },
     #[error("could not start the server's threads")]
     Threads(#[source] std::io::Error),
     #[error(transparent)]
@@ -462,6 +466,32 @@ pub fn init_with(
     load(home.root())
 }
 
+/// The home for this process: an exclusive `flock` on `private/serve.lock`, held while
+/// the process lives (a killed server's lock goes with it).
+fn lock_home(home: &Home) -> Result<std::fs::File, ServerError> {
+    let path = home.private().join("serve.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|cause| ServerError::Io {
+            path: path.clone(),
+            cause,
+        })?;
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(file),
+        Err(rustix::io::Errno::WOULDBLOCK) => Err(ServerError::AlreadyServing {
+            home: home.root().to_path_buf(),
+            lock: path,
+        }),
+        Err(e) => Err(ServerError::Io {
+            path,
+            cause: e.into(),
+        }),
+    }
+}
+
 /// What the server tells its operator (the CLI prints it).
 pub type Say = Arc<dyn Fn(String) + Send + Sync>;
 
@@ -604,6 +634,7 @@ pub fn serve(
     say: Say,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServerError> {
+    let _lock = lock_home(&server.home)?;
     let mut db = server.home.open_db()?;
     let recovered = jobs::recover(&mut db, crate::schema::Timestamp::now())?;
     if !recovered.is_empty() {
@@ -650,4 +681,49 @@ pub fn serve(
     });
     stop.store(true, Ordering::SeqCst);
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn home() -> (tempfile::TempDir, Server) {
+        let dir = tempfile::tempdir().unwrap();
+        let install = crate::init::RegisInstall::this_build(None).unwrap();
+        let names = ["main".to_owned(), "second".to_owned()];
+        let server = init(&dir.path().join("home"), &names, &install).unwrap();
+        (dir, server)
+    }
+
+    #[test]
+    fn init_lays_down_a_home_that_loads() {
+        let (_dir, server) = home();
+        let names: Vec<_> = server.registries.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["main", "second"]);
+        assert_eq!(server.default, 0);
+        assert_eq!(server.git_schemes, ["https"]);
+        assert_eq!(server.quotas.token_operations_per_hour, Some(600));
+        assert!(server.home.db().is_file());
+        let again = load(server.home.root()).unwrap();
+        assert_eq!(again.registries.len(), 2);
+        assert!(matches!(
+            init(
+                server.home.root(),
+                &["x".into()],
+                &crate::init::RegisInstall::this_build(None).unwrap()
+            ),
+            Err(ServerError::NotEmpty { .. })
+        ));
+    }
+
+    #[test]
+    fn one_server_per_home() {
+        let (_dir, server) = home();
+        let held = lock_home(&server.home).unwrap();
+        let Err(ServerError::AlreadyServing { .. }) = lock_home(&server.home) else {
+            panic!("a second server on the same home must be refused");
+        };
+        drop(held);
+        lock_home(&server.home).unwrap();
+    }
 }
