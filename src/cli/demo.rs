@@ -385,6 +385,12 @@ fn run_demo(root: &Path, json: bool) -> anyhow::Result<()> {
     );
     out.site = Some(demo_site(&say, root, &layout, &ctx)?);
 
+    say.step(
+        14,
+        "the registry as a server: regis serve, an organization reserving `acme-`, tokens, a publish through the HTTP API run as a job",
+    );
+    out.server = Some(demo_server(&say, root, &github, &install)?);
+
     if json {
         super::json::print(&out)?;
     } else {
@@ -516,6 +522,173 @@ fn demo_site(
         );
     }
     Ok(built)
+}
+
+/// Step 14: a server's home beside the demo registry with one registry, an organization
+/// `acme` (prefix `acme-`, member `alice`), a token of alice's and an outsider's; the
+/// server on a free port of 127.0.0.1, the outsider's publish of `acme-widgets` refused,
+/// alice's accepted and run as a job, its log printed; then the server stopped.
+fn demo_server(
+    say: &Say,
+    root: &Path,
+    github: &Path,
+    install: &init::RegisInstall,
+) -> anyhow::Result<super::json::DemoServerOutput> {
+    use crate::server::{self, access};
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    let base = format!("file://{}", github.display());
+    let home = root.join("server");
+    let server = server::init_with(&home, &["demo".to_owned()], install, &|c| {
+        if let Ok(url) = base.parse() {
+            c.github_base_url = url;
+        }
+    })?;
+    let now = crate::schema::Timestamp::now();
+    let mut db = server.home.open_db()?;
+    let org = access::Org {
+        registry: "demo".into(),
+        name: "acme".into(),
+        prefixes: vec!["acme-".into()],
+        members: vec!["alice".into()],
+        bytes_max: None,
+        operations_per_hour: None,
+    };
+    access::create_org(&mut db, &org, now)?;
+    let in_a_day =
+        crate::schema::Timestamp::from_datetime(now.as_datetime() + chrono::Duration::days(1));
+    let mut token = |org: Option<(String, String)>| {
+        let request = access::TokenRequest {
+            registry: "demo".into(),
+            org,
+            scopes: vec![access::Scope::Publish],
+            label: "demo".into(),
+            expires_at: in_a_day,
+        };
+        access::create_token(&mut db, &request, now)
+    };
+    let alice = token(Some(("acme".into(), "alice".into())))?;
+    let outsider = token(None)?;
+    drop(db);
+    let location = Location::github("demo", "acme-widgets", None).expect("valid location");
+    let widgets = SamplePackage::new("acme-widgets", "1.0.0", location, &[]);
+    widgets.commit_to(&github.join("demo/acme-widgets.git"))?;
+    let payload = serde_json::json!({
+        "name": "acme-widgets",
+        "location": {"githubOwner": "demo", "githubRepo": "acme-widgets"},
+        "ref": widgets.manifest.reference,
+        "version": "1.0.0",
+        "compiler": "0.15.15",
+    })
+    .to_string();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ready, bound) = std::sync::mpsc::channel();
+    let serving = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let quiet: server::Say = Arc::new(|_| {});
+            let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+            server::serve_until(
+                server,
+                listen,
+                quiet,
+                move |addr| {
+                    let _ = ready.send(addr);
+                },
+                stop,
+            )
+        })
+    };
+    let Ok(addr) = bound.recv_timeout(std::time::Duration::from_secs(60)) else {
+        return match serving.join() {
+            Ok(Err(e)) => Err(e.into()),
+            _ => Err(anyhow::anyhow!("the demo server did not start")),
+        };
+    };
+    let url = format!("http://{addr}");
+    say.line(format_args!(
+        "    regis serve --home {} on {url}",
+        home.display()
+    ));
+    let talk = || -> anyhow::Result<(String, String, bool, Vec<String>)> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let client = crate::operation::client::http_client();
+        runtime.block_on(async {
+            let publish = |token: String| {
+                client
+                    .post(format!("{url}/api/v1/publish"))
+                    .bearer_auth(token)
+                    .body(payload.clone())
+                    .send()
+            };
+            let refused: serde_json::Value = serde_json::from_slice(
+                &publish(outsider.secret.reveal().to_owned())
+                    .await?
+                    .bytes()
+                    .await?,
+            )?;
+            let refused = refused["error"].as_str().unwrap_or_default().to_owned();
+            say.line(format_args!("    an outsider's token: refused: {refused}"));
+            let created: serde_json::Value = serde_json::from_slice(
+                &publish(alice.secret.reveal().to_owned())
+                    .await?
+                    .bytes()
+                    .await?,
+            )?;
+            let id = created["jobId"].as_str().unwrap_or_default().to_owned();
+            say.line(format_args!("    alice's token: job {id}"));
+            let started = std::time::Instant::now();
+            loop {
+                let job: serde_json::Value = serde_json::from_slice(
+                    &client
+                        .get(format!("{url}/api/v1/jobs/{id}"))
+                        .send()
+                        .await?
+                        .bytes()
+                        .await?,
+                )?;
+                if job.get("finishedAt").is_some() {
+                    let logs: Vec<String> = (job["logs"].as_array().into_iter().flatten())
+                        .map(|l| {
+                            let message = l["message"].as_str().unwrap_or_default();
+                            let first = message.lines().next().unwrap_or_default();
+                            format!("{} {first}", l["level"].as_str().unwrap_or_default())
+                        })
+                        .collect();
+                    for line in &logs {
+                        say.line(format_args!("      {line}"));
+                    }
+                    return Ok((refused, id, job["success"] == true, logs));
+                }
+                if started.elapsed() > std::time::Duration::from_secs(300) {
+                    anyhow::bail!("the demo's job {id} did not finish in 5 minutes");
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let talked = talk();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let served = serving.join();
+    let (refused, job_id, success, logs) = talked?;
+    if let Ok(Err(e)) = served {
+        return Err(e.into());
+    }
+    if !success {
+        anyhow::bail!("the demo's publish through the server failed: {logs:?}");
+    }
+    Ok(super::json::DemoServerOutput {
+        home,
+        url,
+        refused,
+        job_id,
+        success,
+        logs,
+    })
 }
 
 /// A demo ed25519 key made from a fixed seed (the demo runs where ssh-keygen may not).

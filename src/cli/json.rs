@@ -1391,6 +1391,20 @@ pub(crate) struct DemoOutput<'a> {
     pub check: Option<CheckOutput>,
     pub trust: Option<DemoTrustOutput>,
     pub site: Option<crate::site::Built>,
+    pub server: Option<DemoServerOutput>,
+}
+
+/// The demo's server step: a refusal and a job through the HTTP API.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DemoServerOutput {
+    pub home: std::path::PathBuf,
+    pub url: String,
+    /// The refusal of a publish under the organization's prefix with an outsider's token.
+    pub refused: String,
+    pub job_id: String,
+    pub success: bool,
+    pub logs: Vec<String>,
 }
 
 /// The demo's last step: the TUF repository adopted, one release fetched and verified.
@@ -1420,6 +1434,7 @@ impl<'a> DemoOutput<'a> {
             check: None,
             trust: None,
             site: None,
+            server: None,
         }
     }
 }

@@ -634,6 +634,18 @@ pub fn serve(
     say: Say,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServerError> {
+    serve_until(server, listen, say, ready, Arc::new(AtomicBool::new(false)))
+}
+
+/// [`serve`] until `stop` is set: the API stops taking connections and answers the
+/// requests it has, each worker finishes its job, and this returns.
+pub fn serve_until(
+    server: Server,
+    listen: SocketAddr,
+    say: Say,
+    ready: impl FnOnce(SocketAddr),
+    stop: Arc<AtomicBool>,
+) -> Result<(), ServerError> {
     let _lock = lock_home(&server.home)?;
     let mut db = server.home.open_db()?;
     let recovered = jobs::recover(&mut db, crate::schema::Timestamp::now())?;
@@ -650,18 +662,21 @@ pub fn serve(
             .map(|_| jobs::Wake::default())
             .collect(),
     );
-    let stop = Arc::new(AtomicBool::new(false));
+    let mut workers = Vec::new();
     for i in 0..server.registries.len() {
         let (server, wakes, stop, say) = (server.clone(), wakes.clone(), stop.clone(), say.clone());
-        std::thread::Builder::new()
-            .name(format!("worker-{}", server.registries[i].name))
-            .spawn(move || work(&server, &server.registries[i], &wakes[i], &stop, &say))
-            .map_err(ServerError::Threads)?;
+        workers.push(
+            std::thread::Builder::new()
+                .name(format!("worker-{}", server.registries[i].name))
+                .spawn(move || work(&server, &server.registries[i], &wakes[i], &stop, &say))
+                .map_err(ServerError::Threads)?,
+        );
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(ServerError::Threads)?;
+    let stopping = stop.clone();
     let result = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -676,10 +691,21 @@ pub fn serve(
         ready(bound);
         let state = api::State::new(server.clone(), db, wakes.clone());
         axum::serve(listener, api::router(state))
+            .with_graceful_shutdown(async move {
+                while !stopping.load(Ordering::SeqCst) {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            })
             .await
             .map_err(|cause| ServerError::Bind { addr: bound, cause })
     });
     stop.store(true, Ordering::SeqCst);
+    for wake in wakes.iter() {
+        wake.notify();
+    }
+    for worker in workers {
+        let _ = worker.join();
+    }
     result
 }
 
