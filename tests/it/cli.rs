@@ -270,6 +270,8 @@ fn demo_runs_offline_and_ends_clean() {
         "adopted: 5 releases and 2 package sets listed in 16 hash bins, copied to storage",
         "fetched prelude@1.0.0: ",
         "verify: 7 targets, 4 metadata files held to them: 0 problems",
+        "an outsider's token: refused: `acme-widgets` is under the prefix `acme-` reserved by organization `acme`",
+        "NOTICE Done: published `acme-widgets@1.0.0`.",
     ] {
         assert!(
             stdout.contains(expected),
@@ -286,6 +288,19 @@ fn demo_runs_offline_and_ends_clean() {
             .join("registry-root/storage/arrays")
             .exists()
     );
+    // The server's job landed in its own registry, whose tokens only its database knows.
+    let served = Path::new(&dir).join("server/registries/demo");
+    assert!(served.join("storage/acme-widgets/1.0.0.tar.gz").exists());
+    assert!(
+        testing::remote_file(
+            &served.join("remotes/registry.git"),
+            "metadata/acme-widgets.json"
+        )
+        .is_some()
+    );
+    let private = std::fs::read_dir(Path::new(&dir).join("server/private")).unwrap();
+    let names: Vec<_> = private.map(|e| e.unwrap().file_name()).collect();
+    assert!(names.iter().any(|n| n == "regis.sqlite"), "{names:?}");
 }
 
 #[test]
