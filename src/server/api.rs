@@ -258,6 +258,20 @@ async fn submit(
             })?),
             None => None,
         };
+        // A new job for a package (or organization) at its byte quota already is refused;
+        // the job holds the packed release to it exactly.
+        let full = match &operation {
+            Operation::Publish(p) => quota::ByteQuota {
+                quotas: &server.quotas,
+                registry: crate::store::RegistryDir::new(&hosted.registry),
+                registry_name: &hosted.name,
+                db: &db,
+            }
+            .check(&p.name, 1)
+            .ok()
+            .and_then(Result::err),
+            _ => None,
+        };
         let authority = if token.has(Scope::Admin) {
             Authority::Trustee
         } else {
@@ -271,8 +285,9 @@ async fn submit(
             token: Some(token.id.clone()),
         };
         let quotas = &server.quotas;
-        let enqueued = jobs::enqueue(&mut db, &job, now, |tx| {
-            quota::charge(tx, quotas, &token, org.as_ref(), now)
+        let enqueued = jobs::enqueue(&mut db, &job, now, |tx| match full {
+            Some(exceeded) => Ok(Err(exceeded)),
+            None => quota::charge(tx, quotas, &token, org.as_ref(), now),
         })??;
         drop(db);
         let (status, id) = match enqueued {

@@ -173,7 +173,9 @@ impl ByteQuota<'_> {
             .sum())
     }
 
-    fn check(&self, name: &PackageName, bytes: u64) -> Result<Result<(), Exceeded>, String> {
+    /// Whether a release of `bytes` more would go over a byte quota (`Err`: the registry's
+    /// files could not be read).
+    pub fn check(&self, name: &PackageName, bytes: u64) -> Result<Result<(), Exceeded>, String> {
         if let Some(limit) = self.quotas.package_bytes {
             let used = self.published_bytes(std::slice::from_ref(name))?;
             if used + bytes > limit {
