@@ -6,7 +6,7 @@ use crate::server::{self, access};
 
 use super::Global;
 use super::output::outln;
-use super::serve::HomeArg;
+use super::serve::{HomeArg, OnlyIn};
 
 /// Organizations: name prefixes only their members may publish under.
 #[derive(Debug, clap::Subcommand)]
@@ -92,9 +92,8 @@ pub struct MemberArgs {
 pub struct ListArgs {
     #[command(flatten)]
     pub home: HomeArg,
-    /// Only this registry's.
-    #[arg(long = "in", id = "in_registry", value_name = "REGISTRY")]
-    pub served: Option<String>,
+    #[command(flatten)]
+    pub only: OnlyIn,
 }
 
 #[derive(serde::Serialize)]
@@ -143,8 +142,7 @@ impl Command {
         let now = crate::schema::Timestamp::now();
         match self {
             Command::Create(a) => {
-                let server =
-                    server::load(&a.home.home).map_err(|e| super::could_not_run(e.into()))?;
+                let server = a.home.load()?;
                 let registry = a.served.resolve(&server)?;
                 let mut db = server.home.open_db()?;
                 let org = access::Org {
@@ -166,10 +164,9 @@ impl Command {
             Command::Add(a) => member(global, a, true, now)?,
             Command::Remove(a) => member(global, a, false, now)?,
             Command::List(a) => {
-                let server =
-                    server::load(&a.home.home).map_err(|e| super::could_not_run(e.into()))?;
+                let server = a.home.load()?;
                 let db = server.home.open_db()?;
-                let orgs = access::list_orgs(&db, a.served.as_deref())?;
+                let orgs = access::list_orgs(&db, a.only.served.as_deref())?;
                 if global.json {
                     super::json::print(&OrgsOutput { orgs })?;
                 } else if orgs.is_empty() {
@@ -189,7 +186,7 @@ fn member(
     add: bool,
     now: crate::schema::Timestamp,
 ) -> anyhow::Result<()> {
-    let server = server::load(&a.home.home).map_err(|e| super::could_not_run(e.into()))?;
+    let server = a.home.load()?;
     let registry = a.served.resolve(&server)?;
     let mut db = server.home.open_db()?;
     let changed = if add {

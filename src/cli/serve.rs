@@ -25,6 +25,22 @@ pub struct HomeArg {
     pub home: PathBuf,
 }
 
+impl HomeArg {
+    /// The server's home, loaded and checked ([`server::load`]); a home that cannot be
+    /// loaded means the command could not run.
+    pub fn load(&self) -> anyhow::Result<server::Server> {
+        server::load(&self.home).map_err(|e| super::could_not_run(e.into()))
+    }
+}
+
+/// Only one served registry's (`name` in regis-server.dhall).
+#[derive(Debug, Clone, clap::Args)]
+pub struct OnlyIn {
+    /// Only this registry's.
+    #[arg(long = "in", id = "in_registry", value_name = "REGISTRY")]
+    pub served: Option<String>,
+}
+
 /// Serve the registries of a server's home over HTTP.
 ///
 /// The PureScript Registry's API for the default registry under `/api/v1/` — `POST
@@ -58,7 +74,7 @@ struct Listening {
 
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
-        let server = server::load(&self.home.home).map_err(|e| super::could_not_run(e.into()))?;
+        let server = self.home.load()?;
         let listening = |addr: SocketAddr| Listening {
             listening: format!("http://{addr}"),
             registries: server.registries.iter().map(|r| r.name.clone()).collect(),

@@ -8,7 +8,7 @@ use crate::server::{self, access};
 use super::Global;
 use super::org::InArg;
 use super::output::{noteln, outln};
-use super::serve::HomeArg;
+use super::serve::{HomeArg, OnlyIn};
 
 /// API tokens: random, shown once, stored as their hash, scoped, expiring, revocable.
 #[derive(Debug, clap::Subcommand)]
@@ -55,9 +55,8 @@ pub struct CreateArgs {
 pub struct ListArgs {
     #[command(flatten)]
     pub home: HomeArg,
-    /// Only this registry's.
-    #[arg(long = "in", id = "in_registry", value_name = "REGISTRY")]
-    pub served: Option<String>,
+    #[command(flatten)]
+    pub only: OnlyIn,
 }
 
 /// Revoke a token by its id (`tok_…`): it is refused from then on.
@@ -120,8 +119,7 @@ impl Command {
         let now = Timestamp::now();
         match self {
             Command::Create(a) => {
-                let server =
-                    server::load(&a.home.home).map_err(|e| super::could_not_run(e.into()))?;
+                let server = a.home.load()?;
                 let registry = a.served.resolve(&server)?;
                 let scopes = (a.scopes.iter())
                     .map(|s| {
@@ -156,11 +154,10 @@ impl Command {
                 }
             }
             Command::List(a) => {
-                let server =
-                    server::load(&a.home.home).map_err(|e| super::could_not_run(e.into()))?;
+                let server = a.home.load()?;
                 let db = server.home.open_db()?;
                 let mut tokens = Vec::new();
-                for info in access::list_tokens(&db, a.served.as_deref())? {
+                for info in access::list_tokens(&db, a.only.served.as_deref())? {
                     let operations_this_hour = server::quota::token_usage(&db, &info.id, now)?;
                     tokens.push(ListedToken {
                         info,
@@ -187,8 +184,7 @@ impl Command {
                 }
             }
             Command::Revoke(a) => {
-                let server =
-                    server::load(&a.home.home).map_err(|e| super::could_not_run(e.into()))?;
+                let server = a.home.load()?;
                 let mut db = server.home.open_db()?;
                 let info = access::revoke_token(&mut db, &a.id, now)?;
                 if global.json {
