@@ -40,6 +40,8 @@ pub enum Schema {
     Authenticated,
     Transfer,
     Unpublish,
+    Alias,
+    Unalias,
     PackageSetUpdate,
     Config,
 }
@@ -59,6 +61,8 @@ impl Schema {
             Schema::Authenticated => "Authenticated.dhall",
             Schema::Transfer => "Transfer.dhall",
             Schema::Unpublish => "Unpublish.dhall",
+            Schema::Alias => "Alias.dhall",
+            Schema::Unalias => "Unalias.dhall",
             Schema::PackageSetUpdate => "PackageSetUpdate.dhall",
             Schema::Config => "Config.dhall",
         }
@@ -78,6 +82,8 @@ impl Schema {
             Schema::Authenticated => include_str!("../schemas/Authenticated.dhall"),
             Schema::Transfer => include_str!("../schemas/Transfer.dhall"),
             Schema::Unpublish => include_str!("../schemas/Unpublish.dhall"),
+            Schema::Alias => include_str!("../schemas/Alias.dhall"),
+            Schema::Unalias => include_str!("../schemas/Unalias.dhall"),
             Schema::PackageSetUpdate => include_str!("../schemas/PackageSetUpdate.dhall"),
             Schema::Config => include_str!("../schemas/Config.dhall"),
         }
@@ -97,6 +103,8 @@ impl Schema {
             Schema::Authenticated,
             Schema::Transfer,
             Schema::Unpublish,
+            Schema::Alias,
+            Schema::Unalias,
             Schema::PackageSetUpdate,
             Schema::Config,
         ]
@@ -1365,6 +1373,16 @@ mod tests {
                 "unpublish.dhall",
                 Schema::Unpublish,
                 json!({"name": "prelude", "version": "6.0.1", "reason": "published by mistake"}),
+            ),
+            (
+                "alias.dhall",
+                Schema::Alias,
+                json!({"name": "prelude", "alias": "next", "version": "6.0.1"}),
+            ),
+            (
+                "unalias.dhall",
+                Schema::Unalias,
+                json!({"name": "prelude", "unalias": "next"}),
             ),
             (
                 "addition.dhall",

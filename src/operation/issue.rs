@@ -25,7 +25,7 @@ use crate::schema::Location;
 
 use super::authorize::{self, AuthorizeError};
 use super::package_set::{self, Silent};
-use super::{Context, deprecate, publish, report, transfer, unpublish, yank};
+use super::{Context, alias, deprecate, publish, report, transfer, unpublish, yank};
 
 /// What stops the issue flow: GitHub did not take what regis had to say. (What the
 /// request itself gets wrong is answered on the issue, not returned.)
@@ -72,6 +72,8 @@ pub enum RequestError {
     #[error(transparent)]
     Deprecate(#[from] deprecate::DeprecateError),
     #[error(transparent)]
+    Alias(#[from] alias::AliasError),
+    #[error(transparent)]
     PackageSet(#[from] package_set::PackageSetOpError),
 }
 
@@ -101,6 +103,7 @@ pub enum OperationReport {
     Unpublish(unpublish::UnpublishReport),
     Yank(yank::YankReport),
     Deprecate(deprecate::DeprecateReport),
+    Alias(alias::AliasReport),
     PackageSet(package_set::UpdateReport),
 }
 
@@ -241,6 +244,12 @@ fn describe_request(operation: &Operation) -> String {
                 format!("removal of the deprecation of `{}`", d.name)
             }
             Ok(AuthenticatedData::Deprecate(d)) => format!("deprecation of `{}`", d.name),
+            Ok(AuthenticatedData::Alias(a)) => {
+                format!("alias of `{}@{}` to `{}`", a.name, a.alias, a.version)
+            }
+            Ok(AuthenticatedData::Unalias(u)) => {
+                format!("removal of the alias `{}@{}`", u.name, u.unalias)
+            }
             Err(_) => "signed payload".to_owned(),
         },
         Operation::PackageSetUpdate(u) => match u.packages.len() {
@@ -394,6 +403,19 @@ fn run_signed(
                 &report::deprecate(&report),
                 &extra,
                 OperationReport::Deprecate(report),
+            ))
+        }
+        AuthenticatedData::Alias(_) | AuthenticatedData::Unalias(_) => {
+            let report = alias::alias(ctx, &signed)?;
+            let headline = match &report.version {
+                Some(version) => format!("`{}@{}` names `{version}`", report.name, report.tag),
+                None => format!("`{}@{}` names no version", report.name, report.tag),
+            };
+            Ok(success(
+                headline,
+                &report::alias(&report),
+                &extra,
+                OperationReport::Alias(report),
             ))
         }
     }

@@ -206,7 +206,7 @@ fn publish_refuses_other_payloads_and_bad_json() {
     assert_eq!(
         text(&out.stderr),
         format!(
-            "error: `{}` holds a signed (Transfer, Unpublish, Yank, Unyank or Deprecate) payload: `regis publish` expects a Publish `{{name, location?, ref, version, compiler?, resolutions?, ownersSignature?}}`\n",
+            "error: `{}` holds a signed (Transfer, Unpublish, Yank, Unyank, Deprecate, Alias or Unalias) payload: `regis publish` expects a Publish `{{name, location?, ref, version, compiler?, resolutions?, ownersSignature?}}`\n",
             transfer.display()
         )
     );
