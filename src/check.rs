@@ -1621,7 +1621,12 @@ mod tests {
     fn a_tag_naming_a_version_not_published_is_a_finding() {
         let (registry, index) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         let (old, new) = ("1.0.0".to_owned(), "1.1.0".to_owned());
-        let text = metadata_yanking("a", &[new.clone()], &[old], &[new.clone()]);
+        let text = metadata_yanking(
+            "a",
+            std::slice::from_ref(&new),
+            &[old],
+            std::slice::from_ref(&new),
+        );
         let mut m = Metadata::from_json("a.json", &text).unwrap();
         for (tag, version) in [("gone", "1.0.0"), ("next", "1.1.0"), ("typo", "9.0.0")] {
             m.aliases

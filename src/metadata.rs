@@ -2,8 +2,8 @@
 //! publishing a version, transferring, unpublishing, yanking, deprecating and aliasing
 //! (tags naming versions), and resolving `NAME@TAG`. Pure functions over values.
 //!
-//! `deprecated`, `yanked` and `aliases` are regis's own keys, written only when set, so a file
-//! without them is byte for byte the PureScript Registry's. Its reader (registry-dev's
+//! `deprecated`, `yanked` and `aliases` are regis's own keys, written only when set, so a
+//! file without them is byte for byte the PureScript Registry's. Its reader (registry-dev's
 //! `Registry.Metadata.codec`, purescript-codec-json's `CJ.object`/`recordProp`, not the
 //! `Strict` variants) looks up the keys it knows and ignores the rest, so a PureScript
 //! reader sees such a file as the same metadata without them (its writer would drop them).
@@ -33,7 +33,7 @@ pub struct Metadata {
     /// never changes once written.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub yanked: BTreeMap<Version, Yanked>,
-    /// regis's own: tags naming published versions (`"next": "2.0.0-…"`), set and removed
+    /// regis's own: tags naming published versions (`"next": "2.0.0"`), set and removed
     /// by signed Alias and Unalias payloads (absent when none is). `NAME@TAG` resolves
     /// through it ([`Metadata::resolve`]); an unpublish removes the tags naming the version.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
