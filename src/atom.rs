@@ -88,6 +88,8 @@ pub enum AtomOperation {
     Yank,
     Unyank,
     Deprecate,
+    Alias,
+    Unalias,
 }
 
 impl AtomOperation {
@@ -99,6 +101,8 @@ impl AtomOperation {
             AtomOperation::Yank => "yank",
             AtomOperation::Unyank => "unyank",
             AtomOperation::Deprecate => "deprecate",
+            AtomOperation::Alias => "alias",
+            AtomOperation::Unalias => "unalias",
         }
     }
 }

@@ -42,6 +42,8 @@ pub enum FindingKind {
     PublishedAndUnpublished,
     /// A version listed under `yanked` in metadata that is not under `published`.
     YankedNotPublished,
+    /// A tag under `aliases` in metadata naming a version that is not under `published`.
+    AliasNotPublished,
     /// A deprecation whose `alternative` names a package the registry does not have.
     UnknownAlternative,
     /// A dependency range that no indexed version satisfies.
@@ -449,6 +451,22 @@ fn read_metadata(
             Some(&name),
             Some(version),
             what.into(),
+        );
+    }
+    for (tag, version) in (m.aliases.iter()).filter(|(_, v)| !m.published.contains_key(*v)) {
+        let state = if m.unpublished.contains_key(version) {
+            "unpublished"
+        } else {
+            "not published"
+        };
+        found.add(
+            FindingKind::AliasNotPublished,
+            &file,
+            Some(&name),
+            Some(version),
+            format!(
+                "the tag `{tag}` names it, but the version is {state}: expected tags to name published versions only"
+            ),
         );
     }
     let summary = MetaSummary {
@@ -1595,6 +1613,53 @@ mod tests {
             .build()
             .unwrap();
         pool.install(|| run(&RegistryDir::new(root), &IndexDir::new(root), None, None).unwrap())
+    }
+
+    /// A tag names a published version: one naming an unpublished version, or none at
+    /// all, is a finding; one naming a yanked version is not (a yank keeps its tags).
+    #[test]
+    fn a_tag_naming_a_version_not_published_is_a_finding() {
+        let (registry, index) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (old, new) = ("1.0.0".to_owned(), "1.1.0".to_owned());
+        let text = metadata_yanking(
+            "a",
+            std::slice::from_ref(&new),
+            &[old],
+            std::slice::from_ref(&new),
+        );
+        let mut m = Metadata::from_json("a.json", &text).unwrap();
+        for (tag, version) in [("gone", "1.0.0"), ("next", "1.1.0"), ("typo", "9.0.0")] {
+            m.aliases
+                .insert(tag.parse().unwrap(), version.parse().unwrap());
+        }
+        std::fs::create_dir_all(registry.path().join(METADATA_DIR)).unwrap();
+        std::fs::write(registry.path().join("metadata/a.json"), m.to_json()).unwrap();
+        let entry = index
+            .path()
+            .join(crate::index::entry_path(&"a".parse().unwrap()));
+        std::fs::create_dir_all(entry.parent().unwrap()).unwrap();
+        std::fs::write(&entry, format!("{}\n", line("a", &new, &[]))).unwrap();
+        let report = run(
+            &RegistryDir::new(registry.path()),
+            &IndexDir::new(index.path()),
+            None,
+            None,
+        )
+        .unwrap();
+        let found: Vec<String> = (report.findings.iter())
+            .filter(|f| f.kind != FindingKind::LocationLookup)
+            .map(ToString::to_string)
+            .collect();
+        insta::assert_snapshot!(found.join("\n"), @r"
+            metadata/a.json: `a@1.0.0`: the tag `gone` names it, but the version is unpublished: expected tags to name published versions only
+            metadata/a.json: `a@9.0.0`: the tag `typo` names it, but the version is not published: expected tags to name published versions only
+            ");
+        assert!(
+            report
+                .findings
+                .iter()
+                .all(|f| f.kind != FindingKind::NonCanonical)
+        );
     }
 
     #[test]

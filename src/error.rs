@@ -53,6 +53,8 @@ pub enum Error {
     #[error(transparent)]
     Deprecate(#[from] crate::operation::deprecate::DeprecateError),
     #[error(transparent)]
+    Alias(#[from] crate::operation::alias::AliasError),
+    #[error(transparent)]
     GitHub(#[from] crate::github::GitHubError),
     #[error(transparent)]
     IssueBody(#[from] crate::issue_body::IssueBodyError),

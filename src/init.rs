@@ -74,6 +74,10 @@ const REGISTRY_TEMPLATE: &[(&str, &str)] = &[
         include_str!("../index-template/registry/.github/ISSUE_TEMPLATE/deprecate.yml"),
     ),
     (
+        ".github/ISSUE_TEMPLATE/alias.yml",
+        include_str!("../index-template/registry/.github/ISSUE_TEMPLATE/alias.yml"),
+    ),
+    (
         ".github/ISSUE_TEMPLATE/package-set-update.yml",
         include_str!("../index-template/registry/.github/ISSUE_TEMPLATE/package-set-update.yml"),
     ),

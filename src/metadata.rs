@@ -1,9 +1,9 @@
 //! Package metadata (`metadata/<name>.json` in the registry repo) and its transitions:
-//! publishing a version, transferring, unpublishing, yanking and deprecating. Pure
-//! functions over values.
+//! publishing a version, transferring, unpublishing, yanking, deprecating and aliasing
+//! (tags naming versions), and resolving `NAME@TAG`. Pure functions over values.
 //!
-//! `yanked` and `deprecated` are regis's own keys, written only when set, so a file
-//! without them is byte for byte the PureScript Registry's. Its reader (registry-dev's
+//! `deprecated`, `yanked` and `aliases` are regis's own keys, written only when set, so a
+//! file without them is byte for byte the PureScript Registry's. Its reader (registry-dev's
 //! `Registry.Metadata.codec`, purescript-codec-json's `CJ.object`/`recordProp`, not the
 //! `Strict` variants) looks up the keys it knows and ignores the rest, so a PureScript
 //! reader sees such a file as the same metadata without them (its writer would drop them).
@@ -12,11 +12,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::schema::{Location, Owner, PackageName, Sha256, Timestamp, Version};
+use crate::schema::{Location, Owner, PackageName, Sha256, Tag, Timestamp, Version, VersionSpec};
 
 /// Everything the registry knows about one package. Key order: `location, owners?,
-/// published, unpublished, deprecated?, yanked?`; version keys ascending; inner keys
-/// alphabetical.
+/// published, unpublished, deprecated?, yanked?, aliases?`; version and tag keys ascending;
+/// inner keys alphabetical.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Metadata {
@@ -33,6 +33,11 @@ pub struct Metadata {
     /// never changes once written.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub yanked: BTreeMap<Version, Yanked>,
+    /// regis's own: tags naming published versions (`"next": "2.0.0"`), set and removed
+    /// by signed Alias and Unalias payloads (absent when none is). `NAME@TAG` resolves
+    /// through it ([`Metadata::resolve`]); an unpublish removes the tags naming the version.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub aliases: BTreeMap<Tag, Version>,
 }
 
 /// A yanked version: why, and when it was yanked.
@@ -167,7 +172,53 @@ pub enum YankRefused {
     },
 }
 
-/// What a yank, an unyank or a deprecation does to metadata.
+/// Why a tag cannot be pointed at a version.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AliasRefused {
+    #[error(
+        "`{name}@{version}` is not published: a tag names a published version, and published versions are {published}"
+    )]
+    NotPublished {
+        name: PackageName,
+        version: Version,
+        published: String,
+    },
+    #[error(
+        "`{name}@{version}` was unpublished on {date}: a tag names a published version, and published versions are {published}"
+    )]
+    Unpublished {
+        name: PackageName,
+        version: Version,
+        date: crate::schema::Date,
+        published: String,
+    },
+    #[error(
+        "`{name}@{version}` is yanked ({}): a tag never names a yanked version; unyank it first, or point the tag at another version",
+        crate::text::value(.reason)
+    )]
+    Yanked {
+        name: PackageName,
+        version: Version,
+        reason: String,
+    },
+}
+
+/// Why `NAME@TAG` names no version.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveRefused {
+    #[error("package `{name}` has no tag `{tag}`: its tags are {tags}")]
+    UnknownTag {
+        name: PackageName,
+        tag: Tag,
+        tags: String,
+    },
+    #[error(
+        "package `{name}` has no version that is published and not yanked: `{name}@latest` names none (give a version)"
+    )]
+    NoLatest { name: PackageName },
+}
+
+/// What a yank, an unyank, a deprecation or an alias does to metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FlagChange {
     /// The flag was set, replaced or removed.
@@ -203,6 +254,7 @@ impl Metadata {
             unpublished: BTreeMap::new(),
             deprecated: None,
             yanked: BTreeMap::new(),
+            aliases: BTreeMap::new(),
         }
     }
 
@@ -269,7 +321,8 @@ impl Metadata {
         Ok(change)
     }
 
-    /// Move `version` from `published` to `unpublished`, keeping its publish time. A version
+    /// Move `version` from `published` to `unpublished`, keeping its publish time, and drop
+    /// its yank and the tags naming it (a tag never names a missing version). A version
     /// already unpublished is left as it is, so a re-run changes nothing.
     pub fn unpublish(
         &mut self,
@@ -296,8 +349,9 @@ impl Metadata {
                 unpublished_time: now,
             },
         );
-        // Only a published version can be yanked.
+        // Only a published version can be yanked, or named by a tag.
         self.yanked.remove(version);
+        self.aliases.retain(|_, named| named != version);
         Ok(UnpublishChange::Moved)
     }
 
@@ -381,6 +435,124 @@ impl Metadata {
         }
         self.deprecated = wanted;
         FlagChange::Changed
+    }
+
+    /// Point `tag` at `version`, moving it when it names another; the version must be
+    /// published and not yanked. A tag already naming it is left as it is (a re-run).
+    pub fn set_alias(
+        &mut self,
+        name: &PackageName,
+        tag: &Tag,
+        version: &Version,
+    ) -> Result<FlagChange, AliasRefused> {
+        self.check_aliasable(name, version)?;
+        if self.aliases.get(tag) == Some(version) {
+            return Ok(FlagChange::Unchanged);
+        }
+        self.aliases.insert(tag.clone(), version.clone());
+        Ok(FlagChange::Changed)
+    }
+
+    /// Remove `tag`; a tag that is not set is left so (a re-run).
+    pub fn remove_alias(&mut self, tag: &Tag) -> FlagChange {
+        match self.aliases.remove(tag) {
+            Some(_) => FlagChange::Changed,
+            None => FlagChange::Unchanged,
+        }
+    }
+
+    /// Only a published version that is not yanked is named by a tag.
+    pub fn check_aliasable(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<(), AliasRefused> {
+        if let Some(yanked) = self.yanked.get(version) {
+            return Err(AliasRefused::Yanked {
+                name: name.clone(),
+                version: version.clone(),
+                reason: yanked.reason.clone(),
+            });
+        }
+        if self.published.contains_key(version) {
+            return Ok(());
+        }
+        let published = self.published_list();
+        Err(match self.unpublished.get(version) {
+            Some(u) => AliasRefused::Unpublished {
+                name: name.clone(),
+                version: version.clone(),
+                date: u.unpublished_time.date(),
+                published,
+            },
+            None => AliasRefused::NotPublished {
+                name: name.clone(),
+                version: version.clone(),
+                published,
+            },
+        })
+    }
+
+    /// The newest version that is published and not yanked: what `latest` names unless a
+    /// tag sets it.
+    pub fn newest_unyanked(&self) -> Option<&Version> {
+        (self.published.keys().rev()).find(|v| !self.yanked.contains_key(*v))
+    }
+
+    /// The version `NAME@spec` names: a version is itself (whether it is published is for
+    /// the caller to say, as for any version given); a tag is the version `aliases` gives
+    /// it, and `latest`, unless set, the newest version that is published and not yanked.
+    /// What `regis solve`, `regis fetch` and a server's `GET …/{name}/{tag}` share.
+    ///
+    /// ```
+    /// # use regis::metadata::Metadata;
+    /// # use regis::schema::{Location, Version};
+    /// let mut m = Metadata::new(Location::github("o", "aff", None).unwrap(), None);
+    /// assert!(m.resolve(&"aff".parse().unwrap(), &"latest".parse().unwrap()).is_err());
+    /// assert_eq!(
+    ///     m.resolve(&"aff".parse().unwrap(), &"1.0.0".parse().unwrap()),
+    ///     Ok(Version::new(1, 0, 0))
+    /// );
+    /// ```
+    pub fn resolve(
+        &self,
+        name: &PackageName,
+        spec: &VersionSpec,
+    ) -> Result<Version, ResolveRefused> {
+        let tag = match spec {
+            VersionSpec::Version(v) => return Ok(v.clone()),
+            VersionSpec::Tag(tag) => tag,
+        };
+        if let Some(version) = self.aliases.get(tag) {
+            return Ok(version.clone());
+        }
+        if tag.as_str() == crate::schema::LATEST {
+            return (self.newest_unyanked().cloned())
+                .ok_or_else(|| ResolveRefused::NoLatest { name: name.clone() });
+        }
+        Err(ResolveRefused::UnknownTag {
+            name: name.clone(),
+            tag: tag.clone(),
+            tags: self.tags_list(),
+        })
+    }
+
+    /// The tags `NAME@TAG` resolves, for messages: `` `latest` (1.1.0), `next` (2.0.0) ``,
+    /// `latest` included while it names a version, or `none`.
+    pub fn tags_list(&self) -> String {
+        let mut tags: Vec<(&str, &Version)> = (self.aliases.iter())
+            .map(|(t, v)| (t.as_str(), v))
+            .collect();
+        if !self.aliases.contains_key(crate::schema::LATEST)
+            && let Some(latest) = self.newest_unyanked()
+        {
+            tags.push((crate::schema::LATEST, latest));
+            tags.sort();
+        }
+        if tags.is_empty() {
+            return "none".to_owned();
+        }
+        crate::text::list(tags.into_iter().map(|(t, v)| format!("`{t}` ({v})")))
     }
 
     /// The published versions for messages: `` `1.0.0`, `1.1.0` `` or `none`.
@@ -639,6 +811,110 @@ mod tests {
         m.unpublish(&pn("prelude"), &v, "broken", again).unwrap();
         assert!(m.yanked.is_empty());
         assert!(m.unyank(&pn("prelude"), &v).is_err());
+    }
+
+    #[test]
+    fn aliases_name_published_versions_and_go_after_yanked() {
+        let mut m = prelude();
+        let name = pn("prelude");
+        let (v1, v2): (Version, Version) = ("6.0.1".parse().unwrap(), "7.0.0".parse().unwrap());
+        let tag = |t: &str| t.parse::<Tag>().unwrap();
+        let at: Timestamp = "2024-03-01T00:00:00.000Z".parse().unwrap();
+        m.publish(&name, v2.clone(), entry(Sha256::of(b"7")), None)
+            .unwrap();
+        let published = m.to_json();
+        assert_eq!(
+            m.set_alias(&name, &tag("stable"), &v1),
+            Ok(FlagChange::Changed)
+        );
+        assert_eq!(
+            m.set_alias(&name, &tag("next"), &v1),
+            Ok(FlagChange::Changed)
+        );
+        // A re-run changes nothing; another version moves the tag.
+        assert_eq!(
+            m.set_alias(&name, &tag("next"), &v1),
+            Ok(FlagChange::Unchanged)
+        );
+        assert_eq!(
+            m.set_alias(&name, &tag("next"), &v2),
+            Ok(FlagChange::Changed)
+        );
+        m.yank(&name, &v1, "broken", at).unwrap();
+        // After `yanked`, tags ascending.
+        let expected = published.replace(
+            "  \"unpublished\": {}\n}\n",
+            "  \"unpublished\": {},\n  \"yanked\": {\n    \"6.0.1\": {\n      \"reason\": \"broken\",\n      \"time\": \"2024-03-01T00:00:00.000Z\"\n    }\n  },\n  \"aliases\": {\n    \"next\": \"7.0.0\",\n    \"stable\": \"6.0.1\"\n  }\n}\n",
+        );
+        assert_eq!(m.to_json(), expected);
+        assert_eq!(Metadata::from_json("prelude.json", &expected).unwrap(), m);
+
+        // Resolution: a version is itself, a tag what it names, `latest` the newest
+        // version not yanked unless set.
+        let resolve = |m: &Metadata, spec: &str| m.resolve(&name, &spec.parse().unwrap());
+        assert_eq!(resolve(&m, "9.9.9"), Ok("9.9.9".parse().unwrap()));
+        assert_eq!(resolve(&m, "next"), Ok(v2.clone()));
+        assert_eq!(
+            resolve(&m, "stable"),
+            Ok(v1.clone()),
+            "a yank keeps its tags"
+        );
+        assert_eq!(resolve(&m, "latest"), Ok(v2.clone()));
+        m.yank(&name, &v2, "broken too", at).unwrap();
+        let refusals = [
+            resolve(&m, "latest").unwrap_err().to_string(),
+            resolve(&m, "beta").unwrap_err().to_string(),
+            m.set_alias(&name, &tag("next"), &v2)
+                .unwrap_err()
+                .to_string(),
+            m.set_alias(&name, &tag("next"), &"9.9.9".parse().unwrap())
+                .unwrap_err()
+                .to_string(),
+        ];
+        m.unyank(&name, &v2).unwrap();
+        assert_eq!(
+            m.set_alias(&name, &tag("latest"), &v1),
+            Err(AliasRefused::Yanked {
+                name: name.clone(),
+                version: v1.clone(),
+                reason: "broken".into(),
+            })
+        );
+        m.unyank(&name, &v1).unwrap();
+        assert_eq!(
+            m.set_alias(&name, &tag("latest"), &v1),
+            Ok(FlagChange::Changed)
+        );
+        assert_eq!(
+            resolve(&m, "latest"),
+            Ok(v1.clone()),
+            "set, `latest` is the tag's"
+        );
+        let tags = resolve(&m, "beta").unwrap_err().to_string();
+
+        // An unpublish drops the tags naming the version; removing a tag that is not set
+        // changes nothing.
+        m.unpublish(&name, &v1, "broken", at).unwrap();
+        assert_eq!(
+            m.aliases.keys().map(Tag::as_str).collect::<Vec<_>>(),
+            ["next"]
+        );
+        let unpublished = m
+            .set_alias(&name, &tag("stable"), &v1)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(m.remove_alias(&tag("next")), FlagChange::Changed);
+        assert_eq!(m.remove_alias(&tag("next")), FlagChange::Unchanged);
+        assert!(!m.to_json().contains("aliases"));
+        let lines = [refusals.join("\n"), tags, unpublished];
+        insta::assert_snapshot!(lines.join("\n"), @r"
+            package `prelude` has no version that is published and not yanked: `prelude@latest` names none (give a version)
+            package `prelude` has no tag `beta`: its tags are `next` (7.0.0), `stable` (6.0.1)
+            `prelude@7.0.0` is yanked (broken too): a tag never names a yanked version; unyank it first, or point the tag at another version
+            `prelude@9.9.9` is not published: a tag names a published version, and published versions are `6.0.1`, `7.0.0`
+            package `prelude` has no tag `beta`: its tags are `latest` (6.0.1), `next` (7.0.0), `stable` (6.0.1)
+            `prelude@6.0.1` was unpublished on 2024-03-01: a tag names a published version, and published versions are `7.0.0`
+            ");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Every operation payload, of both eras, and how an issue body becomes one. Pure.
 //!
 //! Current era: `Publish`, `Authenticated {payload, signature}` carrying a `Transfer`, an
-//! `Unpublish`, or (regis's own) a `Yank`, an `Unyank` or a `Deprecate`, and
+//! `Unpublish`, or (regis's own) a `Yank`, an `Unyank`, a `Deprecate`, an `Alias` or an
+//! `Unalias`, and
 //! `PackageSetUpdate`. CI era: `Addition` and `Update`, read and turned
 //! into a `Publish` whose version comes from the package's manifest.
 
@@ -9,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::schema::{Location, Owner, PackageName, Timestamp, Version};
+use crate::schema::{Location, Owner, PackageName, Tag, Timestamp, Version};
 
 /// The longest unpublish or yank reason, and the longest deprecation message, in
 /// characters.
@@ -158,6 +159,8 @@ pub enum AuthenticatedData {
     Yank(Yank),
     Unyank(Unyank),
     Deprecate(Deprecate),
+    Alias(Alias),
+    Unalias(Unalias),
 }
 
 impl AuthenticatedData {
@@ -169,6 +172,8 @@ impl AuthenticatedData {
             AuthenticatedData::Yank(_) => "Yank",
             AuthenticatedData::Unyank(_) => "Unyank",
             AuthenticatedData::Deprecate(_) => "Deprecate",
+            AuthenticatedData::Alias(_) => "Alias",
+            AuthenticatedData::Unalias(_) => "Unalias",
         }
     }
 
@@ -180,6 +185,8 @@ impl AuthenticatedData {
             AuthenticatedData::Yank(_) => "a Yank",
             AuthenticatedData::Unyank(_) => "an Unyank",
             AuthenticatedData::Deprecate(_) => "a Deprecate",
+            AuthenticatedData::Alias(_) => "an Alias",
+            AuthenticatedData::Unalias(_) => "an Unalias",
         }
     }
 }
@@ -348,6 +355,34 @@ impl Deprecate {
     }
 }
 
+/// Point the tag `alias` of a package at one of its published versions (moving it when it
+/// points elsewhere), as npm's `dist-tag add`: `NAME@TAG` then names that version.
+///
+/// No `reason`: with `name` and `version` that would make it an Unpublish to the PureScript
+/// Registry, whose reader ignores the keys it does not know (and `deny_unknown_fields`
+/// refuses one here).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alias {
+    pub name: PackageName,
+    pub alias: Tag,
+    pub version: Version,
+    #[serde(rename = "signedAt", skip_serializing_if = "Option::is_none", default)]
+    pub signed_at: Option<Timestamp>,
+}
+
+/// Remove the tag `unalias` of a package. A separate payload rather than an Alias without
+/// a version, as `Unyank` is: the signed text says in its keys which of the two it asks
+/// for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unalias {
+    pub name: PackageName,
+    pub unalias: Tag,
+    #[serde(rename = "signedAt", skip_serializing_if = "Option::is_none", default)]
+    pub signed_at: Option<Timestamp>,
+}
+
 /// A reason or message: at most [`MAX_REASON_CHARS`] characters, not blank (`blank` says
 /// what to write instead).
 fn check_text(field: &str, text: &str, blank: &str) -> Result<(), String> {
@@ -364,8 +399,8 @@ fn check_text(field: &str, text: &str, blank: &str) -> Result<(), String> {
 }
 
 impl Authenticated {
-    /// Parse the signed inner payload (a `Transfer`, an `Unpublish`, a `Yank`, an `Unyank`
-    /// or a `Deprecate`).
+    /// Parse the signed inner payload (a `Transfer`, an `Unpublish`, a `Yank`, an `Unyank`,
+    /// a `Deprecate`, an `Alias` or an `Unalias`).
     pub fn data(&self) -> Result<AuthenticatedData, PayloadError> {
         AuthenticatedData::parse(&self.payload)
     }
@@ -373,10 +408,11 @@ impl Authenticated {
 
 impl AuthenticatedData {
     /// Parse a signed payload, telling the shapes apart by their keys: `newLocation` is a
-    /// Transfer, `yank` a Yank, `unyank` an Unyank, `message` a Deprecate, then `reason` or
-    /// `version` an Unpublish. A Transfer or an Unpublish has none of the newer keys (each
-    /// refuses unknown keys), so each reads as it always did. `signedAt`, which every
-    /// shape may carry, decides nothing.
+    /// Transfer, `yank` a Yank, `unyank` an Unyank, `message` a Deprecate, `alias` an Alias,
+    /// `unalias` an Unalias, then `reason` or `version` an Unpublish (an Alias has a
+    /// `version` too, so `alias` is looked for first). A Transfer or an Unpublish has none of
+    /// the newer keys (each refuses unknown keys), so each reads as it always did.
+    /// `signedAt`, which every shape may carry, decides nothing.
     pub fn parse(text: &str) -> Result<AuthenticatedData, PayloadError> {
         let obj = object(text)?;
         let has = |k: &str| obj.contains_key(k);
@@ -388,6 +424,10 @@ impl AuthenticatedData {
             from_value(obj, "Unyank").map(AuthenticatedData::Unyank)
         } else if has("message") {
             from_value(obj, "Deprecate").map(AuthenticatedData::Deprecate)
+        } else if has("alias") {
+            from_value(obj, "Alias").map(AuthenticatedData::Alias)
+        } else if has("unalias") {
+            from_value(obj, "Unalias").map(AuthenticatedData::Unalias)
         } else if has("reason") || has("version") {
             from_value(obj, "Unpublish").map(AuthenticatedData::Unpublish)
         } else {
@@ -406,6 +446,8 @@ impl AuthenticatedData {
             AuthenticatedData::Yank(y) => &y.name,
             AuthenticatedData::Unyank(u) => &u.name,
             AuthenticatedData::Deprecate(d) => &d.name,
+            AuthenticatedData::Alias(a) => &a.name,
+            AuthenticatedData::Unalias(u) => &u.name,
         }
     }
 
@@ -417,6 +459,8 @@ impl AuthenticatedData {
             AuthenticatedData::Yank(y) => y.signed_at,
             AuthenticatedData::Unyank(u) => u.signed_at,
             AuthenticatedData::Deprecate(d) => d.signed_at,
+            AuthenticatedData::Alias(a) => a.signed_at,
+            AuthenticatedData::Unalias(u) => u.signed_at,
         }
     }
 
@@ -429,6 +473,8 @@ impl AuthenticatedData {
             AuthenticatedData::Yank(y) => &mut y.signed_at,
             AuthenticatedData::Unyank(u) => &mut u.signed_at,
             AuthenticatedData::Deprecate(d) => &mut d.signed_at,
+            AuthenticatedData::Alias(a) => &mut a.signed_at,
+            AuthenticatedData::Unalias(u) => &mut u.signed_at,
         };
         *signed_at = Some(time);
         self
@@ -443,6 +489,8 @@ impl AuthenticatedData {
             AuthenticatedData::Yank(y) => serde_json::to_string(y),
             AuthenticatedData::Unyank(u) => serde_json::to_string(u),
             AuthenticatedData::Deprecate(d) => serde_json::to_string(d),
+            AuthenticatedData::Alias(a) => serde_json::to_string(a),
+            AuthenticatedData::Unalias(u) => serde_json::to_string(u),
         };
         json.expect("payloads of names, versions and strings always encode")
     }
@@ -487,7 +535,7 @@ pub enum PayloadError {
 }
 
 /// The signed shapes, for messages.
-pub const SIGNED_SHAPES: &str = "`Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}` or `Deprecate {name, message, alternative?}`";
+pub const SIGNED_SHAPES: &str = "`Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}`, `Deprecate {name, message, alternative?}`, `Alias {name, alias, version}` or `Unalias {name, unalias}`";
 
 const SHAPES: &str = "`Publish {name, location?, ref, version, compiler?, resolutions?, ownersSignature?, releaseSignature?}`, `Authenticated {payload, signature}`, `PackageSetUpdate {compiler?, packages}`, or the older `Addition {packageName, newPackageLocation, newRef, buildPlan}` / `Update {packageName, updateRef, buildPlan}`";
 
@@ -638,6 +686,8 @@ mod tests {
             r#"{"name":"aff","unyank":"7.1.0"}"#,
             r#"{"name":"aff","message":"unmaintained","alternative":"aff-next"}"#,
             r#"{"name":"aff","message":""}"#,
+            r#"{"name":"aff","alias":"next","version":"7.1.0"}"#,
+            r#"{"name":"aff","unalias":"next"}"#,
         ];
         let kinds: Vec<&str> = texts
             .iter()
@@ -663,7 +713,9 @@ mod tests {
                 "Yank",
                 "Unyank",
                 "Deprecate",
-                "Deprecate"
+                "Deprecate",
+                "Alias",
+                "Unalias"
             ]
         );
         let AuthenticatedData::Deprecate(clear) = AuthenticatedData::parse(texts[5]).unwrap()
@@ -671,6 +723,25 @@ mod tests {
             panic!()
         };
         assert!(clear.clears());
+        // Whatever key decides: each text reads as its own shape's type and as no other.
+        let reads = |text: &str| -> Vec<&str> {
+            let obj = || object(text).unwrap();
+            [
+                ("Transfer", from_value::<Transfer>(obj(), "").is_ok()),
+                ("Unpublish", from_value::<Unpublish>(obj(), "").is_ok()),
+                ("Yank", from_value::<Yank>(obj(), "").is_ok()),
+                ("Unyank", from_value::<Unyank>(obj(), "").is_ok()),
+                ("Deprecate", from_value::<Deprecate>(obj(), "").is_ok()),
+                ("Alias", from_value::<Alias>(obj(), "").is_ok()),
+                ("Unalias", from_value::<Unalias>(obj(), "").is_ok()),
+            ]
+            .into_iter()
+            .filter_map(|(kind, ok)| ok.then_some(kind))
+            .collect()
+        };
+        for (text, kind) in texts.iter().zip(&kinds) {
+            assert_eq!(reads(text), [*kind], "{text}");
+        }
     }
 
     /// `signedAt` (what `regis sign` adds) goes last in the canonical text, decides no
@@ -684,6 +755,8 @@ mod tests {
             r#"{"name":"aff","yank":"7.1.0","reason":"broken"}"#,
             r#"{"name":"aff","unyank":"7.1.0"}"#,
             r#"{"name":"aff","message":"unmaintained","alternative":"aff-next"}"#,
+            r#"{"name":"aff","alias":"next","version":"7.1.0"}"#,
+            r#"{"name":"aff","unalias":"next"}"#,
         ];
         for text in texts {
             let data = AuthenticatedData::parse(text).unwrap();
@@ -818,6 +891,23 @@ mod tests {
                 "signed Deprecate, itself the alternative",
                 r#"{"name":"a","message":"old","alternative":"a"}"#,
             ),
+            signed(
+                "signed Alias, a reason",
+                r#"{"name":"a","alias":"next","version":"1.0.0","reason":"x"}"#,
+            ),
+            signed("signed Alias, no version", r#"{"name":"a","alias":"next"}"#),
+            signed(
+                "signed Alias, a version as the tag",
+                r#"{"name":"a","alias":"1.0.0","version":"1.0.0"}"#,
+            ),
+            signed(
+                "signed Alias, an uppercase tag",
+                r#"{"name":"a","alias":"Next","version":"1.0.0"}"#,
+            ),
+            signed(
+                "signed Unalias, a version",
+                r#"{"name":"a","unalias":"next","version":"1.0.0"}"#,
+            ),
         ];
         insta::assert_snapshot!(lines.join("\n"), @r#"
             a list → the payload is not a JSON object: expected `{ ... }`
@@ -830,7 +920,7 @@ mod tests {
             Update, no updateRef value → invalid `Update` payload: invalid type: integer `1`, expected a string
             signed, not JSON → the payload is not valid JSON: expected ident at line 1 column 2
             signed, a string → the payload is not a JSON object: expected `{ ... }`
-            signed, unknown keys → the payload has keys `name`, `to`: expected `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}` or `Deprecate {name, message, alternative?}`
+            signed, unknown keys → the payload has keys `name`, `to`: expected `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}`, `Deprecate {name, message, alternative?}`, `Alias {name, alias, version}` or `Unalias {name, unalias}`
             signed Transfer, bad location → invalid `Transfer` payload: invalid location: expected `{"githubOwner", "githubRepo", "subdir"?}` or `{"gitUrl", "subdir"?}`
             signed Unpublish, blank reason → invalid `Unpublish` payload: `reason` is empty: say why the version is unpublished
             signed Unpublish, no reason → invalid `Unpublish` payload: missing field `reason`
@@ -840,6 +930,11 @@ mod tests {
             signed Deprecate, blank message → invalid `Deprecate` payload: `message` is empty: say why the package is deprecated, or give `""` to clear the deprecation
             signed Deprecate, clearing with an alternative → invalid `Deprecate` payload: `message` is empty, which clears the deprecation, but `alternative` is `b`: expected no `alternative` when clearing, or a message
             signed Deprecate, itself the alternative → invalid `Deprecate` payload: `alternative` is `a` itself: expected another package
+            signed Alias, a reason → invalid `Alias` payload: unknown field `reason`, expected one of `name`, `alias`, `version`, `signedAt`
+            signed Alias, no version → invalid `Alias` payload: missing field `version`
+            signed Alias, a version as the tag → invalid `Alias` payload: invalid tag `1.0.0`: it is a version: expected a name that never reads as one (`NAME@1.0.0` always means the version)
+            signed Alias, an uppercase tag → invalid `Alias` payload: invalid tag `Next`: unexpected character `N`: expected lowercase ASCII letters, digits, `-`, `.` and `_`
+            signed Unalias, a version → invalid `Unalias` payload: unknown field `version`, expected one of `name`, `unalias`, `signedAt`
             "#);
     }
 }

@@ -289,7 +289,7 @@ fn run_demo(root: &Path, json: bool) -> anyhow::Result<()> {
         plan.compiler,
         report::plan_line(&plan.resolutions)
     ));
-    out.solved = Some(SolveOutput::new(&name, &version, &Ok(plan)));
+    out.solved = Some(SolveOutput::new(&name, &version, None, &Ok(plan)));
 
     say.step(
         9,

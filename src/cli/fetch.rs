@@ -1,5 +1,6 @@
-//! `regis fetch NAME@VERSION`: download one release and verify it through TUF and its
-//! atoms, as a package manager would; from a site, against its sparse index too.
+//! `regis fetch NAME@VERSION` (or `NAME@TAG`): download one release and verify it through
+//! TUF and its atoms, as a package manager would; from a site, against its sparse index
+//! too.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,7 +9,7 @@ use anyhow::Context as _;
 
 use crate::operation::client::{self, Client, Origin};
 use crate::operation::sparse::{self, Site};
-use crate::schema::{PackageName, Version};
+use crate::schema::{PackageName, PackageSpec, Tag, Version, VersionSpec};
 
 use super::Global;
 use super::output::{outln, warnln};
@@ -35,11 +36,15 @@ use super::output::{outln, warnln};
 /// site's `storage`, and the two must agree (the tarball, the metadata entry the signed
 /// target records, the index line the publish atom records); with `"tuf": true` and no
 /// pinned root the fetch goes on, and warns that nothing was signature-checked.
+///
+/// `NAME@TAG` names the version the package's tag names (`regis alias`; `latest`, unless
+/// set, the newest version that is published and not yanked), read from the site's
+/// `metadata/<name>.json`, or without a site from the registry checkout's.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The release: `NAME@VERSION`.
-    #[arg(value_name = "NAME@VERSION", value_parser = parse_release)]
-    pub release: (PackageName, Version),
+    /// The release: `NAME@VERSION`, or `NAME@TAG` (e.g. `aff@latest`).
+    #[arg(value_name = "NAME@VERSION|TAG")]
+    pub release: PackageSpec,
     #[command(flatten)]
     pub client: ClientArgs,
     /// Where the tarball is written, as `<name>-<version>.tar.gz`.
@@ -133,32 +138,34 @@ impl ClientArgs {
     }
 }
 
-fn parse_release(text: &str) -> Result<(PackageName, Version), String> {
-    let (name, version) = text
-        .split_once('@')
-        .ok_or_else(|| "expected NAME@VERSION".to_owned())?;
-    Ok((
-        name.parse().map_err(|e| format!("{e}"))?,
-        version.parse().map_err(|e| format!("{e}"))?,
-    ))
-}
-
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
         if let Some(site) = self.client.site()? {
             return self.run_site(global, &site);
         }
+        let name = &self.release.name;
+        let version = &self.checkout_version(global)?;
         let client = self.client.load(global)?;
-        let (name, version) = &self.release;
         let fetched = client::fetch(&client, name, version)?;
-        let path = self.write(&fetched.bytes)?;
+        let path = write_tarball(&self.out, name, version, &fetched.bytes)?;
         if global.json {
             super::json::print(&super::json::FetchOutput::new(
-                &path, &fetched, &client, None,
+                &path,
+                &fetched,
+                &client,
+                None,
+                self.tag(),
             ))?;
             return Ok(ExitCode::SUCCESS);
         }
-        print_fetched(name, version, &path, &fetched.bytes, &fetched.hash);
+        print_fetched(
+            name,
+            version,
+            self.tag(),
+            &path,
+            &fetched.bytes,
+            &fetched.hash,
+        );
         print_tuf(&client, &fetched);
         Ok(ExitCode::SUCCESS)
     }
@@ -166,7 +173,7 @@ impl Args {
     /// The release from a site: held to its metadata, and through TUF when a root is
     /// pinned.
     fn run_site(&self, global: &Global, site: &Site) -> anyhow::Result<ExitCode> {
-        let (name, version) = &self.release;
+        let PackageSpec { name, spec } = &self.release;
         let client = self.client.site_client(global, site)?;
         if client.is_none() && site.config.tuf {
             warnln!(
@@ -175,7 +182,8 @@ impl Args {
             );
         }
         let fetched =
-            sparse::fetch(site, name, version, client.as_ref()).map_err(super::list::refusal)?;
+            sparse::fetch(site, name, spec, client.as_ref()).map_err(super::list::refusal)?;
+        let version = &fetched.version;
         if let Some(yanked) = &fetched.yanked {
             warnln!(
                 "`{name}@{version}` is yanked: {}",
@@ -191,19 +199,30 @@ impl Args {
                     .unwrap_or_default()
             );
         }
-        let path = self.write(&fetched.bytes)?;
+        let path = write_tarball(&self.out, name, version, &fetched.bytes)?;
         let tuf = client.as_ref().zip(fetched.tuf.as_ref());
         if global.json {
             let output = match tuf {
-                Some((client, verified)) => {
-                    super::json::FetchOutput::new(&path, verified, client, Some(&fetched))
-                }
-                None => super::json::FetchOutput::unsigned(&path, &fetched),
+                Some((client, verified)) => super::json::FetchOutput::new(
+                    &path,
+                    verified,
+                    client,
+                    Some(&fetched),
+                    self.tag(),
+                ),
+                None => super::json::FetchOutput::unsigned(&path, &fetched, self.tag()),
             };
             super::json::print(&output)?;
             return Ok(ExitCode::SUCCESS);
         }
-        print_fetched(name, version, &path, &fetched.bytes, &fetched.hash);
+        print_fetched(
+            name,
+            version,
+            self.tag(),
+            &path,
+            &fetched.bytes,
+            &fetched.hash,
+        );
         outln!(
             "  site: {}, the size and hash its metadata records, downloaded from {}",
             site.from(),
@@ -215,10 +234,33 @@ impl Args {
         Ok(ExitCode::SUCCESS)
     }
 
-    /// Writes the tarball to `--out` as `<name>-<version>.tar.gz`.
-    fn write(&self, bytes: &[u8]) -> anyhow::Result<PathBuf> {
-        let (name, version) = &self.release;
-        write_tarball(&self.out, name, version, bytes)
+    /// The tag the release was named by (`None` for a version).
+    fn tag(&self) -> Option<&Tag> {
+        match &self.release.spec {
+            VersionSpec::Tag(tag) => Some(tag),
+            VersionSpec::Version(_) => None,
+        }
+    }
+
+    /// The version the release names, a tag resolved through the registry checkout's
+    /// metadata (storage, which the client reads, holds no metadata).
+    fn checkout_version(&self, global: &Global) -> anyhow::Result<Version> {
+        let PackageSpec { name, spec } = &self.release;
+        if let VersionSpec::Version(version) = spec {
+            return Ok(version.clone());
+        }
+        let registry = crate::store::RegistryDir::new(&global.registry);
+        let metadata = registry
+            .read_metadata(name)
+            .map_err(|e| super::could_not_run(e.into()))?;
+        let Some(metadata) = metadata else {
+            anyhow::bail!(
+                "`{name}@{spec}` names a tag, which the package's metadata resolves, and the registry checkout `{}` has no `{}`: give a version, or fetch `--from` a site",
+                global.registry.display(),
+                crate::store::RegistryDir::metadata_rel(name).display()
+            );
+        };
+        Ok(metadata.resolve(name, spec)?)
     }
 }
 
@@ -240,16 +282,18 @@ fn print_tuf(client: &Client, fetched: &client::Fetched) {
     }
 }
 
-/// The line saying where a fetched release went.
+/// The line saying where a fetched release went, and the tag that named it.
 fn print_fetched(
-    name: &crate::schema::PackageName,
-    version: &crate::schema::Version,
+    name: &PackageName,
+    version: &Version,
+    tag: Option<&Tag>,
     path: &std::path::Path,
     bytes: &[u8],
     hash: &crate::schema::Sha256,
 ) {
+    let tagged = tag.map(|t| format!(" (`{name}@{t}`)")).unwrap_or_default();
     outln!(
-        "Fetched `{name}@{version}` to {}: {} bytes, `{hash}`",
+        "Fetched `{name}@{version}`{tagged} to {}: {} bytes, `{hash}`",
         path.display(),
         bytes.len()
     );

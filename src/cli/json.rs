@@ -19,8 +19,8 @@
 //! another meaning takes the next one. The shapes several commands share (a git write, a
 //! signer, an error, a package-set change, each operation's report) are defined once here
 //! and used by every command that prints them: `process-issue` and `demo` print the very
-//! shapes `publish`, `transfer`, `unpublish`, `yank`, `deprecate` and `package-set update`
-//! print.
+//! shapes `publish`, `transfer`, `unpublish`, `yank`, `deprecate`, `alias` and
+//! `package-set update` print.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -30,6 +30,7 @@ use serde::Serialize;
 
 use crate::check;
 use crate::git::CommitOutcome;
+use crate::operation::alias::AliasReport;
 use crate::operation::authorize::{Role, Signer};
 use crate::operation::deprecate::DeprecateReport;
 use crate::operation::gc::GcReport;
@@ -207,7 +208,8 @@ struct MetadataAndIndex {
     index: GitWrite,
 }
 
-/// The git write of a transfer, a yank or a deprecation: the package's metadata file.
+/// The git write of a transfer, a yank, a deprecation or an alias: the package's metadata
+/// file.
 #[derive(Serialize)]
 struct MetadataOnly {
     metadata: GitWrite,
@@ -489,6 +491,33 @@ impl From<&YankReport> for YankOutput {
             version: r.version.clone(),
             yanked: r.yanked,
             reason: r.reason.clone(),
+            signer: (&r.signer).into(),
+            writes: MetadataOnly {
+                metadata: (&r.metadata).into(),
+            },
+        }
+    }
+}
+
+/// `regis alias` (an Alias or an Unalias): the tag, the version it names now (`null` after
+/// it was removed) and the one it named before (`null` when it was not set).
+#[derive(Serialize)]
+pub(crate) struct AliasOutput {
+    name: PackageName,
+    tag: crate::schema::Tag,
+    version: Option<Version>,
+    previous: Option<Version>,
+    signer: SignerOutput,
+    writes: MetadataOnly,
+}
+
+impl From<&AliasReport> for AliasOutput {
+    fn from(r: &AliasReport) -> Self {
+        AliasOutput {
+            name: r.name.clone(),
+            tag: r.tag.clone(),
+            version: r.version.clone(),
+            previous: r.previous.clone(),
             signer: (&r.signer).into(),
             writes: MetadataOnly {
                 metadata: (&r.metadata).into(),
@@ -788,11 +817,13 @@ impl From<&check::Report> for CheckOutput {
     }
 }
 
-/// `regis solve`: the plan (`null` when there is none), else the conflict explained.
+/// `regis solve`: the version solved for and the tag given for it (`null` for a version),
+/// the plan (`null` when there is none), else the conflict explained.
 #[derive(Serialize)]
 pub(crate) struct SolveOutput {
     name: PackageName,
     version: Version,
+    tag: Option<crate::schema::Tag>,
     solved: bool,
     plan: Option<BuildPlan>,
     conflict: Option<String>,
@@ -802,11 +833,13 @@ impl SolveOutput {
     pub fn new(
         name: &PackageName,
         version: &Version,
+        tag: Option<&crate::schema::Tag>,
         outcome: &Result<BuildPlan, String>,
     ) -> SolveOutput {
         SolveOutput {
             name: name.clone(),
             version: version.clone(),
+            tag: tag.cloned(),
             solved: outcome.is_ok(),
             plan: outcome.as_ref().ok().cloned(),
             conflict: outcome.as_ref().err().cloned(),
@@ -914,7 +947,7 @@ impl<'a> InitOutput<'a> {
 
 /// `regis sign --json`: the signed payload (`signed`, what to paste into an issue, the
 /// document `regis sign` prints without `--json`) and what it asks for (`transfer`,
-/// `unpublish`, `yank`, `unyank` or `deprecate`); for `regis sign owners`, `owners`, with
+/// `unpublish`, `yank`, `unyank`, `deprecate`, `alias` or `unalias`); for `regis sign owners`, `owners`, with
 /// the owner list's text as `signed.payload` and the Publish payload's `ownersSignature`
 /// as `signed.signature`.
 #[derive(Serialize)]
@@ -1232,8 +1265,8 @@ impl KeysShowOutput {
 }
 
 /// The report of the operation an issue asked for, tagged by `operation`: `publish`,
-/// `transfer`, `unpublish`, `yank` (an unyank too), `deprecate` or `package-set-update`,
-/// with that command's fields.
+/// `transfer`, `unpublish`, `yank` (an unyank too), `deprecate`, `alias` (an unalias too)
+/// or `package-set-update`, with that command's fields.
 #[derive(Serialize)]
 #[serde(tag = "operation", rename_all = "kebab-case")]
 enum OperationOutput {
@@ -1242,6 +1275,7 @@ enum OperationOutput {
     Unpublish(UnpublishOutput),
     Yank(YankOutput),
     Deprecate(DeprecateOutput),
+    Alias(AliasOutput),
     PackageSetUpdate(PackageSetUpdateOutput),
 }
 
@@ -1253,6 +1287,7 @@ impl From<&OperationReport> for OperationOutput {
             OperationReport::Unpublish(r) => OperationOutput::Unpublish(r.into()),
             OperationReport::Yank(r) => OperationOutput::Yank(r.into()),
             OperationReport::Deprecate(r) => OperationOutput::Deprecate(r.into()),
+            OperationReport::Alias(r) => OperationOutput::Alias(r.into()),
             OperationReport::PackageSet(r) => {
                 OperationOutput::PackageSetUpdate(PackageSetUpdateOutput::new(r, false))
             }
@@ -1569,6 +1604,8 @@ pub(crate) struct FetchOutput<'a> {
     /// A fetch from a site: where, the download URL and the yank (`null` when `--from`
     /// named storage).
     site: Option<SiteFetchOutput<'a>>,
+    /// The tag the release was named by (`null` for a version).
+    tag: Option<&'a crate::schema::Tag>,
 }
 
 #[derive(Debug, Serialize)]
@@ -1587,6 +1624,7 @@ impl<'a> FetchOutput<'a> {
         fetched: &'a crate::operation::client::Fetched,
         client: &crate::operation::client::Client,
         site: Option<&'a crate::operation::sparse::SiteFetched>,
+        tag: Option<&'a crate::schema::Tag>,
     ) -> Self {
         let (timestamp, snapshot, _) = client.versions();
         FetchOutput {
@@ -1605,6 +1643,7 @@ impl<'a> FetchOutput<'a> {
                 signature_checked: true,
                 yanked: s.yanked.as_ref().map(FlagOutput::yanked),
             }),
+            tag,
         }
     }
 
@@ -1612,6 +1651,7 @@ impl<'a> FetchOutput<'a> {
     pub(crate) fn unsigned(
         path: &'a Path,
         fetched: &'a crate::operation::sparse::SiteFetched,
+        tag: Option<&'a crate::schema::Tag>,
     ) -> Self {
         FetchOutput {
             name: &fetched.name,
@@ -1629,6 +1669,7 @@ impl<'a> FetchOutput<'a> {
                 signature_checked: false,
                 yanked: fetched.yanked.as_ref().map(FlagOutput::yanked),
             }),
+            tag,
         }
     }
 }
@@ -1743,6 +1784,8 @@ struct ListedOutput<'a> {
     indexed: bool,
     yanked: Option<FlagOutput<'a>>,
     unpublished: Option<FlagOutput<'a>>,
+    /// The tags naming the version (`regis alias`), ascending.
+    tags: &'a [crate::schema::Tag],
 }
 
 /// A yank or an unpublish: why, and when.
@@ -1796,6 +1839,7 @@ impl<'a> ListOutput<'a> {
                         reason,
                         time: *time,
                     }),
+                    tags: &l.tags,
                 })
                 .collect(),
             problems: &listing.problems,

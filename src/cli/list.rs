@@ -11,8 +11,8 @@ use super::output::outln;
 
 /// List a package's versions, newest first: publish date, size and flags.
 ///
-/// Each version with its publish date and tarball size, and whether it is yanked (and
-/// why) or unpublished (when, and why); the package's location and its deprecation (the
+/// Each version with its publish date and tarball size, the tags naming it (`regis
+/// alias`), and whether it is yanked (and why) or unpublished (when, and why); the package's location and its deprecation (the
 /// message, the package to use instead). Read from the registry checkout (`--registry`,
 /// its `metadata/`) and the index checkout, or with `--from` from a site `regis site
 /// build` made, through its `config.json`. Metadata and the index file are held to each
@@ -120,6 +120,10 @@ fn print(listing: &Listing, from: &str) {
     let size_width = width(size);
     for l in &listing.versions {
         let mut flags = Vec::new();
+        if !l.tags.is_empty() {
+            let tags: Vec<String> = l.tags.iter().map(|t| format!("`{t}`")).collect();
+            flags.push(format!("tags: {}", tags.join(", ")));
+        }
         if let Some(y) = &l.yanked {
             flags.push(format!("yanked: {}", crate::text::echo(&y.reason)));
         }

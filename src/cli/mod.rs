@@ -1,6 +1,7 @@
 //! The command line: clap-derived arguments, one module per subcommand, the shared
 //! options, and how results and errors are printed. The only place that prints.
 
+mod alias;
 mod check;
 mod daily;
 mod demo;
@@ -112,6 +113,8 @@ pub enum Command {
     Unpublish(unpublish::Args),
     Yank(yank::Args),
     Deprecate(deprecate::Args),
+    #[command(subcommand)]
+    Alias(alias::Command),
     Sign(sign::Args),
     History(history::Args),
     Pack(pack::Args),
@@ -294,6 +297,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Unpublish(a) => a.run(&cli.global),
         Command::Yank(a) => a.run(&cli.global),
         Command::Deprecate(a) => a.run(&cli.global),
+        Command::Alias(c) => c.run(&cli.global),
         Command::Sign(a) => a.run(&cli.global),
         Command::History(a) => a.run(&cli.global),
         Command::Pack(a) => a.run(&cli.global),
@@ -476,7 +480,7 @@ pub(crate) fn read_payload(file: &Path) -> anyhow::Result<crate::payload::Operat
 }
 
 /// The subcommand that runs a signed payload: `transfer`, `unpublish`, `yank` (an Unyank
-/// too) or `deprecate`.
+/// too), `deprecate` or `alias run` (an Alias or an Unalias).
 pub(crate) fn command_for(data: &crate::payload::AuthenticatedData) -> &'static str {
     use crate::payload::AuthenticatedData;
     match data {
@@ -484,6 +488,7 @@ pub(crate) fn command_for(data: &crate::payload::AuthenticatedData) -> &'static 
         AuthenticatedData::Unpublish(_) => "unpublish",
         AuthenticatedData::Yank(_) | AuthenticatedData::Unyank(_) => "yank",
         AuthenticatedData::Deprecate(_) => "deprecate",
+        AuthenticatedData::Alias(_) | AuthenticatedData::Unalias(_) => "alias run",
     }
 }
 
@@ -503,8 +508,8 @@ pub(crate) fn other_signed_payload(
     )
 }
 
-/// Read a payload file and require it to be a signed (Transfer, Unpublish, Yank, Unyank or
-/// Deprecate) payload.
+/// Read a payload file and require it to be a signed (Transfer, Unpublish, Yank, Unyank,
+/// Deprecate, Alias or Unalias) payload.
 pub(crate) fn read_authenticated(
     file: &Path,
 ) -> anyhow::Result<(

@@ -44,7 +44,7 @@ pub fn read_publish(file: &Path) -> anyhow::Result<Publish> {
             file.display(),
             match other {
                 Operation::Authenticated(_) =>
-                    "signed (Transfer, Unpublish, Yank, Unyank or Deprecate)",
+                    "signed (Transfer, Unpublish, Yank, Unyank, Deprecate, Alias or Unalias)",
                 _ => "PackageSetUpdate",
             }
         ),

@@ -46,7 +46,7 @@ pub struct OnlyIn {
 /// The PureScript Registry's API for the default registry under `/api/v1/` — `POST
 /// publish`, `unpublish`, `transfer`, `package-sets` (bodies: the payloads an issue
 /// carries), `GET jobs`, `GET jobs/{id}` (status and logs) — and for every registry under
-/// `/registries/<name>/api/v1/`, plus regis's `POST yank` and `deprecate`, and each
+/// `/registries/<name>/api/v1/`, plus regis's `POST yank`, `deprecate` and `alias` and `GET packages/{name}/{tag}`, and each
 /// registry's storage under `/registries/<name>/static/`. Every `POST` needs an API token
 /// (`Authorization: Bearer …`, from `regis token create`).
 ///

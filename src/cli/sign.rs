@@ -1,5 +1,5 @@
-//! `regis sign`: sign a `Transfer`, `Unpublish`, `Yank`, `Unyank` or `Deprecate` payload
-//! with an owner's SSH key and print the `{"payload", "signature"}` JSON to paste into a
+//! `regis sign`: sign a `Transfer`, `Unpublish`, `Yank`, `Unyank`, `Deprecate`, `Alias` or
+//! `Unalias` payload with an owner's SSH key and print the `{"payload", "signature"}` JSON to paste into a
 //! registry issue; or (`regis sign owners`) the owner list a publish sets, for its
 //! `ownersSignature`.
 
@@ -10,17 +10,17 @@ use anyhow::{Context as _, bail};
 
 use crate::auth::{SignatureFormat, SigningKey};
 use crate::manifest::{Given, ManifestFile};
-use crate::payload::{Authenticated, AuthenticatedData, Operation, Transfer};
-use crate::schema::{Location, PackageName, PackageVersion, Timestamp};
+use crate::payload::{Alias, Authenticated, AuthenticatedData, Operation, Transfer, Unalias};
+use crate::schema::{Location, PackageName, PackageVersion, Tag, Timestamp, Version};
 
 use super::Global;
 use super::output::noteln;
 
-/// Sign a `Transfer`, `Unpublish`, `Yank`, `Unyank` or `Deprecate` payload with a package
-/// owner's SSH private key.
+/// Sign a `Transfer`, `Unpublish`, `Yank`, `Unyank`, `Deprecate`, `Alias` or `Unalias`
+/// payload with a package owner's SSH private key.
 ///
-/// The payload is read from FILE, or built by the `transfer`, `unpublish`, `yank` or
-/// `deprecate` subcommand.
+/// The payload is read from FILE, or built by the `transfer`, `unpublish`, `yank`,
+/// `deprecate`, `alias` or `unalias` subcommand.
 /// What is signed is the payload's canonical compact JSON with `signedAt`, the time of
 /// signing (any `signedAt` in FILE is replaced): a registry carries out a signed text once,
 /// so the same request signed again is a new text. Prints `{"payload": ...,
@@ -39,9 +39,9 @@ use super::output::noteln;
 )]
 pub struct Args {
     /// The payload: a `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`,
-    /// `Yank {name, yank, reason}`, `Unyank {name, unyank}` or `Deprecate {name, message,
-    /// alternative?}` JSON object (`-` for standard input); text around the object is
-    /// ignored.
+    /// `Yank {name, yank, reason}`, `Unyank {name, unyank}`, `Deprecate {name, message,
+    /// alternative?}`, `Alias {name, alias, version}` or `Unalias {name, unalias}` JSON
+    /// object (`-` for standard input); text around the object is ignored.
     #[arg(value_name = "FILE", required = true)]
     pub file: Option<PathBuf>,
     #[command(flatten)]
@@ -98,6 +98,10 @@ pub enum Build {
     Yank(YankArgs),
     /// Sign the deprecation of a package (or, with `--message ""`, clearing it).
     Deprecate(DeprecateArgs),
+    /// Sign pointing a tag of a package at a version (`NAME@TAG` then names it).
+    Alias(AliasArgs),
+    /// Sign removing a tag of a package.
+    Unalias(UnaliasArgs),
     /// Sign the owner list a publish gives a package: prints the Publish payload's
     /// `ownersSignature`.
     ///
@@ -151,6 +155,30 @@ pub struct YankArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct AliasArgs {
+    /// The package.
+    #[arg(value_name = "NAME")]
+    pub name: PackageName,
+    /// The tag, e.g. `next`: lowercase ASCII letters, digits, `-`, `.` and `_`, a letter
+    /// first, never a version.
+    #[arg(value_name = "TAG")]
+    pub tag: Tag,
+    /// The published version it names.
+    #[arg(value_name = "VERSION")]
+    pub target: Version,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UnaliasArgs {
+    /// The package.
+    #[arg(value_name = "NAME")]
+    pub name: PackageName,
+    /// The tag to remove.
+    #[arg(value_name = "TAG")]
+    pub tag: Tag,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct OwnersArgs {
     /// The manifest the version is published with: a `purs.json`, `spago.yaml` or
     /// `purs.dhall` (by its file name); its name, version and `owners` are what is signed.
@@ -187,6 +215,8 @@ impl Args {
                 AuthenticatedData::Yank(_) => "yank",
                 AuthenticatedData::Unyank(_) => "unyank",
                 AuthenticatedData::Deprecate(_) => "deprecate",
+                AuthenticatedData::Alias(_) => "alias",
+                AuthenticatedData::Unalias(_) => "unalias",
             };
             super::json::print(&super::json::SignOutput::new(operation, &signed))?;
         } else {
@@ -232,7 +262,7 @@ impl Args {
             (None, Some(file)) => read_data(file),
             (None, None) => {
                 bail!(
-                    "no payload given: expected a FILE, or the `transfer`, `unpublish`, `yank` or `deprecate` subcommand"
+                    "no payload given: expected a FILE, or the `transfer`, `unpublish`, `yank`, `deprecate`, `alias` or `unalias` subcommand"
                 )
             }
         }
@@ -241,7 +271,7 @@ impl Args {
 
 impl Signing {
     /// `payload` signed with `--key`.
-    fn sign(&self, payload: String, global: &Global) -> anyhow::Result<Authenticated> {
+    pub(crate) fn sign(&self, payload: String, global: &Global) -> anyhow::Result<Authenticated> {
         let namespace = self.namespace(global)?;
         self.sign_in(payload, &namespace)
     }
@@ -327,6 +357,17 @@ impl Build {
                 }
                 Ok(AuthenticatedData::parse(&object.to_string())?)
             }
+            Build::Alias(a) => Ok(AuthenticatedData::Alias(Alias {
+                name: a.name.clone(),
+                alias: a.tag.clone(),
+                version: a.target.clone(),
+                signed_at: None,
+            })),
+            Build::Unalias(u) => Ok(AuthenticatedData::Unalias(Unalias {
+                name: u.name.clone(),
+                unalias: u.tag.clone(),
+                signed_at: None,
+            })),
             Build::Owners(_) => bail!("`regis sign owners` signs an owner list, not a payload"),
         }
     }

@@ -1,11 +1,11 @@
-//! `regis solve NAME@VERSION`: the build plan of a published version; exit 0 solved, 1 no
-//! plan, 2 could not run.
+//! `regis solve NAME@VERSION` (or `NAME@TAG`): the build plan of a published version; exit
+//! 0 solved, 1 no plan, 2 could not run.
 
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use crate::schema::{PackageVersion, Version};
+use crate::schema::{PackageSpec, Version, VersionSpec};
 use crate::solver::{self, DirPackages, SolveError, Solver};
 use crate::store::{IndexDir, RegistryDir};
 
@@ -15,14 +15,16 @@ use super::output::outln;
 /// Print the build plan of a published version: the compiler and one version of every
 /// package it depends on, directly or not — the newest that work together.
 ///
-/// Reads the registry and index working trees as they are. Without `--compiler`, the
-/// newest compiler the version is recorded to build with that also solves is chosen.
+/// Reads the registry and index working trees as they are. `NAME@TAG` names the version the
+/// package's tag names (`regis alias`; `latest`, unless set, the newest version that is
+/// published and not yanked). Without `--compiler`, the newest compiler the version is
+/// recorded to build with that also solves is chosen.
 /// Exit status: 0 solved, 1 no build plan (the conflict is explained), 2 could not run.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The version to solve for, e.g. `aff@7.1.0`.
-    #[arg(value_name = "NAME@VERSION")]
-    pub package: PackageVersion,
+    /// The version to solve for, e.g. `aff@7.1.0`, or a tag naming it, e.g. `aff@next`.
+    #[arg(value_name = "NAME@VERSION|TAG")]
+    pub package: PackageSpec,
     /// Solve for this compiler version only.
     #[arg(long, value_name = "VERSION")]
     pub compiler: Option<Version>,
@@ -30,17 +32,24 @@ pub struct Args {
 
 impl Args {
     pub fn run(self, global: &Global) -> anyhow::Result<ExitCode> {
-        let outcome = self
+        let (version, outcome) = self
             .solve(global)
             .with_context(|| format!("could not solve `{}`", self.package))
             .map_err(super::could_not_run)?;
+        let PackageSpec { name, spec } = &self.package;
+        let tag = match spec {
+            VersionSpec::Tag(tag) => Some(tag),
+            VersionSpec::Version(_) => None,
+        };
         if global.json {
-            let PackageVersion { name, version } = &self.package;
-            super::json::print(&super::json::SolveOutput::new(name, version, &outcome))?;
+            super::json::print(&super::json::SolveOutput::new(
+                name, &version, tag, &outcome,
+            ))?;
         } else {
             match &outcome {
                 Ok(plan) => {
-                    outln!("{} with compiler {}", self.package, plan.compiler);
+                    let tagged = tag.map(|t| format!(" ({t})")).unwrap_or_default();
+                    outln!("{name}@{version}{tagged} with compiler {}", plan.compiler);
                     if plan.resolutions.is_empty() {
                         outln!("  (no dependencies)");
                     }
@@ -58,8 +67,11 @@ impl Args {
         })
     }
 
-    /// `Ok(Err(explanation))` when there is no plan.
-    fn solve(&self, global: &Global) -> anyhow::Result<Result<solver::BuildPlan, String>> {
+    /// The version solved for, and `Err(explanation)` when there is no plan.
+    fn solve(
+        &self,
+        global: &Global,
+    ) -> anyhow::Result<(Version, Result<solver::BuildPlan, String>)> {
         let config = global.config()?;
         let registry = RegistryDir::new(&global.registry);
         let index = IndexDir::new(global.index_dir(&config)?);
@@ -68,7 +80,14 @@ impl Args {
             index: &index,
         };
         let solver = Solver::new(&packages);
-        let PackageVersion { name, version } = &self.package;
+        let PackageSpec { name, spec } = &self.package;
+        let version = &match spec {
+            VersionSpec::Version(version) => version.clone(),
+            VersionSpec::Tag(_) => match registry.read_metadata(name)? {
+                Some(metadata) => metadata.resolve(name, spec)?,
+                None => anyhow::bail!("`{name}` is not in the registry (no metadata file)"),
+            },
+        };
         let versions = solver.versions(name)?;
         let Some(versions) = versions else {
             anyhow::bail!("`{name}` is not in the registry (no metadata or index file)");
@@ -87,8 +106,8 @@ impl Args {
         let request =
             solver::Request::published(name.clone(), version.clone(), self.compiler.clone());
         match solver.solve(&request, &[]) {
-            Ok(plan) => Ok(Ok(plan)),
-            Err(e @ SolveError::NoPlan { .. }) => Ok(Err(e.to_string())),
+            Ok(plan) => Ok((version.clone(), Ok(plan))),
+            Err(e @ SolveError::NoPlan { .. }) => Ok((version.clone(), Err(e.to_string()))),
             Err(e) => Err(e.into()),
         }
     }

@@ -26,7 +26,7 @@ use super::authorize::{self, AuthorizeError};
 use super::publish::AdmitAll;
 pub use super::request::OperationReport;
 use super::request::{self, Ran};
-use super::{Context, deprecate, package_set, publish, transfer, unpublish, yank};
+use super::{Context, alias, deprecate, package_set, publish, transfer, unpublish, yank};
 
 /// What stops the issue flow: GitHub did not take what regis had to say. (What the
 /// request itself gets wrong is answered on the issue, not returned.)
@@ -72,6 +72,8 @@ pub enum RequestError {
     Yank(#[from] yank::YankError),
     #[error(transparent)]
     Deprecate(#[from] deprecate::DeprecateError),
+    #[error(transparent)]
+    Alias(#[from] alias::AliasError),
     #[error(transparent)]
     PackageSet(#[from] package_set::PackageSetOpError),
 }

@@ -1,8 +1,9 @@
 //! Operations, each `validate → plan → apply`: validation and planning are pure functions
 //! over values; `apply` performs the planned writes through the effect traits in
-//! [`Context`] (storage, the two git repos, the source fetcher). Transfer, unpublish, yank
-//! and deprecate are authenticated: [`authorize`] says who signed them.
+//! [`Context`] (storage, the two git repos, the source fetcher). Transfer, unpublish, yank,
+//! deprecate and alias are authenticated: [`authorize`] says who signed them.
 
+pub mod alias;
 pub mod authorize;
 pub mod client;
 pub mod deprecate;

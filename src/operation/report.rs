@@ -9,6 +9,7 @@ use crate::package_set::PackageSet;
 use crate::schema::{PackageName, Version};
 use crate::storage::{MirrorWrite, Put};
 
+use super::alias::AliasReport;
 use super::authorize::Signer;
 use super::deprecate::DeprecateReport;
 use super::issue::{Left, PENDING_MAX_PAGES, PendingRun, Timing};
@@ -167,6 +168,21 @@ pub fn deprecate(r: &DeprecateReport) -> String {
             let _ = writeln!(out, "  use       {alternative}");
         }
     }
+    signed_and_committed(&mut out, &r.signer, &r.metadata);
+    out
+}
+
+/// The human summary of an alias or an unalias.
+pub fn alias(r: &AliasReport) -> String {
+    let unchanged = r.metadata == CommitOutcome::Unchanged;
+    let spec = format!("{}@{}", r.name, r.tag);
+    let mut out = match (&r.version, &r.previous, unchanged) {
+        (Some(v), _, true) => format!("{spec} already names {v}\n"),
+        (Some(v), Some(before), false) => format!("{spec} moved to {v}\n  was       {before}\n"),
+        (Some(v), None, false) => format!("{spec} names {v}\n"),
+        (None, Some(before), _) => format!("{spec} removed\n  was       {before}\n"),
+        (None, None, _) => format!("{spec} is not set\n"),
+    };
     signed_and_committed(&mut out, &r.signer, &r.metadata);
     out
 }

@@ -11,7 +11,7 @@ use crate::schema::Location;
 use super::issue::RequestError;
 use super::package_set::{self, Silent};
 use super::publish::{self, Admit};
-use super::{Context, deprecate, report, transfer, unpublish, yank};
+use super::{Context, alias, deprecate, report, transfer, unpublish, yank};
 
 /// The report of the operation a request asked for.
 #[derive(Debug)]
@@ -21,6 +21,7 @@ pub enum OperationReport {
     Unpublish(unpublish::UnpublishReport),
     Yank(yank::YankReport),
     Deprecate(deprecate::DeprecateReport),
+    Alias(alias::AliasReport),
     PackageSet(package_set::UpdateReport),
 }
 
@@ -61,6 +62,12 @@ pub fn describe(operation: &Operation) -> String {
                 format!("removal of the deprecation of `{}`", d.name)
             }
             Ok(AuthenticatedData::Deprecate(d)) => format!("deprecation of `{}`", d.name),
+            Ok(AuthenticatedData::Alias(a)) => {
+                format!("alias of `{}@{}` to `{}`", a.name, a.alias, a.version)
+            }
+            Ok(AuthenticatedData::Unalias(u)) => {
+                format!("removal of the alias `{}@{}`", u.name, u.unalias)
+            }
             Err(_) => "signed payload".to_owned(),
         },
         Operation::PackageSetUpdate(u) => match u.packages.len() {
@@ -182,6 +189,18 @@ pub fn run_signed(ctx: &Context<'_>, signed: &Authenticated) -> Result<Ran, Requ
                 headline,
                 report::deprecate(&report),
                 OperationReport::Deprecate(report),
+            )
+        }
+        AuthenticatedData::Alias(_) | AuthenticatedData::Unalias(_) => {
+            let report = alias::alias(ctx, signed)?;
+            let headline = match &report.version {
+                Some(version) => format!("`{}@{}` names `{version}`", report.name, report.tag),
+                None => format!("`{}@{}` names no version", report.name, report.tag),
+            };
+            done(
+                headline,
+                report::alias(&report),
+                OperationReport::Alias(report),
             )
         }
     })

@@ -26,7 +26,7 @@ use url::Url;
 use crate::index::{IndexError, IndexFile};
 use crate::manifest::Manifest;
 use crate::metadata::{Deprecated, Metadata, MetadataError, Yanked};
-use crate::schema::{Location, PackageName, Sha256, Timestamp, Version};
+use crate::schema::{Location, PackageName, Sha256, Timestamp, Version, VersionSpec};
 use crate::storage::StorageKey;
 use crate::store::{IndexDir, RegistryDir, StoreError};
 
@@ -162,6 +162,8 @@ pub enum SparseError {
     },
     #[error(transparent)]
     Metadata(#[from] MetadataError),
+    #[error(transparent)]
+    Resolve(#[from] crate::metadata::ResolveRefused),
     #[error(transparent)]
     Index(#[from] IndexError),
     #[error(transparent)]
@@ -708,6 +710,8 @@ pub struct Listed {
     pub yanked: Option<Yanked>,
     /// Why and when it was unpublished.
     pub unpublished: Option<(String, Timestamp)>,
+    /// The tags metadata's `aliases` point at it, ascending.
+    pub tags: Vec<crate::schema::Tag>,
 }
 
 /// The listing of `name` from its metadata and its index file (pure).
@@ -723,6 +727,10 @@ pub fn listing(name: &PackageName, metadata: &Metadata, index: Option<&IndexFile
             indexed: indexed(version),
             yanked: metadata.yanked.get(version).cloned(),
             unpublished: None,
+            tags: (metadata.aliases.iter())
+                .filter(|(_, named)| *named == version)
+                .map(|(tag, _)| tag.clone())
+                .collect(),
         });
         if !indexed(version) {
             problems.push(format!(
@@ -738,6 +746,7 @@ pub fn listing(name: &PackageName, metadata: &Metadata, index: Option<&IndexFile
             indexed: indexed(version),
             yanked: None,
             unpublished: Some((u.reason.clone(), u.unpublished_time)),
+            tags: Vec::new(),
         });
     }
     for version in index.into_iter().flat_map(|i| i.versions()) {
@@ -798,18 +807,20 @@ pub struct SiteFetched {
     pub tuf: Option<client::Fetched>,
 }
 
-/// Fetches `name@version` from `site`: its metadata and index file read, the version
-/// refused unless it is published and indexed, the tarball downloaded from `dl` at most
-/// the size metadata records and held to that size and hash. With `tuf` (a client loaded
-/// from the site's storage with a pinned root), the release is also fetched through
-/// [`client::fetch`], and the site must agree with what it verified.
+/// Fetches `name@spec` from `site`: its metadata and index file read, a tag resolved
+/// through the metadata's `aliases` ([`Metadata::resolve`]), the version refused unless it
+/// is published and indexed, the tarball downloaded from `dl` at most the size metadata
+/// records and held to that size and hash. With `tuf` (a client loaded from the site's
+/// storage with a pinned root), the release is also fetched through [`client::fetch`], and
+/// the site must agree with what it verified.
 pub fn fetch(
     site: &Site,
     name: &PackageName,
-    version: &Version,
+    spec: &VersionSpec,
     tuf: Option<&Client>,
 ) -> Result<SiteFetched, SparseError> {
     let package = site.package(name)?;
+    let version = &package.metadata.resolve(name, spec)?;
     let published = check_version(&package, version)?;
     let dl = site
         .config

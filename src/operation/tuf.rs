@@ -383,3 +383,41 @@ fn copy(
         timestamp: serving,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payload::Authenticated;
+
+    /// An alias or an unalias changes no tarball: its atom is the one target it adds, as
+    /// for a yank.
+    #[test]
+    fn an_alias_adds_its_atom_and_nothing_else() {
+        let name: PackageName = "aff".parse().unwrap();
+        let m = Metadata::new(
+            crate::schema::Location::github("o", "aff", None).unwrap(),
+            None,
+        );
+        let signed = Authenticated {
+            payload: r#"{"name":"aff","alias":"next","version":"1.0.0"}"#.to_owned(),
+            signature: String::new(),
+        };
+        let bytes = b"the atom's envelope";
+        let id = AtomId::of(b"the atom's signed part");
+        for (operation, version) in [
+            (AtomOperation::Alias, Some(Version::new(1, 0, 0))),
+            (AtomOperation::Unalias, None),
+        ] {
+            let record = super::super::AtomRecord::signed(operation, version, &signed);
+            let changes = changes(&name, &record, &m, Some((id, bytes)));
+            let paths: Vec<(&str, bool)> = (changes.iter())
+                .map(|c| (c.path.as_str(), c.target.is_some()))
+                .collect();
+            assert_eq!(paths, [(id.key(&name).as_str(), true)], "{operation}");
+            let target = changes[0].target.as_ref().unwrap();
+            assert_eq!(target.length, bytes.len() as u64);
+            // Without an atom key, nothing at all.
+            assert!(super::changes(&name, &record, &m, None).is_empty());
+        }
+    }
+}

@@ -1,5 +1,5 @@
 //! The value types of every registry format: names, versions, ranges, locations, hashes,
-//! owners, licenses and times. Each keeps private fields behind one checking constructor;
+//! owners, licenses, times and regis's own tags (a name for a version). Each keeps private fields behind one checking constructor;
 //! `FromStr`, `Display` and serde all go through it (parse, don't validate).
 
 mod license;
@@ -7,6 +7,7 @@ pub(crate) mod location;
 mod name;
 mod owner;
 mod sha256;
+mod tag;
 mod time;
 mod version;
 
@@ -15,6 +16,7 @@ pub use location::{Location, redact_url};
 pub use name::{PackageName, PackageVersion};
 pub use owner::Owner;
 pub use sha256::Sha256;
+pub use tag::{LATEST, MAX_TAG_LEN, PackageSpec, Tag, VersionSpec};
 pub use time::{Date, Timestamp};
 pub use version::{Range, Version};
 
@@ -38,6 +40,8 @@ pub enum SchemaError {
     License { value: String, reason: String },
     #[error("invalid time `{}`: {reason}", crate::text::value(.value))]
     Time { value: String, reason: String },
+    #[error("invalid tag {}: {reason}", crate::text::echo(.value))]
+    Tag { value: String, reason: String },
 }
 
 /// Implements `FromStr`, `TryFrom<String>`, `From<T> for String` and serde as a string
@@ -362,6 +366,15 @@ mod tests {
                 "2024-01-02T00:00:00Z".parse::<Timestamp>(),
             ),
             refusal("date `2024-1-2`", "2024-1-2".parse::<Date>()),
+            refusal("tag `1.0.0`", "1.0.0".parse::<Tag>()),
+            refusal("tag ``", "".parse::<Tag>()),
+            refusal("tag `a…a` (65)", "a".repeat(65).parse::<Tag>()),
+            refusal("tag `Next`", "Next".parse::<Tag>()),
+            refusal("tag `a\\nb`", "a\nb".parse::<Tag>()),
+            refusal("tag `-next`", "-next".parse::<Tag>()),
+            refusal("name@spec `aff`", "aff".parse::<PackageSpec>()),
+            refusal("name@spec `aff@1.0`", "aff@1.0".parse::<PackageSpec>()),
+            refusal("name@spec `aff@Next`", "aff@Next".parse::<PackageSpec>()),
         ];
         insta::assert_snapshot!(lines.join("\n"), @r#"
             name `` → invalid package name ``: expected at least one character
@@ -401,6 +414,15 @@ mod tests {
             canonical license `MIT OR wxWindows` → invalid license `MIT OR wxWindows`: `wxWindows` is not a canonical SPDX identifier (a deprecated license identifier was used): expected a current identifier from https://spdx.org/licenses/
             time `2024-01-02T00:00:00Z` → invalid time `2024-01-02T00:00:00Z`: expected `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC, milliseconds)
             date `2024-1-2` → invalid time `2024-1-2`: expected a date `YYYY-MM-DD`
+            tag `1.0.0` → invalid tag `1.0.0`: it is a version: expected a name that never reads as one (`NAME@1.0.0` always means the version)
+            tag `` → invalid tag ``: expected 1 to 64 characters
+            tag `a…a` (65) → invalid tag `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`: 65 characters long: expected at most 64
+            tag `Next` → invalid tag `Next`: unexpected character `N`: expected lowercase ASCII letters, digits, `-`, `.` and `_`
+            tag `a\nb` → invalid tag `a\nb`: unexpected character `\n`: expected lowercase ASCII letters, digits, `-`, `.` and `_`
+            tag `-next` → invalid tag `-next`: expected a lowercase ASCII letter first
+            name@spec `aff` → invalid package name `aff`: expected `NAME@VERSION` or `NAME@TAG`
+            name@spec `aff@1.0` → invalid version `1.0`: expected three numbers `MAJOR.MINOR.PATCH` separated by `.`
+            name@spec `aff@Next` → invalid tag `Next`: unexpected character `N`: expected lowercase ASCII letters, digits, `-`, `.` and `_`
             "#);
     }
 }

@@ -7,7 +7,8 @@
 //! | `POST publish` | a Publish payload → `201 {jobId}` (`200` with the existing job for a duplicate) |
 //! | `POST unpublish`, `transfer` | a signed payload of that operation |
 //! | `POST package-sets` | a PackageSetUpdate, bare or as registry-dev's `{payload: "<JSON text>", signature?}` (an `admin` token's with a trustee's authority) |
-//! | `POST yank`, `deprecate` | regis's own signed operations (`yank` takes a Yank or an Unyank) |
+//! | `POST yank`, `deprecate`, `alias` | regis's own signed operations (`yank` takes a Yank or an Unyank, `alias` an Alias or an Unalias) |
+//! | `GET packages/{name}/{spec}` | `NAME@VERSION` or `NAME@TAG` resolved: the version and its metadata entry |
 //! | `GET jobs` | the jobs (`since`, `until`, `order`, `include_completed`) |
 //! | `GET jobs/{id}` | one job with its logs (`level`, `since`, `until`, `order`) |
 //! | `GET status` | `200` |
@@ -180,6 +181,7 @@ enum Endpoint {
     PackageSets,
     Yank,
     Deprecate,
+    Alias,
 }
 
 impl Endpoint {
@@ -192,6 +194,7 @@ impl Endpoint {
             Endpoint::PackageSets => (&["packageset"], "a PackageSetUpdate payload"),
             Endpoint::Yank => (&["yank", "unyank"], "a signed Yank or Unyank payload"),
             Endpoint::Deprecate => (&["deprecate"], "a signed Deprecate payload"),
+            Endpoint::Alias => (&["alias", "unalias"], "a signed Alias or Unalias payload"),
         }
     }
 }
@@ -427,6 +430,56 @@ async fn status(
     Ok(StatusCode::OK.into_response())
 }
 
+/// `NAME@VERSION` or `NAME@TAG` resolved through the package's metadata (its `aliases`;
+/// `latest`, unless set, the newest version published and not yanked): `{name, spec,
+/// version, published}` with the version's metadata entry.
+async fn resolve(
+    axum::extract::State(state): axum::extract::State<State>,
+    Path(params): Params,
+) -> Result<Response, ApiError> {
+    blocking(move || {
+        let hosted = hosted(&state.server, &params)?;
+        let (name, spec) = (
+            params.get("name").cloned().unwrap_or_default(),
+            params.get("spec").cloned().unwrap_or_default(),
+        );
+        let refused = |e: crate::schema::SchemaError| ApiError::bad_request(crate::error_chain(&e));
+        let name: crate::schema::PackageName = name.parse().map_err(refused)?;
+        let spec = crate::schema::VersionSpec::parse(&spec).map_err(refused)?;
+        let registry = crate::store::RegistryDir::new(&hosted.registry);
+        let metadata = registry
+            .read_metadata(&name)
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    crate::error_chain(&e),
+                )
+            })?
+            .ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "registry `{}` has no package `{name}`",
+                    hosted.name
+                ))
+            })?;
+        let version = metadata
+            .resolve(&name, &spec)
+            .map_err(|e| ApiError::not_found(crate::error_chain(&e)))?;
+        let entry = metadata
+            .published
+            .get(&version)
+            .ok_or_else(|| ApiError::not_found(format!("`{name}@{version}` is not published")))?;
+        Ok(axum::Json(serde_json::json!({
+            "name": name,
+            "spec": spec.to_string(),
+            "version": version,
+            "published": entry,
+        }))
+        .into_response())
+    })
+    .await
+}
+
 /// A file of a registry's storage; a path with an empty, `.`, `..` or hidden component
 /// (an interrupted write), or that leads out of the storage directory, is not found.
 async fn static_file(
@@ -536,6 +589,11 @@ pub fn router(state: State) -> Router {
             .route(
                 &format!("{prefix}/deprecate"),
                 endpoint!(Endpoint::Deprecate),
+            )
+            .route(&format!("{prefix}/alias"), endpoint!(Endpoint::Alias))
+            .route(
+                &format!("{prefix}/packages/{{name}}/{{spec}}"),
+                get(resolve),
             )
             .route(&format!("{prefix}/jobs"), get(list_jobs))
             .route(&format!("{prefix}/jobs/{{id}}"), get(get_job))

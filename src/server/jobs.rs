@@ -88,6 +88,8 @@ pub fn job_type(operation: &Operation) -> &'static str {
             Ok(AuthenticatedData::Yank(_)) => "yank",
             Ok(AuthenticatedData::Unyank(_)) => "unyank",
             Ok(AuthenticatedData::Deprecate(_)) => "deprecate",
+            Ok(AuthenticatedData::Alias(_)) => "alias",
+            Ok(AuthenticatedData::Unalias(_)) => "unalias",
             Err(_) => "signed",
         },
     }
@@ -104,6 +106,8 @@ pub fn subject(operation: &Operation) -> (Option<PackageName>, Option<Version>) 
             Ok(AuthenticatedData::Yank(y)) => (Some(y.name), Some(y.yank)),
             Ok(AuthenticatedData::Unyank(u)) => (Some(u.name), Some(u.unyank)),
             Ok(AuthenticatedData::Deprecate(d)) => (Some(d.name), None),
+            Ok(AuthenticatedData::Alias(a)) => (Some(a.name), Some(a.version)),
+            Ok(AuthenticatedData::Unalias(u)) => (Some(u.name), None),
             Err(_) => (None, None),
         },
     }

@@ -369,6 +369,8 @@ struct PackagePage<'a> {
     source_url: Option<String>,
     reference: Option<String>,
     owners: Vec<OwnerView>,
+    /// The package's tags (`aliases`), ascending, and the versions they name.
+    tags: Vec<TagView>,
     index_path: String,
     install: Vec<String>,
     versions: Vec<VersionView>,
@@ -383,6 +385,11 @@ struct DeprecatedView {
     alternative: Option<String>,
     time: String,
     date: String,
+}
+
+struct TagView {
+    tag: String,
+    version: String,
 }
 
 struct OwnerView {
@@ -538,6 +545,12 @@ fn package_page<'a>(
                 fingerprint: crate::auth::fingerprint(o)
                     .unwrap_or_else(|| "(a key that does not parse)".to_owned()),
                 id: o.id().map(str::to_owned),
+            })
+            .collect(),
+        tags: (m.aliases.iter())
+            .map(|(tag, version)| TagView {
+                tag: tag.to_string(),
+                version: version.to_string(),
             })
             .collect(),
         index_path: crate::index::entry_path(name),

@@ -133,7 +133,8 @@ fn assert_canonical<T, E>(
 /// `Operation::parse` and `from_issue_body` on the text, and `Authenticated::data` with the
 /// text as the signed payload: what parses serialises and parses back as itself (a
 /// current-era `Publish`, an `Authenticated`, a `PackageSetUpdate`, a `Transfer`, an
-/// `Unpublish`, a `Yank`, an `Unyank`, a `Deprecate`); a reason or message is never blank
+/// `Unpublish`, a `Yank`, an `Unyank`, a `Deprecate`, an `Alias`, an `Unalias`); a tag
+/// never reads as a version; a reason or message is never blank
 /// (but a Deprecate's empty one, which clears) or too long; errors are bounded.
 pub fn payload(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -239,6 +240,29 @@ fn check_authenticated_data(data: &AuthenticatedData) {
                 AuthenticatedData::parse(text).map(|parsed| match parsed {
                     AuthenticatedData::Deprecate(back) => back,
                     other => panic!("a Deprecate reads back as {other:?}"),
+                })
+            });
+        }
+        AuthenticatedData::Alias(a) => {
+            assert!(a.alias.as_str().parse::<crate::schema::Version>().is_err());
+            assert_json_roundtrip(a, |text| {
+                AuthenticatedData::parse(text).map(|parsed| match parsed {
+                    AuthenticatedData::Alias(back) => back,
+                    other => panic!("an Alias reads back as {other:?}"),
+                })
+            });
+        }
+        AuthenticatedData::Unalias(u) => {
+            assert!(
+                u.unalias
+                    .as_str()
+                    .parse::<crate::schema::Version>()
+                    .is_err()
+            );
+            assert_json_roundtrip(u, |text| {
+                AuthenticatedData::parse(text).map(|parsed| match parsed {
+                    AuthenticatedData::Unalias(back) => back,
+                    other => panic!("an Unalias reads back as {other:?}"),
                 })
             });
         }

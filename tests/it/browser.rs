@@ -2,7 +2,8 @@
 //! small hand-made site shaped like the one `regis site build` writes: it passes the site
 //! as made, finds a package by a prefix of its name, writes screenshots, and catches each
 //! defect planted in a copy — so a site test that passes says something. Then the sites
-//! `regis site build` makes, of the demo registry and of the real 673-package view.
+//! `regis site build` makes, of the demo registry, of a package with tags and of the real
+//! 673-package view.
 
 use std::path::{Path, PathBuf};
 
@@ -389,6 +390,32 @@ fn the_demo_registry_site_passes_in_a_browser() {
             .contains("signed TUF target matching metadata")
     );
     check_built_site(&browser, &site, "demo", "prelude", "0.2.0");
+}
+
+/// A package with tags, a yanked and an unpublished version and a deprecation: its page
+/// (the tags among its facts, each linking the version it names) passes as every other.
+#[test]
+fn a_package_with_tags_passes_in_a_browser() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let t = super::site_client::registry();
+    for (tag, version) in [("stable", "1.2.0"), ("next", "1.2.0")] {
+        regis::operation::alias::alias(
+            &t.ctx(),
+            &super::tuf_fixture::signed(&format!(
+                r#"{{"name":"a","alias":"{tag}","version":"{version}"}}"#
+            )),
+        )
+        .unwrap();
+    }
+    let work = tempfile::tempdir().unwrap();
+    let site = work.path().join("site");
+    super::site_client::build(work.path(), &t.layout.registry, &site, &[]);
+    let page = std::fs::read_to_string(site.join("packages/a.html")).unwrap();
+    assert!(page.contains("<dt>Tags</dt>"), "{page}");
+    let check = check_site(&browser, &site, None);
+    assert_eq!(check.problems, Vec::<String>::new());
 }
 
 /// The site of the real 673-package registry view (with the real set 80.8.0 beside

@@ -206,7 +206,7 @@ fn publish_refuses_other_payloads_and_bad_json() {
     assert_eq!(
         text(&out.stderr),
         format!(
-            "error: `{}` holds a signed (Transfer, Unpublish, Yank, Unyank or Deprecate) payload: `regis publish` expects a Publish `{{name, location?, ref, version, compiler?, resolutions?, ownersSignature?}}`\n",
+            "error: `{}` holds a signed (Transfer, Unpublish, Yank, Unyank, Deprecate, Alias or Unalias) payload: `regis publish` expects a Publish `{{name, location?, ref, version, compiler?, resolutions?, ownersSignature?}}`\n",
             transfer.display()
         )
     );
@@ -731,7 +731,7 @@ fn the_cli_refusals_read_in_full() {
         publish a PackageSetUpdate (1) → error: `<tmp>/update.json` holds a PackageSetUpdate payload: `regis publish` expects a Publish `{name, location?, ref, version, compiler?, resolutions?, ownersSignature?}`
         transfer a Publish (1) → error: `<tmp>/publish.json` does not hold a signed payload: expected `{"payload": "...", "signature": "..."}` as `regis sign` prints it
         transfer a signed Unpublish (1) → error: `<tmp>/unpublish.json` holds a signed Unpublish: `regis transfer` expects a signed Transfer `{name, newLocation}` (use `regis unpublish`)
-        transfer a signed payload that is neither (1) → error: reading the signed payload in `<tmp>/other.json`: the payload has keys `name`: expected `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}` or `Deprecate {name, message, alternative?}`
+        transfer a signed payload that is neither (1) → error: reading the signed payload in `<tmp>/other.json`: the payload has keys `name`: expected `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}`, `Deprecate {name, message, alternative?}`, `Alias {name, alias, version}` or `Unalias {name, unalias}`
         unpublish a signed Transfer (1) → error: `<tmp>/transfer.json` holds a signed Transfer: `regis unpublish` expects a signed Unpublish `{name, version, reason}` (use `regis transfer`)
         yank a signed Unpublish (1) → error: `<tmp>/unpublish.json` holds a signed Unpublish: `regis yank` expects a signed Yank `{name, yank, reason}` or Unyank `{name, unyank}` (use `regis unpublish`)
         deprecate a signed Transfer (1) → error: `<tmp>/transfer.json` holds a signed Transfer: `regis deprecate` expects a signed Deprecate `{name, message, alternative?}` (use `regis transfer`)
@@ -746,9 +746,9 @@ fn the_cli_refusals_read_in_full() {
         sign with a missing key (2) → error: could not read the private key `<tmp>/missing`: No such file or directory (os error 2)
         sign with a public key (1) → error: could not use the private key `<tmp>/publish.json`: not an OpenSSH private key: PEM preamble contains invalid data (NUL byte): expected the `-----BEGIN OPENSSH PRIVATE KEY-----` text `ssh-keygen` writes
         sign with a passphrase that is not UTF-8 (1) → error: the environment variable `REGIS_TEST_PASSPHRASE` named by `--passphrase-env` is not valid UTF-8
-        sign a Publish (1) → error: `<tmp>/publish.json` holds a Publish payload (publishing needs no signature): `regis sign` signs one of `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}` or `Deprecate {name, message, alternative?}`
-        sign a PackageSetUpdate (1) → error: `<tmp>/update.json` holds a PackageSetUpdate payload: `regis sign` signs one of `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}` or `Deprecate {name, message, alternative?}`
-        sign a signed payload (1) → error: `<tmp>/transfer.json` holds a payload that is already signed: `regis sign` signs one of `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}` or `Deprecate {name, message, alternative?}`
+        sign a Publish (1) → error: `<tmp>/publish.json` holds a Publish payload (publishing needs no signature): `regis sign` signs one of `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}`, `Deprecate {name, message, alternative?}`, `Alias {name, alias, version}` or `Unalias {name, unalias}`
+        sign a PackageSetUpdate (1) → error: `<tmp>/update.json` holds a PackageSetUpdate payload: `regis sign` signs one of `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}`, `Deprecate {name, message, alternative?}`, `Alias {name, alias, version}` or `Unalias {name, unalias}`
+        sign a signed payload (1) → error: `<tmp>/transfer.json` holds a payload that is already signed: `regis sign` signs one of `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}`, `Deprecate {name, message, alternative?}`, `Alias {name, alias, version}` or `Unalias {name, unalias}`
         sign an Unpublish without a reason (1) → error: reading the payload in `<tmp>/reasonless.json`: invalid `Unpublish` payload: missing field `reason`
         "#);
     // regis sign given nothing to sign, or a transfer without a new location

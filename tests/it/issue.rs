@@ -496,7 +496,7 @@ fn refused_requests_are_answered_in_full() {
         unsigned, a trustee, a bot key that is no key → the unpublish of `prelude@1.0.0` failed: the payload is not signed, and the bot cannot sign it for the trustee: the bot key in `REGIS_BOT_KEY` cannot be read: not an OpenSSH private key: PEM preamble contains invalid data (NUL byte): expected the `-----BEGIN OPENSSH PRIVATE KEY-----` text `ssh-keygen` writes
         unsigned, a trustee, another bot key → the unpublish of `prelude@1.0.0` failed: the payload is not signed, and the bot cannot sign it for the trustee: the key in `REGIS_BOT_KEY` is not the one `botPublicKey` names: fix the secret or the config
         a transfer to a git:// URL → the transfer of `prelude` failed: `gitUrl` `git://example.com/prelude.git` is not an `https://` URL: a location given in an issue must be a public `https://` git URL (or `githubOwner`/`githubRepo`)
-        a signed payload that is neither → the signed payload failed: the payload has keys `name`: expected `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}` or `Deprecate {name, message, alternative?}`
+        a signed payload that is neither → the signed payload failed: the payload has keys `name`: expected `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}`, `Deprecate {name, message, alternative?}`, `Alias {name, alias, version}` or `Unalias {name, unalias}`
         ");
     assert_eq!((t.remote_heads(), t.stored()), before);
 }

@@ -646,6 +646,56 @@ fn every_command_prints_one_json_document() {
         "{e}"
     );
 
+    // alias set, rm (each signing with the key and running), a re-run, and sign alias,
+    // unalias with alias run
+    let doc = r.document(on!["alias", "set", "a", "next", "1.0.0", "--key", &key], 0);
+    assert_eq!(
+        (&doc["name"], &doc["tag"], &doc["version"], &doc["previous"]),
+        (&json!("a"), &json!("next"), &json!("1.0.0"), &Value::Null)
+    );
+    assert_eq!(doc["signer"]["role"], "owner");
+    committed(&doc["writes"]["metadata"], &heads().0);
+    let doc = r.document(on!["alias", "set", "a", "next", "1.0.0", "--key", &key], 0);
+    unchanged(&doc["writes"]["metadata"]);
+    let doc = r.document(on!["alias", "rm", "a", "next", "--key", &key], 0);
+    assert_eq!(
+        (&doc["version"], &doc["previous"]),
+        (&Value::Null, &json!("1.0.0"))
+    );
+    committed(&doc["writes"]["metadata"], &heads().0);
+    let signed_alias = sign_to_file(
+        &mut r,
+        "alias.json",
+        &["alias", "a", "stable", "1.0.0"],
+        "alias",
+    );
+    let doc = r.document(on!["alias", "run", &signed_alias], 0);
+    assert_eq!(
+        (&doc["tag"], &doc["version"]),
+        (&json!("stable"), &json!("1.0.0"))
+    );
+    committed(&doc["writes"]["metadata"], &heads().0);
+    let signed_unalias = sign_to_file(
+        &mut r,
+        "unalias.json",
+        &["unalias", "a", "stable"],
+        "unalias",
+    );
+    let doc = r.document(on!["alias", "run", &signed_unalias], 0);
+    assert_eq!(
+        (&doc["tag"], &doc["version"], &doc["previous"]),
+        (&json!("stable"), &Value::Null, &json!("1.0.0"))
+    );
+    committed(&doc["writes"]["metadata"], &heads().0);
+    let e = r.error(on!["alias", "set", "a", "next", "9.0.0", "--key", &key], 1);
+    assert_eq!(e["message"], "could not alias `a@next` to `9.0.0`");
+    assert_eq!(
+        e["causes"],
+        json!([
+            "`a@9.0.0` is not published: a tag names a published version, and published versions are `1.0.0`, `1.1.0`"
+        ])
+    );
+
     // gc
     let doc = r.document(on!["gc", "--dry-run"], 0);
     assert_eq!(
@@ -983,7 +1033,8 @@ fn every_command_prints_one_json_document() {
             "hash": null,
             "indexed": false,
             "yanked": null,
-            "unpublished": {"reason": "broken", "time": "<t>"}
+            "unpublished": {"reason": "broken", "time": "<t>"},
+            "tags": []
         }])
     );
     assert_eq!(
@@ -1013,6 +1064,7 @@ fn every_command_prints_one_json_document() {
     every_subcommand(&regis::cli::command(), "", &mut every);
     assert!(every.contains("package-set update") && every.contains("sign unpublish"));
     assert!(every.contains("sign yank") && every.contains("deprecate"));
+    assert!(every.contains("alias set") && every.contains("sign unalias"));
     let missing: Vec<&String> = every.difference(&r.covered).collect();
     assert!(
         missing.is_empty(),

@@ -4,6 +4,7 @@
 //! `regis::testing`; their insta snapshots are in `snapshots/`, the Dhall inputs they read
 //! in `tests/dhall/`.
 
+mod alias;
 mod architecture;
 mod atoms;
 mod authenticated;

@@ -236,7 +236,7 @@ fn a_payload_file_signs_the_same_canonical_bytes() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(
-            "`publish.json` holds a Publish payload (publishing needs no signature): `regis sign` signs one of `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}` or `Deprecate {name, message, alternative?}`"
+            "`publish.json` holds a Publish payload (publishing needs no signature): `regis sign` signs one of `Transfer {name, newLocation}`, `Unpublish {name, version, reason}`, `Yank {name, yank, reason}`, `Unyank {name, unyank}`, `Deprecate {name, message, alternative?}`, `Alias {name, alias, version}` or `Unalias {name, unalias}`"
         ),
         "{stderr}"
     );

@@ -14,13 +14,13 @@ use serde_json::{Value, json};
 
 use super::tuf_fixture::{self, owner, signed};
 
-fn text(b: &[u8]) -> String {
+pub(super) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
 /// `regis ARGS` with the client's state under `home` (never the user's), and none of the
 /// variables a developer's shell may hold.
-fn regis(home: &Path, args: &[&str]) -> Output {
+pub(super) fn regis(home: &Path, args: &[&str]) -> Output {
     std::fs::create_dir_all(home).unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_regis"));
     command
@@ -34,8 +34,8 @@ fn regis(home: &Path, args: &[&str]) -> Output {
 }
 
 /// A registry's site and storage, each served on 127.0.0.1.
-struct Served {
-    site_dir: PathBuf,
+pub(super) struct Served {
+    pub(super) site_dir: PathBuf,
     site: StaticServer,
     storage: StaticServer,
     /// The client's state, outputs.
@@ -47,7 +47,7 @@ struct Served {
 impl Served {
     /// Builds the site of the registry checkout `registry` with the binary, `dl` the
     /// storage server's layout (or `dl` given, `{storage}` its URL), and serves both.
-    fn start(registry: &Path, storage: &Path, dl: Option<&str>) -> Served {
+    pub(super) fn start(registry: &Path, storage: &Path, dl: Option<&str>) -> Served {
         let tmp = tempfile::tempdir().unwrap();
         let storage = StaticServer::start(storage);
         let site_dir = tmp.path().join("site");
@@ -70,12 +70,12 @@ impl Served {
         self.tmp.path().join("home")
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub(super) fn run(&self, args: &[&str]) -> Output {
         regis(&self.home(), args)
     }
 
     /// `regis ARGS --from <site>`: stdout then stderr, redacted, and the exit status.
-    fn on_site(&self, args: &[&str]) -> (String, i32) {
+    pub(super) fn on_site(&self, args: &[&str]) -> (String, i32) {
         let mut all: Vec<&str> = args.to_vec();
         all.extend(["--from", &self.site.url]);
         let out = self.run(&all);
@@ -83,7 +83,7 @@ impl Served {
     }
 
     /// `regis fetch RELEASE --from <site> --out <tmp>/out` and more `args`.
-    fn fetch(&self, release: &str, args: &[&str]) -> (String, i32) {
+    pub(super) fn fetch(&self, release: &str, args: &[&str]) -> (String, i32) {
         let out = self.out_dir();
         let mut all = vec!["fetch", release, "--out", out.to_str().unwrap()];
         all.extend(args);
@@ -94,7 +94,7 @@ impl Served {
         self.tmp.path().join("out")
     }
 
-    fn fetched(&self, release: &str) -> Vec<u8> {
+    pub(super) fn fetched(&self, release: &str) -> Vec<u8> {
         let file = format!("{}.tar.gz", release.replace('@', "-"));
         std::fs::read(self.out_dir().join(file)).unwrap()
     }
@@ -121,7 +121,7 @@ impl Served {
         file.set_modified(at).unwrap();
     }
 
-    fn redact(&self, out: &Output) -> String {
+    pub(super) fn redact(&self, out: &Output) -> String {
         let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
         let all = all
             .replace(&self.site.url, "<site>/")
@@ -132,7 +132,7 @@ impl Served {
 }
 
 /// `regis site build OUT` of `registry` with `args`.
-fn build(home: &Path, registry: &Path, out: &Path, args: &[&str]) {
+pub(super) fn build(home: &Path, registry: &Path, out: &Path, args: &[&str]) {
     let mut all = vec![
         "--registry",
         registry.to_str().unwrap(),
@@ -171,7 +171,7 @@ fn redact_hashes(text: &str) -> String {
 
 /// A registry (no TUF) with `a` at 1.0.0 (unpublished), 1.1.0 (yanked), 1.2.0 and
 /// deprecated in favour of `b`, and `b@1.0.0`.
-fn registry() -> TestRegistry {
+pub(super) fn registry() -> TestRegistry {
     let t = TestRegistry::new();
     let release = |name: &str, version: &str| {
         let mut p = t.package(name, version, &[]);

@@ -26,7 +26,7 @@ fn yaml_files() -> Vec<PathBuf> {
 #[test]
 fn workflows_and_issue_forms_are_yaml() {
     let files = yaml_files();
-    assert_eq!(files.len(), 11, "{files:?}");
+    assert_eq!(files.len(), 12, "{files:?}");
     // No YAML crate is in the dependency tree; PyYAML checks the syntax where it exists.
     let has_pyyaml = Command::new("python3")
         .args(["-c", "import yaml"])

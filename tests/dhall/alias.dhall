@@ -1,0 +1,1 @@
+{ name = "prelude", alias = "next", version = "6.0.1" }
