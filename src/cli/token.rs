@@ -21,7 +21,7 @@ pub enum Command {
 /// Make a token, for a registry or for a member of one of its organizations; it is
 /// printed once and only its SHA-256 kept.
 ///
-/// Scopes: `publish` (publish, deprecate, package set additions and upgrades),
+/// Scopes: `publish` (publish, alias, deprecate, package set additions and upgrades),
 /// `unpublish` (unpublish, yank, unyank), `transfer`, `admin` (everything, names under
 /// any organization's prefix, a trustee's package set changes). An organization's token
 /// works while its member stays in the organization; it may publish under the
