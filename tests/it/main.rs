@@ -35,6 +35,7 @@ mod refusals;
 mod replays;
 mod sandbox;
 mod server;
+mod server_alias;
 mod sign;
 mod site;
 mod site_client;
