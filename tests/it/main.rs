@@ -34,6 +34,7 @@ mod refusals;
 mod replays;
 mod sandbox;
 mod server;
+mod server_load;
 mod sign;
 mod site;
 mod site_client;
