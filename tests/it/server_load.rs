@@ -9,12 +9,12 @@
 //! not exist, a version published already with other content), malformed bodies (`400`),
 //! refused tokens (`401`, `403`) and an organization's token over its hourly quota
 //! (`429`). A client whose request fails at the connection (the server is down) sends it
-//! again, as a real client would.
+//! again, as a real client would, and looks up each job it is answered with.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use regis::schema::{PackageName, Timestamp};
@@ -246,11 +246,11 @@ fn unpublish_body() -> String {
 /// How long a client keeps sending a request the server does not answer (it is down).
 const RETRY_FOR: Duration = Duration::from_secs(180);
 
-/// One client: its connections, and where the server listens now.
+/// One client: its connections, and the server's URL.
 struct Client<'a> {
     runtime: &'a tokio::runtime::Runtime,
     http: reqwest::Client,
-    url: &'a RwLock<String>,
+    url: &'a str,
 }
 
 /// An answer, after `retries` attempts that failed at the connection.
@@ -263,7 +263,7 @@ struct Answered {
 
 impl Client<'_> {
     /// `method path` until it is answered: a failure at the connection (the server down,
-    /// or killed while answering) is sent again, to wherever the server listens then.
+    /// or killed while answering) is sent again.
     fn call(
         &self,
         method: reqwest::Method,
@@ -274,9 +274,10 @@ impl Client<'_> {
         let mut retries = 0;
         let first = Instant::now();
         loop {
-            let base = self.url.read().unwrap().clone();
             let answered = self.runtime.block_on(async {
-                let mut builder = self.http.request(method.clone(), format!("{base}{path}"));
+                let mut builder = self
+                    .http
+                    .request(method.clone(), format!("{}{path}", self.url));
                 if let Some(body) = body {
                     builder = builder
                         .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -551,9 +552,10 @@ struct Load {
 }
 
 /// The clients' requests, with the server killed once `KILL_AFTER` were answered (while a
-/// job runs, if one can be seen running) and started again a second later.
+/// job runs, if one can be seen running) and started again a second later at the same
+/// address.
 fn run_load(s: &mut TestServer, tokens: &Tokens) -> Load {
-    let url = RwLock::new(s.url.clone());
+    let url = s.url.clone();
     let answered = AtomicUsize::new(0);
     let outcomes = Mutex::new(Vec::new());
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -565,7 +567,7 @@ fn run_load(s: &mut TestServer, tokens: &Tokens) -> Load {
     let mut killed = None;
     std::thread::scope(|scope| {
         for c in 0..CLIENTS {
-            let (runtime, url, answered, outcomes) = (&runtime, &url, &answered, &outcomes);
+            let (runtime, url, answered, outcomes) = (&runtime, url.as_str(), &answered, &outcomes);
             scope.spawn(move || {
                 let client = Client {
                     runtime,
@@ -598,7 +600,7 @@ fn run_load(s: &mut TestServer, tokens: &Tokens) -> Load {
         killed = Some((Timestamp::now(), answered.load(Ordering::SeqCst)));
         std::thread::sleep(Duration::from_secs(1));
         s.start(Path::new(BIN));
-        *url.write().unwrap() = s.url.clone();
+        assert_eq!(s.url, url, "the server restarts where it listened");
     });
     let (killed_at, answered_at_kill) = killed.unwrap();
     let outcomes = outcomes.into_inner().unwrap();
