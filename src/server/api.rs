@@ -208,13 +208,37 @@ fn scope_of(job_type: &str) -> Scope {
     }
 }
 
+/// A body axum could not take (over [`BODY_MAX_BYTES`], not UTF-8) as the API refuses.
+fn unreadable(rejection: &axum::extract::rejection::StringRejection) -> ApiError {
+    let status = rejection.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(
+            status,
+            "too-large",
+            format!(
+                "the body is over {} bytes: expected a payload of at most that",
+                crate::text::thousands(BODY_MAX_BYTES as u64)
+            ),
+        );
+    }
+    ApiError::new(
+        status,
+        "bad-request",
+        format!(
+            "the body could not be read: {}",
+            crate::text::value(&rejection.body_text())
+        ),
+    )
+}
+
 async fn submit(
     state: State,
     params: HashMap<String, String>,
     headers: HeaderMap,
-    body: String,
+    body: Result<String, axum::extract::rejection::StringRejection>,
     endpoint: Endpoint,
 ) -> Result<Response, ApiError> {
+    let body = body.map_err(|e| unreadable(&e))?;
     let authorization = (headers.get(header::AUTHORIZATION))
         .map(|v| v.to_str().map(str::to_owned).unwrap_or_default());
     blocking(move || {
@@ -565,7 +589,9 @@ macro_rules! endpoint {
             |axum::extract::State(state): axum::extract::State<State>,
              Path(params): Params,
              headers: HeaderMap,
-             body: String| async move { submit(state, params, headers, body, $endpoint).await },
+             body: Result<String, axum::extract::rejection::StringRejection>| async move {
+                submit(state, params, headers, body, $endpoint).await
+            },
         )
     };
 }

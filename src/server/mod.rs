@@ -262,10 +262,31 @@ impl Server {
     }
 }
 
+/// `path` made absolute with links followed, as far as it exists; the rest, which does
+/// not exist (yet), taken lexically (`..` drops a component), so a key file not yet
+/// written is placed where it will be.
 fn resolve(path: &Path) -> PathBuf {
-    std::path::absolute(path)
-        .map(|a| a.canonicalize().unwrap_or(a))
-        .unwrap_or_else(|_| path.to_path_buf())
+    use std::path::Component;
+    let Ok(absolute) = std::path::absolute(path) else {
+        return path.to_path_buf();
+    };
+    let parts: Vec<Component<'_>> = absolute.components().collect();
+    for exists in (1..=parts.len()).rev() {
+        let existing: PathBuf = parts[..exists].iter().collect();
+        if let Ok(mut resolved) = existing.canonicalize() {
+            for part in &parts[exists..] {
+                match part {
+                    Component::ParentDir => {
+                        resolved.pop();
+                    }
+                    Component::Normal(name) => resolved.push(name),
+                    _ => {}
+                }
+            }
+            return resolved;
+        }
+    }
+    absolute
 }
 
 fn valid_name(name: &str) -> bool {

@@ -44,12 +44,15 @@ pub struct Exceeded {
 
 impl Exceeded {
     fn message(&self) -> String {
-        let mut text = format!(
-            "the quota of {} is used up: {} of {}",
-            self.quota,
+        let (used, limit) = (
             crate::text::thousands(self.used),
-            crate::text::thousands(self.limit)
+            crate::text::thousands(self.limit),
         );
+        // An hourly count refuses when it is used up; bytes, when a release would go over.
+        let mut text = match self.resets_at {
+            Some(_) => format!("the quota of {} is used up: {used} of {limit}", self.quota),
+            None => format!("the quota of {}: {used} of {limit} used", self.quota),
+        };
         match self.resets_at {
             Some(at) => {
                 let _ = write!(

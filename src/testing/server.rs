@@ -83,10 +83,7 @@ impl TestServer {
                 .enable_all()
                 .build()
                 .unwrap(),
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(60))
-                .build()
-                .unwrap(),
+            client: http_client(),
             tmp,
         })
     }
@@ -151,9 +148,15 @@ impl TestServer {
             .to_owned()
     }
 
-    /// Start `regis serve` (the binary at `bin`) on a free port and wait until it listens.
+    /// Start `regis serve` (the binary at `bin`) and wait until it listens: on a free port
+    /// the first time, then on the same address again, as a restarted server would (its
+    /// clients keep their URL).
     pub fn start(&mut self, bin: &Path) {
         assert!(self.child.is_none(), "the server runs already");
+        let listen = match self.url.strip_prefix("http://") {
+            Some(addr) => addr.to_owned(),
+            None => "127.0.0.1:0".to_owned(),
+        };
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -162,7 +165,7 @@ impl TestServer {
         let mut child = Command::new(bin)
             .args(["serve", "--home"])
             .arg(&self.home)
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--listen", &listen])
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -188,6 +191,8 @@ impl TestServer {
             }
         }
         self.child = Some(child);
+        // A new pool: the connections kept from the last run lead to a killed process.
+        self.client = http_client();
     }
 
     /// What the server wrote on stderr, every run so far.
@@ -263,6 +268,13 @@ impl TestServer {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
 }
 
 impl Drop for TestServer {

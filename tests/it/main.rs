@@ -36,6 +36,7 @@ mod replays;
 mod sandbox;
 mod server;
 mod server_alias;
+mod server_load;
 mod sign;
 mod site;
 mod site_client;
