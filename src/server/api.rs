@@ -341,12 +341,21 @@ fn unwrap_package_set_request(body: String) -> String {
     else {
         return body;
     };
+    // Only an update inside: a signed operation (`{payload, signature}` too) stays as it
+    // is, to be refused as the wrong kind for the route.
+    let carries_update = |inner: &str| {
+        matches!(
+            serde_json::from_str::<serde_json::Value>(inner),
+            Ok(serde_json::Value::Object(update)) if update.contains_key("packages")
+        )
+    };
     match map.get("payload") {
         Some(serde_json::Value::String(inner))
             if !map.contains_key("packages")
                 && map
                     .keys()
-                    .all(|k| ["payload", "rawPayload", "signature"].contains(&k.as_str())) =>
+                    .all(|k| ["payload", "rawPayload", "signature"].contains(&k.as_str()))
+                && carries_update(inner) =>
         {
             inner.clone()
         }
@@ -646,6 +655,9 @@ mod tests {
         assert_eq!(unwrap_package_set_request(signed), update);
         // A bare update, and anything else, are left as they are.
         assert_eq!(unwrap_package_set_request(update.to_owned()), update);
+        let deprecate = r#"{"name":"prelude","message":"use another"}"#;
+        let signed = serde_json::json!({"payload": deprecate, "signature": "ab"}).to_string();
+        assert_eq!(unwrap_package_set_request(signed.clone()), signed);
         let other = r#"{"payload": "x", "packages": {}}"#;
         assert_eq!(unwrap_package_set_request(other.to_owned()), other);
         let transfer = r#"{"payload": "x", "signature": "s", "email": "e"}"#;
