@@ -172,6 +172,17 @@ pub struct Hosted {
 impl Hosted {
     fn load(home: &Path, raw: &RawRegistry) -> Result<Hosted, ServerError> {
         let registry = home.join(&raw.path);
+        // `Config::load` takes a missing file for the defaults; a served registry has one.
+        let file = registry.join(crate::config::CONFIG_FILE);
+        if std::fs::symlink_metadata(&file).is_err() {
+            return Err(ServerError::BadConfig {
+                path: file,
+                problem: format!(
+                    "registry `{}` has no such file: expected the registry checkout `regis init` lays down (`path` in `{CONFIG_FILE}`)",
+                    raw.name
+                ),
+            });
+        }
         let config = Config::load(&registry).map_err(|cause| ServerError::Registry {
             name: raw.name.clone(),
             dir: registry.clone(),
