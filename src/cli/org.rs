@@ -168,6 +168,11 @@ impl Command {
             Command::List(a) => {
                 let server =
                     server::load(&a.home.home).map_err(|e| super::could_not_run(e.into()))?;
+                if a.served.is_some() {
+                    // A registry the server lacks is refused, not listed as having none.
+                    let served = a.served.clone();
+                    InArg { served }.resolve(&server)?;
+                }
                 let db = server.home.open_db()?;
                 let orgs = access::list_orgs(&db, a.served.as_deref())?;
                 if global.json {
