@@ -1404,7 +1404,13 @@ fn a_home_that_would_expose_what_is_private_is_not_served() {
 
 /// The first JSON document `stdout` prints (pretty, over several lines), read as it comes:
 /// a server prints it once it listens and runs on.
-pub fn read_document(stdout: impl std::io::Read) -> Value {
+fn read_document(stdout: impl std::io::Read) -> Value {
+    let text = read_document_text(stdout);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// The text of [`read_document`]'s document, up to its closing `}` line.
+pub(crate) fn read_document_text(stdout: impl std::io::Read) -> String {
     use std::io::BufRead as _;
     let mut text = String::new();
     for line in std::io::BufReader::new(stdout).lines() {
@@ -1416,7 +1422,7 @@ pub fn read_document(stdout: impl std::io::Read) -> Value {
             break;
         }
     }
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    text
 }
 
 /// `regis org` and `regis token` through the binary: what each prints, and each refusal in
