@@ -146,7 +146,10 @@ impl Command {
                 let server =
                     server::load(&a.home.home).map_err(|e| super::could_not_run(e.into()))?;
                 let registry = a.served.resolve(&server)?;
-                let mut db = server.home.open_db()?;
+                let mut db = server
+                    .home
+                    .open_db()
+                    .map_err(|e| super::could_not_run(e.into()))?;
                 let org = access::Org {
                     registry,
                     name: a.org,
@@ -173,7 +176,10 @@ impl Command {
                     let served = a.served.clone();
                     InArg { served }.resolve(&server)?;
                 }
-                let db = server.home.open_db()?;
+                let db = server
+                    .home
+                    .open_db()
+                    .map_err(|e| super::could_not_run(e.into()))?;
                 let orgs = access::list_orgs(&db, a.served.as_deref())?;
                 if global.json {
                     super::json::print(&OrgsOutput { orgs })?;
@@ -196,7 +202,10 @@ fn member(
 ) -> anyhow::Result<()> {
     let server = server::load(&a.home.home).map_err(|e| super::could_not_run(e.into()))?;
     let registry = a.served.resolve(&server)?;
-    let mut db = server.home.open_db()?;
+    let mut db = server
+        .home
+        .open_db()
+        .map_err(|e| super::could_not_run(e.into()))?;
     let changed = if add {
         access::add_member(&mut db, &registry, &a.org, &a.member, now)?
     } else {

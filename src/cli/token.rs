@@ -140,7 +140,10 @@ impl Command {
                     label: a.label,
                     expires_at,
                 };
-                let mut db = server.home.open_db()?;
+                let mut db = server
+                    .home
+                    .open_db()
+                    .map_err(|e| super::could_not_run(e.into()))?;
                 let made = access::create_token(&mut db, &request, now)?;
                 if global.json {
                     super::json::print(&Created {
@@ -163,7 +166,10 @@ impl Command {
                     let served = a.served.clone();
                     InArg { served }.resolve(&server)?;
                 }
-                let db = server.home.open_db()?;
+                let db = server
+                    .home
+                    .open_db()
+                    .map_err(|e| super::could_not_run(e.into()))?;
                 let mut tokens = Vec::new();
                 for info in access::list_tokens(&db, a.served.as_deref())? {
                     let operations_this_hour = server::quota::token_usage(&db, &info.id, now)?;
@@ -194,7 +200,10 @@ impl Command {
             Command::Revoke(a) => {
                 let server =
                     server::load(&a.home.home).map_err(|e| super::could_not_run(e.into()))?;
-                let mut db = server.home.open_db()?;
+                let mut db = server
+                    .home
+                    .open_db()
+                    .map_err(|e| super::could_not_run(e.into()))?;
                 let info = access::revoke_token(&mut db, &a.id, now)?;
                 if global.json {
                     super::json::print(&Revoked { revoked: &info })?;
