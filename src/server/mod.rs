@@ -88,6 +88,14 @@ pub enum ServerError {
         what: &'static str,
         path: PathBuf,
     },
+    #[error(
+        "the private directory `{path}` could not be read: expected a directory of mode 700 (`regis server init` makes one)"
+    )]
+    NoPrivate {
+        path: PathBuf,
+        #[source]
+        cause: std::io::Error,
+    },
     #[error("`{path}` already exists: expected a new or empty directory for the server's home")]
     NotEmpty { path: PathBuf },
     #[error("could not write `{path}`")]
@@ -373,7 +381,7 @@ pub fn load(home: &Path) -> Result<Server, ServerError> {
 fn check_private(server: &Server) -> Result<(), ServerError> {
     use std::os::unix::fs::PermissionsExt as _;
     let private = server.home.private();
-    let meta = std::fs::metadata(&private).map_err(|cause| ServerError::Io {
+    let meta = std::fs::metadata(&private).map_err(|cause| ServerError::NoPrivate {
         path: private.clone(),
         cause,
     })?;
