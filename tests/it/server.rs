@@ -1328,7 +1328,8 @@ fn a_home_that_would_expose_what_is_private_is_not_served() {
     // Private material under what a registry serves (its storage): a key file named there
     // (written or not yet), the registry's config, the private directory.
     let main_config = home.join("registries/main/registry/regis.dhall");
-    let original = std::fs::read_to_string(&main_config).unwrap();
+    let original_main = std::fs::read_to_string(&main_config).unwrap();
+    let original = &original_main;
     let edit = |from: &str, to: &str| {
         assert!(original.contains(from), "{from}");
         std::fs::write(&main_config, original.replacen(from, to, 1)).unwrap();
@@ -1351,7 +1352,7 @@ fn a_home_that_would_expose_what_is_private_is_not_served() {
     insta::assert_snapshot!(serve("home").replace(&dir.canonicalize().unwrap().display().to_string(), "<tmp>"), @"error: registry `main` serves `<tmp>/home/private/public`, which holds the private directory `<tmp>/home/private`: private material must never be under a served path");
     edit(r#"index = Some "../index""#, "index = None Text");
     insta::assert_snapshot!(serve("home"), @"error: `home/registries/main/registry/regis.dhall`: registry `main` sets no `index`: a served registry needs one");
-    std::fs::write(&main_config, &original).unwrap();
+    std::fs::write(&main_config, original).unwrap();
 
     // The server's config: a default registry it does not list, a scheme it must not
     // fetch, no registry.
@@ -1400,6 +1401,47 @@ fn a_home_that_would_expose_what_is_private_is_not_served() {
             "defaultRegistry": "main",
         })
     );
+
+    // An address in use, a registry config that does not read, a private directory or a
+    // database that is not there or is newer: none runs (exit 2).
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let (code, _, err) = run_in(dir, &["serve", "--home", "home", "--listen", &addr]);
+    assert_eq!(code, 2, "{err}");
+    insta::assert_snapshot!(err.replace(&addr, "<addr>"), @"error: could not listen on `<addr>`: Address already in use (os error 98)");
+    drop(taken);
+    std::fs::write(&main_config, "{ name = 1 }").unwrap();
+    insta::assert_snapshot!(serve("home"), @r"
+        error: registry `main` could not be loaded from `home/registries/main/registry`: `home/registries/main/registry/regis.dhall` does not have the type of `schemas/Config.dhall`: `name` has type `Natural` (expected `Text`): type error: annot mismatch: { name : Natural } != { name : Text }
+         --> home/registries/main/registry/regis.dhall:1:1
+          |
+        1 | { name = 1 }
+          | ^^^^^^^^^^^^ annot mismatch: { name : Natural } != { name : Text }
+          |
+        ");
+    std::fs::write(&main_config, &original_main).unwrap();
+    std::fs::rename(&private, dir.join("away")).unwrap();
+    insta::assert_snapshot!(serve("home"), @"error: the private directory `home/private` could not be read: expected a directory of mode 700 (`regis server init` makes one): No such file or directory (os error 2)");
+    std::fs::rename(dir.join("away"), &private).unwrap();
+    let db = regis::server::Home::new(&home).open_db().unwrap();
+    db.conn().pragma_update(None, "user_version", 99).unwrap();
+    drop(db);
+    insta::assert_snapshot!(serve("home"), @"error: the server database `home/private/regis.sqlite` is at schema version 99, newer than this regis knows (1): run a newer regis");
+    for args in [["token", "list"], ["org", "list"]] {
+        let (code, out, err) = run_in(dir, &[args[0], args[1], "--home", "home"]);
+        assert_eq!((code, out.as_str()), (2, ""), "{err}");
+        assert!(
+            err.contains("is at schema version 99, newer than this regis knows"),
+            "{err}"
+        );
+    }
+    for file in ["regis.sqlite", "regis.sqlite-wal", "regis.sqlite-shm"] {
+        let _ = std::fs::remove_file(private.join(file));
+    }
+    std::fs::create_dir(private.join("regis.sqlite")).unwrap();
+    let (code, out, err) = run_in(dir, &["org", "list", "--home", "home"]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    insta::assert_snapshot!(err, @"error: the server database `home/private/regis.sqlite` could not be opened: unable to open database file: home/private/regis.sqlite: Error code 14: unable to open database file");
 }
 
 /// The first JSON document `stdout` prints (pretty, over several lines), read as it comes:
@@ -1582,6 +1624,14 @@ fn org_and_token_commands_say_what_they_did_and_refuse_in_full() {
         Some(first),
         "revoked again, a token keeps its first time"
     );
+    // A database holding what regis did not write there.
+    db.conn()
+        .execute("UPDATE tokens SET scopes = 'publish root'", [])
+        .unwrap();
+    insta::assert_snapshot!(said(&["token", "list"]), @r"
+        exit 1
+        error: the server database holds `root` in `tokens.scopes`, which is not a scope
+        ");
     insta::assert_snapshot!(said(&["token", "revoke", "tok_0000000000000000"]), @r"
         exit 1
         error: no token `tok_<id>`: `regis token list` shows the tokens there are
