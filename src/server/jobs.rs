@@ -570,7 +570,7 @@ mod tests {
         let first = claim(&mut db, "main", now()).unwrap().unwrap();
         assert_eq!(first.id, a);
         // A server killed here leaves `a` running; a restart queues it again, first.
-        assert_eq!(recover(&mut db, now()).unwrap(), [a.clone()]);
+        assert_eq!(recover(&mut db, now()).unwrap(), std::slice::from_ref(&a));
         assert_eq!(claim(&mut db, "main", now()).unwrap().unwrap().id, a);
         finish(&mut db, &a, false, now()).unwrap();
         // A failed job is not a duplicate: the payload queues anew.
