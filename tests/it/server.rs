@@ -1637,3 +1637,59 @@ fn org_and_token_commands_say_what_they_did_and_refuse_in_full() {
         error: no token `tok_<id>`: `regis token list` shows the tokens there are
         ");
 }
+
+/// A registry whose checkouts or storage cannot be opened fails each job, saying why in
+/// the job's log; the server and its other registries go on.
+#[test]
+fn a_registry_that_cannot_be_opened_fails_its_jobs_and_says_why() {
+    let Some(mut s) = TestServer::new(&["main", "second", "third"]) else {
+        return;
+    };
+    let edit = |name: &str, from: &str, to: &str| {
+        let path = s.registry_root(name).join("registry/regis.dhall");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{from}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    };
+    edit(
+        "second",
+        "mirrors = [] : List Text",
+        r#"mirrors = [ "az://container/tarballs" ]"#,
+    );
+    edit(
+        "third",
+        r#"storage = Some "../storage""#,
+        r#"storage = Some "../index/storage""#,
+    );
+    std::fs::create_dir(s.registry_root("third").join("index/storage")).unwrap();
+    let tokens: Vec<String> = (["main", "second", "third"].iter())
+        .map(|name| s.token(name, &[Scope::Publish], None))
+        .collect();
+    s.start(bin());
+    let index = s.registry_root("main").join("index");
+    std::fs::rename(&index, s.registry_root("main").join("index-away")).unwrap();
+    let payload = s.publish_payload(&s.package("any", "1.0.0", &[]));
+    let mut said = Vec::new();
+    for (name, token) in ["main", "second", "third"].iter().zip(&tokens) {
+        let api = format!("/registries/{name}/api/v1");
+        let id = job_id(
+            &s.post(&format!("{api}/publish"), Some(token), &payload),
+            201,
+        );
+        let job = s.finished_job(&api, &id, JOB_TIMEOUT);
+        assert_eq!(job["success"], false, "{job:#}");
+        let root = s.registry_root(name).canonicalize().unwrap();
+        said.push(format!(
+            "{name}: {}",
+            (messages(&job).last().unwrap())
+                .replace(&root.display().to_string(), "<registry>")
+                .replace(&s.registry_root(name).display().to_string(), "<registry>")
+        ));
+    }
+    insta::assert_snapshot!(said.join("\n"), @r"
+        main: The registry could not be opened: opening the index repo: `<registry>/registry/../index` is not a git working copy: failed to resolve path '<registry>/registry/../index': No such file or directory
+        second: The registry could not be opened: opening a mirror: storage `az://container/tarballs` cannot be opened: Generic MicrosoftAzure error: Account must be specified
+        third: The registry could not be opened: storage `<registry>/registry/../index/storage` is inside the git working tree `<registry>/index`: expected a directory outside it (regis resets its working trees to the remote)
+        ");
+    assert_eq!(s.get("/api/v1/status").status, 200);
+}
