@@ -142,9 +142,8 @@ impl Command {
         let now = crate::schema::Timestamp::now();
         match self {
             Command::Create(a) => {
-                let server = a.home.load()?;
+                let (server, mut db) = a.home.open()?;
                 let registry = a.served.resolve(&server)?;
-                let mut db = server.home.open_db()?;
                 let org = access::Org {
                     registry,
                     name: a.org,
@@ -164,9 +163,8 @@ impl Command {
             Command::Add(a) => member(global, a, true, now)?,
             Command::Remove(a) => member(global, a, false, now)?,
             Command::List(a) => {
-                let server = a.home.load()?;
-                let db = server.home.open_db()?;
-                let orgs = access::list_orgs(&db, a.only.served.as_deref())?;
+                let (server, db) = a.home.open()?;
+                let orgs = access::list_orgs(&db, a.only.checked(&server)?)?;
                 if global.json {
                     super::json::print(&OrgsOutput { orgs })?;
                 } else if orgs.is_empty() {
@@ -186,9 +184,8 @@ fn member(
     add: bool,
     now: crate::schema::Timestamp,
 ) -> anyhow::Result<()> {
-    let server = a.home.load()?;
+    let (server, mut db) = a.home.open()?;
     let registry = a.served.resolve(&server)?;
-    let mut db = server.home.open_db()?;
     let changed = if add {
         access::add_member(&mut db, &registry, &a.org, &a.member, now)?
     } else {

@@ -31,6 +31,14 @@ impl HomeArg {
     pub fn load(&self) -> anyhow::Result<server::Server> {
         server::load(&self.home).map_err(|e| super::could_not_run(e.into()))
     }
+
+    /// [`HomeArg::load`], and its database opened (one that cannot be opened means the
+    /// command could not run).
+    pub fn open(&self) -> anyhow::Result<(server::Server, server::db::Db)> {
+        let server = self.load()?;
+        let db = (server.home.open_db()).map_err(|e| super::could_not_run(e.into()))?;
+        Ok((server, db))
+    }
 }
 
 /// Only one served registry's (`name` in regis-server.dhall).
@@ -39,6 +47,20 @@ pub struct OnlyIn {
     /// Only this registry's.
     #[arg(long = "in", id = "in_registry", value_name = "REGISTRY")]
     pub served: Option<String>,
+}
+
+impl OnlyIn {
+    /// The registry named, when one is: a registry the server lacks is refused, not
+    /// listed as having nothing.
+    pub fn checked(&self, server: &server::Server) -> anyhow::Result<Option<&str>> {
+        if self.served.is_some() {
+            let named = super::org::InArg {
+                served: self.served.clone(),
+            };
+            named.resolve(server)?;
+        }
+        Ok(self.served.as_deref())
+    }
 }
 
 /// Serve the registries of a server's home over HTTP.

@@ -119,7 +119,7 @@ impl Command {
         let now = Timestamp::now();
         match self {
             Command::Create(a) => {
-                let server = a.home.load()?;
+                let (server, mut db) = a.home.open()?;
                 let registry = a.served.resolve(&server)?;
                 let scopes = (a.scopes.iter())
                     .map(|s| {
@@ -138,7 +138,6 @@ impl Command {
                     label: a.label,
                     expires_at,
                 };
-                let mut db = server.home.open_db()?;
                 let made = access::create_token(&mut db, &request, now)?;
                 if global.json {
                     super::json::print(&Created {
@@ -154,10 +153,9 @@ impl Command {
                 }
             }
             Command::List(a) => {
-                let server = a.home.load()?;
-                let db = server.home.open_db()?;
+                let (server, db) = a.home.open()?;
                 let mut tokens = Vec::new();
-                for info in access::list_tokens(&db, a.only.served.as_deref())? {
+                for info in access::list_tokens(&db, a.only.checked(&server)?)? {
                     let operations_this_hour = server::quota::token_usage(&db, &info.id, now)?;
                     tokens.push(ListedToken {
                         info,
@@ -184,8 +182,7 @@ impl Command {
                 }
             }
             Command::Revoke(a) => {
-                let server = a.home.load()?;
-                let mut db = server.home.open_db()?;
+                let (_, mut db) = a.home.open()?;
                 let info = access::revoke_token(&mut db, &a.id, now)?;
                 if global.json {
                     super::json::print(&Revoked { revoked: &info })?;

@@ -88,6 +88,14 @@ pub enum ServerError {
         what: &'static str,
         path: PathBuf,
     },
+    #[error(
+        "the private directory `{path}` could not be read: expected a directory of mode 700 (`regis server init` makes one)"
+    )]
+    NoPrivate {
+        path: PathBuf,
+        #[source]
+        cause: std::io::Error,
+    },
     #[error("`{path}` already exists: expected a new or empty directory for the server's home")]
     NotEmpty { path: PathBuf },
     #[error("could not write `{path}`")]
@@ -176,6 +184,17 @@ pub struct Hosted {
 impl Hosted {
     fn load(home: &Path, raw: &RawRegistry) -> Result<Hosted, ServerError> {
         let registry = home.join(&raw.path);
+        // `Config::load` takes a missing file for the defaults; a served registry has one.
+        let file = registry.join(crate::config::CONFIG_FILE);
+        if std::fs::symlink_metadata(&file).is_err() {
+            return Err(ServerError::BadConfig {
+                path: file,
+                problem: format!(
+                    "registry `{}` has no such file: expected the registry checkout `regis init` lays down (`path` in `{CONFIG_FILE}`)",
+                    raw.name
+                ),
+            });
+        }
         let config = Config::load(&registry).map_err(|cause| ServerError::Registry {
             name: raw.name.clone(),
             dir: registry.clone(),
@@ -366,7 +385,7 @@ pub fn load(home: &Path) -> Result<Server, ServerError> {
 fn check_private(server: &Server) -> Result<(), ServerError> {
     use std::os::unix::fs::PermissionsExt as _;
     let private = server.home.private();
-    let meta = std::fs::metadata(&private).map_err(|cause| ServerError::Io {
+    let meta = std::fs::metadata(&private).map_err(|cause| ServerError::NoPrivate {
         path: private.clone(),
         cause,
     })?;

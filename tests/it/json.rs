@@ -32,6 +32,23 @@ impl Runner {
     /// `regis --json ARGS`, with the variables a developer's shell or a CI job may hold
     /// removed.
     fn run(&mut self, args: &[&str]) -> Output {
+        let out = self.command(args).output().unwrap();
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(!all.contains(TOKEN), "the token was printed: {all}");
+        out
+    }
+
+    /// `regis --json ARGS` left running (a server), its stdout piped.
+    fn spawn(&mut self, args: &[&str]) -> std::process::Child {
+        (self.command(args))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    /// The command `run` and `spawn` run, its subcommand remembered.
+    fn command(&mut self, args: &[&str]) -> Command {
         let args: Vec<&str> = std::iter::once("--json")
             .chain(args.iter().copied())
             .collect();
@@ -49,13 +66,11 @@ impl Runner {
             "GITHUB_REPOSITORY",
             "GITHUB_SERVER_URL",
             "GITHUB_STEP_SUMMARY",
+            "REGIS_SERVER_HOME",
         ] {
             command.env_remove(var);
         }
-        let out = command.output().unwrap();
-        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
-        assert!(!all.contains(TOKEN), "the token was printed: {all}");
-        out
+        command
     }
 
     /// The document of a run that ends with exit status `code`; stderr holds JSON lines
@@ -1058,6 +1073,145 @@ fn every_command_prints_one_json_document() {
     );
     assert_eq!(doc["files"]["removed"], 0);
     assert_eq!(doc["problems"], json!([]));
+
+    // server init, org, token and serve: a server's home (the API itself: server.rs).
+    let home = tmp.join("server");
+    let home = home.to_str().unwrap();
+    let doc = r.document(
+        &["server", "init", home, "--name", "main", "--name", "second"],
+        0,
+    );
+    assert_eq!(
+        (&doc["home"], &doc["config"], &doc["database"]),
+        (
+            &json!(home),
+            &json!(format!("{home}/regis-server.dhall")),
+            &json!(format!("{home}/private/regis.sqlite"))
+        )
+    );
+    assert_eq!(
+        doc["registries"][1],
+        json!({
+            "name": "second",
+            "registry": format!("{home}/registries/second/registry"),
+            "index": format!("{home}/registries/second/registry/../index"),
+            "storage": format!("{home}/registries/second/registry/../storage"),
+        })
+    );
+    let e = r.error(&["server", "init", home], 1);
+    assert_eq!(
+        e["message"],
+        format!("`{home}` already exists: expected a new or empty directory for the server's home")
+    );
+    let at = |args: &[&str]| -> Vec<String> {
+        (args.iter().copied())
+            .chain(["--home", home])
+            .map(str::to_owned)
+            .collect()
+    };
+    macro_rules! home {
+        ($($arg:expr),* $(,)?) => {
+            &at(&[$($arg),*]).iter().map(String::as_str).collect::<Vec<_>>()[..]
+        };
+    }
+    let doc = r.document(
+        home![
+            "org",
+            "create",
+            "acme",
+            "--prefix",
+            "acme-",
+            "--member",
+            "alice",
+            "--bytes-max",
+            "1000"
+        ],
+        0,
+    );
+    let acme = json!({
+        "registry": "main", "name": "acme", "prefixes": ["acme-"], "members": ["alice"],
+        "bytesMax": 1000,
+    });
+    assert_eq!(doc["org"], acme);
+    let doc = r.document(home!["org", "add", "acme", "bob"], 0);
+    assert_eq!(
+        doc,
+        json!({"formatVersion": 1, "registry": "main", "org": "acme", "member": "bob", "changed": true})
+    );
+    let doc = r.document(home!["org", "remove", "acme", "bob"], 0);
+    assert_eq!(doc["changed"], true);
+    let e = r.error(home!["org", "remove", "acme", "bob"], 1);
+    assert_eq!(e["message"], "`bob` is not a member of organization `acme`");
+    let doc = r.document(home!["org", "list"], 0);
+    assert_eq!(doc["orgs"], json!([acme]));
+    let made = r.document(
+        home![
+            "token", "create", "--scope", "publish", "--org", "acme", "--member", "alice",
+            "--label", "ci"
+        ],
+        0,
+    );
+    let secret = made["token"].as_str().unwrap();
+    assert!(secret.starts_with("regis_") && secret.len() == 49, "{made}");
+    let id = made["id"].as_str().unwrap();
+    assert_eq!(
+        (
+            &made["registry"],
+            &made["org"],
+            &made["member"],
+            &made["scopes"],
+            &made["label"]
+        ),
+        (
+            &json!("main"),
+            &json!("acme"),
+            &json!("alice"),
+            &json!(["publish"]),
+            &json!("ci")
+        )
+    );
+    assert!(
+        made["expiresAt"].as_str() > made["createdAt"].as_str(),
+        "{made}"
+    );
+    let doc = r.document(home!["token", "list"], 0);
+    let mut listed = made.clone();
+    let listed = listed.as_object_mut().unwrap();
+    listed.remove("formatVersion");
+    listed.remove("token");
+    listed.insert("operationsThisHour".into(), json!(0));
+    assert_eq!(
+        doc["tokens"],
+        json!([listed]),
+        "the list never holds the secret"
+    );
+    let doc = r.document(home!["token", "revoke", id], 0);
+    assert_eq!(doc["revoked"]["id"], id);
+    assert!(doc["revoked"]["revokedAt"].is_string(), "{doc}");
+    let e = r.error(home!["token", "revoke", "tok_0000000000000000"], 1);
+    assert_eq!(
+        e["message"],
+        "no token `tok_0000000000000000`: `regis token list` shows the tokens there are"
+    );
+    let mut server = r.spawn(home!["serve", "--listen", "127.0.0.1:0"]);
+    let doc = document(super::server::read_document_text(server.stdout.take().unwrap()).as_bytes());
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let listening = doc["listening"].as_str().unwrap();
+    assert!(listening.starts_with("http://127.0.0.1:"), "{doc}");
+    assert_eq!(
+        (&doc["registries"], &doc["defaultRegistry"]),
+        (&json!(["main", "second"]), &json!("main"))
+    );
+    let nowhere = tmp.join("no-home");
+    let e = r.error(&["serve", "--home", nowhere.to_str().unwrap()], 2);
+    assert_eq!(
+        e["message"],
+        format!(
+            "`{}` is not a regis server's home: it has no `regis-server.dhall` (make one with `regis server init`)",
+            nowhere.display()
+        )
+    );
 
     // Every subcommand has been run with --json above.
     let mut every = BTreeSet::new();

@@ -1215,3 +1215,481 @@ fn quotas_are_hit_kept_across_restarts_and_reset_in_the_next_hour() {
 fn thousands(n: u64) -> String {
     regis::text::thousands(n)
 }
+
+/// `regis ARGS` run in `dir`: its exit status, stdout and stderr, with ids, tokens and
+/// times written `tok_<id>`, `<token>` and `<time>`.
+fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("REGIS_SERVER_HOME")
+        .env_remove("REGIS_NOW")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        redact(&text(&out.stdout)),
+        redact(&text(&out.stderr)),
+    )
+}
+
+/// `tok_` and 16 hex digits → `tok_<id>`; `regis_` and 43 characters → `<token>`; a
+/// timestamp → `<time>`.
+fn redact(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        let is = |n: usize, f: fn(char) -> bool| {
+            rest.len() >= n && rest.is_char_boundary(n) && rest[..n].chars().all(f)
+        };
+        if rest.starts_with("tok_")
+            && rest.len() >= 20
+            && rest[4..20].chars().all(|c| c.is_ascii_hexdigit())
+        {
+            out.push_str("tok_<id>");
+            rest = &rest[20..];
+        } else if rest.starts_with("regis_")
+            && rest.len() >= 49
+            && rest[6..49]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+        {
+            out.push_str("<token>");
+            rest = &rest[49..];
+        } else if is(24, |_| true) && Timestamp::parse(&rest[..24]).is_ok() {
+            out.push_str("<time>");
+            rest = &rest[24..];
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
+/// A home `regis serve` refuses to serve, through the binary: none, a private directory
+/// others may read, private material under a served directory, a config naming what is
+/// not there or a scheme that reads the server's own disk; and `regis server init`'s own
+/// refusals.
+#[test]
+fn a_home_that_would_expose_what_is_private_is_not_served() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir(dir.join("empty")).unwrap();
+    let serve = |home: &str| {
+        let (code, out, err) = run_in(dir, &["serve", "--home", home, "--listen", "127.0.0.1:0"]);
+        assert_eq!((code, out.as_str()), (2, ""), "{err}");
+        err
+    };
+    insta::assert_snapshot!(serve("empty"), @"error: `empty` is not a regis server's home: it has no `regis-server.dhall` (make one with `regis server init`)");
+    let (code, out, err) = run_in(dir, &["org", "list", "--home", "empty"]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    insta::assert_snapshot!(err, @"error: `empty` is not a regis server's home: it has no `regis-server.dhall` (make one with `regis server init`)");
+
+    // server init: a home, then its refusals.
+    let (code, out, err) = run_in(
+        dir,
+        &[
+            "server", "init", "home", "--name", "main", "--name", "second",
+        ],
+    );
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    insta::assert_snapshot!(out, @r"
+        server home `home`
+          config    home/regis-server.dhall
+          database  home/private/regis.sqlite
+          registry `main`: home/registries/main/registry
+          registry `second`: home/registries/second/registry
+        Make tokens with `regis token create --home home --scope publish`, then `regis serve --home home`.
+        ");
+    let (code, out, err) = run_in(dir, &["server", "init", "home"]);
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    insta::assert_snapshot!(err, @"error: `home` already exists: expected a new or empty directory for the server's home");
+    let (code, out, err) = run_in(dir, &["server", "init", "other", "--name", "Main"]);
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    insta::assert_snapshot!(err, @"error: `other/regis-server.dhall`: registry name `Main`: expected 1 to 64 lowercase ASCII letters, digits and `-`, starting with a letter");
+    assert!(!dir.join("other/regis-server.dhall").exists());
+    let home = dir.join("home");
+    let private = home.join("private");
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |m: u32| {
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(m)).unwrap();
+    };
+    assert_eq!(
+        std::fs::metadata(&private).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    mode(0o755);
+    insta::assert_snapshot!(serve("home"), @"error: `home/private` may be read by others (mode 755): the private directory holds token hashes and keys, expected mode 700");
+    mode(0o750);
+    assert!(serve("home").contains("(mode 750)"));
+    mode(0o700);
+
+    // Private material under what a registry serves (its storage): a key file named there
+    // (written or not yet), the registry's config, the private directory.
+    let main_config = home.join("registries/main/registry/regis.dhall");
+    let original_main = std::fs::read_to_string(&main_config).unwrap();
+    let original = &original_main;
+    let edit = |from: &str, to: &str| {
+        assert!(original.contains(from), "{from}");
+        std::fs::write(&main_config, original.replacen(from, to, 1)).unwrap();
+    };
+    edit(
+        "trustAtomKey = None Text",
+        r#"trustAtomKey = Some "file:../storage/atom.key""#,
+    );
+    let refused = serve("home");
+    insta::assert_snapshot!(refused.replace(&dir.canonicalize().unwrap().display().to_string(), "<tmp>"), @"error: registry `main` serves `<tmp>/home/registries/main/storage`, which holds the key file `home/registries/main/registry/../storage/atom.key`: private material must never be under a served path");
+    std::fs::write(home.join("registries/main/storage/atom.key"), "").unwrap();
+    assert_eq!(serve("home"), refused);
+    std::fs::remove_file(home.join("registries/main/storage/atom.key")).unwrap();
+    edit(r#"storage = Some "../storage""#, r#"storage = Some ".""#);
+    insta::assert_snapshot!(serve("home").replace(&dir.canonicalize().unwrap().display().to_string(), "<tmp>"), @"error: registry `main` serves `<tmp>/home/registries/main/registry`, which holds the registry's config `home/registries/main/registry/regis.dhall`: private material must never be under a served path");
+    edit(
+        r#"storage = Some "../storage""#,
+        r#"storage = Some "../../../private/public""#,
+    );
+    insta::assert_snapshot!(serve("home").replace(&dir.canonicalize().unwrap().display().to_string(), "<tmp>"), @"error: registry `main` serves `<tmp>/home/private/public`, which holds the private directory `<tmp>/home/private`: private material must never be under a served path");
+    edit(r#"index = Some "../index""#, "index = None Text");
+    insta::assert_snapshot!(serve("home"), @"error: `home/registries/main/registry/regis.dhall`: registry `main` sets no `index`: a served registry needs one");
+    std::fs::write(&main_config, original).unwrap();
+
+    // The server's config: a default registry it does not list, a scheme it must not
+    // fetch, no registry.
+    let server_config = home.join("regis-server.dhall");
+    let original = std::fs::read_to_string(&server_config).unwrap();
+    let edit = |from: &str, to: &str| {
+        assert!(original.contains(from), "{from}");
+        std::fs::write(&server_config, original.replacen(from, to, 1)).unwrap();
+    };
+    edit(
+        "defaultRegistry = None Text",
+        r#"defaultRegistry = Some "nope""#,
+    );
+    insta::assert_snapshot!(serve("home"), @"error: `home/regis-server.dhall`: `defaultRegistry` is `nope`, which is not one of `registries`");
+    edit(
+        r#"gitSchemes = [ "https" ]"#,
+        r#"gitSchemes = [ "https", "file" ]"#,
+    );
+    insta::assert_snapshot!(serve("home"), @"error: `home/regis-server.dhall`: `gitSchemes` has `file`: expected some of `https`, `http`, `git`, `ssh` (a `file` URL or a path would have the server read its own disk)");
+    edit(
+        r#"path = "registries/second/registry""#,
+        r#"path = "registries/none/registry""#,
+    );
+    insta::assert_snapshot!(serve("home"), @"error: `home/registries/none/registry/regis.dhall`: registry `second` has no such file: expected the registry checkout `regis init` lays down (`path` in `regis-server.dhall`)");
+    std::fs::write(&server_config, &original).unwrap();
+
+    // Set right again, it serves: `--json` prints one document once it listens.
+    let mut child = Command::new(BIN)
+        .args(["--json", "serve", "--listen", "127.0.0.1:0", "--home"])
+        .arg(&home)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let document = read_document(child.stdout.take().unwrap());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let listening = document["listening"].as_str().unwrap().to_owned();
+    assert!(listening.starts_with("http://127.0.0.1:"), "{document}");
+    assert_eq!(
+        document,
+        json!({
+            "formatVersion": 1,
+            "listening": listening,
+            "registries": ["main", "second"],
+            "defaultRegistry": "main",
+        })
+    );
+
+    // An address in use, a registry config that does not read, a private directory or a
+    // database that is not there or is newer: none runs (exit 2).
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let (code, _, err) = run_in(dir, &["serve", "--home", "home", "--listen", &addr]);
+    assert_eq!(code, 2, "{err}");
+    insta::assert_snapshot!(err.replace(&addr, "<addr>"), @"error: could not listen on `<addr>`: Address already in use (os error 98)");
+    drop(taken);
+    std::fs::write(&main_config, "{ name = 1 }").unwrap();
+    insta::assert_snapshot!(serve("home"), @r"
+        error: registry `main` could not be loaded from `home/registries/main/registry`: `home/registries/main/registry/regis.dhall` does not have the type of `schemas/Config.dhall`: `name` has type `Natural` (expected `Text`): type error: annot mismatch: { name : Natural } != { name : Text }
+         --> home/registries/main/registry/regis.dhall:1:1
+          |
+        1 | { name = 1 }
+          | ^^^^^^^^^^^^ annot mismatch: { name : Natural } != { name : Text }
+          |
+        ");
+    std::fs::write(&main_config, &original_main).unwrap();
+    std::fs::rename(&private, dir.join("away")).unwrap();
+    insta::assert_snapshot!(serve("home"), @"error: the private directory `home/private` could not be read: expected a directory of mode 700 (`regis server init` makes one): No such file or directory (os error 2)");
+    std::fs::rename(dir.join("away"), &private).unwrap();
+    let db = regis::server::Home::new(&home).open_db().unwrap();
+    db.conn().pragma_update(None, "user_version", 99).unwrap();
+    drop(db);
+    insta::assert_snapshot!(serve("home"), @"error: the server database `home/private/regis.sqlite` is at schema version 99, newer than this regis knows (1): run a newer regis");
+    for args in [["token", "list"], ["org", "list"]] {
+        let (code, out, err) = run_in(dir, &[args[0], args[1], "--home", "home"]);
+        assert_eq!((code, out.as_str()), (2, ""), "{err}");
+        assert!(
+            err.contains("is at schema version 99, newer than this regis knows"),
+            "{err}"
+        );
+    }
+    for file in ["regis.sqlite", "regis.sqlite-wal", "regis.sqlite-shm"] {
+        let _ = std::fs::remove_file(private.join(file));
+    }
+    std::fs::create_dir(private.join("regis.sqlite")).unwrap();
+    let (code, out, err) = run_in(dir, &["org", "list", "--home", "home"]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    insta::assert_snapshot!(err, @"error: the server database `home/private/regis.sqlite` could not be opened: unable to open database file: home/private/regis.sqlite: Error code 14: unable to open database file");
+}
+
+/// The first JSON document `stdout` prints (pretty, over several lines), read as it comes:
+/// a server prints it once it listens and runs on.
+fn read_document(stdout: impl std::io::Read) -> Value {
+    let text = read_document_text(stdout);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// The text of [`read_document`]'s document, up to its closing `}` line.
+pub(crate) fn read_document_text(stdout: impl std::io::Read) -> String {
+    use std::io::BufRead as _;
+    let mut text = String::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let end = line == "}";
+        text.push_str(&line);
+        text.push('\n');
+        if end {
+            break;
+        }
+    }
+    text
+}
+
+/// `regis org` and `regis token` through the binary: what each prints, and each refusal in
+/// full (ids, tokens and times redacted).
+#[test]
+fn org_and_token_commands_say_what_they_did_and_refuse_in_full() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (code, _, err) = run_in(
+        dir,
+        &[
+            "server", "init", "home", "--name", "main", "--name", "second",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let said = |args: &[&str]| -> String {
+        let args: Vec<&str> = args.iter().copied().chain(["--home", "home"]).collect();
+        let (code, out, err) = run_in(dir, &args);
+        format!("exit {code}\n{out}{err}")
+    };
+
+    insta::assert_snapshot!(said(&["org", "create", "acme", "--prefix", "acme-", "--prefix", "acmeco-", "--member", "alice", "--bytes-max", "1000000", "--operations-per-hour", "50"]), @r"
+        exit 0
+        acme (registry `main`): prefixes acme-, acmeco-; members alice
+          bytes quota 1,000,000
+          jobs per hour 50
+        ");
+    insta::assert_snapshot!(said(&["org", "create", "beta", "--in", "second", "--prefix", "acme-", "--member", "carol"]), @r"
+        exit 0
+        beta (registry `second`): prefixes acme-; members carol
+        ");
+    insta::assert_snapshot!(said(&["org", "create", "acme", "--prefix", "other-"]), @r"
+        exit 1
+        error: organization `acme` already exists in registry `main`
+        ");
+    insta::assert_snapshot!(said(&["org", "create", "labs", "--prefix", "acme-labs-"]), @r"
+        exit 1
+        error: prefix `acme-labs-` overlaps `acme-`, reserved by organization `acme`: a name may be under one organization's prefixes only
+        ");
+    insta::assert_snapshot!(said(&["org", "create", "Acme", "--prefix", "a-"]), @r"
+        exit 1
+        error: organization name `Acme`: expected 1 to 64 lowercase ASCII letters, digits and `-`, starting with a letter
+        ");
+    insta::assert_snapshot!(said(&["org", "create", "gamma", "--prefix", "gamma"]), @r"
+        exit 1
+        error: prefix `gamma`: expected 2 to 50 lowercase ASCII letters, digits and `-`, starting with a letter and ending with `-` (`acme-`), so that it reserves whole words
+        ");
+    insta::assert_snapshot!(said(&["org", "create", "gamma", "--prefix", "gamma-", "--member", "bad name"]), @r"
+        exit 1
+        error: member `bad name`: expected 1 to 64 ASCII letters, digits, `-`, `_` and `.`, starting with a letter or digit (a login)
+        ");
+    insta::assert_snapshot!(said(&["org", "create", "gamma", "--prefix", "gamma-", "--in", "nope"]), @r"
+        exit 1
+        error: `--in nope`: the server has no such registry (it has `main`, `second`)
+        ");
+    insta::assert_snapshot!(said(&["org", "add", "acme", "bob"]), @r"
+        exit 0
+        added `bob` to `acme`
+        ");
+    insta::assert_snapshot!(said(&["org", "add", "acme", "bob"]), @r"
+        exit 0
+        `bob` is a member of `acme` already
+        ");
+    insta::assert_snapshot!(said(&["org", "add", "nope", "bob"]), @r"
+        exit 1
+        error: registry `main` has no organization `nope`
+        ");
+    insta::assert_snapshot!(said(&["org", "remove", "acme", "bob"]), @r"
+        exit 0
+        removed `bob` from `acme`: their tokens of `acme` no longer work
+        ");
+    insta::assert_snapshot!(said(&["org", "remove", "acme", "bob"]), @r"
+        exit 1
+        error: `bob` is not a member of organization `acme`
+        ");
+    insta::assert_snapshot!(said(&["org", "list"]), @r"
+        exit 0
+        acme (registry `main`): prefixes acme-, acmeco-; members alice
+          bytes quota 1,000,000
+          jobs per hour 50
+        beta (registry `second`): prefixes acme-; members carol
+        ");
+    insta::assert_snapshot!(said(&["org", "list", "--in", "second"]), @r"
+        exit 0
+        beta (registry `second`): prefixes acme-; members carol
+        ");
+    insta::assert_snapshot!(said(&["org", "list", "--in", "nope"]), @r"
+        exit 1
+        error: `--in nope`: the server has no such registry (it has `main`, `second`)
+        ");
+
+    let made = said(&["token", "create", "--scope", "publish", "--label", "ci"]);
+    insta::assert_snapshot!(made, @r"
+        exit 0
+        <token>
+        token tok_<id> (publish) for registry `main`, expires <time>: shown this once, only its hash is kept
+        ");
+    insta::assert_snapshot!(said(&["token", "create", "--scope", "publish", "--scope", "unpublish", "--org", "acme", "--member", "alice", "--expires-in-days", "7"]), @r"
+        exit 0
+        <token>
+        token tok_<id> (publish, unpublish) for `alice` of organization `acme` in `main`, expires <time>: shown this once, only its hash is kept
+        ");
+    insta::assert_snapshot!(said(&["token", "create", "--scope", "nope"]), @r"
+        exit 1
+        error: scope `nope`: expected one of `publish`, `unpublish`, `transfer`, `admin`
+        ");
+    insta::assert_snapshot!(said(&["token", "create", "--scope", "publish", "--org", "acme", "--member", "zed"]), @r"
+        exit 1
+        error: `zed` is not a member of organization `acme`
+        ");
+    insta::assert_snapshot!(said(&["token", "create", "--scope", "publish", "--org", "nope", "--member", "alice"]), @r"
+        exit 1
+        error: registry `main` has no organization `nope`
+        ");
+    insta::assert_snapshot!(said(&["token", "create", "--scope", "publish", "--in", "nope"]), @r"
+        exit 1
+        error: `--in nope`: the server has no such registry (it has `main`, `second`)
+        ");
+    insta::assert_snapshot!(said(&["token", "list"]), @r"
+        exit 0
+        tok_<id> (publish) for registry `main`, expires <time>; 0 job(s) this hour; ci
+        tok_<id> (publish, unpublish) for `alice` of organization `acme` in `main`, expires <time>; 0 job(s) this hour
+        ");
+    insta::assert_snapshot!(said(&["token", "list", "--in", "second"]), @r"
+        exit 0
+        no tokens
+        ");
+    insta::assert_snapshot!(said(&["token", "list", "--in", "nope"]), @r"
+        exit 1
+        error: `--in nope`: the server has no such registry (it has `main`, `second`)
+        ");
+    let db = regis::server::Home::new(dir.join("home"))
+        .open_db()
+        .unwrap();
+    let tokens = access::list_tokens(&db, None).unwrap();
+    assert_eq!(tokens.len(), 2);
+    assert_eq!(
+        (tokens[0].label.as_str(), &tokens[0].scopes[..]),
+        ("ci", &[Scope::Publish][..])
+    );
+    let days = |t: &access::TokenInfo| {
+        (t.expires_at.as_datetime() - t.created_at.as_datetime()).num_days()
+    };
+    assert_eq!((days(&tokens[0]), days(&tokens[1])), (90, 7));
+    assert_eq!(tokens[1].member.as_deref(), Some("alice"));
+    let id = tokens[0].id.as_str();
+    insta::assert_snapshot!(said(&["token", "revoke", id]), @r"
+        exit 0
+        revoked tok_<id> (publish) for registry `main`, expires <time>, revoked <time>
+        ");
+    let first = access::list_tokens(&db, None).unwrap()[0]
+        .revoked_at
+        .unwrap();
+    said(&["token", "revoke", id]);
+    assert_eq!(
+        access::list_tokens(&db, None).unwrap()[0].revoked_at,
+        Some(first),
+        "revoked again, a token keeps its first time"
+    );
+    // A database holding what regis did not write there.
+    db.conn()
+        .execute("UPDATE tokens SET scopes = 'publish root'", [])
+        .unwrap();
+    insta::assert_snapshot!(said(&["token", "list"]), @r"
+        exit 1
+        error: the server database holds `root` in `tokens.scopes`, which is not a scope
+        ");
+    insta::assert_snapshot!(said(&["token", "revoke", "tok_0000000000000000"]), @r"
+        exit 1
+        error: no token `tok_<id>`: `regis token list` shows the tokens there are
+        ");
+}
+
+/// A registry whose checkouts or storage cannot be opened fails each job, saying why in
+/// the job's log; the server and its other registries go on.
+#[test]
+fn a_registry_that_cannot_be_opened_fails_its_jobs_and_says_why() {
+    let Some(mut s) = TestServer::new(&["main", "second", "third"]) else {
+        return;
+    };
+    let edit = |name: &str, from: &str, to: &str| {
+        let path = s.registry_root(name).join("registry/regis.dhall");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{from}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    };
+    edit(
+        "second",
+        "mirrors = [] : List Text",
+        r#"mirrors = [ "az://container/tarballs" ]"#,
+    );
+    edit(
+        "third",
+        r#"storage = Some "../storage""#,
+        r#"storage = Some "../index/storage""#,
+    );
+    std::fs::create_dir(s.registry_root("third").join("index/storage")).unwrap();
+    let tokens: Vec<String> = (["main", "second", "third"].iter())
+        .map(|name| s.token(name, &[Scope::Publish], None))
+        .collect();
+    s.start(bin());
+    let index = s.registry_root("main").join("index");
+    std::fs::rename(&index, s.registry_root("main").join("index-away")).unwrap();
+    let payload = s.publish_payload(&s.package("any", "1.0.0", &[]));
+    let mut said = Vec::new();
+    for (name, token) in ["main", "second", "third"].iter().zip(&tokens) {
+        let api = format!("/registries/{name}/api/v1");
+        let id = job_id(
+            &s.post(&format!("{api}/publish"), Some(token), &payload),
+            201,
+        );
+        let job = s.finished_job(&api, &id, JOB_TIMEOUT);
+        assert_eq!(job["success"], false, "{job:#}");
+        let root = s.registry_root(name).canonicalize().unwrap();
+        said.push(format!(
+            "{name}: {}",
+            (messages(&job).last().unwrap())
+                .replace(&root.display().to_string(), "<registry>")
+                .replace(&s.registry_root(name).display().to_string(), "<registry>")
+        ));
+    }
+    insta::assert_snapshot!(said.join("\n"), @r"
+        main: The registry could not be opened: opening the index repo: `<registry>/registry/../index` is not a git working copy: failed to resolve path '<registry>/registry/../index': No such file or directory
+        second: The registry could not be opened: opening a mirror: storage `az://container/tarballs` cannot be opened: Generic MicrosoftAzure error: Account must be specified
+        third: The registry could not be opened: storage `<registry>/registry/../index/storage` is inside the git working tree `<registry>/index`: expected a directory outside it (regis resets its working trees to the remote)
+        ");
+    assert_eq!(s.get("/api/v1/status").status, 200);
+}
