@@ -162,18 +162,40 @@ pub fn ensure_outside(
     storage: &std::path::Path,
     workdir: &std::path::Path,
 ) -> Result<(), OpenError> {
-    let resolve = |p: &std::path::Path| {
-        std::path::absolute(p)
-            .map(|a| a.canonicalize().unwrap_or(a))
-            .unwrap_or_else(|_| p.to_path_buf())
-    };
-    if resolve(storage).starts_with(resolve(workdir)) {
+    if resolved_path(storage).starts_with(resolved_path(workdir)) {
         return Err(OpenError::StorageInside {
             storage: storage.to_path_buf(),
             workdir: workdir.to_path_buf(),
         });
     }
     Ok(())
+}
+
+/// `path` made absolute with its symlinks resolved as far as it exists, the rest (which
+/// may not exist yet) taken lexically, `..` included: where a file there is, or would be
+/// once written.
+pub fn resolved_path(path: &std::path::Path) -> PathBuf {
+    use std::path::Component;
+    let Ok(absolute) = std::path::absolute(path) else {
+        return path.to_path_buf();
+    };
+    let parts: Vec<Component<'_>> = absolute.components().collect();
+    for exists in (1..=parts.len()).rev() {
+        let existing: PathBuf = parts[..exists].iter().collect();
+        if let Ok(mut resolved) = existing.canonicalize() {
+            for part in &parts[exists..] {
+                match part {
+                    Component::ParentDir => {
+                        resolved.pop();
+                    }
+                    Component::Normal(name) => resolved.push(name),
+                    _ => {}
+                }
+            }
+            return resolved;
+        }
+    }
+    absolute
 }
 
 /// What an operation's atom records besides the package, the metadata hash, the time and
@@ -273,4 +295,29 @@ pub fn write_metadata_recorded(
         written.extend(tuf::apply(tuf, registry.root(), ctx.now, &changes)?);
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_is_placed_where_it_will_be_even_before_it_exists() {
+        let dir = tempfile::tempdir().unwrap();
+        let workdir = dir.path().join("registry");
+        std::fs::create_dir_all(&workdir).unwrap();
+        // Neither exists yet: `..` is taken as it will be once the directory is made.
+        ensure_outside(&workdir.join("../storage"), &workdir).unwrap();
+        let Err(OpenError::StorageInside { .. }) =
+            ensure_outside(&workdir.join("x/../../registry/storage"), &workdir)
+        else {
+            panic!("a storage directory inside the working tree must be refused");
+        };
+        // A symlink out of the tree is followed as far as the path exists.
+        std::os::unix::fs::symlink(&workdir, dir.path().join("link")).unwrap();
+        assert_eq!(
+            resolved_path(&dir.path().join("link/new/../data")),
+            workdir.canonicalize().unwrap().join("data")
+        );
+    }
 }

@@ -281,33 +281,6 @@ impl Server {
     }
 }
 
-/// `path` made absolute with links followed, as far as it exists; the rest, which does
-/// not exist (yet), taken lexically (`..` drops a component), so a key file not yet
-/// written is placed where it will be.
-fn resolve(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let Ok(absolute) = std::path::absolute(path) else {
-        return path.to_path_buf();
-    };
-    let parts: Vec<Component<'_>> = absolute.components().collect();
-    for exists in (1..=parts.len()).rev() {
-        let existing: PathBuf = parts[..exists].iter().collect();
-        if let Ok(mut resolved) = existing.canonicalize() {
-            for part in &parts[exists..] {
-                match part {
-                    Component::ParentDir => {
-                        resolved.pop();
-                    }
-                    Component::Normal(name) => resolved.push(name),
-                    _ => {}
-                }
-            }
-            return resolved;
-        }
-    }
-    absolute
-}
-
 fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name.starts_with(|c: char| c.is_ascii_lowercase())
@@ -396,12 +369,12 @@ fn check_private(server: &Server) -> Result<(), ServerError> {
             mode,
         });
     }
-    let private = resolve(&private);
+    let private = crate::operation::resolved_path(&private);
     for hosted in &server.registries {
         let Some(served) = hosted.served() else {
             continue;
         };
-        let served = resolve(served);
+        let served = crate::operation::resolved_path(served);
         let refuse = |what, path: PathBuf| ServerError::Served {
             name: hosted.name.clone(),
             served: served.clone(),
@@ -412,11 +385,11 @@ fn check_private(server: &Server) -> Result<(), ServerError> {
             return Err(refuse("the private directory", private.clone()));
         }
         let config = hosted.registry.join(crate::config::CONFIG_FILE);
-        if resolve(&config).starts_with(&served) {
+        if crate::operation::resolved_path(&config).starts_with(&served) {
             return Err(refuse("the registry's config", config));
         }
         for key in hosted.key_files() {
-            if resolve(&key).starts_with(&served) {
+            if crate::operation::resolved_path(&key).starts_with(&served) {
                 return Err(refuse("the key file", key));
             }
         }
