@@ -1693,3 +1693,25 @@ fn a_registry_that_cannot_be_opened_fails_its_jobs_and_says_why() {
         ");
     assert_eq!(s.get("/api/v1/status").status, 200);
 }
+
+#[test]
+fn a_second_server_on_one_home_is_refused() {
+    let Some(mut s) = TestServer::new(&["main"]) else {
+        return;
+    };
+    s.start(std::path::Path::new(BIN));
+    let out = std::process::Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--home"])
+        .arg(&s.home)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let home = s.home.display().to_string();
+    let err = String::from_utf8(out.stderr)
+        .unwrap()
+        .replace(&home, "<home>");
+    insta::assert_snapshot!(err, @"error: another `regis serve` is serving `<home>` (it holds `<home>/private/serve.lock`): one server per home, or each would queue again the other's running jobs");
+    // The first one serves on.
+    assert_eq!(s.get("/api/v1/status").status, 200);
+}
