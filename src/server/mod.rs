@@ -255,8 +255,8 @@ impl Hosted {
             .chain(&c.trust_snapshot_key)
             .chain(&c.trust_timestamp_key)
             .chain(&c.trust_atom_key)
-            .filter_map(|source| match source {
-                crate::trust::KeySource::File(path) => Some(self.registry.join(path)),
+            .filter_map(|source| match source.resolved(&self.registry) {
+                crate::trust::KeySource::File(path) => Some(path),
                 crate::trust::KeySource::Env(_) => None,
             })
             .collect()
