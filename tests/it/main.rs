@@ -37,6 +37,7 @@ mod sandbox;
 mod server;
 mod server_alias;
 mod server_load;
+mod server_real;
 mod sign;
 mod site;
 mod site_client;

@@ -31,7 +31,7 @@ struct Expected {
 }
 
 /// The files of a `.tar.gz` below its top directory, with their bytes.
-fn tarball_files(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
+pub(super) fn tarball_files(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
     let mut out = BTreeMap::new();
     for entry in archive.entries().unwrap() {
