@@ -179,25 +179,25 @@ impl ByteQuota<'_> {
     /// Whether a release of `bytes` more would go over a byte quota (`Err`: the registry's
     /// files could not be read).
     pub fn check(&self, name: &PackageName, bytes: u64) -> Result<Result<(), Exceeded>, String> {
+        // Bytes free only when versions are unpublished: no reset time.
+        let over = |quota: String, used: u64, limit: u64| {
+            (used + bytes > limit).then_some(Exceeded {
+                quota,
+                used,
+                limit,
+                resets_at: None,
+                retry_after: None,
+            })
+        };
         if let Some(limit) = self.quotas.package_bytes {
             let used = self.published_bytes(std::slice::from_ref(name))?;
-            if used + bytes > limit {
-                return Ok(Err(Exceeded {
-                    quota: format!("bytes of package `{name}`"),
-                    used,
-                    limit,
-                    resets_at: None,
-                    retry_after: None,
-                }));
+            if let Some(exceeded) = over(format!("bytes of package `{name}`"), used, limit) {
+                return Ok(Err(exceeded));
             }
         }
-        let reserved = super::access::reserved_by(self.db, self.registry_name, name)
-            .map_err(|e| crate::error_chain(&e))?;
-        let Some((_, org_name)) = reserved else {
+        let Some(org) = org_of(self.db, self.registry_name, name)? else {
             return Ok(Ok(()));
         };
-        let org = super::access::org(self.db, self.registry_name, &org_name)
-            .map_err(|e| crate::error_chain(&e))?;
         let Some(limit) = org.bytes_max.or(self.quotas.organization_bytes) else {
             return Ok(Ok(()));
         };
@@ -208,16 +208,10 @@ impl ByteQuota<'_> {
             .filter(|n| org.prefixes.iter().any(|p| n.as_str().starts_with(p)))
             .collect();
         let used = self.published_bytes(&names)?;
-        if used + bytes > limit {
-            return Ok(Err(Exceeded {
-                quota: format!("bytes of organization `{}`", org.name),
-                used,
-                limit,
-                resets_at: None,
-                retry_after: None,
-            }));
+        match over(format!("bytes of organization `{}`", org.name), used, limit) {
+            Some(exceeded) => Ok(Err(exceeded)),
+            None => Ok(Ok(())),
         }
-        Ok(Ok(()))
     }
 }
 
