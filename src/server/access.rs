@@ -696,13 +696,23 @@ pub fn remove_member(
 
 /// The organizations of `registry` (or every registry), by name.
 pub fn list_orgs(db: &Db, registry: Option<&str>) -> Result<Vec<Org>, AccessError> {
+    orgs_named(db, registry, None)
+}
+
+/// The organizations of `registry` (or every registry), only `name` when given.
+fn orgs_named(
+    db: &Db,
+    registry: Option<&str>,
+    name: Option<&str>,
+) -> Result<Vec<Org>, AccessError> {
     let conn = db.conn();
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT registry, name, bytes_max, operations_per_hour FROM orgs
-         WHERE ?1 IS NULL OR registry = ?1 ORDER BY registry, name",
+         WHERE (?1 IS NULL OR registry = ?1) AND (?2 IS NULL OR name = ?2)
+         ORDER BY registry, name",
     )?;
     let orgs: Vec<(String, String, Option<i64>, Option<i64>)> = stmt
-        .query_map(params![registry], |r| {
+        .query_map(params![registry, name], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?
         .collect::<Result<_, _>>()?;
@@ -733,9 +743,9 @@ pub fn list_orgs(db: &Db, registry: Option<&str>) -> Result<Vec<Org>, AccessErro
 
 /// Organization `org` of `registry`.
 pub fn org(db: &Db, registry: &str, org: &str) -> Result<Org, AccessError> {
-    list_orgs(db, Some(registry))?
+    orgs_named(db, Some(registry), Some(org))?
         .into_iter()
-        .find(|o| o.name == org)
+        .next()
         .ok_or_else(|| AccessError::NoOrg {
             registry: registry.to_owned(),
             org: org.to_owned(),
